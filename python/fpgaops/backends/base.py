@@ -1,0 +1,81 @@
+"""The backend interface: allocate, copy in, copy out, run a kernel. Every backend raises on
+failure (DeviceError / BuildError / UnsupportedError) and never returns status codes.
+
+A kernel call is a small record (``KernelCall`` subclasses, one per op family, defined in
+``fpgaops/ops/<family>.py``) whose fields are the kernel top's arguments: device tensors and
+validated scalars. ``Backend.run(call)`` hands it to ``fpgaops.backends.<backend>.<family>.run``,
+so each backend keeps one launcher file per op family, with the same stem as every other layer.
+"""
+import dataclasses
+import importlib
+
+import numpy as np
+
+from ..errors import DeviceError, UnsupportedError
+
+# Every device allocation is rounded up to whole AXI words plus one guard word: HLS tops read
+# whole packed words and vectorized OpenCL loads may run up to one word past a tensor's last
+# element. Kernels read the guard, never write it. Derived from kernels/config (axi.word_bits).
+def alloc_bytes(nbytes, word_bytes):
+    return (nbytes + word_bytes - 1) // word_bytes * word_bytes + word_bytes
+
+
+@dataclasses.dataclass
+class KernelCall:
+    """Base of the per-family call records. ``family`` selects the launcher module."""
+
+    family = None  # class attribute, e.g. "gemm"
+
+
+class Backend:
+    """One execution target. Subclasses set ``name`` and implement the five methods."""
+
+    name = "base"
+
+    # --- discovery -------------------------------------------------------------------------
+    @classmethod
+    def probe(cls):
+        """Return (available: bool, version: str, detail: str) without raising."""
+        raise NotImplementedError
+
+    # --- the interface -----------------------------------------------------------------------
+    def allocate(self, nbytes):
+        """A device buffer of at least ``alloc_bytes(nbytes)`` bytes; returns the handle."""
+        raise NotImplementedError
+
+    def copy_in(self, handle, array):
+        """Copy the C-contiguous ``array`` to the start of buffer ``handle``."""
+        raise NotImplementedError
+
+    def copy_out(self, handle, out):
+        """Fill the C-contiguous ``out`` from the start of buffer ``handle``."""
+        raise NotImplementedError
+
+    def finish(self):
+        """Wait until every queued kernel and copy has completed."""
+
+    def run(self, call):
+        """Execute one kernel call; the launcher lives in fpgaops.backends.<name>.<family>."""
+        try:
+            launcher = importlib.import_module(f"fpgaops.backends.{self.name}.{call.family}")
+        except ModuleNotFoundError as e:
+            if e.name and e.name.endswith(f"{self.name}.{call.family}"):
+                raise UnsupportedError(f"backend '{self.name}' has no '{call.family}' kernels") from None
+            raise
+        launcher.run(self, call)
+
+    # --- helpers shared by all backends --------------------------------------------------------
+    def empty(self, shape, dtype):
+        from ..tensor import Tensor
+
+        dtype = np.dtype(dtype)
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        return Tensor(self, self.allocate(nbytes), tuple(shape), dtype)
+
+    def __repr__(self):
+        return f"<fpgaops device '{self.name}'>"
+
+
+def wrap_native_error(name, exc):
+    """Turn an exception out of native code into a DeviceError naming the backend."""
+    return DeviceError(f"{name}: {exc}")

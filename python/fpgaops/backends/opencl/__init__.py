@@ -1,0 +1,118 @@
+"""OpenCL backend: kernels/opencl/*.cl through PyOpenCL on any OpenCL device (PoCL on the CPU in
+CI). The platform is chosen by name and version, never by index:
+
+  * ``FPGAOPS_OPENCL_PLATFORM`` (a substring of the platform's name, vendor or version) picks one;
+  * otherwise the newest PoCL wins (Debian's PoCL 3.1 beats the 3.0 bundled with the
+    pocl-binary-distribution wheel by 2-5x), then any other platform, newest OpenCL first.
+
+Programs are built once per (device, source, kernel config digest, defines) and cached.
+"""
+import os
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ... import config
+from ...errors import BuildError, DeviceError
+from ..base import Backend, alloc_bytes
+
+PLATFORM_ENV = "FPGAOPS_OPENCL_PLATFORM"
+
+
+def _version(text, prefix):
+    m = re.search(prefix + r"\s*(\d+)\.(\d+)", text)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def _rank(platform):
+    """Sort key: PoCL first, then by PoCL version, then by OpenCL version."""
+    v = platform.version
+    return ("PoCL" in v or "Portable Computing Language" in platform.name, _version(v, "PoCL"), _version(v, "OpenCL"))
+
+
+def select_device():
+    """(platform, device) by the rules in the module docstring; DeviceError when none."""
+    import pyopencl as cl
+
+    try:
+        platforms = cl.get_platforms()
+    except cl.Error as e:
+        raise DeviceError(f"no OpenCL platform found ({e}); install PoCL (see README)") from None
+    want = os.environ.get(PLATFORM_ENV)
+    if want:
+        platforms = [p for p in platforms if want.lower() in f"{p.name} {p.vendor} {p.version}".lower()]
+        if not platforms:
+            raise DeviceError(f"{PLATFORM_ENV}={want!r} matches no OpenCL platform")
+    for platform in sorted(platforms, key=_rank, reverse=True):
+        try:
+            devices = platform.get_devices()
+        except cl.Error:
+            continue
+        if devices:
+            return platform, devices[0]
+    raise DeviceError("no OpenCL device found on any platform")
+
+
+class OpenCLBackend(Backend):
+    name = "opencl"
+
+    @classmethod
+    def probe(cls):
+        try:
+            import pyopencl  # noqa: F401
+        except ImportError:
+            return False, "-", "pyopencl is not installed (pip install pyopencl)"
+        try:
+            platform, dev = select_device()
+        except DeviceError as e:
+            return False, "-", str(e)
+        return True, platform.version.split("  ")[0].strip(), f"{dev.name.strip()} ({dev.max_compute_units} compute units)"
+
+    def __init__(self):
+        import pyopencl as cl
+
+        self.cl = cl
+        self.platform, self.device = select_device()
+        self.ctx = cl.Context([self.device])
+        self.queue = cl.CommandQueue(self.ctx)
+        self.word_bytes = config.current().axi.word_bits // 8
+        self._programs = {}
+        self._lock = threading.Lock()
+
+    # --- the interface -------------------------------------------------------------------------
+    def allocate(self, nbytes):
+        cl = self.cl
+        try:
+            return cl.Buffer(self.ctx, cl.mem_flags.READ_WRITE, alloc_bytes(nbytes, self.word_bytes))
+        except cl.Error as e:
+            raise DeviceError(f"opencl: cannot allocate {nbytes} bytes: {e}", code=getattr(e, "code", None)) from None
+
+    def copy_in(self, handle, array):
+        self.cl.enqueue_copy(self.queue, handle, np.ascontiguousarray(array), is_blocking=True)
+
+    def copy_out(self, handle, out):
+        self.cl.enqueue_copy(self.queue, out, handle, is_blocking=True)
+
+    def finish(self):
+        self.queue.finish()
+
+    # --- programs ------------------------------------------------------------------------------
+    def program(self, stem, defines=()):
+        """kernels/opencl/<stem>.cl built with every kernel-config key as -D plus ``defines``."""
+        cfg = config.current()
+        key = (stem, cfg.digest, tuple(defines))
+        with self._lock:
+            if key not in self._programs:
+                path = Path(config.kernel_source_dir()) / "opencl" / f"{stem}.cl"
+                options = cfg.cl_defines() + list(defines)
+                try:
+                    prg = self.cl.Program(self.ctx, path.read_text()).build(options=options)
+                except self.cl.RuntimeError as e:
+                    raise BuildError(f"opencl: building {path.name} failed", log=str(e)) from None
+                self._programs[key] = prg
+            return self._programs[key]
+
+
+BACKEND = OpenCLBackend

@@ -1,0 +1,1 @@
+"""Public ops, one module per op family (the same stem as the kernels that run them)."""

@@ -1,0 +1,50 @@
+"""Shared fixtures.
+
+``backend`` runs a test once per functional backend (reference, csim, opencl) with that device
+current. A backend that is not available here is skipped with its reason -- except under CI
+(CI=true), where csim and opencl must be present and their absence fails the run.
+"""
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import fpgaops
+from fpgaops.backends.base import Backend
+
+FUNCTIONAL = ("reference", "csim", "opencl")
+REQUIRED_IN_CI = ("csim", "opencl")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Hypothesis runs inside the backend fixture (one device per test instance); no deadline because
+# the first call on a device builds and caches its kernels.
+settings.register_profile("fpgaops", deadline=None, max_examples=30, print_blob=True,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.load_profile("fpgaops")
+
+
+def require_device(name):
+    info = {d.name: d for d in fpgaops.devices()}[name]
+    if not info.available:
+        if IN_CI and name in REQUIRED_IN_CI:
+            pytest.fail(f"backend '{name}' must be available in CI but is not: {info.detail}")
+        pytest.skip(f"backend '{name}' not available here: {info.detail}")
+    return info
+
+
+@pytest.fixture(params=FUNCTIONAL)
+def backend(request):
+    """The name of a functional backend, made the current device for the test."""
+    require_device(request.param)
+    with fpgaops.device(request.param):
+        yield request.param
+
+
+@pytest.fixture
+def no_kernel_launch(monkeypatch):
+    """Fail the test if any backend is asked to run a kernel: bad input must be rejected before."""
+
+    def refuse(self, call):
+        raise AssertionError(f"kernel {call.family} launched on {self.name} for an invalid request")
+
+    monkeypatch.setattr(Backend, "run", refuse)
