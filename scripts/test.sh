@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="$PWD/.venv/bin/python"
+# XRT host-path tests run against XRT's noop driver; this sets the variables Debian's XRT needs.
+source scripts/setup-xrt-env.sh
 
 echo "== CTest: HLS C-simulation testbenches" >&2
 "$PWD/.venv/bin/cmake" -S . -B build/hls-tests -G Ninja -DFPGAOPS_BUILD_PYTHON=OFF -DFPGAOPS_BUILD_HLS_TESTS=ON \

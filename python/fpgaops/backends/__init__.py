@@ -77,6 +77,14 @@ def get_device(name):
         return _instances[name]
 
 
+def invalidate(name):
+    """Forget the cached probe and instance of ``name`` (its configuration changed, e.g. a new
+    xclbin was loaded); the next lookup probes again. Returns the dropped instance, if any."""
+    with _lock:
+        _probes.pop(name, None)
+        return _instances.pop(name, None)
+
+
 def default_device():
     for name in PREFERENCE:
         if _probe(name)[0]:

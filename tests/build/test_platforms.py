@@ -1,0 +1,134 @@
+"""platforms/<board>: platform.toml facts and connectivity.cfg, checked against tops.hpp."""
+import re
+from pathlib import Path
+
+import pytest
+
+from fpgaops import kernels, platforms
+from fpgaops.errors import ArgumentError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_board_is_there():
+    assert platforms.available() == sorted(platforms.BOARDS)
+    assert (ROOT / "platforms" / "README.md").is_file()
+
+
+@pytest.mark.parametrize("board", platforms.BOARDS)
+def test_board_loads_and_cites_its_sources(board):
+    p = platforms.load(board)
+    assert p.board == board and p.platform.startswith("xilinx_") and p.part.startswith("xc")
+    assert p.kernel_clock_mhz > 0 and p.bandwidth_gbs > 0 and p.total_gib > 0
+    assert all(p.budget[k] < p.resources[k] for k in platforms.RESOURCES)
+    text = (ROOT / "platforms" / board / "platform.toml").read_text()
+    assert re.search(r"\[(DS96[235]|UG1267|DS891)\]", text), "facts must cite AMD data sheets / user guides"
+    assert "UG1120" in text or board == "zcu104"
+
+
+@pytest.mark.parametrize("board", platforms.BOARDS)
+def test_connectivity_covers_every_kernel(board):
+    """Every kernel of tops.hpp has nk= and an sp= per pointer argument, banks exist, bundles agree."""
+    problems = platforms.check(platforms.load(board), kernels.load())
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("board", ["u50", "u280"])
+def test_hbm_pseudo_channels_spread_over_ports(board):
+    """Each streaming port has a pseudo channel of its own; only read-once lookup tables share one."""
+    p = platforms.load(board)
+    users = {}
+    for k, spec in kernels.load().items():
+        for cu in p.compute_units(k):
+            tags = [(a.name, tag) for a in spec.pointer_args for tag in p.port_banks(cu, a.name)]
+            assert all(t.startswith("HBM[") for _n, t in tags)
+            assert len({t for _n, t in tags}) == len(tags), f"{cu}: two of its ports share a pseudo channel"
+            for n, t in tags:
+                users.setdefault(t, []).append(n)
+    for tag, names in users.items():
+        assert len(names) == 1 or set(names) <= {"table", "lut"}, f"{board}: {tag} shared by {names}"
+
+
+def test_u250_spreads_ddr_banks():
+    p = platforms.load("u250")
+    for k, spec in kernels.load().items():
+        for cu in p.compute_units(k):
+            banks = {p.port_banks(cu, a.name)[0] for a in spec.pointer_args}
+            assert len(banks) >= 2 and all(b.startswith("DDR[") for b in banks)
+            slr = p.connectivity.slr[cu]
+            assert any(b.slr == slr for b in p.banks if b.tag in banks), f"{cu} has no bank in its own SLR"
+
+
+def test_zcu104_is_single_slr_and_packaged():
+    p = platforms.load("zcu104")
+    assert p.kind == "zynq" and p.slrs == ["SLR0"] and not p.connectivity.slr
+
+
+def test_connectivity_parser():
+    c = platforms.parse_connectivity("""
+# comment
+[connectivity]
+nk=k:2:k_a.k_b
+sp=k_a.x:HBM[0:3]   # range
+sp=k_b.x:DDR[1]
+slr=k_a:SLR1
+[vivado]
+prop=run.impl_1.strategy=Performance_Explore
+""")
+    assert c.nk == {"k": ["k_a", "k_b"]} and c.slr == {"k_a": "SLR1"}
+    assert platforms.expand_banks(c.sp[("k_a", "x")]) == ["HBM[0]", "HBM[1]", "HBM[2]", "HBM[3]"]
+    assert platforms.parse_connectivity("[connectivity]\nnk=k:2").nk == {"k": ["k_1", "k_2"]}
+    for bad, msg in [("nk=k:x", "nk: expected"), ("nk=k:2:a", "2 compute units but 1"), ("sp=k.x", "sp: expected"),
+                     ("sp=k.x:HBM[3:1]", "runs backwards"), ("slr=k:SLRX", "slr: expected"), ("foo=1", "unsupported"),
+                     ("nonsense", "expected key=value")]:
+        with pytest.raises(ArgumentError, match=msg):
+            platforms.parse_connectivity("[connectivity]\n" + bad, "t.cfg")
+
+
+def test_check_reports_each_problem(tmp_path):
+    p = platforms.load("u50")
+    table = kernels.load()
+    p.connectivity = platforms.parse_connectivity("""[connectivity]
+nk=fpgaops_gemm_f32:1:f1
+nk=fpgaops_other:1:o1
+sp=f1.a:HBM[40]
+sp=f1.batch:HBM[0]
+sp=ghost.a:HBM[0]
+slr=f1:SLR7
+""")
+    problems = "\n".join(platforms.check(p, table))
+    assert "kernel fpgaops_gemm_i8 has no nk= line" in problems
+    assert "f1.a: bank HBM[40] does not exist" in problems
+    assert "f1.b: no sp= line" in problems
+    assert "sp=f1.batch: fpgaops_gemm_f32 has no pointer argument 'batch'" in problems
+    assert "compute unit ghost, which no nk= line creates" in problems
+    assert "f1: SLR7 is not an SLR of u50" in problems
+    assert "nk= names kernel fpgaops_other" in problems
+
+
+def test_bundle_sharing_must_share_a_bank():
+    p = platforms.load("u50")
+    spec = kernels.parse_tops('extern "C" {\n// ---- gemm (fpgaops_gemm.cpp)\nvoid fpgaops_gemm_f32(int* a, int* b);\n}')[0]
+    shared = kernels.KernelSpec(spec.name, spec.family, spec.source,
+                                tuple(kernels.ArgSpec(a.index, a.name, a.ctype, True, 8, a.offset, "m_axi_gmem", "gmem")
+                                      for a in spec.args))
+    p.connectivity = platforms.parse_connectivity("[connectivity]\nnk=fpgaops_gemm_f32:1:c\nsp=c.a:HBM[0]\nsp=c.b:HBM[1]")
+    assert any("share m_axi bundle gmem" in x for x in platforms.check(p, {spec.name: shared}))
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(ArgumentError, match="unknown board 'u55c'"):
+        platforms.load("u55c")
+    d = tmp_path / "b"
+    d.mkdir()
+    (d / "platform.toml").write_text("[board]\nkind = 'asic'\n")
+    with pytest.raises(ArgumentError, match="board.kind must be one of"):
+        platforms.load("b", d)
+    src = (ROOT / "platforms" / "u50" / "platform.toml").read_text()
+    (d / "platform.toml").write_text(src.replace('default_bank = "HBM[0]"', 'default_bank = "HBM[99]"'))
+    (d / "connectivity.cfg").write_text("[connectivity]\n")
+    with pytest.raises(ArgumentError, match="no memory bank 'HBM\\[99\\]'"):
+        platforms.load("b", d)
+    (d / "platform.toml").write_text(src.replace("dsps = 5952", 'dsps = "many"'))
+    with pytest.raises(ArgumentError, match="resources.dsps"):
+        platforms.load("b", d)
