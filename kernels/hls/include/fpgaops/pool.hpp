@@ -1,0 +1,452 @@
+// The streaming pool engine: max / average pooling over regular (kernel, stride, padding,
+// dilation, ceil_mode folded into the output size) or adaptive windows, float32 and int8.
+//
+// Argument semantics: fpgaops.ops.pool.PoolCall; window rules: python/fpgaops/reference/pool.py.
+// Header-only and interface-free: kernels/hls/top/fpgaops_pool.cpp adds the m_axi / s_axilite pragmas.
+//
+// One template: pool<Cfg, D, KIND> with a config struct (PoolConfig: [pool] of kernels/config), a dtype
+// policy (PoolF32, PoolI8) and the kind (POOL_MAX, POOL_AVG) selecting the PoolOp policy
+// (init / lift / combine / finish). The top instantiates both kinds and picks one with its `kind`
+// scalar -- no per-kind copies of the engine.
+//
+// ---- structure (one DATAFLOW region for the whole call; planes stream back to back) ---------------
+//
+//   read_rows --words--> hpool --row partials--> vpool --outputs--> write_out
+//
+//   read_rows  every input row of every plane through the realigning burst reader (common.hpp):
+//              any W, any plane offset, one packed word per cycle.
+//   hpool      the LINE: one row buffer (MAX_WIDTH, cyclically partitioned by the word's lanes so a
+//              whole word lands per cycle) and the horizontal reduction. Regular windows: the row
+//              slides through a MAX_KERNEL-column shift register, one column per cycle; an output
+//              leaves every stride columns with all its taps (dilation: a tap mask over the register)
+//              combined in that cycle. Adaptive bins (up to the whole row): one tap per cycle in a
+//              flattened loop over column ranges precomputed once per call. Emits OW partial values
+//              per input row.
+//   vpool      the vertical reduction into a bank of MAX_OPEN_ROWS accumulator rows (the line
+//              buffer of partial results, completely partitioned by row so every open output row
+//              updates in the same cycle). Slot s tracks one output row: its next contributing
+//              input row, the step (dilation) and the taps left. An output row is finished when
+//              it has no taps left; finished rows leave in order, are finalized (divisor,
+//              rounding) and their slot is re-armed for output row +open_rows. `open_rows` (from
+//              the host: reference.pool.open_rows) is how many slots the geometry needs.
+//   write_out  the outputs, element-wide (pool outputs are a fraction of the input traffic).
+//
+// Buffers are sized from kernels/config: pool.max_width (row buffer, accumulator row length),
+// pool.max_open_rows (accumulator rows), pool.max_kernel (trip counts).
+#ifndef FPGAOPS_POOL_HPP
+#define FPGAOPS_POOL_HPP
+
+#include <stdint.h>
+
+#include "fpgaops/common.hpp"
+
+namespace fpgaops {
+namespace hw {
+
+struct PoolConfig {
+  static const int MAX_WIDTH = cfg::POOL_MAX_WIDTH;
+  static const int MAX_OPEN_ROWS = cfg::POOL_MAX_OPEN_ROWS;
+  static const int MAX_KERNEL = cfg::POOL_MAX_KERNEL;
+};
+
+enum PoolKind { POOL_MAX = 0, POOL_AVG = 1 };
+
+// The scalar arguments of one launch (fpgaops.ops.pool.PoolCall).
+struct PoolArgs {
+  int planes, adaptive, count_include_pad;
+  int h, oh, kh, sh, ph, dh;
+  int w, ow, kw, sw, pw, dw;
+  int zero_point, open_rows;
+};
+
+// The valid taps of output i along one axis: positions first + t * step for t < taps, and the
+// average's divisor factor (count).
+struct Window {
+  int first, step, taps, count;
+};
+
+inline Window axis_window(int i, int n, int o, int k, int s, int p, int d, bool adaptive, bool include_pad) {
+#pragma HLS INLINE
+  Window win;
+  if (adaptive) {  // PyTorch's bins [floor(i*n/o), ceil((i+1)*n/o))
+    const int lo = int((int64_t(i) * n) / o);
+    const int hi = int(((int64_t(i) + 1) * n + o - 1) / o);
+    win.first = lo;
+    win.step = 1;
+    win.taps = hi - lo;
+    win.count = hi - lo;
+    return win;
+  }
+  const int start = i * s - p;
+  const int t0 = start >= 0 ? 0 : (d - 1 - start) / d;  // first tap inside [0, n)
+  const int last = n - 1 - start;                       // taps t with t * d <= last are < n
+  int t1 = last < 0 ? 0 : cmin(k, last / d + 1);
+  if (t1 < t0) t1 = t0;
+  win.first = start + t0 * d;
+  win.step = d;
+  win.taps = t1 - t0;
+  // count_include_pad: PyTorch's divisor counts the padding but not the ceil_mode overhang
+  win.count = include_pad ? cmin(start + k, n + p) - start : t1 - t0;
+  return win;
+}
+
+// ---- dtype policies -----------------------------------------------------------------------------
+struct PoolF32 {
+  typedef float in_t;
+  typedef float acc_t;
+  typedef float out_t;
+};
+struct PoolI8 {
+  typedef int8_t in_t;
+  typedef int32_t acc_t;  // sums of (q - zero_point): |.| <= 255 * taps, taps <= 2^31 / 255 (host)
+  typedef int8_t out_t;
+};
+
+// Exact round-half-to-even of a / b, b > 0.
+inline int32_t div_round_half_even(int32_t a, int32_t b) {
+#pragma HLS INLINE
+  int32_t q = a / b, r = a % b;
+  if (r < 0) {  // C++ division truncates toward zero: make it floor
+    q -= 1;
+    r += b;
+  }
+  const int32_t r2 = 2 * r;
+  return q + ((r2 > b || (r2 == b && (q & 1))) ? 1 : 0);
+}
+
+// ---- kind policies: PoolOp<D, KIND> ---------------------------------------------------------------
+template <class D, int KIND>
+struct PoolOp;
+
+template <>
+struct PoolOp<PoolF32, POOL_MAX> {
+  static float init() { return lane_traits<float>::from_bits(0xff800000u); }  // -inf: the padding
+  static float lift(float x, int) { return x; }
+  // NaN wins: (v > m) is false for NaN, so test it explicitly; a NaN m is never replaced.
+  static float combine(float m, float v) { return (v > m || v != v) ? v : m; }
+  static float finish(float m, int, int) { return m; }
+};
+template <>
+struct PoolOp<PoolF32, POOL_AVG> {
+  static float init() { return 0.0f; }
+  static float lift(float x, int) { return x; }
+  static float combine(float s, float v) { return s + v; }
+  static float finish(float s, int divisor, int) { return s / float(divisor); }
+};
+template <>
+struct PoolOp<PoolI8, POOL_MAX> {
+  static int32_t init() { return -128; }
+  static int32_t lift(int8_t x, int) { return x; }
+  static int32_t combine(int32_t m, int32_t v) { return v > m ? v : m; }
+  static int8_t finish(int32_t m, int, int) { return int8_t(m); }
+};
+template <>
+struct PoolOp<PoolI8, POOL_AVG> {
+  static int32_t init() { return 0; }
+  static int32_t lift(int8_t x, int zp) { return int32_t(x) - zp; }  // padding is the real 0 = zp
+  static int32_t combine(int32_t s, int32_t v) { return s + v; }
+  static int8_t finish(int32_t s, int divisor, int zp) {
+    const int32_t v = zp + div_round_half_even(s, divisor);
+    return int8_t(v < -128 ? -128 : (v > 127 ? 127 : v));
+  }
+};
+
+// ---- the engine ------------------------------------------------------------------------------------
+template <class Cfg, class D, int KIND>
+struct PoolEngine {
+  typedef typename D::in_t in_t;
+  typedef typename D::acc_t acc_t;
+  typedef typename D::out_t out_t;
+  typedef PoolOp<D, KIND> Op;
+  typedef lanes_t<in_t> word_lanes_t;
+
+  static const int MAX_W = Cfg::MAX_WIDTH;
+  static const int MAX_ROWS = Cfg::MAX_OPEN_ROWS;
+  static const int MAX_K = Cfg::MAX_KERNEL;
+  static const int L = lanes_per_word<in_t>::value;
+  static const int MAX_WORDS = ceil_div(MAX_W, L);
+  static const int MAX_H = 2147483647;
+
+  static_assert(MAX_W >= 1 && MAX_W <= 65536, "pool.max_width must be in [1, 65536]");
+  static_assert(MAX_ROWS >= 1 && MAX_ROWS <= 64, "pool.max_open_rows must be in [1, 64]");
+  static_assert(MAX_K >= 1 && MAX_K <= 1024, "pool.max_kernel must be in [1, 1024]");
+  static_assert(MAX_ROWS >= MAX_K, "pool.max_open_rows must be >= pool.max_kernel (stride-1 windows)");
+
+  // ---- process 1: every input row through the realigning reader --------------------------------------
+  static void read_rows(const word_t* x, PoolArgs g, hls::stream<word_lanes_t>& words_s) {
+    const int words = ceil_div(g.w, L);
+    const int rows = g.planes * g.h;
+  READ_ROWS:
+    for (int r = 0; r < rows; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+      read_elems<in_t, MAX_W>(x, r * g.w, g.w, words, words_s);
+    }
+  }
+
+  // ---- process 2: the row buffer and the horizontal reduction -----------------------------------------
+  static void hpool(PoolArgs g, hls::stream<word_lanes_t>& words_s, hls::stream<acc_t>& h_s) {
+    in_t row[MAX_W + L];
+#pragma HLS ARRAY_PARTITION variable=row type=cyclic factor=L dim=1
+    int col_first[MAX_W], col_step[MAX_W], col_taps[MAX_W];
+    const bool adaptive = g.adaptive != 0;
+    int iters = 0;  // pipelined iterations per row: one per tap, at least one per output column
+  COLUMN_WINDOWS:
+    for (int j = 0; j < g.ow; j++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+      const Window c = axis_window(j, g.w, g.ow, g.kw, g.sw, g.pw, g.dw, adaptive, false);
+      col_first[j] = c.first;
+      col_step[j] = c.step;
+      col_taps[j] = c.taps;
+      iters += c.taps > 0 ? c.taps : 1;
+    }
+    // regular windows: the register offsets of the taps (u = t * dw, t < kw)
+    const int span = adaptive ? 0 : (g.kw - 1) * g.dw;
+    bool tap_mask[MAX_K];
+#pragma HLS ARRAY_PARTITION variable=tap_mask type=complete
+  TAP_MASK:
+    for (int u = 0; u < MAX_K; u++) {
+#pragma HLS UNROLL
+      tap_mask[u] = !adaptive && u <= span && u % g.dw == 0;
+    }
+    const int words = ceil_div(g.w, L);
+    const int rows = g.planes * g.h;
+  HPOOL_ROWS:
+    for (int r = 0; r < rows; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+    FILL_ROW:
+      for (int wd = 0; wd < words; wd++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_WORDS
+        const word_lanes_t v = words_s.read();
+      FILL_LANES:
+        for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+          row[wd * L + l] = v.v[l];
+        }
+      }
+      if (!adaptive) {
+        // Regular windows: a shift register of the last MAX_K columns (win[u] = column c - u). Output j
+        // is complete when its last tap column e_j = j*sw - pw + (kw-1)*dw has entered; its taps are
+        // then win[u] for the u in tap_mask (u = 0, dw, ..., (kw-1)*dw). Columns outside [0, w) enter as
+        // the identity (the padding). One column per cycle, one output every sw cycles, all kw taps
+        // combined in the same cycle.
+        acc_t win[MAX_K];
+#pragma HLS ARRAY_PARTITION variable=win type=complete
+      WIN_INIT:
+        for (int u = 0; u < MAX_K; u++) {
+#pragma HLS UNROLL
+          win[u] = Op::init();
+        }
+        const int c_end = (g.ow - 1) * g.sw - g.pw + span;  // last tap column of the last output
+        int next_e = span - g.pw;                             // last tap column of output 0
+      HPOOL_SLIDE:
+        for (int c = -g.pw; c <= c_end; c++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W+MAX_K
+        WIN_SHIFT:
+          for (int u = MAX_K - 1; u > 0; u--) {
+#pragma HLS UNROLL
+            win[u] = win[u - 1];
+          }
+          win[0] = (c >= 0 && c < g.w) ? Op::lift(row[c], g.zero_point) : Op::init();
+          if (c == next_e) {
+            acc_t a = Op::init();
+          WIN_TAPS:
+            for (int u = 0; u < MAX_K; u++) {
+#pragma HLS UNROLL
+              if (tap_mask[u]) a = Op::combine(a, win[u]);
+            }
+            h_s.write(a);
+            next_e += g.sw;
+          }
+        }
+        continue;
+      }
+      // Adaptive bins (up to the whole row): one tap per cycle over the precomputed column ranges.
+      int j = 0, t = 0, pos = col_first[0];
+      acc_t acc = Op::init();
+    HPOOL_TAPS:
+      for (int it = 0; it < iters; it++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W*MAX_K
+        const int taps = col_taps[j];
+        if (t < taps) acc = Op::combine(acc, Op::lift(row[pos], g.zero_point));
+        t++;
+        pos += col_step[j];
+        if (t >= (taps > 0 ? taps : 1)) {  // column j done
+          h_s.write(acc);
+          acc = Op::init();
+          j++;
+          t = 0;
+          pos = j < g.ow ? col_first[j] : 0;
+        }
+      }
+    }
+  }
+
+  // ---- process 3: the accumulator rows and the vertical reduction --------------------------------------
+  static void arm(int s, int i, PoolArgs g, int* next_row, int* step, int* left, int* cnt) {
+#pragma HLS INLINE
+    if (i < g.oh) {
+      const Window wv = axis_window(i, g.h, g.oh, g.kh, g.sh, g.ph, g.dh, g.adaptive != 0, g.count_include_pad != 0);
+      next_row[s] = wv.first;
+      step[s] = wv.step;
+      left[s] = wv.taps;
+      cnt[s] = wv.count;
+    } else {  // past the last output row: never hit, never emitted
+      next_row[s] = -1;
+      step[s] = 1;
+      left[s] = 0;
+      cnt[s] = 1;
+    }
+  }
+
+  static void vpool(PoolArgs g, hls::stream<acc_t>& h_s, hls::stream<out_t>& out_s) {
+    acc_t bank[MAX_ROWS][MAX_W];
+#pragma HLS ARRAY_PARTITION variable=bank type=complete dim=1
+    int next_row[MAX_ROWS], step[MAX_ROWS], left[MAX_ROWS], cnt[MAX_ROWS];
+#pragma HLS ARRAY_PARTITION variable=next_row type=complete
+#pragma HLS ARRAY_PARTITION variable=step type=complete
+#pragma HLS ARRAY_PARTITION variable=left type=complete
+#pragma HLS ARRAY_PARTITION variable=cnt type=complete
+    int cnt_w[MAX_W];
+    const int a = g.open_rows;
+  COLUMN_COUNTS:
+    for (int j = 0; j < g.ow; j++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+      cnt_w[j] = axis_window(j, g.w, g.ow, g.kw, g.sw, g.pw, g.dw, g.adaptive != 0, g.count_include_pad != 0).count;
+    }
+    // Every slot starts (and, after each emission, is left) in the init state.
+  BANK_INIT:
+    for (int j = 0; j < g.ow; j++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+    BANK_INIT_ROWS:
+      for (int s = 0; s < MAX_ROWS; s++) {
+#pragma HLS UNROLL
+        bank[s][j] = Op::init();
+      }
+    }
+  VPOOL_PLANES:
+    for (int p = 0; p < g.planes; p++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+    ARM_SLOTS:
+      for (int s = 0; s < MAX_ROWS; s++) {
+#pragma HLS UNROLL
+        arm(s, s < a ? s : g.oh, g, next_row, step, left, cnt);
+      }
+      int next_emit = 0, slot0 = 0;
+    VPOOL_ROWS:
+      for (int r = 0; r < g.h; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+        bool hit[MAX_ROWS];
+#pragma HLS ARRAY_PARTITION variable=hit type=complete
+      HIT_SLOTS:
+        for (int s = 0; s < MAX_ROWS; s++) {
+#pragma HLS UNROLL
+          hit[s] = left[s] > 0 && next_row[s] == r;
+        }
+      VPOOL_COLS:
+        for (int j = 0; j < g.ow; j++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+#pragma HLS DEPENDENCE variable=bank type=inter false
+          const acc_t v = h_s.read();
+        UPDATE_SLOTS:
+          for (int s = 0; s < MAX_ROWS; s++) {
+#pragma HLS UNROLL
+            if (hit[s]) bank[s][j] = Op::combine(bank[s][j], v);
+          }
+        }
+      ADVANCE_SLOTS:
+        for (int s = 0; s < MAX_ROWS; s++) {
+#pragma HLS UNROLL
+          if (hit[s]) {
+            next_row[s] += step[s];
+            left[s]--;
+          }
+        }
+        // Finished output rows leave in order (after the last row, every remaining one is finished).
+      EMIT_ROWS:
+        while (next_emit < g.oh && left[slot0] == 0) {
+#pragma HLS LOOP_TRIPCOUNT min=0 max=MAX_ROWS
+          const int ch = cnt[slot0];
+        EMIT_COLS:
+          for (int j = 0; j < g.ow; j++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+            out_s.write(Op::finish(bank[slot0][j], ch * cnt_w[j], g.zero_point));
+            bank[slot0][j] = Op::init();
+          }
+          arm(slot0, next_emit + a, g, next_row, step, left, cnt);
+          next_emit++;
+          slot0 = slot0 + 1 == a ? 0 : slot0 + 1;
+        }
+      }
+      FPGAOPS_SIM_ASSERT(next_emit == g.oh, "pool: " << g.oh - next_emit << " output rows never finished");
+    }
+  }
+
+  // ---- process 4: the outputs ----------------------------------------------------------------------------
+  static void write_out(out_t* y, PoolArgs g, hls::stream<out_t>& out_s) {
+    const int total = g.planes * g.oh * g.ow;
+  WRITE_OUT:
+    for (int i = 0; i < total; i++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+      y[i] = out_s.read();
+    }
+  }
+
+  static void run(const word_t* x, out_t* y, PoolArgs g) {
+#pragma HLS DATAFLOW
+    hls::stream<word_lanes_t> words_s("pool.words");
+    hls::stream<acc_t> h_s("pool.hpartials");
+    hls::stream<out_t> out_s("pool.outputs");
+#pragma HLS STREAM variable=words_s depth=2*MAX_WORDS+2
+#pragma HLS STREAM variable=h_s depth=MAX_W
+#pragma HLS STREAM variable=out_s depth=MAX_W
+    read_rows(x, g, words_s);
+    hpool(g, words_s, h_s);
+    vpool(g, h_s, out_s);
+    write_out(y, g, out_s);
+  }
+};
+
+// Sim-only checks of the scalar contract (the host validates all of it before a launch).
+inline void check_pool_args(const PoolArgs& g) {
+  const int max_w = cfg::POOL_MAX_WIDTH;
+  FPGAOPS_SIM_ASSERT(g.planes >= 1 && g.h >= 1 && g.w >= 1 && g.oh >= 1 && g.ow >= 1,
+                     "pool: planes " << g.planes << ", h " << g.h << ", w " << g.w << ", oh " << g.oh << ", ow " << g.ow);
+  FPGAOPS_SIM_ASSERT(g.w <= max_w && g.ow <= max_w,
+                     "pool: w = " << g.w << ", ow = " << g.ow << " (pool.max_width = " << max_w << ")");
+  FPGAOPS_SIM_ASSERT(g.open_rows >= 1 && g.open_rows <= cfg::POOL_MAX_OPEN_ROWS,
+                     "pool: open_rows = " << g.open_rows << " (pool.max_open_rows = " << cfg::POOL_MAX_OPEN_ROWS << ")");
+  FPGAOPS_SIM_ASSERT(g.adaptive || (g.kw - 1) * int64_t(g.dw) + 1 <= cfg::POOL_MAX_KERNEL,
+                     "pool: window extent " << (g.kw - 1) * int64_t(g.dw) + 1 << " > pool.max_kernel = "
+                                            << cfg::POOL_MAX_KERNEL);
+  FPGAOPS_SIM_ASSERT(g.kh >= 1 && g.kw >= 1 && g.sh >= 1 && g.sw >= 1 && g.dh >= 1 && g.dw >= 1 && g.ph >= 0 &&
+                         g.pw >= 0,
+                     "pool: bad window (" << g.kh << "x" << g.kw << ", stride " << g.sh << "x" << g.sw << ")");
+  FPGAOPS_SIM_ASSERT(int64_t(g.planes) * g.h * g.w <= 2147483647LL && int64_t(g.planes) * g.oh * g.ow <= 2147483647LL,
+                     "pool: more than 2^31 - 1 elements");
+  (void)g;
+  (void)max_w;
+}
+
+// Entry point of the tops: the kind picks the PoolOp policy.
+template <class Cfg, class D>
+void pool(const word_t* x, typename D::out_t* y, int kind, PoolArgs g) {
+  check_pool_args(g);
+  if (kind == POOL_MAX)
+    PoolEngine<Cfg, D, POOL_MAX>::run(x, y, g);
+  else
+    PoolEngine<Cfg, D, POOL_AVG>::run(x, y, g);
+}
+
+}  // namespace hw
+}  // namespace fpgaops
+
+#endif  // FPGAOPS_POOL_HPP

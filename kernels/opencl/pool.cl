@@ -1,0 +1,179 @@
+// Pooling for NDRange devices: max / average over regular or adaptive windows, float32 and int8.
+// Semantics: PoolCall in python/fpgaops/ops/pool.py and the window rules of
+// python/fpgaops/reference/pool.py; launcher: python/fpgaops/backends/opencl/pool.py.
+//
+//   pool_f32 / pool_i8     NDRange (ceil(OH / rows_per_item), planes): a work-item computes
+//                          rows_per_item whole output rows (the launcher picks it so an item has
+//                          a few thousand outputs: PoCL's CPU device pays a function call per
+//                          single-item work-group). Each output's valid tap range is computed
+//                          once per axis (no bounds test in the tap loops). float32, stride 1 or
+//                          2, regular windows: blocks of 8 interior outputs use one vector load
+//                          per tap (stride 2: two 8-wide loads, even lanes); edges stay scalar.
+//   pool_global_f32/_i8    adaptive 1 x 1 (global average): a work-item streams planes_per_item
+//                          contiguous planes, float32 with 8-wide vector loads (8 partial sums).
+//
+// NaN: max uses (v > m || isnan(v)), so one NaN makes the window NaN (PyTorch). Work-groups are
+// single items (PoCL's CPU device, see act_lut.cl).
+#pragma OPENCL FP_CONTRACT OFF
+#define ONE_ITEM __attribute__((reqd_work_group_size(1, 1, 1)))
+#define KIND_MAX 0
+#define KIND_AVG 1
+
+// Valid taps of output i along one axis: positions start + t * step for t in [t0, t1), and the
+// average's divisor factor for that axis.
+typedef struct {
+  int start, step, t0, t1, count;
+} Taps;
+
+inline Taps taps(int i, int n, int o, int k, int s, int p, int d, int adaptive, int include_pad) {
+  Taps r;
+  if (adaptive) {
+    r.start = (int)(((long)i * n) / o);
+    r.step = 1;
+    r.t0 = 0;
+    r.t1 = (int)((((long)i + 1) * n + o - 1) / o) - r.start;
+    r.count = r.t1;
+    return r;
+  }
+  r.start = i * s - p;
+  r.step = d;
+  r.t0 = r.start >= 0 ? 0 : (-r.start + d - 1) / d;
+  const int last = n - 1 - r.start;  // t * d <= last
+  r.t1 = last < 0 ? 0 : min(k, last / d + 1);
+  if (r.t1 < r.t0) r.t1 = r.t0;
+  r.count = include_pad ? min(r.start + k, n + p) - r.start : r.t1 - r.t0;
+  return r;
+}
+
+// Max / sum of the VEC outputs j0 .. j0 + VEC - 1 of one input row when every tap of every one of
+// them is inside the row (interior blocks of a regular window with stride 1 or 2): one vector load
+// per tap (stride 2: two 8-wide loads, even lanes; the last lane may read one element past the row,
+// never used, inside the buffer or its guard word).
+inline float8 row_taps8(__global const float *row, int j0, int sw, int pw, int kw, int dw, int kind, float8 acc) {
+  for (int b = 0; b < kw; ++b) {
+    const int c0 = j0 * sw - pw + b * dw;
+    const float8 v = sw == 1 ? vload8(0, row + c0)
+                             : shuffle2(vload8(0, row + c0), vload8(1, row + c0), (uint8)(0, 2, 4, 6, 8, 10, 12, 14));
+    acc = kind == KIND_MAX ? select(acc, v, (v > acc) | isnan(v)) : acc + v;
+  }
+  return acc;
+}
+
+__kernel ONE_ITEM void pool_f32(__global const float *restrict x, __global float *restrict y, int kind, int adaptive,
+                                int include_pad, int h, int oh, int kh, int sh, int ph, int dh, int w, int ow, int kw,
+                                int sw, int pw, int dw, int rows_per_item) {
+  const int i0 = get_global_id(0) * rows_per_item;
+  const long plane = get_global_id(1);
+  __global const float *xp = x + plane * h * w;
+  // Output columns [jv0, jv1) are interior: every tap of every one is inside [0, w).
+  int jv0 = ow, jv1 = ow;
+  if (!adaptive && (sw == 1 || sw == 2)) {
+    jv0 = pw > 0 ? (pw + sw - 1) / sw : 0;
+    const int last = w - 1 - (kw - 1) * dw + pw;  // j * sw <= last
+    jv1 = last < 0 ? 0 : min(ow, last / sw + 1);
+    if (jv1 < jv0) jv0 = jv1 = ow;
+  }
+  for (int i = i0; i < min(i0 + rows_per_item, oh); ++i) {
+    const Taps tr = taps(i, h, oh, kh, sh, ph, dh, adaptive, include_pad);
+    __global float *yp = y + (plane * oh + i) * ow;
+    int j = 0;
+    for (; j < ow; ++j) {
+      if (j >= jv0 && j + 8 <= jv1) {  // a vector block of 8 interior outputs
+        float8 acc = (float8)(kind == KIND_MAX ? -INFINITY : 0.0f);
+        for (int a = tr.t0; a < tr.t1; ++a)
+          acc = row_taps8(xp + (long)(tr.start + a * tr.step) * w, j, sw, pw, kw, dw, kind, acc);
+        if (kind == KIND_AVG) acc = acc / (float)(tr.count * kw);
+        vstore8(acc, 0, yp + j);
+        j += 7;
+        continue;
+      }
+      const Taps tc = taps(j, w, ow, kw, sw, pw, dw, adaptive, include_pad);
+      if (kind == KIND_MAX) {
+        float m = -INFINITY;
+        for (int a = tr.t0; a < tr.t1; ++a) {
+          __global const float *row = xp + (long)(tr.start + a * tr.step) * w + tc.start;
+          for (int b = tc.t0; b < tc.t1; ++b) {
+            const float v = row[b * tc.step];
+            m = (v > m || isnan(v)) ? v : m;
+          }
+        }
+        yp[j] = m;
+      } else {
+        float s = 0.0f;
+        for (int a = tr.t0; a < tr.t1; ++a) {
+          __global const float *row = xp + (long)(tr.start + a * tr.step) * w + tc.start;
+          for (int b = tc.t0; b < tc.t1; ++b) s += row[b * tc.step];
+        }
+        yp[j] = s / (float)(tr.count * tc.count);
+      }
+    }
+  }
+}
+
+// round-half-to-even of a / b, b > 0 (exact integer arithmetic)
+inline int div_rne(int a, int b) {
+  int q = a / b, r = a % b;
+  if (r < 0) {  // C division truncates: make it floor
+    q -= 1;
+    r += b;
+  }
+  const int r2 = 2 * r;
+  return q + ((r2 > b || (r2 == b && (q & 1))) ? 1 : 0);
+}
+
+__kernel ONE_ITEM void pool_i8(__global const char *restrict x, __global char *restrict y, int kind, int adaptive,
+                               int include_pad, int h, int oh, int kh, int sh, int ph, int dh, int w, int ow, int kw,
+                               int sw, int pw, int dw, int rows_per_item, int zero_point) {
+  const int i0 = get_global_id(0) * rows_per_item;
+  const long plane = get_global_id(1);
+  __global const char *xp = x + plane * h * w;
+  for (int i = i0; i < min(i0 + rows_per_item, oh); ++i) {
+  const Taps tr = taps(i, h, oh, kh, sh, ph, dh, adaptive, include_pad);
+  __global char *yp = y + (plane * oh + i) * ow;
+  for (int j = 0; j < ow; ++j) {
+    const Taps tc = taps(j, w, ow, kw, sw, pw, dw, adaptive, include_pad);
+    if (kind == KIND_MAX) {
+      int m = -128;
+      for (int a = tr.t0; a < tr.t1; ++a) {
+        __global const char *row = xp + (long)(tr.start + a * tr.step) * w + tc.start;
+        for (int b = tc.t0; b < tc.t1; ++b) m = max(m, (int)row[b * tc.step]);
+      }
+      yp[j] = (char)m;
+    } else {
+      int s = 0;
+      for (int a = tr.t0; a < tr.t1; ++a) {
+        __global const char *row = xp + (long)(tr.start + a * tr.step) * w + tc.start;
+        for (int b = tc.t0; b < tc.t1; ++b) s += (int)row[b * tc.step] - zero_point;
+      }
+      const int v = zero_point + div_rne(s, tr.count * tc.count);
+      yp[j] = (char)clamp(v, -128, 127);
+    }
+  }
+  }
+}
+
+__kernel ONE_ITEM void pool_global_f32(__global const float *restrict x, __global float *restrict y, int hw,
+                                       int planes, int planes_per_item) {
+  const long p0 = (long)get_global_id(0) * planes_per_item;
+  for (long plane = p0; plane < min(p0 + planes_per_item, (long)planes); ++plane) {
+  __global const float *xp = x + plane * hw;
+  float8 acc = (float8)(0.0f);
+  int i = 0;
+  for (; i + 8 <= hw; i += 8) acc += vload8(0, xp + i);
+  float s = ((acc.s0 + acc.s1) + (acc.s2 + acc.s3)) + ((acc.s4 + acc.s5) + (acc.s6 + acc.s7));
+  for (; i < hw; ++i) s += xp[i];
+  y[plane] = s / (float)hw;
+  }
+}
+
+__kernel ONE_ITEM void pool_global_i8(__global const char *restrict x, __global char *restrict y, int hw,
+                                      int planes, int planes_per_item, int zero_point) {
+  const long p0 = (long)get_global_id(0) * planes_per_item;
+  for (long plane = p0; plane < min(p0 + planes_per_item, (long)planes); ++plane) {
+  __global const char *xp = x + plane * hw;
+  int s = 0;
+  for (int i = 0; i < hw; ++i) s += (int)xp[i];
+  s -= zero_point * hw;
+  y[plane] = (char)clamp(zero_point + div_rne(s, hw), -128, 127);
+  }
+}

@@ -1,0 +1,84 @@
+"""OpenCL launcher for ActCall: kernels/opencl/act_lut.cl (design notes in that file's header),
+plus the helpers the other memory-bound families (eltwise, pool, softmax) share: building a
+program that includes act_lut.h, a per-backend kernel cache, and the chunked 1-D launch."""
+import hashlib
+import threading
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+from ... import config
+from ...errors import DeviceError
+
+i32, f32 = np.int32, np.float32
+
+# Elements one work-item streams at least (below that, launch overhead dominates on PoCL).
+MIN_CHUNK = 4096
+
+
+class _State:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.kernels = {}
+
+
+_states = weakref.WeakKeyDictionary()
+_states_lock = threading.Lock()
+
+
+def kernel_dir():
+    return Path(config.kernel_source_dir()) / "opencl"
+
+
+def kernel(backend, stem, name):
+    """(lock, cl.Kernel) for kernel ``name`` of kernels/opencl/<stem>.cl, built with every config
+    key as -D plus -I<kernels/opencl> and a digest of act_lut.h (PoCL's program cache keys on
+    the source text and options only, so a changed header must change the options)."""
+    with _states_lock:
+        st = _states.get(backend)
+        if st is None:
+            st = _states[backend] = _State()
+    key = (stem, name, config.current().digest)
+    with st.lock:
+        k = st.kernels.get(key)
+        if k is None:
+            d = kernel_dir()
+            digest = hashlib.sha256((d / "act_lut.h").read_bytes()).hexdigest()[:12]
+            prg = backend.program(stem, (f"-I{d}", f"-DFPGAOPS_ACT_LUT_H_DIGEST=0x{digest}"))
+            k = st.kernels[key] = backend.cl.Kernel(prg, name)
+    return st.lock, k
+
+
+def chunking(backend, count, vec):
+    """(work-items, chunk): a contiguous chunk (a multiple of ``vec``) per work-item, enough items
+    to keep every compute unit busy."""
+    units = max(1, backend.device.max_compute_units)
+    items = max(1, min(-(-count // MIN_CHUNK), 8 * units))
+    chunk = -(-count // items)
+    chunk = -(-chunk // vec) * vec
+    return -(-count // chunk), chunk
+
+
+def enqueue(backend, stem, name, gsize, args):
+    cl = backend.cl
+    lock, k = kernel(backend, stem, name)
+    try:
+        with lock:
+            k.set_args(*args)
+            cl.enqueue_nd_range_kernel(backend.queue, k, gsize, (1,) * len(gsize))
+    except cl.Error as e:
+        raise DeviceError(f"opencl {stem}: {e}", code=getattr(e, "code", None)) from None
+
+
+def run(backend, call):
+    vec = config.current().act_lut.opencl.vec
+    items, chunk = chunking(backend, call.count, vec)
+    if call.dtype == np.int8:
+        args = (call.x.handle, call.y.handle, i32(call.count), i32(chunk), call.table.handle)
+        enqueue(backend, "act_lut", "act_i8", (items,), args)
+        return
+    tab = call.table.handle if call.table is not None else call.x.handle  # never read unless TABLE
+    args = (call.x.handle, call.y.handle, i32(call.count), i32(chunk), i32(call.kind), f32(call.alpha),
+            f32(call.beta), tab)
+    enqueue(backend, "act_lut", "act_f32", (items,), args)

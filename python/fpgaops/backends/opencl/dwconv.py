@@ -1,0 +1,28 @@
+"""OpenCL launcher for ConvCall with algo == "dwconv" (kernels/opencl/dwconv.cl): depthwise,
+groups == C, any channel multiplier K / C."""
+from .conv2d import dtype_defines, epilogue_args, i32, launch, program, tunables
+
+# filter sizes compiled with constant geometry (one program per size and stride in {1, 2})
+FIXED = {(3, 3), (5, 5)}
+
+
+def run(backend, call):
+    rows = tunables()["dw_rows"]
+    defines = dtype_defines(call)
+    if (call.r, call.s) in FIXED and call.stride_w in (1, 2) and call.stride_h in (1, 2) and call.dil_h == call.dil_w == 1:
+        defines = defines + ["-DDW_FIXED=1", f"-DDW_R={call.r}", f"-DDW_S={call.s}", f"-DDW_SH={call.stride_h}",
+                             f"-DDW_SW={call.stride_w}"]
+    prg = program(backend, "dwconv", defines)
+    nowb = -(-call.ow // 8)
+    nohb = -(-call.oh // rows)
+    e = epilogue_args(call)
+    # ~64 work-items per work-group: PoCL's per-group overhead dominates tiny groups
+    l0 = min(nowb, 16)
+    l1 = min(nohb, max(1, 64 // l0))
+    l2 = min(call.n * call.k, max(1, 64 // (l0 * l1)))
+    launch(backend, prg, "dwconv", (nowb, nohb, call.n * call.k), (l0, l1, l2),
+           call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, e["mult"], e["shift"],
+           *i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.r, call.s, call.stride_h, call.stride_w,
+                call.pad_top, call.pad_left, call.dil_h, call.dil_w, call.k // call.c, call.n * call.k,
+                call.x_zero_point),
+           *e["flags"])

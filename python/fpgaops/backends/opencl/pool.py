@@ -1,0 +1,36 @@
+"""OpenCL launcher for PoolCall: kernels/opencl/pool.cl (design notes in that file's header).
+A work-item computes whole output rows (whole planes for global pooling): at least
+pool.opencl.min_outputs outputs, but enough work-items for every compute unit."""
+import numpy as np
+
+from ... import config
+from .act_lut import enqueue
+
+i32 = np.int32
+
+
+def _per_item(backend, units_total, outputs_per_unit):
+    """Units (rows or planes) per work-item."""
+    cus = max(1, backend.device.max_compute_units)
+    want = max(1, config.current().pool.opencl.min_outputs // max(1, outputs_per_unit))
+    spread = max(1, units_total // (4 * cus))  # keep >= 4 items per compute unit when possible
+    return max(1, min(want, spread))
+
+
+def run(backend, call):
+    i8 = call.dtype == np.int8
+    if call.adaptive and call.oh == 1 and call.ow == 1:
+        hw = call.h * call.w
+        per = _per_item(backend, call.planes, max(1, hw // 8))
+        args = (call.x.handle, call.y.handle, i32(hw), i32(call.planes), i32(per))
+        args += (i32(call.zero_point),) if i8 else ()
+        enqueue(backend, "pool", "pool_global_i8" if i8 else "pool_global_f32", (-(-call.planes // per),), args)
+        return
+    per = _per_item(backend, call.oh * call.planes, call.ow)
+    per = min(per, call.oh)
+    args = (call.x.handle, call.y.handle, i32(call.kind), i32(call.adaptive), i32(call.count_include_pad),
+            i32(call.h), i32(call.oh), i32(call.kh), i32(call.sh), i32(call.ph), i32(call.dh),
+            i32(call.w), i32(call.ow), i32(call.kw), i32(call.sw), i32(call.pw), i32(call.dw), i32(per))
+    if i8:
+        args += (i32(call.zero_point),)
+    enqueue(backend, "pool", "pool_i8" if i8 else "pool_f32", (-(-call.oh // per), call.planes), args)

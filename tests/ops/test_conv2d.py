@@ -1,0 +1,354 @@
+"""conv2d on every backend and with every algorithm that applies, against the NumPy reference.
+
+float32: every element within fpgaops.reference.conv2d.tolerance (Winograd with its own factor);
+int8: bit-exact with the reference, hence across algorithms and backends.
+"""
+import importlib.util
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fpgaops as fo
+from fpgaops import quant
+from fpgaops.ops import conv2d as conv_op
+from fpgaops.reference import conv2d as ref
+
+HAS_CSIM_CONV = importlib.util.find_spec("fpgaops.backends.csim.conv2d") is not None
+
+
+@pytest.fixture
+def dev(backend):
+    """The backend fixture, minus csim until its conv launcher exists (the HLS conv helper's)."""
+    if backend == "csim" and not HAS_CSIM_CONV:
+        pytest.skip("HLS conv kernels not yet built (no fpgaops.backends.csim.conv2d)")
+    return backend
+
+
+def algos_for(dtype, c, r, s, stride, dilation, groups):
+    out = ["im2col"]
+    if (r, s) == (3, 3) and stride == (1, 1) and dilation == (1, 1) and groups == 1:
+        out += ["winograd_f2"] if dtype == np.int8 else ["winograd_f2", "winograd_f4"]
+    if groups == c:
+        out.append("dwconv")
+    return out + ["auto"]
+
+
+def geometry(h, w, r, s, stride, pad, dilation):
+    oh = (h + 2 * pad[0] - dilation[0] * (r - 1) - 1) // stride[0] + 1
+    ow = (w + 2 * pad[1] - dilation[1] * (s - 1) - 1) // stride[1] + 1
+    return oh, ow
+
+
+def check_float(got, x, w, b, stride, pad, dilation, groups, act, res, algo):
+    got = got.numpy() if isinstance(got, fo.Tensor) else got
+    oh, ow = got.shape[2:]
+    geom = (stride, pad, dilation, groups, (oh, ow))
+    want = ref.conv2d_float(x, w, b, *geom, act, res)
+    m = {"winograd_f2": 2, "winograd_f4": 4}.get(algo, 0)
+    if algo == "auto":
+        n, c, h, wd = x.shape
+        picked, m = conv_op.choose_algo(fo.current_device().name, x.dtype, n, c, h, wd, w.shape[0], *w.shape[2:],
+                                        oh, ow, stride, dilation, groups)
+    tol = ref.tolerance(x, w, b, *geom, residual=res, winograd_m=m)
+    assert got.shape == want.shape and got.dtype == np.float32
+    err = np.abs(got.astype(np.float64) - want.astype(np.float64))
+    assert np.all(err <= tol), f"{algo}: max err {err.max():.3e}, worst err/bound {np.max(err / tol):.3f}"
+
+
+def run_all_float(x, w, b, stride, pad, dilation, groups, act=None, res=None):
+    c = x.shape[1]
+    for algo in algos_for(np.float32, c, *w.shape[2:], stride, dilation, groups):
+        got = fo.conv2d(x, w, b, stride, pad, dilation, groups, algo=algo, activation=act, residual=res)
+        check_float(got, x, w, b, stride, pad, dilation, groups, act, res, algo)
+
+
+def run_all_int8(x, w, b, stride, pad, dilation, groups, rng, act=None, with_res=False):
+    k = w.shape[0]
+    q = dict(input_scale=float(rng.uniform(0.005, 0.05)), input_zero_point=int(rng.integers(-20, 20)),
+             weight_scale=rng.uniform(0.001, 0.02, k), output_scale=float(rng.uniform(0.05, 2.0)),
+             output_zero_point=int(rng.integers(-20, 20)))
+    res = None
+    if with_res:
+        oh, ow = geometry(*x.shape[2:], *w.shape[2:], stride, pad, dilation)
+        res = rng.integers(-128, 128, (x.shape[0], k, oh, ow), dtype=np.int8)
+        q.update(residual_scale=float(rng.uniform(0.05, 1.0)), residual_zero_point=int(rng.integers(-10, 10)))
+    with fo.device("reference"):
+        want = fo.conv2d(x, w, b, stride, pad, dilation, groups, activation=act, residual=res, **q)
+    for algo in algos_for(np.int8, x.shape[1], *w.shape[2:], stride, dilation, groups):
+        got = fo.conv2d(x, w, b, stride, pad, dilation, groups, algo=algo, activation=act, residual=res, **q)
+        assert got.dtype == np.int8
+        np.testing.assert_array_equal(got, want, err_msg=algo)
+    return want
+
+
+KERNELS = [(1, 1), (3, 3), (5, 5), (7, 7), (1, 3)]
+
+
+@st.composite
+def conv_shapes(draw, depthwise=False, winograd=False):
+    groups = 1
+    if winograd:
+        (r, s), stride, dil = (3, 3), (1, 1), (1, 1)
+    else:
+        r, s = draw(st.sampled_from(KERNELS))
+        stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        dil = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    pad = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    n = draw(st.integers(1, 2))
+    if depthwise:
+        c = draw(st.integers(1, 20))
+        groups, k = c, c * draw(st.sampled_from([1, 1, 2]))
+    else:
+        groups = 1 if winograd else draw(st.sampled_from([1, 1, 2, 3]))
+        c = groups * draw(st.integers(1, 9 if not winograd else 20))
+        k = groups * draw(st.integers(1, 20))
+    h = draw(st.integers(max(1, dil[0] * (r - 1) + 1 - 2 * pad[0]), 20))
+    w = draw(st.integers(max(1, dil[1] * (s - 1) + 1 - 2 * pad[1]), 20))
+    return n, c, h, w, k, r, s, stride, pad, dil, groups
+
+
+def make_float(rng, n, c, h, w, k, r, s, groups):
+    x = rng.standard_normal((n, c, h, w), dtype=np.float32)
+    wt = rng.standard_normal((k, c // groups, r, s), dtype=np.float32)
+    b = rng.standard_normal(k, dtype=np.float32)
+    return x, wt, b
+
+
+def make_int8(rng, n, c, h, w, k, r, s, groups):
+    x = rng.integers(-128, 128, (n, c, h, w), dtype=np.int8)
+    wt = rng.integers(-127, 128, (k, c // groups, r, s), dtype=np.int8)
+    b = rng.integers(-2**14, 2**14, k).astype(np.int32)
+    return x, wt, b
+
+
+@settings(max_examples=25)
+@given(shape=conv_shapes(), act=st.sampled_from([None, "relu", "relu6"]), with_bias=st.booleans(),
+       with_res=st.booleans(), seed=st.integers(0, 2**31))
+def test_float32_any_shape_every_algo(dev, shape, act, with_bias, with_res, seed):
+    n, c, h, w, k, r, s, stride, pad, dil, groups = shape
+    rng = np.random.default_rng(seed)
+    x, wt, b = make_float(rng, n, c, h, w, k, r, s, groups)
+    oh, ow = geometry(h, w, r, s, stride, pad, dil)
+    res = rng.standard_normal((n, k, oh, ow), dtype=np.float32) if with_res else None
+    run_all_float(x, wt, b if with_bias else None, stride, pad, dil, groups, act, res)
+
+
+@settings(max_examples=25)
+@given(shape=conv_shapes(winograd=True), act=st.sampled_from([None, "relu"]), with_res=st.booleans(),
+       seed=st.integers(0, 2**31))
+def test_float32_winograd_shapes(dev, shape, act, with_res, seed):
+    n, c, h, w, k, r, s, stride, pad, dil, groups = shape
+    rng = np.random.default_rng(seed)
+    x, wt, b = make_float(rng, n, c, h, w, k, r, s, groups)
+    oh, ow = geometry(h, w, r, s, stride, pad, dil)
+    res = rng.standard_normal((n, k, oh, ow), dtype=np.float32) if with_res else None
+    run_all_float(x, wt, b, stride, pad, dil, groups, act, res)
+
+
+@settings(max_examples=25)
+@given(shape=conv_shapes(depthwise=True), act=st.sampled_from([None, "relu6"]), seed=st.integers(0, 2**31))
+def test_float32_depthwise_shapes(dev, shape, act, seed):
+    n, c, h, w, k, r, s, stride, pad, dil, groups = shape
+    rng = np.random.default_rng(seed)
+    x, wt, b = make_float(rng, n, c, h, w, k, r, s, groups)
+    run_all_float(x, wt, b, stride, pad, dil, groups, act)
+
+
+@settings(max_examples=25)
+@given(shape=st.one_of(conv_shapes(), conv_shapes(winograd=True), conv_shapes(depthwise=True)),
+       act=st.sampled_from([None, "relu", "relu6"]), with_bias=st.booleans(), with_res=st.booleans(),
+       seed=st.integers(0, 2**31))
+def test_int8_bit_exact_across_algos(dev, shape, act, with_bias, with_res, seed):
+    n, c, h, w, k, r, s, stride, pad, dil, groups = shape
+    rng = np.random.default_rng(seed)
+    x, wt, b = make_int8(rng, n, c, h, w, k, r, s, groups)
+    run_all_int8(x, wt, b if with_bias else None, stride, pad, dil, groups, rng, act, with_res)
+
+
+# ---- fixed, realistic layers (scaled down in H/W to keep the suite fast) ----------------------
+
+LAYERS = {
+    "resnet_conv1_7x7s2": (1, 3, 32, 32, 64, 7, 7, 2, 3, 1),
+    "resnet_3x3_64": (1, 64, 14, 14, 64, 3, 3, 1, 1, 1),
+    "resnet_3x3_256_7x7": (1, 256, 7, 7, 256, 3, 3, 1, 1, 1),
+    "resnet_3x3s2_downsample": (1, 64, 15, 15, 128, 3, 3, 2, 1, 1),
+    "resnet50_1x1": (1, 256, 8, 8, 64, 1, 1, 1, 0, 1),
+    "mobilenet_dw_s1": (1, 144, 14, 14, 144, 3, 3, 1, 1, 144),
+    "mobilenet_dw_s2": (1, 96, 15, 15, 96, 3, 3, 2, 1, 96),
+    "mobilenet_pw": (1, 144, 14, 14, 24, 1, 1, 1, 0, 1),
+    "grouped_resnext": (2, 64, 9, 9, 64, 3, 3, 1, 1, 32),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_realistic_layers_float_and_int8(dev, name):
+    n, c, h, w, k, r, s, st_, p, g = LAYERS[name]
+    rng = np.random.default_rng(sum(map(ord, name)))
+    x, wt, b = make_float(rng, n, c, h, w, k, r, s, g)
+    run_all_float(x, wt * 0.1, b, (st_, st_), (p, p), (1, 1), g, "relu")
+    xq, wq, bq = make_int8(rng, n, c, h, w, k, r, s, g)
+    y = run_all_int8(xq, wq, bq, (st_, st_), (p, p), (1, 1), g, rng, "relu", with_res=True)
+    assert y.min() < y.max()  # the requantization was not degenerate
+
+
+def test_resnet_block_on_device_with_residual(dev):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((1, 32, 12, 12), dtype=np.float32)
+    w1 = rng.standard_normal((32, 32, 3, 3), dtype=np.float32) * 0.1
+    w2 = rng.standard_normal((32, 32, 3, 3), dtype=np.float32) * 0.1
+    tx = fo.to_device(x)
+    t1 = fo.conv2d(tx, w1, padding=1, activation="relu")
+    assert isinstance(t1, fo.Tensor) and t1.device is tx.device
+    t2 = fo.conv2d(t1, fo.to_device(w2), padding="same", activation="relu", residual=tx)
+    assert isinstance(t2, fo.Tensor) and t2.shape == x.shape
+    geom = ((1, 1), (1, 1), (1, 1), 1, (12, 12))
+    y1 = ref.conv2d_float(x, w1, None, *geom, "relu")
+    want = ref.conv2d_float(y1, w2, None, *geom, "relu", x)
+    np.testing.assert_allclose(t2.numpy(), want, rtol=1e-4, atol=1e-4)
+    assert isinstance(fo.conv2d(x, w1, padding=1), np.ndarray)
+
+
+def test_cached_weight_transform_follows_a_new_weight(dev):
+    """Device weights may be cached transformed; a different weight tensor must not hit it."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((1, 16, 10, 10), dtype=np.float32)
+    for algo in ("im2col", "winograd_f4"):
+        for _ in range(2):
+            w = rng.standard_normal((16, 16, 3, 3), dtype=np.float32)
+            tw = fo.to_device(w)
+            got = fo.conv2d(x, tw, padding=1, algo=algo).numpy()
+            again = fo.conv2d(x, tw, padding=1, algo=algo).numpy()
+            np.testing.assert_array_equal(got, again)
+            check_float(got, x, w, None, (1, 1), (1, 1), (1, 1), 1, None, None, algo)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_string_padding_matches_torch(dev, padding):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 4, 9, 8), dtype=np.float32)
+    w = rng.standard_normal((6, 4, 4, 3), dtype=np.float32)    # even kernel: asymmetric 'same'
+    got = fo.conv2d(x, w, padding=padding, dilation=(2, 1))
+    want = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=padding, dilation=(2, 1))
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_int8_extremes_and_relu6_range(dev):
+    x = np.full((1, 64, 5, 5), -128, np.int8)
+    w = np.full((4, 64, 3, 3), -128, np.int8)
+    q = dict(input_scale=0.1, input_zero_point=127, weight_scale=0.01, output_scale=0.05, output_zero_point=-100)
+    want = None
+    for algo in ("im2col", "winograd", "auto"):
+        got = fo.conv2d(x, w, padding=1, algo=algo, activation="relu6", **q)
+        want = got if want is None else want
+        np.testing.assert_array_equal(got, want)
+    lo, hi = quant.act_range("relu6", 0.05, -100)
+    assert got.min() >= lo and got.max() <= hi and got.max() == hi
+
+
+def test_auto_rule_choices():
+    pick = lambda *a: conv_op.choose_algo("opencl", *a)  # noqa: E731
+    f32 = np.dtype(np.float32)
+    assert pick(f32, 1, 64, 56, 56, 64, 3, 3, 56, 56, (1, 1), (1, 1), 1) == ("winograd", 4)
+    assert pick(np.dtype(np.int8), 1, 64, 56, 56, 64, 3, 3, 56, 56, (1, 1), (1, 1), 1) == ("winograd", 2)
+    assert pick(f32, 1, 144, 56, 56, 144, 3, 3, 56, 56, (1, 1), (1, 1), 144)[0] == "dwconv"
+    assert pick(f32, 1, 3, 224, 224, 64, 7, 7, 112, 112, (2, 2), (1, 1), 1)[0] == "im2col"
+    assert pick(f32, 1, 256, 56, 56, 64, 1, 1, 56, 56, (1, 1), (1, 1), 1)[0] == "im2col"
+
+
+# ---- bad input: a clear exception naming the argument, before any kernel launch ---------------
+
+X = np.ones((1, 4, 8, 8), np.float32)
+W = np.ones((6, 4, 3, 3), np.float32)
+XQ, WQ = X.astype(np.int8), W.astype(np.int8)
+QP = dict(input_scale=0.1, weight_scale=0.1, output_scale=0.1)
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: fo.conv2d(X, W, groups=3), fo.ArgumentError, r"^groups: input channels C = 4 are not divisible"),
+    (lambda: fo.conv2d(X, np.ones((6, 4, 3, 3), np.float32), groups=2), fo.ArgumentError, r"^weight: weight.shape\[1\] = 4 must equal C / groups"),
+    (lambda: fo.conv2d(X, np.ones((6, 3, 3, 3), np.float32)), fo.ArgumentError, r"^weight: weight.shape\[1\] = 3"),
+    (lambda: fo.conv2d(X, np.ones((5, 2, 3, 3), np.float32), groups=2), fo.ArgumentError, r"^groups: output channels"),
+    (lambda: fo.conv2d(X, np.ones((6, 4, 9, 3), np.float32)), fo.ArgumentError, r"^weight: kernel 9x3 .* larger than the padded"),
+    (lambda: fo.conv2d(X, W, dilation=5), fo.ArgumentError, r"^weight: kernel 3x3 \(dilated extent 11x11\)"),
+    (lambda: fo.conv2d(X, W, padding=-1), fo.ArgumentError, r"^padding: expected values >= 0"),
+    (lambda: fo.conv2d(X, W, padding=(1, -2)), fo.ArgumentError, r"^padding: expected values >= 0"),
+    (lambda: fo.conv2d(X, W, padding="full"), fo.ArgumentError, r"^padding: expected an int, a pair, 'same'"),
+    (lambda: fo.conv2d(X, W, padding="same", stride=2), fo.ArgumentError, r"^padding: 'same' requires stride 1"),
+    (lambda: fo.conv2d(X, W, stride=0), fo.ArgumentError, r"^stride: expected values >= 1"),
+    (lambda: fo.conv2d(X, W, stride=(1, 2, 3)), fo.ArgumentTypeError, r"^stride: expected an int or a pair"),
+    (lambda: fo.conv2d(X, W, stride=1.5), fo.ArgumentTypeError, r"^stride: expected an int or a pair"),
+    (lambda: fo.conv2d(X, W, dilation=0), fo.ArgumentError, r"^dilation: expected values >= 1"),
+    (lambda: fo.conv2d(X, W, groups=0), fo.ArgumentError, r"^groups: expected groups >= 1"),
+    (lambda: fo.conv2d(X, W, groups=True), fo.ArgumentTypeError, r"^groups: expected an int"),
+    (lambda: fo.conv2d(X[0], W), fo.ArgumentError, r"^x: expected a 4-D array"),
+    (lambda: fo.conv2d(X, W[0]), fo.ArgumentError, r"^weight: expected a 4-D array"),
+    (lambda: fo.conv2d(X.tolist(), W), fo.ArgumentTypeError, r"^x: expected a numpy.ndarray"),
+    (lambda: fo.conv2d(X.astype(np.float64), W), fo.ArgumentTypeError, r"^x: expected dtype float32 or int8"),
+    (lambda: fo.conv2d(X, WQ), fo.ArgumentError, r"^weight: dtype int8 differs"),
+    (lambda: fo.conv2d(np.ones((0, 4, 8, 8), np.float32), W), fo.ArgumentError, r"^x: zero-size dimension"),
+    (lambda: fo.conv2d(X, W, np.ones(5, np.float32)), fo.ArgumentError, r"^bias: expected shape \(6,\)"),
+    (lambda: fo.conv2d(X, W, np.ones(6, np.float64)), fo.ArgumentTypeError, r"^bias: expected dtype float32"),
+    (lambda: fo.conv2d(X, W, residual=np.ones((1, 6, 8, 8), np.float32)), fo.ArgumentError,
+     r"^residual: expected the output's shape \(1, 6, 6, 6\)"),
+    (lambda: fo.conv2d(X, W, residual=np.ones((1, 6, 6, 6), np.int8)), fo.ArgumentTypeError, r"^residual: expected dtype"),
+    (lambda: fo.conv2d(X, W, activation="gelu"), fo.ArgumentError, r"^activation: expected one of"),
+    (lambda: fo.conv2d(X, W, algo="fft"), fo.ArgumentError, r"^algo: expected one of"),
+    (lambda: fo.conv2d(X, W, stride=2, algo="winograd"), fo.UnsupportedError, r"^algo: 'winograd' does not apply: .*stride 1"),
+    (lambda: fo.conv2d(X, np.ones((6, 4, 5, 5), np.float32), algo="winograd_f2"), fo.UnsupportedError,
+     r"^algo: .*3x3 kernel"),
+    (lambda: fo.conv2d(X, W, dilation=2, algo="winograd_f4"), fo.UnsupportedError, r"^algo: .*dilation 1"),
+    (lambda: fo.conv2d(X, np.ones((6, 2, 3, 3), np.float32), groups=2, algo="winograd"), fo.UnsupportedError,
+     r"^algo: .*groups == 1"),
+    (lambda: fo.conv2d(XQ, WQ, algo="winograd_f4", **QP), fo.UnsupportedError, r"^algo: .*F\(2x2,3x3\) only"),
+    (lambda: fo.conv2d(X, W, algo="dwconv"), fo.UnsupportedError, r"^algo: 'dwconv' is the depthwise kernel"),
+    (lambda: fo.conv2d(X, W, input_scale=0.1), fo.ArgumentError, r"^input_scale: quantization parameters apply to int8"),
+    (lambda: fo.conv2d(XQ, WQ), fo.ArgumentError, r"^input_scale: required for int8"),
+    (lambda: fo.conv2d(XQ, WQ, input_scale=0.1, weight_scale=0.1), fo.ArgumentError, r"^output_scale: required"),
+    (lambda: fo.conv2d(XQ, WQ, **{**QP, "input_scale": -1.0}), fo.ArgumentError, r"^input_scale: expected a scale > 0"),
+    (lambda: fo.conv2d(XQ, WQ, **{**QP, "weight_scale": np.ones(5)}), fo.ArgumentError, r"^weight_scale: expected a scalar or shape \(6,\)"),
+    (lambda: fo.conv2d(XQ, WQ, input_zero_point=200, **QP), fo.ArgumentError, r"^input_zero_point: expected an int8"),
+    (lambda: fo.conv2d(XQ, WQ, np.ones(6, np.float32), **QP), fo.ArgumentTypeError, r"^bias: expected dtype int32"),
+    (lambda: fo.conv2d(XQ, WQ, residual=np.ones((1, 6, 6, 6), np.int8), **QP), fo.ArgumentError, r"^residual_scale: required"),
+    (lambda: fo.conv2d(np.broadcast_to(np.float32(1), (40000, 4, 128, 128)), W), fo.ArgumentError,
+     r"^x: shape .* more than 32-bit"),
+])
+def test_bad_input_is_rejected_before_any_kernel(no_kernel_launch, call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_int8_winograd_exact_at_its_channel_limit(dev):
+    """4 * acc must stay inside int32: the largest C the op accepts, with every product extreme."""
+    from fpgaops.reference import winograd as wino
+
+    c = wino.INT8_MAX_CHANNELS
+    x = np.full((1, c, 4, 4), -128, np.int8)
+    x[0, :, 1, 2] = 127
+    w = np.full((2, c, 3, 3), -128, np.int8)
+    w[1, :, 0, 0] = 127
+    q = dict(input_scale=1e-3, input_zero_point=127, weight_scale=1e-3, output_scale=50.0)
+    a = fo.conv2d(x, w, padding=1, algo="im2col", **q)
+    np.testing.assert_array_equal(fo.conv2d(x, w, padding=1, algo="winograd", **q), a)
+    with pytest.raises(fo.UnsupportedError, match=rf"^algo: .*C <= {c}"):
+        fo.conv2d(np.zeros((1, c + 1, 4, 4), np.int8), np.zeros((2, c + 1, 3, 3), np.int8), padding=1,
+                  algo="winograd", **q)
+
+
+def test_auto_rule_small_outputs_use_f2_and_small_c_uses_im2col():
+    f32 = np.dtype(np.float32)
+    assert conv_op.choose_algo("opencl", f32, 1, 512, 7, 7, 512, 3, 3, 7, 7, (1, 1), (1, 1), 1) == ("winograd", 2)
+    assert conv_op.choose_algo("opencl", f32, 1, 8, 56, 56, 8, 3, 3, 56, 56, (1, 1), (1, 1), 1) == ("im2col", 0)
+
+
+def test_non_contiguous_inputs(dev):
+    rng = np.random.default_rng(11)
+    base = rng.standard_normal((2, 8, 20, 22), dtype=np.float32)
+    x = base[:, ::2, 1::2, ::2]                       # strided view (2, 4, 10, 11)
+    w = np.asfortranarray(rng.standard_normal((5, 4, 3, 3), dtype=np.float32))
+    b = rng.standard_normal(10, dtype=np.float32)[::2]
+    got = fo.conv2d(x, w, b, padding=1)
+    check_float(got, np.ascontiguousarray(x), np.ascontiguousarray(w), np.ascontiguousarray(b), (1, 1), (1, 1),
+                (1, 1), 1, None, None, "auto")
