@@ -8,11 +8,24 @@ import numpy as np
 from .errors import ArgumentError
 
 
-class Tensor:
-    __slots__ = ("device", "handle", "shape", "dtype")
+class Lease:
+    """Owns a device buffer on behalf of a tensor and all its views; when the last of them is
+    gone the buffer goes back to its device (``Backend.release``), which may reuse it."""
 
-    def __init__(self, device, handle, shape, dtype):
+    __slots__ = ("device", "handle")
+
+    def __init__(self, device, handle):
         self.device, self.handle = device, handle
+
+    def __del__(self):
+        self.device.release(self.handle)
+
+
+class Tensor:
+    __slots__ = ("device", "handle", "shape", "dtype", "_lease")
+
+    def __init__(self, device, handle, shape, dtype, lease=None):
+        self.device, self.handle, self._lease = device, handle, lease
         self.shape, self.dtype = tuple(int(d) for d in shape), np.dtype(dtype)
 
     @property
@@ -49,7 +62,7 @@ class Tensor:
             shape[shape.index(-1)] = self.size // known
         elif known != self.size:
             raise ArgumentError("shape", f"cannot reshape {self.shape} ({self.size} elements) to {tuple(shape)}")
-        return Tensor(self.device, self.handle, shape, self.dtype)
+        return Tensor(self.device, self.handle, shape, self.dtype, self._lease)
 
     def __repr__(self):
         return f"fpgaops.Tensor(shape={self.shape}, dtype={self.dtype}, device='{self.device.name}')"

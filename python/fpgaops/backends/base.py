@@ -51,6 +51,10 @@ class Backend:
         """Fill the C-contiguous ``out`` from the start of buffer ``handle``."""
         raise NotImplementedError
 
+    def release(self, handle):
+        """``handle`` is no longer used by any tensor; a backend may keep it for reuse. Called from
+        a finalizer, so it must not raise."""
+
     def finish(self):
         """Wait until every queued kernel and copy has completed."""
 
@@ -66,11 +70,12 @@ class Backend:
 
     # --- helpers shared by all backends --------------------------------------------------------
     def empty(self, shape, dtype):
-        from ..tensor import Tensor
+        from ..tensor import Lease, Tensor
 
         dtype = np.dtype(dtype)
         nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        return Tensor(self, self.allocate(nbytes), tuple(shape), dtype)
+        handle = self.allocate(nbytes)
+        return Tensor(self, handle, tuple(shape), dtype, Lease(self, handle))
 
     def __repr__(self):
         return f"<fpgaops device '{self.name}'>"

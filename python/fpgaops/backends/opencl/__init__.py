@@ -19,6 +19,10 @@ from ...errors import BuildError, DeviceError
 from ..base import Backend, alloc_bytes
 
 PLATFORM_ENV = "FPGAOPS_OPENCL_PLATFORM"
+# Buffers released by dead tensors are kept for reuse up to this many bytes: a fresh buffer costs
+# page faults on first touch (PoCL maps new pages), which made memory-bound ops 4-9x slower than
+# their kernels. Reuse is safe because the command queue is in order.
+POOL_BYTES = 512 << 20
 
 
 def _version(text, prefix):
@@ -80,14 +84,30 @@ class OpenCLBackend(Backend):
         self.word_bytes = config.current().axi.word_bits // 8
         self._programs = {}
         self._lock = threading.Lock()
+        self._free = {}  # allocation size -> [cl.Buffer] released by dead tensors
+        self._pooled = 0
+        self._pool_limit = POOL_BYTES  # kept on the instance: release() may run at interpreter exit
 
     # --- the interface -------------------------------------------------------------------------
     def allocate(self, nbytes):
         cl = self.cl
+        size = alloc_bytes(nbytes, self.word_bytes)
+        with self._lock:
+            free = self._free.get(size)
+            if free:
+                self._pooled -= size
+                return free.pop()
         try:
-            return cl.Buffer(self.ctx, cl.mem_flags.READ_WRITE, alloc_bytes(nbytes, self.word_bytes))
+            return cl.Buffer(self.ctx, cl.mem_flags.READ_WRITE, size)
         except cl.Error as e:
             raise DeviceError(f"opencl: cannot allocate {nbytes} bytes: {e}", code=getattr(e, "code", None)) from None
+
+    def release(self, handle):
+        size = handle.size
+        with self._lock:
+            if self._pooled + size <= self._pool_limit:
+                self._free.setdefault(size, []).append(handle)
+                self._pooled += size
 
     def copy_in(self, handle, array):
         self.cl.enqueue_copy(self.queue, handle, np.ascontiguousarray(array), is_blocking=True)

@@ -1,0 +1,210 @@
+"""Network benchmark: whole-model latency of fpgaops (opencl, csim) against PyTorch CPU and ONNX
+Runtime CPU, batch 1, 224x224, on the zoo's ResNet-18, ResNet-50, MobileNetV2 and
+MobileNetV3-small.
+
+    cd /work/main && PYTHONPATH=python .venv/bin/python benchmarks/bench_nets.py [--models resnet18,...]
+        [--min-time 3] [--csim-max-seconds 120] [--no-write]
+
+Prints a table and writes (or replaces) the networks section of benchmarks/RESULTS.md.
+
+Method
+  * One ONNX model per network from fpgaops.models.build_onnx (seeded random weights, the same
+    bytes for every runner). PyTorch runs the hand-written torchvision-equivalent module
+    (fpgaops.models.torch_ref) carrying exactly those weights (torchvision is not installed here).
+  * fpgaops: ``net(x)`` -- NumPy in, NumPy out, so the input upload and the logits download are
+    included; activations stay on the device between layers. Weights are uploaded by the warm-up
+    run, as are kernel builds. BN folded, conv+bias+relu and residual adds fused (the default).
+  * PyTorch eager: ``torch.no_grad()``, NCHW. PyTorch fast: ``torch.inference_mode()`` with the
+    module and input in ``channels_last``.
+  * ONNX Runtime: CPUExecutionProvider, all graph optimizations, intra-op threads = the thread
+    count below (PyTorch uses the same count; PoCL's pthread device uses every CPU).
+  * Each case: one warm-up run, then repeated runs for at least --min-time seconds (at least 3, at
+    most 50); the best time is reported (a shared machine: the least disturbed run). csim (the HLS
+    tops C-simulated) is run once after the warm-up and skipped for a model whose warm-up took
+    longer than --csim-max-seconds.
+  * Every runner's logits are checked against ONNX Runtime (identical top-5, max error within
+    1e-4 + 2e-3 * max|logit|) before timing.
+"""
+import argparse
+import importlib.metadata
+import os
+import platform
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "python"))
+
+import fpgaops as fo  # noqa: E402
+from fpgaops import models  # noqa: E402
+
+RESULTS = HERE / "RESULTS.md"
+BEGIN, END = "<!-- bench_nets:begin -->", "<!-- bench_nets:end -->"
+MODELS = ("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small")
+
+
+def progress(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def best_time(fn, min_time, min_reps=3, max_reps=50):
+    times, start = [], time.perf_counter()
+    while len(times) < min_reps or (time.perf_counter() - start < min_time and len(times) < max_reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} logical CPUs"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs"
+
+
+def version(pkg):
+    try:
+        return importlib.metadata.version(pkg)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def agrees(got, want):
+    err = float(np.max(np.abs(got.astype(np.float64) - want)))
+    top = lambda y: np.argsort(-y, axis=1, kind="stable")[:, :5]
+    return err <= 1e-4 + 2e-3 * float(np.max(np.abs(want))) and bool((top(got) == top(want)).all()), err
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--min-time", type=float, default=3.0)
+    p.add_argument("--csim-max-seconds", type=float, default=120.0)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    args = p.parse_args(argv)
+
+    import onnxruntime as ort
+    import torch
+
+    load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+    from fpgaops.models import torch_ref
+
+    torch.set_num_threads(args.threads)
+    avail = {d.name: d for d in fo.devices()}
+    x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
+    rows, notes = [], []
+    for name in args.models.split(","):
+        progress(f"== {name}")
+        proto = models.build_onnx(name)
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = args.threads
+        sess = ort.InferenceSession(proto.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        want = sess.run(None, {"input": x})[0]
+        res = {"ort": best_time(lambda: sess.run(None, {"input": x}), args.min_time)}
+        tm = torch_ref.from_zoo(name)
+        xt = torch.from_numpy(x)
+        with torch.no_grad():
+            ok, err = agrees(tm(xt).numpy(), want)
+        assert ok, f"torch module disagrees with ORT on {name}: {err}"
+
+        def eager():
+            with torch.no_grad():
+                tm(xt)
+        res["torch_eager"] = best_time(eager, args.min_time)
+        tcl = torch_ref.from_zoo(name).to(memory_format=torch.channels_last)
+        xcl = xt.contiguous(memory_format=torch.channels_last)
+
+        def fast():
+            with torch.inference_mode():
+                tcl(xcl)
+        fast()
+        res["torch_fast"] = best_time(fast, args.min_time)
+        net = fo.load_onnx(proto)
+        for dev in ("opencl", "csim"):
+            if not avail[dev].available:
+                res[dev] = None
+                notes.append(f"{dev}: not available here ({avail[dev].detail})")
+                continue
+            try:
+                t0 = time.perf_counter()
+                got = net(x, device=dev)
+                first = time.perf_counter() - t0
+            except fo.UnsupportedError as e:
+                res[dev] = None
+                notes.append(f"{name} on {dev}: {e}")
+                continue
+            ok, err = agrees(got, want)
+            if not ok:
+                res[dev] = None
+                notes.append(f"{name} on {dev}: output disagrees with ORT (max |err| {err:.2e}); not timed")
+                continue
+            if dev == "csim":
+                if first > args.csim_max_seconds:
+                    res[dev] = first
+                    notes.append(f"{name} on csim: warm-up run only ({first:.0f} s)")
+                    continue
+                res[dev] = best_time(lambda: net(x, device=dev), 0, min_reps=1, max_reps=1)
+            else:
+                res[dev] = best_time(lambda: net(x, device=dev), args.min_time)
+            progress(f"   {dev}: {res[dev] * 1e3:.1f} ms (max |err| vs ORT {err:.1e})")
+        prof = None
+        if res.get("opencl"):
+            prof = net.profile(x, device="opencl", warmup=0)
+        rows.append((name, res, prof, net.peak_activation_bytes(x)))
+        progress(f"   ort {res['ort'] * 1e3:.1f} ms, torch eager {res['torch_eager'] * 1e3:.1f} ms, "
+                 f"torch fast {res['torch_fast'] * 1e3:.1f} ms")
+
+    from fpgaops.cli import table
+    ms = lambda t: f"{t * 1e3:.1f}" if t else "n/a"
+    tab = table([(n, ms(r.get("opencl")), ms(r.get("csim")), ms(r["torch_eager"]), ms(r["torch_fast"]), ms(r["ort"]),
+                  f"{r['ort'] / r['opencl']:.2f}x" if r.get("opencl") else "n/a", f"{peak / 2**20:.1f}")
+                 for n, r, _p, peak in rows],
+                ["model (batch 1, 224x224)", "fpgaops opencl ms", "fpgaops csim ms", "torch eager ms",
+                 "torch inference_mode+CL ms", "ORT ms", "ORT/opencl", "peak act. MiB"])
+    split = []
+    for n, r, prof, _ in rows:
+        if prof is not None:
+            split.append(f"- {n} (opencl, per-layer profile): " + ", ".join(
+                f"{k} {100 * v / prof.total:.0f}%" for k, v in list(prof.by_op().items())[:5]) +
+                f"; {sum(x.flops for x in prof.rows) / prof.total / 1e9:.1f} GFLOP/s over the layers")
+    opencl = avail["opencl"]
+    body = "\n".join([
+        "## Networks (benchmarks/bench_nets.py)", "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Latency of one image (batch 1, 3x224x224, "
+        "float32), best of repeated runs after a warm-up; lower is better. Method: the docstring of "
+        "benchmarks/bench_nets.py. Every runner's logits agree with ONNX Runtime (identical top-5).", "",
+        f"- CPU: {cpu_model()}; threads: {args.threads} (PyTorch, ORT; PoCL uses every CPU); 1-minute load "
+        f"average {load_start:.1f} at the start and {os.getloadavg()[0]:.1f} at the end (other processes share the "
+        "machine; above the CPU count the numbers are disturbed, PyTorch most)",
+        f"- fpgaops {fo.__version__}; opencl device: {opencl.version} {opencl.detail}",
+        f"- torch {version('torch')}, onnxruntime {version('onnxruntime')}, onnx {version('onnx')}, numpy "
+        f"{np.__version__}, Python {platform.python_version()}", "",
+        "```", tab, "```", "",
+        "ORT/opencl: ORT's latency over fpgaops opencl's (above 1 = fpgaops faster). csim is the HLS "
+        "C-simulation of the FPGA kernel tops on the CPU: a functional model, its speed says nothing about the FPGA.",
+        ""] + split + ([""] + [f"- note: {n}" for n in notes] if notes else []))
+    print("\n" + body)
+    if not args.no_write:
+        section = f"{BEGIN}\n{body}\n{END}"
+        text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+        if BEGIN in text and END in text:
+            text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: section, text, flags=re.S)
+        else:
+            text = text.rstrip("\n") + "\n\n" + section + "\n"
+        RESULTS.write_text(text)
+        progress(f"\nwrote the networks section of {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

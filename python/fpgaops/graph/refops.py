@@ -1,0 +1,390 @@
+"""NumPy implementations of the ONNX ops the importer understands (plus a few more that only
+``allow_fallback=True`` runs). Used for constant folding, for fallback nodes, and as the
+independent ``against="numpy"`` oracle of ``Network.trace``. Written for clarity; float32 in,
+float32 out, computed in float64 where it matters.
+
+Each function takes (inputs, attrs, opset) -- inputs a list of arrays (None for omitted
+optional inputs) -- and returns a list of outputs.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .ir import ModelError
+
+
+def _pair(v, n=2, default=1):
+    if v is None:
+        return (default,) * n
+    return tuple(int(a) for a in v)
+
+
+def _windows(x, kh, kw, sh, sw, dh, dw, ho, wo):
+    n, c, h, w = x.shape
+    s = x.strides
+    return as_strided(x, (n, c, kh, kw, ho, wo), (s[0], s[1], s[2] * dh, s[3] * dw, s[2] * sh, s[3] * sw),
+                      writeable=False)
+
+
+def conv2d(x, w, b, strides, pads, dilations, group):
+    """pads = (top, left, bottom, right)."""
+    n, c, h, wd = x.shape
+    k, cg, kh, kw = w.shape
+    sh, sw = strides
+    dh, dw = dilations
+    xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    ho = (xp.shape[2] - dh * (kh - 1) - 1) // sh + 1
+    wo = (xp.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    if ho < 1 or wo < 1:
+        raise ModelError(f"convolution output would be empty ({ho}x{wo})")
+    win = _windows(np.ascontiguousarray(xp), kh, kw, sh, sw, dh, dw, ho, wo)  # n c kh kw ho wo
+    g = group
+    kg = k // g
+    if cg == 1 and kg == 1 and g == c:  # depthwise: accumulate over the taps
+        acc = np.zeros((n, c, ho, wo), np.float64)
+        for i in range(kh):
+            for j in range(kw):
+                acc += win[:, :, i, j] * w[None, :, 0, i, j, None, None].astype(np.float64)
+        y = acc
+    else:
+        cols = win.reshape(n, g, cg * kh * kw, ho * wo).astype(np.float64)
+        wm = w.reshape(g, kg, cg * kh * kw).astype(np.float64)
+        y = np.matmul(wm[None], cols).reshape(n, k, ho, wo)
+    if b is not None:
+        y = y + b.reshape(1, -1, 1, 1)
+    return y.astype(np.float32)
+
+
+def pool2d(x, kind, kernel, strides, pads, dilations=(1, 1), ceil_mode=False, count_include_pad=False):
+    n, c, h, w = x.shape
+    kh, kw = kernel
+    sh, sw = strides
+    dh, dw = dilations
+
+    def out(size, k, s, d, p0, p1):
+        eff = size + p0 + p1 - d * (k - 1) - 1
+        o = (-(-eff // s) if ceil_mode else eff // s) + 1
+        if ceil_mode and (o - 1) * s >= size + p0:  # last window must start inside input or left pad
+            o -= 1
+        return o
+
+    ho = out(h, kh, sh, dh, pads[0], pads[2])
+    wo = out(w, kw, sw, dw, pads[1], pads[3])
+    need_h = (ho - 1) * sh + dh * (kh - 1) + 1
+    need_w = (wo - 1) * sw + dw * (kw - 1) + 1
+    eb, er = max(0, need_h - h - pads[0]), max(0, need_w - w - pads[1])
+    fill = -np.inf if kind == "max" else 0.0
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pads[0], eb), (pads[1], er)), constant_values=fill)
+    win = _windows(xp, kh, kw, sh, sw, dh, dw, ho, wo)
+    if kind == "max":
+        return win.max(axis=(2, 3)).astype(np.float32)
+    s = win.sum(axis=(2, 3))
+    if count_include_pad:  # padding counts, the extra ceil_mode cells do not (PyTorch / ONNX)
+        m = np.pad(np.ones((1, 1, h + pads[0] + pads[2], w + pads[1] + pads[3])), ((0, 0), (0, 0), (0, eb - pads[2] if eb > pads[2] else 0), (0, er - pads[3] if er > pads[3] else 0)))
+        m = m[:, :, : xp.shape[2], : xp.shape[3]]
+    else:
+        m = np.pad(np.ones((1, 1, h, w)), ((0, 0), (0, 0), (pads[0], eb), (pads[1], er)))
+    cnt = _windows(np.ascontiguousarray(m), kh, kw, sh, sw, dh, dw, ho, wo).sum(axis=(2, 3))
+    return (s / cnt).astype(np.float32)
+
+
+def _conv_attrs(a, w_shape, x_shape=None):
+    kh, kw = w_shape[2:]
+    strides = _pair(a.get("strides"))
+    dil = _pair(a.get("dilations"))
+    pads = _pads(a, (kh, kw), strides, dil, x_shape)
+    return strides, pads, dil, int(a.get("group", 1))
+
+
+def _pads(a, kernel, strides, dil, x_shape):
+    auto = a.get("auto_pad", "NOTSET")
+    if isinstance(auto, bytes):
+        auto = auto.decode()
+    if auto in ("NOTSET", ""):
+        p = a.get("pads")
+        return tuple(int(v) for v in p) if p is not None else (0, 0, 0, 0)
+    if auto == "VALID":
+        return (0, 0, 0, 0)
+    if x_shape is None:
+        raise ModelError("auto_pad SAME needs the input shape")
+    begin, end = [], []
+    for size, k, s, d in zip(x_shape[2:], kernel, strides, dil):
+        o = -(-size // s)
+        total = max(0, (o - 1) * s + d * (k - 1) + 1 - size)
+        lo = total // 2 if auto == "SAME_UPPER" else total - total // 2
+        begin.append(lo)
+        end.append(total - lo)
+    return (begin[0], begin[1], end[0], end[1])
+
+
+def op_conv(i, a, opset):
+    x, w = i[0], i[1]
+    s, p, d, g = _conv_attrs(a, w.shape, x.shape)
+    return [conv2d(x, w, i[2] if len(i) > 2 else None, s, p, d, g)]
+
+
+def op_batchnorm(i, a, opset):
+    x, scale, bias, mean, var = i[:5]
+    eps = a.get("epsilon", 1e-5)
+    sh = (1, -1) + (1,) * (x.ndim - 2)
+    inv = scale.astype(np.float64) / np.sqrt(var.astype(np.float64) + eps)
+    return [((x - mean.reshape(sh)) * inv.reshape(sh) + bias.reshape(sh)).astype(np.float32)]
+
+
+def op_maxpool(i, a, opset):
+    x = i[0]
+    k = _pair(a["kernel_shape"])
+    s = _pair(a.get("strides"))
+    d = _pair(a.get("dilations"))
+    return [pool2d(x, "max", k, s, _pads(a, k, s, d, x.shape), d, bool(a.get("ceil_mode", 0)))]
+
+
+def op_avgpool(i, a, opset):
+    x = i[0]
+    k = _pair(a["kernel_shape"])
+    s = _pair(a.get("strides"))
+    return [pool2d(x, "avg", k, s, _pads(a, k, s, (1, 1), x.shape), (1, 1), bool(a.get("ceil_mode", 0)),
+                   bool(a.get("count_include_pad", 0)))]
+
+
+def op_gap(i, a, opset):
+    x = i[0]
+    return [x.astype(np.float64).mean(axis=tuple(range(2, x.ndim)), keepdims=True).astype(np.float32)]
+
+
+def _f(fn):
+    return lambda i, a, opset: [np.asarray(fn(i[0].astype(np.float64), a), dtype=np.float32)]
+
+
+def _clip(i, a, opset):
+    x = i[0]
+    if opset < 11:
+        lo, hi = a.get("min", -np.inf), a.get("max", np.inf)
+    else:
+        lo = i[1] if len(i) > 1 and i[1] is not None else -np.inf
+        hi = i[2] if len(i) > 2 and i[2] is not None else np.inf
+    return [np.clip(x, lo, hi).astype(x.dtype)]
+
+
+def _flatten(i, a, opset):
+    x = i[0]
+    ax = int(a.get("axis", 1))
+    ax = ax + x.ndim if ax < 0 else ax
+    return [x.reshape(int(np.prod(x.shape[:ax], dtype=np.int64)), -1)]
+
+
+def reshape_target(shape, target, allowzero=False):
+    out = []
+    for k, t in enumerate(int(v) for v in target):
+        if t == 0 and not allowzero:
+            if k >= len(shape):
+                raise ModelError(f"Reshape: 0 at position {k} but the input has rank {len(shape)}")
+            t = shape[k]
+        out.append(t)
+    size = int(np.prod(shape, dtype=np.int64))
+    if out.count(-1) > 1:
+        raise ModelError(f"Reshape: more than one -1 in {tuple(out)}")
+    if -1 in out:
+        known = int(np.prod([v for v in out if v != -1], dtype=np.int64))
+        if known == 0 or size % known:
+            raise ModelError(f"Reshape: cannot reshape {tuple(shape)} to {tuple(out)}")
+        out[out.index(-1)] = size // known
+    if int(np.prod(out, dtype=np.int64)) != size or any(v < 0 for v in out):
+        raise ModelError(f"Reshape: cannot reshape {tuple(shape)} ({size} elements) to {tuple(out)}")
+    return tuple(out)
+
+
+def _reshape(i, a, opset):
+    return [i[0].reshape(reshape_target(i[0].shape, i[1], bool(a.get("allowzero", 0))))]
+
+
+def _axes(i, a, opset, since=13):
+    if opset >= since:
+        return None if len(i) < 2 or i[1] is None else [int(v) for v in np.asarray(i[1]).reshape(-1)]
+    v = a.get("axes")
+    return None if v is None else [int(t) for t in v]
+
+
+def _unsqueeze(i, a, opset):
+    x = i[0]
+    axes = _axes(i, a, opset)
+    r = x.ndim + len(axes)
+    shape = list(x.shape)
+    for ax in sorted(v + r if v < 0 else v for v in axes):
+        shape.insert(ax, 1)
+    return [x.reshape(shape)]
+
+
+def _squeeze(i, a, opset):
+    x = i[0]
+    axes = _axes(i, a, opset)
+    if axes is None:
+        return [np.squeeze(x)]
+    return [np.squeeze(x, axis=tuple(v + x.ndim if v < 0 else v for v in axes))]
+
+
+def _gemm(i, a, opset):
+    A, B = i[0].astype(np.float64), i[1].astype(np.float64)
+    if a.get("transA", 0):
+        A = A.T
+    if a.get("transB", 0):
+        B = B.T
+    y = a.get("alpha", 1.0) * (A @ B)
+    if len(i) > 2 and i[2] is not None:
+        y = y + a.get("beta", 1.0) * i[2]
+    return [y.astype(np.float32)]
+
+
+def _softmax(i, a, opset):
+    x = i[0].astype(np.float64)
+    ax = int(a.get("axis", -1 if opset >= 13 else 1))
+    ax = ax + x.ndim if ax < 0 else ax
+    if opset < 13:
+        shp = x.shape
+        x = x.reshape(int(np.prod(shp[:ax], dtype=np.int64)), -1)
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        return [(e / e.sum(axis=1, keepdims=True)).reshape(shp).astype(np.float32)]
+    e = np.exp(x - x.max(axis=ax, keepdims=True))
+    return [(e / e.sum(axis=ax, keepdims=True)).astype(np.float32)]
+
+
+def _binary(fn):
+    def run(i, a, opset):
+        x, y = i[0], i[1]
+        if x.dtype.kind == "f" or y.dtype.kind == "f":
+            return [fn(x.astype(np.float64), y.astype(np.float64)).astype(np.result_type(x, y))]
+        return [fn(x, y).astype(np.result_type(x, y))]
+    return run
+
+
+def _gather(i, a, opset):
+    return [np.take(i[0], i[1].astype(np.int64), axis=int(a.get("axis", 0)))]
+
+
+def _concat(i, a, opset):
+    return [np.concatenate([v for v in i if v is not None], axis=int(a.get("axis", 0)))]
+
+
+def _shape(i, a, opset):
+    s = np.array(i[0].shape, np.int64)
+    start, end = a.get("start", 0), a.get("end")
+    return [s[start:end]]
+
+
+def _constant(i, a, opset):
+    for k in ("value", "value_float", "value_floats", "value_int", "value_ints"):
+        if k in a:
+            v = a[k]
+            if k.endswith("float") or k.endswith("floats"):
+                return [np.asarray(v, np.float32)]
+            if k.startswith("value_int"):
+                return [np.asarray(v, np.int64)]
+            return [np.asarray(v)]
+    raise ModelError("Constant without a supported value attribute")
+
+
+ONNX_DTYPES = {1: np.float32, 2: np.uint8, 3: np.int8, 5: np.int16, 6: np.int32, 7: np.int64, 9: np.bool_,
+               10: np.float16, 11: np.float64, 12: np.uint32, 13: np.uint64}
+
+
+def _cast(i, a, opset):
+    to = int(a["to"])
+    if to not in ONNX_DTYPES:
+        raise ModelError(f"Cast to unsupported ONNX dtype {to}")
+    return [i[0].astype(ONNX_DTYPES[to])]
+
+
+def _slice(i, a, opset):
+    x = i[0]
+    if opset < 10:
+        starts, ends, axes, steps = a["starts"], a["ends"], a.get("axes"), None
+    else:
+        starts, ends = i[1], i[2]
+        axes = i[3] if len(i) > 3 and i[3] is not None else None
+        steps = i[4] if len(i) > 4 and i[4] is not None else None
+    axes = list(range(len(starts))) if axes is None else [int(v) for v in axes]
+    steps = [1] * len(starts) if steps is None else [int(v) for v in steps]
+    sl = [slice(None)] * x.ndim
+    for s, e, ax, st in zip(starts, ends, axes, steps):
+        sl[ax] = slice(int(max(min(s, 2**62), -2**62)), int(max(min(e, 2**62), -2**62)), st)
+    return [x[tuple(sl)]]
+
+
+def _hardsigmoid(x, a):
+    return np.clip(a.get("alpha", 0.2) * x + a.get("beta", 0.5), 0, 1)
+
+
+def _transpose(i, a, opset):
+    perm = a.get("perm")
+    return [np.transpose(i[0], None if perm is None else [int(p) for p in perm])]
+
+
+def _reduce_mean(i, a, opset):
+    x = i[0]
+    axes = _axes(i, a, opset, since=18)
+    keep = bool(a.get("keepdims", 1))
+    return [x.astype(np.float64).mean(axis=None if axes is None else tuple(axes), keepdims=keep).astype(x.dtype)]
+
+
+def _gelu(x, a):
+    from math import erf, sqrt
+    return 0.5 * x * (1 + np.vectorize(erf)(x / sqrt(2)))
+
+
+# Ops the runner maps onto fpgaops kernels (SUPPORTED) and the NumPy-only extras that run only
+# with allow_fallback=True (EXTRA).
+SUPPORTED = {
+    "Conv": op_conv,
+    "BatchNormalization": lambda i, a, o: op_batchnorm(i, a, o),
+    "Relu": _f(lambda x, a: np.maximum(x, 0)),
+    "Clip": _clip,
+    "LeakyRelu": _f(lambda x, a: np.where(x >= 0, x, a.get("alpha", 0.01) * x)),
+    "Sigmoid": _f(lambda x, a: 1 / (1 + np.exp(-x))),
+    "Tanh": _f(lambda x, a: np.tanh(x)),
+    "HardSigmoid": _f(_hardsigmoid),
+    "HardSwish": _f(lambda x, a: x * np.clip(x / 6 + 0.5, 0, 1)),
+    "Mul": _binary(np.multiply),
+    "Add": _binary(np.add),
+    "MaxPool": op_maxpool,
+    "AveragePool": op_avgpool,
+    "GlobalAveragePool": op_gap,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "Gemm": _gemm,
+    "MatMul": lambda i, a, o: [np.matmul(i[0].astype(np.float64), i[1].astype(np.float64)).astype(np.float32)],
+    "Softmax": _softmax,
+    "Identity": lambda i, a, o: [i[0]],
+    "Constant": _constant,
+    # shape chains (constant-folded; never reach a kernel)
+    "Shape": _shape,
+    "Gather": _gather,
+    "Unsqueeze": _unsqueeze,
+    "Squeeze": _squeeze,
+    "Concat": _concat,
+    "Cast": _cast,
+    "Slice": _slice,
+    "Dropout": lambda i, a, o: [i[0]],
+}
+
+EXTRA = {
+    "Sub": _binary(np.subtract),
+    "Div": _binary(np.divide),
+    "Pow": _binary(np.power),
+    "Neg": lambda i, a, o: [-i[0]],
+    "Exp": _f(lambda x, a: np.exp(x)),
+    "Sqrt": _f(lambda x, a: np.sqrt(x)),
+    "Erf": _f(lambda x, a: np.vectorize(__import__("math").erf)(x)),
+    "Transpose": _transpose,
+    "ReduceMean": _reduce_mean,
+    "Gelu": _f(_gelu),
+    "Elu": _f(lambda x, a: np.where(x > 0, x, a.get("alpha", 1.0) * np.expm1(x))),
+    "Softplus": _f(lambda x, a: np.log1p(np.exp(x))),
+}
+
+ALL = {**SUPPORTED, **EXTRA}
+
+
+def run(op, inputs, attrs, opset):
+    if op not in ALL:
+        raise ModelError(f"no NumPy implementation of ONNX op '{op}'")
+    with np.errstate(over="ignore", under="ignore"):
+        return ALL[op](inputs, attrs, opset)

@@ -1,0 +1,565 @@
+"""fpgaops.Network: an imported model, specialized and optimized per input shape, executed on a
+device with activations kept on that device between layers.
+
+    net = fpgaops.load_onnx("resnet18.onnx")
+    logits = net(x)                       # NumPy in, NumPy out, on the current device
+    print(net.profile(x))                 # per-layer table
+    print(net.trace(x, against="onnxruntime"))
+"""
+import dataclasses
+import time
+
+import numpy as np
+
+from ..errors import ArgumentError, UnsupportedError
+from . import passes, refops
+from .ir import ModelError
+from .plan import plan as make_plan
+
+
+def _fo():
+    import fpgaops
+    return fpgaops
+
+
+def _op(name):
+    fn = getattr(_fo(), name, None)
+    if fn is None:
+        raise UnsupportedError(f"fpgaops.{name} not yet implemented")
+    return fn
+
+
+def _capabilities():
+    """Which activations the conv2d / eltwise epilogues fuse (read from the ops when present)."""
+    conv_acts, elt_acts = ("relu", "relu6"), ()
+    try:
+        from ..ops import conv2d as c
+        conv_acts = tuple(a for a in getattr(c, "ACTIVATIONS", conv_acts) if a)
+    except ImportError:
+        pass
+    try:
+        from ..ops import eltwise as _e  # noqa: F401  (fused activations: every act_lut name)
+        from ..ops.act_lut import ACTIVATIONS
+        elt_acts = tuple(ACTIVATIONS)
+    except ImportError:
+        pass
+    return conv_acts, elt_acts
+
+
+# --- device execution of lowered nodes ------------------------------------------------------
+
+def _dev_conv(n, x, w, b, r):
+    a = n.attrs
+    return _op("conv2d")(x, w, b, stride=a["stride"], padding=a["padding"], dilation=a["dilation"],
+                         groups=a["groups"], activation=a["activation"], residual=r)
+
+
+def _dev_act(n, x):
+    return _op(n.attrs["kind"])(x, **n.attrs["params"])
+
+
+def _dev_binary(n, a, b):
+    fn = _op("add" if n.op == "Add" else "mul")
+    if n.attrs["activation"]:
+        return fn(a, b, activation=n.attrs["activation"])
+    return fn(a, b)
+
+
+def _dev_gap(n, x):
+    fo = _fo()
+    if hasattr(fo, "adaptive_avg_pool2d"):
+        return fo.adaptive_avg_pool2d(x, 1)
+    y = _op("global_avg_pool2d")(x)
+    return y.reshape(x.shape[0], x.shape[1], 1, 1)
+
+
+DEVICE_OPS = {
+    "Conv": _dev_conv,
+    "Act": _dev_act,
+    "Add": _dev_binary,
+    "Mul": _dev_binary,
+    "MaxPool": lambda n, x: _op("max_pool2d")(x, n.attrs["kernel_size"], stride=n.attrs["stride"],
+                                                padding=n.attrs["padding"], dilation=n.attrs["dilation"],
+                                                ceil_mode=n.attrs["ceil_mode"]),
+    "AvgPool": lambda n, x: _op("avg_pool2d")(x, n.attrs["kernel_size"], stride=n.attrs["stride"],
+                                                padding=n.attrs["padding"], ceil_mode=n.attrs["ceil_mode"],
+                                                count_include_pad=n.attrs["count_include_pad"]),
+    "GlobalAvgPool": _dev_gap,
+    "Gemm": lambda n, a, b, c=None: _op("gemm")(a, b, c, alpha=n.attrs["alpha"], beta=n.attrs["beta"] if c is not None else 0.0,
+                                                 trans_a=n.attrs["trans_a"], trans_b=n.attrs["trans_b"]),
+    "MatMul": lambda n, a, b: _op("matmul")(a, b),
+    "Softmax": lambda n, x: _op("softmax")(x, dim=n.attrs["dim"]),
+    "View": lambda n, x: x.reshape(n.attrs["shape"]),
+}
+
+# which fpgaops functions each lowered op needs (for "not yet implemented" checks)
+NEEDS = {"Conv": ["conv2d"], "Add": ["add"], "Mul": ["mul"], "MaxPool": ["max_pool2d"], "AvgPool": ["avg_pool2d"],
+         "GlobalAvgPool": ["adaptive_avg_pool2d|global_avg_pool2d"], "Gemm": ["gemm"], "MatMul": ["matmul"],
+         "Softmax": ["softmax"]}
+
+
+# --- NumPy execution of lowered nodes (the independent oracle) ---------------------------------
+
+def _np_act(kind, x, params=None):
+    p = params or {}
+    x64 = x.astype(np.float64)
+    f = {"relu": lambda v: np.maximum(v, 0), "relu6": lambda v: np.clip(v, 0, 6),
+         "leaky_relu": lambda v: np.where(v >= 0, v, p.get("negative_slope", 0.01) * v),
+         "hardtanh": lambda v: np.clip(v, p.get("min_val", -1.0), p.get("max_val", 1.0)),
+         "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "tanh": np.tanh,
+         "hardsigmoid": lambda v: np.clip(v / 6 + 0.5, 0, 1), "hardswish": lambda v: v * np.clip(v / 6 + 0.5, 0, 1)}[kind]
+    with np.errstate(over="ignore"):
+        return f(x64).astype(np.float32)
+
+
+def _np_node(n, args, opset):
+    a = n.attrs
+    if n.op == "Conv":
+        x, w, b, r = args
+        pd = a["padding"]
+        y = refops.conv2d(x, w, b, a["stride"], (pd[0], pd[1], pd[0], pd[1]), a["dilation"], a["groups"])
+        if r is not None:
+            y = (y.astype(np.float64) + r).astype(np.float32)
+        return _np_act(a["activation"], y) if a["activation"] else y
+    if n.op == "Act":
+        return _np_act(a["kind"], args[0], a["params"])
+    if n.op in ("Add", "Mul"):
+        y = refops.run(n.op, args, {}, opset)[0]
+        return _np_act(a["activation"], y) if a["activation"] else y
+    if n.op in ("MaxPool", "AvgPool"):
+        p = a["padding"]
+        return refops.pool2d(args[0], "max" if n.op == "MaxPool" else "avg", a["kernel_size"], a["stride"],
+                             (p[0], p[1], p[0], p[1]), a.get("dilation", (1, 1)), a["ceil_mode"],
+                             a.get("count_include_pad", False))
+    if n.op == "GlobalAvgPool":
+        return refops.op_gap(args, {}, opset)[0]
+    if n.op == "Gemm":
+        return refops.run("Gemm", args, {"alpha": a["alpha"], "beta": a["beta"], "transA": int(a["trans_a"]),
+                                         "transB": int(a["trans_b"])}, opset)[0]
+    if n.op == "MatMul":
+        return refops.run("MatMul", args, {}, opset)[0]
+    if n.op == "Softmax":
+        return refops.run("Softmax", args, {"axis": a["dim"]}, 13)[0]
+    if n.op == "View":
+        return args[0].reshape(a["shape"])
+    if n.op == "Fallback":
+        return refops.run(a["onnx_op"], args, a["onnx_attrs"], opset)[0]
+    raise ModelError(f"no NumPy execution for lowered op {n.op}", n.name)
+
+
+# --- results ------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class LayerTime:
+    node: str
+    op: str
+    in_shape: tuple
+    out_shape: tuple
+    algorithm: str
+    seconds: float
+    flops: int
+    fused: str
+
+    @property
+    def gflops(self):
+        return self.flops / self.seconds / 1e9 if self.seconds > 0 and self.flops else 0.0
+
+
+class Profile:
+    """Per-layer times of one run; ``str()`` is the table, ``rows`` the data."""
+
+    def __init__(self, rows, device, plan, wall):
+        self.rows, self.device, self.plan, self.wall = rows, device, plan, wall
+
+    @property
+    def total(self):
+        return sum(r.seconds for r in self.rows)
+
+    def by_op(self):
+        agg = {}
+        for r in self.rows:
+            agg[r.op] = agg.get(r.op, 0.0) + r.seconds
+        return dict(sorted(agg.items(), key=lambda kv: -kv[1]))
+
+    def __str__(self):
+        from ..cli import table
+
+        tot = self.total or 1e-30
+        rows = [(r.node[:44], r.op + (f"+{r.fused}" if r.fused else ""), "x".join(map(str, r.in_shape)),
+                 "x".join(map(str, r.out_shape)), r.algorithm, f"{r.seconds * 1e3:.3f}",
+                 f"{r.gflops:.2f}" if r.flops else "-", f"{100 * r.seconds / tot:.1f}%") for r in self.rows]
+        gf = sum(r.flops for r in self.rows)
+        head = table(rows, ["node", "op", "input", "output", "algorithm", "ms", "GFLOP/s", "share"])
+        ops = ", ".join(f"{k} {100 * v / tot:.0f}%" for k, v in self.by_op().items())
+        return (f"{head}\n\ndevice {self.device}: {len(self.rows)} layers, {tot * 1e3:.2f} ms in layers "
+                f"(wall {self.wall * 1e3:.2f} ms), {gf / 1e9:.3f} GFLOP, {gf / tot / 1e9:.2f} GFLOP/s\n"
+                f"time by op: {ops}\n{self.plan}")
+
+
+@dataclasses.dataclass
+class TraceRow:
+    node: str
+    op: str
+    value: str
+    shape: tuple
+    max_abs_err: float
+    scale: float
+    ok: bool
+
+
+class Trace:
+    """Layer-by-layer comparison. ``first_divergence`` is the first row beyond tolerance (or None)."""
+
+    def __init__(self, rows, against, device, rtol, atol):
+        self.rows, self.against, self.device, self.rtol, self.atol = rows, against, device, rtol, atol
+
+    @property
+    def first_divergence(self):
+        return next((r for r in self.rows if not r.ok), None)
+
+    @property
+    def ok(self):
+        return self.first_divergence is None
+
+    def __str__(self):
+        from ..cli import table
+
+        rows = [(r.node[:44], r.op, "x".join(map(str, r.shape)), f"{r.max_abs_err:.3e}", f"{r.scale:.3e}",
+                 "ok" if r.ok else "DIVERGES") for r in self.rows]
+        fd = self.first_divergence
+        verdict = ("every layer within tolerance" if fd is None else
+                   f"first divergence at node '{fd.node}' ({fd.op}, value '{fd.value}'): max |err| "
+                   f"{fd.max_abs_err:.3e} > {self.atol:g} + {self.rtol:g} * {fd.scale:.3e}")
+        return (table(rows, ["node", "op", "shape", "max |err|", "max |ref|", "check"]) +
+                f"\n\n{self.device} against {self.against} (tolerance atol {self.atol:g} + rtol {self.rtol:g} "
+                f"* max|ref| per layer): {verdict}")
+
+
+# --- the network ------------------------------------------------------------------------------
+
+class _Spec:
+    """The graph specialized to one set of input shapes."""
+
+    def __init__(self, g):
+        self.graph = g
+        self.plan = make_plan(g)
+        self.weights = {}  # (device name, const name) -> Tensor, uploaded on first use
+
+
+class Network:
+    """A model ready to run on fpgaops devices. Build with ``fpgaops.load_onnx`` / ``from_torch``."""
+
+    MAX_SPECS = 4  # input shapes kept specialized at once
+
+    def __init__(self, graph, info=None, allow_fallback=False, fuse=True, model_bytes=None):
+        self.graph = graph
+        self.info = dict(info or {})
+        self.allow_fallback = allow_fallback
+        self.fuse = fuse
+        self._model_bytes = model_bytes  # serialized ONNX (for trace against onnxruntime)
+        self._specs = {}  # input shapes -> _Spec, least recently used first
+        self._caps = _capabilities()
+        # fail at load time on unsupported ops / inconsistent shapes, using the declared shapes
+        shapes = self._default_shapes()
+        if shapes is not None:
+            self._spec(shapes)
+
+    # -- introspection
+    @property
+    def input_names(self):
+        return list(self.graph.inputs)
+
+    @property
+    def output_names(self):
+        return list(self.graph.outputs)
+
+    @property
+    def input_shapes(self):
+        return dict(self.graph.input_shapes)
+
+    def _default_shapes(self, batch=1):
+        """Concrete input shapes from the declaration (symbolic batch -> ``batch``), the model's
+        ``fpgaops.default_input_shape`` metadata for one input, or None if unknown."""
+        hint = self.info.get("default_input_shape")
+        out = {}
+        for name, shp in self.graph.input_shapes.items():
+            if hint is not None and len(self.graph.inputs) == 1 and shp is not None and len(hint) == len(shp):
+                shp = tuple(d if d is not None else h for d, h in zip(shp, hint))
+            if shp is None or any(d is None for d in shp[1:]):
+                return None
+            out[name] = (batch if shp[0] is None else shp[0],) + tuple(shp[1:])
+        return out
+
+    def _spec(self, shapes):
+        key = tuple(sorted((k, tuple(v)) for k, v in shapes.items()))
+        spec = self._specs.pop(key, None)
+        if spec is None:
+            spec = _Spec(passes.optimize(self.graph, shapes, self.allow_fallback, self.fuse, *self._caps))
+            while len(self._specs) >= self.MAX_SPECS:  # each holds folded weights (and device copies)
+                self._specs.pop(next(iter(self._specs)))
+        self._specs[key] = spec
+        return spec
+
+    def optimized(self, *xs_or_shapes):
+        """The lowered, fused graph for these inputs (arrays or shapes); default: declared shapes."""
+        if not xs_or_shapes:
+            shapes = self._default_shapes()
+            if shapes is None:
+                raise ArgumentError("shapes", "the model's input shapes are symbolic; pass example inputs or shapes")
+            return self._spec(shapes).graph
+        return self._spec(self._shape_map(xs_or_shapes)).graph
+
+    def memory_plan(self, *xs_or_shapes):
+        g = self.optimized(*xs_or_shapes)
+        return self._spec(self._shape_map([g.shapes[i] for i in g.inputs])).plan
+
+    def peak_activation_bytes(self, *xs_or_shapes):
+        return self.memory_plan(*xs_or_shapes).peak_live_bytes
+
+    def missing_ops(self):
+        """fpgaops functions this network needs that the installed fpgaops does not export."""
+        fo, miss = _fo(), set()
+        for n in self.optimized().nodes:
+            need = list(NEEDS.get(n.op, []))
+            if n.op == "Act":
+                need.append(n.attrs["kind"])
+            for alts in need:
+                if not any(hasattr(fo, a) for a in alts.split("|")):
+                    miss.add(alts.split("|")[0])
+        return sorted(miss)
+
+    def summary(self, *xs):
+        g = self.optimized(*xs)
+        return g.summary() + "\n" + str(self.memory_plan(*xs))
+
+    # -- inputs
+    def _shape_map(self, xs):
+        if len(xs) != len(self.graph.inputs):
+            raise ArgumentError("inputs", f"the network takes {len(self.graph.inputs)} input(s) "
+                                          f"{self.graph.inputs}, got {len(xs)}")
+        out = {}
+        for name, x in zip(self.graph.inputs, xs):
+            out[name] = tuple(int(d) for d in (x if isinstance(x, (tuple, list)) else np.shape(x) if not hasattr(x, "shape") else x.shape))
+        return out
+
+    def _check_inputs(self, xs):
+        from ..tensor import Tensor
+        if len(xs) != len(self.graph.inputs):
+            raise ArgumentError("inputs", f"the network takes {len(self.graph.inputs)} input(s) "
+                                          f"{self.graph.inputs}, got {len(xs)}")
+        out = []
+        for name, x in zip(self.graph.inputs, xs):
+            if isinstance(x, Tensor):
+                if x.dtype != np.float32:
+                    raise ArgumentError(name, f"expected float32, got {x.dtype}")
+                out.append(x)
+                continue
+            if not isinstance(x, np.ndarray):
+                raise ArgumentError(name, f"expected a numpy.ndarray or fpgaops.Tensor, got {type(x).__name__}")
+            if x.dtype != np.float32:
+                raise ArgumentError(name, f"expected float32, got {x.dtype} (convert with .astype(np.float32))")
+            if not np.all(np.isfinite(x)):
+                raise ArgumentError(name, "contains NaN or Inf")
+            out.append(np.ascontiguousarray(x))
+        return out
+
+    # -- execution
+    @staticmethod
+    def _weight(spec, dev, name, arr):
+        key = (dev.name, name)
+        if key not in spec.weights:
+            spec.weights[key] = _fo().to_device(np.ascontiguousarray(arr), dev)
+        return spec.weights[key]
+
+    def num_layers(self, *xs):
+        """Number of layers (lowered nodes) executed for these inputs."""
+        return len(self.optimized(*xs).nodes)
+
+    def _execute(self, xs, dev, on_node=None, numpy=False, step=None):
+        """Run every node; ``on_node(node, outputs, seconds)`` sees each result. Returns the
+        output values (Tensors on the device, or NumPy arrays in numpy mode)."""
+        fo = _fo()
+        xs = self._check_inputs(xs)
+        spec = self._spec(self._shape_map(xs))
+        g, last = spec.graph, spec.plan.last_use
+        env = {}
+        for name, x in zip(g.inputs, xs):
+            if numpy:
+                env[name] = x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else x
+            else:
+                env[name] = fo.to_device(x, dev)
+        alias = {}
+        for k, n in enumerate(g.nodes):
+            args = []
+            for i in n.inputs:
+                if not i:
+                    args.append(None)
+                elif i in env:
+                    args.append(env[i])
+                elif i in g.consts:
+                    host = numpy or n.op == "Fallback"
+                    args.append(g.consts[i] if host else self._weight(spec, dev, i, g.consts[i]))
+                else:
+                    raise ModelError(f"value '{i}' is not available (internal scheduling error)", n.name)
+            t0 = time.perf_counter()
+            if numpy:
+                y = _np_node(n, args, g.opset)
+            elif n.op == "Fallback":
+                host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
+                y = fo.to_device(np.ascontiguousarray(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"],
+                                                                 g.opset)[0], dtype=np.float32), dev)
+            else:
+                y = DEVICE_OPS[n.op](n, *args)
+            if on_node is not None:
+                if not numpy:
+                    dev.finish()
+                on_node(n, y, time.perf_counter() - t0)
+            env[n.outputs[0]] = y
+            if step is not None:
+                step(n.name)
+            # drop activations after their last read: the backend reuses their memory
+            for i in n.inputs:
+                if i in env and i not in g.outputs and last.get(alias.get(i, i), len(g.nodes)) <= k \
+                        and i not in g.inputs:
+                    del env[i]
+            if n.op == "View":
+                alias[n.outputs[0]] = alias.get(n.inputs[0], n.inputs[0])
+        outs = []
+        for o in g.outputs:
+            if o in env:
+                outs.append(env[o])
+            else:
+                c = g.consts[o]
+                outs.append(c if numpy else fo.to_device(np.ascontiguousarray(c), dev))
+        return outs
+
+    def _device(self, device):
+        from ..backends import current_device, get_device
+        return get_device(device) if device is not None else current_device()
+
+    def run(self, *xs, device=None, as_tensors=False, callback=None):
+        """All outputs as a list (NumPy arrays, or device Tensors with as_tensors=True).
+        ``callback(node_name)`` is called after each layer is queued (progress bars)."""
+        dev = self._device(device)
+        outs = self._execute(xs, dev, step=callback)
+        return outs if as_tensors else [o.numpy() for o in outs]
+
+    def __call__(self, *xs, device=None):
+        """NumPy in, NumPy out. One output -> an array; several -> a tuple."""
+        outs = self.run(*xs, device=device)
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def run_numpy(self, *xs):
+        """The optimized graph executed with the NumPy reference ops (no device; an oracle for the
+        importer and the graph passes)."""
+        outs = self._execute(xs, None, numpy=True)
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def _algorithm(self, dev, g, n):
+        if n.op == "Fallback":
+            return "fallback(numpy)"
+        if n.op != "Conv":
+            return {"View": "view (no copy)"}.get(n.op, "-")
+        try:
+            from ..ops.conv2d import choose_algo
+            x, w = g.shapes[n.inputs[0]], g.shapes[n.inputs[1]]
+            y = g.shapes[n.outputs[0]]
+            a = n.attrs
+            algo, m = choose_algo(dev.name, np.dtype(np.float32), x[0], x[1], x[2], x[3], w[0], w[2], w[3], y[2], y[3],
+                                  tuple(a["stride"]), tuple(a["dilation"]), a["groups"])
+            return f"winograd F({m}x{m},3x3)" if algo == "winograd" else algo
+        except Exception:
+            return "auto"
+
+    def profile(self, *xs, device=None, warmup=1):
+        """Per-layer times (each layer waited for on the device). ``warmup`` untimed runs first
+        (the first run on a device builds kernels and uploads weights)."""
+        dev = self._device(device)
+        for _ in range(warmup):
+            self._execute(xs, dev)
+        xs_c = self._check_inputs(xs)
+        g = self._spec(self._shape_map(xs_c)).graph
+        rows = []
+
+        def rec(n, y, dt):
+            fused = []
+            if n.op == "Conv":
+                if n.inputs[3]:
+                    fused.append("residual")
+                if n.attrs["activation"]:
+                    fused.append(n.attrs["activation"])
+            elif n.op in ("Add", "Mul") and n.attrs["activation"]:
+                fused.append(n.attrs["activation"])
+            op = n.attrs["kind"] if n.op == "Act" else (f"Fallback:{n.attrs['onnx_op']}" if n.op == "Fallback" else n.op)
+            rows.append(LayerTime(n.name, op, g.shapes.get(n.inputs[0], ()), g.shapes.get(n.outputs[0], ()),
+                                  self._algorithm(dev, g, n), dt, passes.flops(g, n), "+".join(fused)))
+
+        t0 = time.perf_counter()
+        outs = self._execute(xs_c, dev, on_node=rec)
+        for o in outs:
+            o.numpy()
+        wall = time.perf_counter() - t0
+        return Profile(rows, dev.name, self._spec(self._shape_map(xs_c)).plan, wall)
+
+    def _record(self, xs, dev, numpy=False):
+        vals = {}
+        self._execute(xs, dev, on_node=lambda n, y, dt: vals.__setitem__(n.outputs[0], (n, np.asarray(y) if numpy else y.numpy())),
+                      numpy=numpy)
+        return vals
+
+    def trace(self, *xs, against="reference", device=None, rtol=1e-3, atol=1e-4):
+        """Run on ``device`` keeping every layer's output and compare each with ``against``:
+        "reference" (the same optimized graph on fpgaops' reference backend), "numpy" (the
+        optimized graph on the NumPy ONNX ops of fpgaops.graph.refops) or "onnxruntime" (the
+        original model with every compared value exposed as an output). A layer diverges when
+        max |err| > atol + rtol * max |ref|."""
+        dev = self._device(device)
+        got = self._record(xs, dev)
+        if against == "reference":
+            ref = {k: v[1] for k, v in self._record(xs, self._device("reference")).items()}
+        elif against == "numpy":
+            ref = {k: v[1] for k, v in self._record(xs, None, numpy=True).items()}
+        elif against == "onnxruntime":
+            ref = self._ort_values(xs, list(got))
+        else:
+            raise ArgumentError("against", f"expected 'reference', 'numpy' or 'onnxruntime', got {against!r}")
+        rows = []
+        for v, (n, y) in got.items():
+            if v not in ref:
+                continue
+            r = np.asarray(ref[v], np.float64)
+            if r.shape != y.shape:
+                rows.append(TraceRow(n.name, n.op, v, y.shape, float("inf"), 0.0, False))
+                continue
+            err = float(np.max(np.abs(y.astype(np.float64) - r))) if y.size else 0.0
+            scale = float(np.max(np.abs(r))) if r.size else 0.0
+            ok = bool(np.all(np.isfinite(y))) and err <= atol + rtol * scale
+            op = n.attrs["kind"] if n.op == "Act" else n.op
+            rows.append(TraceRow(n.name, op, v, y.shape, err, scale, ok))
+        return Trace(rows, against, dev.name, rtol, atol)
+
+    def _ort_values(self, xs, names):
+        if self._model_bytes is None:
+            raise UnsupportedError("trace against onnxruntime needs a network loaded from an ONNX model")
+        try:
+            import onnx
+            import onnxruntime as ort
+        except ImportError as e:
+            raise UnsupportedError(f"trace against onnxruntime needs onnx and onnxruntime: {e}") from None
+        m = onnx.ModelProto()
+        m.ParseFromString(self._model_bytes)
+        have = {o.name for o in m.graph.output}
+        produced = {o for n in m.graph.node for o in n.output}
+        for v in names:
+            if v in produced and v not in have:
+                m.graph.output.append(onnx.helper.make_empty_tensor_value_info(v))
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        feeds = {n: (x.numpy() if not isinstance(x, np.ndarray) else x) for n, x in zip(self.graph.inputs, xs)}
+        outs = sess.run(None, feeds)
+        return {o.name: v for o, v in zip(sess.get_outputs(), outs)}
+
+    def __repr__(self):
+        return (f"fpgaops.Network('{self.graph.name}', inputs={self.graph.input_shapes}, "
+                f"{len(self.graph.nodes)} ONNX nodes, opset {self.graph.opset})")
