@@ -8,7 +8,6 @@ ort = pytest.importorskip("onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 import fpgaops  # noqa: E402
-from fpgaops.errors import UnsupportedError  # noqa: E402
 
 # float32 network outputs against ONNX Runtime: per output, max |err| <= ATOL + RTOL * max |ORT|
 ATOL, RTOL = 1e-4, 1e-3
@@ -39,16 +38,9 @@ def close(got, want, atol=ATOL, rtol=RTOL):
 
 
 def run_on(net, backend, *xs):
-    """net(*xs) on ``backend``; skip if fpgaops or the backend lacks a kernel the net needs."""
-    missing = net.missing_ops()
-    if missing:
-        pytest.skip(f"fpgaops.{missing[0]} not yet implemented")
-    try:
-        return net.run(*xs, device=backend)
-    except UnsupportedError as e:
-        if "has no" in str(e) or "not yet implemented" in str(e):
-            pytest.skip(str(e))
-        raise
+    """net(*xs) on ``backend``; every op the net needs must exist on every backend."""
+    assert not net.missing_ops(), f"fpgaops lacks {net.missing_ops()}"
+    return net.run(*xs, device=backend)
 
 
 def rand(shape, seed=0, scale=1.0):

@@ -14,7 +14,6 @@ ort = pytest.importorskip("onnxruntime")
 
 import fpgaops  # noqa: E402
 from fpgaops import models  # noqa: E402
-from fpgaops.errors import UnsupportedError  # noqa: E402
 
 ATOL, RTOL = 1e-4, 2e-3
 
@@ -50,16 +49,9 @@ def test_zoo_against_onnxruntime(name, dev, size):
     require_device(dev)
     proto = models.build_onnx(name)
     net = fpgaops.load_onnx(proto)
-    if net.missing_ops():
-        pytest.skip(f"fpgaops.{net.missing_ops()[0]} not yet implemented")
+    assert not net.missing_ops()
     x = images(2 if dev == "reference" else 1, size)
-    try:
-        got = net(x, device=dev)
-    except UnsupportedError as e:
-        if "has no" in str(e):
-            pytest.skip(str(e))
-        raise
-    check(got, ort_logits(proto, x))
+    check(net(x, device=dev), ort_logits(proto, x))
 
 
 @pytest.mark.parametrize("name", models.NAMES)

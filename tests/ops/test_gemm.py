@@ -92,7 +92,6 @@ def test_matmul_batched(backend, batch, m, n, k, share, dtype, seed):
     a = rand(rng, (m, k) if share == "a" else batch + (m, k), dtype)
     b = rand(rng, (k, n) if share == "b" else batch + (k, n), dtype)
     got = fo.matmul(a, b)
-    ab, bb = np.broadcast_arrays(a[..., None, :, :] if False else a, b) if False else (None, None)
     shape = batch + (m, n)
     af = np.broadcast_to(a, batch + (m, k)).reshape(-1, m, k)
     bf = np.broadcast_to(b, batch + (k, n)).reshape(-1, k, n)

@@ -30,20 +30,11 @@ def _op(name):
 
 
 def _capabilities():
-    """Which activations the conv2d / eltwise epilogues fuse (read from the ops when present)."""
-    conv_acts, elt_acts = ("relu", "relu6"), ()
-    try:
-        from ..ops import conv2d as c
-        conv_acts = tuple(a for a in getattr(c, "ACTIVATIONS", conv_acts) if a)
-    except ImportError:
-        pass
-    try:
-        from ..ops import eltwise as _e  # noqa: F401  (fused activations: every act_lut name)
-        from ..ops.act_lut import ACTIVATIONS
-        elt_acts = tuple(ACTIVATIONS)
-    except ImportError:
-        pass
-    return conv_acts, elt_acts
+    """Which activations the conv2d / eltwise epilogues fuse (read from the ops)."""
+    from ..ops import conv2d
+    from ..ops.act_lut import ACTIVATIONS  # eltwise fuses every act_lut activation
+
+    return tuple(a for a in conv2d.ACTIVATIONS if a), tuple(ACTIVATIONS)
 
 
 # --- device execution of lowered nodes ------------------------------------------------------

@@ -125,8 +125,7 @@ def gemm(a, b, c=None, alpha=1.0, beta=0.0, trans_a=False, trans_b=False):
 
     op(x) is x.T when the matching ``trans_*`` is true. ``c`` broadcasts to (M, N).
     """
-    pairs = [("a", a), ("b", b)] + ([("c", c)] if c is not None else [])
-    infos = {k: v for k, v in _inputs(pairs[:2]).items()}
+    infos = _inputs([("a", a), ("b", b)])
     trans_a, trans_b = check_bool("trans_a", trans_a), check_bool("trans_b", trans_b)
     (sa, dtype), (sb, _) = infos["a"], infos["b"]
     check_rank("a", sa, {2})

@@ -1,0 +1,325 @@
+"""The estimator (issue 7): hand-computed cycle counts of the HLS loop structure, memory- vs
+compute-bound layers, the resource model, budget refusal, monotonicity, and the "modeled" label
+on every reported figure. See docs/estimator.md for the model these numbers come from."""
+import dataclasses
+
+import pytest
+
+from fpgaops import ArgumentError, ConfigError, UnsupportedError
+from fpgaops import estimator as E
+
+DEFAULT = E.GemmParams()  # 64x64x64 tiles, PE 4x16, 512-bit words, 64-beat bursts
+
+
+class Mem:
+    """A stand-in for the platform: every port and the board at fixed bytes per cycle."""
+
+    def __init__(self, port_bw, board_bw=None):
+        self.bw, self.board = port_bw, board_bw if board_bw is not None else port_bw
+
+    def port(self, arg, width_bits):
+        return min(self.bw, width_bits / 8)
+
+
+def conv(n=1, c=64, h=56, w=56, k=64, r=3, s=3, stride=1, pad=1, groups=1, residual=False):
+    oh = (h + 2 * pad - r) // stride + 1
+    ow = (w + 2 * pad - s) // stride + 1
+    return E.Layer("conv", "conv", dict(n=n, c=c, h=h, w=w, k=k, r=r, s=s, oh=oh, ow=ow, stride=(stride, stride),
+                                        dilation=(1, 1), groups=groups, residual=residual))
+
+
+# ---- the MAC array: gemm.hpp compute_tile ------------------------------------------------------------------
+def test_mac_tile_default_float32_by_hand():
+    # L = 512/32 = 16 floats per word. fill_a = TM * ceil(TK/L) * L/gcd(PE_M, L) = 64*4*4 = 1024;
+    # fill_b = TK * ceil(TN/L) * L/gcd(PE_N, L) = 64*4*1 = 256 (the "1280 vs 4096" of gemm.hpp).
+    # MAC = TK * NB = 64 * (16 * 4) = 4096 (NB = 64 >= the 8-cycle accumulate latency: II = 1).
+    t = E.mac_tile(DEFAULT, "float32", 64)
+    assert (t["fill_steps"], t["mac_steps"], t["ii"], t["nb"], t["nk"]) == (1280, 4096, 1, 64, 1)
+    # one slice: fill-only step + MAC-only step + 2 pipeline depths
+    assert t["tile_cycles"] == 1280 + 4096 + 2 * 14
+    # K = 200: nk = 4 slices -> FILL + 3 * max(MAC, FILL) + MAC + 5 * depth
+    assert E.mac_tile(DEFAULT, "float32", 200)["tile_cycles"] == 1280 + 3 * 4096 + 4096 + 5 * 14
+
+
+def test_mac_tile_int8_by_hand():
+    # L = 64 int8 per word: fill_a = 64 * 1 * 64/4 = 1024, fill_b = 64 * 1 * 64/16 = 256
+    t = E.mac_tile(DEFAULT, "int8", 64)
+    assert (t["fill_steps"], t["mac_steps"]) == (1280, 4096)
+    assert t["tile_cycles"] == 1280 + 4096 + 2 * 6
+
+
+def test_one_gemm_layer_cycles_from_the_formula():
+    # M = 100, N = 70, K = 64: ceil(100/64) * ceil(70/64) = 4 tiles of 5404 cycles
+    e = E.gemm_engine(DEFAULT, "float32", 1, 100, 70, 64)
+    assert e["tiles"] == 4 and e["compute_cycles"] == 4 * 5404
+    # fast memory: compute-bound, cycles = compute + last tile's store (TM*TN) + memory latency
+    r = E.gemm_layer(DEFAULT, E.Options(), Mem(1e9), "float32", 1, 100, 70, 64)
+    assert r["bound"] == "compute"
+    assert r["cycles"] == 4 * 5404 + 64 * 64 + E.MEM_LATENCY_CYCLES
+
+
+def test_small_accumulator_distance_raises_the_ii():
+    # tile 4x16 with PE 4x16: one accumulator block (NB = 1) -> a float accumulator is re-read
+    # every cycle, HLS honours the DEPENDENCE distance and the II becomes the add latency
+    p = E.GemmParams(4, 16, 64, 4, 16)
+    assert E.mac_tile(p, "float32", 64)["ii"] == E.ACC_LATENCY["float32"]
+    assert E.mac_tile(p, "int8", 64)["ii"] == E.ACC_LATENCY["int8"]
+
+
+def test_gemm_bytes_by_hand():
+    # float32, 64x64x64: A = 64 rows x 4 words, B = 64 rows x 4 words, 64-byte words
+    assert E.gemm_bytes(DEFAULT, "float32", 1, 64, 64, 64) == (64 * 4 * 64, 64 * 4 * 64)
+    # K = 65: a second slice of 1 element costs one more word per A row and 1 more B row
+    a, b = E.gemm_bytes(DEFAULT, "float32", 1, 64, 64, 65)
+    assert a == 64 * 5 * 64 and b == 65 * 4 * 64
+    # N = 128: two column tiles -> A is read twice
+    a, b = E.gemm_bytes(DEFAULT, "float32", 1, 64, 128, 64)
+    assert a == 2 * 64 * 4 * 64 and b == 64 * 8 * 64
+
+
+# ---- memory-bound vs compute-bound ----------------------------------------------------------------------------
+def test_memory_bound_vs_compute_bound_gemm():
+    fast = E.gemm_layer(DEFAULT, E.Options(), Mem(64.0), "float32", 1, 256, 256, 256)
+    assert fast["bound"] == "compute"
+    slow_mem = Mem(0.5)
+    slow = E.gemm_layer(DEFAULT, E.Options(), slow_mem, "float32", 1, 256, 256, 256)
+    assert slow["bound"] == "memory"
+    ba, bb = E.gemm_bytes(DEFAULT, "float32", 1, 256, 256, 256)
+    load = ba / 0.5 + bb / 0.5
+    total = (ba + bb + 256 * 256 * 4) / 0.5
+    assert slow["memory"] == pytest.approx(max(load, total))
+    assert slow["cycles"] == pytest.approx(slow["memory"] + 64 * 64 + E.MEM_LATENCY_CYCLES)
+    assert slow["cycles"] > fast["cycles"]
+
+
+def test_store_bound_gemm_small_k_big_array():
+    # K = 16 with a 1024-MAC array: the MAC loop is short, the store writes one element per cycle
+    p = E.GemmParams(64, 64, 16, 16, 64)
+    r = E.gemm_layer(p, E.Options(), Mem(1e9), "int8", 1, 1024, 1024, 16)
+    assert r["bound"] == "store"
+    widened = E.gemm_layer(p, E.Options(store_rate=16), Mem(1e9), "int8", 1, 1024, 1024, 16)
+    assert widened["cycles"] < r["cycles"]
+
+
+# ---- conv2d.hpp --------------------------------------------------------------------------------------------------
+def test_conv2d_geometry_by_hand():
+    g = E.conv2d_geometry(DEFAULT, conv().attrs)          # 56 wide: one output row of 56 per tile
+    assert (g["tile_w"], g["tile_rows"], g["seg_len"], g["n_tiles"]) == (56, 1, 58, 56)
+    g = E.conv2d_geometry(DEFAULT, conv(c=512, h=7, w=7, k=512).attrs)   # 7x7: all 7 rows in one tile
+    assert (g["tile_w"], g["tile_rows"], g["tiles_p"], g["tiles_m"], g["n_tiles"]) == (7, 7, 1, 8, 8)
+    g = E.conv2d_geometry(DEFAULT, conv(c=3, h=224, w=224, k=64, r=7, s=7, stride=2, pad=3).attrs)
+    assert (g["tile_w"], g["tiles_q"], g["seg_len"]) == (64, 2, 63 * 2 + 7)
+
+
+def test_conv2d_loader_by_hand():
+    # 64 -> 64 channels, 3x3, 56x56, int8, ports at 1e9 B/cycle: C*R*S = 576 -> nk = 9 slices.
+    a = conv().attrs
+    r = E.conv2d_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a)
+    tiles, nk = 56, 9
+    tile = E.mac_tile(DEFAULT, "int8", 576)["tile_cycles"]
+    assert r["compute"] == tiles * tile
+    weights = tiles * nk * 64 * (1 + E.ROW_OVERHEAD)              # TM rows of one word per slice
+    emit = tiles * nk * 64 * (64 + E.ROW_OVERHEAD)               # TK rows of TN elements, one per cycle
+    fills = tiles * 64 * 3 * 1 * (58 + E.ROW_OVERHEAD)           # Cg*R line-buffer refills of seg_len
+    assert weights + emit + fills > r["compute"]                 # the window generator is the bottleneck
+    assert r["bound"] == "loader"
+    assert r["cycles"] == pytest.approx(weights + emit + fills + 64 + 64 * 64 + 64 * 64 + E.MEM_LATENCY_CYCLES)
+
+
+def test_dwconv_plane_cycles_by_hand():
+    # 144 channels, 3x3 stride 1 pad 1 on 56x56, int8: per plane 9 taps, 58 padded rows of 58
+    # columns filled, 56 rows of 56 pixels at one per cycle (II = 1: the 3 taps of a row sit in 3 banks)
+    a = conv(c=144, k=144, groups=144).attrs
+    r = E.dwconv_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a)
+    plane = 9 + 58 * (58 + E.ROW_OVERHEAD) + 56 * (56 + E.ROW_OVERHEAD)
+    assert r["compute"] == 144 * plane and r["bound"] == "compute"
+    # stride 2: 28 x 28 pixels from 57 of the 58 padded rows, 57 padded columns
+    a2 = conv(c=144, k=144, groups=144, stride=2).attrs
+    r2 = E.dwconv_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a2)
+    assert r2["compute"] == 144 * (9 + 57 * (57 + E.ROW_OVERHEAD) + 28 * (28 + E.ROW_OVERHEAD))
+
+
+def test_depthwise_dwconv_beats_the_mac_array():
+    a = conv(c=144, k=144, groups=144).attrs
+    on_conv2d = E.conv2d_layer(DEFAULT, E.Options(), Mem(64.0), "int8", a)
+    on_dwconv = E.dwconv_layer(DEFAULT, E.Options(), Mem(64.0), "int8", a)
+    assert on_dwconv["cycles"] < on_conv2d["cycles"] / 10
+    kern, _ = E._conv(DEFAULT, E.Options(), lambda fam: Mem(64.0), "int8", a, E.ALGOS, True)
+    assert kern == "dwconv"
+
+
+def test_dilated_filter_wider_than_the_line_buffer_is_unsupported():
+    p = dataclasses.replace(DEFAULT, line_buffer_w=8)
+    with pytest.raises(UnsupportedError):
+        E.conv2d_geometry(p, conv(r=11, s=11, pad=5).attrs)
+
+
+# ---- monotonicity --------------------------------------------------------------------------------------------
+def test_more_pes_fewer_cycles_until_memory_bound():
+    def cyc(pe_m, bw):
+        p = E.GemmParams(64, 64, 64, pe_m, 16)
+        return E.gemm_layer(p, E.Options(store_rate=64), Mem(bw), "int8", 1, 1024, 1024, 1024)
+
+    fast = [cyc(pe, 1e9) for pe in (1, 2, 4, 8, 16)]
+    assert all(a["cycles"] > b["cycles"] for a, b in zip(fast, fast[1:]))
+    assert all(r["bound"] == "compute" for r in fast[:3])
+    slow = [cyc(pe, 2.0) for pe in (1, 2, 4, 8, 16)]
+    assert all(a["cycles"] >= b["cycles"] for a, b in zip(slow, slow[1:]))
+    assert slow[-1]["bound"] == "memory" and slow[-1]["cycles"] == slow[-2]["cycles"]   # plateau
+
+
+def test_network_monotone_in_the_array():
+    layers = [conv(c=64, k=256, r=1, s=1, pad=0), conv(c=256, k=256, h=14, w=14)]
+    ips = [E.estimate_layers(layers, "u50", "int8", E.GemmParams(64, 64, 64, pe_m, 16), E.Options(kernels="dtype"),
+                             check_budget=False).images_per_s for pe_m in (1, 2, 4, 8)]
+    assert all(a <= b for a, b in zip(ips, ips[1:]))
+
+
+# ---- resources ----------------------------------------------------------------------------------------------------
+def test_bank_bram18_by_hand():
+    assert E.bank_bram18(256, 32) == 1          # 512 x 36 fits 256 x 32
+    assert E.bank_bram18(64, 32) == 0           # 64 deep: LUTRAM
+    assert E.bank_bram18(16, 8) == 0
+    assert E.bank_bram18(1024, 512) == 29       # 1024 x 18 x 29 columns
+    assert E.axi_bram18(512, 64) == 29          # 16 outstanding x 64 beats of 512 bits
+
+
+def test_gemm_cu_resources_by_hand():
+    r = E.mac_array_resources(DEFAULT, "int8")
+    # a ping/pong: 2 x (W_A=4 x PE_M=4) banks of 256 x 8 bits = 32 BRAM18; b, acc, c_tile: LUTRAM
+    assert r["b18"] == 32 and r["dsps"] == 64 * 1 + E.ENGINE_DSP_OVERHEAD["int8"]
+    f = E.mac_array_resources(DEFAULT, "float32")
+    assert f["dsps"] == 64 * 5 + E.ENGINE_DSP_OVERHEAD["float32"]
+    packed = E.mac_array_resources(DEFAULT, "int8", macs_per_dsp=2)
+    assert packed["dsps"] == 32 + E.ENGINE_DSP_OVERHEAD["int8"]
+
+
+def test_resources_scale_with_cus():
+    from fpgaops import platforms
+
+    main = E._main_kernel(platforms.load("u50"), "int8")   # --cus: the kernel that runs the convolutions
+    one = E.resources("u50", options=E.Options(kernels="dtype", cus=1))
+    two = E.resources("u50", options=E.Options(kernels="dtype", cus=2))
+    for name in one.kernels:
+        factor = 2 if name == main else 1
+        assert two.kernels[name]["dsps"] == factor * one.kernels[name]["dsps"]
+        assert two.kernels[name]["cus"] == factor * one.kernels[name]["cus"]
+
+
+def test_budget_refusal_names_a_key():
+    layers = [conv()]
+    huge = E.GemmParams(64, 64, 64, 32, 32)     # 1024 MACs in gemm_i8 and again in conv2d_i8: > ZCU104's DSPs
+    with pytest.raises(ConfigError) as ei:
+        E.estimate_layers(layers, "zcu104", "int8", huge, E.Options(kernels="dtype"))
+    assert ei.value.key == "gemm.pe_m" and "zcu104" in str(ei.value) and "modeled" in str(ei.value)
+    # the same config fits the U50's budget as a dedicated int8 xclbin
+    e = E.estimate_layers(layers, "u50", "int8", huge, E.Options(kernels="dtype"))
+    assert e.resources.fits
+
+
+def test_estimate_refuses_an_invalid_array():
+    with pytest.raises(ConfigError) as ei:
+        E.estimate_layers([conv()], "u50", "int8", E.GemmParams(64, 64, 64, 3, 16))
+    assert ei.value.key == "gemm.tile_m"
+    with pytest.raises(ConfigError) as ei:
+        E.GemmParams(64, 96, 64, 4, 48).check()
+    assert ei.value.key == "gemm.pe_n"
+
+
+# ---- networks, labels, errors ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def resnet18_u50():
+    return E.estimate("resnet18", "u50", dtype="int8", kernels="dtype")
+
+
+def test_network_estimate_is_consistent(resnet18_u50):
+    e = resnet18_u50
+    assert e.label == "modeled" and e.resources.label == "modeled"
+    assert all(r.label == "modeled" for r in e.layers)
+    assert e.macs == pytest.approx(1.81e9, rel=0.02)                # ResNet-18: 1.8 GMAC
+    assert e.latency_s == pytest.approx(sum(r.seconds for r in e.layers))
+    assert 0 < e.images_per_s <= 1 / max(r.seconds for r in e.layers) * 1e6
+    kinds = {r.kernel for r in e.layers}
+    assert {"pool", "gemm"} <= kinds and kinds & {"conv2d", "gemm-im2col"}
+    d = e.to_dict()
+    assert d["label"] == "modeled" and all(row["label"] == "modeled" for row in d["layers"])
+
+
+def test_printed_estimate_labels_every_figure_modeled(resnet18_u50):
+    text = str(resnet18_u50)
+    lines = text.splitlines()
+    assert "MODELED" in lines[0]
+    assert "us (modeled)" in text and "kernel (modeled)" in text and "total (modeled)" in text
+    assert any(ln.startswith("modeled latency") for ln in lines)
+    assert any(ln.startswith("modeled throughput") for ln in lines)
+
+
+def test_public_function_and_module():
+    import fpgaops
+
+    assert callable(fpgaops.estimate) and fpgaops.estimate is E.estimate
+    assert fpgaops.estimator is E
+
+
+def test_argument_errors():
+    with pytest.raises(ArgumentError):
+        E.estimate([conv()], "u50", batch=0)
+    with pytest.raises(ArgumentError):
+        E.estimate([conv()], "u50", dtype="int4")
+    with pytest.raises(ArgumentError):
+        E.estimate([conv()], "u50", bogus=1)
+    with pytest.raises(ArgumentError):
+        E.estimate([conv()], "u50", algos=("fft",))
+    with pytest.raises(ArgumentError):
+        E.estimate("no_such_model", "u50")
+    with pytest.raises(ArgumentError):
+        E.estimate([conv()], "no_such_board")
+
+
+def test_algos_restrict_the_conv_engines():
+    layers = [conv(c=64, k=64)]
+    only = E.estimate(layers, "u50", kernels="dtype", algos=("im2col",))
+    assert only.layers[0].kernel == "conv2d"
+    both = E.estimate(layers, "u50", kernels="dtype", algos=("im2col", "winograd"))
+    assert both.layers[0].cycles <= only.layers[0].cycles
+    assert both.layers[0].kernel.startswith(("winograd-f2", "conv2d"))
+
+
+def test_winograd_block_cycles_by_hand():
+    # int8 F(2x2): A = 4, BK = 16, BT = 8, ROW = 18; 64 -> 64 channels on 56x56: 28 x 28 tiles,
+    # blocks = 4 (k) * 28 (tile rows) * 4 (tile columns / 8)
+    p = dataclasses.replace(DEFAULT, wino_bk=16, wino_bt=8)
+    r = E.winograd_layer(p, E.Options(), Mem(1e9), "int8", conv().attrs, 2)
+    per_ch = 4 * (18 + E.ROW_OVERHEAD) + 9 * 16 + 8 * (16 + E.WINO_TILE_OVERHEAD)
+    assert r["compute"] == 4 * 28 * 4 * (64 * per_ch + 16 * 8 * 4)
+
+
+# ---- search ------------------------------------------------------------------------------------------------------
+def test_search_finds_the_cheapest_config_that_beats_a_target():
+    layers = [conv(c=64, k=64, r=1, s=1, pad=0)]
+    easy = E.estimate(layers, "u50", kernels="dtype").images_per_s
+    r = E.search(layers, "u50", easy * 0.5, cus=(1,), what_ifs=({},))
+    assert r.beats and r.estimate.images_per_s > easy * 0.5 and r.label == "modeled"
+    assert r.estimate.resources.fits
+    impossible = E.search(layers, "u50", 1e12, cus=(1,), what_ifs=({},))
+    assert not impossible.beats and impossible.estimate.images_per_s >= r.estimate.images_per_s
+    assert "images/s modeled" in impossible.describe()
+
+
+# ---- command line -------------------------------------------------------------------------------------------------
+def test_cli_estimate(capsys):
+    from fpgaops import cli
+
+    assert cli.main(["estimate", "resnet18", "--platform", "u50", "--dtype", "int8", "--compare"]) == 0
+    out = capsys.readouterr().out
+    assert "MODELED" in out and "modeled throughput" in out and "1404" in out
+    # 64 conv CUs cannot fit a ZCU104: refused, exit status 2, the config key named
+    assert cli.main(["estimate", "resnet18", "--platform", "zcu104", "--cus", "64"]) == 2
+    assert "kernel config key" in capsys.readouterr().err
+
+
+def test_batch_is_the_leading_dimension(resnet18_u50):
+    e4 = E.estimate("resnet18", "u50", dtype="int8", kernels="dtype", batch=4)
+    assert e4.batch == 4 and e4.macs == 4 * resnet18_u50.macs
+    assert e4.layers[-1].shape.startswith("4x512")          # the FC's M is the batch
+    assert e4.latency_s < 4 * resnet18_u50.latency_s        # the FC amortizes its weights over the batch
