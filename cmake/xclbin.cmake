@@ -107,7 +107,7 @@ foreach(_row IN LISTS _rows)
   set(_xo "${_out}/xo/${_kernel}.xo")
   add_custom_command(OUTPUT "${_xo}"
     COMMAND "${FPGAOPS_VPP}" -c ${_common} -k ${_kernel} ${_incs} -o "${_xo}" "${_src}"
-    DEPENDS "${_src}" ${_hls_headers} "${FPGAOPS_CONFIG_HEADER}"
+    DEPENDS "${_src}" ${_hls_headers} "${FPGAOPS_CONFIG_HEADER}" "${FPGAOPS_WINOGRAD_HEADER}"
     WORKING_DIRECTORY "${_out}"
     COMMENT "v++ -c ${_kernel} (${_target}, ${_board})" VERBATIM)
   list(APPEND _xos "${_xo}")
@@ -124,12 +124,12 @@ foreach(_row IN LISTS _rows)
   configure_file("${_hdir}/hls_config.cfg.in" "${_hdir}/hls_config.cfg" COPYONLY)  # rewritten only on change
   add_custom_target(hls_${_kernel}
     COMMAND "${FPGAOPS_VPP}" -c --mode hls --config "${_hdir}/hls_config.cfg" --work_dir "${_hdir}/work"
-    DEPENDS "${_src}" "${FPGAOPS_CONFIG_HEADER}" WORKING_DIRECTORY "${_hdir}"
+    DEPENDS "${_src}" "${FPGAOPS_CONFIG_HEADER}" "${FPGAOPS_WINOGRAD_HEADER}" WORKING_DIRECTORY "${_hdir}"
     COMMENT "HLS component ${_kernel}: C synthesis (v++ -c --mode hls)" VERBATIM)
   if(FPGAOPS_VITIS_RUN AND EXISTS "${_tb}")
     add_custom_target(hls_csim_${_kernel}
       COMMAND "${FPGAOPS_VITIS_RUN}" --mode hls --csim --config "${_hdir}/hls_config.cfg" --work_dir "${_hdir}/work"
-      DEPENDS "${FPGAOPS_CONFIG_HEADER}" WORKING_DIRECTORY "${_hdir}"
+      DEPENDS "${FPGAOPS_CONFIG_HEADER}" "${FPGAOPS_WINOGRAD_HEADER}" WORKING_DIRECTORY "${_hdir}"
       COMMENT "HLS component ${_kernel}: C simulation with hls_tests/${_family}_tb.cpp" VERBATIM)
     add_custom_target(hls_cosim_${_kernel}
       COMMAND "${FPGAOPS_VITIS_RUN}" --mode hls --cosim --config "${_hdir}/hls_config.cfg" --work_dir "${_hdir}/work"

@@ -32,6 +32,13 @@ def require_device(name):
     return info
 
 
+@pytest.fixture
+def require():
+    """``require(name)``: skip (or, in CI, fail) unless device ``name`` is available. A fixture, not
+    an import, because tests/xrt has a conftest.py of its own and `from conftest import` is ambiguous."""
+    return require_device
+
+
 @pytest.fixture(params=FUNCTIONAL)
 def backend(request):
     """The name of a functional backend, made the current device for the test."""

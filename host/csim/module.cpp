@@ -7,6 +7,13 @@
 namespace py = pybind11;
 
 void bind_gemm(py::module_& m);
+void bind_pool(py::module_& m);
+void bind_act_lut(py::module_& m);
+void bind_eltwise(py::module_& m);
+void bind_softmax(py::module_& m);
+void bind_conv2d(py::module_& m);
+void bind_dwconv(py::module_& m);
+void bind_winograd(py::module_& m);
 
 PYBIND11_MODULE(_csim, m) {
   m.doc() = "fpgaops HLS kernel tops, C-simulated";
@@ -15,4 +22,11 @@ PYBIND11_MODULE(_csim, m) {
   m.def("compiler", [] { return std::string("g++ ") + __VERSION__; });
   m.def("hls_headers", [] { return std::string(FPGAOPS_HLS_HEADERS); });
   bind_gemm(m);
+  bind_pool(m);
+  bind_act_lut(m);
+  bind_eltwise(m);
+  bind_softmax(m);
+  bind_conv2d(m);
+  bind_dwconv(m);
+  bind_winograd(m);
 }

@@ -1,7 +1,12 @@
 """The ``fpgaops`` command line.
 
     fpgaops devices            what can run here, with versions
-    fpgaops demo               1024x1024 matmul on every device, checked against NumPy, timed
+    fpgaops demo               1024x1024 matmul on every device vs NumPy, then ResNet-18 on a photo
+                               (top-5, per-layer profile, ONNX Runtime check); --net none skips it
+    fpgaops xclbin-info FILE   kernels, compute units, args, banks and config digest of an xclbin
+    fpgaops run MODEL          an ONNX file or zoo network (resnet18, ...) on a device [--profile]
+    fpgaops compare MODEL      the same against ONNX Runtime: max error, top-5 agreement
+    fpgaops estimate MODEL     modeled cycles, latency, images/s and DSP/BRAM use on a board (--platform)
 
 Each subcommand is a function ``cmd_<name>(args)`` plus an entry in ``COMMANDS``.
 """
@@ -54,7 +59,19 @@ def cmd_devices(args):
 
 
 def cmd_demo(args):
-    """Run one matmul on every available device and check it against NumPy."""
+    """The README's demo: the devices, one matmul on every available device checked against NumPy,
+    then a zoo network (ResNet-18 by default) on a sample photo on the default device with its
+    per-layer profile and the comparison with ONNX Runtime (fpgaops.graph.cli_nets)."""
+    rc = _demo_matmul(args)
+    if args.net != "none":
+        from .graph.cli_nets import cmd_demo_net
+
+        print()
+        rc = cmd_demo_net(args) or rc
+    return rc
+
+
+def _demo_matmul(args):
     import fpgaops
     from fpgaops.reference import gemm as ref
 
@@ -87,12 +104,54 @@ def cmd_demo(args):
     return 0 if ok else 1
 
 
+def cmd_xclbin_info(args):
+    """Kernels, compute units, args (with control-register offsets), memory banks, config digest."""
+    from . import xclbin
+
+    x = xclbin.Xclbin.read(args.file)
+    print(x.info(xclbin.read_manifest(args.file)))
+    return 0
+
+
 COMMANDS = {
     "devices": (cmd_devices, "list the devices fpgaops can use here", lambda p: None),
-    "demo": (cmd_demo, "run a matmul on every device and check it against NumPy",
+    "demo": (cmd_demo, "matmul on every device vs NumPy, then ResNet-18 on a photo vs ONNX Runtime",
              lambda p: (p.add_argument("--size", type=int, default=1024),
-                        p.add_argument("--devices", nargs="+", default=["reference", "csim", "opencl", "xrt"]))),
+                        p.add_argument("--devices", nargs="+", default=["reference", "csim", "opencl", "xrt"]),
+                        p.add_argument("--net", default="resnet18", help="zoo network run on a sample photo after "
+                                       "the matmul (profile + ONNX Runtime check); 'none' to skip"),
+                        p.add_argument("--device", default=None, help="device for --net (default: fastest)"))),
+    "xclbin-info": (cmd_xclbin_info, "show an xclbin's kernels, compute units, args, memory banks and config digest",
+                    lambda p: p.add_argument("file", help="the .xclbin (its manifest is read from beside it)")),
+    "run": (lambda a: _nets().cmd_run(a), "run an ONNX model or zoo network (resnet18, ...) on a device",
+            lambda p: _nets()._common(p)),
+    "compare": (lambda a: _nets().cmd_compare(a), "run a network and compare it with ONNX Runtime (max error, top-5)",
+                lambda p: _nets()._common(p, compare=True)),
+    "quantize": (lambda a: _quant().cmd_quantize(a),
+                 "int8 post-training quantization of a network; --report: per-layer SQNR, accuracy, PNG plot",
+                 lambda p: _quant().add_arguments(p)),
+    "estimate": (lambda a: _estimator().cmd_estimate(a),
+                 "modeled per-layer cycles, latency, images/s and DSP/BRAM/URAM use of a network on a board",
+                 lambda p: _estimator().add_arguments(p)),
 }
+
+
+def _estimator():
+    from . import estimator
+
+    return estimator
+
+
+def _quant():
+    from .graph import cli_quant
+
+    return cli_quant
+
+
+def _nets():
+    from .graph import cli_nets
+
+    return cli_nets
 
 
 def main(argv=None):

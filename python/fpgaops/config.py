@@ -54,8 +54,25 @@ SCHEMA = {
     "gemm.max_dim": _int(1, (1 << 31) // (1 << 14) - 1),
     "gemm.opencl.block_m": _int(1, 16),
     "gemm.opencl.block_n": _int(1, 64),
-    "gemm.opencl.vec": _int(1, 16, pow2=True),
+    "gemm.opencl.vec": _int(2, 16, pow2=True),  # OpenCL vector types: float2..float16
     "gemm.opencl.kc": _int(1, 4096),
+    "gemm.opencl.int8_block_m": _int(1, 16),
+    "gemm.opencl.int8_block_n": _int(2, 64),
+    "gemm.opencl.int8_vec": _int(2, 8, pow2=True),  # 2*VEC int16 of B per vector: short4..short16
+    "gemm.opencl.int8_pmaddwd": _int(0, 1),
+    "conv2d.opencl.pb": _int(1, 16),
+    "conv2d.opencl.kv": _int(1, 4),
+    "winograd.opencl.tb": _int(1, 16),
+    "winograd.opencl.kv": _int(1, 4),
+    "dwconv.opencl.rows": _int(1, 16),
+    # HLS conv2d / dwconv (kernels/hls/include/fpgaops/{conv2d,dwconv}.hpp)
+    "conv2d.line_buffer_w": _int(1, 1 << 16),
+    "conv2d.line_buffer_rows": _int(1, 1024),
+    "dwconv.line_buffer_rows": _int(1, 64, pow2=True),
+    "winograd.tile_k": _int(1, 256),
+    "winograd.tile_w": _int(1, 256),
+    "dwconv.max_w": _int(1, 1 << 16),
+    "dwconv.max_kernel": _int(1, 16),
 }
 
 
@@ -73,6 +90,11 @@ def _divides(key, of_what, of_value):
     return check
 
 
+def _not_above(c, key, of):
+    if c[key] > c[of]:
+        raise ConfigError(key, f"must be <= {of} ({c[of]}), got {c[key]}")
+
+
 # Rules between keys, checked after every key passed its own validator.
 CROSS_CHECKS = [
     _multiple("gemm.tile_m", "gemm.pe_m"),
@@ -80,7 +102,61 @@ CROSS_CHECKS = [
     # the MAC array's columns are filled from one packed word of B per cycle
     _divides("gemm.pe_n", "the lanes of an int8 AXI word (axi.word_bits / 8)", lambda c: c["axi.word_bits"] // 8),
     _multiple("gemm.opencl.block_n", "gemm.opencl.vec"),
+    _multiple("gemm.opencl.int8_block_n", "gemm.opencl.int8_vec"),
+    # conv2d stacks up to line_buffer_rows output rows in the TILE_N columns of the MAC array
+    lambda c: _not_above(c, "conv2d.line_buffer_rows", "gemm.tile_n"),
+    # a max_kernel x max_kernel filter's rows must all be in the depthwise line buffer at once
+    lambda c: _not_above(c, "dwconv.max_kernel", "dwconv.line_buffer_rows"),
 ]
+
+# ---- pool / act_lut / eltwise / softmax ------------------------------------------------------
+ACT_TABLES = ("sigmoid", "tanh", "silu", "gelu", "gelu_tanh")
+SCHEMA.update({
+    "pool.max_width": _int(1, 1 << 16),
+    "pool.max_open_rows": _int(1, 64),
+    "pool.max_kernel": _int(1, 1 << 10),
+    "pool.opencl.min_outputs": _int(1, 1 << 20),
+    "act_lut.max_segments": _int(1, 1 << 16, pow2=True),
+    "act_lut.opencl.vec": _int(1, 16, pow2=True),
+    "eltwise.segment": _int(64, 1 << 20, pow2=True),
+    "eltwise.opencl.vec": _int(1, 16, pow2=True),
+    "softmax.max_dim": _int(1, 1 << 20),
+    "softmax.opencl.wg": _int(1, 1024, pow2=True),
+})
+for _t in ACT_TABLES:
+    SCHEMA.update({f"act_lut.{_t}.lo": _int(-1024, 1024), f"act_lut.{_t}.hi": _int(-1024, 1024),
+                   f"act_lut.{_t}.segments": _int(1, 1 << 16)})
+    SCHEMA.update({f"act_lut.{_t}.{s}": _int(-1024, 1024)
+                   for s in ("below_slope", "below_offset", "above_slope", "above_offset")})
+
+
+def _act_table(name):
+    def check(c):
+        p = f"act_lut.{name}."
+        lo, hi, seg = c[p + "lo"], c[p + "hi"], c[p + "segments"]
+        if lo >= hi:
+            raise ConfigError(p + "hi", f"must be greater than {p}lo ({lo}), got {hi}")
+        if seg > c["act_lut.max_segments"]:
+            raise ConfigError(p + "segments", f"must be <= act_lut.max_segments ({c['act_lut.max_segments']}), got {seg}")
+        # step = (hi - lo) / segments must be 2**k (k of either sign): exact index arithmetic
+        num, den = hi - lo, seg
+        while num % 2 == 0 and den % 2 == 0:
+            num, den = num // 2, den // 2
+        if num & (num - 1) or den & (den - 1):
+            raise ConfigError(p + "segments", f"(hi - lo) / segments = {hi - lo}/{seg} must be a power of two")
+    return check
+
+
+def _at_least(key, of):
+    def check(c):
+        if c[key] < c[of]:
+            raise ConfigError(key, f"must be >= {of} ({c[of]}), got {c[key]}")
+    return check
+
+
+CROSS_CHECKS += [_act_table(_t) for _t in ACT_TABLES]
+# stride-1 windows of extent max_kernel keep max_kernel output rows open at once
+CROSS_CHECKS.append(_at_least("pool.max_open_rows", "pool.max_kernel"))
 
 
 def _flatten(data, prefix=""):

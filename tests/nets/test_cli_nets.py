@@ -45,8 +45,6 @@ def test_run_and_compare_on_reference(capsys, tmp_path):
     assert "neither an ONNX file nor a zoo model" in capsys.readouterr().err
 
 
-def test_demo_net():
-    from conftest import require_device
-
-    require_device("opencl")
+def test_demo_net(require):
+    require("opencl")
     assert main(["demo", "--size", "128", "--net", "resnet18", "--device", "opencl"]) == 0

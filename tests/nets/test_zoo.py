@@ -43,10 +43,8 @@ def check(got, want):
 
 
 @pytest.mark.parametrize("name,dev,size", RUNS, ids=[f"{m}-{d}-{s}" for m, d, s in RUNS])
-def test_zoo_against_onnxruntime(name, dev, size):
-    from conftest import require_device
-
-    require_device(dev)
+def test_zoo_against_onnxruntime(require, name, dev, size):
+    require(dev)
     proto = models.build_onnx(name)
     net = fpgaops.load_onnx(proto)
     assert not net.missing_ops()

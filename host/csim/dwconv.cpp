@@ -1,0 +1,95 @@
+// Bindings of the depthwise tops (kernels/hls/top/fpgaops_dwconv.cpp). Argument order and meaning
+// are those of fpgaops.ops.conv2d.ConvCall (groups == c, no residual). Every size is checked again
+// here, including the kernel's limits (fpgaops/dwconv.hpp), and every buffer against the bytes the
+// kernel will touch, before a top runs.
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <string>
+
+#include "buffers.hpp"
+#include "fpgaops/config.hpp"
+#include "fpgaops/tops.hpp"
+
+namespace py = pybind11;
+using fpgaops::host::check_range;
+using fpgaops::host::device_ptr;
+using fpgaops::hw::word_t;
+
+namespace {
+
+void check_dw(int n, int c, int h, int w, int k, int r, int s, int oh, int ow, int stride_h, int stride_w,
+              int pad_top, int pad_left, int dil_h, int dil_w, std::int64_t* ex, std::int64_t* ey) {
+  const std::int64_t big = INT32_MAX;
+  check_range("n", n, 1, big);
+  check_range("c", c, 1, big);
+  check_range("h", h, 1, big);
+  check_range("w", w, 1, big);
+  check_range("k", k, 1, big);
+  if (k % c) throw py::value_error("k: must be a multiple of c (depthwise)");
+  check_range("r", r, 1, fpgaops::cfg::DWCONV_MAX_KERNEL);
+  check_range("s", s, 1, fpgaops::cfg::DWCONV_MAX_KERNEL);
+  check_range("oh", oh, 1, big);
+  check_range("ow", ow, 1, big);
+  check_range("stride_h", stride_h, 1, big);
+  check_range("stride_w", stride_w, 1, big);
+  check_range("pad_top", pad_top, 0, big);
+  check_range("pad_left", pad_left, 0, big);
+  check_range("dil_h", dil_h, 1, big);
+  check_range("dil_w", dil_w, 1, big);
+  check_range("(r-1)*dil_h+1", std::int64_t(r - 1) * dil_h + 1, 1, fpgaops::cfg::DWCONV_LINE_BUFFER_ROWS);
+  check_range("(ow-1)*stride_w+(s-1)*dil_w+1", std::int64_t(ow - 1) * stride_w + std::int64_t(s - 1) * dil_w + 1, 1,
+              fpgaops::cfg::DWCONV_MAX_W);
+  *ex = std::int64_t(n) * c * h * w;
+  *ey = std::int64_t(n) * k * oh * ow;
+  if (*ex > big || *ey > big) throw py::value_error("dwconv: a tensor has more elements than 32-bit indexing allows");
+}
+
+}  // namespace
+
+void bind_dwconv(py::module_& m) {
+  m.def(
+      "dwconv_f32",
+      [](py::array x, py::array weight, py::object bias, py::array y, int n, int c, int h, int w, int k, int r, int s,
+         int oh, int ow, int stride_h, int stride_w, int pad_top, int pad_left, int dil_h, int dil_w, int act) {
+        std::int64_t ex, ey;
+        check_dw(n, c, h, w, k, r, s, oh, ow, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, &ex, &ey);
+        check_range("act", act, 0, 2);
+        const word_t* px = device_ptr<const word_t>(x, ex * 4, "x");
+        const word_t* pw = device_ptr<const word_t>(weight, std::int64_t(k) * r * s * 4, "weight");
+        float* py_ = device_ptr<float>(y, ey * 4, "y");
+        const float* pb =
+            bias.is_none() ? nullptr : device_ptr<const float>(bias.cast<py::array>(), std::int64_t(k) * 4, "bias");
+        py::gil_scoped_release release;
+        fpgaops_dwconv_f32(px, pw, pb, py_, n, c, h, w, k, r, s, oh, ow, stride_h, stride_w, pad_top, pad_left, dil_h,
+                           dil_w, pb != nullptr, act);
+      },
+      "depthwise conv2d float32 (see fpgaops.ops.conv2d.ConvCall); act: 0 none, 1 relu, 2 relu6");
+  m.def(
+      "dwconv_i8",
+      [](py::array x, py::array weight, py::object bias, py::array y, int n, int c, int h, int w, int k, int r, int s,
+         int oh, int ow, int stride_h, int stride_w, int pad_top, int pad_left, int dil_h, int dil_w, int x_zero_point,
+         int y_zero_point, py::array mult, py::array shift, int act_min, int act_max) {
+        std::int64_t ex, ey;
+        check_dw(n, c, h, w, k, r, s, oh, ow, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, &ex, &ey);
+        check_range("x_zero_point", x_zero_point, -128, 127);
+        check_range("y_zero_point", y_zero_point, -128, 127);
+        check_range("act_min", act_min, -128, 127);
+        check_range("act_max", act_max, act_min, 127);
+        const word_t* px = device_ptr<const word_t>(x, ex, "x");
+        const word_t* pw = device_ptr<const word_t>(weight, std::int64_t(k) * r * s, "weight");
+        std::int8_t* py_ = device_ptr<std::int8_t>(y, ey, "y");
+        const std::int32_t* pm = device_ptr<const std::int32_t>(mult, std::int64_t(k) * 4, "mult");
+        const std::int32_t* ps = device_ptr<const std::int32_t>(shift, std::int64_t(k) * 4, "shift");
+        for (int i = 0; i < k; i++) {  // the requantization rule's domain (fpgaops.quant)
+          if (pm[i] < 0) throw py::value_error("mult: expected values in [0, 2^31), got " + std::to_string(pm[i]));
+          if (ps[i] < 0 || ps[i] > 62) throw py::value_error("shift: expected values in [0, 62], got " + std::to_string(ps[i]));
+        }
+        const std::int32_t* pb =
+            bias.is_none() ? nullptr : device_ptr<const std::int32_t>(bias.cast<py::array>(), std::int64_t(k) * 4, "bias");
+        py::gil_scoped_release release;
+        fpgaops_dwconv_i8(px, pw, pb, py_, n, c, h, w, k, r, s, oh, ow, stride_h, stride_w, pad_top, pad_left, dil_h,
+                          dil_w, pb != nullptr, x_zero_point, y_zero_point, pm, ps, act_min, act_max);
+      },
+      "depthwise conv2d int8 -> int8, bit-exact (see fpgaops.ops.conv2d.ConvCall)");
+}

@@ -1,0 +1,30 @@
+"""xrt launcher for ConvCall: algo "dwconv" on the depthwise kernels (xrt/dwconv.py) when the call
+fits them, "winograd" on the Winograd kernels (xrt/winograd.py), everything else on
+fpgaops_conv2d_f32 / fpgaops_conv2d_i8 (implicit GEMM; every algo computes the same function).
+
+Arguments go by name (tops.hpp's names are ConvCall's fields); the few the call record does not
+carry are derived here: has_bias / has_residual (a placeholder buffer, never read, is bound when
+absent) and the float activation code."""
+import numpy as np
+
+from ..csim.conv2d import dwconv_fits
+from . import dwconv, winograd
+
+KERNELS = {np.dtype(np.float32): "fpgaops_conv2d_f32", np.dtype(np.int8): "fpgaops_conv2d_i8"}
+ACT = {"none": 0, "relu": 1, "relu6": 2}
+
+
+def run(backend, call):
+    if call.algo == "dwconv" and dwconv_fits(call):
+        return dwconv.run(backend, call)
+    if call.algo == "winograd":
+        return winograd.run(backend, call)
+    extra = {"has_bias": int(call.bias is not None), "has_residual": int(call.residual is not None)}
+    if call.bias is None:
+        extra["bias"] = None
+    if call.residual is None:
+        extra["residual"] = None
+    if np.dtype(call.dtype) == np.float32:
+        extra["act"] = ACT[call.activation]
+    backend.launch_call(KERNELS[np.dtype(call.dtype)], call, **extra)
+    return None
