@@ -58,23 +58,7 @@ typedef float TBIAS;
 #define LOAD16E(p) ((float8)(vload8(0, p).even, vload8(1, p).even))
 #endif
 
-inline TOUT epilogue(T acc, TBIAS b, __global const TIN* res, size_t idx, int has_res, int act,
-                     int mult, int shift, int y_zp, int r_zp, int r_mult, int r_shift, int lo, int hi) {
-#ifdef CONV_INT8
-    int a = as_int(as_uint(acc) + as_uint(b));     // int32 wrap, as the reference
-    // fpgaops.quant.requantize: (a * m + (s > 0 ? 2^(s-1) : 0)) >> s, 64-bit, arithmetic shift
-    long v = (((long)a * mult + (shift > 0 ? 1L << (shift - 1) : 0L)) >> shift) + y_zp;
-    if (has_res)
-        v += ((long)((int)res[idx] - r_zp) * r_mult + (r_shift > 0 ? 1L << (r_shift - 1) : 0L)) >> r_shift;
-    return (char)clamp(v, (long)lo, (long)hi);
-#else
-    float v = acc + b;
-    if (has_res) v += res[idx];
-    if (act == 1) v = fmax(v, 0.0f);
-    else if (act == 2) v = fmin(fmax(v, 0.0f), 6.0f);
-    return v;
-#endif
-}
+#include "conv_epilogue.h"
 
 __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restrict w,
                      __global const TBIAS* restrict bias, __global const TIN* restrict res, __global TOUT* restrict y,

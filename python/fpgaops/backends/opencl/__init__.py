@@ -25,6 +25,23 @@ PLATFORM_ENV = "FPGAOPS_OPENCL_PLATFORM"
 POOL_BYTES = 512 << 20
 
 
+_INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]+"([^"]+)"[ \t]*$', re.M)
+
+
+def inline_includes(path, seen=None):
+    """The source of ``path`` with every ``#include "x.h"`` of the kernels folder pasted in (once).
+    Runtimes compile from a string: this needs no -I, and PoCL's program cache, which keys on the
+    source text, sees header changes."""
+    seen = set() if seen is None else seen
+    def paste(m):
+        inc = (path.parent / m.group(1)).resolve()
+        if inc in seen:
+            return ""
+        seen.add(inc)
+        return inline_includes(inc, seen)
+    return _INCLUDE.sub(paste, path.read_text())
+
+
 def _version(text, prefix):
     m = re.search(prefix + r"\s*(\d+)\.(\d+)", text)
     return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
@@ -128,7 +145,7 @@ class OpenCLBackend(Backend):
                 path = Path(config.kernel_source_dir()) / "opencl" / f"{stem}.cl"
                 options = cfg.cl_defines() + list(defines)
                 try:
-                    prg = self.cl.Program(self.ctx, path.read_text()).build(options=options)
+                    prg = self.cl.Program(self.ctx, inline_includes(path)).build(options=options)
                 except self.cl.RuntimeError as e:
                     raise BuildError(f"opencl: building {path.name} failed", log=str(e)) from None
                 self._programs[key] = prg

@@ -1,10 +1,8 @@
 """OpenCL launcher for ActCall: kernels/opencl/act_lut.cl (design notes in that file's header),
 plus the helpers the other memory-bound families (eltwise, pool, softmax) share: building a
 program that includes act_lut.h, a per-backend kernel cache, and the chunked 1-D launch."""
-import hashlib
 import threading
 import weakref
-from pathlib import Path
 
 import numpy as np
 
@@ -27,14 +25,9 @@ _states = weakref.WeakKeyDictionary()
 _states_lock = threading.Lock()
 
 
-def kernel_dir():
-    return Path(config.kernel_source_dir()) / "opencl"
-
-
 def kernel(backend, stem, name):
-    """(lock, cl.Kernel) for kernel ``name`` of kernels/opencl/<stem>.cl, built with every config
-    key as -D plus -I<kernels/opencl> and a digest of act_lut.h (PoCL's program cache keys on
-    the source text and options only, so a changed header must change the options)."""
+    """(lock, cl.Kernel) for kernel ``name`` of kernels/opencl/<stem>.cl (act_lut.h is inlined by
+    ``backend.program``), cached per backend and config."""
     with _states_lock:
         st = _states.get(backend)
         if st is None:
@@ -43,9 +36,7 @@ def kernel(backend, stem, name):
     with st.lock:
         k = st.kernels.get(key)
         if k is None:
-            d = kernel_dir()
-            digest = hashlib.sha256((d / "act_lut.h").read_bytes()).hexdigest()[:12]
-            prg = backend.program(stem, (f"-I{d}", f"-DFPGAOPS_ACT_LUT_H_DIGEST=0x{digest}"))
+            prg = backend.program(stem)
             k = st.kernels[key] = backend.cl.Kernel(prg, name)
     return st.lock, k
 

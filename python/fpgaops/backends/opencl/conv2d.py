@@ -62,7 +62,9 @@ def launch(backend, prg, name, gsize, lsize, *args):
 
 class WeightCache:
     """Packed / transformed weights of device-resident weight Tensors (ConvCall.weight_is_constant),
-    LRU, bounded in bytes. Entries hold a reference to the source buffer so its id stays unique."""
+    LRU, bounded in bytes. Entries hold the source tensor's lease (its buffer ownership), so the
+    buffer is neither freed nor handed to a new tensor by the buffer pool while it is cached: a
+    reused buffer with the same id would otherwise hit another weight's stale entry."""
 
     def __init__(self, limit_bytes=512 << 20):
         self.limit, self.used, self.entries = limit_bytes, 0, collections.OrderedDict()
@@ -77,7 +79,7 @@ class WeightCache:
             self.entries.move_to_end(full)
             return hit[1]
         buf = make(None)
-        self.entries[full] = (call.weight.handle, buf, nbytes)
+        self.entries[full] = (getattr(call.weight, "_lease", None) or call.weight.handle, buf, nbytes)
         self.used += nbytes
         while self.used > self.limit and len(self.entries) > 1:
             _, (_, _, nb) = self.entries.popitem(last=False)
@@ -146,7 +148,7 @@ def padded_extent(call):
 def run_im2col(backend, call):
     tun = tunables()
     prg = program(backend, "conv2d", dtype_defines(call))
-    q, cl = backend.queue, backend.cl
+    cl = backend.cl
     hp, wp = padded_extent(call)
     if call.dtype == np.float32 and (hp, wp) == (call.h, call.w) and call.pad_top == call.pad_left == 0:
         xp = call.x.handle      # nothing to pad (e.g. 1x1 / valid): read x in place
