@@ -24,6 +24,12 @@ Method
     longer than --csim-max-seconds.
   * Every runner's logits are checked against ONNX Runtime (identical top-5, max error within
     1e-4 + 2e-3 * max|logit|) before timing.
+  * int8 rows (--int8-models, default resnet18,mobilenet_v2; "" to skip): fpgaops
+    ``net.quantize`` (minmax, per-channel weights) and ONNX Runtime's own int8 QDQ model
+    (``quant_pre_process`` + ``quantize_static``, QDQ format, default types) calibrated on the same
+    --calib random-normal images; timed like the float runs, in the same process. The int8
+    outputs are checked only for sanity (cosine similarity with the float32 ORT logits > 0.9):
+    random weights and random calibration images make the int8 error larger than on real data.
 """
 import argparse
 import importlib.metadata
@@ -90,6 +96,9 @@ def main(argv=None):
     p.add_argument("--csim-max-seconds", type=float, default=120.0)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    p.add_argument("--int8-models", default="resnet18,mobilenet_v2", help="networks with int8 rows ('' = none)")
+    p.add_argument("--calib", type=int, default=2, help="random calibration images for the int8 rows")
+    p.add_argument("--size", type=int, default=224, help="input height/width (default 224)")
     args = p.parse_args(argv)
 
     import onnxruntime as ort
@@ -101,9 +110,9 @@ def main(argv=None):
 
     torch.set_num_threads(args.threads)
     avail = {d.name: d for d in fo.devices()}
-    x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
+    x = np.random.default_rng(0).standard_normal((1, 3, args.size, args.size)).astype(np.float32)
     rows, notes = [], []
-    for name in args.models.split(","):
+    for name in [m for m in args.models.split(",") if m]:
         progress(f"== {name}")
         proto = models.build_onnx(name)
         so = ort.SessionOptions()
@@ -169,7 +178,7 @@ def main(argv=None):
     tab = table([(n, ms(r.get("opencl")), ms(r.get("csim")), ms(r["torch_eager"]), ms(r["torch_fast"]), ms(r["ort"]),
                   f"{r['ort'] / r['opencl']:.2f}x" if r.get("opencl") else "n/a", f"{peak / 2**20:.1f}")
                  for n, r, _p, peak in rows],
-                ["model (batch 1, 224x224)", "fpgaops opencl ms", "fpgaops csim ms", "torch eager ms",
+                [f"model (batch 1, {args.size}x{args.size})", "fpgaops opencl ms", "fpgaops csim ms", "torch eager ms",
                  "torch inference_mode+CL ms", "ORT ms", "ORT/opencl", "peak act. MiB"])
     split = []
     for n, r, prof, _ in rows:
@@ -180,7 +189,7 @@ def main(argv=None):
     opencl = avail["opencl"]
     body = "\n".join([
         "## Networks (benchmarks/bench_nets.py)", "",
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Latency of one image (batch 1, 3x224x224, "
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Latency of one image (batch 1, 3x{args.size}x{args.size}, "
         "float32), best of repeated runs after a warm-up; lower is better. Method: the docstring of "
         "benchmarks/bench_nets.py. Every runner's logits agree with ONNX Runtime (identical top-5).", "",
         f"- CPU: {cpu_model()}; threads: {args.threads} (PyTorch, ORT; PoCL uses every CPU); 1-minute load "
@@ -193,6 +202,9 @@ def main(argv=None):
         "ORT/opencl: ORT's latency over fpgaops opencl's (above 1 = fpgaops faster). csim is the HLS "
         "C-simulation of the FPGA kernel tops on the CPU: a functional model, its speed says nothing about the FPGA.",
         ""] + split + ([""] + [f"- note: {n}" for n in notes] if notes else []))
+    int8_names = [m for m in args.int8_models.split(",") if m]
+    if int8_names:
+        body += "\n\n" + int8_section(args, x, avail, int8_names, {n: r for n, r, _p, _k in rows})
     print("\n" + body)
     if not args.no_write:
         section = f"{BEGIN}\n{body}\n{END}"
@@ -204,6 +216,109 @@ def main(argv=None):
         RESULTS.write_text(text)
         progress(f"\nwrote the networks section of {RESULTS}")
     return 0
+
+
+def ort_int8_session(proto, calib, threads):
+    """ONNX Runtime's int8 QDQ model of ``proto`` (quant_pre_process + quantize_static) and a session."""
+    import tempfile
+
+    import onnx
+    import onnxruntime as ort
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter([{"input": c[None]} for c in calib])
+
+        def get_next(self):
+            return next(self.it, None)
+
+    with tempfile.TemporaryDirectory() as d:
+        src, pre, dst = (os.path.join(d, f) for f in ("f32.onnx", "pre.onnx", "qdq.onnx"))
+        onnx.save(proto, src)
+        quant_pre_process(src, pre)
+        quantize_static(pre, dst, Reader(), quant_format=QuantFormat.QDQ)
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        return ort.InferenceSession(dst, so, providers=["CPUExecutionProvider"])
+
+
+def int8_section(args, x, avail, names, float_rows):
+    """int8 rows: fpgaops int8 (opencl, csim) against its float32 and ONNX Runtime's int8 QDQ model."""
+    import onnxruntime as ort
+    from fpgaops.cli import table
+
+    calib = np.random.default_rng(1).standard_normal((args.calib,) + x.shape[1:]).astype(np.float32)
+    cos = lambda a, b: float(np.sum(a * b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+    rows, notes = [], []
+    for name in names:
+        progress(f"== {name} int8")
+        proto = models.build_onnx(name)
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = args.threads
+        sess = ort.InferenceSession(proto.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        want = sess.run(None, {"input": x})[0]
+        fres = float_rows.get(name) or {"ort": best_time(lambda: sess.run(None, {"input": x}), args.min_time)}
+        res = {"ort_f32": fres.get("ort"), "opencl_f32": fres.get("opencl"), "csim_f32": fres.get("csim")}
+        net = fo.load_onnx(proto)
+        if name not in float_rows:  # float32 fpgaops not run above: time it here
+            for dev in ("opencl", "csim"):
+                if avail[dev].available:
+                    t0 = time.perf_counter()
+                    ok, _err = agrees(net(x, device=dev), want)
+                    first = time.perf_counter() - t0
+                    if ok:
+                        res[f"{dev}_f32"] = first if dev == "csim" and first > args.csim_max_seconds else best_time(
+                            lambda: net(x, device=dev), args.min_time if dev == "opencl" else 0,
+                            min_reps=3 if dev == "opencl" else 1, max_reps=50 if dev == "opencl" else 1)
+                    else:
+                        notes.append(f"{name} float32 on {dev}: output disagrees with ORT; not timed")
+        qsess = ort_int8_session(proto, calib, args.threads)
+        y_ort8 = qsess.run(None, {"input": x})[0]
+        res["ort_int8"] = best_time(lambda: qsess.run(None, {"input": x}), args.min_time)
+        t0 = time.perf_counter()
+        qnet = net.quantize([c[None] for c in calib])
+        progress(f"   calibration {time.perf_counter() - t0:.1f} s")
+        res["cos_ort_int8"] = cos(y_ort8, want)
+        for dev in ("opencl", "csim"):
+            res[dev] = None
+            if not avail[dev].available:
+                notes.append(f"{dev}: not available here ({avail[dev].detail})")
+                continue
+            t0 = time.perf_counter()
+            got = qnet(x, device=dev)
+            first = time.perf_counter() - t0
+            res[f"cos_{dev}"] = c = cos(got, want)
+            if not c > 0.9:
+                notes.append(f"{name} int8 on {dev}: cosine with the float32 logits {c:.3f} (not timed)")
+                continue
+            if dev == "csim":
+                res[dev] = first if first > args.csim_max_seconds else best_time(lambda: qnet(x, device=dev), 0,
+                                                                                  min_reps=1, max_reps=1)
+                if first > args.csim_max_seconds:
+                    notes.append(f"{name} int8 on csim: warm-up run only ({first:.0f} s)")
+            else:
+                res[dev] = best_time(lambda: qnet(x, device=dev), args.min_time)
+            progress(f"   int8 {dev}: {res[dev] * 1e3:.1f} ms (cosine with float32 ORT {c:.4f})")
+        progress(f"   ORT int8 QDQ {res['ort_int8'] * 1e3:.1f} ms (cosine with float32 ORT {res['cos_ort_int8']:.4f})")
+        rows.append((name, res))
+    ms = lambda t: f"{t * 1e3:.1f}" if t else "n/a"
+    tab = table([(n, ms(r["opencl"]), ms(r["opencl_f32"]), ms(r["csim"]), ms(r["csim_f32"]), ms(r["ort_int8"]),
+                  ms(r["ort_f32"]), f"{r['ort_int8'] / r['opencl']:.2f}x" if r["opencl"] else "n/a",
+                  "/".join(f"{r[k]:.3f}" if r.get(k) is not None else "n/a"
+                           for k in ("cos_opencl", "cos_csim", "cos_ort_int8")))
+                 for n, r in rows],
+                [f"model int8 (batch 1, {x.shape[2]}x{x.shape[3]})", "fpgaops int8 opencl ms", "fpgaops f32 opencl ms",
+                 "fpgaops int8 csim ms", "fpgaops f32 csim ms", "ORT int8 QDQ ms", "ORT f32 ms", "ORT int8/opencl int8",
+                 "cosine vs f32 (opencl/csim/ORT int8)"])
+    return "\n".join([
+        "### int8", "",
+        f"fpgaops `net.quantize` (minmax, per-channel weights, {args.calib} random-normal calibration images) "
+        "against its float32 and against ONNX Runtime's int8 QDQ model (quant_pre_process + quantize_static, same "
+        "calibration images), same run, same input. The cosine column compares each int8 output with the float32 "
+        "ORT logits (random weights: a sanity check, not an accuracy figure; see docs/int8.md).", "",
+        "```", tab, "```"] + ([""] + [f"- note: {n}" for n in notes] if notes else []))
 
 
 if __name__ == "__main__":

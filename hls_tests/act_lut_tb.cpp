@@ -55,22 +55,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s <vector dir>\n", argv[0]);
     return 2;
   }
-  int cases = 0, failed = 0;
-  try {
-    for (const opstb::Row& c : opstb::read_manifest(argv[1])) {
-      cases++;
-      bool ok = false;
-      try {
-        ok = c.str("dtype") == "f32" ? run_case<float>(argv[1], c) : run_case<int8_t>(argv[1], c);
-      } catch (const std::exception& e) {
-        std::printf("  FAIL  %s: %s\n", c.str("name").c_str(), e.what());
-      }
-      failed += !ok;
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "act_lut_tb: %s\n", e.what());
-    return 2;
-  }
+  int cases = 0;
+  int failed = opstb::run_manifest(argv[1], "act_lut_tb", cases, [](const char* dir, const opstb::Row& c) {
+    return c.str("dtype") == "f32" ? run_case<float>(dir, c) : run_case<int8_t>(dir, c);
+  });
+  if (failed < 0) return 2;
   DeviceBuffer dx(64 * 4), dy(64 * 4), dt(64 * 4);
   float* head = dt.as<float>();
   head[2] = float(fpgaops::cfg::ACT_LUT_MAX_SEGMENTS * 2);  // a table header with too many segments

@@ -157,6 +157,30 @@ inline int finish(const char* tb, int cases, int failed) {
   return failed ? 1 : 0;
 }
 
+// Runs case(dir, row) for every row of <dir>/manifest, printing a FAIL line for a case that throws;
+// adds the rows to `cases`. Returns the number of failed cases, or -1 (after a message) when the
+// vectors cannot be read.
+template <typename Case>
+int run_manifest(const char* dir, const char* tb, int& cases, Case run_case) {
+  int failed = 0;
+  try {
+    for (const Row& c : read_manifest(dir)) {
+      cases++;
+      bool ok = false;
+      try {
+        ok = run_case(dir, c);
+      } catch (const std::exception& e) {
+        std::printf("  FAIL  %s: %s\n", c.str("name").c_str(), e.what());
+      }
+      failed += !ok;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", tb, e.what());
+    return -1;
+  }
+  return failed;
+}
+
 }  // namespace opstb
 
 #endif  // FPGAOPS_HLS_TESTS_OPS_TB_HPP

@@ -56,22 +56,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s <vector dir>\n", argv[0]);
     return 2;
   }
-  int cases = 0, failed = 0;
-  try {
-    for (const opstb::Row& c : opstb::read_manifest(argv[1])) {
-      cases++;
-      bool ok = false;
-      try {
-        ok = c.str("dtype") == "f32" ? run_case<float>(argv[1], c) : run_case<int8_t>(argv[1], c);
-      } catch (const std::exception& e) {
-        std::printf("  FAIL  %s: %s\n", c.str("name").c_str(), e.what());
-      }
-      failed += !ok;
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "pool_tb: %s\n", e.what());
-    return 2;
-  }
+  int cases = 0;
+  int failed = opstb::run_manifest(argv[1], "pool_tb", cases, [](const char* dir, const opstb::Row& c) {
+    return c.str("dtype") == "f32" ? run_case<float>(dir, c) : run_case<int8_t>(dir, c);
+  });
+  if (failed < 0) return 2;
   // Malformed calls: refused by the C-simulation checks, never an out-of-bounds access.
   DeviceBuffer dx(64 * 4), dy(64 * 4);
   const opstb::word_t* x = dx.words();

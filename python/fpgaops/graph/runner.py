@@ -446,6 +446,11 @@ class Network:
         outs = self._execute(xs, None, numpy=True)
         return outs[0] if len(outs) == 1 else tuple(outs)
 
+    def quantize(self, calibration, method="minmax", per_channel=True, skip=(), **kw):
+        """Post-training int8 quantization -> an int8 network (fpgaops.graph.quantize.quantize)."""
+        from .quantize import quantize
+        return quantize(self, calibration, method=method, per_channel=per_channel, skip=skip, **kw)
+
     def _algorithm(self, dev, g, n):
         if n.op == "Fallback":
             return "fallback(numpy)"
