@@ -260,13 +260,11 @@ def test_weight_quantization_zero_channels():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "int8"])
-def test_new_weights_in_a_recycled_device_buffer_are_not_served_stale(dtype):
+def test_new_weights_in_a_recycled_device_buffer_are_not_served_stale(require, dtype):
     """Regression (found by the int8 zoo tests): the OpenCL backend caches packed/transformed
     weights of device weight tensors; a freed weight's buffer went back to the pool and the next
     weight tensor of the same size got the same buffer object -> the old packed weights."""
-    from conftest import require_device
-
-    require_device("opencl")
+    require("opencl")
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 16, 6, 6)).astype(np.float32)
     kw = {}
