@@ -298,10 +298,10 @@ def main():
         "- GB/s counts every input and output tensor once (bytes a perfect streaming kernel moves); "
         "percent = of the machine's copy bandwidth above.",
         "- opencl op: public op on device-resident tensors incl. output allocation; opencl kernel: the same "
-        "kernel launch into a preallocated output. For the large tensors the op is several times slower than "
-        "its kernel: every op allocates a fresh cl.Buffer and PoCL backs it with fresh host pages that the "
-        "kernel first-touches (page faults). A buffer cache in the OpenCL backend's allocate() would "
-        "recover it; the kernel column is what the kernels themselves sustain.",
+        "kernel launch into a preallocated output. The op reuses output buffers from the OpenCL backend's "
+        "buffer pool (fresh PoCL buffers pay page faults on first touch, which once made large-tensor ops "
+        "4-9x slower than their kernels); the remaining gap is validation and launch overhead, which "
+        "dominates the small batch-1 tensors.",
         "- csim runs the HLS tops as C++ (hls::stream deques, dataflow processes one after another): a "
         "functional model of the FPGA kernel, not its speed. On the FPGA these kernels move one 512-bit "
         "word per cycle per stream (see docs/act_lut.md).",
