@@ -4,7 +4,7 @@
 #   cmake -S . -B build/u50-hw -DFPGAOPS_PLATFORM=u50 -DFPGAOPS_TARGET=hw
 #   cmake --build build/u50-hw --target xclbin        # -> build/u50-hw/xclbin/fpgaops_u50_hw.xclbin
 #
-# Steps (every command is spelled out below; tests/build/test_xclbin_cmake.py runs them with a
+# Steps (every command is spelled out below; tests/buildflow/test_xclbin_cmake.py runs them with a
 # recording stand-in for v++ and checks each one):
 #   1. v++ -c -t <target> --platform <p> -k <kernel> ... <top>.cpp  -> xo/<kernel>.xo  (one per kernel)
 #   2. v++ -l -t <target> --platform <p> --config platforms/<board>/connectivity.cfg xo/*.xo

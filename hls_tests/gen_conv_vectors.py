@@ -8,17 +8,16 @@ case per line, columns named in its first line) and `<case>.<array>.npy` per cas
 full ConvCall: the int8 multipliers come from fpgaops.ops.conv2d's own parameter derivation, the
 expected output from fpgaops.reference.conv2d (int8 bit-exact; float32 with its per-element bound).
 """
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from fpgaops import config as fconfig
 from fpgaops.ops.conv2d import _int8_params
 from fpgaops.reference import conv2d as ref
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gen_vectors  # noqa: E402  (the shared command line)
 from gen_vectors_ops import write  # noqa: E402  (the shared manifest writer)
 
 SEED = 20240613
@@ -155,18 +154,7 @@ FAMILIES = {
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("family", choices=sorted(FAMILIES))
-    p.add_argument("--out", required=True, type=Path, help="output folder (in the build tree)")
-    p.add_argument("--config", help="kernel config TOML (default: the source tree's)")
-    args = p.parse_args(argv)
-    cfg = fconfig.load(args.config)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for old in args.out.glob("*.npy"):
-        old.unlink()
-    n = FAMILIES[args.family](args.out, cfg)
-    print(f"gen_conv_vectors: {n} {args.family} cases -> {args.out} (seed {SEED}, config {cfg.digest})")
-    return 0
+    return gen_vectors.main(argv, FAMILIES, "gen_conv_vectors", SEED)
 
 
 if __name__ == "__main__":

@@ -162,9 +162,11 @@ def write_gemm(out, cfg):
 FAMILIES = {"gemm": write_gemm}
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("family", choices=sorted(FAMILIES))
+def main(argv=None, families=FAMILIES, tool="gen_vectors", seed=SEED):
+    """The command line of every vector generator (gen_vectors_ops.py and gen_conv_vectors.py call it
+    with their own families): write FAMILY's cases into --out, replacing older vectors."""
+    p = argparse.ArgumentParser(description=f"{tool}: test vectors from the NumPy reference")
+    p.add_argument("family", choices=sorted(families))
     p.add_argument("--out", required=True, type=Path, help="output folder (in the build tree)")
     p.add_argument("--config", help="kernel config TOML (default: the source tree's)")
     args = p.parse_args(argv)
@@ -172,8 +174,8 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     for old in args.out.glob("*.npy"):
         old.unlink()
-    n = FAMILIES[args.family](args.out, cfg)
-    print(f"gen_vectors: {n} {args.family} cases -> {args.out} (seed {SEED}, config {cfg.digest})")
+    n = families[args.family](args.out, cfg)
+    print(f"{tool}: {n} {args.family} cases -> {args.out} (seed {seed}, config {cfg.digest})")
     return 0
 
 

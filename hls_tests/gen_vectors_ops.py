@@ -8,19 +8,20 @@ named in its first line) and `<case>.<array>.npy` per case. Float scalars are wr
 bits of their float32 (exact, and inf-safe). Operands the kernel reads at strides are flat buffers
 with poison (NaN / random int8) everywhere no element of the operand lives.
 """
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from fpgaops import config as fconfig
 from fpgaops.ops.act_lut import Activation
 from fpgaops.ops.eltwise import _strides, broadcast_levels
 from fpgaops.quant import QParams
 from fpgaops.reference import act_lut as ref_act
 from fpgaops.reference import eltwise as ref_elt
 from fpgaops.reference import pool as ref_pool
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gen_vectors  # noqa: E402  (the shared command line)
 
 SEED = 20240612
 
@@ -227,18 +228,7 @@ FAMILIES = {
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("family", choices=sorted(FAMILIES))
-    p.add_argument("--out", required=True, type=Path, help="output folder (in the build tree)")
-    p.add_argument("--config", help="kernel config TOML (default: the source tree's)")
-    args = p.parse_args(argv)
-    cfg = fconfig.load(args.config)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for old in args.out.glob("*.npy"):
-        old.unlink()
-    n = FAMILIES[args.family](args.out, cfg)
-    print(f"gen_vectors_ops: {n} {args.family} cases -> {args.out} (seed {SEED}, config {cfg.digest})")
-    return 0
+    return gen_vectors.main(argv, FAMILIES, "gen_vectors_ops", SEED)
 
 
 if __name__ == "__main__":
