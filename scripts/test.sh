@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="$PWD/.venv/bin/python"
+# The venv's cmake/ninja first: the build-flow tests configure CMake projects themselves.
+export PATH="$PWD/.venv/bin:$PATH"
 # XRT host-path tests run against XRT's noop driver; this sets the variables Debian's XRT needs.
 source scripts/setup-xrt-env.sh
 
