@@ -45,5 +45,30 @@ inline void check_range(const char* name, std::int64_t v, std::int64_t lo, std::
                           std::to_string(hi) + ", got " + std::to_string(v));
 }
 
+// The int8 conv epilogue's arguments, in the domain of fpgaops.quant's one requantization rule:
+// zero points and the activation clamp in int8, per-channel mult in [0, 2^31) and shift in [0, 62].
+// Returns the checked per-channel arrays through pm / ps.
+inline void check_requant(int x_zero_point, int y_zero_point, int act_min, int act_max, const py::array& mult,
+                          const py::array& shift, int k, const std::int32_t** pm, const std::int32_t** ps) {
+  check_range("x_zero_point", x_zero_point, -128, 127);
+  check_range("y_zero_point", y_zero_point, -128, 127);
+  check_range("act_min", act_min, -128, 127);
+  check_range("act_max", act_max, act_min, 127);
+  *pm = device_ptr<const std::int32_t>(mult, std::int64_t(k) * 4, "mult");
+  *ps = device_ptr<const std::int32_t>(shift, std::int64_t(k) * 4, "shift");
+  for (int i = 0; i < k; i++) {
+    if ((*pm)[i] < 0) throw py::value_error("mult: expected values in [0, 2^31), got " + std::to_string((*pm)[i]));
+    if ((*ps)[i] < 0 || (*ps)[i] > 62)
+      throw py::value_error("shift: expected values in [0, 62], got " + std::to_string((*ps)[i]));
+  }
+}
+
+// The residual's requantization scalars (same rule, per tensor).
+inline void check_residual_requant(int res_zero_point, int res_mult, int res_shift) {
+  check_range("res_zero_point", res_zero_point, -128, 127);
+  check_range("res_mult", res_mult, 0, INT32_MAX);
+  check_range("res_shift", res_shift, 0, 62);
+}
+
 }  // namespace host
 }  // namespace fpgaops

@@ -72,19 +72,11 @@ void bind_dwconv(py::module_& m) {
          int y_zero_point, py::array mult, py::array shift, int act_min, int act_max) {
         std::int64_t ex, ey;
         check_dw(n, c, h, w, k, r, s, oh, ow, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, &ex, &ey);
-        check_range("x_zero_point", x_zero_point, -128, 127);
-        check_range("y_zero_point", y_zero_point, -128, 127);
-        check_range("act_min", act_min, -128, 127);
-        check_range("act_max", act_max, act_min, 127);
+        const std::int32_t *pm, *ps;
+        fpgaops::host::check_requant(x_zero_point, y_zero_point, act_min, act_max, mult, shift, k, &pm, &ps);
         const word_t* px = device_ptr<const word_t>(x, ex, "x");
         const word_t* pw = device_ptr<const word_t>(weight, std::int64_t(k) * r * s, "weight");
         std::int8_t* py_ = device_ptr<std::int8_t>(y, ey, "y");
-        const std::int32_t* pm = device_ptr<const std::int32_t>(mult, std::int64_t(k) * 4, "mult");
-        const std::int32_t* ps = device_ptr<const std::int32_t>(shift, std::int64_t(k) * 4, "shift");
-        for (int i = 0; i < k; i++) {  // the requantization rule's domain (fpgaops.quant)
-          if (pm[i] < 0) throw py::value_error("mult: expected values in [0, 2^31), got " + std::to_string(pm[i]));
-          if (ps[i] < 0 || ps[i] > 62) throw py::value_error("shift: expected values in [0, 62], got " + std::to_string(ps[i]));
-        }
         const std::int32_t* pb =
             bias.is_none() ? nullptr : device_ptr<const std::int32_t>(bias.cast<py::array>(), std::int64_t(k) * 4, "bias");
         py::gil_scoped_release release;

@@ -66,22 +66,12 @@ void bind_winograd(py::module_& m) {
         std::int64_t ex, ew, ey;
         check_wino(n, c, h, w, k, oh, ow, pad_top, pad_left, &ex, &ew, &ey);
         check_range("c", c, 1, (INT32_MAX) / (4LL * 9 * 255 * 128));  // 4Y exact in int32
-        check_range("x_zero_point", x_zero_point, -128, 127);
-        check_range("y_zero_point", y_zero_point, -128, 127);
-        check_range("res_zero_point", res_zero_point, -128, 127);
-        check_range("res_mult", res_mult, 0, INT32_MAX);
-        check_range("res_shift", res_shift, 0, 62);
-        check_range("act_min", act_min, -128, 127);
-        check_range("act_max", act_max, act_min, 127);
+        const std::int32_t *pm, *ps;
+        fpgaops::host::check_requant(x_zero_point, y_zero_point, act_min, act_max, mult, shift, k, &pm, &ps);
+        fpgaops::host::check_residual_requant(res_zero_point, res_mult, res_shift);
         const word_t* px = device_ptr<const word_t>(x, ex, "x");
         const word_t* pw = device_ptr<const word_t>(weight, ew, "weight");
         std::int8_t* py_ = device_ptr<std::int8_t>(y, ey, "y");
-        const std::int32_t* pm = device_ptr<const std::int32_t>(mult, std::int64_t(k) * 4, "mult");
-        const std::int32_t* ps = device_ptr<const std::int32_t>(shift, std::int64_t(k) * 4, "shift");
-        for (int i = 0; i < k; i++) {
-          if (pm[i] < 0) throw py::value_error("mult: expected values in [0, 2^31), got " + std::to_string(pm[i]));
-          if (ps[i] < 0 || ps[i] > 62) throw py::value_error("shift: expected values in [0, 62], got " + std::to_string(ps[i]));
-        }
         const std::int32_t* pb =
             bias.is_none() ? nullptr : device_ptr<const std::int32_t>(bias.cast<py::array>(), std::int64_t(k) * 4, "bias");
         const word_t* pr = residual.is_none() ? nullptr : device_ptr<const word_t>(residual.cast<py::array>(), ey, "residual");
