@@ -32,6 +32,7 @@ __all__ = [
     "FpgaopsError", "ArgumentError", "ArgumentTypeError", "ConfigError", "UnsupportedError", "DeviceError",
     "BuildError",
     "load_onnx", "from_torch", "Network", "ModelError", "UnsupportedOpsError", "models", "estimate", "estimator",
+    "compare", "QuantizedNetwork", "load_qdq",
 ]
 
 
@@ -42,7 +43,9 @@ _LAZY = {"load_onnx": ("graph", "load_onnx"), "from_torch": ("graph", "from_torc
          # Estimator (issue 7): fpgaops.estimate(net, platform=...) is the function, the module is fpgaops.estimator.
          "estimate": ("estimator", "estimate"), "estimator": ("estimator", None),
          # int8 post-training quantization (issue 6): Network.quantize -> QuantizedNetwork; accuracy report.
-         "compare": ("graph.compare", "compare"), "QuantizedNetwork": ("graph.quantize", "QuantizedNetwork")}
+         "compare": ("graph.compare", "compare"), "QuantizedNetwork": ("graph.quantize", "QuantizedNetwork"),
+         # pre-quantized ONNX models (QDQ or QOperator) on the int8 kernels
+         "load_qdq": ("graph.qdq", "load_qdq")}
 
 
 def __getattr__(name):

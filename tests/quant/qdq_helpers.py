@@ -5,8 +5,10 @@ import tempfile
 import numpy as np
 
 
-def ort_qdq(model_bytes, calib, input_name="input"):
-    """(QDQ model bytes, onnxruntime session) calibrated on ``calib`` (a list of batches)."""
+def ort_qdq(model_bytes, calib, input_name="input", qoperator=False, **options):
+    """(int8 model bytes, onnxruntime session) calibrated on ``calib`` (a list of batches): QDQ
+    format, or QOperator (QLinearConv, ...) with ``qoperator=True``; ``options`` go to
+    ``quantize_static`` (e.g. reduce_range=True)."""
     import onnxruntime as ort
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -23,7 +25,8 @@ def ort_qdq(model_bytes, calib, input_name="input"):
         with open(src, "wb") as f:
             f.write(model_bytes)
         quant_pre_process(src, pre)
-        quantize_static(pre, dst, Reader(), quant_format=QuantFormat.QDQ)
+        quantize_static(pre, dst, Reader(), quant_format=QuantFormat.QOperator if qoperator else QuantFormat.QDQ,
+                        **options)
         with open(dst, "rb") as f:
             qdq = f.read()
     return qdq, ort.InferenceSession(qdq, providers=["CPUExecutionProvider"])

@@ -1,10 +1,15 @@
-"""Pre-quantized ONNX QDQ models (onnxruntime.quantization.quantize_static) on the int8 kernels.
+"""Pre-quantized ONNX models (onnxruntime.quantization.quantize_static, QDQ and QOperator formats)
+on the int8 kernels, against ONNX Runtime running the same model.
 
-Measured (docs/int8.md): every layer's int8 codes equal ONNX Runtime's until the first rounding
-tie decided differently (ORT requantizes in float32, fpgaops with the fixed-point rule of
-fpgaops.quant); after that +-1 LSB differences propagate. The issue's "within 1 LSB of the
-output scale on ResNet-18 and MobileNetV2" is NOT met end to end (3 and 8 LSB at 32x32 with random
-weights); these tests guard what holds: all layers int8, bit-exact across backends, close to ORT.
+What is compared (docs/int8.md, "Pre-quantized ONNX models"):
+* per layer (``qnet.trace``: every int8 layer fed ONNX Runtime's own codes of its inputs): within
+  1 LSB everywhere, identical codes except a handful per million. The measured differences are all
+  elements where ONNX Runtime's result is not the correctly rounded value of the operator (its AVX2
+  int8 kernels), fpgaops's is.
+* end to end: identical output codes for most inputs, but one such 1-LSB layer difference is
+  amplified by the later layers of these random-weight networks (measured up to 4-9 LSB at the
+  output), so the end-to-end check is loose (16 LSB, cosine > 0.99); the 1-LSB criterion is
+  checked per layer.
 """
 import numpy as np
 import pytest
@@ -13,27 +18,95 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime.quantization")
 
 import fpgaops  # noqa: E402
-from fpgaops.graph.qdq import load_qdq  # noqa: E402
 
 from qdq_helpers import ort_qdq  # noqa: E402
+
+ZOO = ["resnet18", "mobilenet_v2"]
+FORMATS = {"qdq": dict(), "qdq-reduce-range": dict(reduce_range=True), "qoperator": dict(qoperator=True)}
 
 
 def images(n, size, seed):
     return np.random.default_rng(seed).standard_normal((n, 3, size, size)).astype(np.float32)
 
 
-@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2"])
-def test_zoo_qdq_runs_int8_bit_exact_and_close_to_onnxruntime(require, name):
-    proto = fpgaops.models.build_onnx(name, num_classes=10)
-    qdq, sess = ort_qdq(proto.SerializeToString(), [images(1, 32, i) for i in range(4)])
-    qnet = load_qdq(qdq)
+_MODELS = {}
+
+
+def ort_model(name, fmt):
+    """(model bytes, onnxruntime session) of zoo model ``name`` quantized by ORT in format ``fmt``."""
+    if (name, fmt) not in _MODELS:
+        proto = fpgaops.models.build_onnx(name, num_classes=10)
+        _MODELS[name, fmt] = ort_qdq(proto.SerializeToString(), [images(1, 32, i) for i in range(4)], **FORMATS[fmt])
+    return _MODELS[name, fmt]
+
+
+def lsb_diff(qnet, got, want):
+    return np.abs(got.astype(np.float64) - want) / qnet.qparams[qnet.output_names[0]].scale32
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+@pytest.mark.parametrize("name", ZOO)
+def test_every_layer_within_1_lsb_of_onnxruntime(name, fmt):
+    model, _ = ort_model(name, fmt)
+    qnet = fpgaops.load_qdq(model)
     assert not qnet.float_nodes
     x = images(2, 32, 9)
-    want = sess.run(None, {"input": x})[0]
+    t = qnet.trace(x, device="reference")
+    assert t.ok, str(t)
+    # every int8 layer of the graph was compared (none silently skipped)
+    assert len(t.rows) == len(qnet.codes(x, device="reference")), str(t)
+    differing = sum(r.differing for r in t.rows)
+    total = sum(int(np.prod(r.shape)) for r in t.rows)
+    assert differing <= 1e-5 * total, str(t)
+    check_differences_are_onnxruntime_rounding(qnet, x)
+
+
+def exact_codes(qnet, n, codes):
+    """The unrounded output code of int8 layer ``n`` computed in float64 from the input ``codes``
+    (the operator's definition: real result / output scale + output zero point)."""
+    from fpgaops.reference.conv2d import accumulate
+
+    qy = qnet.qparams[n.outputs[0]]
+    if n.op == "Add":
+        (a, qa), (b, qb) = [(codes[i].astype(np.float64), qnet.qparams[i]) for i in n.inputs[:2]]
+        return (qa.scale32 * (a - qa.zero_point) + qb.scale32 * (b - qb.zero_point)) / qy.scale32 + qy.zero_point
+    layer, qx, x = qnet._layers[n.name], qnet.qparams[n.inputs[0]], codes[n.inputs[0]]
+    a = n.attrs
+    if n.op == "Conv":
+        out_hw = codes[n.outputs[0]].shape[2:]
+        acc = accumulate(x, layer.weight, a["stride"], a["padding"], a["dilation"], a["groups"], out_hw, qx.zero_point)
+    else:  # Gemm / MatMul: a 1x1 conv of the (M, K) input
+        acc = accumulate(x[:, :, None, None], layer.weight, (1, 1), (0, 0), (1, 1), 1, (1, 1), qx.zero_point)
+    k = (1, -1, 1, 1)
+    v = (acc + layer.bias.reshape(k)) * qx.scale32 * layer.weight_scale.reshape(k) / qy.scale32 + qy.zero_point
+    return v.reshape(codes[n.outputs[0]].shape)
+
+
+def check_differences_are_onnxruntime_rounding(qnet, x):
+    """Where fpgaops's and ONNX Runtime's codes of a layer differ (given the same input codes),
+    fpgaops's is the correctly rounded value of the operator and ONNX Runtime's is not."""
+    ort = qnet.onnxruntime_codes(x)
+    feed = {v: ort[q] for v, q in qnet.source_names.items() if q in ort}
+    for v, (n, ours, _) in qnet.codes(x, device="reference", feed=feed).items():
+        theirs = ort[qnet.source_names[v]]
+        where = np.nonzero(ours != theirs)
+        if not where[0].size:
+            continue
+        assert n.op in ("Conv", "Gemm", "MatMul", "Add"), (n.name, n.op)
+        exact = np.clip(exact_codes(qnet, n, {**feed, v: ours}), -128, 127)[where]
+        assert np.all(np.abs(ours[where] - exact) <= 0.5 + 1e-9), (n.name, ours[where], exact)
+        assert np.all(np.abs(theirs[where] - exact) >= 0.5 - 1e-9), (n.name, theirs[where], exact)
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+@pytest.mark.parametrize("name", ZOO)
+def test_end_to_end_close_to_onnxruntime_and_bit_exact_across_backends(require, name, fmt):
+    model, sess = ort_model(name, fmt)
+    qnet = fpgaops.load_qdq(model)
+    x = images(2, 32, 9)
     got = qnet(x, device="reference")
-    lsb = qnet.qparams[qnet.output_names[0]].scale32
-    diff = np.abs(got.astype(np.float64) - want) / lsb
-    assert diff.max() <= 16, diff.max()
+    want = sess.run(None, {"input": x})[0]
+    assert lsb_diff(qnet, got, want).max() <= 16
     cos = float(np.sum(got * want) / np.linalg.norm(got) / np.linalg.norm(want))
     assert cos > 0.99, cos
     for dev in ("csim", "opencl"):
@@ -41,13 +114,54 @@ def test_zoo_qdq_runs_int8_bit_exact_and_close_to_onnxruntime(require, name):
         np.testing.assert_array_equal(qnet(x, device=dev), got)
 
 
-def test_qoperator_models_are_refused():
+def mlp_onnx():
+    """Flatten -> MatMul -> Relu -> Gemm: quantize_static makes QLinearMatMul / QGemm of it (a
+    MatMul followed by an Add would be fused into a Gemm by quant_pre_process)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    w1 = (rng.standard_normal((48, 32)) / 7).astype(np.float32)
+    w2 = (rng.standard_normal((10, 32)) / 6).astype(np.float32)
+    b2 = (rng.standard_normal(10) / 10).astype(np.float32)
+    nodes = [helper.make_node("Flatten", ["input"], ["f"]), helper.make_node("MatMul", ["f", "w1"], ["h"]),
+             helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("Gemm", ["r", "w2", "b2"], ["logits"], transB=1)]
+    g = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 4, 4])],
+                          [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
+                          [numpy_helper.from_array(a, n) for a, n in ((w1, "w1"), (w2, "w2"), (b2, "b2"))])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
+def test_matmul_and_gemm_models(backend, fmt):
     import onnx
+
+    model, sess = ort_qdq(mlp_onnx().SerializeToString(), [images(1, 4, i) for i in range(8)], **FORMATS[fmt])
+    ops = {n.op_type for n in onnx.load_from_string(model).graph.node}
+    if fmt == "qoperator":
+        assert "QLinearMatMul" in ops, ops
+    qnet = fpgaops.load_qdq(model)
+    assert not qnet.float_nodes
+    x = images(1, 4, 99)
+    assert lsb_diff(qnet, qnet(x, device=backend), sess.run(None, {"input": x})[0]).max() <= 1
+    assert qnet.trace(x, device=backend).ok
+
+
+def qlinear_graph(op, inputs, out_type):
+    from onnx import TensorProto, helper
+    n = helper.make_node(op, inputs, ["y"])
+    return helper.make_model(helper.make_graph(
+        [n], "g", [helper.make_tensor_value_info(inputs[0], TensorProto.UINT8, [1, 2])],
+        [helper.make_tensor_value_info("y", out_type, [1, 2])]))
+
+
+def test_dynamic_quantization_and_unknown_qoperators_are_refused():
     from onnx import TensorProto, helper
 
-    n = helper.make_node("QLinearMatMul", ["a", "as", "az", "b", "bs", "bz", "ys", "yz"], ["y"])
-    g = helper.make_graph([n], "g", [helper.make_tensor_value_info("a", TensorProto.UINT8, [1, 2])],
-                          [helper.make_tensor_value_info("y", TensorProto.UINT8, [1, 2])])
-    with pytest.raises(fpgaops.UnsupportedError, match="QDQ format"):
-        load_qdq(helper.make_model(g))
-    del onnx
+    with pytest.raises(fpgaops.UnsupportedError, match="quantize_static"):
+        fpgaops.load_qdq(qlinear_graph("MatMulInteger", ["a", "b"], TensorProto.INT32))
+    m = qlinear_graph("QLinearConcat", ["ys", "yz", "a", "as", "az"], TensorProto.UINT8)
+    m.graph.node[0].domain = "com.microsoft"
+    m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    with pytest.raises(fpgaops.UnsupportedError, match="QLinearConcat"):
+        fpgaops.load_qdq(m)

@@ -81,8 +81,8 @@ def test_small_graph_bit_exact_on_every_backend(backend):
         np.testing.assert_array_equal(vg[k], vr[k], err_msg=k)
 
 
-ZOO = [("resnet18", "csim", 32), ("mobilenet_v2", "csim", 32), ("resnet18", "opencl", 32),
-       ("mobilenet_v2", "opencl", 32)]
+# every zoo model, at a reduced input size (csim runs the HLS tops in C-simulation)
+ZOO = [(m, d, 32) for m in fpgaops.models.NAMES for d in ("csim", "opencl")]
 
 
 @pytest.mark.parametrize("name,dev,size", ZOO, ids=[f"{m}-{d}-{s}" for m, d, s in ZOO])

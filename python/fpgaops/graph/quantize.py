@@ -329,9 +329,11 @@ class QuantizedNetwork:
         from ..backends import current_device, get_device
         return get_device(device) if device is not None else current_device()
 
-    def _execute(self, xs, dev, record=None):
+    def _execute(self, xs, dev, record=None, feed=None):
         """Run; returns the output values as (array or Tensor, QParams or None). ``record(node,
-        value, float32 array)`` sees every node output, dequantized."""
+        value, (array or Tensor, QParams or None))`` sees every node output as computed.
+        ``feed`` ({value: int8 codes}) replaces those int8 values after they are computed, so
+        later layers see the given codes (layer-by-layer comparison without propagation)."""
         from .runner import DEVICE_OPS
 
         fo = _fo()
@@ -353,6 +355,8 @@ class QuantizedNetwork:
             if q is not None:
                 return val, q
             q = self.qparams[name]
+            if feed is not None and name in feed:
+                return fo.to_device(np.ascontiguousarray(feed[name], np.int8), dev), q
             host = val.numpy() if not isinstance(val, np.ndarray) else val
             return fo.to_device(quant.quantize(host, q), dev), q
 
@@ -378,9 +382,11 @@ class QuantizedNetwork:
                 out = (y, None)
             else:
                 out = self._run_int8(g, n, dev, arg, as_int8)
-            env[n.outputs[0]] = out
             if record is not None:
-                record(n, n.outputs[0], _to_float_host(out))
+                record(n, n.outputs[0], out)
+            if feed is not None and out[1] is not None and n.outputs[0] in feed:
+                out = (fo.to_device(np.ascontiguousarray(feed[n.outputs[0]], np.int8), dev), out[1])
+            env[n.outputs[0]] = out
         return [env[o] if o in env else (np.asarray(g.consts[o], np.float32), None) for o in g.outputs]
 
     def _run_int8(self, g, n, dev, arg, as_int8):
@@ -464,7 +470,19 @@ class QuantizedNetwork:
     def values(self, *xs, device=None):
         """{value name: float32 array} of every node output (int8 values dequantized)."""
         vals = {}
-        self._execute(xs, self._device(device), record=lambda n, v, y: vals.__setitem__(v, y))
+        self._execute(xs, self._device(device), record=lambda n, v, y: vals.__setitem__(v, _to_float_host(y)))
+        return vals
+
+    def codes(self, *xs, device=None, feed=None):
+        """{value name: (node, int8 codes, QParams)} of every int8 node output (float layers left
+        out). ``feed`` ({value name: int8 codes}) makes later layers read the given codes instead of
+        the computed ones, e.g. another runtime's, to compare layer by layer without propagation."""
+        vals = {}
+
+        def rec(n, v, y):
+            if y[1] is not None:
+                vals[v] = (n, y[0] if isinstance(y[0], np.ndarray) else y[0].numpy(), y[1])
+        self._execute(xs, self._device(device), record=rec, feed=feed)
         return vals
 
     def layers(self, *xs):
