@@ -31,11 +31,6 @@ Unary int8 functions are exact 256-entry tables (``build_lut``): each input code
 the function applied in float64 and the result requantized with round-half-to-even
 (``numpy.rint``) and clamped. A table is built once here and handed to every backend, so those
 results are bit-exact by construction.
-
-NOTE (issue-4 helper, pool/act_lut/eltwise): an earlier version of this file, written by the
-conv2d work at the same time, was overwritten by mistake. ``rescale`` and ``act_range`` were
-rebuilt from their use in reference/conv2d.py; whoever owns conv2d: please check them against
-what you had (rounding rule and argument order) and merge.
 """
 import dataclasses
 import math
@@ -121,10 +116,6 @@ def requantize(acc, multiplier, shift):
     """The one integer rescaling rule (see the module docstring): round_half_up(acc * m / 2**s).
     ``multiplier`` and ``shift`` may be arrays broadcasting against ``acc`` (per channel)."""
     return rounding_shift(np.asarray(acc, np.int64) * np.asarray(multiplier, np.int64), shift)
-
-
-# The name reference/conv2d.py uses for the same rule.
-rescale = requantize
 
 
 def quantize_multiplier(real):

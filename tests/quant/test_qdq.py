@@ -19,7 +19,7 @@ pytest.importorskip("onnxruntime.quantization")
 
 import fpgaops  # noqa: E402
 
-from qdq_helpers import ort_qdq  # noqa: E402
+from qdq_helpers import check_differences_are_onnxruntime_rounding, ort_qdq  # noqa: E402
 
 ZOO = ["resnet18", "mobilenet_v2"]
 FORMATS = {"qdq": dict(), "qdq-reduce-range": dict(reduce_range=True), "qoperator": dict(qoperator=True)}
@@ -59,43 +59,6 @@ def test_every_layer_within_1_lsb_of_onnxruntime(name, fmt):
     total = sum(int(np.prod(r.shape)) for r in t.rows)
     assert differing <= 1e-5 * total, str(t)
     check_differences_are_onnxruntime_rounding(qnet, x)
-
-
-def exact_codes(qnet, n, codes):
-    """The unrounded output code of int8 layer ``n`` computed in float64 from the input ``codes``
-    (the operator's definition: real result / output scale + output zero point)."""
-    from fpgaops.reference.conv2d import accumulate
-
-    qy = qnet.qparams[n.outputs[0]]
-    if n.op == "Add":
-        (a, qa), (b, qb) = [(codes[i].astype(np.float64), qnet.qparams[i]) for i in n.inputs[:2]]
-        return (qa.scale32 * (a - qa.zero_point) + qb.scale32 * (b - qb.zero_point)) / qy.scale32 + qy.zero_point
-    layer, qx, x = qnet._layers[n.name], qnet.qparams[n.inputs[0]], codes[n.inputs[0]]
-    a = n.attrs
-    if n.op == "Conv":
-        out_hw = codes[n.outputs[0]].shape[2:]
-        acc = accumulate(x, layer.weight, a["stride"], a["padding"], a["dilation"], a["groups"], out_hw, qx.zero_point)
-    else:  # Gemm / MatMul: a 1x1 conv of the (M, K) input
-        acc = accumulate(x[:, :, None, None], layer.weight, (1, 1), (0, 0), (1, 1), 1, (1, 1), qx.zero_point)
-    k = (1, -1, 1, 1)
-    v = (acc + layer.bias.reshape(k)) * qx.scale32 * layer.weight_scale.reshape(k) / qy.scale32 + qy.zero_point
-    return v.reshape(codes[n.outputs[0]].shape)
-
-
-def check_differences_are_onnxruntime_rounding(qnet, x):
-    """Where fpgaops's and ONNX Runtime's codes of a layer differ (given the same input codes),
-    fpgaops's is the correctly rounded value of the operator and ONNX Runtime's is not."""
-    ort = qnet.onnxruntime_codes(x)
-    feed = {v: ort[q] for v, q in qnet.source_names.items() if q in ort}
-    for v, (n, ours, _) in qnet.codes(x, device="reference", feed=feed).items():
-        theirs = ort[qnet.source_names[v]]
-        where = np.nonzero(ours != theirs)
-        if not where[0].size:
-            continue
-        assert n.op in ("Conv", "Gemm", "MatMul", "Add"), (n.name, n.op)
-        exact = np.clip(exact_codes(qnet, n, {**feed, v: ours}), -128, 127)[where]
-        assert np.all(np.abs(ours[where] - exact) <= 0.5 + 1e-9), (n.name, ours[where], exact)
-        assert np.all(np.abs(theirs[where] - exact) >= 0.5 - 1e-9), (n.name, theirs[where], exact)
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
@@ -165,3 +128,18 @@ def test_dynamic_quantization_and_unknown_qoperators_are_refused():
     m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     with pytest.raises(fpgaops.UnsupportedError, match="QLinearConcat"):
         fpgaops.load_qdq(m)
+
+
+def test_cli_qdq(tmp_path, capsys):
+    from fpgaops import cli
+
+    model, _ = ort_model("resnet18", "qoperator")
+    path = tmp_path / "resnet18_int8.onnx"
+    path.write_bytes(model)
+    np.save(tmp_path / "x.npy", images(1, 32, 5))
+    rc = cli.main(["qdq", str(path), "--data", str(tmp_path / "x.npy"), "--device", "reference"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "32 of 32 layers on the int8 kernels" in out and "every int8 layer within 1 LSB" in out, out
+    assert cli.main(["qdq", str(tmp_path / "missing.onnx")]) == 2
+    assert "not found" in capsys.readouterr().err

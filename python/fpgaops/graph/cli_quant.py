@@ -9,6 +9,11 @@ MODEL is an ONNX file or a zoo name (as for ``fpgaops run``). ``--calib`` and ``
 (``--size`` for zoo models). With ``--report`` the int8 network is compared with the float one
 (``fpgaops.compare``: per-layer SQNR, cosine similarity, top-1 agreement, accuracy with labels)
 and the per-layer SQNR is plotted to a PNG.
+
+    fpgaops qdq MODEL_INT8.onnx [--data x.npy | random:N] [--device D] [--propagate]
+
+runs a pre-quantized ONNX model (QDQ or QOperator, e.g. from onnxruntime's quantize_static) on the
+int8 kernels and compares it with ONNX Runtime layer by layer (``ImportedNetwork.trace``).
 """
 import json
 import os
@@ -91,3 +96,30 @@ def add_arguments(p):
     p.add_argument("--size", type=int, default=224, help="input height/width for random:N (default 224)")
     p.add_argument("--weights", default=None, help="zoo weights: torchvision state dict (.pth) or .safetensors")
     p.add_argument("--fallback", action="store_true", help="run unsupported nodes on the NumPy reference ops")
+
+
+def cmd_qdq(args):
+    import fpgaops
+
+    if not os.path.isfile(args.model):
+        raise fpgaops.ArgumentError("model", f"file {args.model!r} not found (an int8 ONNX model, QDQ or QOperator)")
+    qnet = fpgaops.load_qdq(args.model)
+    x, _ = _load(args.data, qnet.float_network, args.size, "data")
+    layers = qnet.layers(x[:1])
+    n8 = sum(1 for _, _, dt, _ in layers if dt == "int8")
+    print(f"model  {args.model}\nint8   {n8} of {len(layers)} layers on the int8 kernels")
+    for name, why in sorted(qnet.float_nodes.items()):
+        print(f"  float32: {name} ({why})")
+    t = qnet.trace(x, device=args.device, isolated=not args.propagate)
+    print()
+    print(t)
+    return 0 if t.ok else 1
+
+
+def add_qdq_arguments(p):
+    p.add_argument("model", help="an int8 ONNX model in QDQ or QOperator format")
+    p.add_argument("--data", default="random:1", help="inputs: .npy (N, ...), .npz with 'x', or random:N (default)")
+    p.add_argument("--size", type=int, default=224, help="input height/width for random:N if the model's is dynamic")
+    p.add_argument("--device", default=None, help="device (default: the fastest available)")
+    p.add_argument("--propagate", action="store_true",
+                   help="let differences propagate (default: each layer is fed ONNX Runtime's input codes)")
