@@ -1,8 +1,9 @@
 // conv2d "im2col" algorithm for NDRange devices: an implicit GEMM (no im2col matrix is ever
 // materialised). Semantics: ConvCall in python/fpgaops/ops/conv2d.py.
 //
-//   conv_pad     x (N,C,H,W) -> xp (N,C,HP,WP) with the zero point subtracted (int8) and zeros in
-//                the padding, so the main loop has no bounds checks.
+// float32 (default):
+//   conv_pad     x (N,C,H,W) -> xp (N,C,HP,WP) with zeros in the padding, so the main loop has no
+//                bounds checks.
 //   conv_pack    weight (K,Cg,R,S) -> wp (G, KBG, Cg*R*S, KB): output channels innermost in
 //                blocks of KB = 8*CONV2D_OPENCL_KV, zero-filled past Kg.
 //   conv_im2col  each work-item computes KB output channels x CONV2D_OPENCL_PB output pixels:
@@ -10,7 +11,18 @@
 //                PB*KV vector FMAs into registers (the GEMM micro-kernel, M = pixels,
 //                N = output channels, K = Cg*R*S taps whose input offsets come from a table).
 //
-// CONV_INT8 selects int8 data with int32 accumulation (T = int); default float.
+// CONV_INT8 (int8 data, exact int32 accumulation): the same micro-kernel on int16 pairs of taps,
+// as gemm_i8 in gemm.cl (x86 vpmaddwd: 16 MACs per AVX2 instruction, where an int32 multiply,
+// vpmulld, does 8 at a fraction of the rate):
+//   conv_pad     x -> xp (N, G, CQ, HP, WP) of 32-bit words, each the int16 pair
+//                (x[c] - zp, x[c+1] - zp) of input channels c = g*Cg + 2*cq and c+1 (0 past Cg,
+//                0 in the padding); CQ = ceil(Cg/2). |x - zp| <= 255 fits int16.
+//   conv_pack    weight -> wp (G, KBG, CQ*R*S, KB, 2) of int16: per pair-tap (cq, r, s) the
+//                weights of channels 2cq and 2cq+1 of every output channel, interleaved.
+//   conv_im2col  per pair-tap: KV loads of 2*8 int16 weights, PB broadcast 32-bit input pairs,
+//                PB*KV pair dot products (each lane: x0*w0 + x1*w1, exact, |.| <= 2*255*128)
+//                added into int32 accumulators. The epilogue requantizes 8 output channels at a
+//                time (conv_int8.h, the rule of conv_epilogue.h lane by lane).
 #ifndef CONV2D_OPENCL_PB
 #define CONV2D_OPENCL_PB 6
 #endif
@@ -24,18 +36,181 @@
 #ifdef CONV_INT8
 typedef char TIN;
 typedef int T;
-typedef int8 T8;
 typedef char TOUT;
 typedef int TBIAS;
-#define MAD(a, b, c) ((a) * (b) + (c))
 #else
 typedef float TIN;
 typedef float T;
 typedef float8 T8;
 typedef float TOUT;
 typedef float TBIAS;
-#define MAD(a, b, c) mad(a, b, c)
 #endif
+
+#include "conv_epilogue.h"
+#include "conv_int8.h"
+
+#ifdef CONV_INT8
+// ================================================================================================
+// int8
+// ================================================================================================
+// global (ceil(WP/PAD_W), HP, N*G*CQ): PAD_W consecutive pairs of one padded row per work-item,
+// 8 at a time; 8 columns inside the image are two 8-byte loads and one 32-byte store. (The
+// launcher passes a convolution without padding, e.g. 1x1, as one row of H*W per plane.)
+#define PAD_W 64
+__kernel void conv_pad(__global const TIN* restrict x, __global uint* restrict xp, int C, int H, int W, int HP,
+                       int WP, int pad_top, int pad_left, int x_zero_point, int G, int CG, int CQ) {
+    const int w00 = get_global_id(0) * PAD_W, hq = get_global_id(1), ngq = get_global_id(2);
+    if (w00 >= WP || hq >= HP) return;
+    const int cq = ngq % CQ, ng = ngq / CQ, g = ng % G, n = ng / G;
+    const int hi = hq - pad_top;
+    const int has1 = 2 * cq + 1 < CG;
+    const int wend = min(WP, w00 + PAD_W);
+    __global uint* drow = xp + ((size_t)ngq * HP + hq) * WP;
+    if (hi < 0 || hi >= H) {
+        for (int wq = w00; wq < wend; ++wq) drow[wq] = 0u;
+        return;
+    }
+    __global const TIN* r0 = x + (((size_t)n * C + g * CG + 2 * cq) * H + hi) * W;
+    __global const TIN* r1 = r0 + (size_t)H * W;
+    const int8 zp = (int8)(x_zero_point);
+    for (int wq0 = w00; wq0 < wend; wq0 += 8) {
+        const int wi0 = wq0 - pad_left;
+        if (wi0 >= 0 && wi0 + 8 <= W && wq0 + 8 <= WP) {
+            const int8 a = convert_int8(vload8(0, r0 + wi0)) - zp;
+            const int8 b = has1 ? convert_int8(vload8(0, r1 + wi0)) - zp : (int8)(0);
+            vstore8(pair_words(a, b), 0, drow + wq0);
+        } else {
+            for (int l = 0; l < min(8, WP - wq0); ++l) {
+                const int wi = wi0 + l;
+                uint v = 0u;
+                if (wi >= 0 && wi < W) {
+                    const int a = (int)r0[wi] - x_zero_point, b = has1 ? (int)r1[wi] - x_zero_point : 0;
+                    v = ((uint)a & 0xFFFFu) | ((uint)b << 16);
+                }
+                drow[wq0 + l] = v;
+            }
+        }
+    }
+}
+
+// global (CQ*R*S, G*KBG): one pair-tap of one block of KB output channels per work-item
+__kernel void conv_pack(__global const TIN* restrict w, __global short* restrict wp, int KG, int KBG, int CG, int RS,
+                        int Q) {
+    const int q = get_global_id(0), gkb = get_global_id(1);
+    if (q >= Q) return;
+    const int g = gkb / KBG, kb = gkb % KBG;
+    const int cq = q / RS, rs = q - cq * RS, c0 = 2 * cq;
+    __global short* dst = wp + ((size_t)gkb * Q + q) * KB * 2;
+    for (int l = 0; l < KB; ++l) {
+        const int kk = kb * KB + l;
+        short2 v = (short2)(0);
+        if (kk < KG) {
+            __global const TIN* src = w + ((size_t)(g * KG + kk) * CG + c0) * RS + rs;
+            v.s0 = src[0];
+            if (c0 + 1 < CG) v.s1 = src[RS];
+        }
+        vstore2(v, l, dst);
+    }
+}
+
+inline void store_strided8(__global TOUT* p, size_t stride, char8 v) {
+    p[0] = v.s0;
+    p[stride] = v.s1;
+    p[2 * stride] = v.s2;
+    p[3 * stride] = v.s3;
+    p[4 * stride] = v.s4;
+    p[5 * stride] = v.s5;
+    p[6 * stride] = v.s6;
+    p[7 * stride] = v.s7;
+}
+
+inline int8 load_strided8(__global const TIN* p, size_t stride) {
+    return (int8)(p[0], p[stride], p[2 * stride], p[3 * stride], p[4 * stride], p[5 * stride], p[6 * stride],
+                  p[7 * stride]);
+}
+
+// global (ceil(P/PB), G*KBG, N). taps[q]: the word offset of pair-tap q in a group's xp planes.
+__kernel void conv_im2col(__global const int* restrict xp, __global const short* restrict wp,
+                          __global const int* restrict taps, __global const TBIAS* restrict bias,
+                          __global const TIN* restrict res, __global TOUT* restrict y,
+                          __global const int* restrict mult, __global const int* restrict shift,
+                          int G, int CQ, int HP, int WP, int K, int OH, int OW, int SH, int SW, int KG, int KBG,
+                          int Q, int has_bias, int has_res, int act, int y_zp, int r_zp, int r_mult, int r_shift,
+                          int lo, int hi) {
+    const int pb = get_global_id(0), gkb = get_global_id(1), n = get_global_id(2);
+    const int P = OH * OW;
+    if (pb * PB >= P) return;
+    const int g = gkb / KBG, kb = gkb % KBG;
+    int base[PB];
+#pragma unroll
+    for (int p = 0; p < PB; ++p) {
+        int pix = min(pb * PB + p, P - 1);
+        int oh = pix / OW, ow = pix - oh * OW;
+        base[p] = oh * SH * WP + ow * SW;
+    }
+    __global const int* xin = xp + ((size_t)n * G + g) * CQ * HP * WP;
+    __global const short* wk = wp + (size_t)gkb * Q * KB * 2;
+    int8 acc[PB][KV];
+#pragma unroll
+    for (int p = 0; p < PB; ++p)
+#pragma unroll
+        for (int v = 0; v < KV; ++v) acc[p][v] = (int8)(0);
+    for (int q = 0; q < Q; ++q) {
+        const int off = taps[q];
+        short16 wv[KV];
+#pragma unroll
+        for (int v = 0; v < KV; ++v) wv[v] = vload16(v, wk);
+        wk += 2 * KB;
+#pragma unroll
+        for (int p = 0; p < PB; ++p) {
+            const short16 xv = as_short16((int8)(xin[base[p] + off]));  // the pair, broadcast
+#pragma unroll
+            for (int v = 0; v < KV; ++v) acc[p][v] += PAIR_DOT(xv, wv[v]);
+        }
+    }
+#pragma unroll
+    for (int v = 0; v < KV; ++v) {
+        const int kk0 = kb * KB + v * 8;
+        if (kk0 >= KG) break;
+        const int ko0 = g * KG + kk0;
+        if (kk0 + 8 <= KG) {  // 8 output channels: vector epilogue
+            const int8 b8 = has_bias ? vload8(0, bias + ko0) : (int8)(0);
+            const int8 m8 = vload8(0, mult + ko0), s8 = vload8(0, shift + ko0);
+#pragma unroll
+            for (int p = 0; p < PB; ++p) {
+                const int pix = pb * PB + p;
+                if (pix < P) {
+                    const size_t idx = ((size_t)n * K + ko0) * P + pix;
+                    const int8 r8 = has_res ? load_strided8(res + idx, P) : (int8)(0);
+                    const char8 o = epilogue_i8x8(acc[p][v], b8, m8, s8, r8, has_res, y_zp, r_zp, r_mult, r_shift,
+                                                  lo, hi);
+                    store_strided8(y + idx, P, o);
+                }
+            }
+        } else {
+            int tmp[PB][8];
+#pragma unroll
+            for (int p = 0; p < PB; ++p) vstore8(acc[p][v], 0, tmp[p]);
+            for (int l = 0; l < KG - kk0; ++l) {
+                const int ko = ko0 + l;
+                const int b = has_bias ? bias[ko] : 0;
+                const int m = mult[ko], s = shift[ko];
+                for (int p = 0; p < PB; ++p) {
+                    const int pix = pb * PB + p;
+                    if (pix >= P) break;
+                    const size_t idx = ((size_t)n * K + ko) * P + pix;
+                    y[idx] = epilogue(tmp[p][l], b, res, idx, has_res, act, m, s, y_zp, r_zp, r_mult, r_shift, lo, hi);
+                }
+            }
+        }
+    }
+}
+
+#else
+// ================================================================================================
+// float32
+// ================================================================================================
+#define MAD(a, b, c) mad(a, b, c)
 
 __kernel void conv_pad(__global const TIN* restrict x, __global T* restrict xp, int C, int H, int W, int HP,
                        int WP, int pad_top, int pad_left, int x_zero_point) {
@@ -58,8 +233,6 @@ __kernel void conv_pack(__global const TIN* restrict w, __global T* restrict wp,
         dst[l] = kk < KG ? (T)w[((size_t)(g * KG + kk)) * CRS + t] : (T)0;
     }
 }
-
-#include "conv_epilogue.h"
 
 __kernel void conv_im2col(__global const T* restrict xp, __global const T* restrict wp,
                           __global const int* restrict taps, __global const TBIAS* restrict bias,
@@ -110,10 +283,6 @@ __kernel void conv_im2col(__global const T* restrict xp, __global const T* restr
             int ko = g * KG + kk;
             TBIAS b = has_bias ? bias[ko] : (TBIAS)0;
             int m = 0, s = 1;
-#ifdef CONV_INT8
-            m = mult[ko];
-            s = shift[ko];
-#endif
             for (int p = 0; p < PB; ++p) {
                 int pix = pb * PB + p;
                 if (pix >= P) break;
@@ -123,3 +292,4 @@ __kernel void conv_im2col(__global const T* restrict xp, __global const T* restr
         }
     }
 }
+#endif  // CONV_INT8

@@ -14,11 +14,22 @@
 // The common MobileNet / EfficientNet geometries are compiled with constant filter size and
 // stride (DW_FIXED, DW_R, DW_S, DW_SH, DW_SW; dilation 1) so the tap loops unroll; every other
 // geometry runs the same code with runtime values.
-// CONV_INT8: int8 data, int32 accumulation, the one requantization rule in the epilogue.
+// CONV_INT8: int8 data, int32 accumulation, the one requantization rule in the epilogue, 8
+// outputs at a time (epilogue_i8x8, conv_int8.h). The fixed geometries with stride 1 or 2
+// (DW_PAIRS) take 16 output columns per work-item; their interior rows multiply int16 pairs of
+// horizontally adjacent taps with one vpmaddwd per pair and 8 columns (see the DW_PAIRS block)
+// instead of one int32 multiply per tap; the other columns run the per-tap code, 8 at a time.
 #ifndef DWCONV_OPENCL_ROWS
 #define DWCONV_OPENCL_ROWS 4
 #endif
 #define ROWS DWCONV_OPENCL_ROWS
+// output columns per work-item: 16 on the int8 pair path (two 8-column halves), else 8
+#if defined(CONV_INT8) && defined(DW_FIXED) && (DW_SW == 1 || DW_SW == 2)
+#define DW_PAIRS 1
+#define PX 16
+#else
+#define PX 8
+#endif
 
 #ifdef DW_FIXED
 #define UNROLL_TAPS _Pragma("unroll")
@@ -59,6 +70,33 @@ typedef float TBIAS;
 #endif
 
 #include "conv_epilogue.h"
+#include "conv_int8.h"
+
+#ifdef CONV_INT8
+// the vector epilogue (conv_int8.h) of 8 output columns ow0.. of one row at y[base..]; a partial
+// vector (ow0 + 8 > OW) stores its valid lanes
+inline void dw_store_i8(int8 acc, size_t base, int ow0, int OW, __global const TIN* res, __global TOUT* y, int b,
+                        int mu, int sh, int has_res, int y_zp, int r_zp, int r_mult, int r_shift, int lo, int hi) {
+    const bool full = ow0 + 8 <= OW;
+    int8 r8 = (int8)(0);
+    if (has_res) {
+        if (full) r8 = convert_int8(vload8(0, res + base));
+        else {
+            int tr[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            for (int l = 0; l < 8 && ow0 + l < OW; ++l) tr[l] = res[base + l];
+            r8 = vload8(0, tr);
+        }
+    }
+    const char8 o = epilogue_i8x8(acc, (int8)(b), (int8)(mu), (int8)(sh), r8, has_res, y_zp, r_zp, r_mult, r_shift,
+                                  lo, hi);
+    if (full) vstore8(o, 0, y + base);
+    else {
+        char to[8];
+        vstore8(o, 0, to);
+        for (int l = 0; l < 8 && ow0 + l < OW; ++l) y[base + l] = to[l];
+    }
+}
+#endif
 
 __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restrict w,
                      __global const TBIAS* restrict bias, __global const TIN* restrict res, __global TOUT* restrict y,
@@ -67,85 +105,167 @@ __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restric
                      int DH, int DW, int CMULT, int NK, int x_zp,
                      int has_bias, int has_res, int act, int y_zp, int r_zp, int r_mult, int r_shift, int lo, int hi) {
     const int owb = get_global_id(0), ohb = get_global_id(1), nk = get_global_id(2);
-    const int ow0 = owb * 8, oh0 = ohb * ROWS;
-    if (ow0 >= OW || oh0 >= OH || nk >= NK) return;
+    const int ow00 = owb * PX, oh0 = ohb * ROWS;
+    if (ow00 >= OW || oh0 >= OH || nk >= NK) return;
     // integer division costs ~25 cycles per work-item on x86: skip it in the common cases
     const int n = NK == K ? 0 : nk / K, k = nk - n * K, c = CMULT == 1 ? k : k / CMULT;
     const size_t coff = ((size_t)n * C + c) * H * W;       // channel offset in x
     __global const TIN* xc = x + coff;
     __global const TIN* wk = w + (size_t)k * KR * KS;
     const int rows = min(ROWS, OH - oh0);
-    const bool interior = ow0 * KSW - PL >= 0 && (ow0 + 7) * KSW - PL + (KS - 1) * KDW < W;
-    const int8 lane = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
-    const T8 zp8 = (T8)((T)x_zp);
-    T8 acc[ROWS];
-#pragma unroll
-    for (int v = 0; v < ROWS; ++v) acc[v] = (T8)0;
-#pragma unroll
-    for (int v = 0; v < ROWS; ++v) {
-        if (v < rows) {
-            UNROLL_TAPS
-            for (int i = 0; i < KR; ++i) {
-                const int hi_ = (oh0 + v) * KSH - PT + i * KDH;
-                if (hi_ >= 0 && hi_ < H) {
-                    __global const TIN* row = xc + (size_t)hi_ * W;
-                    UNROLL_TAPS
-                    for (int j = 0; j < KS; ++j) {
-                        const T8 wv = (T8)((T)wk[i * KS + j]);
-                        const int w0 = ow0 * KSW - PL + j * KDW;
-                        T8 xv;
-                        if (interior) {
-                            if (KSW == 1) xv = LOAD8(row + w0) - zp8;
-                            else if (KSW == 2) xv = LOAD16E(row + w0) - zp8;  // may read 1 past the row: next row or guard word
-                            else {
-                                T tmp[8];
-                                for (int l = 0; l < 8; ++l) tmp[l] = (T)row[w0 + l * KSW] - (T)x_zp;
-                                xv = vload8(0, tmp);
-                            }
-                        } else if (KSW == 1 && w0 <= W && (long)coff + hi_ * W + w0 >= 0) {
-                            // border vector, stride 1: one unaligned load at w0 (lanes left of the row
-                            // read the previous row, lanes right of it the next row or the buffer's
-                            // guard word -- never outside the buffer), outside lanes zeroed
-                            const T8 raw = LOAD8(row + w0) - zp8;
-                            const int8 pos = lane + (int8)(w0);
-                            xv = select((T8)0, raw, (pos >= (int8)0) & (pos < (int8)W));
-                        } else {
-                            T tmp[8];
-                            for (int l = 0; l < 8; ++l) {
-                                const int wi = w0 + l * KSW;
-                                tmp[l] = (wi >= 0 && wi < W) ? (T)row[wi] - (T)x_zp : (T)0;
-                            }
-                            xv = vload8(0, tmp);
-                        }
-                        acc[v] = MAD(xv, wv, acc[v]);
-                    }
-                }
-            }
-        }
-    }
     const TBIAS b = has_bias ? bias[k] : (TBIAS)0;
     int mu = 0, sh = 1;
 #ifdef CONV_INT8
     mu = mult[k];
     sh = shift[k];
 #endif
-    const bool full = ow0 + 8 <= OW;
+#ifdef DW_PAIRS
+    // int8, 16 interior columns: taps (j, j+1) as int16 pairs, one pair dot product (vpmaddwd)
+    // per pair and 8 columns, the odd last tap paired with a zero weight. Stride 1: the 16 bytes
+    // at w0 are the pairs of the even columns, those at w0 + 1 of the odd ones; stride 2: the 16
+    // bytes at w0 (w0 + 16) are the pairs of columns 0-7 (8-15). The last load of a row may read
+    // 1 byte past what is used (the next row or the buffer's guard word, as LOAD16E). x is used
+    // raw; the zero point comes off once: -zp * (the sum of the weights applied).
+    if (ow00 * KSW - PL >= 0 && (ow00 + 15) * KSW - PL + (KS - 1) < W) {
 #pragma unroll
-    for (int v = 0; v < ROWS; ++v) {
-        if (v >= rows) break;
-        const size_t base = ((size_t)nk * OH + oh0 + v) * OW + ow0;
-#ifndef CONV_INT8
-        if (full && !has_res) {
-            float8 a = acc[v] + (float8)b;
-            if (act == 1) a = fmax(a, (float8)0.0f);
-            else if (act == 2) a = fmin(fmax(a, (float8)0.0f), (float8)6.0f);
-            vstore8(a, 0, y + base);
-            continue;
-        }
+        for (int v = 0; v < ROWS; ++v) {
+            if (v >= rows) break;
+            int8 a0 = (int8)(0), a1 = (int8)(0);  // stride 1: even / odd columns; stride 2: 0-7 / 8-15
+            int wsum = 0;
+            UNROLL_TAPS
+            for (int i = 0; i < KR; ++i) {
+                const int hi_ = (oh0 + v) * KSH - PT + i;
+                if (hi_ >= 0 && hi_ < H) {
+                    __global const TIN* row = xc + (size_t)hi_ * W + ow00 * KSW - PL;
+                    UNROLL_TAPS
+                    for (int j = 0; j < KS; j += 2) {
+                        const int wa = wk[i * KS + j], wb = j + 1 < KS ? wk[i * KS + j + 1] : 0;
+                        wsum += wa + wb;
+                        const short16 wv = as_short16((int8)(((uint)wa & 0xFFFFu) | ((uint)wb << 16)));
+                        a0 += PAIR_DOT(convert_short16(vload16(0, row + j)), wv);
+                        a1 += PAIR_DOT(convert_short16(vload16(0, row + j + (KSW == 1 ? 1 : 16))), wv);
+                    }
+                }
+            }
+            const int8 zc = (int8)(x_zp * wsum);  // |x_zp * wsum| <= 128 * 128 * R * S: exact
+#if DW_SW == 1
+            const int8 lo8 = (int8)(a0.s0, a1.s0, a0.s1, a1.s1, a0.s2, a1.s2, a0.s3, a1.s3) - zc;
+            const int8 hi8 = (int8)(a0.s4, a1.s4, a0.s5, a1.s5, a0.s6, a1.s6, a0.s7, a1.s7) - zc;
+#else
+            const int8 lo8 = a0 - zc, hi8 = a1 - zc;
 #endif
-        T vals[8];
-        vstore8(acc[v], 0, vals);
-        for (int l = 0; l < 8 && ow0 + l < OW; ++l)
-            y[base + l] = epilogue(vals[l], b, res, base + l, has_res, act, mu, sh, y_zp, r_zp, r_mult, r_shift, lo, hi);
+            const size_t base = ((size_t)nk * OH + oh0 + v) * OW + ow00;
+            dw_store_i8(lo8, base, ow00, OW, res, y, b, mu, sh, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
+            if (ow00 + 8 < OW)
+                dw_store_i8(hi8, base + 8, ow00 + 8, OW, res, y, b, mu, sh, has_res, y_zp, r_zp, r_mult, r_shift, lo,
+                            hi);
+        }
+        return;
     }
+#endif
+    for (int hf = 0; hf < PX / 8; ++hf) {
+        const int ow0 = ow00 + 8 * hf;
+        if (ow0 >= OW) break;
+        const bool interior = ow0 * KSW - PL >= 0 && (ow0 + 7) * KSW - PL + (KS - 1) * KDW < W;
+        const int8 lane = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
+        const T8 zp8 = (T8)((T)x_zp);
+        T8 acc[ROWS];
+#pragma unroll
+        for (int v = 0; v < ROWS; ++v) acc[v] = (T8)0;
+#pragma unroll
+        for (int v = 0; v < ROWS; ++v) {
+            if (v < rows) {
+#ifdef CONV_INT8
+                int wsum = 0;  // the int8 interior fast path: the sum of the weights it applied to raw x
+#endif
+                UNROLL_TAPS
+                for (int i = 0; i < KR; ++i) {
+                    const int hi_ = (oh0 + v) * KSH - PT + i * KDH;
+                    if (hi_ >= 0 && hi_ < H) {
+                        __global const TIN* row = xc + (size_t)hi_ * W;
+#if defined(CONV_INT8) && defined(DW_FIXED) && (DW_SW == 1 || DW_SW == 2)
+                        if (interior) {
+                            // interior vector, int8: taps (j, j+1) as int16 pairs, one pair dot product
+                            // (vpmaddwd) per pair, the odd last tap paired with a zero weight. x is used
+                            // raw; the zero point comes off once after the rows: -zp * (sum of their weights)
+                            UNROLL_TAPS
+                            for (int j = 0; j < KS; j += 2) {
+                                const int w0 = ow0 * KSW - PL + j;
+                                const bool two = j + 1 < KS;
+                                const int wa = wk[i * KS + j], wb = two ? wk[i * KS + j + 1] : 0;
+                                wsum += wa + wb;
+#if DW_SW == 1  // lanes (x[w0+l], x[w0+l+1])
+                                const int8 xa = convert_int8(vload8(0, row + w0));
+                                const int8 xb = two ? convert_int8(vload8(0, row + w0 + 1)) : (int8)(0);
+                                const short16 xv = as_short16(pair_words(xa, xb));
+#else  // lanes (x[w0+2l], x[w0+2l+1]): 16 bytes as they are (!two: 1 past the row, as LOAD16E)
+                                const short16 xv = convert_short16(vload16(0, row + w0));
+#endif
+                                acc[v] += PAIR_DOT(xv, as_short16((int8)(((uint)wa & 0xFFFFu) | ((uint)wb << 16))));
+                            }
+                            continue;
+                        }
+#endif
+                        UNROLL_TAPS
+                        for (int j = 0; j < KS; ++j) {
+                            const T8 wv = (T8)((T)wk[i * KS + j]);
+                            const int w0 = ow0 * KSW - PL + j * KDW;
+                            T8 xv;
+                            if (interior) {
+                                if (KSW == 1) xv = LOAD8(row + w0) - zp8;
+                                // stride 2 may read 1 past the row: the next row or the guard word
+                                else if (KSW == 2) xv = LOAD16E(row + w0) - zp8;
+                                else {
+                                    T tmp[8];
+                                    for (int l = 0; l < 8; ++l) tmp[l] = (T)row[w0 + l * KSW] - (T)x_zp;
+                                    xv = vload8(0, tmp);
+                                }
+                            } else if (KSW == 1 && w0 <= W && (long)coff + hi_ * W + w0 >= 0) {
+                                // border vector, stride 1: one unaligned load at w0 (lanes left of the row
+                                // read the previous row, lanes right of it the next row or the buffer's
+                                // guard word -- never outside the buffer), outside lanes zeroed
+                                const T8 raw = LOAD8(row + w0) - zp8;
+                                const int8 pos = lane + (int8)(w0);
+                                xv = select((T8)0, raw, (pos >= (int8)0) & (pos < (int8)W));
+                            } else {
+                                T tmp[8];
+                                for (int l = 0; l < 8; ++l) {
+                                    const int wi = w0 + l * KSW;
+                                    tmp[l] = (wi >= 0 && wi < W) ? (T)row[wi] - (T)x_zp : (T)0;
+                                }
+                                xv = vload8(0, tmp);
+                            }
+                            acc[v] = MAD(xv, wv, acc[v]);
+                        }
+                    }
+                }
+#ifdef CONV_INT8
+                acc[v] -= (int8)(x_zp * wsum);  // |x_zp * wsum| <= 128 * 128 * R * S: exact
+#endif
+            }
+        }
+        const bool full = ow0 + 8 <= OW;
+#pragma unroll
+        for (int v = 0; v < ROWS; ++v) {
+            if (v >= rows) break;
+            const size_t base = ((size_t)nk * OH + oh0 + v) * OW + ow0;
+#ifdef CONV_INT8
+            dw_store_i8(acc[v], base, ow0, OW, res, y, b, mu, sh, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
+            continue;
+#else
+            if (full && !has_res) {
+                float8 a = acc[v] + (float8)b;
+                if (act == 1) a = fmax(a, (float8)0.0f);
+                else if (act == 2) a = fmin(fmax(a, (float8)0.0f), (float8)6.0f);
+                vstore8(a, 0, y + base);
+                continue;
+            }
+#endif
+            T vals[8];
+            vstore8(acc[v], 0, vals);
+            for (int l = 0; l < 8 && ow0 + l < OW; ++l)
+                y[base + l] = epilogue(vals[l], b, res, base + l, has_res, act, mu, sh, y_zp, r_zp, r_mult, r_shift, lo,
+                                       hi);
+        }
+    }  // hf
 }

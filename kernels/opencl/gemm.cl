@@ -267,17 +267,10 @@ __kernel ONE_ITEM void gemm_f32(__global const float *restrict ap, __global cons
 #error "GEMM_OPENCL_INT8_VEC must be 2, 4 or 8 (2*VEC int16 of B per vector)"
 #endif
 
-// LLVM 15 does not recognise the portable pair-sum below as vpmaddwd (it emits vpmulld and
-// shuffles, ~5x slower), so on an AVX2 target clang's builtin is used directly. The portable
-// form is the fallback everywhere else and gives bit-identical results.
-#if defined(__clang__) && defined(__has_builtin)
-#if __has_builtin(__builtin_ia32_pmaddwd256)
-#define HAVE_PMADDWD256 1
-#endif
-#endif
-#if GEMM_OPENCL_INT8_PMADDWD && IVW == 8 && defined(__AVX2__) && defined(HAVE_PMADDWD256)
-#define PAIR_DOT(a, b) as_int8(__builtin_ia32_pmaddwd256((a), (b)))
-#else
+#include "pair_dot.h"
+#if IVW == 8
+#define PAIR_DOT(a, b) PAIR_DOT8(a, b)
+#else  // narrower vectors: the portable pair-sum (no vpmaddwd builtin at these widths)
 #define PAIR_DOT(a, b) pair_dot_portable((a), (b))
 inline intv pair_dot_portable(shortw a, shortw b)
 {

@@ -252,7 +252,10 @@ def test_auto_rule_choices():
     pick = lambda *a: conv_op.choose_algo("opencl", *a)  # noqa: E731
     f32 = np.dtype(np.float32)
     assert pick(f32, 1, 64, 56, 56, 64, 3, 3, 56, 56, (1, 1), (1, 1), 1) == ("winograd", 4)
-    assert pick(np.dtype(np.int8), 1, 64, 56, 56, 64, 3, 3, 56, 56, (1, 1), (1, 1), 1) == ("winograd", 2)
+    # int8 on opencl: the int16-pair im2col beats int32 Winograd; elsewhere (HLS) Winograd F(2x2)
+    assert pick(np.dtype(np.int8), 1, 64, 56, 56, 64, 3, 3, 56, 56, (1, 1), (1, 1), 1) == ("im2col", 0)
+    assert conv_op.choose_algo("csim", np.dtype(np.int8), 1, 64, 56, 56, 64, 3, 3, 56, 56, (1, 1), (1, 1), 1) \
+        == ("winograd", 2)
     assert pick(f32, 1, 144, 56, 56, 144, 3, 3, 56, 56, (1, 1), (1, 1), 144)[0] == "dwconv"
     assert pick(f32, 1, 3, 224, 224, 64, 7, 7, 112, 112, (2, 2), (1, 1), 1)[0] == "im2col"
     assert pick(f32, 1, 256, 56, 56, 64, 1, 1, 56, 56, (1, 1), (1, 1), 1)[0] == "im2col"
@@ -352,3 +355,27 @@ def test_non_contiguous_inputs(dev):
     got = fo.conv2d(x, w, b, padding=1)
     check_float(got, np.ascontiguousarray(x), np.ascontiguousarray(w), np.ascontiguousarray(b), (1, 1), (1, 1),
                 (1, 1), 1, None, None, "auto")
+
+
+@pytest.mark.filterwarnings("ignore:Non-empty compiler output")  # the portable form's x86 ABI note
+def test_int8_portable_pair_product_on_opencl(require, tmp_path, monkeypatch):
+    """gemm.opencl.int8_pmaddwd = 0: the int8 OpenCL kernels (gemm, im2col, dwconv) use the portable
+    pair product of kernels/opencl/pair_dot.h instead of the AVX2 builtin, bit-identically."""
+    require("opencl")
+    from fpgaops import config
+
+    src = config.default_path().read_text()
+    assert "int8_pmaddwd = 1" in src
+    path = tmp_path / "fpgaops.toml"
+    path.write_text(src.replace("int8_pmaddwd = 1", "int8_pmaddwd = 0"))
+    monkeypatch.setattr(config, "_current", config.load(path))
+    assert config.current().gemm.opencl.int8_pmaddwd == 0
+    rng = np.random.default_rng(5)
+    with fo.device("opencl"):
+        for name in ("resnet_3x3_64", "mobilenet_dw_s1", "mobilenet_dw_s2", "mobilenet_pw"):
+            n, c, h, w, k, r, s, st_, p, g = LAYERS[name]
+            xq, wq, bq = make_int8(rng, n, c, h, w, k, r, s, g)
+            run_all_int8(xq, wq, bq, (st_, st_), (p, p), (1, 1), g, rng, "relu", with_res=True)
+        a = rng.integers(-128, 128, (37, 300), dtype=np.int8)
+        b = rng.integers(-128, 128, (300, 29), dtype=np.int8)
+        np.testing.assert_array_equal(fo.matmul(a, b), a.astype(np.int32) @ b.astype(np.int32))

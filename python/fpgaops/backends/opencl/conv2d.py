@@ -131,11 +131,25 @@ def epilogue_args(call):
 
 
 def padded_input(backend, prg, call, hp, wp):
-    """x -> (N, C, HP, WP) of T (float / int32), zero point subtracted, zeros outside."""
-    item = 4
-    xp = scratch(backend, call.n * call.c * hp * wp * item, "conv_xp")
+    """float32: x -> (N, C, HP, WP), zeros outside."""
+    xp = scratch(backend, call.n * call.c * hp * wp * 4, "conv_xp")
     launch(backend, prg, "conv_pad", (wp, hp, call.n * call.c), (wp, 4, 1), call.x.handle, xp,
                  *i32(call.c, call.h, call.w, hp, wp, call.pad_top, call.pad_left, call.x_zero_point))
+    return xp
+
+
+def padded_pairs(backend, prg, call, hp, wp, cq):
+    """int8: x -> (N, G, CQ, HP, WP) int16 channel pairs (x - zp, 0 outside and past C/groups)."""
+    cg = call.c // call.groups
+    xp = scratch(backend, call.n * call.groups * cq * hp * wp * 4, "conv_xp")
+    h, w, hp_, wp_ = call.h, call.w, hp, wp
+    if (hp, wp) == (h, w):  # no padding (e.g. 1x1): each plane is one row of H*W
+        h, w, hp_, wp_ = 1, h * w, 1, h * w
+    nw = -(-wp_ // 64)  # conv_pad's PAD_W
+    l0 = min(nw, 8)
+    l1 = min(hp_, max(1, 16 // l0))
+    launch(backend, prg, "conv_pad", (nw, hp_, call.n * call.groups * cq), (l0, l1, 1), call.x.handle, xp,
+           *i32(call.c, h, w, hp_, wp_, call.pad_top, call.pad_left, call.x_zero_point, call.groups, cg, cq))
     return xp
 
 
@@ -145,12 +159,31 @@ def padded_extent(call):
     return hp, wp
 
 
+_TAPS = {}
+
+
+def tap_table(backend, planes, r, s, hp, wp, dil_h, dil_w):
+    """Device int32 table of the input offsets of the taps (plane, i, j), plane-major, made once
+    per geometry (a new buffer per call cost a host->device copy and an allocation per layer)."""
+    key = (id(backend), planes, r, s, hp, wp, dil_h, dil_w)
+    buf = _TAPS.get(key)
+    if buf is None:
+        ci, ri, si = np.meshgrid(np.arange(planes), np.arange(r), np.arange(s), indexing="ij")
+        taps = (ci * hp * wp + ri * dil_h * wp + si * dil_w).astype(np.int32).reshape(-1)
+        cl = backend.cl
+        if len(_TAPS) > 4096:
+            _TAPS.clear()
+        buf = _TAPS[key] = cl.Buffer(backend.ctx, cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR, hostbuf=taps)
+    return buf
+
+
 def run_im2col(backend, call):
+    if call.dtype == np.int8:
+        return run_im2col_int8(backend, call)
     tun = tunables()
     prg = program(backend, "conv2d", dtype_defines(call))
-    cl = backend.cl
     hp, wp = padded_extent(call)
-    if call.dtype == np.float32 and (hp, wp) == (call.h, call.w) and call.pad_top == call.pad_left == 0:
+    if (hp, wp) == (call.h, call.w) and call.pad_top == call.pad_left == 0:
         xp = call.x.handle      # nothing to pad (e.g. 1x1 / valid): read x in place
     else:
         xp = padded_input(backend, prg, call, hp, wp)
@@ -167,15 +200,43 @@ def run_im2col(backend, call):
         return wpk
 
     wpk = WEIGHTS.get(call, ("im2col", str(call.dtype), kb, call.groups), nbytes, pack)
-    ci, ri, si = np.meshgrid(np.arange(cg), np.arange(call.r), np.arange(call.s), indexing="ij")
-    taps = (ci * hp * wp + ri * call.dil_h * wp + si * call.dil_w).astype(np.int32).reshape(-1)
-    tbuf = cl.Buffer(backend.ctx, cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR, hostbuf=taps)
+    tbuf = tap_table(backend, cg, call.r, call.s, hp, wp, call.dil_h, call.dil_w)
     e = epilogue_args(call)
     npb = -(-(call.oh * call.ow) // tun["pb"])
     launch(backend, prg, "conv_im2col", (npb, call.groups * kbg, call.n), (8, 1, 1), xp, wpk, tbuf, e["bias"], e["res"], call.y.handle,
                     e["mult"], e["shift"],
                     *i32(call.c, hp, wp, call.k, call.oh, call.ow, call.stride_h, call.stride_w, cg, kg, kbg, crs),
                     *e["flags"])
+
+
+def run_im2col_int8(backend, call):
+    """int8: the input as int16 channel pairs, the weights as int16 pair-taps (conv2d.cl header)."""
+    tun = tunables()
+    prg = program(backend, "conv2d", dtype_defines(call))
+    hp, wp = padded_extent(call)
+    cg, kg = call.c // call.groups, call.k // call.groups
+    cq = -(-cg // 2)
+    xp = padded_pairs(backend, prg, call, hp, wp, cq)
+    kb = 8 * tun["kv"]
+    kbg = -(-kg // kb)
+    rs = call.r * call.s
+    q = cq * rs
+    nbytes = call.groups * kbg * q * kb * 4
+
+    def pack(_):
+        wpk = scratch(backend, nbytes)
+        launch(backend, prg, "conv_pack", (q, call.groups * kbg), (64, 1), call.weight.handle, wpk,
+               *i32(kg, kbg, cg, rs, q))
+        return wpk
+
+    wpk = WEIGHTS.get(call, ("im2col", str(call.dtype), kb, call.groups), nbytes, pack)
+    tbuf = tap_table(backend, cq, call.r, call.s, hp, wp, call.dil_h, call.dil_w)
+    e = epilogue_args(call)
+    npb = -(-(call.oh * call.ow) // tun["pb"])
+    launch(backend, prg, "conv_im2col", (npb, call.groups * kbg, call.n), (8, 1, 1), xp, wpk, tbuf, e["bias"],
+           e["res"], call.y.handle, e["mult"], e["shift"],
+           *i32(call.groups, cq, hp, wp, call.k, call.oh, call.ow, call.stride_h, call.stride_w, kg, kbg, q),
+           *e["flags"])
 
 
 def run(backend, call):

@@ -1,5 +1,7 @@
 """OpenCL launcher for ConvCall with algo == "dwconv" (kernels/opencl/dwconv.cl): depthwise,
 groups == C, any channel multiplier K / C."""
+import numpy as np
+
 from .conv2d import dtype_defines, epilogue_args, i32, launch, program, tunables
 
 # filter sizes compiled with constant geometry (one program per size and stride in {1, 2})
@@ -13,7 +15,10 @@ def run(backend, call):
         defines = defines + ["-DDW_FIXED=1", f"-DDW_R={call.r}", f"-DDW_S={call.s}", f"-DDW_SH={call.stride_h}",
                              f"-DDW_SW={call.stride_w}"]
     prg = program(backend, "dwconv", defines)
-    nowb = -(-call.ow // 8)
+    # output columns per work-item: 16 on the int8 pair path of the fixed 3x3/5x5 stride-1/2
+    # geometries (DW_PAIRS in dwconv.cl), else 8
+    px = 16 if call.dtype == np.int8 and "-DDW_FIXED=1" in defines and call.stride_w in (1, 2) else 8
+    nowb = -(-call.ow // px)
     nohb = -(-call.oh // rows)
     e = epilogue_args(call)
     # ~64 work-items per work-group: PoCL's per-group overhead dominates tiny groups

@@ -1,0 +1,29 @@
+// PAIR_DOT8(a, b): short16 x short16 -> int8, lane l = a[2l]*b[2l] + a[2l+1]*b[2l+1], exact (int8
+// operands widened to int16: |a*b| <= 2^15, the pair sum fits int32). This is x86's vpmaddwd, 16
+// MACs per AVX2 instruction, the int8 inner product of gemm.cl, conv2d.cl and dwconv.cl.
+//
+// LLVM 15 does not recognise the portable pair-sum as vpmaddwd (it emits vpmulld and shuffles,
+// ~5x slower), so on an AVX2 target clang's builtin is used directly, unless the kernel config
+// switches it off (gemm.opencl.int8_pmaddwd -> GEMM_OPENCL_INT8_PMADDWD). The portable form is
+// the fallback everywhere else and gives bit-identical results.
+#ifndef FPGAOPS_PAIR_DOT_H
+#define FPGAOPS_PAIR_DOT_H
+
+#if defined(__clang__) && defined(__has_builtin)
+#if __has_builtin(__builtin_ia32_pmaddwd256)
+#define HAVE_PMADDWD256 1
+#endif
+#endif
+
+#if (!defined(GEMM_OPENCL_INT8_PMADDWD) || GEMM_OPENCL_INT8_PMADDWD) && defined(__AVX2__) && defined(HAVE_PMADDWD256)
+#define PAIR_DOT8(a, b) as_int8(__builtin_ia32_pmaddwd256((a), (b)))
+#else
+// (only defined when used: its int16 temporaries trip an x86 ABI warning on AVX2 builds)
+#define PAIR_DOT8(a, b) pair_dot8_portable((a), (b))
+inline int8 pair_dot8_portable(short16 a, short16 b) {
+    const int16 prod = convert_int16(a) * convert_int16(b);
+    return prod.even + prod.odd;
+}
+#endif
+
+#endif  // FPGAOPS_PAIR_DOT_H
