@@ -203,10 +203,10 @@ def run_im2col(backend, call):
     tbuf = tap_table(backend, cg, call.r, call.s, hp, wp, call.dil_h, call.dil_w)
     e = epilogue_args(call)
     npb = -(-(call.oh * call.ow) // tun["pb"])
-    launch(backend, prg, "conv_im2col", (npb, call.groups * kbg, call.n), (8, 1, 1), xp, wpk, tbuf, e["bias"], e["res"], call.y.handle,
-                    e["mult"], e["shift"],
-                    *i32(call.c, hp, wp, call.k, call.oh, call.ow, call.stride_h, call.stride_w, cg, kg, kbg, crs),
-                    *e["flags"])
+    launch(backend, prg, "conv_im2col", (npb, call.groups * kbg, call.n), (8, 1, 1), xp, wpk, tbuf, e["bias"],
+           e["res"], call.y.handle, e["mult"], e["shift"],
+           *i32(call.c, hp, wp, call.k, call.oh, call.ow, call.stride_h, call.stride_w, cg, kg, kbg, crs),
+           *e["flags"])
 
 
 def run_im2col_int8(backend, call):
