@@ -23,9 +23,12 @@
 #define DWCONV_OPENCL_ROWS 4
 #endif
 #define ROWS DWCONV_OPENCL_ROWS
-// output columns per work-item: 16 on the int8 pair path (two 8-column halves), else 8
-#if defined(CONV_INT8) && defined(DW_FIXED) && (DW_SW == 1 || DW_SW == 2)
-#define DW_PAIRS 1
+// output columns per work-item: 16 on the int8 pair path (two 8-column halves), else 8. The
+// launcher (backends/opencl/dwconv.py) defines DW_PAIRS and sizes the grid by the same PX.
+#ifdef DW_PAIRS
+#if !defined(CONV_INT8) || !defined(DW_FIXED)
+#error "DW_PAIRS needs CONV_INT8 and a fixed geometry (DW_FIXED)"
+#endif
 #define PX 16
 #else
 #define PX 8

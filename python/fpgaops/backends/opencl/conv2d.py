@@ -159,21 +159,20 @@ def padded_extent(call):
     return hp, wp
 
 
-_TAPS = {}
-
-
 def tap_table(backend, planes, r, s, hp, wp, dil_h, dil_w):
     """Device int32 table of the input offsets of the taps (plane, i, j), plane-major, made once
-    per geometry (a new buffer per call cost a host->device copy and an allocation per layer)."""
-    key = (id(backend), planes, r, s, hp, wp, dil_h, dil_w)
-    buf = _TAPS.get(key)
+    per geometry (a new buffer per call cost a host->device copy and an allocation per layer).
+    The tables live on the backend object, so they go with its OpenCL context."""
+    cache = backend.__dict__.setdefault("_conv_tap_tables", {})
+    key = (planes, r, s, hp, wp, dil_h, dil_w)
+    buf = cache.get(key)
     if buf is None:
         ci, ri, si = np.meshgrid(np.arange(planes), np.arange(r), np.arange(s), indexing="ij")
         taps = (ci * hp * wp + ri * dil_h * wp + si * dil_w).astype(np.int32).reshape(-1)
         cl = backend.cl
-        if len(_TAPS) > 4096:
-            _TAPS.clear()
-        buf = _TAPS[key] = cl.Buffer(backend.ctx, cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR, hostbuf=taps)
+        if len(cache) > 4096:
+            cache.clear()
+        buf = cache[key] = cl.Buffer(backend.ctx, cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR, hostbuf=taps)
     return buf
 
 

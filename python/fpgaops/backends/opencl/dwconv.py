@@ -11,13 +11,17 @@ FIXED = {(3, 3), (5, 5)}
 def run(backend, call):
     rows = tunables()["dw_rows"]
     defines = dtype_defines(call)
-    if (call.r, call.s) in FIXED and call.stride_w in (1, 2) and call.stride_h in (1, 2) and call.dil_h == call.dil_w == 1:
+    fixed = ((call.r, call.s) in FIXED and call.stride_w in (1, 2) and call.stride_h in (1, 2)
+             and call.dil_h == call.dil_w == 1)
+    if fixed:
         defines = defines + ["-DDW_FIXED=1", f"-DDW_R={call.r}", f"-DDW_S={call.s}", f"-DDW_SH={call.stride_h}",
                              f"-DDW_SW={call.stride_w}"]
+    # int8 on a fixed geometry: the int16 tap-pair path, 16 output columns per work-item (else 8)
+    pairs = fixed and call.dtype == np.int8
+    if pairs:
+        defines = defines + ["-DDW_PAIRS=1"]
     prg = program(backend, "dwconv", defines)
-    # output columns per work-item: 16 on the int8 pair path of the fixed 3x3/5x5 stride-1/2
-    # geometries (DW_PAIRS in dwconv.cl), else 8
-    px = 16 if call.dtype == np.int8 and "-DDW_FIXED=1" in defines and call.stride_w in (1, 2) else 8
+    px = 16 if pairs else 8     # PX in dwconv.cl
     nowb = -(-call.ow // px)
     nohb = -(-call.oh // rows)
     e = epilogue_args(call)
