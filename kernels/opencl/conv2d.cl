@@ -49,6 +49,17 @@ typedef float TBIAS;
 #include "conv_epilogue.h"
 #include "conv_int8.h"
 
+// base[p]: the offset in a padded input plane of the top-left tap of output pixel pb*PB + p
+// (pixels past the end repeat the last one: they are computed and not stored).
+inline void pixel_bases(int pb, int P, int OW, int SH, int SW, int WP, int* base) {
+#pragma unroll
+    for (int p = 0; p < PB; ++p) {
+        const int pix = min(pb * PB + p, P - 1);
+        const int oh = pix / OW, ow = pix - oh * OW;
+        base[p] = oh * SH * WP + ow * SW;
+    }
+}
+
 #ifdef CONV_INT8
 // ================================================================================================
 // int8
@@ -142,12 +153,7 @@ __kernel void conv_im2col(__global const int* restrict xp, __global const short*
     if (pb * PB >= P) return;
     const int g = gkb / KBG, kb = gkb % KBG;
     int base[PB];
-#pragma unroll
-    for (int p = 0; p < PB; ++p) {
-        int pix = min(pb * PB + p, P - 1);
-        int oh = pix / OW, ow = pix - oh * OW;
-        base[p] = oh * SH * WP + ow * SW;
-    }
+    pixel_bases(pb, P, OW, SH, SW, WP, base);
     __global const int* xin = xp + ((size_t)n * G + g) * CQ * HP * WP;
     __global const short* wk = wp + (size_t)gkb * Q * KB * 2;
     int8 acc[PB][KV];
@@ -246,12 +252,7 @@ __kernel void conv_im2col(__global const T* restrict xp, __global const T* restr
     if (pb * PB >= P) return;
     const int g = gkb / KBG, kb = gkb % KBG;
     int base[PB];
-#pragma unroll
-    for (int p = 0; p < PB; ++p) {
-        int pix = min(pb * PB + p, P - 1);
-        int oh = pix / OW, ow = pix - oh * OW;
-        base[p] = oh * SH * WP + ow * SW;
-    }
+    pixel_bases(pb, P, OW, SH, SW, WP, base);
     __global const T* xin = xp + ((size_t)n * C + (size_t)g * CG) * HP * WP;
     __global const T* wk = wp + (size_t)gkb * CRS * KB;
     T8 acc[PB][KV];
