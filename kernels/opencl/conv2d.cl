@@ -67,7 +67,11 @@ inline void pixel_bases(int pb, int P, int OW, int SH, int SW, int WP, int* base
 // global (ceil(WP/PAD_W), HP, N*G*CQ): PAD_W consecutive pairs of one padded row per work-item,
 // 8 at a time; 8 columns inside the image are two 8-byte loads and one 32-byte store. (The
 // launcher passes a convolution without padding, e.g. 1x1, as one row of H*W per plane.)
-#define PAD_W 64
+// PAD_W comes from the launcher (PAD_PAIRS in backends/opencl/conv2d.py), which sizes the grid.
+#ifndef CONV_PAD_W
+#error "CONV_PAD_W (pairs per conv_pad work-item) must be defined by the launcher"
+#endif
+#define PAD_W CONV_PAD_W
 __kernel void conv_pad(__global const TIN* restrict x, __global uint* restrict xp, int C, int H, int W, int HP,
                        int WP, int pad_top, int pad_left, int x_zero_point, int G, int CG, int CQ) {
     const int w00 = get_global_id(0) * PAD_W, hq = get_global_id(1), ngq = get_global_id(2);

@@ -258,9 +258,9 @@ def choose_algo(backend, dtype, n, c, h, w, k, r, s, oh, ow, stride, dilation, g
     same code path as the fast backends)."""
     if groups == c and c > 1 and k % c == 0:
         return "dwconv", 0
-    m = 2 if dtype == np.int8 or min(oh, ow) < 10 else 4
     if dtype == np.int8 and backend == "opencl":
         return "im2col", 0
+    m = 2 if dtype == np.int8 or min(oh, ow) < 10 else 4
     if c >= 16 and winograd_limits(dtype, c, r, s, stride, dilation, groups, m) is None:
         return "winograd", m
     return "im2col", 0

@@ -113,6 +113,10 @@ def scratch(backend, nbytes, slot=None):
     return buf
 
 
+# int8 conv_pad: consecutive channel pairs of one padded row per work-item (conv2d.cl PAD_W)
+PAD_PAIRS = 64
+
+
 def dtype_defines(call):
     return ["-DCONV_INT8=1"] if call.dtype == np.int8 else []
 
@@ -145,7 +149,7 @@ def padded_pairs(backend, prg, call, hp, wp, cq):
     h, w, hp_, wp_ = call.h, call.w, hp, wp
     if (hp, wp) == (h, w):  # no padding (e.g. 1x1): each plane is one row of H*W
         h, w, hp_, wp_ = 1, h * w, 1, h * w
-    nw = -(-wp_ // 64)  # conv_pad's PAD_W
+    nw = -(-wp_ // PAD_PAIRS)
     l0 = min(nw, 8)
     l1 = min(hp_, max(1, 16 // l0))
     launch(backend, prg, "conv_pad", (nw, hp_, call.n * call.groups * cq), (l0, l1, 1), call.x.handle, xp,
@@ -211,7 +215,7 @@ def run_im2col(backend, call):
 def run_im2col_int8(backend, call):
     """int8: the input as int16 channel pairs, the weights as int16 pair-taps (conv2d.cl header)."""
     tun = tunables()
-    prg = program(backend, "conv2d", dtype_defines(call))
+    prg = program(backend, "conv2d", dtype_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"])
     hp, wp = padded_extent(call)
     cg, kg = call.c // call.groups, call.k // call.groups
     cq = -(-cg // 2)
