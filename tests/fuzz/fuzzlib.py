@@ -10,13 +10,21 @@ replays it (the mutators are pure functions of ``random.Random(seed)``).
 """
 import collections
 import contextlib
+import os
 import random
 import signal
 import traceback
 
 from fpgaops.errors import FpgaopsError
 
+# FPGAOPS_FUZZ_SCALE=k multiplies every family's case count (a longer local run; still deterministic)
+SCALE = float(os.environ.get("FPGAOPS_FUZZ_SCALE", "1"))
 CASE_SECONDS = 20  # generous: a case takes milliseconds; this bound only turns a hang into a finding
+
+
+def cases(n):
+    """The number of cases of a family: its default ``n`` times FPGAOPS_FUZZ_SCALE."""
+    return max(1, int(n * SCALE))
 
 
 class Hang(BaseException):
@@ -62,7 +70,7 @@ class Outcomes:
             kind = f"CRASH {type(e).__name__}"
             frames = traceback.extract_tb(e.__traceback__)
             site = frames[-1]
-            tb = "".join(traceback.format_list(frames[-4:])) + f"{type(e).__name__}: {str(e)[:300]}"
+            tb = "".join(traceback.format_list(frames[-7:])) + f"{type(e).__name__}: {str(e)[:300]}"
             self.findings.append((recipe, tb, f"{type(e).__name__} at {site.filename}:{site.lineno}"))
         self.counts[kind] += 1
         return kind

@@ -132,10 +132,10 @@ def duplicate(rng, m):
         t.data_type = TensorProto.FLOAT
         g.initializer.append(t)
         return f"initializer {t.name!r} twice, other shape"
-    if how == 2 and g.node and g.node[0].output:
+    if how == 2 and g.node and g.input and all(n.output for n in g.node):
         g.node[rng.randrange(len(g.node))].output[0] = g.input[0].name
         return "a node writes the graph input"
-    if how == 3 and g.node and g.initializer:
+    if how == 3 and g.initializer and all(n.output for n in g.node):
         g.node[rng.randrange(len(g.node))].output[0] = _init(rng, m).name
         return "a node writes an initializer"
     if how == 4 and g.input:
@@ -176,7 +176,8 @@ def _bad_attr(rng, name):
     if how == 6:
         return helper.make_attribute(name, helper.make_graph([], "sub", [], []))
     a = AttributeProto()
-    a.name, a.type = name, rng.choice((AttributeProto.INT, AttributeProto.TENSOR, AttributeProto.UNDEFINED, 99))
+    a.name, a.type = name, rng.choice((AttributeProto.INT, AttributeProto.TENSOR, AttributeProto.UNDEFINED,
+                                    AttributeProto.SPARSE_TENSOR, AttributeProto.TYPE_PROTO, AttributeProto.STRINGS))
     return a  # type set, value missing
 
 
@@ -308,7 +309,7 @@ def constant(rng, m):
         return "no node"
     how = rng.randrange(6)
     if how == 0:
-        t = helper.make_tensor("c", TensorProto.FLOAT, [rng.choice(HUGE)], [], raw=False)
+        t = TensorProto(name="c", data_type=TensorProto.FLOAT, dims=[rng.choice(HUGE)])  # declared, no data
         c = helper.make_node("Constant", [], ["cst"], value=t)
     elif how == 1:
         c = helper.make_node("Constant", [], ["cst"], value_floats=[1.0, 2.0])
@@ -330,7 +331,7 @@ def constant(rng, m):
 def huge_activation(rng, m):
     """A Reshape / shape constant asking for an absurd activation."""
     g = m.graph
-    ints = [t for t in g.initializer if t.data_type == TensorProto.INT64 and len(t.raw_data) >= 8]
+    ints = [t for t in g.initializer if t.data_type == TensorProto.INT64 and t.raw_data and len(t.raw_data) % 8 == 0]
     if ints:
         t = rng.choice(ints)
         vals = np.frombuffer(t.raw_data, np.int64).copy()

@@ -18,7 +18,7 @@ import pytest
 from fpgaops import cli, xclbin as X
 from fpgaops.platforms import BOARDS
 
-from fuzzlib import Outcomes, mutate_bytes
+from fuzzlib import Outcomes, cases, mutate_bytes
 
 # cases per mutation family (the whole file runs in ~10 s on this machine; see docs/decisions.md)
 N_BYTES, N_HEADER, N_PAYLOAD, N_MANIFEST = 300, 300, 300, 150
@@ -238,7 +238,7 @@ def test_seeds_are_accepted(seeds, tmp_path, capsys):
                                           ("manifest", N_MANIFEST)])
 def test_fuzz_xclbin(seeds, tmp_path, capsys, family, count):
     out = Outcomes(f"xclbin {family} fuzz")
-    for k in range(count):
+    for k in range(cases(count)):
         rng = random.Random(f"xclbin-{family}-{k}")
         board, data, manifest = _pick(seeds, rng)
         if family == "bytes":

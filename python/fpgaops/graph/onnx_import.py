@@ -194,10 +194,29 @@ def _validate_node(name, op, n_in, n_out, a):
     for k in FLOATS:
         if k in a and (not isinstance(a[k], (int, float)) or not np.isfinite(a[k])):
             raise ModelError(f"attribute {k}={a[k]!r}: expected a finite float", name)
-    if "auto_pad" in a and a["auto_pad"] not in ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", ""):
+    if "auto_pad" in a and (not isinstance(a["auto_pad"], str) or
+                            a["auto_pad"] not in ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", "")):
         raise ModelError(f"attribute auto_pad={a['auto_pad']!r}", name)
     if op == "Cast" and "to" not in a:
         raise ModelError("Cast needs the 'to' attribute", name)
+
+
+# ops whose extra ONNX outputs the runner never computes (training-mode statistics, pool indices)
+MAX_OUTPUTS = {"BatchNormalization": 1, "MaxPool": 1}
+
+
+def _check_io_names(name, op, inputs, outputs):
+    """Required inputs must be named (an empty name marks an omitted *optional* input only), and
+    no op may list outputs the runner cannot produce."""
+    if op in refops.ALL:
+        need = ARITY.get(op, (1, 1))[0]
+        for k, i in enumerate(inputs[:need]):
+            if not i:
+                raise ModelError(f"{op} input {k} is required but omitted (empty name)", name)
+    if len(outputs) > MAX_OUTPUTS.get(op, len(outputs)) and any(outputs[MAX_OUTPUTS[op]:]):
+        raise ModelError(f"{op} with {len(outputs)} outputs: only the first is supported (inference mode)", name)
+    if not outputs[0]:
+        raise ModelError(f"{op}: the first output has no name", name)
 
 
 def _value_shape(vi):
@@ -261,6 +280,7 @@ def import_model(source, allow_fallback=False):
         except Exception as e:
             raise ModelError(f"unreadable attribute: {type(e).__name__}: {e}", name) from None
         _validate_node(name, n.op_type, len(n.input), len(n.output), attrs)
+        _check_io_names(name, n.op_type, list(n.input), list(n.output))
         if any(isinstance(v, str) and v == "<subgraph>" for v in attrs.values()):
             bad.append((name, n.op_type, "control flow with subgraphs"))
             continue
