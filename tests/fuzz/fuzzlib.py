@@ -50,15 +50,15 @@ def watchdog(seconds=CASE_SECONDS):
 class Outcomes:
     """Counts the outcome class of every case; keeps every finding with its recipe."""
 
-    def __init__(self, what):
-        self.what = what
+    def __init__(self, what, seconds=CASE_SECONDS):
+        self.what, self.seconds = what, seconds
         self.counts = collections.Counter()
         self.findings = []
 
     def run(self, recipe, fn):
         """Run ``fn()`` under the watchdog and classify it. Returns the class name."""
         try:
-            with watchdog():
+            with watchdog(self.seconds):
                 fn()
             kind = "ok"
         except FpgaopsError as e:

@@ -347,3 +347,64 @@ def huge_activation(rng, m):
 
 MUTATORS = (dims, data, op_type, domain, cycle, dangling, duplicate, missing, attribute, graph_io, opset, metadata,
             node_shape, constant, huge_activation)
+
+
+# --- variations that keep the model valid: the run is then checked against ONNX Runtime -------------
+
+def weights(rng, m):
+    """New finite float32 values for one initializer (same shape)."""
+    ts = [t for t in m.graph.initializer if t.data_type == TensorProto.FLOAT and t.raw_data]
+    if not ts:
+        return "no float initializer"
+    t = rng.choice(ts)
+    n = len(t.raw_data) // 4
+    scale = rng.choice((1e-3, 1.0, 30.0))
+    vals = np.random.default_rng(rng.randrange(2**32)).standard_normal(n).astype(np.float32) * np.float32(scale)
+    if rng.random() < 0.3:
+        vals[: max(1, n // 4)] = 0  # zeros (and negative zeros) in the weights
+    t.raw_data = vals.tobytes()
+    return f"initializer {t.name!r} new values (scale {scale})"
+
+
+def _set_ints(n, name, value):
+    keep = [a for a in n.attribute if a.name != name]
+    del n.attribute[:]
+    n.attribute.extend(keep + [helper.make_attribute(name, value)])
+
+
+def geometry(rng, m):
+    """Another valid stride / padding / dilation / pooling window / transpose / input size."""
+    g = m.graph
+    convs = [n for n in g.node if n.op_type in ("Conv", "MaxPool", "AveragePool")]
+    how = rng.randrange(4)
+    if how == 0 and convs:
+        n = rng.choice(convs)
+        s = rng.choice((1, 2, 3))
+        _set_ints(n, "strides", [s, rng.choice((1, s))])
+        return f"{n.name or n.op_type} strides {s}"
+    if how == 1 and convs:
+        n = rng.choice(convs)
+        k = next((list(a.ints) for a in n.attribute if a.name == "kernel_shape"), [1, 1])
+        p = [rng.randrange(k[0]), rng.randrange(k[1])]
+        _set_ints(n, "pads", p * 2 if rng.random() < 0.8 else [p[0], p[1], 0, 0])
+        if n.op_type == "Conv" and rng.random() < 0.3:
+            _set_ints(n, "dilations", [rng.choice((1, 2))] * 2)
+        return f"{n.name or n.op_type} pads {p}"
+    if how == 2:
+        gem = [n for n in g.node if n.op_type == "Gemm"]
+        if gem:
+            n = rng.choice(gem)
+            keep = [a for a in n.attribute if a.name not in ("alpha", "beta")]
+            del n.attribute[:]
+            n.attribute.extend(keep + [helper.make_attribute("alpha", rng.choice((0.5, 1.0, -2.0))),
+                                       helper.make_attribute("beta", rng.choice((0.0, 1.0, 3.0)))])
+            return f"{n.name or 'Gemm'} alpha/beta"
+    hw = rng.choice((1, 3, 5, 8, 11))
+    for p in m.metadata_props:
+        if p.key == "fpgaops.default_input_shape":
+            p.value = f"{rng.choice((1, 2))},3,{hw},{rng.choice((hw, 4, 9))}"
+            return f"input shape {p.value}"
+    return "nothing"
+
+
+VALID = (weights, geometry)

@@ -9,6 +9,7 @@ External data gets its own fuzzer: locations and ranges that leave the model's f
 refused *and never opened* (an audit hook watches every open; a sentinel file's bytes must not
 appear in any imported tensor).
 """
+import collections
 import os
 import random
 import sys
@@ -36,6 +37,20 @@ ATOL, RTOL = 1e-4, 1e-3        # as tests/graph: max |err| <= ATOL + RTOL * max 
 @pytest.fixture(scope="module")
 def seeds():
     return {k: m.SerializeToString() for k, m in runnable_models().items()}
+
+
+def _csim_available():
+    return any(d.name == "csim" and d.available for d in fpgaops.devices())
+
+
+CSIM = _csim_available()  # accepted cases also run on the C-simulated HLS tops (native code under fuzz)
+CHECKED = collections.Counter()  # how many accepted cases were run / compared with csim / with ORT
+
+
+def _close(got, want, what):
+    assert got.shape == want.shape, f"output shape {got.shape}, {what} {want.shape}"
+    err = float(np.max(np.abs(got.astype(np.float64) - want), initial=0))
+    assert err <= ATOL + RTOL * float(np.max(np.abs(want), initial=0)), f"max |err| {err:.3e} against {what}"
 
 
 def _input_shapes(net):
@@ -78,16 +93,21 @@ def import_and_run(data, case_seed, allow_fallback):
     rng = np.random.default_rng(case_seed)
     xs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     got = net.run(*xs, device="reference")
+    CHECKED["run"] += 1
+    if CSIM:
+        CHECKED["csim"] += 1
+        for g, c in zip(got, net.run(*xs, device="csim")):
+            if np.all(np.isfinite(g)) and np.max(np.abs(g), initial=0) < 1e30:
+                _close(c, g, "the reference device")
     want = _ort_outputs(data, dict(zip(net.input_names, xs)))
     if want is None or len(want) != len(got):
         return
+    CHECKED["onnxruntime"] += 1
     for g, w in zip(got, want):
         w = np.asarray(w)
         if w.dtype != np.float32 or not np.all(np.isfinite(w)) or np.max(np.abs(w), initial=0) > 1e30:
             continue  # overflowed weights: the order of accumulation decides inf vs. huge
-        assert g.shape == w.shape, f"output shape {g.shape}, ONNX Runtime {w.shape}"
-        err = float(np.max(np.abs(g.astype(np.float64) - w), initial=0))
-        assert err <= ATOL + RTOL * float(np.max(np.abs(w), initial=0)), f"max |err| {err:.3e} against ONNX Runtime"
+        _close(g, w, "ONNX Runtime")
 
 
 def test_seeds_match_onnxruntime(seeds):
@@ -102,6 +122,7 @@ def test_seeds_match_onnxruntime(seeds):
 @pytest.mark.parametrize("family,count", [("bytes", N_BYTES), ("struct", N_STRUCT)])
 def test_fuzz_onnx_import_and_run(seeds, family, count):
     out = Outcomes(f"onnx {family} fuzz")
+    CHECKED.clear()
     names = sorted(seeds)
     for k in range(cases(count)):
         rng = random.Random(f"onnx-{family}-{k}")
@@ -111,12 +132,17 @@ def test_fuzz_onnx_import_and_run(seeds, family, count):
         else:
             m = onnx.ModelProto()
             m.ParseFromString(seeds[name])
-            steps = [f(rng, m) for f in rng.sample(onnx_mutators.MUTATORS, rng.choice((1, 1, 2, 3)))]
+            if rng.random() < 0.25:  # valid variations: the run is checked against ONNX Runtime
+                steps = [f(rng, m) for f in rng.choices(onnx_mutators.VALID, k=rng.choice((1, 2, 3)))]
+            else:
+                steps = [f(rng, m) for f in rng.sample(onnx_mutators.MUTATORS, rng.choice((1, 1, 2, 3)))]
             data, what = m.SerializeToString(), "; ".join(steps)
         fallback = rng.random() < 0.3
         out.run(f"onnx-{family}-{k}: {name}{' (fallback)' if fallback else ''}: {what}",
                 lambda: import_and_run(data, k, fallback))
-    print(out.check(least_ok=5, least_refused=5))
+    print(out.check(least_ok=5, least_refused=5), dict(CHECKED))
+    if family == "struct":  # the valid variations must really reach the run and the comparison
+        assert CHECKED["onnxruntime"] >= cases(count) // 20, dict(CHECKED)
 
 
 def test_fuzz_onnx_light_models():
