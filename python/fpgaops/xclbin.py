@@ -203,6 +203,9 @@ class Xclbin:
     def read(cls, path):
         p = Path(path)
         try:
+            # a FIFO would block and /dev/zero never end: only a regular file is read (whole)
+            if p.exists() and not p.is_file():
+                raise ArgumentError("xclbin", f"cannot read {p}: not a regular file")
             data = p.read_bytes()
         except OSError as e:
             raise ArgumentError("xclbin", f"cannot read {p}: {e.strerror or e}") from None

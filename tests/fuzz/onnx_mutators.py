@@ -307,8 +307,17 @@ def constant(rng, m):
     g = m.graph
     if not g.node or not g.node[-1].input:
         return "no node"
-    how = rng.randrange(6)
-    if how == 0:
+    how = rng.randrange(10)
+    if how == 6:
+        sp = helper.make_sparse_tensor(numpy_helper.from_array(np.ones(2, np.float32), "v"),
+                                       numpy_helper.from_array(np.array([0, 3], np.int64), "i"), [4])
+        c = helper.make_node("Constant", [], ["cst"], sparse_value=sp)
+    elif how in (7, 8):
+        c = helper.make_node("Constant", [], ["cst"])
+        c.attribute.append(_bad_attr(rng, rng.choice(("value", "value_float", "value_ints", "value_string"))))
+    elif how == 9:
+        c = helper.make_node("Constant", [], ["cst"], value_float=1.0, value_ints=[1, 2])  # two values
+    elif how == 0:
         t = TensorProto(name="c", data_type=TensorProto.FLOAT, dims=[rng.choice(HUGE)])  # declared, no data
         c = helper.make_node("Constant", [], ["cst"], value=t)
     elif how == 1:

@@ -34,9 +34,18 @@ MAX_RUN_ELEMENTS = 1 << 16     # inputs larger than this are imported but not ru
 ATOL, RTOL = 1e-4, 1e-3        # as tests/graph: max |err| <= ATOL + RTOL * max |ORT|
 
 
+_SEEDS = {}
+
+
+def _seed_bytes():
+    if not _SEEDS:
+        _SEEDS.update({k: m.SerializeToString() for k, m in runnable_models().items()})
+    return _SEEDS
+
+
 @pytest.fixture(scope="module")
 def seeds():
-    return {k: m.SerializeToString() for k, m in runnable_models().items()}
+    return _seed_bytes()
 
 
 def _csim_available():
@@ -226,10 +235,11 @@ LOCATIONS = ["weights.bin", "./weights.bin", "sub/../weights.bin", "sub/w.bin", 
 
 def _external_case(rng, model_dir, outside):
     """A seed model whose weights (and maybe a Constant's tensor) live in external files."""
-    seeds = runnable_models()
-    name = rng.choice(("tiny_resnet", "mlp"))
-    m = seeds[name]
-    tensors = [t for t in m.graph.initializer if t.data_type == TensorProto.FLOAT and len(t.raw_data) >= 16]
+    name = rng.choice(("tiny_resnet", "mlp", "shape_chain"))
+    m = onnx.ModelProto()
+    m.ParseFromString(_seed_bytes()[name])
+    consts = [a.t for n in m.graph.node if n.op_type == "Constant" for a in n.attribute if a.name == "value"]
+    tensors = [t for t in list(m.graph.initializer) + consts if t.data_type == TensorProto.FLOAT and len(t.raw_data) >= 16]
     blob = bytearray()
     for t in rng.sample(tensors, rng.randint(1, min(4, len(tensors)))):
         loc = rng.choice(LOCATIONS + ["weights.bin"] * 6)  # half of them legitimate

@@ -258,3 +258,18 @@ def test_fuzz_xclbin(seeds, tmp_path, capsys, family, count):
         out.run(recipe, lambda: exercise(p))
         out.run(recipe + " (cli)", lambda: cli_info(p, capsys))
     print(out.check(least_ok=0 if family != "manifest" else 1))
+
+
+def test_non_regular_files_are_refused(tmp_path):
+    """A FIFO would block a reader and /dev/zero never end: refused before any read."""
+    import os
+
+    from fpgaops.errors import ArgumentError
+    from fuzzlib import watchdog
+
+    os.mkfifo(tmp_path / "fifo.xclbin")
+    (tmp_path / "dir.xclbin").mkdir()
+    os.symlink("/dev/zero", tmp_path / "zero.xclbin")
+    for name in ("fifo.xclbin", "dir.xclbin", "zero.xclbin"):
+        with watchdog(), pytest.raises(ArgumentError, match="not a regular file"):
+            X.Xclbin.read(tmp_path / name)

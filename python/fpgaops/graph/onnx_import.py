@@ -34,9 +34,24 @@ def _onnx():
     return onnx
 
 
+def _check_text(msg, where="model"):
+    """protobuf keeps a proto2 ``string`` field that is not valid UTF-8 as bytes: refuse it here,
+    once, so no later code meets a bytes name. Numeric and bytes fields are not looked into."""
+    for fd, value in msg.ListFields():
+        if fd.type not in (fd.TYPE_STRING, fd.TYPE_MESSAGE):
+            continue
+        repeated = fd.is_repeated if hasattr(fd, "is_repeated") else fd.label == fd.LABEL_REPEATED
+        for v in (value if repeated else (value,)):
+            if fd.type == fd.TYPE_MESSAGE:
+                _check_text(v, f"{where}.{fd.name}")
+            elif not isinstance(v, str):
+                raise ModelError(f"{where}.{fd.name}: {bytes(v)[:40]!r} is not valid UTF-8 text")
+
+
 def _read_model(source):
     onnx = _onnx()
     if isinstance(source, onnx.ModelProto):
+        _check_text(source)
         return source, None
     if isinstance(source, (bytes, bytearray)):
         data, base = bytes(source), None
@@ -60,6 +75,7 @@ def _read_model(source):
         raise ModelError(f"not a valid ONNX file (truncated or another format): {e}") from None
     if not data or model.ir_version <= 0 or not model.HasField("graph") or not model.opset_import:
         raise ModelError("not a valid ONNX file: no IR version, graph or opset (truncated or another format?)")
+    _check_text(model)
     return model, base
 
 
