@@ -230,7 +230,9 @@ def _check_io_names(name, op, inputs, outputs):
             if not i:
                 raise ModelError(f"{op} input {k} is required but omitted (empty name)", name)
     if len(outputs) > MAX_OUTPUTS.get(op, len(outputs)) and any(outputs[MAX_OUTPUTS[op]:]):
-        raise ModelError(f"{op} with {len(outputs)} outputs: only the first is supported (inference mode)", name)
+        from ..errors import UnsupportedError
+        raise UnsupportedError(f"node '{name}': {op} with {len(outputs)} outputs: only the first (inference mode) "
+                               "is supported")
     if not outputs[0]:
         raise ModelError(f"{op}: the first output has no name", name)
 
