@@ -416,4 +416,32 @@ def geometry(rng, m):
     return "nothing"
 
 
-VALID = (weights, geometry)
+UNARY = ("Relu", "Sigmoid", "Tanh", "LeakyRelu", "HardSwish", "HardSigmoid", "Identity", "Softplus", "Elu")
+
+
+def activation(rng, m):
+    """Swap a unary activation for another (with valid attributes), or vary pooling flags."""
+    g = m.graph
+    acts = [n for n in g.node if n.op_type in UNARY and len(n.input) == 1]
+    pools = [n for n in g.node if n.op_type in ("MaxPool", "AveragePool")]
+    if pools and (not acts or rng.random() < 0.3):
+        n = rng.choice(pools)
+        flag = "ceil_mode" if n.op_type == "MaxPool" or rng.random() < 0.5 else "count_include_pad"
+        _set_ints(n, flag, rng.choice((0, 1)))
+        return f"{n.name or n.op_type} {flag}"
+    if not acts:
+        return "no activation"
+    n = rng.choice(acts)
+    n.op_type = rng.choice(UNARY)
+    del n.attribute[:]
+    if n.op_type == "LeakyRelu":
+        n.attribute.append(helper.make_attribute("alpha", rng.choice((0.01, 0.2, -1.5))))
+    if n.op_type == "HardSigmoid":
+        n.attribute.extend([helper.make_attribute("alpha", rng.choice((0.2, 1 / 6))),
+                            helper.make_attribute("beta", 0.5)])
+    if n.op_type == "Elu":
+        n.attribute.append(helper.make_attribute("alpha", rng.choice((1.0, 0.5))))
+    return f"{n.name or 'node'} -> {n.op_type}"
+
+
+VALID = (weights, geometry, activation)
