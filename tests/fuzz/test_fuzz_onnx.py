@@ -183,29 +183,34 @@ SENTINEL = np.full(64, 1234.5, np.float32).tobytes()  # a value no seed weight h
 
 class OpenWatch:
     """sys.addaudithook cannot be removed, so one hook is installed for the process and armed
-    only inside ``watch(folder)``: every 'open' of a path that resolves outside ``folder`` (other
-    than Python's own files) is recorded."""
+    only inside a case: every 'open' of a path that resolves outside the armed folder is recorded,
+    except Python's own code (lazy imports) under sys.prefix and the sys.path folders."""
 
     installed = False
     armed = None
     seen = []
+    code_roots = ()
 
     @classmethod
     def install(cls):
         if not cls.installed:
+            roots = {sys.prefix, sys.base_prefix, sys.exec_prefix} | {p for p in sys.path if p}
+            cls.code_roots = tuple(sorted({os.path.realpath(r) for r in roots}))
             sys.addaudithook(cls._hook)
             cls.installed = True
+
+    @staticmethod
+    def _under(root, path):
+        return os.path.commonpath([root, path]) == root
 
     @classmethod
     def _hook(cls, event, args):
         if cls.armed is None or event != "open" or not args or not isinstance(args[0], (str, bytes, os.PathLike)):
             return
-        path = os.fsdecode(args[0])
-        if path.endswith((".py", ".pyc", ".so")) or "site-packages" in path or "/lib/python" in path:
-            return  # imports
-        full = os.path.realpath(path)
-        if os.path.commonpath([cls.armed, full]) != cls.armed:
-            cls.seen.append(path)
+        full = os.path.realpath(os.fsdecode(args[0]))
+        if cls._under(cls.armed, full) or any(cls._under(r, full) for r in cls.code_roots):
+            return
+        cls.seen.append(full)
 
 
 @pytest.fixture
@@ -222,6 +227,8 @@ def tree(tmp_path):
     os.symlink(model / "sub" / "loop", model / "sub" / "loop")  # a symlink loop
     os.mkfifo(model / "fifo.bin")  # opening a FIFO would block: must be refused before open
     OpenWatch.install()
+    real_outside = os.path.realpath(outside)
+    assert not any(OpenWatch._under(r, real_outside) for r in OpenWatch.code_roots), "sentinel inside a code root"
     return model, outside
 
 
