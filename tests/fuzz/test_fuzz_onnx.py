@@ -28,7 +28,7 @@ import onnx_mutators  # noqa: E402
 from fuzzlib import Outcomes, cases, mutate_bytes  # noqa: E402
 from onnx_seeds import light_models, runnable_models  # noqa: E402
 
-# cases per family (the whole file takes ~25 s of one core here; see docs/decisions.md)
+# cases per family (the whole file takes ~12 s of one core here; see docs/decisions.md)
 N_BYTES, N_STRUCT, N_LIGHT, N_EXTERNAL = 1500, 3000, 400, 300
 MAX_RUN_ELEMENTS = 1 << 16     # inputs larger than this are imported but not run
 ATOL, RTOL = 1e-4, 1e-3        # as tests/graph: max |err| <= ATOL + RTOL * max |ORT|
