@@ -233,7 +233,7 @@ def _check_io_names(name, op, inputs, outputs):
         from ..errors import UnsupportedError
         raise UnsupportedError(f"node '{name}': {op} with {len(outputs)} outputs: only the first (inference mode) "
                                "is supported")
-    if not outputs[0]:
+    if outputs and not outputs[0]:
         raise ModelError(f"{op}: the first output has no name", name)
 
 
@@ -291,6 +291,7 @@ def import_model(source, allow_fallback=False):
         if n.domain not in ("", "ai.onnx"):
             bad.append((name, f"{n.domain}::{n.op_type}", "custom domain"))
             continue
+        _check_io_names(name, n.op_type, list(n.input), list(n.output))
         try:
             attrs = _attrs(n, base, total)
         except ModelError:
@@ -298,7 +299,6 @@ def import_model(source, allow_fallback=False):
         except Exception as e:
             raise ModelError(f"unreadable attribute: {type(e).__name__}: {e}", name) from None
         _validate_node(name, n.op_type, len(n.input), len(n.output), attrs)
-        _check_io_names(name, n.op_type, list(n.input), list(n.output))
         if any(isinstance(v, str) and v == "<subgraph>" for v in attrs.values()):
             bad.append((name, n.op_type, "control flow with subgraphs"))
             continue
