@@ -278,7 +278,10 @@ class Network:
                 shp = tuple(d if d is not None else h for d, h in zip(shp, hint))
             if shp is None or any(d is None for d in shp[1:]):
                 return None
-            out[name] = (batch if shp[0] is None else shp[0],) + tuple(shp[1:]) if shp else ()  # () = a scalar input
+            if not shp:  # a 0-d input
+                out[name] = ()
+                continue
+            out[name] = (batch if shp[0] is None else shp[0],) + tuple(shp[1:])
         return out
 
     def _spec(self, shapes):
