@@ -53,7 +53,7 @@ def test_curl_style_json_and_request_id_header(live):
     r = httpx.post(f"http://{live.url}/v2/models/tiny_b/infer", json=body, headers={"x-request-id": "hdr-id"})
     assert r.status_code == 200, r.text
     out = r.json()
-    assert r.headers["x-request-id"] == "hdr-id" and out["id"] == "hdr-id"
+    assert r.headers["x-request-id"] == "hdr-id" and out["id"] == "body-id"
     dev = live.model_server.slots["tiny_b"].current.device
     want = fpgaops.load_onnx(live.onnx["tiny_b"])(x, device=dev)
     np.testing.assert_array_equal(np.array(out["outputs"][0]["data"], np.float32).reshape(1, 5), want)

@@ -142,7 +142,10 @@ def make_app(server, watch=True):
         try:
             body = await _body(request)
             req, arrays, outs = decode_request(body, request.headers.get(HEADER))
-            rid = rid or (str(req["id"]) if "id" in req else None)
+            # the body's id answers in the body, the X-Request-ID header in the header (a proxy such as
+            # Ray Serve's sets its own header); each stands in for the other when alone
+            hid = rid
+            rid = str(req["id"]) if "id" in req else rid
             xs = _check_inputs(mv, arrays)
         except ProtocolError as e:
             m.requests.labels(name, str(mv.version), "bad_request").inc()
@@ -181,8 +184,8 @@ def make_app(server, watch=True):
         if rid:
             req["id"] = rid
         body, headers = encode_response(name, mv.version, target.out_names, results, req, outs, params)
-        if rid:
-            headers["x-request-id"] = rid
+        if hid or rid:
+            headers["x-request-id"] = hid or rid
         log.debug("request", extra={"event": "request", "model": name, "served_by": target.name,
                                     "version": target.version, "request_id": rid, "ms": round(dt * 1e3, 3)})
         return Response(body, headers=headers)

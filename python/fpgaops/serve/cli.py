@@ -39,6 +39,8 @@ def add_serve_arguments(p):
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                    help="run on Ray Serve (a running cluster's ADDRESS, or a local instance)")
+    p.add_argument("--ray-resource", default=None, metavar="NAME",
+                   help="custom Ray resource each replica needs one of (one replica per card), e.g. fpga_u50")
 
 
 def prepare_repo(source, platform=None):
@@ -61,7 +63,7 @@ def cmd_serve(args):
         if args.ray:
             from .ray_serve import run as run_ray
 
-            return run_ray(repo, args.ray, host=args.host, port=args.port)
+            return run_ray(repo, args.ray, host=args.host, port=args.port, resource=args.ray_resource)
         import uvicorn
 
         from .app import make_app

@@ -175,9 +175,11 @@ def _write_version(out, spec, progress=print):
         if spec.calibration is not None:
             np.save(os.path.join(tmp, "calibration.npy"), _load_calibration(spec.calibration, spec))
         net = build_network(tmp, spec)
-        check_model(net, spec, spec.name)
+        g = check_model(net, spec, spec.name)
         files = {f: sha256_file(os.path.join(tmp, f)) for f in sorted(os.listdir(tmp))}
-        return tmp, folder, net, files
+        outputs = [[o, [-1] + [int(d) for d in g.shapes[o][1:]]] for o in g.outputs]
+        outputs = {"inputs": list(_float_net(net).input_names), "outputs": outputs}
+        return tmp, folder, net, files, outputs
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -193,8 +195,8 @@ def build(deploy_path, out, platform=None, progress=print):
         for spec in dep.models:
             os.makedirs(os.path.join(out, spec.name), exist_ok=True)
             progress(f"{spec.name}: loading {os.path.basename(spec.source)} ({spec.precision})")
-            tmp, folder, net, files = _write_version(out, spec)
-            staged.append((spec, tmp, folder, files))
+            tmp, folder, net, files, outputs = _write_version(out, spec)
+            staged.append((spec, tmp, folder, files, outputs))
             if platform:
                 estimates[spec.name] = estimate_model(net, spec, platform)
                 e = estimates[spec.name]
@@ -203,9 +205,9 @@ def build(deploy_path, out, platform=None, progress=print):
         if platform:
             total = check_fit_together(estimates, dep.models, platform)
             progress(f"all models fit {platform}: {total / 2**20:.1f} MiB of weights with instances")
-        for spec, tmp, folder, files in staged:
+        for spec, tmp, folder, files, outputs in staged:
             man = dict(_env_digests(), format=FORMAT, name=spec.name, version=spec.version, spec=spec.to_dict(),
-                       files=files, weights_sha256=sha256_file(spec.weights) if spec.weights else None,
+                       files=files, input_names=outputs["inputs"], outputs=outputs["outputs"], weights_sha256=sha256_file(spec.weights) if spec.weights else None,
                        source_sha256=sha256_file(spec.source) if spec.source.endswith(".onnx") else None,
                        estimate=estimates.get(spec.name))
             with open(os.path.join(tmp, MANIFEST), "w") as f:
@@ -215,7 +217,7 @@ def build(deploy_path, out, platform=None, progress=print):
             os.replace(tmp, folder)  # atomic: a watcher never sees a half-written version
             progress(f"{spec.name}: wrote {folder}")
     finally:
-        for _, tmp, _, _ in staged:
+        for _, tmp, *_ in staged:
             shutil.rmtree(tmp, ignore_errors=True)
     with open(os.path.join(out, "deploy.json"), "w") as f:
         json.dump({"format": FORMAT, "platform": platform, "source": dep.path,

@@ -271,12 +271,17 @@ class ModelVersion:
             self._wake.set()
 
 
-def load_version(repo, name, version, metrics=None):
-    """Verify and load ``repo/name/version`` (blocking: call it in a thread). Returns a ModelVersion."""
+def load_version(repo, name, version, metrics=None, instances=None):
+    """Verify and load ``repo/name/version`` (blocking: call it in a thread). Returns a ModelVersion.
+    ``instances`` overrides the spec's count (a Ray Serve replica is one instance)."""
+    import dataclasses
+
     from .repository import build_network, read_manifest
 
     man = read_manifest(repo, name, version)
     spec = man["spec"]
+    if instances is not None:
+        spec = dataclasses.replace(spec, instances=instances)
     device = resolve_device(spec.device)
     instances = []
     for i in range(spec.instances):
