@@ -71,5 +71,10 @@ def test_duplicate_and_missing(d):
     assert e.value.line == 8
     with pytest.raises(DeployError, match="unknown top-level key"):
         load(write(d, "models = 1\n" + BASE))
+    two = BASE + 'fallback = "b"\nlatency_objective_ms = 5\n[[model]]\nname = "b"\nsource = "a.onnx"\n'
+    with pytest.raises(DeployError, match="a request must fit both") as e:
+        load(write(d, two + "input_shape = [-1, 3, 9, 9]\n"))
+    assert e.value.line == 8
+    assert load(write(d, two + "input_shape = [-1, 3, 8, 8]\n")).models[0].fallback == "b"
     with pytest.raises(DeployError, match="dynamic batch"):
         load(write(d, BASE.replace("-1, 3", "2, 3")))

@@ -53,6 +53,11 @@ def test_two_replicas_one_killed_under_load(tiny_repo, ray_local):
         if len(pids) == 2:
             break
     assert len(pids) == 2
+    import time
+
+    t_end = time.time() + 30  # the resource view is eventually consistent
+    while ray.available_resources().get("fpga_sim", 0) != 0 and time.time() < t_end:
+        time.sleep(0.2)
     assert ray.available_resources().get("fpga_sim", 0) == 0  # 1 (tiny_a) + 2 (tiny_b) of 3 taken
 
     net = fpgaops.load_onnx(paths["tiny_b"])

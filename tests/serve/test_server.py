@@ -138,7 +138,9 @@ def test_queue_full_429_retry_after(tiny_repo):
     srv = ModelServer(tiny_repo[0], poll_s=0)
     with LiveServer(make_app(srv)) as ls:
         mv = srv.slots["tiny_b"].current
-        object.__setattr__(mv.spec.batching, "max_queue", 1)
+        import dataclasses
+
+        mv.spec = dataclasses.replace(mv.spec, batching=dataclasses.replace(mv.spec.batching, max_queue=1))
         slow = mv.instances[0].run
 
         def run(xs):
@@ -154,3 +156,29 @@ def test_queue_full_429_retry_after(tiny_repo):
         codes = sorted(r.status_code for r in rs)
         assert 429 in codes and 200 in codes and set(codes) <= {200, 429}, codes
         assert all(r.headers["retry-after"] == "1" for r in rs if r.status_code == 429)
+
+
+def test_request_deadline_504(tiny_repo):
+    """A request still queued or running when its model's timeout_ms passes gets 504; the next is fine."""
+    import dataclasses
+    import time
+
+    from conftest import LiveServer
+    from fpgaops.serve.app import make_app
+    from fpgaops.serve.server import ModelServer
+
+    srv = ModelServer(tiny_repo[0], poll_s=0)
+    with LiveServer(make_app(srv)) as ls:
+        mv = srv.slots["tiny_a"].current
+        mv.spec = dataclasses.replace(mv.spec, timeout_ms=100.0)
+        real = mv.instances[0].run
+        mv.instances[0].run = lambda xs: (time.sleep(0.5), real(xs))[1]
+        body = {"id": "late", "inputs": [{"name": "input", "shape": [1, 3, 8, 8], "datatype": "FP32",
+                                          "data": [0.0] * 192}]}
+        r = httpx.post(f"http://{ls.url}/v2/models/tiny_a/infer", json=body, timeout=30)
+        assert r.status_code == 504 and "deadline" in r.json()["error"]
+        assert r.headers["x-request-id"] == "late"
+        mv.instances[0].run = real
+        mv.spec = dataclasses.replace(mv.spec, timeout_ms=10000.0)
+        assert httpx.post(f"http://{ls.url}/v2/models/tiny_a/infer", json=body, timeout=30).status_code == 200
+        assert 'outcome="timeout"' in httpx.get(f"http://{ls.url}/metrics").text

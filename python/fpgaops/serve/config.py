@@ -186,6 +186,10 @@ def load(path, zoo_names=None):
                 raise err("a model cannot be its own fallback", "fallback", i)
             if s.latency_objective_ms is None:
                 raise err("a fallback needs latency_objective_ms (when to use it)", "fallback", i)
+            fb = specs[names.index(s.fallback)]
+            if [sh[1:] for _, sh in fb.inputs] != [sh[1:] for _, sh in s.inputs]:
+                raise err(f"fallback {s.fallback!r} takes inputs {[list(sh) for _, sh in fb.inputs]}, this model "
+                          f"{[list(sh) for _, sh in s.inputs]}: a request must fit both", "fallback", i)
     return Deployment(path, platform, tuple(specs))
 
 
