@@ -127,3 +127,22 @@ def test_cli_deploy_check_example(tmp_path, capsys):
         'device = "auto"', 'device = "gpu"', 1))
     assert main(["deploy", "check", str(tmp_path / "deploy.toml")]) == 2
     assert "deploy.toml:14: device: expected one of" in capsys.readouterr().err
+
+
+def test_unsupported_node_named(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    g = helper.make_graph([helper.make_node("Relu", ["input"], ["r"]),
+                           helper.make_node("Det", ["r"], ["output"])], "odd",
+                          [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 8, 8])],
+                          [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "odd.onnx"))
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    toml = tmp_path / "deploy.toml"
+    toml.write_text(model_toml("odd", "odd.onnx"))
+    with pytest.raises(DeployError, match=r"(?s)^odd: cannot load odd.onnx: UnsupportedOpsError.*Det"):
+        build(toml, tmp_path / "repo", progress=lambda s: None)
+    toml.write_text(model_toml("junk", "junk.onnx"))
+    with pytest.raises(DeployError, match="not a readable ONNX model"):
+        build(toml, tmp_path / "repo", progress=lambda s: None)

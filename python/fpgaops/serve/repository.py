@@ -165,7 +165,10 @@ def _write_version(out, spec, progress=print):
             proto = models.build_onnx(spec.source, weights=spec.weights)
             onnx.save(proto, os.path.join(tmp, "model.onnx"))
         else:
-            proto = onnx.load(spec.source, load_external_data=False)
+            try:
+                proto = onnx.load(spec.source, load_external_data=False)
+            except Exception as e:
+                raise DeployError(spec.source, f"not a readable ONNX model: {e}") from None
             if any(t.data_location == onnx.TensorProto.EXTERNAL for t in proto.graph.initializer):
                 raise DeployError(spec.source, "models with external data are not supported: save the weights "
                                   "inside the .onnx file")
@@ -174,7 +177,11 @@ def _write_version(out, spec, progress=print):
             shutil.copyfile(spec.int8_model, os.path.join(tmp, "int8.onnx"))
         if spec.calibration is not None:
             np.save(os.path.join(tmp, "calibration.npy"), _load_calibration(spec.calibration, spec))
-        net = build_network(tmp, spec)
+        try:
+            net = build_network(tmp, spec)
+        except Exception as e:  # unsupported nodes, malformed models, quantization failures: name the model
+            raise DeployError(spec.name, f"cannot load {os.path.basename(spec.source)}: {type(e).__name__}: {e}") \
+                from None
         g = check_model(net, spec, spec.name)
         files = {f: sha256_file(os.path.join(tmp, f)) for f in sorted(os.listdir(tmp))}
         outputs = [[o, [-1] + [int(d) for d in g.shapes[o][1:]]] for o in g.outputs]
