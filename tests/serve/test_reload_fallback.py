@@ -53,6 +53,22 @@ def test_load_32_clients_with_hot_reload(live, tmp_path):
             xs[str(i)] = (model, x)
             pending.append(send(c, model, x, str(i)))
 
+    # malformed requests from another thread all through the load: each gets its 4xx, nobody else notices
+    import threading
+
+    bad_codes = []
+
+    def malformed():
+        bodies = [b"{oops", b'{"inputs": [{"name": "input", "shape": [1, 3, 8, 8], "datatype": "FP64", "data": [1]}]}',
+                  b'{"inputs": [{"name": "input", "shape": [99999999, 99999999], "datatype": "FP32", "data": []}]}']
+        with httpx.Client(timeout=60) as h:
+            for k in range(30):
+                r = h.post(f"http://{live.url}/v2/models/{'tiny_a' if k % 4 else 'nope'}/infer",
+                           content=bodies[k % 3])
+                bad_codes.append(r.status_code)
+
+    t_bad = threading.Thread(target=malformed)
+    t_bad.start()
     burst(0, 120)
     nets[("tiny_a", "2")] = fpgaops.load_onnx(add_version(live.repo, tmp_path, "tiny_a", 2, seed=7))
     r = httpx.post(f"http://{live.url}/v2/repository/models/tiny_a/load", timeout=120)
@@ -60,6 +76,8 @@ def test_load_32_clients_with_hot_reload(live, tmp_path):
     burst(120, 220)
     nets[("tiny_a", "3")] = fpgaops.load_onnx(add_version(live.repo, tmp_path, "tiny_a", 3, seed=8))
     burst(220, 320)
+    t_bad.join()
+    assert len(bad_codes) == 30 and all(400 <= c < 500 for c in bad_codes), bad_codes
     seen, versions = set(), set()
     for p in pending:
         resp = p.get_result()

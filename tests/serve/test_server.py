@@ -78,6 +78,9 @@ def test_concurrent_requests_are_batched_and_bit_identical(live):
     for i in range(len(xs)):
         np.testing.assert_array_equal(got[i], want[i])
     m = httpx.get(f"http://{live.url}/metrics").text
+    for name in ("fpgaops_queue_depth{", "fpgaops_batch_size_bucket{", "fpgaops_queue_seconds_bucket{",
+                 "fpgaops_compute_seconds_bucket{", "fpgaops_device_busy_seconds_total{"):
+        assert name in m, name
     assert 'fpgaops_requests_total{model="tiny_a",outcome="ok",version="1"} 96.0' in m
 
 
