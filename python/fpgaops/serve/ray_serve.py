@@ -140,7 +140,14 @@ def run(repo, address="local", host="127.0.0.1", port=8000, resource=None, block
     from ray import serve
 
     if not ray.is_initialized():
-        ray.init(address=None if address in (None, "local") else address)
+        if address in (None, "local"):
+            # a local instance: its workers import the same fpgaops as this process
+            import fpgaops
+
+            pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(fpgaops.__file__)))
+            ray.init(runtime_env={"env_vars": {"PYTHONPATH": pkg_parent}})
+        else:
+            ray.init(address=address)
     serve.start(http_options={"host": host, "port": port})
     serve.run(build_app(repo, resource), name="fpgaops", route_prefix="/")
     if block:

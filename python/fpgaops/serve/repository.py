@@ -23,6 +23,7 @@ from .config import DeployError, ModelSpec, load as load_deploy
 
 MANIFEST = "manifest.json"
 FORMAT = 1
+REQUIRED = ("name", "version", "spec", "files", "input_names", "outputs", "fpgaops_version", "kernel_config_digest")
 
 
 class RepositoryError(DeployError):
@@ -258,8 +259,12 @@ def read_manifest(repo, name, version):
             man = json.load(f)
     except (OSError, ValueError) as e:
         raise RepositoryError(where, f"unreadable manifest: {e}") from None
-    if man.get("format") != FORMAT:
-        raise RepositoryError(where, f"manifest format {man.get('format')!r}, this fpgaops reads {FORMAT}")
+    if not isinstance(man, dict) or man.get("format") != FORMAT:
+        raise RepositoryError(where, f"manifest format {man.get('format') if isinstance(man, dict) else None!r}, "
+                              f"this fpgaops reads {FORMAT}")
+    missing = [k for k in REQUIRED if k not in man]
+    if missing:
+        raise RepositoryError(where, f"the manifest lacks {missing}: rebuild with `fpgaops deploy check`")
     env = _env_digests()
     for k, v in env.items():
         if man.get(k) != v:
