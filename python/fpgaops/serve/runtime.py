@@ -9,8 +9,8 @@ Bit-identity: a batch of rows must give each row exactly what running it alone g
 computes every image of a batch with the same reduction order, but the algorithm a layer picks may
 depend on the batch size, so at load the batch sizes the batcher may use (powers of two up to
 ``max_batch_size``, and it) are each run on seeded random rows and compared bit for bit with the
-rows run one at a time; a size that differs is never formed (logged). Requests are merged only
-into verified sizes; a request carrying several rows is never split.
+rows run one at a time; a size that differs is never formed (logged). Only one-row requests are
+merged, and only into verified sizes; a request carrying several rows runs alone, as sent.
 """
 import asyncio
 import collections
@@ -187,7 +187,7 @@ class ModelVersion:
         first = self.queue.popleft()
         batch, rows = [first], first.rows
         limit = self.spec.batching.max_batch_size
-        if first.rows < limit:
+        if first.rows == 1 and limit > 1:  # a multi-row request runs as sent: alone
             keep = collections.deque()
             while self.queue and rows < limit:
                 r = self.queue.popleft()
@@ -198,7 +198,7 @@ class ModelVersion:
                     rows += r.rows
                 else:
                     keep.append(r)
-            # shrink to the largest verified size (single-row requests only are merged)
+            # shrink to the largest verified size
             while len(batch) > 1 and rows not in self.sizes:
                 keep.appendleft(batch.pop())
                 rows -= 1
