@@ -32,6 +32,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "python"))
 RESULTS = HERE / "RESULTS.md"
 BEGIN, END = "<!-- bench_serve:begin -->", "<!-- bench_serve:end -->"
+NOTE = ('Reading: the time *inside the server* (decode, checks, queue, thread hand-off, encode) is the '
+        "server's own cost per request; the rest of the client-side overhead is loopback HTTP and the client "
+        'itself, and on this 2-core machine shared with other jobs also the wait for a core at each hand-off '
+        "(event loop, instance thread, PoCL's or ONNX Runtime's threads, the client process); the null "
+        "model's client-side figure is that floor without any device threads. Dynamic batching helps the "
+        'opencl device because at 64x64 a batch costs little more than one image (ResNet-18: about 25 ms at '
+        'batch 1 and at batch 4, measured by hand here); at 224x224 batch 4 took 4x batch 1, so expect little '
+        'gain there. ONNX Runtime gains little from batching here.')
 SPANS = []  # seconds each request spent inside the server app (serve_versions)
 
 
@@ -327,6 +335,7 @@ def main(argv=None):
                                  f"**{ov:+.3f} ms** seen by the client, **{inside:+.3f} ms** inside the server "
                                  f"(request {req:.2f} ms, its net.run {d:.2f} ms)"
                                  + (" (target <= 1 ms)" if b == "opencl" else ""))
+    lines += ["", NOTE]
     body = "\n".join(lines)
     print(body)
     if not args.no_write:

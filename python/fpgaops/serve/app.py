@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 
 import numpy as np
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
