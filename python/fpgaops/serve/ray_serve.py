@@ -15,6 +15,7 @@ update); the repository load/unload routes answer 400 there. Batch-level metrics
 replicas' processes; the ingress's /metrics counts requests, outcomes and fallbacks.
 """
 import asyncio
+import logging
 import os
 
 from .repository import model_names, read_manifest, versions
@@ -22,6 +23,7 @@ from .runtime import Unavailable
 from .server import ModelServer, Slot
 
 RETRIES = 3
+log = logging.getLogger("fpgaops.serve")
 
 
 class ModelReplica:
@@ -67,9 +69,11 @@ class RemoteVersion:
         for attempt in range(RETRIES + 1):
             try:
                 return await self.handle.infer.remote(xs)
-            except (RayActorError, ActorDiedError, ActorUnavailableError):
+            except (RayActorError, ActorDiedError, ActorUnavailableError) as e:
                 if attempt == RETRIES:
                     raise
+                log.warning("replica lost, retrying", extra={"event": "retry", "model": self.name,
+                                                              "attempt": attempt + 1, "error": type(e).__name__})
                 await asyncio.sleep(0.1 * (attempt + 1))  # the replica died: another one takes it
 
 

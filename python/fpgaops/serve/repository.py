@@ -44,6 +44,12 @@ def _env_digests():
     return {"fpgaops_version": fpgaops.__version__, "kernel_config_digest": fpgaops.config.current().digest}
 
 
+def _available_devices():
+    import fpgaops
+
+    return {d.name for d in fpgaops.devices() if d.available}
+
+
 def _load_calibration(folder, spec):
     """The .npy files of ``folder`` (sorted by name), each one batch (N, ...) or one sample, stacked."""
     files = sorted(f for f in os.listdir(folder) if f.endswith(".npy"))
@@ -203,6 +209,9 @@ def build(deploy_path, out, platform=None, progress=print):
         for spec in dep.models:
             os.makedirs(os.path.join(out, spec.name), exist_ok=True)
             progress(f"{spec.name}: loading {os.path.basename(spec.source)} ({spec.precision})")
+            if spec.device != "auto" and spec.device not in _available_devices():
+                progress(f"{spec.name}: note: device {spec.device!r} is not available on this machine; the server "
+                         "will refuse to load it here")
             tmp, folder, net, files, outputs = _write_version(out, spec)
             staged.append((spec, tmp, folder, files, outputs))
             if platform:
