@@ -10,6 +10,8 @@ import json
 
 import numpy as np
 
+from ..errors import FpgaopsError
+
 HEADER = "inference-header-content-length"
 DTYPES = {"FP32": np.float32, "FP64": np.float64, "FP16": np.float16, "INT8": np.int8, "INT16": np.int16,
           "INT32": np.int32, "INT64": np.int64, "UINT8": np.uint8, "UINT16": np.uint16, "UINT32": np.uint32,
@@ -18,7 +20,7 @@ NAMES = {np.dtype(v): k for k, v in DTYPES.items()}
 MAX_ELEMENTS = 1 << 26  # 64 Mi elements (256 MiB of FP32) per tensor: larger declarations are refused
 
 
-class ProtocolError(Exception):
+class ProtocolError(FpgaopsError, ValueError):
     """A malformed inference request; ``status`` is the HTTP status to answer with."""
 
     def __init__(self, message, status=400):

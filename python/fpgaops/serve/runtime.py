@@ -21,20 +21,22 @@ import time
 
 import numpy as np
 
+from ..errors import FpgaopsError
+
 log = logging.getLogger("fpgaops.serve")
 
 _DEVICE_LOCKS = collections.defaultdict(threading.Lock)  # one fpgaops device runs one network at a time
 
 
-class Overloaded(Exception):
+class Overloaded(FpgaopsError, RuntimeError):
     """The queue is full (HTTP 429)."""
 
 
-class Unavailable(Exception):
-    """The version is draining or stopped (HTTP 503)."""
+class Unavailable(FpgaopsError, RuntimeError):
+    """The version is draining or stopped, or its device is absent (HTTP 503)."""
 
 
-class RequestTimeout(Exception):
+class RequestTimeout(FpgaopsError, TimeoutError):
     """The request's deadline passed before it ran (HTTP 504)."""
 
 
