@@ -82,5 +82,6 @@ def test_two_replicas_one_killed_under_load(tiny_repo, ray_local):
         assert r.get_response()["id"] == str(i)
         np.testing.assert_array_equal(r.as_numpy("output"), net(xs[i], device=dev))
         ok += 1
-    # requests on the killed replica are retried on the other one; a few may still fail cleanly
-    assert ok + len(failed) == len(xs) and ok >= len(xs) - 4, failed
+    # requests on the killed replica are retried on the other one; some may still fail cleanly (an
+    # HTTP error with a reason), none may be answered wrongly or go missing
+    assert ok + len(failed) == len(xs) and ok >= 3 * len(xs) // 4, failed

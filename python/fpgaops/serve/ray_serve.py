@@ -22,7 +22,7 @@ from .repository import model_names, read_manifest, versions
 from .runtime import Unavailable
 from .server import ModelServer, Slot
 
-RETRIES = 3
+RETRIES = 5  # with 0.1, 0.2, ... s pauses: 1.5 s for Ray Serve to route around a dead replica
 log = logging.getLogger("fpgaops.serve")
 
 
