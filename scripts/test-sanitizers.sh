@@ -42,6 +42,14 @@ for lib in libasan.so libubsan.so; do
   runtime+=("$path")
 done
 module=$(ls "$PWD/$B"/_csim*.so)
+export FPGAOPS_CSIM_MODULE="$module"
+# The fpgaops that pytest imports must load this module (not fall back to an unsanitized one).
+LD_PRELOAD="${runtime[*]}" "$PY" -c '
+import os, sys
+from fpgaops.backends import csim
+m = csim._module()
+if not os.path.samefile(m.__file__, os.environ["FPGAOPS_CSIM_MODULE"]):
+    sys.exit(f"test-sanitizers: fpgaops loaded {m.__file__}, not $FPGAOPS_CSIM_MODULE (is the installed fpgaops current?)")
+'
 # CI=true: a missing csim backend fails instead of skipping; only csim instances are selected.
-CI=true FPGAOPS_CSIM_MODULE="$module" LD_PRELOAD="${runtime[*]}" \
-  "$PY" -m pytest tests/ops -p no:cacheprovider -k "csim and not torch" "$@"
+CI=true LD_PRELOAD="${runtime[*]}" "$PY" -m pytest tests/ops -p no:cacheprovider -k "csim and not torch" "$@"
