@@ -27,7 +27,7 @@ cmake --build "$B"
 
 # abort_on_error: a report ends the process with SIGABRT (never a clean exit code 0 afterwards);
 # UBSan has no recovery compiled in (-fno-sanitize-recover=all), halt_on_error says the same.
-export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 
 echo "== sanitizers: CTest testbenches" >&2
