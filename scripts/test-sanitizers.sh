@@ -52,4 +52,7 @@ if not os.path.samefile(m.__file__, os.environ["FPGAOPS_CSIM_MODULE"]):
     sys.exit(f"test-sanitizers: fpgaops loaded {m.__file__}, not $FPGAOPS_CSIM_MODULE (is the installed fpgaops current?)")
 '
 # CI=true: a missing csim backend fails instead of skipping; only csim instances are selected.
-CI=true LD_PRELOAD="${runtime[*]}" "$PY" -m pytest tests/ops -p no:cacheprovider -k "csim and not torch" "$@"
+# --capture=sys: pytest leaves file descriptor 2 alone, so a sanitizer report (written there just
+# before the abort) reaches the log instead of dying in pytest's capture file.
+CI=true LD_PRELOAD="${runtime[*]}" "$PY" -m pytest tests/ops -p no:cacheprovider --capture=sys \
+  -k "csim and not torch" "$@"
