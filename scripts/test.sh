@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: the C-simulation testbenches (CTest) and pytest, against the installed
-# package in .venv (run scripts/setup.sh first). CI runs exactly this (see .ci/run).
+# The whole test suite: the C-simulation testbenches (CTest), pytest against the installed package
+# in .venv (run scripts/setup.sh first), then the C-simulation under ASan + UBSan. CI runs exactly
+# this (see .ci/run). Arguments go to the main pytest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="$PWD/.venv/bin/python"
@@ -17,3 +18,12 @@ echo "== CTest: HLS C-simulation testbenches" >&2
 
 echo "== pytest" >&2
 "$PY" -m pytest "$@"
+
+# The C-simulation again under ASan + UBSan: build/asan, the testbenches and the csim part of
+# tests/ops (scripts/test-sanitizers.sh; ~10 minutes on 2 cores). FPGAOPS_SANITIZERS=0 skips it
+# locally; CI always runs it.
+if [ "${FPGAOPS_SANITIZERS:-1}" != 0 ] || [ "${CI:-}" = true ]; then
+  start=$SECONDS
+  bash scripts/test-sanitizers.sh -q
+  echo "== sanitizers: passed in $((SECONDS - start)) s" >&2
+fi

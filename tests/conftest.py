@@ -16,11 +16,17 @@ FUNCTIONAL = ("reference", "csim", "opencl")
 REQUIRED_IN_CI = ("csim", "opencl")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
-# Hypothesis runs inside the backend fixture (one device per test instance); no deadline because
-# the first call on a device builds and caches its kernels.
-settings.register_profile("fpgaops", deadline=None, max_examples=30, print_blob=True,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-settings.load_profile("fpgaops")
+# Hypothesis runs inside the backend fixture (one device per test instance). Nothing may depend on
+# the machine's speed: no deadline (the first call on a device builds and caches its kernels) and
+# no too_slow health check (2 shared cores are slow). Under CI the examples are derandomized (the
+# same examples on every run and machine: a red CI run is reproducible, a green one is not luck) and
+# nothing is written to the example database in the working directory. Locally the examples vary
+# from run to run, so new cases keep being explored; `--hypothesis-profile fpgaops-ci` reproduces CI.
+_PROFILE = dict(deadline=None, max_examples=30, print_blob=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.register_profile("fpgaops", **_PROFILE)
+settings.register_profile("fpgaops-ci", derandomize=True, database=None, **_PROFILE)
+settings.load_profile("fpgaops-ci" if IN_CI else "fpgaops")
 
 
 def require_device(name):

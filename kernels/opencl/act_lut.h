@@ -50,10 +50,10 @@ inline float act_scalar(float x, int kind, float alpha, float beta, __global con
       t = t < 0.0f ? 0.0f : (t > 6.0f ? 6.0f : t);
       return t / 6.0f;
     }
-    case ACT_HARDSWISH: {
+    case ACT_HARDSWISH: {  // 0 where the clamp is 0: also at x = -inf, where x * 0 is NaN
       float t = x + 3.0f;
       t = t < 0.0f ? 0.0f : (t > 6.0f ? 6.0f : t);
-      return (x * t) / 6.0f;
+      return t == 0.0f ? 0.0f : (x * t) / 6.0f;
     }
     case ACT_TABLE: return act_table(x, tab);
     default: return x;
@@ -98,7 +98,10 @@ inline floatV act_vector(floatV x, int kind, float alpha, float beta, __global c
     case ACT_CLAMP: return act_clampV(x, alpha, beta);
     case ACT_LEAKY: return select(x, x * alpha, x < (floatV)(0.0f));
     case ACT_HARDSIGMOID: return act_clampV(x + 3.0f, 0.0f, 6.0f) / 6.0f;
-    case ACT_HARDSWISH: return (x * act_clampV(x + 3.0f, 0.0f, 6.0f)) / 6.0f;
+    case ACT_HARDSWISH: {
+      const floatV t = act_clampV(x + 3.0f, 0.0f, 6.0f);
+      return select((x * t) / 6.0f, (floatV)(0.0f), t == (floatV)(0.0f));
+    }
     case ACT_TABLE: return act_tableV(x, tab);
     default: return x;
   }

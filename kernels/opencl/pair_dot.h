@@ -15,9 +15,14 @@
 #endif
 #endif
 
+// PAIR_DOT8_BUILTIN says which form this build took (1: the builtin, 0: portable); tests read it
+// back (tests/ops/test_pair_dot.py) to check both forms against the reference on any machine and
+// to say when this device cannot compile the builtin.
 #if (!defined(GEMM_OPENCL_INT8_PMADDWD) || GEMM_OPENCL_INT8_PMADDWD) && defined(__AVX2__) && defined(HAVE_PMADDWD256)
+#define PAIR_DOT8_BUILTIN 1
 #define PAIR_DOT8(a, b) as_int8(__builtin_ia32_pmaddwd256((a), (b)))
 #else
+#define PAIR_DOT8_BUILTIN 0
 // (only defined when used: its int16 temporaries trip an x86 ABI warning on AVX2 builds)
 #define PAIR_DOT8(a, b) pair_dot8_portable((a), (b))
 inline int8 pair_dot8_portable(short16 a, short16 b) {

@@ -358,18 +358,20 @@ def test_non_contiguous_inputs(dev):
 
 
 @pytest.mark.filterwarnings("ignore:Non-empty compiler output")  # the portable form's x86 ABI note
-def test_int8_portable_pair_product_on_opencl(require, tmp_path, monkeypatch):
-    """gemm.opencl.int8_pmaddwd = 0: the int8 OpenCL kernels (gemm, im2col, dwconv) use the portable
-    pair product of kernels/opencl/pair_dot.h instead of the AVX2 builtin, bit-identically."""
+@pytest.mark.parametrize("pmaddwd", [1, 0], ids=["builtin", "portable"])
+def test_int8_pair_product_paths_on_opencl(require, tmp_path, monkeypatch, pmaddwd):
+    """Both forms of the int8 pair product of kernels/opencl/pair_dot.h (gemm.opencl.int8_pmaddwd:
+    1 the AVX2 builtin, 0 portable OpenCL C) in the int8 OpenCL kernels (gemm, im2col, dwconv),
+    bit-identical to the reference. The builtin form is skipped, with the reason, on a device whose
+    compiler does not target AVX2; the portable form runs on every machine."""
     require("opencl")
-    from fpgaops import config
+    from opencl_paths import pair_dot, use_pmaddwd
 
-    src = config.default_path().read_text()
-    assert "int8_pmaddwd = 1" in src
-    path = tmp_path / "fpgaops.toml"
-    path.write_text(src.replace("int8_pmaddwd = 1", "int8_pmaddwd = 0"))
-    monkeypatch.setattr(config, "_current", config.load(path))
-    assert config.current().gemm.opencl.int8_pmaddwd == 0
+    use_pmaddwd(monkeypatch, tmp_path, pmaddwd)
+    builtin, _ = pair_dot(np.zeros((1, 16), np.int16), np.zeros((1, 16), np.int16))
+    if pmaddwd and not builtin:
+        pytest.skip("this OpenCL device's compiler does not target AVX2: only the portable form exists here")
+    assert builtin == bool(pmaddwd)
     rng = np.random.default_rng(5)
     with fo.device("opencl"):
         for name in ("resnet_3x3_64", "mobilenet_dw_s1", "mobilenet_dw_s2", "mobilenet_pw"):

@@ -134,16 +134,15 @@ def test_3d_input_and_tensor_chain(backend):
     np.testing.assert_allclose(y.numpy(), want, rtol=1e-6, atol=1e-6)
 
 
-def test_max_pool_nan_and_inf_propagate_like_pytorch(backend):
+def test_max_pool_nan_and_inf_propagate(backend):
+    """A window holding NaN gives NaN, +inf wins, -inf loses (the definition, as PyTorch documents
+    it; asserted as values, not by running PyTorch, whose special-value paths differ by CPU)."""
     x = np.zeros((1, 1, 4, 4), np.float32)
     x[0, 0, 0, 0] = np.nan
     x[0, 0, 3, 3] = np.inf
     x[0, 0, 0, 3] = -np.inf
     got = fo.max_pool2d(x, 2, 2)
-    assert np.isnan(got[0, 0, 0, 0]) and got[0, 0, 1, 1] == np.inf and got[0, 0, 0, 1] == 0
-    torch = pytest.importorskip("torch")
-    want = torch.nn.functional.max_pool2d(torch.from_numpy(x), 2, 2).numpy()
-    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got, np.array([[[[np.nan, 0], [0, np.inf]]]], np.float32))
 
 
 def test_int8_avg_pool_rounding_is_half_to_even(backend):

@@ -44,21 +44,46 @@ def test_out_size_matches_pytorch_rule():
         assert max(o, 0) == want, (h, k, s, p, d, cm)
 
 
+def specials(x):
+    """x with a NaN, a +inf and a -inf planted (in different planes)."""
+    x = x.copy()
+    x[0, 0, 2, 3] = np.nan
+    x[1, 1, 5, 6] = np.inf
+    x[1, 2, 7, 7] = -np.inf
+    return x
+
+
+def brute_max(x, k, s, p, d, cm):
+    """Max pooling by its definition (docs/pool_eltwise.md): the max of the window's in-bounds
+    taps; NaN if any tap is NaN; -inf if the window holds padding only."""
+    oh, ow = ref.out_size(x.shape[2], k, s, p, d, cm), ref.out_size(x.shape[3], k, s, p, d, cm)
+    y = np.empty(x.shape[:2] + (oh, ow), np.float32)
+    for i, j in itertools.product(range(oh), range(ow)):
+        rows = [r for r in range(i * s - p, i * s - p + d * (k - 1) + 1, d) if 0 <= r < x.shape[2]]
+        cols = [c for c in range(j * s - p, j * s - p + d * (k - 1) + 1, d) if 0 <= c < x.shape[3]]
+        win = x[:, :, rows][:, :, :, cols].reshape(x.shape[:2] + (-1,))
+        y[:, :, i, j] = -np.inf if win.shape[-1] == 0 else np.where(np.isnan(win).any(-1), np.nan, win.max(-1))
+    return y
+
+
 @pytest.mark.parametrize("cm", [False, True])
 def test_max_pool_matches_pytorch(cm):
+    """PyTorch on finite inputs over every small geometry (its special-value handling is its own
+    and may differ by CPU path); NaN / +-inf against the definition, by brute force."""
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 11, 14)).astype(np.float32)
-    x[0, 0, 2, 3] = np.nan
-    x[1, 1, 5, 6] = np.inf
-    x[1, 2, 7, 7] = -np.inf
     for k, s, p, d in itertools.product([1, 2, 3, 4, 7], [1, 2, 3], [0, 1, 2, 3], [1, 2, 3]):
         if p > k // 2 or ref.out_size(11, k, s, p, d, cm) < 1 or ref.out_size(14, k, s, p, d, cm) < 1:
             continue
         want = F.max_pool2d(torch.from_numpy(x), k, s, p, d, cm).numpy()
         got = ref.max_pool2d(x, k, s, p, d, cm)
         np.testing.assert_array_equal(got, want, err_msg=str((k, s, p, d, cm)))
+    xs = specials(x)
+    for k, s, p, d in [(1, 1, 0, 1), (2, 2, 0, 1), (3, 2, 1, 1), (3, 1, 1, 2), (7, 3, 3, 1), (4, 3, 2, 3)]:
+        np.testing.assert_array_equal(ref.max_pool2d(xs, k, s, p, d, cm), brute_max(xs, k, s, p, d, cm),
+                                      err_msg=str((k, s, p, d, cm)))
 
 
 @pytest.mark.parametrize("cm, cip", list(itertools.product([False, True], [False, True])))

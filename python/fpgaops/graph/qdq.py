@@ -136,6 +136,19 @@ def load_qdq(model):
     return ImportedNetwork(net, qparams, consts, source, quantized)
 
 
+
+def exact_int8_session(ort, model_bytes):
+    """An ONNX Runtime CPU session whose int8 products are exact on every x86 CPU: without VNNI
+    (AVX2, AVX-512 before Cascade Lake / Zen 4) ORT's default u8s8 kernels saturate pair sums to
+    int16 (its documented overflow); session.x64quantprecision makes them u8u8, exact. ORT cannot
+    apply that to every model (1.32 has no u8-weight QGemm kernel): those keep its default kernels."""
+    so = ort.SessionOptions()
+    so.add_session_config_entry("session.x64quantprecision", "1")
+    try:
+        return ort.InferenceSession(model_bytes, so, providers=["CPUExecutionProvider"])
+    except ort.capi.onnxruntime_pybind11_state.NotImplemented:
+        return ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+
 class ImportedNetwork(QuantizedNetwork):
     """A QuantizedNetwork from a pre-quantized ONNX model (``load_qdq``): conv/Gemm layers use the
     model's own int8 weight and int32 bias codes; ``trace`` compares it with ONNX Runtime."""
@@ -214,7 +227,7 @@ class ImportedNetwork(QuantizedNetwork):
         for q in set(self.source_names.values()):
             if q in produced and q not in have:
                 m.graph.output.append(onnx.ValueInfoProto(name=q))
-        sess = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+        sess = exact_int8_session(ort, m.SerializeToString())
         feeds = {i.name: np.ascontiguousarray(x, np.float32) for i, x in zip(sess.get_inputs(), xs)}
         out = {}
         for o, v in zip(sess.get_outputs(), sess.run(None, feeds)):

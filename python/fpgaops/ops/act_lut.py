@@ -101,6 +101,8 @@ class Activation:
         if self.name == "hardtanh":
             return ref.CLAMP, p["min_val"], p["max_val"], None
         if self.name == "leaky_relu":
+            if p["negative_slope"] == 0:  # relu: at -inf the limit 0, where LEAKY would compute 0 * -inf
+                return ref.CLAMP, 0.0, math.inf, None
             return ref.LEAKY, p["negative_slope"], 0.0, None
         if self.name == "hardsigmoid":
             return ref.HARDSIGMOID, 0.0, 0.0, None

@@ -7,12 +7,13 @@ Kernel opcodes (the ``kind`` argument of the act tops and of every fused epilogu
     CLAMP        y = alpha if x < alpha else (beta if x > beta else x)      relu, relu6, hardtanh
     LEAKY        y = alpha * x if x < 0 else x                              leaky_relu
     HARDSIGMOID  y = clamp(x + 3, 0, 6) / 6                                 (PyTorch's order)
-    HARDSWISH    y = x * clamp(x + 3, 0, 6) / 6                             (PyTorch's order)
+    HARDSWISH    y = 0 if clamp(x + 3, 0, 6) == 0 else x * clamp(x + 3, 0, 6) / 6   (PyTorch's order)
     TABLE        y = the piecewise-linear table (below) -- sigmoid, tanh, silu, gelu, gelu_tanh
     LUT8         int8 only: y = lut[x + 128]
 
 Every comparison is written so that NaN falls through unchanged (``x < lo`` is false for NaN), so
-NaN propagates like PyTorch. The closed-form kinds are exact in float32 (they are piecewise
+NaN propagates. Values at +-inf, NaN, +-0 and subnormals are defined in docs/act_lut.md ("Special
+values"): the function's limit at +-inf, never inf * 0 = NaN. The closed-form kinds are exact in float32 (they are piecewise
 linear, or a product of x and one): a table would only add error.
 
 Float table (``float_table``): a float32 array of TABLE_HEADER + segments + 1 values,
@@ -67,8 +68,16 @@ def _sigmoid(x):
 
 
 def exact(name, x, **params):
-    """The exact function ``name`` in float64 (PyTorch's definitions)."""
+    """The exact function ``name`` in float64: PyTorch's definitions on finite x, and at +-inf
+    the limit of the function (docs/act_lut.md, "Special values"): where a formula would compute
+    inf * 0 = NaN (silu, gelu, gelu_tanh and hardswish at -inf, leaky_relu with slope 0 at -inf)
+    the value is the limit 0."""
     x = np.asarray(x, np.float64)
+    y = _exact_formula(name, x, **params)
+    return np.where(np.isneginf(x) & np.isnan(y), 0.0, y)  # -inf * 0 in a formula: the limit is 0
+
+
+def _exact_formula(name, x, **params):
     with np.errstate(over="ignore", invalid="ignore"):
         if name == "relu":
             return np.where(x < 0, 0.0, x)
@@ -174,7 +183,8 @@ def apply_float(x, kind, alpha=0.0, beta=0.0, table=None):
             t = x + np.float32(3)
             t = np.where(t < 0, np.float32(0), np.where(t > 6, np.float32(6), t)).astype(np.float32)
             if kind == HARDSWISH:
-                t = x * t
+                # 0 where the clamp is 0: also at x = -inf, where x * 0 would be NaN
+                return np.where(t == 0, np.float32(0), (x * t) / np.float32(6)).astype(np.float32)
             return (t / np.float32(6)).astype(np.float32)
         if kind == TABLE:
             return eval_table(x, table)

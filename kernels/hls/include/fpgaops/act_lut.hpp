@@ -197,10 +197,11 @@ struct Op<HARDSIGMOID> {  // relu6(x + 3) / 6, PyTorch's order of operations
   }
 };
 template <>
-struct Op<HARDSWISH> {  // x * relu6(x + 3) / 6
+struct Op<HARDSWISH> {  // x * relu6(x + 3) / 6; 0 where relu6 is 0 (also at x = -inf: no -inf * 0 = NaN)
   template <class Table>
   static float apply(float x, const Params&, const Table&, int) {
-    return (x * clamp(x + 3.0f, 0.0f, 6.0f)) / 6.0f;
+    const float t = clamp(x + 3.0f, 0.0f, 6.0f);
+    return t == 0.0f ? 0.0f : (x * t) / 6.0f;
   }
 };
 template <>

@@ -1,13 +1,30 @@
 """C-simulation backend: the HLS kernel tops (kernels/hls/top/*.cpp) compiled natively with g++
 into fpgaops._csim and called through pybind11 -- what Vitis software emulation does with
 kernel code. Buffers are host memory aligned to the AXI word, like an XRT buffer object."""
+import os
+import sys
+
 import numpy as np
 
 from ... import config
 from ..base import Backend, alloc_bytes
 
+# A path to another build of the module (scripts/test-sanitizers.sh points it at the ASan/UBSan
+# build in build/asan); loaded in place of the installed fpgaops._csim.
+MODULE_ENV = "FPGAOPS_CSIM_MODULE"
+
 
 def _module():
+    path = os.environ.get(MODULE_ENV)
+    if path and "fpgaops._csim" not in sys.modules:
+        import importlib.util  # noqa: PLC0415
+
+        spec = importlib.util.spec_from_file_location("fpgaops._csim", path)
+        if spec is None or not os.path.isfile(path):
+            raise ImportError(f"{MODULE_ENV}={path!r} is not a file")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        sys.modules["fpgaops._csim"] = mod
     from ... import _csim  # noqa: PLC0415 (optional native module)
 
     return _csim
