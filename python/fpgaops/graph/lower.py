@@ -83,9 +83,10 @@ def _const(g, name, value):
 
 def lower(g, allow_fallback=False):
     bad, out = [], []
+    used = {i for n in g.nodes for i in n.inputs if i} | set(g.outputs)
     for n in g.nodes:
         try:
-            new, why = _lower_one(g, n)
+            new, why = _lower_one(g, n, used)
         except UnsupportedOpsError:
             raise
         except UnsupportedError as e:
@@ -108,14 +109,16 @@ def lower(g, allow_fallback=False):
     return g
 
 
-def _lower_one(g, n):
-    """(new node or list of nodes, None) or (None, the reason it cannot run)."""
+def _lower_one(g, n, used):
+    """(new node or list of nodes, None) or (None, the reason it cannot run). ``used``: the values
+    some node or the graph output reads (optional outputs nobody reads are not computed)."""
     a, shp = n.attrs, g.shapes
+    extra = any(o in used for o in n.outputs[1:])
     x = shp.get(n.inputs[0]) if n.inputs and n.inputs[0] else None
     if n.op == "Conv":
         return _conv(g, n, x)
     if n.op == "BatchNormalization":
-        if len(n.outputs) > 1 and any(n.outputs[1:]):
+        if extra:
             return None, "training-mode outputs (running mean/var) are requested"
         if int(a.get("training_mode", 0)):
             return None, "training_mode=1 (batch statistics)"
@@ -137,6 +140,8 @@ def _lower_one(g, n):
     if n.op == "Sum":
         return _sum(g, n)
     if n.op in ("MaxPool", "AveragePool"):
+        if extra:
+            return None, "the Indices output is requested"
         return _pool(g, n, x)
     if n.op == "GlobalAveragePool":
         if len(x) != 4:
@@ -152,7 +157,7 @@ def _lower_one(g, n):
         return _host(n, g, f"no {n.op} kernel"), None
     if n.op in VIEWS:
         if n.op == "Dropout":
-            if len(n.outputs) > 1 and any(n.outputs[1:]):
+            if extra:
                 return None, "the mask output is requested"
             tm = n.inputs[2] if len(n.inputs) > 2 else ""
             ratio = n.inputs[1] if len(n.inputs) > 1 else ""
@@ -192,8 +197,6 @@ def _conv(g, n, x):
 
 def _pool(g, n, x):
     a = n.attrs
-    if len(n.outputs) > 1 and any(n.outputs[1:]):
-        return None, "the Indices output is requested"
     if int(a.get("storage_order", 0)):
         return None, "storage_order=1"
     k = refops._pair(a["kernel_shape"])
