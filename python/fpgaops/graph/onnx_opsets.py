@@ -64,7 +64,7 @@ SINCE = {
     # NumPy-only extras (allow_fallback=True)
     "Sub": {7, 13, 14},
     "Div": {7, 13, 14},
-    "Pow": {12, 13, 15},
+    "Pow": {7, 12, 13, 15},
     "Neg": {6, 13},
     "Exp": {6, 13},
     "Sqrt": {6, 13},

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from ..errors import ArgumentError, UnsupportedError
+from ..errors import ArgumentError, FpgaopsError, UnsupportedError
 from . import passes, refops
 from .ir import ModelError
 from .plan import plan as make_plan
@@ -399,17 +399,14 @@ class Network:
                 else:
                     raise ModelError(f"value '{i}' is not available (internal scheduling error)", n.name)
             t0 = time.perf_counter()
-            if numpy:
-                y = _np_node(n, args, g.opset)
-            elif n.op == "Fallback":
-                host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
-                y = fo.to_device(np.ascontiguousarray(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"],
-                                                                 g.opset)[0], dtype=np.float32), dev)
-            elif n.op not in DEVICE_OPS:  # a host op (passes.HOST_OPS); every output is returned
-                host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
-                y = [fo.to_device(np.ascontiguousarray(v, dtype=np.float32), dev) for v in passes.HOST_OPS[n.op](n, host)]
-            else:
-                y = DEVICE_OPS[n.op](n, *args)
+            try:
+                y = self._node(n, args, g.opset, dev, numpy)
+            except FpgaopsError as e:  # name the node in the message, keep the class and its fields
+                if e.args and isinstance(e.args[0], str) and f"'{n.name}'" not in e.args[0]:
+                    e.args = (f"node '{n.name}' ({n.op}): {e.args[0]}",) + e.args[1:]
+                raise
+            except Exception as e:  # never a bare crash out of a model
+                raise ModelError(f"{n.op} failed: {type(e).__name__}: {e}", n.name) from e
             if isinstance(y, list):  # several outputs (Split)
                 for o, v in zip(n.outputs[1:], y[1:]):
                     if o:
@@ -437,6 +434,20 @@ class Network:
                 c = g.consts[o]
                 outs.append(c if numpy else fo.to_device(np.ascontiguousarray(c), dev))
         return outs
+
+    @staticmethod
+    def _node(n, args, opset, dev, numpy):
+        fo = _fo()
+        if numpy:
+            return _np_node(n, args, opset)
+        if n.op == "Fallback":
+            host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
+            return fo.to_device(np.ascontiguousarray(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"],
+                                                                opset)[0], dtype=np.float32), dev)
+        if n.op not in DEVICE_OPS:  # a host op (passes.HOST_OPS); every output is returned
+            host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
+            return [fo.to_device(np.ascontiguousarray(v, dtype=np.float32), dev) for v in passes.HOST_OPS[n.op](n, host)]
+        return DEVICE_OPS[n.op](n, *args)
 
     def _device(self, device):
         from ..backends import current_device, get_device
