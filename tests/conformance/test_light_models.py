@@ -75,6 +75,7 @@ def prepared():
 
     def get(name):
         if name not in cache:
+            cache.clear()  # one model at a time (VGG-19 alone is 0.5 GB of weights); tests run model by model
             m, x = randomized(name)
             so = ort.SessionOptions()
             so.log_severity_level = 3
