@@ -175,3 +175,17 @@ def test_refused_cleanly_naming_the_node(nodes, reason):
     with pytest.raises(fpgaops.UnsupportedOpsError, match=reason) as e:
         fpgaops.load_onnx(m)
     assert e.value.nodes[0][0] == f"{nodes[0].op_type}_0"
+
+
+def test_quantized_network_runs_host_ops(backend):
+    """Host ops stay float in an int8 network (Split's second output included)."""
+    nodes = [H("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]), H("Relu", ["c"], ["r"]),
+             H("Split", ["r"], ["a", "b"], axis=1, num_outputs=2), H("Concat", ["b", "a", "x"], ["y"], axis=1)]
+    m = model(nodes, [("x", [1, 2, 6, 6])], [("y", None)], {"w": rand((4, 2, 3, 3), 1, 0.3)}, opset=18)
+    net = fpgaops.load_onnx(m)
+    x = rand((1, 2, 6, 6))
+    qnet = net.quantize([rand((1, 2, 6, 6), s) for s in range(4)])
+    y = qnet(x, device=backend)
+    ref = ort_run(m, x)[0]
+    assert y.shape == ref.shape and np.max(np.abs(y - ref)) < 0.05 * np.max(np.abs(ref))
+    assert {"Split_2", "Concat_3"} <= set(qnet.float_nodes), qnet.float_nodes
