@@ -62,6 +62,11 @@ class FpgaopsRep(BackendRep):
         params = {n.input[k] for n in model.graph.node for k in PARAM_INPUTS.get(n.op_type, ()) if k < len(n.input)}
         self.bound = [k for k, vi in enumerate(self.inputs)
                       if vi.type.tensor_type.elem_type in (6, 7) or vi.name in params]
+        for k, vi in enumerate(self.inputs):
+            if k not in self.bound and (not vi.type.HasField("tensor_type") or vi.type.tensor_type.elem_type != 1):
+                kind = vi.type.WhichOneof("value") or "unknown"
+                raise UnsupportedError(f"graph input '{vi.name}' is a {kind} of ONNX element type "
+                                       f"{vi.type.tensor_type.elem_type}; only float32 tensors are supported")
         self._nets = {}
         self.network = None if self.bound else graph.load_onnx(model, allow_fallback=allow_fallback)
 
@@ -95,7 +100,12 @@ class FpgaopsRep(BackendRep):
         if len(inputs) != len(self.inputs):
             raise ArgumentError("inputs", f"the model takes {len(self.inputs)} input(s) "
                                           f"{[vi.name for vi in self.inputs]}, got {len(inputs)}")
-        inputs = [np.asarray(x) for x in inputs]
+        try:
+            inputs = [np.asarray(x) for x in inputs]
+        except ValueError as e:  # ragged lists, sequences
+            raise ArgumentError("inputs", f"every input must be a tensor (array): {e}") from None
+        if any(x.dtype == object for x in inputs):
+            raise ArgumentError("inputs", "every input must be a numeric tensor")
         net = self.network
         if self.bound:
             net = self._specialize([inputs[k] for k in self.bound])
