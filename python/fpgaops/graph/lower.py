@@ -298,9 +298,7 @@ def _split(g, n, x):
 
 def _resize(g, n, x):
     a = n.attrs
-    if a.get("coordinate_transformation_mode") == "tf_crop_and_resize":
-        return None, "coordinate_transformation_mode='tf_crop_and_resize' is not implemented"
-    resize.check_attrs(a)
+    resize.check_attrs(a)  # UnsupportedError -> the node is listed with the reason
     params = [n.inputs[k] if len(n.inputs) > k else "" for k in (2, 3)]
     if any(p and p not in g.consts for p in params):
         return None, "scales/sizes are given at run time (shapes must be known when planning)"

@@ -130,8 +130,6 @@ def resize(x, out_shape, scales, a):
 def op_resize(i, a, opset):
     """The ONNX-level op: inputs (X, roi, scales, sizes)."""
     x = i[0]
-    if a.get("coordinate_transformation_mode") == "tf_crop_and_resize":
-        raise UnsupportedError("Resize coordinate_transformation_mode='tf_crop_and_resize' is not implemented")
     check_attrs(a)
     scales = i[2] if len(i) > 2 and i[2] is not None else None
     sizes = i[3] if len(i) > 3 and i[3] is not None else None
