@@ -17,7 +17,8 @@ Graph inputs that are int32/int64 tensors or feed a parameter slot (``onnx_opset
 a Reshape's shape, Resize's scales/sizes, Split's sizes... given at run time, as many ONNX node
 tests do) are bound as constants when ``run`` sees their values: fpgaops plans shapes on the
 host, so the model is specialized to those values (cached per value) and imported again. Other
-non-float32 inputs are refused by the importer (float32 is the float path). Every failure is an ``FpgaopsError`` (``UnsupportedError`` / ``ModelError`` naming the
+non-float32 inputs are refused by the importer (float32 is the float path). Every failure is an
+``FpgaopsError`` (``UnsupportedError`` / ``ModelError`` naming the
 node); options: ``allow_fallback`` (default False) as in ``fpgaops.load_onnx``.
 """
 import hashlib

@@ -321,7 +321,8 @@ def _host_run(n, args):
 HOST_OPS = {
     "Host": _host_run,
     "Concat": lambda n, args: [np.concatenate([np.asarray(v) for v in args], axis=n.attrs["axis"])],
-    "Split": lambda n, args: [np.ascontiguousarray(v) for v in refops.split(args[0], n.attrs["axis"], n.attrs["sizes"])],
+    "Split": lambda n, args: [np.ascontiguousarray(v)
+                              for v in refops.split(args[0], n.attrs["axis"], n.attrs["sizes"])],
     "Transpose": lambda n, args: [np.ascontiguousarray(np.transpose(args[0], n.attrs["perm"]))],
     "Resize": lambda n, args: [resize.resize(args[0], n.attrs["out_shape"], n.attrs["scales"], n.attrs)],
 }

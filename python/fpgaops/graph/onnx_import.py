@@ -291,7 +291,8 @@ def import_model(source, allow_fallback=False):
         raise UnsupportedOpsError(refused + bad)
     graph = Graph(nodes, inputs, outputs, consts, shapes, opset, g.name or "model")
     graph.toposort()
-    info = {"opset": opset, "source_opset": source_opset, "producer": f"{model.producer_name} {model.producer_version}".strip(),
+    info = {"opset": opset, "source_opset": source_opset,
+            "producer": f"{model.producer_name} {model.producer_version}".strip(),
             "ir_version": model.ir_version, "weight_bytes": total[0]}
     for p in model.metadata_props:
         if p.key == "fpgaops.default_input_shape":

@@ -256,7 +256,7 @@ def fold_batchnorm(g):
         shift = g.consts[bi].astype(np.float64) - g.consts[mean].astype(np.float64) * inv
         conv = ix.prod.get(x)
         if conv is not None and conv.op == "Conv" and ix.single_use(x) and conv.attrs["activation"] is None \
-                and not conv.inputs[3] and conv.inputs[1] in g.consts and (not conv.inputs[2] or conv.inputs[2] in g.consts):
+                and not conv.inputs[3] and all(i in g.consts for i in conv.inputs[1:3] if i):
             w = g.consts[conv.inputs[1]].astype(np.float64)
             b = g.consts[conv.inputs[2]].astype(np.float64) if conv.inputs[2] else np.zeros(w.shape[0])
             wn, bn_ = conv.name + "::weight(bn-folded)", conv.name + "::bias(bn-folded)"

@@ -446,7 +446,8 @@ class Network:
                                                                 opset)[0], dtype=np.float32), dev)
         if n.op not in DEVICE_OPS:  # a host op (passes.HOST_OPS); every output is returned
             host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
-            return [fo.to_device(np.ascontiguousarray(v, dtype=np.float32), dev) for v in passes.HOST_OPS[n.op](n, host)]
+            outs = passes.HOST_OPS[n.op](n, host)
+            return [fo.to_device(np.ascontiguousarray(v, dtype=np.float32), dev) for v in outs]
         return DEVICE_OPS[n.op](n, *args)
 
     def _device(self, device):
