@@ -189,3 +189,17 @@ def test_quantized_network_runs_host_ops(backend):
     ref = ort_run(m, x)[0]
     assert y.shape == ref.shape and np.max(np.abs(y - ref)) < 0.05 * np.max(np.abs(ref))
     assert {"Split_2", "Concat_3"} <= set(qnet.float_nodes), qnet.float_nodes
+
+
+def test_unread_optional_outputs_are_not_computed():
+    """An opset-9 BatchNormalization listing its five outputs (old exporters) runs when only Y is
+    read; reading a training-mode output is refused naming the node."""
+    inits = {"s": rand((3,), 1), "b": rand((3,), 2), "m": rand((3,), 3), "v": np.abs(rand((3,), 4)) + 0.5}
+    bn = lambda outs: H("BatchNormalization", ["x", "s", "b", "m", "v"], outs)  # noqa: E731
+    plain = model([bn(["y"])], [("x", [1, 3, 4, 4])], [("y", None)], inits, opset=9)
+    five = model([bn(["y", "m1", "v1", "sm", "sv"])], [("x", [1, 3, 4, 4])], [("y", None)], inits, opset=9)
+    x = rand((1, 3, 4, 4))
+    close(fpgaops.load_onnx(five)(x, device="reference"), ort_run(plain, x)[0])
+    read = model([bn(["y", "m1", "v1", "sm", "sv"])], [("x", [1, 3, 4, 4])], [("y", None), ("m1", None)], inits, opset=9)
+    with pytest.raises(fpgaops.UnsupportedError, match="BatchNormalization_0"):
+        fpgaops.load_onnx(read)

@@ -223,15 +223,16 @@ def _validate_node(name, op, n_in, n_out, a):
 MAX_OUTPUTS = {"BatchNormalization": 1, "MaxPool": 1}
 
 
-def _check_io_names(name, op, inputs, outputs):
+def _check_io_names(name, op, inputs, outputs, used):
     """Required inputs must be named (an empty name marks an omitted *optional* input only), and
-    no op may list outputs the runner cannot produce."""
+    no op may have outputs the runner cannot produce read by a node or the graph (``used``): the
+    unread extra outputs of old exports (BatchNormalization-6 lists five) are simply not computed."""
     if op in refops.ALL:
         need = ARITY.get(op, (1, 1))[0]
         for k, i in enumerate(inputs[:need]):
             if not i:
                 raise ModelError(f"{op} input {k} is required but omitted (empty name)", name)
-    if len(outputs) > MAX_OUTPUTS.get(op, len(outputs)) and any(outputs[MAX_OUTPUTS[op]:]):
+    if len(outputs) > MAX_OUTPUTS.get(op, len(outputs)) and any(o in used for o in outputs[MAX_OUTPUTS[op]:]):
         from ..errors import UnsupportedError
         raise UnsupportedError(f"node '{name}': {op} with {len(outputs)} outputs: only the first (inference mode) "
                                "is supported")
@@ -292,6 +293,7 @@ def import_model(source, allow_fallback=False):
     if not outputs:
         raise ModelError("the graph has no output")
     nodes, bad, refused, seen = [], [], [], set()  # refused: operator versions (fallback cannot help)
+    used = {i for n in g.node for i in n.input if i} | set(outputs)  # values some node or the graph reads
     for idx, n in enumerate(g.node):
         name = n.name or f"{n.op_type}_{idx}"
         while name in seen:
@@ -300,7 +302,7 @@ def import_model(source, allow_fallback=False):
         if n.domain not in ("", "ai.onnx"):
             bad.append((name, f"{n.domain}::{n.op_type}", "custom domain"))
             continue
-        _check_io_names(name, n.op_type, list(n.input), list(n.output))
+        _check_io_names(name, n.op_type, list(n.input), list(n.output), used)
         try:
             attrs = _attrs(n, base, total)
         except ModelError:
