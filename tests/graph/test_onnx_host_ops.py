@@ -166,12 +166,13 @@ def test_data_movement_ops_have_clean_lowered_attributes():
 
 @pytest.mark.parametrize("nodes,reason", [
     ([H("Dropout", ["x"], ["y", "mask"])], "mask output"),
+    ([H("Gelu", ["x"], ["y"], approximate="sigmoid")], "approximate='sigmoid'"),
     ([H("Resize", ["x", "", "s"], ["y"], mode="linear", antialias=1)], "antialias"),
     ([H("Resize", ["x", "", "s"], ["y"], coordinate_transformation_mode="tf_crop_and_resize")], "tf_crop_and_resize"),
 ])
 def test_refused_cleanly_naming_the_node(nodes, reason):
     outs = [(o, None) for o in nodes[0].output]
-    m = model(nodes, [("x", [1, 1, 4, 4])], outs, {"s": np.array([1, 1, 0.5, 0.5], np.float32)}, opset=18)
+    m = model(nodes, [("x", [1, 1, 4, 4])], outs, {"s": np.array([1, 1, 0.5, 0.5], np.float32)}, opset=20)
     with pytest.raises(fpgaops.UnsupportedOpsError, match=reason) as e:
         fpgaops.load_onnx(m)
     assert e.value.nodes[0][0] == f"{nodes[0].op_type}_0"

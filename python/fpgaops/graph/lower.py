@@ -34,7 +34,10 @@ def _act_of(n, g):
     if n.op in simple:
         return simple[n.op], {}
     if n.op == "Gelu":
-        return "gelu", {"approximate": a.get("approximate", "none")}
+        approx = a.get("approximate", "none")
+        if approx not in ("none", "tanh"):  # the two forms ONNX defines and the LUT tabulates
+            raise UnsupportedError(f"Gelu approximate={approx!r} (expected 'none' or 'tanh')")
+        return "gelu", {"approximate": approx}
     if n.op == "LeakyRelu":
         return "leaky_relu", {"negative_slope": float(a.get("alpha", 0.01))}
     if n.op == "HardSigmoid":
