@@ -6,9 +6,11 @@
     Graph.inputs / Graph.outputs                             value names
 
 Node ops are ONNX op types as imported; graph passes lower them to a small set the runner
-executes (see passes.py: ``Conv`` with fused bias/activation/residual, ``Act``, ``Add``/``Mul``
-with an optional fused activation, ``Pool``, ``Gemm``/``MatMul``, ``Softmax``, ``View``,
-``Fallback``). Empty strings in ``inputs`` mark omitted optional ONNX inputs.
+executes (see lower.py: ``Conv`` with fused bias/activation/residual, ``Act``, ``Add``/``Mul``
+with an optional fused activation, ``Pool``, ``Gemm``/``MatMul``, ``Softmax``, ``View``; the
+data-movement ops ``Concat``/``Split``/``Transpose``/``Resize``; ``Host`` and ``Fallback``).
+Empty strings in ``inputs``/``outputs`` mark omitted optional ONNX inputs/outputs. Attributes
+whose name starts with ``_`` are added by the importer (``_n_outputs`` of Split).
 """
 import dataclasses
 

@@ -6,17 +6,18 @@
 * external data must resolve inside the model's folder: absolute paths, ``..`` and symlinks that
   leave the folder are refused, and offset/length must lie inside the file (nothing is ever
   written);
-* opsets 11-21 of the default domain; subgraphs and other domains are unsupported;
+* opsets 7-25 of the default domain (onnx_opsets.py): models below 11 are converted up with
+  onnx.version_converter, and every node must resolve to an operator version fpgaops implements;
+  subgraphs and other domains are unsupported;
 * cycles are found by a topological sort, missing initializers by name.
 """
 import os
 
 import numpy as np
 
-from . import refops
+from . import onnx_opsets, refops
 from .ir import Graph, ModelError, Node, UnsupportedOpsError
-
-OPSET_MIN, OPSET_MAX = 11, 21
+from .onnx_opsets import OPSET_MAX, OPSET_MIN
 MAX_MODEL_BYTES = 2**31          # protobuf's own limit
 MAX_TENSOR_BYTES = 2**31 - 1     # one weight tensor (a ResNet-50 has ~100 MB in total)
 MAX_TOTAL_BYTES = 2**33
@@ -170,7 +171,8 @@ def _attrs(node, base, total):
 ARITY = {"Conv": (2, 3), "BatchNormalization": (5, 5), "Clip": (1, 3), "Mul": (2, 2), "Add": (2, 2),
          "Sub": (2, 2), "Div": (2, 2), "Pow": (2, 2), "Reshape": (2, 2), "Gemm": (2, 3), "MatMul": (2, 2),
          "Constant": (0, 0), "Gather": (2, 2), "Unsqueeze": (1, 2), "Squeeze": (1, 2), "Concat": (1, None),
-         "Slice": (1, 5), "Dropout": (1, 3), "ReduceMean": (1, 2)}
+         "Slice": (1, 5), "Dropout": (1, 3), "ReduceMean": (1, 2), "Sum": (1, None), "Split": (1, 2),
+         "Resize": (1, 4), "ConstantOfShape": (1, 1)}
 INT_LISTS = {"kernel_shape": (1, None), "strides": (1, None), "dilations": (1, None), "pads": (0, None)}
 INTS = {"group": 1, "axis": None, "transA": 0, "transB": 0, "ceil_mode": 0, "count_include_pad": 0,
         "storage_order": 0, "keepdims": 0, "allowzero": 0, "to": 0, "start": None, "end": None}
@@ -221,15 +223,16 @@ def _validate_node(name, op, n_in, n_out, a):
 MAX_OUTPUTS = {"BatchNormalization": 1, "MaxPool": 1}
 
 
-def _check_io_names(name, op, inputs, outputs):
+def _check_io_names(name, op, inputs, outputs, used):
     """Required inputs must be named (an empty name marks an omitted *optional* input only), and
-    no op may list outputs the runner cannot produce."""
+    no op may have outputs the runner cannot produce read by a node or the graph (``used``): the
+    unread extra outputs of old exports (BatchNormalization-6 lists five) are simply not computed."""
     if op in refops.ALL:
         need = ARITY.get(op, (1, 1))[0]
         for k, i in enumerate(inputs[:need]):
             if not i:
                 raise ModelError(f"{op} input {k} is required but omitted (empty name)", name)
-    if len(outputs) > MAX_OUTPUTS.get(op, len(outputs)) and any(outputs[MAX_OUTPUTS[op]:]):
+    if len(outputs) > MAX_OUTPUTS.get(op, len(outputs)) and any(o in used for o in outputs[MAX_OUTPUTS[op]:]):
         from ..errors import UnsupportedError
         raise UnsupportedError(f"node '{name}': {op} with {len(outputs)} outputs: only the first (inference mode) "
                                "is supported")
@@ -259,6 +262,13 @@ def import_model(source, allow_fallback=False):
     if not OPSET_MIN <= opset <= OPSET_MAX:
         raise UnsupportedError(f"opset {opset} is outside the supported range {OPSET_MIN}-{OPSET_MAX}; "
                                "re-export with e.g. torch.onnx.export(..., opset_version=17)")
+    source_opset = opset
+    if opset < onnx_opsets.OPSET_CONVERT_TO:
+        if any(t.data_location == _onnx().TensorProto.EXTERNAL for t in model.graph.initializer):
+            raise UnsupportedError(f"opset {opset} models with external data cannot be converted; re-export the "
+                                   f"model at opset {onnx_opsets.OPSET_CONVERT_TO} or newer")
+        model = onnx_opsets.upgrade(model, opset)
+        opset = onnx_opsets.OPSET_CONVERT_TO
     g = model.graph
     total = [0]
     consts = {}
@@ -282,7 +292,8 @@ def import_model(source, allow_fallback=False):
     outputs = [vo.name for vo in g.output]
     if not outputs:
         raise ModelError("the graph has no output")
-    nodes, bad, seen = [], [], set()
+    nodes, bad, refused, seen = [], [], [], set()  # refused: operator versions (fallback cannot help)
+    used = {i for n in g.node for i in n.input if i} | set(outputs)  # values some node or the graph reads
     for idx, n in enumerate(g.node):
         name = n.name or f"{n.op_type}_{idx}"
         while name in seen:
@@ -291,7 +302,7 @@ def import_model(source, allow_fallback=False):
         if n.domain not in ("", "ai.onnx"):
             bad.append((name, f"{n.domain}::{n.op_type}", "custom domain"))
             continue
-        _check_io_names(name, n.op_type, list(n.input), list(n.output))
+        _check_io_names(name, n.op_type, list(n.input), list(n.output), used)
         try:
             attrs = _attrs(n, base, total)
         except ModelError:
@@ -299,8 +310,14 @@ def import_model(source, allow_fallback=False):
         except Exception as e:
             raise ModelError(f"unreadable attribute: {type(e).__name__}: {e}", name) from None
         _validate_node(name, n.op_type, len(n.input), len(n.output), attrs)
+        if n.op_type == "Split":
+            attrs["_n_outputs"] = len(n.output)  # the NumPy op needs it (attributes with '_' are the importer's)
         if any(isinstance(v, str) and v == "<subgraph>" for v in attrs.values()):
             bad.append((name, n.op_type, "control flow with subgraphs"))
+            continue
+        why = onnx_opsets.check_node(n.op_type, opset) if n.op_type in refops.ALL else None
+        if why is not None:
+            refused.append((name, n.op_type, why))
             continue
         if n.op_type in refops.SUPPORTED:
             op = n.op_type
@@ -310,11 +327,12 @@ def import_model(source, allow_fallback=False):
             bad.append((name, n.op_type, "no kernel" + ("" if n.op_type in refops.EXTRA else " and no NumPy fallback")))
             op = n.op_type
         nodes.append(Node(name, op, list(n.input), list(n.output), attrs))
-    if bad and not (allow_fallback and all(op in refops.EXTRA for _n, op, _w in bad)):
-        raise UnsupportedOpsError(bad)
+    if refused or (bad and not (allow_fallback and all(op in refops.EXTRA for _n, op, _w in bad))):
+        raise UnsupportedOpsError(refused + bad)
     graph = Graph(nodes, inputs, outputs, consts, shapes, opset, g.name or "model")
     graph.toposort()
-    info = {"opset": opset, "producer": f"{model.producer_name} {model.producer_version}".strip(),
+    info = {"opset": opset, "source_opset": source_opset,
+            "producer": f"{model.producer_name} {model.producer_version}".strip(),
             "ir_version": model.ir_version, "weight_bytes": total[0]}
     for p in model.metadata_props:
         if p.key == "fpgaops.default_input_shape":

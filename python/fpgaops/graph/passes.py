@@ -4,10 +4,10 @@
    inputs are all constants (the Shape/Gather/Unsqueeze/Concat chains exporters emit for
    flatten, Constant nodes, weight-side arithmetic) is evaluated once with the NumPy reference
    ops and disappears. Inconsistent shapes raise ModelError naming the node.
-2. ``lower``: ONNX ops -> the runner's ops (Conv, Act, Add, Mul, MaxPool, AvgPool,
-   GlobalAvgPool, Gemm, MatMul, Softmax, View, BatchNorm, Fallback), checking attribute
-   combinations the kernels support; the rest is listed in one UnsupportedOpsError (or becomes a
-   Fallback node with allow_fallback=True).
+2. ``lower`` (lower.py): ONNX ops -> the runner's ops (Conv, Act, Add, Mul, MaxPool, AvgPool,
+   GlobalAvgPool, Gemm, MatMul, Softmax, View, BatchNorm; Concat, Split, Transpose, Resize; Host,
+   Fallback), checking attribute combinations the kernels support; the rest is listed in one
+   UnsupportedOpsError (or becomes a Fallback node with allow_fallback=True).
 3. ``fold_batchnorm``: BatchNormalization after a Conv whose output has no other user is folded
    into the conv's weights and bias; a lone BatchNorm becomes a per-channel Mul + Add.
 4. ``fuse_residual``: Add(conv(x), skip) with the conv's output used only there and skip of the
@@ -18,7 +18,7 @@
 import numpy as np
 
 from . import refops
-from ..errors import FpgaopsError
+from ..errors import FpgaopsError, UnsupportedError
 from .ir import Graph, ModelError, Node, UnsupportedOpsError
 
 MAX_FOLD_ELEMENTS = 2**26
@@ -31,8 +31,13 @@ def _bcast(node, a, b):
         raise ModelError(f"inconsistent shapes: {tuple(a)} and {tuple(b)} do not broadcast", node.name) from None
 
 
-def _need_rank(node, shape, ranks, what="input"):
+def _need_rank(node, shape, ranks, what="input", supported=False):
+    """ModelError for a rank the op's definition excludes; with ``supported`` an
+    UnsupportedOpsError (a valid model fpgaops has no kernel for, e.g. 3-D convolution)."""
     if len(shape) not in ranks:
+        if supported:
+            raise UnsupportedOpsError([(node.name, node.op, f"{what} has shape {tuple(shape)}; only rank "
+                                                            f"{' or '.join(map(str, ranks))} is supported")])
         raise ModelError(f"{what} has shape {tuple(shape)}; expected rank {' or '.join(map(str, ranks))}", node.name)
 
 
@@ -53,8 +58,8 @@ def _shape_of(node, ins, consts, opset):
     x = ins[0]
     if op == "Conv":
         w = ins[1]
-        _need_rank(node, x, (4,), "input (only 2-D convolution is supported)")
-        _need_rank(node, w, (4,), "weight")
+        _need_rank(node, x, (4,), "input (only 2-D convolution is supported)", supported=True)
+        _need_rank(node, w, (4,), "weight", supported=True)
         g = int(a.get("group", 1))
         if g < 1 or x[1] != w[1] * g or w[0] % g:
             raise ModelError(f"inconsistent shapes: input {x} has {x[1]} channels but weight {w} with group={g} "
@@ -71,7 +76,7 @@ def _shape_of(node, ins, consts, opset):
                                  f"expected ({x[1]},)", node.name)
         return [x] + [None] * (len(node.outputs) - 1)
     if op in ("MaxPool", "AveragePool"):
-        _need_rank(node, x, (4,), "input (only 2-D pooling is supported)")
+        _need_rank(node, x, (4,), "input (only 2-D pooling is supported)", supported=True)
         k = refops._pair(a["kernel_shape"])
         s = refops._pair(a.get("strides"))
         d = refops._pair(a.get("dilations"))
@@ -85,6 +90,12 @@ def _shape_of(node, ins, consts, opset):
         return [tuple(x[:2]) + (1,) * (len(x) - 2)]
     if op in ("Add", "Mul", "Sub", "Div", "Pow"):
         return [_bcast(node, x, ins[1])]
+    if op == "Sum":
+        out = x
+        for sh in ins[1:]:
+            if sh is not None:
+                out = _bcast(node, out, sh)
+        return [out]
     if op == "Gemm":
         _need_rank(node, x, (2,), "A")
         _need_rank(node, ins[1], (2,), "B")
@@ -103,7 +114,7 @@ def _shape_of(node, ins, consts, opset):
             raise ModelError(f"inconsistent shapes: MatMul of {x} and {ins[1]}", node.name) from None
         return [r.shape]
     if op in ("Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softmax", "Identity",
-              "Dropout", "Neg", "Exp", "Sqrt", "Erf", "Gelu", "Elu", "Softplus"):
+              "Dropout", "Neg", "Exp", "Sqrt", "Erf", "Gelu", "Elu", "Softplus", "LogSoftmax", "LRN"):
         return [x] + [x] * (len(node.outputs) - 1)
     # shape-only ops on a non-constant tensor: run them on a zero-strided dummy
     args = []
@@ -118,6 +129,8 @@ def _shape_of(node, ins, consts, opset):
         outs = refops.run(op, args, a, opset)
     except ModelError as e:
         raise ModelError(str(e), node.name) from None
+    except UnsupportedError as e:
+        raise UnsupportedOpsError([(node.name, op, str(e))]) from None
     except Exception as e:
         raise ModelError(f"{op} cannot be applied to input shapes {ins}: {e}", node.name) from None
     return [o.shape for o in outs]
@@ -158,6 +171,8 @@ def infer(g, input_shapes):
                 outs = refops.run(n.op, [g.consts[i] if i else None for i in n.inputs], n.attrs, g.opset)
             except ModelError as e:
                 raise ModelError(str(e), n.name) from None
+            except UnsupportedError as e:
+                raise UnsupportedOpsError([(n.name, n.op, str(e))]) from None
             except Exception as e:
                 raise ModelError(f"cannot evaluate {n.op} on its constant inputs: {e}", n.name) from None
         else:
@@ -186,161 +201,9 @@ def infer(g, input_shapes):
     return g
 
 
-# --- lowering --------------------------------------------------------------------------------
+# --- lowering: lower.py ------------------------------------------------------------------------
 
-def _act_of(n, g):
-    """(kind, params) for an activation node, or None if no fpgaops activation matches."""
-    a = n.attrs
-    if n.op == "Relu":
-        return "relu", {}
-    if n.op == "Sigmoid":
-        return "sigmoid", {}
-    if n.op == "Tanh":
-        return "tanh", {}
-    if n.op == "HardSwish":
-        return "hardswish", {}
-    if n.op == "LeakyRelu":
-        return "leaky_relu", {"negative_slope": float(a.get("alpha", 0.01))}
-    if n.op == "HardSigmoid":
-        al, be = float(a.get("alpha", 0.2)), float(a.get("beta", 0.5))
-        if abs(al - 1 / 6) < 1e-6 and abs(be - 0.5) < 1e-6:
-            return "hardsigmoid", {}
-        return None
-    if n.op == "Clip":
-        if g.opset >= 11:
-            lo = n.inputs[1] if len(n.inputs) > 1 else ""
-            hi = n.inputs[2] if len(n.inputs) > 2 else ""
-            if (lo and lo not in g.consts) or (hi and hi not in g.consts):
-                return None
-            lo = float(g.consts[lo]) if lo else -np.inf
-            hi = float(g.consts[hi]) if hi else np.inf
-        else:
-            lo, hi = float(a.get("min", -np.inf)), float(a.get("max", np.inf))
-        if lo == 0 and hi == 6:
-            return "relu6", {}
-        if lo == 0 and hi == np.inf:
-            return "relu", {}
-        if np.isfinite(lo) and np.isfinite(hi):
-            return "hardtanh", {"min_val": lo, "max_val": hi}
-        return None
-    return None
-
-
-def _sym(p):
-    return p[0] == p[2] and p[1] == p[3]
-
-
-def lower(g, allow_fallback=False):
-    bad, out = [], []
-    for n in g.nodes:
-        try:
-            new, why = _lower_one(g, n)
-        except FpgaopsError:
-            raise
-        except Exception as e:
-            raise ModelError(f"malformed {n.op} node: {type(e).__name__}: {e}", n.name) from None
-        if new is None:
-            if allow_fallback and n.op in refops.ALL:
-                new = Node(n.name, "Fallback", list(n.inputs), list(n.outputs), {"onnx_op": n.op, "onnx_attrs": n.attrs,
-                                                                                 "reason": why}, n.origin)
-            else:
-                bad.append((n.name, n.op, why))
-                continue
-        out.append(new)
-    if bad:
-        raise UnsupportedOpsError(bad)
-    g.nodes = out
-    return g
-
-
-def _lower_one(g, n):
-    a, shp = n.attrs, g.shapes
-    new, why = None, None
-    x = shp.get(n.inputs[0]) if n.inputs and n.inputs[0] else None
-    if n.op == "Conv":
-        w = n.inputs[1]
-        if w not in g.consts:
-            why = "weight is not a constant"
-        else:
-            s, p, d, grp = refops._conv_attrs(a, g.consts[w].shape, x)
-            if not _sym(p):
-                why = f"asymmetric padding {p}"
-            else:
-                b = n.inputs[2] if len(n.inputs) > 2 else ""
-                if b and b not in g.consts:
-                    why = "bias is not a constant"
-                else:
-                    new = Node(n.name, "Conv", [n.inputs[0], w, b, ""], n.outputs[:1],
-                               {"stride": s, "padding": (p[0], p[1]), "dilation": d, "groups": grp,
-                                "activation": None}, n.origin)
-    elif n.op == "BatchNormalization":
-        if len(n.outputs) > 1 and any(n.outputs[1:]):
-            why = "training-mode outputs (running mean/var) are requested"
-        elif not all(i in g.consts for i in n.inputs[1:5]):
-            why = "scale/bias/mean/var are not constants"
-        else:
-            new = Node(n.name, "BatchNorm", list(n.inputs[:5]), n.outputs[:1],
-                       {"epsilon": float(a.get("epsilon", 1e-5))}, n.origin)
-    elif n.op in ("Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish"):
-        act = _act_of(n, g)
-        if act is None:
-            why = f"no fpgaops activation matches these attributes {a or ''}"
-        else:
-            new = Node(n.name, "Act", [n.inputs[0]], n.outputs[:1], {"kind": act[0], "params": act[1]}, n.origin)
-    elif n.op in ("Add", "Mul"):
-        new = Node(n.name, n.op, list(n.inputs[:2]), n.outputs[:1], {"activation": None}, n.origin)
-    elif n.op in ("MaxPool", "AveragePool"):
-        if len(n.outputs) > 1 and any(n.outputs[1:]):
-            why = "the Indices output is requested"
-        elif int(a.get("storage_order", 0)):
-            why = "storage_order=1"
-        else:
-            k = refops._pair(a["kernel_shape"])
-            s = refops._pair(a.get("strides"))
-            d = refops._pair(a.get("dilations"))
-            p = refops._pads(a, k, s, d, x)
-            if not _sym(p):
-                why = f"asymmetric padding {p}"
-            elif n.op == "AveragePool" and d != (1, 1):
-                why = "dilated average pooling"
-            else:
-                attrs = {"kernel_size": k, "stride": s, "padding": (p[0], p[1]), "ceil_mode": bool(a.get("ceil_mode", 0))}
-                if n.op == "MaxPool":
-                    attrs["dilation"] = d
-                else:
-                    attrs["count_include_pad"] = bool(a.get("count_include_pad", 0))
-                new = Node(n.name, "MaxPool" if n.op == "MaxPool" else "AvgPool", [n.inputs[0]], n.outputs[:1],
-                           attrs, n.origin)
-    elif n.op == "GlobalAveragePool":
-        if len(x) != 4:
-            why = f"input rank {len(x)} (only 4-D)"
-        else:
-            new = Node(n.name, "GlobalAvgPool", [n.inputs[0]], n.outputs, {}, n.origin)
-    elif n.op == "Gemm":
-        new = Node(n.name, "Gemm", list(n.inputs[:3]), n.outputs,
-                   {"alpha": float(a.get("alpha", 1.0)), "beta": float(a.get("beta", 1.0)),
-                    "trans_a": bool(a.get("transA", 0)), "trans_b": bool(a.get("transB", 0))}, n.origin)
-    elif n.op == "MatMul":
-        new = Node(n.name, "MatMul", list(n.inputs[:2]), n.outputs, {}, n.origin)
-    elif n.op == "Softmax":
-        ax = int(a.get("axis", -1 if g.opset >= 13 else 1))
-        if not -len(x) <= ax < len(x):
-            raise ModelError(f"Softmax axis {ax} is out of range for rank {len(x)}", n.name)
-        ax = ax + len(x) if ax < 0 else ax
-        if g.opset < 13 and ax != len(x) - 1:
-            why = f"opset-{g.opset} Softmax over the flattened axes {ax}.. (re-export with opset >= 13)"
-        else:
-            new = Node(n.name, "Softmax", [n.inputs[0]], n.outputs, {"dim": ax}, n.origin)
-    elif n.op in ("Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout"):
-        if n.op == "Dropout" and len(n.outputs) > 1 and any(n.outputs[1:]):
-            why = "the mask output is requested"
-        else:
-            new = Node(n.name, "View", [n.inputs[0]], n.outputs[:1], {"shape": shp[n.outputs[0]]}, n.origin)
-    elif n.op in refops.ALL:
-        why = "no kernel for this op"
-    else:
-        why = "unknown op"
-    return new, why
+from .lower import HOST_OPS, lower  # noqa: E402,F401  (re-exported: the passes' public names)
 
 
 # --- fusion ------------------------------------------------------------------------------------
@@ -393,7 +256,7 @@ def fold_batchnorm(g):
         shift = g.consts[bi].astype(np.float64) - g.consts[mean].astype(np.float64) * inv
         conv = ix.prod.get(x)
         if conv is not None and conv.op == "Conv" and ix.single_use(x) and conv.attrs["activation"] is None \
-                and not conv.inputs[3]:
+                and not conv.inputs[3] and all(i in g.consts for i in conv.inputs[1:3] if i):
             w = g.consts[conv.inputs[1]].astype(np.float64)
             b = g.consts[conv.inputs[2]].astype(np.float64) if conv.inputs[2] else np.zeros(w.shape[0])
             wn, bn_ = conv.name + "::weight(bn-folded)", conv.name + "::bias(bn-folded)"

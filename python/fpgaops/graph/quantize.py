@@ -334,7 +334,7 @@ class QuantizedNetwork:
         value, (array or Tensor, QParams or None))`` sees every node output as computed.
         ``feed`` ({value: int8 codes}) replaces those int8 values after they are computed, so
         later layers see the given codes (layer-by-layer comparison without propagation)."""
-        from .runner import DEVICE_OPS
+        from .runner import Network
 
         fo = _fo()
         net = self.float_network
@@ -372,13 +372,10 @@ class QuantizedNetwork:
             if why is not None:
                 self.float_nodes.setdefault(n.name, why)
                 args = [None if not i else as_float(arg(i)) for i in n.inputs]
-                if n.op == "Fallback":
-                    from . import refops
-                    host = [a if a is None else a.numpy() for a in args]
-                    y = fo.to_device(np.ascontiguousarray(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"],
-                                                                     g.opset)[0], dtype=np.float32), dev)
-                else:
-                    y = DEVICE_OPS[n.op](n, *args)
+                y = Network._node(n, args, g.opset, dev, False)  # device, host and fallback ops alike
+                if isinstance(y, list):  # several outputs (Split)
+                    env.update((o, (v, None)) for o, v in zip(n.outputs[1:], y[1:]) if o)
+                    y = y[0]
                 out = (y, None)
             else:
                 out = self._run_int8(g, n, dev, arg, as_int8)

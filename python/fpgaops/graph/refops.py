@@ -142,7 +142,8 @@ def op_avgpool(i, a, opset):
     x = i[0]
     k = _pair(a["kernel_shape"])
     s = _pair(a.get("strides"))
-    return [pool2d(x, "avg", k, s, _pads(a, k, s, (1, 1), x.shape), (1, 1), bool(a.get("ceil_mode", 0)),
+    d = _pair(a.get("dilations"))
+    return [pool2d(x, "avg", k, s, _pads(a, k, s, d, x.shape), d, bool(a.get("ceil_mode", 0)),
                    bool(a.get("count_include_pad", 0)))]
 
 
@@ -313,6 +314,9 @@ def _hardsigmoid(x, a):
     return np.clip(a.get("alpha", 0.2) * x + a.get("beta", 0.5), 0, 1)
 
 
+from .resize import op_resize as _resize  # noqa: E402  (Resize has its own module: it is long)
+
+
 def _transpose(i, a, opset):
     perm = a.get("perm")
     return [np.transpose(i[0], None if perm is None else [int(p) for p in perm])]
@@ -326,8 +330,96 @@ def _reduce_mean(i, a, opset):
 
 
 def _gelu(x, a):
-    from math import erf, sqrt
-    return 0.5 * x * (1 + np.vectorize(erf)(x / sqrt(2)))
+    from math import erf, pi, sqrt
+    if a.get("approximate", "none") == "tanh":
+        return 0.5 * x * (1 + np.tanh(sqrt(2 / pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + np.vectorize(erf, otypes=[np.float64])(x / sqrt(2)))
+
+
+def _log_softmax(i, a, opset):
+    x = i[0].astype(np.float64)
+    ax = int(a.get("axis", -1 if opset >= 13 else 1))
+    ax = ax + x.ndim if ax < 0 else ax
+    shp = x.shape
+    if opset < 13:  # the input is coerced to 2-D at the axis (opset 1-12 semantics)
+        x, ax = x.reshape(int(np.prod(shp[:ax], dtype=np.int64)), -1), 1
+    m = x.max(axis=ax, keepdims=True)
+    y = x - m - np.log(np.exp(x - m).sum(axis=ax, keepdims=True))
+    return [y.reshape(shp).astype(np.float32)]
+
+
+def _sum(i, a, opset):
+    y = i[0].astype(np.float64)
+    for v in i[1:]:
+        y = y + v
+    return [y.astype(i[0].dtype)]
+
+
+def _constant_of_shape(i, a, opset):
+    v = a.get("value")
+    v = np.zeros(1, np.float32) if v is None else np.asarray(v).reshape(-1)
+    if v.size != 1:
+        raise ModelError(f"ConstantOfShape value must hold one element, got {v.size}")
+    shape = [int(d) for d in np.asarray(i[0]).reshape(-1)]
+    if any(d < 0 for d in shape):
+        raise ModelError(f"ConstantOfShape: negative dimension in {shape}")
+    return [np.full(shape, v[0], dtype=v.dtype)]
+
+
+def _lrn(i, a, opset):
+    """Local response normalization across channels (ONNX LRN: the window is
+    [c - floor((size-1)/2), c + ceil((size-1)/2)])."""
+    x = i[0].astype(np.float64)
+    size = int(a["size"])
+    alpha, beta, bias = float(a.get("alpha", 1e-4)), float(a.get("beta", 0.75)), float(a.get("bias", 1.0))
+    lo, hi = (size - 1) // 2, size - 1 - (size - 1) // 2
+    sq = np.pad(x * x, [(0, 0), (lo, hi)] + [(0, 0)] * (x.ndim - 2))
+    csum = np.concatenate([np.zeros_like(sq[:, :1]), np.cumsum(sq, axis=1)], axis=1)
+    c = x.shape[1]
+    win = csum[:, size:size + c] - csum[:, :c]
+    return [(x / (bias + alpha / size * win) ** beta).astype(np.float32)]
+
+
+def split_sizes(dim, n_out, split=None, num_outputs=None):
+    """Sizes of the Split outputs along the axis (equal parts, or ceil-sized parts with a smaller
+    last one when num_outputs is given, as ONNX Split-18)."""
+    if split is not None:
+        sizes = [int(v) for v in split]
+        if len(sizes) != n_out or any(v < 0 for v in sizes) or sum(sizes) != dim:
+            raise ModelError(f"Split sizes {sizes} do not cut a dimension of {dim} into {n_out} outputs")
+        return sizes
+    if num_outputs is not None:
+        if int(num_outputs) != n_out or n_out < 1:
+            raise ModelError(f"Split num_outputs={num_outputs} but the node has {n_out} outputs")
+        chunk = -(-dim // n_out)
+        sizes = [min(chunk, max(0, dim - k * chunk)) for k in range(n_out)]
+        return sizes
+    if n_out < 1 or dim % n_out:
+        raise ModelError(f"Split of a dimension of {dim} into {n_out} equal parts")
+    return [dim // n_out] * n_out
+
+
+def split(x, axis, sizes):
+    edges = np.cumsum([0] + list(sizes))
+    sl = [slice(None)] * x.ndim
+    out = []
+    for b, e in zip(edges[:-1], edges[1:]):
+        sl[axis] = slice(int(b), int(e))
+        out.append(x[tuple(sl)])
+    return out
+
+
+def _split(i, a, opset, n_out=None):
+    x = i[0]
+    ax = int(a.get("axis", 0))
+    if not -x.ndim <= ax < x.ndim:
+        raise ModelError(f"Split axis {ax} is out of range for rank {x.ndim}")
+    ax = ax % x.ndim
+    sp = a.get("split") if opset < 13 else (i[1] if len(i) > 1 and i[1] is not None else None)
+    n_out = n_out if n_out is not None else a.get("_n_outputs", len(sp) if sp is not None else a.get("num_outputs"))
+    if n_out is None:
+        raise ModelError("Split: the number of outputs is unknown")
+    return split(x, ax, split_sizes(x.shape[ax], int(n_out), sp, a.get("num_outputs")))
 
 
 # Ops the runner maps onto fpgaops kernels (SUPPORTED) and the NumPy-only extras that run only
@@ -360,6 +452,14 @@ SUPPORTED = {
     "Unsqueeze": _unsqueeze,
     "Squeeze": _squeeze,
     "Concat": _concat,
+    "Split": _split,
+    "Transpose": _transpose,
+    "Resize": _resize,
+    "Gelu": _f(_gelu),
+    "LogSoftmax": _log_softmax,
+    "Sum": _sum,
+    "LRN": _lrn,
+    "ConstantOfShape": _constant_of_shape,
     "Cast": _cast,
     "Slice": _slice,
     "Dropout": lambda i, a, o: [i[0]],
@@ -373,9 +473,7 @@ EXTRA = {
     "Exp": _f(lambda x, a: np.exp(x)),
     "Sqrt": _f(lambda x, a: np.sqrt(x)),
     "Erf": _f(lambda x, a: np.vectorize(__import__("math").erf)(x)),
-    "Transpose": _transpose,
     "ReduceMean": _reduce_mean,
-    "Gelu": _f(_gelu),
     "Elu": _f(lambda x, a: np.where(x > 0, x, a.get("alpha", 1.0) * np.expm1(x))),
     "Softplus": _f(lambda x, a: np.log1p(np.exp(x))),
 }

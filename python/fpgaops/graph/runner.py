@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from ..errors import ArgumentError, UnsupportedError
+from ..errors import ArgumentError, FpgaopsError, UnsupportedError
 from . import passes, refops
 from .ir import ModelError
 from .plan import plan as make_plan
@@ -98,7 +98,8 @@ def _np_act(kind, x, params=None):
          "leaky_relu": lambda v: np.where(v >= 0, v, p.get("negative_slope", 0.01) * v),
          "hardtanh": lambda v: np.clip(v, p.get("min_val", -1.0), p.get("max_val", 1.0)),
          "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "tanh": np.tanh,
-         "hardsigmoid": lambda v: np.clip(v / 6 + 0.5, 0, 1), "hardswish": lambda v: v * np.clip(v / 6 + 0.5, 0, 1)}[kind]
+         "hardsigmoid": lambda v: np.clip(v / 6 + 0.5, 0, 1), "hardswish": lambda v: v * np.clip(v / 6 + 0.5, 0, 1),
+         "gelu": lambda v: refops._gelu(v, p)}[kind]
     with np.errstate(over="ignore"):
         return f(x64).astype(np.float32)
 
@@ -135,6 +136,8 @@ def _np_node(n, args, opset):
         return args[0].reshape(a["shape"])
     if n.op == "Fallback":
         return refops.run(a["onnx_op"], args, a["onnx_attrs"], opset)[0]
+    if n.op in passes.HOST_OPS:
+        return passes.HOST_OPS[n.op](n, args)
     raise ModelError(f"no NumPy execution for lowered op {n.op}", n.name)
 
 
@@ -354,7 +357,7 @@ class Network:
                 raise ArgumentError(name, f"expected float32, got {x.dtype} (convert with .astype(np.float32))")
             if not np.all(np.isfinite(x)):
                 raise ArgumentError(name, "contains NaN or Inf")
-            out.append(np.ascontiguousarray(x))
+            out.append(np.require(x, requirements="C"))  # (np.ascontiguousarray makes 0-d arrays 1-d)
         return out
 
     # -- execution
@@ -391,19 +394,24 @@ class Network:
                 elif i in env:
                     args.append(env[i])
                 elif i in g.consts:
-                    host = numpy or n.op == "Fallback"
+                    host = numpy or n.op not in DEVICE_OPS
                     args.append(g.consts[i] if host else self._weight(spec, dev, i, g.consts[i]))
                 else:
                     raise ModelError(f"value '{i}' is not available (internal scheduling error)", n.name)
             t0 = time.perf_counter()
-            if numpy:
-                y = _np_node(n, args, g.opset)
-            elif n.op == "Fallback":
-                host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
-                y = fo.to_device(np.ascontiguousarray(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"],
-                                                                 g.opset)[0], dtype=np.float32), dev)
-            else:
-                y = DEVICE_OPS[n.op](n, *args)
+            try:
+                y = self._node(n, args, g.opset, dev, numpy)
+            except FpgaopsError as e:  # name the node in the message, keep the class and its fields
+                if e.args and isinstance(e.args[0], str) and f"'{n.name}'" not in e.args[0]:
+                    e.args = (f"node '{n.name}' ({n.op}): {e.args[0]}",) + e.args[1:]
+                raise
+            except Exception as e:  # never a bare crash out of a model
+                raise ModelError(f"{n.op} failed: {type(e).__name__}: {e}", n.name) from e
+            if isinstance(y, list):  # several outputs (Split)
+                for o, v in zip(n.outputs[1:], y[1:]):
+                    if o:
+                        env[o] = v
+                y = y[0]
             if on_node is not None:
                 if not numpy:
                     dev.finish()
@@ -426,6 +434,21 @@ class Network:
                 c = g.consts[o]
                 outs.append(c if numpy else fo.to_device(np.ascontiguousarray(c), dev))
         return outs
+
+    @staticmethod
+    def _node(n, args, opset, dev, numpy):
+        fo = _fo()
+        if numpy:
+            return _np_node(n, args, opset)
+        if n.op == "Fallback":
+            host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
+            return fo.to_device(np.ascontiguousarray(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"],
+                                                                opset)[0], dtype=np.float32), dev)
+        if n.op not in DEVICE_OPS:  # a host op (passes.HOST_OPS); every output is returned
+            host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
+            outs = passes.HOST_OPS[n.op](n, host)
+            return [fo.to_device(np.ascontiguousarray(v, dtype=np.float32), dev) for v in outs]
+        return DEVICE_OPS[n.op](n, *args)
 
     def _device(self, device):
         from ..backends import current_device, get_device
@@ -457,6 +480,10 @@ class Network:
     def _algorithm(self, dev, g, n):
         if n.op == "Fallback":
             return "fallback(numpy)"
+        if n.op == "Host":
+            return f"host(numpy): {n.attrs['reason']}"
+        if n.op not in DEVICE_OPS:
+            return "host(numpy)"
         if n.op != "Conv":
             return {"View": "view (no copy)"}.get(n.op, "-")
         try:
@@ -489,7 +516,8 @@ class Network:
                     fused.append(n.attrs["activation"])
             elif n.op in ("Add", "Mul") and n.attrs["activation"]:
                 fused.append(n.attrs["activation"])
-            op = n.attrs["kind"] if n.op == "Act" else (f"Fallback:{n.attrs['onnx_op']}" if n.op == "Fallback" else n.op)
+            op = n.attrs["kind"] if n.op == "Act" else (f"Fallback:{n.attrs['onnx_op']}" if n.op == "Fallback" else
+                                                        f"host:{n.attrs['onnx_op']}" if n.op == "Host" else n.op)
             rows.append(LayerTime(n.name, op, g.shapes.get(n.inputs[0], ()), g.shapes.get(n.outputs[0], ()),
                                   self._algorithm(dev, g, n), dt, passes.flops(g, n), "+".join(fused)))
 

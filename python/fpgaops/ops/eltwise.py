@@ -68,6 +68,9 @@ class EltwiseCall(KernelCall):
     shift: int = 0
 
 
+MAX_LEVELS = 3  # broadcast levels (P, Q, R) the eltwise kernels stride; more are expanded on the host
+
+
 def broadcast_levels(sa, sb):
     """(out_shape, levels) where levels is a list of (size, a_dense, b_dense) after merging
     adjacent dims with the same pattern; ArgumentError if the shapes do not broadcast."""
@@ -109,14 +112,14 @@ def _binary(op, a, b, activation, a_q, b_q, out_q):
     act = resolve(activation)
     q = check_qparams(dtype, [("a_q", a_q, True), ("b_q", b_q, True), ("out_q", out_q, True)])
     out, levels = broadcast_levels(sa, sb)
-    if len(levels) > 3:
+    if len(levels) > MAX_LEVELS:
         # more alternations than the kernel's three levels: make the repeated operand dense
         if isinstance(a, Tensor) or isinstance(b, Tensor):
             raise UnsupportedError(f"b: broadcasting {tuple(sa)} with {tuple(sb)} needs {len(levels)} levels (the "
                                    "kernel takes 3); expand one operand first or pass NumPy arrays")
         b = np.broadcast_to(b, out)
         out, levels = broadcast_levels(sa, out)
-        if len(levels) > 3:
+        if len(levels) > MAX_LEVELS:
             a = np.broadcast_to(a, out)
             out, levels = broadcast_levels(out, out)
     levels = [(1, True, True)] * (3 - len(levels)) + levels
