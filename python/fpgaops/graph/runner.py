@@ -235,12 +235,18 @@ class _Spec:
         self.graph = g
         self.plan = make_plan(g)
         self.weights = {}  # (device name, const name) -> Tensor, uploaded on first use
+        # device name -> launch plan state: "warm" after the first run (which builds kernels and
+        # uploads weights), then the recorded LaunchPlan, or the reason it could not be made
+        self.launch = {}
 
 
 class Network:
     """A model ready to run on fpgaops devices. Build with ``fpgaops.load_onnx`` / ``from_torch``."""
 
     MAX_SPECS = 4  # input shapes kept specialized at once
+    # Replay recorded kernel launches from the third run of an input shape on (False: always run
+    # op by op; for measuring the per-layer host cost). See backends/opencl/replay.py.
+    launch_plans = True
 
     def __init__(self, graph, info=None, allow_fallback=False, fuse=True, model_bytes=None):
         self.graph = graph
@@ -366,9 +372,10 @@ class Network:
         """Number of layers (lowered nodes) executed for these inputs."""
         return len(self.optimized(*xs).nodes)
 
-    def _execute(self, xs, dev, on_node=None, numpy=False, step=None):
+    def _execute(self, xs, dev, on_node=None, numpy=False, step=None, recording=None):
         """Run every node; ``on_node(node, outputs, seconds)`` sees each result. Returns the
-        output values (Tensors on the device, or NumPy arrays in numpy mode)."""
+        output values (Tensors on the device, or NumPy arrays in numpy mode). With ``recording``
+        (``dev.record()``), the node loop runs inside it."""
         fo = _fo()
         xs = self._check_inputs(xs)
         spec = self._spec(self._shape_map(xs))
@@ -379,6 +386,13 @@ class Network:
                 env[name] = x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else x
             else:
                 env[name] = fo.to_device(x, dev)
+        if recording is None:
+            return self._nodes(g, last, env, spec, dev, on_node, numpy, step)
+        with recording:
+            return self._nodes(g, last, env, spec, dev, on_node, numpy, step)
+
+    def _nodes(self, g, last, env, spec, dev, on_node, numpy, step):
+        fo = _fo()
         alias = {}
         for k, n in enumerate(g.nodes):
             args = []
@@ -396,6 +410,8 @@ class Network:
             if numpy:
                 y = _np_node(n, args, g.opset)
             elif n.op == "Fallback":
+                if dev.recording is not None:
+                    dev.recording.fail(f"host fallback node '{n.name}'")
                 host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
                 y = fo.to_device(np.ascontiguousarray(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"],
                                                                  g.opset)[0], dtype=np.float32), dev)
@@ -432,8 +448,46 @@ class Network:
         """All outputs as a list (NumPy arrays, or device Tensors with as_tensors=True).
         ``callback(node_name)`` is called after each layer is queued (progress bars)."""
         dev = self._device(device)
+        if callback is None and self.launch_plans:
+            outs = self._run_planned(xs, dev, as_tensors)
+            if outs is not None:
+                return outs
         outs = self._execute(xs, dev, step=callback)
         return outs if as_tensors else [o.numpy() for o in outs]
+
+    def _run_planned(self, xs, dev, as_tensors):
+        """The outputs by the launch plan of these input shapes on ``dev``, recording it on the
+        second run; None when this run goes op by op (the first run, or no plan possible)."""
+        spec = self._spec(self._shape_map(xs))
+        state = spec.launch.get(dev.name)
+        if isinstance(state, str) and state != "warm":
+            return None
+        xs = self._check_inputs(xs)
+        if state is None:
+            spec.launch[dev.name] = "warm" if dev.record() is not None else "the device records no launches"
+            return None
+        if state == "warm":
+            # the plan owns its input buffers: upload even a device Tensor input afresh
+            fo = _fo()
+            ins = [fo.to_device(x.numpy() if not isinstance(x, np.ndarray) else x, dev) for x in xs]
+            rec = dev.record()
+            outs = self._execute(ins, dev, recording=rec)
+            if any(o.size == 0 for o in outs + ins) or any(o in self.graph.inputs or o in spec.graph.consts
+                                                           for o in spec.graph.outputs):
+                rec.fail("an empty tensor, or an output that no node computes")
+            state = spec.launch[dev.name] = rec.plan(ins, outs) or rec.failure
+            if isinstance(state, str):
+                return outs if as_tensors else [o.numpy() for o in outs]
+            return state.results(as_tensors)
+        state.run(xs)
+        return state.results(as_tensors)
+
+    def launch_plan(self, *xs, device=None):
+        """The launch plan replayed for these inputs on ``device`` (an object with
+        ``num_launches``), the reason there is none (a string), or None before the second run."""
+        spec = self._spec(self._shape_map(xs))
+        state = spec.launch.get(self._device(device).name)
+        return None if state == "warm" else state
 
     def __call__(self, *xs, device=None):
         """NumPy in, NumPy out. One output -> an array; several -> a tuple."""

@@ -48,16 +48,12 @@ def kernel(prg, name):
 def launch(backend, prg, name, gsize, lsize, *args):
     """Enqueue ``name``. ``lsize`` is a work-group shape (PoCL's per-work-group overhead makes
     tiny groups ~10x slower); the global size is rounded up to a multiple of it and every kernel
-    checks its bounds. lsize None lets the runtime choose. Scalars are np.int32; the kernel's
-    scalar types are declared once (PyOpenCL's per-call type sniffing costs ~10 us per argument)."""
+    checks its bounds. lsize None lets the runtime choose. Scalars are np.int32 (typed NumPy
+    scalars: PyOpenCL passes their bytes without sniffing a type)."""
     if lsize is not None:
         lsize = tuple(min(l, g) for l, g in zip(lsize, gsize))
         gsize = tuple(-(-g // l) * l for g, l in zip(gsize, lsize))
-    k = kernel(prg, name)
-    if not getattr(k, "_fpgaops_typed", False):
-        k.set_scalar_arg_dtypes([np.int32 if isinstance(a, np.int32) else None for a in args])
-        k._fpgaops_typed = True
-    k(backend.queue, gsize, lsize, *args)
+    backend.enqueue(kernel(prg, name), gsize, lsize, args)
 
 
 class WeightCache:

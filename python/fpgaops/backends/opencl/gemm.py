@@ -111,14 +111,14 @@ def run(backend, call):
             bp = _scratch(backend, st, "b", batch_b * panel_b * esize)
             one = (1, 1, 1)
             k = ks["gemm_pack_" + suffix]
-            k.set_args(call.a.handle, call.b.handle, ap, bp, i32(call.m), i32(call.n), i32(call.k),
-                       i32(call.trans_a), i32(call.trans_b), u64(call.stride_a), u64(call.stride_b),
-                       i32(batch_a), i32(batch_b))
-            cl.enqueue_nd_range_kernel(backend.queue, k, (mb + nb, kchunks, max(batch_a, batch_b)), one)
+            backend.enqueue(k, (mb + nb, kchunks, max(batch_a, batch_b)), one,
+                            (call.a.handle, call.b.handle, ap, bp, i32(call.m), i32(call.n), i32(call.k),
+                             i32(call.trans_a), i32(call.trans_b), u64(call.stride_a), u64(call.stride_b),
+                             i32(batch_a), i32(batch_b)))
             k = ks["gemm_" + suffix]
-            k.set_args(ap, bp, c_handle, call.y.handle, i32(call.m), i32(call.n), i32(call.k),
-                       u64(panel_a if call.stride_a else 0), u64(panel_b if call.stride_b else 0),
-                       u64(call.stride_c if use_c else 0), i32(call.ldc if use_c else 0), *tail)
-            cl.enqueue_nd_range_kernel(backend.queue, k, (mb, nb, call.batch), one)
+            backend.enqueue(k, (mb, nb, call.batch), one,
+                            (ap, bp, c_handle, call.y.handle, i32(call.m), i32(call.n), i32(call.k),
+                             u64(panel_a if call.stride_a else 0), u64(panel_b if call.stride_b else 0),
+                             u64(call.stride_c if use_c else 0), i32(call.ldc if use_c else 0), *tail))
     except cl.Error as e:
         raise DeviceError(f"opencl gemm: {e}", code=getattr(e, "code", None)) from None

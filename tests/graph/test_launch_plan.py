@@ -1,0 +1,88 @@
+"""Launch plans (backends/opencl/replay.py): from the third run of an input shape the runner
+replays the recorded kernel launches. A replay must give bit-identical outputs to the op-by-op run
+(same kernels, same arguments), own its buffers (nothing the pool hands out later aliases them,
+outputs handed to the caller are not overwritten by the next run) and fall back to op-by-op
+execution where a run is not replayable (a host fallback node)."""
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+from onnx import helper  # noqa: E402
+
+import fpgaops  # noqa: E402
+from fpgaops import models  # noqa: E402
+from graph_helpers import model  # noqa: E402
+
+
+@pytest.fixture
+def opencl(require):
+    require("opencl")
+    with fpgaops.device("opencl"):
+        yield fpgaops.backends.get_device("opencl")
+
+
+def images(n, size, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((1, 3, size, size)).astype(np.float32) for _ in range(n)]
+
+
+def eager(net, xs, **kw):
+    net.launch_plans = False
+    try:
+        return [net(x, **kw) for x in xs]
+    finally:
+        net.launch_plans = True
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "resnet18"])
+def test_replay_is_bit_exact_float32(opencl, name):
+    net = fpgaops.load_onnx(models.build_onnx(name, num_classes=10))
+    xs = images(3, 64)
+    want = eager(net, xs)
+    for _ in range(2):  # warm, record, then replays
+        got = [net(x) for x in xs]
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+    plan = net.launch_plan(xs[0])
+    assert not isinstance(plan, str) and plan is not None, plan
+    assert plan.num_launches >= len(net.optimized(xs[0]).nodes) - 2  # Views launch nothing
+    # another input shape gets a plan of its own
+    x2 = images(1, 96, seed=5)[0]
+    w2 = eager(net, [x2])[0]
+    for _ in range(3):
+        np.testing.assert_array_equal(net(x2), w2)
+    assert net.launch_plan(x2) is not plan
+
+
+def test_plan_owns_its_buffers(opencl):
+    net = fpgaops.load_onnx(models.build_onnx("mobilenet_v3_small", num_classes=10))
+    xs = images(2, 64, seed=1)
+    want = eager(net, xs)
+    outs = [net.run(xs[i % 2], as_tensors=True)[0] for i in range(4)]
+    plan = net.launch_plan(xs[0])
+    claimed = {b.int_ptr for b in plan.buffers}
+    # tensors the caller holds are copies: the next replay does not overwrite them
+    np.testing.assert_array_equal(outs[2].numpy(), want[0])
+    np.testing.assert_array_equal(outs[3].numpy(), want[1])
+    assert not claimed & {o.handle.int_ptr for o in outs}
+    # memory handed out after the plan never aliases it, even after tensors die and are pooled
+    del outs
+    held = [opencl.empty((n,), np.float32) for n in (10, 64, 4096, 16384, 65536, 200704, 802816) for _ in range(3)]
+    assert not claimed & {t.handle.int_ptr for t in held}
+    # device Tensor inputs replay too
+    t = fpgaops.to_device(xs[1])
+    np.testing.assert_array_equal(net(t), want[1])
+
+
+def test_host_fallback_runs_op_by_op(opencl):
+    # Neg runs as a host fallback (NumPy), so the run is not replayable
+    w = np.random.default_rng(0).standard_normal((4, 3, 3, 3)).astype(np.float32)
+    m = model([helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Neg", ["c"], ["y"])],
+              [("x", (1, 3, 8, 8))], [("y", (1, 4, 8, 8))], {"w": w})
+    net = fpgaops.load_onnx(m, allow_fallback=True)
+    x = images(1, 8)[0]
+    want = eager(net, [x])[0]
+    for _ in range(3):
+        np.testing.assert_array_equal(net(x), want)
+    reason = net.launch_plan(x)
+    assert isinstance(reason, str) and "fallback" in reason
