@@ -107,3 +107,16 @@ class LaunchPlan:
             cl.enqueue_copy(self.backend.queue, y.handle, t.handle, byte_count=t.nbytes)
             out.append(y)
         return out
+
+    def kernel_times(self, xs):
+        """One replay on a profiling queue of the same context: [(kernel name, global size,
+        seconds on the device)] per launch, from the OpenCL events (no host time included)."""
+        cl = self.backend.cl
+        queue = cl.CommandQueue(self.backend.ctx, properties=cl.command_queue_properties.PROFILING_ENABLE)
+        self.backend.finish()
+        for t, x in zip(self.inputs, xs):
+            cl.enqueue_copy(queue, t.handle, x, is_blocking=True)
+        events = [(k.function_name, gsize, cl.enqueue_nd_range_kernel(queue, k, gsize, lsize))
+                  for k, gsize, lsize in self.steps]
+        queue.finish()
+        return [(name, gsize, (ev.profile.end - ev.profile.start) * 1e-9) for name, gsize, ev in events]
