@@ -334,7 +334,7 @@ class QuantizedNetwork:
         value, (array or Tensor, QParams or None))`` sees every node output as computed.
         ``feed`` ({value: int8 codes}) replaces those int8 values after they are computed, so
         later layers see the given codes (layer-by-layer comparison without propagation)."""
-        from .runner import DEVICE_OPS
+        from .devops import DEVICE_OPS
 
         fo = _fo()
         net = self.float_network
