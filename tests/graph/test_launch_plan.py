@@ -54,6 +54,40 @@ def test_replay_is_bit_exact_float32(opencl, name):
     assert net.launch_plan(x2) is not plan
 
 
+def test_replay_is_bit_exact_int8(opencl):
+    net = fpgaops.load_onnx(models.build_onnx("mobilenet_v3_small", num_classes=10))
+    qnet = net.quantize(images(2, 64, seed=3))
+    xs = images(2, 64, seed=4)
+    net.launch_plans = False
+    want = [qnet.run(x, int8_outputs=True) for x in xs]
+    net.launch_plans = True
+    for _ in range(2):
+        for x, w in zip(xs, want):
+            got = qnet.run(x, int8_outputs=True)
+            assert [q for _v, q in got] == [q for _v, q in w]
+            for (g, _), (v, _) in zip(got, w):
+                np.testing.assert_array_equal(g, v)
+    plan = qnet.launch_plan(xs[0])
+    assert plan is not None and not isinstance(plan, str), plan
+
+
+def test_device_quantize_is_bit_exact(opencl):
+    from fpgaops import quant
+
+    rng = np.random.default_rng(7)
+    q = quant.QParams(0.0375, -7)
+    halves = (np.arange(-300, 300) + 0.5).astype(np.float32) * np.float32(q.scale32)  # ties of x / scale
+    x = np.concatenate([halves, rng.standard_normal(5000).astype(np.float32) * 3, [0, -0.0, 1e30, -1e30]])
+    x = x.astype(np.float32)
+    t = opencl.quantize_tensor(fpgaops.to_device(x), q.scale32, q.zero_point)
+    if t is None:
+        pytest.skip("the OpenCL device has no float64: the int8 runner converts on the host")
+    np.testing.assert_array_equal(t.numpy(), quant.quantize(x, q))
+    codes = np.arange(-128, 128, dtype=np.int8)
+    d = opencl.dequantize_tensor(fpgaops.to_device(codes), q.scale32, q.zero_point)
+    np.testing.assert_array_equal(d.numpy(), quant.dequantize(codes, q).astype(np.float32))
+
+
 def test_plan_owns_its_buffers(opencl):
     net = fpgaops.load_onnx(models.build_onnx("mobilenet_v3_small", num_classes=10))
     xs = images(2, 64, seed=1)

@@ -15,6 +15,7 @@ from ..errors import ArgumentError, UnsupportedError
 from . import passes, refops
 from .devops import DEVICE_OPS, NEEDS, _fo
 from .ir import ModelError
+from .launchplan import WARM, plan_of, run_planned
 from .plan import plan as make_plan
 
 
@@ -172,9 +173,7 @@ class _Spec:
         self.graph = g
         self.plan = make_plan(g)
         self.weights = {}  # (device name, const name) -> Tensor, uploaded on first use
-        # device name -> launch plan state: "warm" after the first run (which builds kernels and
-        # uploads weights), then the recorded LaunchPlan, or the reason it could not be made
-        self.launch = {}
+        self.launch = {}  # device name -> launch plan state (launchplan.py)
 
 
 class Network:
@@ -393,38 +392,25 @@ class Network:
         return outs if as_tensors else [o.numpy() for o in outs]
 
     def _run_planned(self, xs, dev, as_tensors):
-        """The outputs by the launch plan of these input shapes on ``dev``, recording it on the
-        second run; None when this run goes op by op (the first run, or no plan possible)."""
+        """The outputs by the launch plan of these input shapes on ``dev`` (launchplan.py); None
+        when this run goes op by op."""
         spec = self._spec(self._shape_map(xs))
-        state = spec.launch.get(dev.name)
-        if isinstance(state, str) and state != "warm":
-            return None
-        xs = self._check_inputs(xs)
-        if state is None:
-            spec.launch[dev.name] = "warm" if dev.record() is not None else "the device records no launches"
-            return None
-        if state == "warm":
-            # the plan owns its input buffers: upload even a device Tensor input afresh
-            fo = _fo()
-            ins = [fo.to_device(x.numpy() if not isinstance(x, np.ndarray) else x, dev) for x in xs]
-            rec = dev.record()
+        if isinstance(spec.launch.get(dev.name), str) and spec.launch[dev.name] != WARM:
+            return None  # no plan possible: skip the input checks done again by _execute
+
+        def record(ins, rec):
             outs = self._execute(ins, dev, recording=rec)
-            if any(o.size == 0 for o in outs + ins) or any(o in self.graph.inputs or o in spec.graph.consts
-                                                           for o in spec.graph.outputs):
-                rec.fail("an empty tensor, or an output that no node computes")
-            state = spec.launch[dev.name] = rec.plan(ins, outs) or rec.failure
-            if isinstance(state, str):
-                return outs if as_tensors else [o.numpy() for o in outs]
-            return state.results(as_tensors)
-        state.run(xs)
-        return state.results(as_tensors)
+            if any(o in self.graph.inputs or o in spec.graph.consts for o in spec.graph.outputs):
+                rec.fail("an output that no node computes")
+            return outs, None
+
+        got = run_planned(spec.launch, dev, self._check_inputs(xs), record, as_tensors)
+        return None if got is None else got[0]
 
     def launch_plan(self, *xs, device=None):
         """The launch plan replayed for these inputs on ``device`` (an object with
         ``num_launches``), the reason there is none (a string), or None before the second run."""
-        spec = self._spec(self._shape_map(xs))
-        state = spec.launch.get(self._device(device).name)
-        return None if state == "warm" else state
+        return plan_of(self._spec(self._shape_map(xs)).launch, self._device(device))
 
     def __call__(self, *xs, device=None):
         """NumPy in, NumPy out. One output -> an array; several -> a tuple."""

@@ -152,6 +152,17 @@ class OpenCLBackend(Backend):
         k.set_args(*args)
         self.cl.enqueue_nd_range_kernel(self.queue, k, gsize, lsize)
 
+    # --- int8 conversions on the device (quant.py), for the int8 network runner -------------------
+    def quantize_tensor(self, x, scale, zero_point):
+        """A float32 Tensor as int8 codes (fpgaops.quant.quantize, bit-exact); None without float64."""
+        from . import quant
+        return quant.quantize(self, x, scale, zero_point) if quant.has_fp64(self) else None
+
+    def dequantize_tensor(self, x, scale, zero_point):
+        """int8 codes as a float32 Tensor (fpgaops.quant.dequantize, rounded to float32); None without float64."""
+        from . import quant
+        return quant.dequantize(self, x, scale, zero_point) if quant.has_fp64(self) else None
+
     # --- launch plans (replay.py) ---------------------------------------------------------------
     def record(self):
         from .replay import Recording
