@@ -121,10 +121,10 @@ PW_M, PW_NV = 6, 2  # conv2d.cl: output channels x vectors of pixels per conv_pw
 
 
 def pointwise(call):
-    """A float32 1x1 stride-1 unpadded ungrouped conv: the GEMM kernel conv_pw (conv2d.cl)."""
-    return (call.dtype == np.float32 and call.r == call.s == 1 and call.stride_h == call.stride_w == 1
-            and call.groups == 1 and call.pad_top == call.pad_left == 0 and (call.oh, call.ow) == (call.h, call.w)
-            and call.x_zero_point == 0)
+    """A 1x1 stride-1 unpadded ungrouped conv: the GEMM kernel conv_pw (conv2d.cl)."""
+    return (call.r == call.s == 1 and call.stride_h == call.stride_w == 1 and call.groups == 1
+            and call.pad_top == call.pad_left == 0 and (call.oh, call.ow) == (call.h, call.w)
+            and (call.dtype == np.int8 or call.x_zero_point == 0))
 
 
 def pw_vec(backend):
@@ -132,7 +132,32 @@ def pw_vec(backend):
     return min(16, max(4, backend.device.native_vector_width_float))
 
 
+def run_pointwise_int8(backend, call):
+    """int8: the input as channel-pair words (conv_pad, one row of H*W per pair), the weights as
+    int16 pair words (conv_pw_pack), the GEMM over pixels with PAIR_DOT (conv2d.cl)."""
+    prg = program(backend, "conv2d", dtype_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"])
+    cq = -(-call.c // 2)
+    xp = padded_pairs(backend, prg, call, call.h, call.w, cq)
+    kblk = -(-call.k // PW_M)
+    nbytes = kblk * cq * PW_M * 4
+
+    def pack(_):
+        wpk = scratch(backend, nbytes)
+        launch(backend, prg, "conv_pw_pack", (cq, kblk), (min(cq, 64), 1), call.weight.handle, wpk,
+               *i32(call.c, call.k, cq))
+        return wpk
+
+    wpk = WEIGHTS.get(call, ("pw", "int8", PW_M), nbytes, pack)
+    e = epilogue_args(call)
+    p = call.h * call.w
+    flags = e["flags"]  # has_bias, has_res, act, y_zp, r_zp, r_mult, r_shift, lo, hi
+    launch(backend, prg, "conv_pw", (-(-p // (PW_NV * 8)), kblk, call.n), (1, 1, 1), xp, wpk, e["bias"], e["res"],
+           call.y.handle, e["mult"], e["shift"], *i32(cq, call.k, p), flags[0], flags[1], *flags[3:])
+
+
 def run_pointwise(backend, call):
+    if call.dtype == np.int8:
+        return run_pointwise_int8(backend, call)
     vec = pw_vec(backend)
     prg = program(backend, "conv2d", [f"-DPW_VEC={vec}"])
     kblk = -(-call.k // PW_M)

@@ -80,6 +80,9 @@ class LaunchPlan:
         if backend is not None and getattr(self, "buffers", None):
             backend.unclaim(self.buffers)
 
+    def __repr__(self):
+        return f"<LaunchPlan: {len(self.steps)} kernel launches over {len(self.buffers)} buffers>"
+
     @property
     def num_launches(self):
         return len(self.steps)
