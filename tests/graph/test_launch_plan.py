@@ -120,3 +120,31 @@ def test_host_fallback_runs_op_by_op(opencl):
         np.testing.assert_array_equal(net(x), want)
     reason = net.launch_plan(x)
     assert isinstance(reason, str) and "fallback" in reason
+
+
+def test_concurrent_runs_share_a_plan_safely(opencl):
+    # threads running one network: one records, the others run op by op meanwhile, then every
+    # replay holds the plan's lock from the input upload to the output download
+    import threading
+
+    net = fpgaops.load_onnx(models.build_onnx("mobilenet_v3_small", num_classes=10))
+    xs = images(4, 48, seed=9)
+    want = eager(net, xs)
+    errors = []
+
+    def worker(i):
+        try:
+            for r in range(4):
+                j = (i + r) % len(xs)
+                np.testing.assert_array_equal(net(xs[j]), want[j])
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+    plan = net.launch_plan(xs[0])
+    assert plan is not None and not isinstance(plan, str), plan

@@ -331,6 +331,12 @@ class QuantizedNetwork:
         return get_device(device) if device is not None else current_device()
 
     def _execute(self, xs, dev, record=None, feed=None):
+        from .launchplan import device_lock
+
+        with device_lock(dev):  # network runs on one device are serialised (launchplan.py)
+            return self._execute_locked(xs, dev, record, feed)
+
+    def _execute_locked(self, xs, dev, record=None, feed=None):
         """Run; returns the output values as (array or Tensor, QParams or None). ``record(node,
         value, (array or Tensor, QParams or None))`` sees every node output as computed.
         ``feed`` ({value: int8 codes}) replaces those int8 values after they are computed, so
@@ -463,10 +469,14 @@ class QuantizedNetwork:
         """All outputs as a list of float32 arrays (dequantized); with ``int8_outputs=True`` the
         int8 outputs are returned as (int8 codes, QParams) pairs instead (float outputs as
         (array, None))."""
+        from .launchplan import device_lock
+
         dev = self._device(device)
-        outs = self._run_planned(xs, dev) if self.float_network.launch_plans else None
-        if outs is None:
-            outs = self._execute(xs, dev)
+        with device_lock(dev):
+            outs = self._run_planned(xs, dev) if self.float_network.launch_plans else None
+            if outs is None:
+                outs = self._execute(xs, dev)
+            outs = [(v if isinstance(v, np.ndarray) else v.numpy(), q) for v, q in outs]
         if int8_outputs:
             return [(v if isinstance(v, np.ndarray) else v.numpy(), q) for v, q in outs]
         return [_to_float_host(o) for o in outs]

@@ -15,7 +15,7 @@ from ..errors import ArgumentError, UnsupportedError
 from . import passes, refops
 from .devops import DEVICE_OPS, NEEDS, _fo
 from .ir import ModelError
-from .launchplan import WARM, plan_of, run_planned
+from .launchplan import WARM, device_lock, plan_of, run_planned
 from .plan import plan as make_plan
 
 
@@ -317,15 +317,17 @@ class Network:
         spec = self._spec(self._shape_map(xs))
         g, last = spec.graph, spec.plan.last_use
         env = {}
-        for name, x in zip(g.inputs, xs):
-            if numpy:
+        if numpy:
+            for name, x in zip(g.inputs, xs):
                 env[name] = x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else x
-            else:
+            return self._nodes(g, last, env, spec, dev, on_node, numpy, step)
+        with device_lock(dev):
+            for name, x in zip(g.inputs, xs):
                 env[name] = fo.to_device(x, dev)
-        if recording is None:
-            return self._nodes(g, last, env, spec, dev, on_node, numpy, step)
-        with recording:
-            return self._nodes(g, last, env, spec, dev, on_node, numpy, step)
+            if recording is None:
+                return self._nodes(g, last, env, spec, dev, on_node, numpy, step)
+            with recording:
+                return self._nodes(g, last, env, spec, dev, on_node, numpy, step)
 
     def _nodes(self, g, last, env, spec, dev, on_node, numpy, step):
         fo = _fo()
@@ -346,7 +348,7 @@ class Network:
             if numpy:
                 y = _np_node(n, args, g.opset)
             elif n.op == "Fallback":
-                if dev.recording is not None:
+                if dev.recording is not None and dev.recording.mine():
                     dev.recording.fail(f"host fallback node '{n.name}'")
                 host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
                 y = fo.to_device(np.ascontiguousarray(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"],
@@ -384,12 +386,13 @@ class Network:
         """All outputs as a list (NumPy arrays, or device Tensors with as_tensors=True).
         ``callback(node_name)`` is called after each layer is queued (progress bars)."""
         dev = self._device(device)
-        if callback is None and self.launch_plans:
-            outs = self._run_planned(xs, dev, as_tensors)
-            if outs is not None:
-                return outs
-        outs = self._execute(xs, dev, step=callback)
-        return outs if as_tensors else [o.numpy() for o in outs]
+        with device_lock(dev):
+            if callback is None and self.launch_plans:
+                outs = self._run_planned(xs, dev, as_tensors)
+                if outs is not None:
+                    return outs
+            outs = self._execute(xs, dev, step=callback)
+            return outs if as_tensors else [o.numpy() for o in outs]
 
     def _run_planned(self, xs, dev, as_tensors):
         """The outputs by the launch plan of these input shapes on ``dev`` (launchplan.py); None

@@ -131,12 +131,12 @@ class OpenCLBackend(Backend):
                 self._pooled += size
 
     def copy_in(self, handle, array):
-        if self.recording is not None:
+        if self.recording is not None and self.recording.mine():
             self.recording.fail("a host-to-device copy inside the graph")
         self.cl.enqueue_copy(self.queue, handle, np.ascontiguousarray(array), is_blocking=True)
 
     def copy_out(self, handle, out):
-        if self.recording is not None:
+        if self.recording is not None and self.recording.mine():
             self.recording.fail("a device-to-host copy inside the graph")
         self.cl.enqueue_copy(self.queue, out, handle, is_blocking=True)
 
@@ -147,7 +147,7 @@ class OpenCLBackend(Backend):
         """Set ``args`` on kernel object ``k`` and enqueue it: the one place every launcher enqueues
         through, so a launch plan (replay.py) sees every kernel of a network run. Callers that
         share ``k`` between threads hold their lock around this call."""
-        if self.recording is not None:
+        if self.recording is not None and self.recording.mine():
             self.recording.launch(k, gsize, lsize, args)
         k.set_args(*args)
         self.cl.enqueue_nd_range_kernel(self.queue, k, gsize, lsize)

@@ -21,6 +21,8 @@ vectors) is kept alive by the plan's references to its buffers even if a cache d
 contents never change. Scratch buffers shared with eager calls are safe: the queue is in order and
 each launch sequence writes its scratch before reading it.
 """
+import threading
+
 import numpy as np
 
 
@@ -31,15 +33,26 @@ class Recording:
         self.backend = backend
         self.launches = []
         self.failure = None  # why this run cannot be replayed, or None
+        self.thread = threading.get_ident()  # only this thread's launches and copies are the run's
+        self.transient = False  # the failure says nothing about the network: record again later
+
+    def mine(self):
+        return threading.get_ident() == self.thread
 
     def __enter__(self):
-        if self.backend.recording is not None:
-            raise RuntimeError("a launch plan is already being recorded on this device")
-        self.backend.recording = self
+        with self.backend._lock:
+            self.installed = self.backend.recording is None
+            if self.installed:
+                self.backend.recording = self
+            else:  # another thread records on this device: this run stays op by op
+                self.fail("another launch plan was being recorded on the device")
+                self.transient = True  # the runner tries again on a later run
         return self
 
     def __exit__(self, *exc):
-        self.backend.recording = None
+        if self.installed:
+            with self.backend._lock:
+                self.backend.recording = None
         if exc[0] is not None:
             self.fail(f"the run raised {exc[0].__name__}")
 
@@ -74,6 +87,9 @@ class LaunchPlan:
                     buffers[a.int_ptr] = a
         self.buffers = list(buffers.values())
         backend.claim(self.buffers)
+        # one replay at a time: concurrent runs of one plan would share its buffers (the caller
+        # holds it from run() to results())
+        self.lock = threading.Lock()
 
     def __del__(self):
         backend = getattr(self, "backend", None)
