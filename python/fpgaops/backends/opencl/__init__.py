@@ -111,6 +111,11 @@ class OpenCLBackend(Backend):
     def allocate(self, nbytes):
         cl = self.cl
         size = alloc_bytes(nbytes, self.word_bytes)
+        rec = self.recording
+        if rec is not None and rec.mine():
+            handle = rec.take(size)
+            if handle is not None:
+                return handle
         with self._lock:
             free = self._free.get(size)
             if free:
@@ -126,6 +131,10 @@ class OpenCLBackend(Backend):
         with self._lock:
             if handle.int_ptr in self._claimed:
                 return  # a launch plan still writes this buffer: it must never be handed out again
+            rec = self.recording
+            if rec is not None and rec.mine():
+                rec.keep(handle)  # reserved for the recorded run (replay.Recording)
+                return
             if self._pooled + size <= self._pool_limit:
                 self._free.setdefault(size, []).append(handle)
                 self._pooled += size

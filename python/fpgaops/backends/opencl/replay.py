@@ -35,6 +35,16 @@ class Recording:
         self.failure = None  # why this run cannot be replayed, or None
         self.thread = threading.get_ident()  # only this thread's launches and copies are the run's
         self.transient = False  # the failure says nothing about the network: record again later
+        # Buffers the recorded run releases are reserved for it (not pooled for other threads):
+        # the plan claims the ones its launches use when the run ends, the rest go to the pool.
+        self.free = {}  # size -> [buffer]
+
+    def keep(self, handle):
+        self.free.setdefault(handle.size, []).append(handle)
+
+    def take(self, size):
+        bufs = self.free.get(size)
+        return bufs.pop() if bufs else None
 
     def mine(self):
         return threading.get_ident() == self.thread
@@ -67,9 +77,15 @@ class Recording:
     def plan(self, inputs, outputs):
         """A LaunchPlan over the recorded launches, fed by ``inputs`` and producing ``outputs``
         (device Tensors of the recorded run, handed over to the plan); None if the run failed."""
-        if self.failure is not None:
-            return None
-        return LaunchPlan(self.backend, self.launches, inputs, outputs)
+        try:
+            if self.failure is not None:
+                return None
+            return LaunchPlan(self.backend, self.launches, inputs, outputs)
+        finally:  # what the plan did not claim goes back to the pool
+            free, self.free = self.free, {}
+            for bufs in free.values():
+                for b in bufs:
+                    self.backend.release(b)
 
 
 class LaunchPlan:
