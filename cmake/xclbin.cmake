@@ -170,7 +170,7 @@ endif()
 add_custom_command(OUTPUT "${_manifest}"
   COMMAND "${Python_EXECUTABLE}" "${_py}/xclbin.py" manifest --xclbin "${_xclbin}" --board ${_board}
           --target ${_target} --tool v++ --tool-version-file "${_out}/vpp_version.txt" --config "${FPGAOPS_CONFIG_FILE}"
-  DEPENDS "${_xclbin}" "${FPGAOPS_CONFIG_FILE}" "${_py}/xclbin.py"
+  DEPENDS "${_xclbin}" "${FPGAOPS_CONFIG_FILE}" "${_py}/xclbin.py" "${_py}/xclbin_checks.py"
   COMMENT "manifest ${_stem}.manifest.json" VERBATIM)
 set(_outputs "${_xclbin}" "${_manifest}")
 

@@ -52,11 +52,15 @@ try:
     from . import kernels as _kernels
     from . import platforms as _platforms
     from .errors import ArgumentError, DeviceError
+    from .xclbin_checks import (MANIFEST_FORMAT, check_kernels, check_manifest, count_table, cstr, dig, fixed,
+                                manifest_path, parse_json, parse_xml, read_manifest, xml_int)
 except ImportError:  # run as a script by CMake
     import config as _config  # type: ignore[no-redef]
     import kernels as _kernels  # type: ignore[no-redef]
     import platforms as _platforms  # type: ignore[no-redef]
     from errors import ArgumentError, DeviceError  # type: ignore[no-redef]
+    from xclbin_checks import (MANIFEST_FORMAT, check_kernels, check_manifest, count_table, cstr,  # type: ignore[no-redef]
+                               dig, fixed, manifest_path, parse_json, parse_xml, read_manifest, xml_int)
 
 MAGIC = b"xclbin2\0"
 AXLF_SIZE = 496
@@ -64,7 +68,6 @@ HEADER_OFFSET = 304
 SECTIONS_OFFSET = 456
 SECTION_HEADER_SIZE = 40
 MAX_SECTIONS = 0x10000  # XCLBIN_MAX_NUM_SECTION
-MANIFEST_FORMAT = "fpgaops-xclbin-manifest/1"
 
 # enum axlf_section_kind
 SECTION_KINDS = {
@@ -105,22 +108,6 @@ _CONN = struct.Struct("<iii")
 _CLOCK = struct.Struct("<HB5x128s")
 assert _HEADER.size == 152 and _SECTION.size == SECTION_HEADER_SIZE and _IP.size == 80 and _MEM.size == 40
 assert _CONN.size == 12 and _CLOCK.size == 136
-
-
-def _cstr(raw, what):
-    """A NUL-terminated fixed-size field as str (errors name the field)."""
-    s = raw.split(b"\0", 1)[0]
-    try:
-        return s.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ArgumentError("xclbin", f"{what}: not valid text ({s[:32]!r})") from None
-
-
-def _fixed(text, size, what):
-    raw = text.encode("utf-8")
-    if len(raw) >= size:
-        raise ArgumentError(what, f"{text!r} is {len(raw)} bytes; the xclbin field holds at most {size - 1}")
-    return raw.ljust(size, b"\0")
 
 
 @dataclasses.dataclass
@@ -198,28 +185,6 @@ class KernelInfo:
     instances: tuple
 
 
-def _table(data, entry, count_fmt, first, what):
-    """Parse a count-prefixed array section: count at 0, entries from ``first``."""
-    cs = struct.Struct(count_fmt)
-    if len(data) < cs.size:
-        raise ArgumentError("xclbin", f"{what} section is {len(data)} bytes, too short for its count")
-    count = cs.unpack_from(data, 0)[0]
-    if count < 0:
-        raise ArgumentError("xclbin", f"{what} count is negative ({count})")
-    need = first + count * entry.size
-    if need > len(data):
-        raise ArgumentError("xclbin", f"{what} declares {count} entries ({need} bytes) but the section holds {len(data)}")
-    return [entry.unpack_from(data, first + i * entry.size) for i in range(count)]
-
-
-def _xml_int(elem, key, where):
-    text = elem.get(key, "")
-    try:
-        return int(text, 0) if text else 0
-    except ValueError:
-        raise ArgumentError("xclbin", f"EMBEDDED_METADATA: {where} attribute {key}={text!r} is not a number") from None
-
-
 class Xclbin:
     """An axlf container: header fields plus a list of Sections (parsed views on demand)."""
 
@@ -238,6 +203,9 @@ class Xclbin:
     def read(cls, path):
         p = Path(path)
         try:
+            # a FIFO would block and /dev/zero never end: only a regular file is read (whole)
+            if p.exists() and not p.is_file():
+                raise ArgumentError("xclbin", f"cannot read {p}: not a regular file")
             data = p.read_bytes()
         except OSError as e:
             raise ArgumentError("xclbin", f"cannot read {p}: {e.strerror or e}") from None
@@ -265,13 +233,13 @@ class Xclbin:
         sections = []
         for i in range(nsec):
             kind, name, off, size = _SECTION.unpack_from(data, SECTIONS_OFFSET + i * SECTION_HEADER_SIZE)
-            sname = _cstr(name, f"section {i} name")
+            sname = cstr(name, f"section {i} name")
             if off < table_end or off + size > length:
                 raise ArgumentError("xclbin", f"{where} section {i} ({SECTION_NAMES.get(kind, kind)} '{sname}') spans "
                                     f"[{off}, {off + size}), outside the payload area [{table_end}, {length})")
             sections.append(Section(kind, sname, data[off: off + size]))
-        x = cls(sections, _cstr(vbnv, "platform VBNV"), uuidlib.UUID(bytes=xuuid), mode, ts, (vmajor, vminor, vpatch),
-                struct.unpack_from("<Q", data, 296)[0], rom_ts, action, rom_uuid, _cstr(debug_bin, "debug bin"))
+        x = cls(sections, cstr(vbnv, "platform VBNV"), uuidlib.UUID(bytes=xuuid), mode, ts, (vmajor, vminor, vpatch),
+                struct.unpack_from("<Q", data, 296)[0], rom_ts, action, rom_uuid, cstr(debug_bin, "debug bin"))
         x.source = source
         return x
 
@@ -285,22 +253,22 @@ class Xclbin:
         s = self.section("IP_LAYOUT")
         if s is None:
             return []
-        return [IpData(t, p, b, _cstr(n, "IP_LAYOUT name")) for t, p, b, n in _table(s.data, _IP, "<i", 8, "IP_LAYOUT")]
+        return [IpData(t, p, b, cstr(n, "IP_LAYOUT name")) for t, p, b, n in count_table(s.data, _IP, "<i", 8, "IP_LAYOUT")]
 
     @property
     def mem_topology(self):
         s = self.section("MEM_TOPOLOGY")
         if s is None:
             return []
-        return [MemData(t, bool(u), sz, b, _cstr(tag, "MEM_TOPOLOGY tag"))
-                for t, u, sz, b, tag in _table(s.data, _MEM, "<i", 8, "MEM_TOPOLOGY")]
+        return [MemData(t, bool(u), sz, b, cstr(tag, "MEM_TOPOLOGY tag"))
+                for t, u, sz, b, tag in count_table(s.data, _MEM, "<i", 8, "MEM_TOPOLOGY")]
 
     @property
     def connectivity(self):
         s = self.section("CONNECTIVITY")
         if s is None:
             return []
-        conns = [Connection(*c) for c in _table(s.data, _CONN, "<i", 4, "CONNECTIVITY")]
+        conns = [Connection(*c) for c in count_table(s.data, _CONN, "<i", 4, "CONNECTIVITY")]
         nip, nmem = len(self.ip_layout), len(self.mem_topology)
         for i, c in enumerate(conns):
             if not (0 <= c.ip_index < nip and 0 <= c.mem_index < nmem and c.arg_index >= 0):
@@ -313,16 +281,13 @@ class Xclbin:
         s = self.section("CLOCK_FREQ_TOPOLOGY")
         if s is None:
             return []
-        return [(f, t, _cstr(n, "clock name")) for f, t, n in _table(s.data, _CLOCK, "<h", 2, "CLOCK_FREQ_TOPOLOGY")]
+        return [(f, t, cstr(n, "clock name")) for f, t, n in count_table(s.data, _CLOCK, "<h", 2, "CLOCK_FREQ_TOPOLOGY")]
 
     def _xml(self):
         s = self.section("EMBEDDED_METADATA")
         if s is None:
             return None
-        try:
-            return ET.fromstring(s.data.rstrip(b"\0"))
-        except ET.ParseError as e:
-            raise ArgumentError("xclbin", f"{self.source}: EMBEDDED_METADATA is not valid XML ({e})") from None
+        return parse_xml(s.data.rstrip(b"\0"), f"{self.source}: EMBEDDED_METADATA")
 
     @property
     def kernels(self):
@@ -338,9 +303,9 @@ class Xclbin:
             args = []
             for a in k.iter("arg"):
                 where = f"kernel {name} arg {a.get('name')!r}"
-                args.append(ArgInfo(a.get("name", ""), _xml_int(a, "id", where), _xml_int(a, "addressQualifier", where),
-                                    a.get("port", ""), _xml_int(a, "size", where), _xml_int(a, "offset", where),
-                                    _xml_int(a, "hostSize", where), a.get("type", "")))
+                args.append(ArgInfo(a.get("name", ""), xml_int(a, "id", where), xml_int(a, "addressQualifier", where),
+                                    a.get("port", ""), xml_int(a, "size", where), xml_int(a, "offset", where),
+                                    xml_int(a, "hostSize", where), a.get("type", "")))
             args.sort(key=lambda a: a.index)
             instances = tuple(i.get("name", "") for i in k.iter("instance"))
             out.append(KernelInfo(name, k.get("hwControlProtocol", ""), tuple(args), instances))
@@ -351,10 +316,10 @@ class Xclbin:
         s = self.section("BUILD_METADATA")
         if s is None:
             return None
-        try:
-            return json.loads(s.data.rstrip(b"\0").decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ArgumentError("xclbin", f"{self.source}: BUILD_METADATA is not valid JSON ({e})") from None
+        meta = parse_json(s.data.rstrip(b"\0"), "xclbin", f"{self.source}: BUILD_METADATA")
+        if not isinstance(meta, dict):
+            raise ArgumentError("xclbin", f"{self.source}: BUILD_METADATA is JSON {type(meta).__name__}, expected an object")
+        return meta
 
     def arg_banks(self):
         """{(cu, arg_index): [mem_index, ...]} from CONNECTIVITY."""
@@ -370,7 +335,7 @@ class Xclbin:
         pos = (pos + 7) & ~7
         headers, payload = [], bytearray()
         for s in self.sections:
-            headers.append(_SECTION.pack(s.kind, _fixed(s.name, 16, "section name"), pos + len(payload), len(s.data)))
+            headers.append(_SECTION.pack(s.kind, fixed(s.name, 16, "section name"), pos + len(payload), len(s.data)))
             payload += s.data
             payload += b"\0" * (-len(payload) % 8)  # every section 8-byte aligned
         table = b"".join(headers)
@@ -379,8 +344,8 @@ class Xclbin:
         length = start + len(payload)
         major, minor, patch = self.version
         header = _HEADER.pack(length, self.timestamp, self.feature_rom_timestamp, patch, major, minor, self.mode,
-                              self.action_mask, self.rom_uuid, _fixed(self.platform_vbnv, 64, "platform"),
-                              self.uuid.bytes, _fixed(self.debug_bin, 16, "debug_bin"), n)
+                              self.action_mask, self.rom_uuid, fixed(self.platform_vbnv, 64, "platform"),
+                              self.uuid.bytes, fixed(self.debug_bin, 16, "debug_bin"), n)
         out = bytearray(MAGIC + struct.pack("<i", -1) + b"\xff" * 28 + b"\xff" * 256 + struct.pack("<Q", self.unique_id))
         out += header + table
         out += b"\0" * (start - len(out))
@@ -432,7 +397,7 @@ class Xclbin:
             lines.append("  (no EMBEDDED_METADATA)")
         meta = self.build_metadata
         if meta:
-            gen = meta.get("build_metadata", {}).get("xclbin", {}).get("generated_by", {})
+            gen = dig(meta, "build_metadata", "xclbin", "generated_by")
             if gen:
                 lines.append(f"\nbuilt by    {gen.get('name', '?')} {gen.get('version', '')}".rstrip())
         lines.append("")
@@ -440,18 +405,12 @@ class Xclbin:
             lines.append(f"config      digest unknown: no manifest {manifest_path(self.source).name} beside the xclbin")
         else:
             lines.append(f"config      digest {manifest['config']['digest']} (manifest: board {manifest.get('board')}, "
-                         f"target {manifest.get('target')}, tool {manifest.get('tool', {}).get('name')} "
-                         f"{manifest.get('tool', {}).get('version', '')})".rstrip())
+                         f"target {manifest.get('target')}, tool {dig(manifest, 'tool').get('name')} "
+                         f"{dig(manifest, 'tool').get('version', '')})".rstrip())
         return "\n".join(lines)
 
 
 # --- manifests ------------------------------------------------------------------------------------
-
-def manifest_path(xclbin_path):
-    """``foo.xclbin`` -> ``foo.manifest.json`` (same folder)."""
-    p = Path(xclbin_path)
-    return p.with_name(p.stem + ".manifest.json")
-
 
 def make_manifest(xclbin, xclbin_path, board, target, tool, cfg=None):
     cfg = cfg or _config.current()
@@ -478,59 +437,6 @@ def write_manifest(xclbin_path, board, target, tool, cfg=None, out=None):
     out = Path(out) if out else manifest_path(xclbin_path)
     out.write_text(json.dumps(m, indent=2, sort_keys=True) + "\n")
     return m
-
-
-def read_manifest(xclbin_path):
-    """The manifest beside ``xclbin_path``, or None when there is none; ArgumentError when malformed."""
-    p = manifest_path(xclbin_path)
-    if not p.is_file():
-        return None
-    try:
-        m = json.loads(p.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ArgumentError("manifest", f"{p} is not a readable JSON manifest ({e})") from None
-    if not isinstance(m, dict) or m.get("format") != MANIFEST_FORMAT:
-        raise ArgumentError("manifest", f"{p}: format is {m.get('format') if isinstance(m, dict) else None!r}, "
-                            f"expected {MANIFEST_FORMAT!r}")
-    cfg = m.get("config")
-    if not isinstance(cfg, dict) or not isinstance(cfg.get("digest"), str):
-        raise ArgumentError("manifest", f"{p}: no config digest")
-    return m
-
-
-def check_manifest(xclbin, cfg=None):
-    """Refuse an xclbin whose manifest does not match it or the installed kernel config.
-
-    Returns the manifest. DeviceError says which check failed and how to fix it."""
-    cfg = cfg or _config.current()
-    path = xclbin.source
-    m = read_manifest(path)
-    if m is None:
-        raise DeviceError(f"xclbin {path} has no manifest ({manifest_path(path).name}) beside it, so the kernel "
-                          "config it was built with is unknown; build xclbins with the project's CMake targets, "
-                          "which write the manifest")
-    if m.get("xclbin_uuid") != str(xclbin.uuid):
-        raise DeviceError(f"manifest {manifest_path(path)} describes xclbin {m.get('xclbin_uuid')}, but {path} is "
-                          f"{xclbin.uuid}: the manifest belongs to another build")
-    if m["config"]["digest"] != cfg.digest:
-        raise DeviceError(f"xclbin {path} was built for kernel config {m['config']['digest']}, but the installed "
-                          f"config ({cfg.source}) is {cfg.digest}: rebuild the xclbin from this config, or run with "
-                          f"FPGAOPS_KERNEL_CONFIG pointing at the config it was built with")
-    return m
-
-
-def check_kernels(xclbin, table=None):
-    """Refuse an xclbin whose kernel argument lists differ from this installation's tops.hpp."""
-    table = table if table is not None else _kernels.load()
-    for k in xclbin.kernels:
-        spec = table.get(k.name)
-        if spec is None:
-            continue  # not one of ours: ignored, never launched
-        got = [(a.name, a.is_pointer, a.offset) for a in k.args]
-        want = [(a.name, a.is_pointer, a.offset) for a in spec.args]
-        if got != want:
-            raise DeviceError(f"xclbin {xclbin.source}: kernel {k.name} has arguments {got}, but tops.hpp declares "
-                              f"{want}: the xclbin was built from different kernel sources")
 
 
 # --- the project's own xclbins -------------------------------------------------------------------
@@ -602,7 +508,7 @@ def project_xclbin(board, target="hw", cfg=None, table=None, platform=None):
     for i, ((kname, cu), addr) in enumerate(cus):
         ctrl = CONTROL_CODES[spec_by_name[kname].control]
         props = 0x1 | ((i << 1) & 0xFE) | (ctrl << 8)  # interrupt enabled, interrupt id i, control protocol
-        ips.append(_IP.pack(IP_KERNEL, props, addr, _fixed(f"{kname}:{cu}", 64, "compute unit name")))
+        ips.append(_IP.pack(IP_KERNEL, props, addr, fixed(f"{kname}:{cu}", 64, "compute unit name")))
         for a in spec_by_name[kname].pointer_args:
             for tag in platform.port_banks(cu, a.name):
                 m = platform.bank_index(tag)
@@ -611,7 +517,7 @@ def project_xclbin(board, target="hw", cfg=None, table=None, platform=None):
     mems, addr = [], 0
     for i, b in enumerate(platform.banks):
         mems.append(_MEM.pack(_platforms.MEM_KINDS[b.kind], 1 if i in used else 0, b.size_kib, addr,
-                              _fixed(b.tag, 16, "bank tag")))
+                              fixed(b.tag, 16, "bank tag")))
         addr += b.size_kib * 1024
     project = f"fpgaops_{platform.board}_{target}"
     meta = {"build_metadata": {
@@ -626,7 +532,7 @@ def project_xclbin(board, target="hw", cfg=None, table=None, platform=None):
         Section(SECTION_KINDS["IP_LAYOUT"], "", struct.pack("<i4x", len(ips)) + b"".join(ips)),
         Section(SECTION_KINDS["CONNECTIVITY"], "", struct.pack("<i", len(conns)) + b"".join(conns)),
         Section(SECTION_KINDS["CLOCK_FREQ_TOPOLOGY"], "",
-                struct.pack("<h", 1) + _CLOCK.pack(platform.kernel_clock_mhz, 2, _fixed("KERNEL_CLK", 128, "clock"))),
+                struct.pack("<h", 1) + _CLOCK.pack(platform.kernel_clock_mhz, 2, fixed("KERNEL_CLK", 128, "clock"))),
         Section(SECTION_KINDS["EMBEDDED_METADATA"], "", _embedded_metadata(project, platform, specs, cus, cfg)),
         Section(SECTION_KINDS["BUILD_METADATA"], "", json.dumps(meta, indent=2).encode() + b"\n"),
     ]

@@ -34,9 +34,24 @@ def _onnx():
     return onnx
 
 
+def _check_text(msg, where="model"):
+    """protobuf keeps a proto2 ``string`` field that is not valid UTF-8 as bytes: refuse it here,
+    once, so no later code meets a bytes name. Numeric and bytes fields are not looked into."""
+    for fd, value in msg.ListFields():
+        if fd.type not in (fd.TYPE_STRING, fd.TYPE_MESSAGE):
+            continue
+        repeated = fd.is_repeated if hasattr(fd, "is_repeated") else fd.label == fd.LABEL_REPEATED
+        for v in (value if repeated else (value,)):
+            if fd.type == fd.TYPE_MESSAGE:
+                _check_text(v, f"{where}.{fd.name}")
+            elif not isinstance(v, str):
+                raise ModelError(f"{where}.{fd.name}: {bytes(v)[:40]!r} is not valid UTF-8 text")
+
+
 def _read_model(source):
     onnx = _onnx()
     if isinstance(source, onnx.ModelProto):
+        _check_text(source)
         return source, None
     if isinstance(source, (bytes, bytearray)):
         data, base = bytes(source), None
@@ -60,6 +75,7 @@ def _read_model(source):
         raise ModelError(f"not a valid ONNX file (truncated or another format): {e}") from None
     if not data or model.ir_version <= 0 or not model.HasField("graph") or not model.opset_import:
         raise ModelError("not a valid ONNX file: no IR version, graph or opset (truncated or another format?)")
+    _check_text(model)
     return model, base
 
 
@@ -194,10 +210,31 @@ def _validate_node(name, op, n_in, n_out, a):
     for k in FLOATS:
         if k in a and (not isinstance(a[k], (int, float)) or not np.isfinite(a[k])):
             raise ModelError(f"attribute {k}={a[k]!r}: expected a finite float", name)
-    if "auto_pad" in a and a["auto_pad"] not in ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", ""):
+    if "auto_pad" in a and (not isinstance(a["auto_pad"], str) or
+                            a["auto_pad"] not in ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", "")):
         raise ModelError(f"attribute auto_pad={a['auto_pad']!r}", name)
     if op == "Cast" and "to" not in a:
         raise ModelError("Cast needs the 'to' attribute", name)
+
+
+# ops whose extra ONNX outputs the runner never computes (training-mode statistics, pool indices)
+MAX_OUTPUTS = {"BatchNormalization": 1, "MaxPool": 1}
+
+
+def _check_io_names(name, op, inputs, outputs):
+    """Required inputs must be named (an empty name marks an omitted *optional* input only), and
+    no op may list outputs the runner cannot produce."""
+    if op in refops.ALL:
+        need = ARITY.get(op, (1, 1))[0]
+        for k, i in enumerate(inputs[:need]):
+            if not i:
+                raise ModelError(f"{op} input {k} is required but omitted (empty name)", name)
+    if len(outputs) > MAX_OUTPUTS.get(op, len(outputs)) and any(outputs[MAX_OUTPUTS[op]:]):
+        from ..errors import UnsupportedError
+        raise UnsupportedError(f"node '{name}': {op} with {len(outputs)} outputs: only the first (inference mode) "
+                               "is supported")
+    if outputs and not outputs[0]:
+        raise ModelError(f"{op}: the first output has no name", name)
 
 
 def _value_shape(vi):
@@ -254,6 +291,7 @@ def import_model(source, allow_fallback=False):
         if n.domain not in ("", "ai.onnx"):
             bad.append((name, f"{n.domain}::{n.op_type}", "custom domain"))
             continue
+        _check_io_names(name, n.op_type, list(n.input), list(n.output))
         try:
             attrs = _attrs(n, base, total)
         except ModelError:

@@ -220,6 +220,9 @@ class Network:
                 shp = tuple(d if d is not None else h for d, h in zip(shp, hint))
             if shp is None or any(d is None for d in shp[1:]):
                 return None
+            if not shp:  # a 0-d input
+                out[name] = ()
+                continue
             out[name] = (batch if shp[0] is None else shp[0],) + tuple(shp[1:])
         return out
 
