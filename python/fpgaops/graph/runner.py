@@ -6,6 +6,7 @@ device with activations kept on that device between layers.
     print(net.profile(x))                 # per-layer table
     print(net.trace(x, against="onnxruntime"))
 """
+import contextlib
 import dataclasses
 import time
 
@@ -311,29 +312,19 @@ class Network:
         """Number of layers (lowered nodes) executed for these inputs."""
         return len(self.optimized(*xs).nodes)
 
-    def _execute(self, xs, dev, on_node=None, numpy=False, step=None, recording=None):
+    def _execute(self, xs, dev, on_node=None, numpy=False, step=None):
         """Run every node; ``on_node(node, outputs, seconds)`` sees each result. Returns the
-        output values (Tensors on the device, or NumPy arrays in numpy mode). With ``recording``
-        (``dev.record()``), the node loop runs inside it."""
+        output values (Tensors on the device, or NumPy arrays in numpy mode)."""
         fo = _fo()
         xs = self._check_inputs(xs)
         spec = self._spec(self._shape_map(xs))
         g, last = spec.graph, spec.plan.last_use
         env = {}
-        if numpy:
-            for name, x in zip(g.inputs, xs):
+        for name, x in zip(g.inputs, xs):
+            if numpy:
                 env[name] = x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else x
-            return self._nodes(g, last, env, spec, dev, on_node, numpy, step)
-        with device_lock(dev):
-            for name, x in zip(g.inputs, xs):
+            else:
                 env[name] = fo.to_device(x, dev)
-            if recording is None:
-                return self._nodes(g, last, env, spec, dev, on_node, numpy, step)
-            with recording:
-                return self._nodes(g, last, env, spec, dev, on_node, numpy, step)
-
-    def _nodes(self, g, last, env, spec, dev, on_node, numpy, step):
-        fo = _fo()
         alias = {}
         for k, n in enumerate(g.nodes):
             args = []
@@ -351,8 +342,6 @@ class Network:
             if numpy:
                 y = _np_node(n, args, g.opset)
             elif n.op == "Fallback":
-                if dev.recording is not None and dev.recording.mine():
-                    dev.recording.fail(f"host fallback node '{n.name}'")
                 host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
                 y = fo.to_device(np.ascontiguousarray(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"],
                                                                  g.opset)[0], dtype=np.float32), dev)
@@ -405,7 +394,11 @@ class Network:
             return None  # no plan possible: skip the input checks done again by _execute
 
         def record(ins, rec):
-            outs = self._execute(ins, dev, recording=rec)
+            host = [n.name for n in spec.graph.nodes if n.op not in DEVICE_OPS]
+            if host:  # (its copies would fail the recording too; this names the node)
+                rec.fail(f"host fallback node '{host[0]}'")
+            with rec:
+                outs = self._execute(ins, dev)
             if any(o in self.graph.inputs or o in spec.graph.consts for o in spec.graph.outputs):
                 rec.fail("an output that no node computes")
             return outs, None
@@ -454,6 +447,10 @@ class Network:
         """Per-layer times (each layer waited for on the device). ``warmup`` untimed runs first
         (the first run on a device builds kernels and uploads weights)."""
         dev = self._device(device)
+        with device_lock(dev):
+            return self._profile(xs, dev, warmup)
+
+    def _profile(self, xs, dev, warmup):
         for _ in range(warmup):
             self._execute(xs, dev)
         xs_c = self._check_inputs(xs)
@@ -482,8 +479,9 @@ class Network:
 
     def _record(self, xs, dev, numpy=False):
         vals = {}
-        self._execute(xs, dev, on_node=lambda n, y, dt: vals.__setitem__(n.outputs[0], (n, np.asarray(y) if numpy else y.numpy())),
-                      numpy=numpy)
+        with contextlib.nullcontext() if numpy else device_lock(dev):
+            self._execute(xs, dev, on_node=lambda n, y, dt: vals.__setitem__(n.outputs[0], (n, np.asarray(y) if numpy else y.numpy())),
+                          numpy=numpy)
         return vals
 
     def trace(self, *xs, against="reference", device=None, rtol=1e-3, atol=1e-4):
