@@ -7,6 +7,8 @@
     fpgaops run MODEL          an ONNX file or zoo network (resnet18, ...) on a device [--profile]
     fpgaops compare MODEL      the same against ONNX Runtime: max error, top-5 agreement
     fpgaops estimate MODEL     modeled cycles, latency, images/s and DSP/BRAM use on a board (--platform)
+    fpgaops deploy check TOML  validate a deploy.toml and write a model repository (--out)
+    fpgaops serve REPO|TOML    the models over KServe v2 HTTP (fpgaops.serve)
 
 Each subcommand is a function ``cmd_<name>(args)`` plus an entry in ``COMMANDS``.
 """
@@ -106,7 +108,17 @@ COMMANDS = {
     "estimate": (lambda a: _estimator().cmd_estimate(a),
                  "modeled per-layer cycles, latency, images/s and DSP/BRAM/URAM use of a network on a board",
                  lambda p: _estimator().add_arguments(p)),
+    "deploy": (lambda a: _serve().cmd_deploy(a), "check a deploy.toml and write a model repository (deploy check)",
+               lambda p: _serve().add_deploy_arguments(p)),
+    "serve": (lambda a: _serve().cmd_serve(a), "serve a model repository or deploy.toml over KServe v2 HTTP",
+              lambda p: _serve().add_serve_arguments(p)),
 }
+
+
+def _serve():
+    from .serve import cli
+
+    return cli
 
 
 def _estimator():

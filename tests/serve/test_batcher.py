@@ -1,0 +1,63 @@
+"""The dynamic batcher on its own (no HTTP): merging, splitting back, deadlines, draining."""
+import asyncio
+
+import numpy as np
+import pytest
+
+import fpgaops
+from fpgaops.serve.runtime import RequestTimeout, Unavailable, batch_sizes, load_version
+
+
+def test_batch_sizes():
+    assert batch_sizes(1) == [1] and batch_sizes(8) == [1, 2, 4, 8] and batch_sizes(6) == [1, 2, 4, 6]
+
+
+@pytest.fixture
+def mv(tiny_repo):
+    mv = load_version(tiny_repo[0], "tiny_a", 1)
+    yield mv, fpgaops.load_onnx(tiny_repo[1]["tiny_a"])
+    mv._close()
+
+
+def test_queued_requests_merge_and_split_bit_identically(mv):
+    mv, net = mv
+    rows = []
+
+    async def go():
+        mv.start()
+        real = mv.instances[0].run
+        mv.instances[0].run = lambda xs: rows.append(xs[0].shape[0]) or real(xs)
+        # 11 one-row requests queued in the same tick, and one of 3 rows (never merged)
+        xs = [np.random.default_rng(i).standard_normal((1, 3, 8, 8), dtype=np.float32) for i in range(11)]
+        x3 = np.random.default_rng(99).standard_normal((3, 3, 8, 8), dtype=np.float32)
+        futs = [mv.submit([x], 30) for x in xs] + [mv.submit([x3], 30)]
+        outs = await asyncio.gather(*futs)
+        await mv.drain_and_stop()
+        return xs + [x3], outs
+
+    xs, outs = asyncio.run(go())
+    for x, o in zip(xs, outs):
+        np.testing.assert_array_equal(o[0], net(x, device=mv.device))
+    # 8 + 2 + 1 from the verified sizes (all of 1, 2, 4, 8 pass on this model), then the 3-row request
+    assert sorted(rows) == sorted([8, 2, 1, 3]) if mv.sizes == [1, 2, 4, 8] else sum(rows) == 14
+
+
+def test_deadline_and_draining(mv):
+    mv, _ = mv
+
+    async def go():
+        mv.start()
+        x = np.zeros((1, 3, 8, 8), np.float32)
+        late = mv.submit([x], -1.0)  # already past its deadline
+        ok = mv.submit([x], 30)
+        stop = asyncio.ensure_future(mv.drain_and_stop())
+        await asyncio.sleep(0)
+        with pytest.raises(Unavailable):
+            mv.submit([x], 30)
+        with pytest.raises(RequestTimeout):
+            await late
+        r = await ok  # queued before the drain: still answered
+        await stop
+        return r
+
+    assert asyncio.run(go())[0].shape == (1, 5)
