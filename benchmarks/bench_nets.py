@@ -1,6 +1,7 @@
 """Network benchmark: whole-model latency of fpgaops (opencl, csim) against PyTorch CPU and ONNX
 Runtime CPU, batch 1, 224x224, on the zoo's ResNet-18, ResNet-50, MobileNetV2 and
-MobileNetV3-small.
+MobileNetV3-small/large. (torchvision's other families need torchvision, which is not installed
+here: the zoo's networks are built by fpgaops.models.)
 
     cd /work/main && PYTHONPATH=python .venv/bin/python benchmarks/bench_nets.py [--models resnet18,...]
         [--min-time 3] [--csim-max-seconds 120] [--no-write]
@@ -17,11 +18,24 @@ Method
   * PyTorch eager: ``torch.no_grad()``, NCHW. PyTorch fast: ``torch.inference_mode()`` with the
     module and input in ``channels_last``.
   * ONNX Runtime: CPUExecutionProvider, all graph optimizations, intra-op threads = the thread
-    count below (PyTorch uses the same count; PoCL's pthread device uses every CPU).
-  * Each case: one warm-up run, then repeated runs for at least --min-time seconds (at least 3, at
-    most 50); the best time is reported (a shared machine: the least disturbed run). csim (the HLS
-    tops C-simulated) is run once after the warm-up and skipped for a model whose warm-up took
-    longer than --csim-max-seconds.
+    count below (PyTorch uses the same count; PoCL's pthread device uses every CPU); also timed
+    with its thread pool's spin-waiting off ("ORT no-spin"), which other jobs on the cores hurt less.
+  * Timing (a shared machine: other jobs disturb single runs): after warm-ups (fpgaops: three runs,
+    the third of which replays the recorded launch plan), the runners of one network -- ONNX
+    Runtime, PyTorch eager and channels-last, fpgaops opencl with its launch plan, and fpgaops
+    opencl op by op (``net.launch_plans = False``, the host path before launch plans) -- are
+    timed in interleaved rounds (one run of each per round, for at least --min-time seconds, at
+    least 5 rounds, at most 60). Each runner's median is reported, and ORT/opencl is the median of
+    the per-round ratios, so a disturbance hits both sides of a ratio alike. csim (the HLS tops
+    C-simulated) is run once after the warm-up and skipped for a model whose warm-up took longer
+    than --csim-max-seconds.
+  * Profile (opencl): one replay of the launch plan on a profiling queue gives every kernel's
+    device time from the OpenCL events. kernel time = their sum; host + launch overhead = the
+    median wall time minus it (input upload and logits download included); GFLOP/s and the
+    roofline fraction are the network's direct-convolution FLOPs over the median wall time, the
+    roofline being 2 cores x 2 FMA pipes x 16 float lanes x 2 FLOP x the clock (--peak-gflops,
+    default 330 for this machine). Per-layer host cost: (op-by-op wall - planned wall) / layers
+    is what the plan saves; the plan's own host cost is the time to enqueue its launches.
   * Every runner's logits are checked against ONNX Runtime (identical top-5, max error within
     1e-4 + 2e-3 * max|logit|) before timing.
   * int8 rows (--int8-models, default resnet18,mobilenet_v2; "" to skip): fpgaops
@@ -50,7 +64,7 @@ from fpgaops import models  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
 BEGIN, END = "<!-- bench_nets:begin -->", "<!-- bench_nets:end -->"
-MODELS = ("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small")
+MODELS = ("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large")
 
 
 def progress(msg):
@@ -83,6 +97,48 @@ def version(pkg):
         return "not installed"
 
 
+def interleaved(fns, min_time, min_rounds=5, max_rounds=60):
+    """{name: [seconds per round]}: one run of every fn per round, rotating the order."""
+    times = {k: [] for k in fns}
+    names, start, r = list(fns), time.perf_counter(), 0
+    while r < min_rounds or (time.perf_counter() - start < min_time and r < max_rounds):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            t0 = time.perf_counter()
+            fns[k]()
+            times[k].append(time.perf_counter() - t0)
+        r += 1
+    return times
+
+
+def kernel_profile(net, x, plan, wall, eager_wall, peak_gflops):
+    """The opencl profile summary of one network: device time by kernel vs wall time."""
+    from fpgaops.graph import passes
+
+    g = net.optimized(x)
+    flops = sum(passes.flops(g, n) for n in g.nodes)
+    per = {}
+    for rep in range(3):
+        for i, (name, _g, sec) in enumerate(plan.kernel_times([x])):
+            per.setdefault(i, (name, []))[1].append(sec)
+    by = {}
+    for name, secs in per.values():
+        by[name] = by.get(name, 0.0) + float(np.median(secs))
+    ksum = sum(by.values())
+    enqs = []
+    for _ in range(5):
+        net.run(x)  # drains the queue: the enqueue below starts on an idle device
+        t0 = time.perf_counter()
+        plan.run([x])
+        enqs.append(time.perf_counter() - t0)
+    enq = float(np.median(enqs))
+    net.run(x)
+    layers = len(g.nodes)
+    return dict(launches=plan.num_launches, layers=layers, kernel=ksum, wall=wall, flops=flops,
+                top=sorted(by.items(), key=lambda kv: -kv[1]), enqueue=enq,
+                saved_per_layer=(eager_wall - wall) / layers, gflops=flops / wall / 1e9,
+                roofline=flops / wall / 1e9 / peak_gflops)
+
+
 def agrees(got, want):
     err = float(np.max(np.abs(got.astype(np.float64) - want)))
     top = lambda y: np.argsort(-y, axis=1, kind="stable")[:, :5]
@@ -99,6 +155,8 @@ def main(argv=None):
     p.add_argument("--int8-models", default="resnet18,mobilenet_v2", help="networks with int8 rows ('' = none)")
     p.add_argument("--calib", type=int, default=2, help="random calibration images for the int8 rows")
     p.add_argument("--size", type=int, default=224, help="input height/width (default 224)")
+    p.add_argument("--peak-gflops", type=float, default=330.0,
+                   help="float32 roofline of the machine (2 cores x 2 FMA x 16 lanes x 2 x clock)")
     args = p.parse_args(argv)
 
     import onnxruntime as ort
@@ -119,7 +177,6 @@ def main(argv=None):
         so.intra_op_num_threads = args.threads
         sess = ort.InferenceSession(proto.SerializeToString(), so, providers=["CPUExecutionProvider"])
         want = sess.run(None, {"input": x})[0]
-        res = {"ort": best_time(lambda: sess.run(None, {"input": x}), args.min_time)}
         tm = torch_ref.from_zoo(name)
         xt = torch.from_numpy(x)
         with torch.no_grad():
@@ -129,7 +186,6 @@ def main(argv=None):
         def eager():
             with torch.no_grad():
                 tm(xt)
-        res["torch_eager"] = best_time(eager, args.min_time)
         tcl = torch_ref.from_zoo(name).to(memory_format=torch.channels_last)
         xcl = xt.contiguous(memory_format=torch.channels_last)
 
@@ -137,61 +193,88 @@ def main(argv=None):
             with torch.inference_mode():
                 tcl(xcl)
         fast()
-        res["torch_fast"] = best_time(fast, args.min_time)
+        so_ns = ort.SessionOptions()
+        so_ns.intra_op_num_threads = args.threads
+        so_ns.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        sess_ns = ort.InferenceSession(proto.SerializeToString(), so_ns, providers=["CPUExecutionProvider"])
+        fns = {"ort": lambda: sess.run(None, {"input": x}), "ort_nospin": lambda: sess_ns.run(None, {"input": x}),
+               "torch_eager": eager, "torch_fast": fast}
         net = fo.load_onnx(proto)
-        for dev in ("opencl", "csim"):
-            if not avail[dev].available:
-                res[dev] = None
-                notes.append(f"{dev}: not available here ({avail[dev].detail})")
-                continue
+        res, prof = {}, None
+        if avail["opencl"].available:
+            got = [net(x, device="opencl") for _ in range(3)]  # builds, uploads, records the plan
+            ok, err = agrees(got[-1], want)
+            if ok:
+                def op_by_op():
+                    net.launch_plans = False
+                    try:
+                        net(x, device="opencl")
+                    finally:
+                        net.launch_plans = True
+                fns["opencl"] = lambda: net(x, device="opencl")
+                fns["opencl_eager"] = op_by_op
+                progress(f"   opencl: max |err| vs ORT {err:.1e}; plan: {net.launch_plan(x, device='opencl')}")
+            else:
+                notes.append(f"{name} on opencl: output disagrees with ORT (max |err| {err:.2e}); not timed")
+        else:
+            notes.append(f"opencl: not available here ({avail['opencl'].detail})")
+        times = interleaved(fns, args.min_time)
+        res.update({k: float(np.median(v)) for k, v in times.items()})
+        if "opencl" in times:
+            res["ratio"] = float(np.median(np.array(times["ort"]) / np.array(times["opencl"])))
+            res["ratio_eager"] = float(np.median(np.array(times["torch_eager"]) / np.array(times["opencl"])))
+            res["rounds"] = len(times["ort"])
+            plan = net.launch_plan(x, device="opencl")
+            if plan is not None and not isinstance(plan, str):
+                prof = kernel_profile(net, x, plan, res["opencl"], res["opencl_eager"], args.peak_gflops)
+        if avail["csim"].available:
             try:
                 t0 = time.perf_counter()
-                got = net(x, device=dev)
+                got = net(x, device="csim")
                 first = time.perf_counter() - t0
-            except fo.UnsupportedError as e:
-                res[dev] = None
-                notes.append(f"{name} on {dev}: {e}")
-                continue
-            ok, err = agrees(got, want)
-            if not ok:
-                res[dev] = None
-                notes.append(f"{name} on {dev}: output disagrees with ORT (max |err| {err:.2e}); not timed")
-                continue
-            if dev == "csim":
-                if first > args.csim_max_seconds:
-                    res[dev] = first
+                ok, err = agrees(got, want)
+                if not ok:
+                    notes.append(f"{name} on csim: output disagrees with ORT (max |err| {err:.2e}); not timed")
+                elif first > args.csim_max_seconds:
+                    res["csim"] = first
                     notes.append(f"{name} on csim: warm-up run only ({first:.0f} s)")
-                    continue
-                res[dev] = best_time(lambda: net(x, device=dev), 0, min_reps=1, max_reps=1)
-            else:
-                res[dev] = best_time(lambda: net(x, device=dev), args.min_time)
-            progress(f"   {dev}: {res[dev] * 1e3:.1f} ms (max |err| vs ORT {err:.1e})")
-        prof = None
-        if res.get("opencl"):
-            prof = net.profile(x, device="opencl", warmup=0)
+                else:
+                    res["csim"] = best_time(lambda: net(x, device="csim"), 0, min_reps=1, max_reps=1)
+            except fo.UnsupportedError as e:
+                notes.append(f"{name} on csim: {e}")
+        else:
+            notes.append(f"csim: not available here ({avail['csim'].detail})")
         rows.append((name, res, prof, net.peak_activation_bytes(x)))
-        progress(f"   ort {res['ort'] * 1e3:.1f} ms, torch eager {res['torch_eager'] * 1e3:.1f} ms, "
-                 f"torch fast {res['torch_fast'] * 1e3:.1f} ms")
+        progress("   " + ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in res.items() if k in fns or k == "csim"))
 
-    from fpgaops.cli import table
+    from fpgaops.textout import table
     ms = lambda t: f"{t * 1e3:.1f}" if t else "n/a"
-    tab = table([(n, ms(r.get("opencl")), ms(r.get("csim")), ms(r["torch_eager"]), ms(r["torch_fast"]), ms(r["ort"]),
-                  f"{r['ort'] / r['opencl']:.2f}x" if r.get("opencl") else "n/a", f"{peak / 2**20:.1f}")
+    tab = table([(n, ms(r.get("opencl")), ms(r.get("opencl_eager")), ms(r.get("csim")), ms(r["torch_eager"]),
+                  ms(r["torch_fast"]), ms(r["ort"]), ms(r["ort_nospin"]), f"{r['ratio']:.2f}x" if r.get("ratio") else "n/a",
+                  f"{r['ratio_eager']:.2f}x" if r.get("ratio_eager") else "n/a", f"{peak / 2**20:.1f}")
                  for n, r, _p, peak in rows],
-                [f"model (batch 1, {args.size}x{args.size})", "fpgaops opencl ms", "fpgaops csim ms", "torch eager ms",
-                 "torch inference_mode+CL ms", "ORT ms", "ORT/opencl", "peak act. MiB"])
-    split = []
-    for n, r, prof, _ in rows:
-        if prof is not None:
-            split.append(f"- {n} (opencl, per-layer profile): " + ", ".join(
-                f"{k} {100 * v / prof.total:.0f}%" for k, v in list(prof.by_op().items())[:5]) +
-                f"; {sum(x.flops for x in prof.rows) / prof.total / 1e9:.1f} GFLOP/s over the layers")
+                [f"model (batch 1, {args.size}x{args.size})", "fpgaops opencl ms", "opencl op-by-op ms",
+                 "fpgaops csim ms", "torch eager ms", "torch inference_mode+CL ms", "ORT ms", "ORT no-spin ms", "ORT/opencl",
+                 "eager/opencl", "peak act. MiB"])
+    ptab = table([(n, f"{pr['layers']}/{pr['launches']}", f"{pr['wall'] * 1e3:.1f}", f"{pr['kernel'] * 1e3:.1f}",
+                   f"{(pr['wall'] - pr['kernel']) * 1e3:.1f}", f"{pr['saved_per_layer'] * 1e6:.0f}",
+                   f"{pr['enqueue'] / pr['launches'] * 1e6:.0f}", f"{pr['gflops']:.0f}", f"{100 * pr['roofline']:.0f}%",
+                   ", ".join(f"{k} {100 * v / pr['kernel']:.0f}%" for k, v in pr["top"][:4]))
+                  for n, r, pr, _ in rows if pr is not None],
+                 ["model", "layers/launches", "wall ms", "kernel ms", "host+launch ms", "saved us/layer",
+                  "plan us/launch", "GFLOP/s", "roofline", "device time by kernel"])
+    split = ["Profile (opencl, launch plan; method in the docstring): kernel ms = device time of all kernels "
+             "(OpenCL events of one replay), host+launch ms = wall - kernel, saved us/layer = what the launch plan "
+             "saves per layer against op-by-op execution, plan us/launch = host time to enqueue one planned launch "
+             f"(the input upload included), roofline = GFLOP/s over {args.peak_gflops:.0f} GFLOP/s.", "",
+             "```", ptab, "```"]
     opencl = avail["opencl"]
     body = "\n".join([
         "## Networks (benchmarks/bench_nets.py)", "",
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Latency of one image (batch 1, 3x{args.size}x{args.size}, "
-        "float32), best of repeated runs after a warm-up; lower is better. Method: the docstring of "
-        "benchmarks/bench_nets.py. Every runner's logits agree with ONNX Runtime (identical top-5).", "",
+        f"float32), median of interleaved rounds ({min(r.get('rounds', 0) for _n, r, _p, _k in rows)}+ per network) "
+        "after warm-ups; lower is better. Method: the docstring of benchmarks/bench_nets.py. Every runner's logits "
+        "agree with ONNX Runtime (identical top-5).", "",
         f"- CPU: {cpu_model()}; threads: {args.threads} (PyTorch, ORT; PoCL uses every CPU); 1-minute load "
         f"average {load_start:.1f} at the start and {os.getloadavg()[0]:.1f} at the end (other processes share the "
         "machine; above the CPU count the numbers are disturbed, PyTorch most)",
@@ -199,9 +282,12 @@ def main(argv=None):
         f"- torch {version('torch')}, onnxruntime {version('onnxruntime')}, onnx {version('onnx')}, numpy "
         f"{np.__version__}, Python {platform.python_version()}", "",
         "```", tab, "```", "",
-        "ORT/opencl: ORT's latency over fpgaops opencl's (above 1 = fpgaops faster). csim is the HLS "
+        "ORT/opencl: median over rounds of ORT's latency over fpgaops opencl's (above 1 = fpgaops faster); "
+        "eager/opencl likewise for PyTorch eager. ORT no-spin: ORT with its thread pool's spin-waiting off "
+        "(session.intra_op.allow_spinning=0), a reading of ORT less hurt by other jobs on the cores; the ratio uses the "
+        "default ORT. opencl op-by-op: the same network with launch plans off. csim is the HLS "
         "C-simulation of the FPGA kernel tops on the CPU: a functional model, its speed says nothing about the FPGA.",
-        ""] + split + ([""] + [f"- note: {n}" for n in notes] if notes else []))
+        ""] + split + ([""] + [f"- note: {n}" for n in dict.fromkeys(notes)] if notes else []))
     int8_names = [m for m in args.int8_models.split(",") if m]
     if int8_names:
         body += "\n\n" + int8_section(args, x, avail, int8_names, {n: r for n, r, _p, _k in rows})
@@ -247,7 +333,7 @@ def ort_int8_session(proto, calib, threads):
 def int8_section(args, x, avail, names, float_rows):
     """int8 rows: fpgaops int8 (opencl, csim) against its float32 and ONNX Runtime's int8 QDQ model."""
     import onnxruntime as ort
-    from fpgaops.cli import table
+    from fpgaops.textout import table
 
     calib = np.random.default_rng(1).standard_normal((args.calib,) + x.shape[1:]).astype(np.float32)
     cos = lambda a, b: float(np.sum(a * b) / (np.linalg.norm(a) * np.linalg.norm(b)))
@@ -269,6 +355,9 @@ def int8_section(args, x, avail, names, float_rows):
                     ok, _err = agrees(net(x, device=dev), want)
                     first = time.perf_counter() - t0
                     if ok:
+                        if dev == "opencl":
+                            net(x, device=dev)  # the third run records the launch plan
+                            net(x, device=dev)
                         res[f"{dev}_f32"] = first if dev == "csim" and first > args.csim_max_seconds else best_time(
                             lambda: net(x, device=dev), args.min_time if dev == "opencl" else 0,
                             min_reps=3 if dev == "opencl" else 1, max_reps=50 if dev == "opencl" else 1)
@@ -299,13 +388,19 @@ def int8_section(args, x, avail, names, float_rows):
                 if first > args.csim_max_seconds:
                     notes.append(f"{name} int8 on csim: warm-up run only ({first:.0f} s)")
             else:
-                res[dev] = best_time(lambda: qnet(x, device=dev), args.min_time)
+                # int8, ORT int8 and fpgaops float32 in the same interleaved rounds (medians)
+                fns = {"opencl": lambda: qnet(x, device="opencl"), "ort_int8": lambda: qsess.run(None, {"input": x})}
+                if res.get("opencl_f32"):
+                    fns["opencl_f32"] = lambda: net(x, device="opencl")
+                times = interleaved(fns, args.min_time)
+                res.update({k: float(np.median(v)) for k, v in times.items()})
+                res["ratio"] = float(np.median(np.array(times["ort_int8"]) / np.array(times["opencl"])))
             progress(f"   int8 {dev}: {res[dev] * 1e3:.1f} ms (cosine with float32 ORT {c:.4f})")
         progress(f"   ORT int8 QDQ {res['ort_int8'] * 1e3:.1f} ms (cosine with float32 ORT {res['cos_ort_int8']:.4f})")
         rows.append((name, res))
     ms = lambda t: f"{t * 1e3:.1f}" if t else "n/a"
     tab = table([(n, ms(r["opencl"]), ms(r["opencl_f32"]), ms(r["csim"]), ms(r["csim_f32"]), ms(r["ort_int8"]),
-                  ms(r["ort_f32"]), f"{r['ort_int8'] / r['opencl']:.2f}x" if r["opencl"] else "n/a",
+                  ms(r["ort_f32"]), f"{r['ratio']:.2f}x" if r.get("ratio") else "n/a",
                   "/".join(f"{r[k]:.3f}" if r.get(k) is not None else "n/a"
                            for k in ("cos_opencl", "cos_csim", "cos_ort_int8")))
                  for n, r in rows],
@@ -316,9 +411,11 @@ def int8_section(args, x, avail, names, float_rows):
         "### int8", "",
         f"fpgaops `net.quantize` (minmax, per-channel weights, {args.calib} random-normal calibration images) "
         "against its float32 and against ONNX Runtime's int8 QDQ model (quant_pre_process + quantize_static, same "
-        "calibration images), same run, same input. The cosine column compares each int8 output with the float32 "
+        "calibration images), same run, same input; fpgaops int8, ORT int8 and fpgaops float32 opencl timed in the "
+        "same interleaved rounds (medians; the ratio is the median of per-round ratios). Both fpgaops runners "
+        "replay launch plans (the int8 one quantizes between float and int8 layers on the device). The cosine column compares each int8 output with the float32 "
         "ORT logits (random weights: a sanity check, not an accuracy figure; see docs/int8.md).", "",
-        "```", tab, "```"] + ([""] + [f"- note: {n}" for n in notes] if notes else []))
+        "```", tab, "```"] + ([""] + [f"- note: {n}" for n in dict.fromkeys(notes)] if notes else []))
 
 
 if __name__ == "__main__":

@@ -216,6 +216,97 @@ __kernel void conv_im2col(__global const int* restrict xp, __global const short*
     }
 }
 
+// ---- int8 pointwise: 1x1, stride 1, no padding, groups 1 (the float32 conv_pw below, on pairs) --
+// The input comes from conv_pad as one row of P pair-words per channel pair, so 8 consecutive
+// pixels of a channel pair are one int8 load = a short16 of (x[2cq], x[2cq+1]) pairs; the weight
+// pair of an output channel is broadcast, and PAIR_DOT adds both products into 8 pixel lanes.
+// PW_M output channels x PW_NV*8 pixels per work-item; the epilogue requantizes 8 pixels of one
+// channel at a time (epilogue_i8x8) and stores them with one 8-byte store.
+#define PW_M 6
+#define PW_NV 2
+#define PW_N (PW_NV * 8)
+
+// global (CQ, ceil(K/PW_M)): weight (K, C) int8 -> wp (KBLK, CQ, PW_M) words of int16 pairs
+// (w[k][2cq], w[k][2cq+1]), zero past C and K
+__kernel void conv_pw_pack(__global const TIN* restrict w, __global uint* restrict wp, int C, int K, int CQ) {
+    const int cq = get_global_id(0), kb = get_global_id(1);
+    if (cq >= CQ) return;
+    __global uint* dst = wp + ((size_t)kb * CQ + cq) * PW_M;
+    for (int r = 0; r < PW_M; ++r) {
+        const int k = kb * PW_M + r, c0 = 2 * cq;
+        int lo = 0, hi = 0;
+        if (k < K) {
+            lo = w[(size_t)k * C + c0];
+            if (c0 + 1 < C) hi = w[(size_t)k * C + c0 + 1];
+        }
+        dst[r] = ((uint)lo & 0xFFFFu) | ((uint)hi << 16);
+    }
+}
+
+// global (ceil(P/PW_N), ceil(K/PW_M), N), one work-item per group; windows as the float32 conv_pw
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void conv_pw(__global const uint* restrict xp, __global const uint* restrict wp, __global const TBIAS* restrict bias,
+             __global const TIN* restrict res, __global TOUT* restrict y, __global const int* restrict mult,
+             __global const int* restrict shift, int CQ, int K, int P, int has_bias, int has_res, int y_zp, int r_zp,
+             int r_mult, int r_shift, int lo, int hi) {
+    const int jb = get_global_id(0), kb = get_global_id(1), n = get_global_id(2);
+    const int own0 = jb * PW_N;
+    const int p0 = P >= PW_N ? min(own0, P - PW_N) : 0;
+    __global const uint* X = xp + (size_t)n * CQ * P + p0;
+    __global const uint* W = wp + (size_t)kb * CQ * PW_M;
+    int8 acc[PW_M][PW_NV];
+#pragma unroll
+    for (int r = 0; r < PW_M; ++r)
+#pragma unroll
+        for (int v = 0; v < PW_NV; ++v) acc[r][v] = (int8)(0);
+    for (int cq = 0; cq < CQ; ++cq) {
+        short16 xv[PW_NV];
+        if (P >= PW_N) {
+#pragma unroll
+            for (int v = 0; v < PW_NV; ++v) xv[v] = as_short16(vload8(v, X));
+        } else {
+            uint xs[PW_N];
+            for (int l = 0; l < PW_N; ++l) xs[l] = l < P ? X[l] : 0u;
+#pragma unroll
+            for (int v = 0; v < PW_NV; ++v) xv[v] = as_short16(vload8(v, xs));
+        }
+#pragma unroll
+        for (int r = 0; r < PW_M; ++r) {
+            const short16 wv = as_short16((uint8)(W[r]));
+#pragma unroll
+            for (int v = 0; v < PW_NV; ++v) acc[r][v] += PAIR_DOT(xv[v], wv);
+        }
+        X += P;
+        W += PW_M;
+    }
+    const int full = p0 == own0 && p0 + PW_N <= P;
+#pragma unroll
+    for (int r = 0; r < PW_M; ++r) {
+        const int k = kb * PW_M + r;
+        if (k >= K) break;
+        const int8 b8 = (int8)(has_bias ? bias[k] : 0), m8 = (int8)(mult[k]), s8 = (int8)(shift[k]);
+        const size_t row = ((size_t)n * K + k) * P + p0;
+#pragma unroll
+        for (int v = 0; v < PW_NV; ++v) {
+            const size_t at = row + v * 8;
+            if (full) {
+                const int8 r8 = has_res ? convert_int8(vload8(0, res + at)) : (int8)(0);
+                vstore8(epilogue_i8x8(acc[r][v], b8, m8, s8, r8, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi), 0,
+                        y + at);
+            } else {
+                int t[8];
+                vstore8(acc[r][v], 0, t);
+                for (int l = 0; l < 8; ++l) {
+                    const int p = p0 + v * 8 + l;
+                    if (p < own0 || p >= P) continue;
+                    y[at + l] = epilogue(t[l], b8.s0, res, at + l, has_res, 0, m8.s0, s8.s0, y_zp, r_zp, r_mult,
+                                         r_shift, lo, hi);
+                }
+            }
+        }
+    }
+}
+
 #else
 // ================================================================================================
 // float32
@@ -293,6 +384,116 @@ __kernel void conv_im2col(__global const T* restrict xp, __global const T* restr
                 if (pix >= P) break;
                 size_t idx = ((size_t)n * K + ko) * P + pix;
                 y[idx] = epilogue(tmp[p][l], b, res, idx, has_res, act, m, s, y_zp, r_zp, r_mult, r_shift, lo, hi);
+            }
+        }
+    }
+}
+
+// ---- pointwise: 1x1, stride 1, no padding, groups 1 -------------------------------------------
+// Y_n[K][P] = W[K][C] X_n[C][P] is a GEMM whose B operand, X, needs no packing in NCHW: each input
+// channel is a contiguous run of P pixels. conv_im2col puts output channels in the vector lanes,
+// which for a 1x1 conv with few channels leaves a scalar, strided epilogue per pixel and channel
+// as the main cost; here the lanes run along pixels (the BLIS micro-kernel with A = the packed
+// weights): per input channel, PW_NV vector loads of X, PW_M broadcast weights, PW_M * PW_NV FMAs,
+// and the epilogue (bias per channel, residual, activation) stores whole vectors.
+// PW_VEC (lanes) comes from the launcher: the device's native float vector width.
+#ifndef PW_VEC
+#define PW_VEC 8
+#endif
+#define PW_M 6
+#define PW_NV 2
+#define PW_N (PW_NV * PW_VEC)  // (the int8 section above is compiled only under CONV_INT8)
+#define PW_CAT_(a, b) a##b
+#define PW_CAT(a, b) PW_CAT_(a, b)
+#define floatp PW_CAT(float, PW_VEC)
+#define vloadp PW_CAT(vload, PW_VEC)
+#define vstorep PW_CAT(vstore, PW_VEC)
+
+// global (C, ceil(K/PW_M)): weight (K, C) -> wp (KBLK, C, PW_M), zero rows past K
+__kernel void conv_pw_pack(__global const float* restrict w, __global float* restrict wp, int C, int K) {
+    const int c = get_global_id(0), kb = get_global_id(1);
+    if (c >= C) return;
+    __global float* dst = wp + ((size_t)kb * C + c) * PW_M;
+#pragma unroll
+    for (int r = 0; r < PW_M; ++r) {
+        const int k = kb * PW_M + r;
+        dst[r] = k < K ? w[(size_t)k * C + c] : 0.0f;
+    }
+}
+
+// global (ceil(P/PW_N), ceil(K/PW_M), N), one work-item per work-group (as gemm_f32: PoCL runs a
+// group as one function call; the parallelism is in the explicit vectors). The last pixel block
+// of a row is computed on the window [P - PW_N, P) (when P >= PW_N) and stores only its own
+// pixels, so every load is a full vector; P < PW_N takes the scalar-load path.
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void conv_pw(__global const float* restrict x, __global const float* restrict wp, __global const float* restrict bias,
+             __global const float* restrict res, __global float* restrict y, int C, int K, int P, int has_bias,
+             int has_res, int act) {
+    const int jb = get_global_id(0), kb = get_global_id(1), n = get_global_id(2);
+    const int own0 = jb * PW_N;                        // first pixel this item stores
+    const int p0 = P >= PW_N ? min(own0, P - PW_N) : 0;  // first pixel of the computed window
+    __global const float* X = x + (size_t)n * C * P + p0;
+    __global const float* W = wp + (size_t)kb * C * PW_M;
+    floatp acc[PW_M][PW_NV];
+#pragma unroll
+    for (int r = 0; r < PW_M; ++r)
+#pragma unroll
+        for (int v = 0; v < PW_NV; ++v) acc[r][v] = (floatp)(0.0f);
+    if (P >= PW_N) {
+        for (int c = 0; c < C; ++c) {
+            floatp xv[PW_NV];
+#pragma unroll
+            for (int v = 0; v < PW_NV; ++v) xv[v] = vloadp(v, X);
+#pragma unroll
+            for (int r = 0; r < PW_M; ++r) {
+                const floatp wv = (floatp)(W[r]);
+#pragma unroll
+                for (int v = 0; v < PW_NV; ++v) acc[r][v] = fma(wv, xv[v], acc[r][v]);
+            }
+            X += P;
+            W += PW_M;
+        }
+    } else {
+        for (int c = 0; c < C; ++c) {
+            float xs[PW_N];
+            for (int l = 0; l < PW_N; ++l) xs[l] = l < P ? X[l] : 0.0f;
+            floatp xv[PW_NV];
+#pragma unroll
+            for (int v = 0; v < PW_NV; ++v) xv[v] = vloadp(v, xs);
+#pragma unroll
+            for (int r = 0; r < PW_M; ++r) {
+                const floatp wv = (floatp)(W[r]);
+#pragma unroll
+                for (int v = 0; v < PW_NV; ++v) acc[r][v] = fma(wv, xv[v], acc[r][v]);
+            }
+            X += P;
+            W += PW_M;
+        }
+    }
+    const int full = p0 == own0 && p0 + PW_N <= P;
+#pragma unroll
+    for (int r = 0; r < PW_M; ++r) {
+        const int k = kb * PW_M + r;
+        if (k >= K) break;
+        const float b = has_bias ? bias[k] : 0.0f;
+        const size_t row = ((size_t)n * K + k) * P + p0;
+#pragma unroll
+        for (int v = 0; v < PW_NV; ++v) {
+            floatp o = acc[r][v] + b;
+            if (full) {
+                if (has_res) o += vloadp(v, res + row);
+                if (act == 1) o = fmax(o, 0.0f);
+                else if (act == 2) o = fmin(fmax(o, 0.0f), 6.0f);
+                vstorep(o, v, y + row);
+            } else {
+                float t[PW_VEC];
+                vstorep(o, 0, t);
+                for (int l = 0; l < PW_VEC; ++l) {
+                    const int p = p0 + v * PW_VEC + l;
+                    if (p < own0 || p >= P) continue;
+                    y[row + v * PW_VEC + l] = epilogue(t[l], 0.0f, res, row + v * PW_VEC + l, has_res, act, 0, 1, 0, 0,
+                                                       0, 0, 0, 0);
+                }
             }
         }
     }

@@ -220,6 +220,59 @@ __kernel ONE_ITEM void gemm_f32(__global const float *restrict ap, __global cons
     }
 }
 
+// GEMV for a few rows (batch-1 classifiers): no packing. Packing B costs a pass over the whole
+// weight matrix per call -- for a 1 x K by K x N product that is as much memory traffic as the
+// product itself, and the transposed-B pack walks N row streams a float at a time. Here A (not
+// transposed) and B are read in place, and each work-item computes GV consecutive outputs of one
+// row: trans_b (B_p is (N, K), the ONNX classifier's layout) as GV row dot products 8 k at a
+// time; otherwise (B_p is (K, N)) one GV-wide load of B row k per k. global (ceil(N/GV), M, batch).
+#define GV 8
+__kernel ONE_ITEM void gemv_f32(__global const float *restrict a, __global const float *restrict b,
+                                __global const float *restrict c, __global float *restrict y, int m, int n, int k,
+                                int trans_b, ulong stride_a, ulong stride_b, ulong stride_c, int ldc, float alpha,
+                                float beta)
+{
+    const int jb = get_global_id(0), i = get_global_id(1), p = get_global_id(2);
+    const int j0 = jb * GV, cols = min(GV, n - j0);
+    const __global float *A = a + p * stride_a + (size_t)i * k;
+    const __global float *B = b + p * stride_b;
+    float out[GV];
+    if (trans_b) {
+        float8 acc[GV];
+#pragma unroll
+        for (int r = 0; r < GV; ++r) acc[r] = (float8)(0.0f);
+        const int k8 = k & ~7;
+        for (int kk = 0; kk < k8; kk += 8) {
+            const float8 av = vload8(0, A + kk);
+#pragma unroll
+            for (int r = 0; r < GV; ++r)  // rows past N re-read row N-1; their results are dropped
+                acc[r] = fma(av, vload8(0, B + (size_t)min(j0 + r, n - 1) * k + kk), acc[r]);
+        }
+#pragma unroll
+        for (int r = 0; r < GV; ++r) {
+            const float8 v = acc[r];
+            float s = ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7));
+            const __global float *brow = B + (size_t)min(j0 + r, n - 1) * k;
+            for (int kk = k8; kk < k; ++kk) s = fma(A[kk], brow[kk], s);
+            out[r] = s;
+        }
+    } else if (cols == GV) {
+        float8 acc = (float8)(0.0f);
+        for (int kk = 0; kk < k; ++kk) acc = fma((float8)(A[kk]), vload8(0, B + (size_t)kk * n + j0), acc);
+        vstore8(acc, 0, out);
+    } else {
+        for (int r = 0; r < cols; ++r) {
+            float s = 0.0f;
+            for (int kk = 0; kk < k; ++kk) s = fma(A[kk], B[(size_t)kk * n + j0 + r], s);
+            out[r] = s;
+        }
+    }
+    __global float *Y = y + ((size_t)p * m + i) * n + j0;
+    const __global float *C = c + p * stride_c + (size_t)i * ldc + j0;
+    const int use_c = beta != 0.0f;
+    for (int r = 0; r < cols; ++r) Y[r] = use_c ? alpha * out[r] + beta * C[r] : alpha * out[r];
+}
+
 // ================================================================================================
 // int8 x int8 -> int32 (exact)
 // ================================================================================================

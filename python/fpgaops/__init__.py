@@ -19,7 +19,8 @@ from .ops.pool import adaptive_avg_pool2d, avg_pool2d, global_avg_pool2d, max_po
 from .ops.shape import flatten, reshape
 from .ops.softmax import softmax
 from .quant import QParams
-from .tensor import Tensor, to_device
+from .tensor import Tensor
+from .transfer import to_device
 
 __version__ = "0.1.0"
 

@@ -18,37 +18,7 @@ import time
 
 import numpy as np
 
-
-class Progress:
-    """A one-line progress bar on stderr (only when it is a terminal or FPGAOPS_PROGRESS=1)."""
-
-    def __init__(self, total, label, stream=None):
-        import os
-
-        self.total, self.label, self.done = total, label, 0
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() or os.environ.get("FPGAOPS_PROGRESS") == "1"
-        self.start = time.perf_counter()
-
-    def step(self, what=""):
-        self.done += 1
-        if self.enabled:
-            width = 30
-            fill = int(width * self.done / max(self.total, 1))
-            elapsed = time.perf_counter() - self.start
-            self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {self.done}/{self.total} "
-                              f"{elapsed:5.1f}s {what[:40]:<40}")
-            if self.done >= self.total:
-                self.stream.write("\n")
-            self.stream.flush()
-
-
-def table(rows, headers):
-    """Plain-text table, columns right-aligned except the first."""
-    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-    return "\n".join([fmt(cells[0]), "  ".join("-" * w for w in widths)] + [fmt(r) for r in cells[1:]])
+from .textout import Progress, table  # noqa: F401  (re-exported: fpgaops.cli.table)
 
 
 def cmd_devices(args):
@@ -63,10 +33,10 @@ def cmd_devices(args):
 def cmd_demo(args):
     """The README's demo: the devices, one matmul on every available device checked against NumPy,
     then a zoo network (ResNet-18 by default) on a sample photo on the default device with its
-    per-layer profile and the comparison with ONNX Runtime (fpgaops.graph.cli_nets)."""
+    per-layer profile and the comparison with ONNX Runtime (fpgaops.cli_nets)."""
     rc = _demo_matmul(args)
     if args.net != "none":
-        from .graph.cli_nets import cmd_demo_net
+        from .cli_nets import cmd_demo_net
 
         print()
         rc = cmd_demo_net(args) or rc
@@ -158,13 +128,13 @@ def _estimator():
 
 
 def _quant():
-    from .graph import cli_quant
+    from . import cli_quant
 
     return cli_quant
 
 
 def _nets():
-    from .graph import cli_nets
+    from . import cli_nets
 
     return cli_nets
 

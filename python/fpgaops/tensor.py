@@ -66,18 +66,3 @@ class Tensor:
 
     def __repr__(self):
         return f"fpgaops.Tensor(shape={self.shape}, dtype={self.dtype}, device='{self.device.name}')"
-
-
-def to_device(x, device=None):
-    """Copy a NumPy array to ``device`` (default: the current one) as a Tensor."""
-    from ._validate import array_info, check_extent
-    from .backends import current_device, get_device
-
-    dev = get_device(device) if device is not None else current_device()
-    if isinstance(x, Tensor):
-        return x if x.device is dev else to_device(x.numpy(), dev)
-    shape, _ = array_info(x, "x")
-    check_extent("x", shape)
-    from ._validate import to_device as _copy
-
-    return _copy(x, dev)

@@ -149,7 +149,7 @@ def test_clip_runtime_bounds_name_the_node_in_the_profile():
 
 def test_data_movement_ops_have_clean_lowered_attributes():
     """Concat/Split/Transpose/Resize lower to ops of their own name with normalized attributes (a
-    device kernel registered in runner.DEVICE_OPS under that name replaces the host version)."""
+    device kernel registered in devops.DEVICE_OPS under that name replaces the host version)."""
     got = {}
     for name in ("concat", "split_opset13_input", "transpose", "resize_nearest_scales"):
         m, xs, _ = CASES[name]()

@@ -6,7 +6,7 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from fpgaops.cli import main  # noqa: E402
-from fpgaops.graph import cli_nets  # noqa: E402
+from fpgaops import cli_nets  # noqa: E402
 
 
 def test_preprocess_matches_torchvision_recipe():

@@ -135,6 +135,29 @@ def test_float32_any_shape_every_algo(dev, shape, act, with_bias, with_res, seed
     run_all_float(x, wt, b if with_bias else None, stride, pad, dil, groups, act, res)
 
 
+@pytest.mark.parametrize("n, c, k, h, w", [(1, 1, 1, 1, 1), (2, 3, 7, 1, 1), (1, 16, 24, 7, 7), (2, 5, 13, 4, 9),
+                                           (1, 24, 6, 8, 4), (1, 8, 12, 6, 6), (1, 33, 19, 5, 13), (1, 64, 96, 14, 14)])
+@pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True), ("relu", False)])
+def test_float32_pointwise(dev, n, c, k, h, w, act, with_res):
+    # 1x1 stride-1 convs: the OpenCL launcher runs them as a GEMM over pixels (conv_pw); pixel
+    # counts below, at and between its vector blocks (16 or 32), channels off its 6-row blocks
+    rng = np.random.default_rng(n * 100000 + c * 1000 + k * 10 + h + w)
+    x, wt, b = make_float(rng, n, c, h, w, k, 1, 1, 1)
+    res = rng.standard_normal((n, k, h, w), dtype=np.float32) if with_res else None
+    run_all_float(x, wt, b, (1, 1), (0, 0), (1, 1), 1, act, res)
+
+
+@pytest.mark.parametrize("n, c, k, h, w", [(1, 1, 1, 1, 1), (2, 3, 7, 1, 1), (1, 16, 24, 7, 7), (2, 5, 13, 4, 9),
+                                           (1, 33, 19, 5, 13), (1, 64, 96, 14, 14)])
+@pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True), ("relu", True)])
+def test_int8_pointwise_bit_exact(dev, n, c, k, h, w, act, with_res):
+    # the int8 twin of test_float32_pointwise: odd channel counts (a zero pair half), pixel counts
+    # below, at and between the 16-pixel blocks, residual requantization
+    rng = np.random.default_rng(n * 100000 + c * 1000 + k * 10 + h + w + 1)
+    x, wt, b = make_int8(rng, n, c, h, w, k, 1, 1, 1)
+    run_all_int8(x, wt, b, (1, 1), (0, 0), (1, 1), 1, rng, act, with_res)
+
+
 @settings(max_examples=25)
 @given(shape=conv_shapes(winograd=True), act=st.sampled_from([None, "relu"]), with_res=st.booleans(),
        seed=st.integers(0, 2**31))

@@ -57,6 +57,24 @@ def test_gemm_alpha_beta_c_broadcast(backend, m, n, k, cshape, alpha, beta, seed
     check(got, a, b, np.broadcast_to(c, (m, n)), alpha, beta)
 
 
+@pytest.mark.parametrize("m", [1, 2, 4])
+@pytest.mark.parametrize("n, k", [(1, 1), (7, 9), (8, 8), (1000, 1024), (13, 1283)])
+@pytest.mark.parametrize("trans_b", [False, True])
+def test_gemm_few_rows(backend, m, n, k, trans_b):
+    # batch-1 classifiers: the OpenCL backend takes an unpacked GEMV path for M <= 4
+    rng = np.random.default_rng(m * 1000 + n + k)
+    a = rand(rng, (m, k), np.float32)
+    b = rand(rng, (n, k) if trans_b else (k, n), np.float32)
+    c = rand(rng, (n,), np.float32)
+    got = fo.gemm(a, b, c, alpha=0.5, beta=1.0, trans_b=trans_b)
+    check(got, a, b.T if trans_b else b, np.broadcast_to(c, (m, n)), 0.5, 1.0)
+    bb = rand(rng, (3, k, n), np.float32)
+    aa = rand(rng, (3, m, k), np.float32)
+    got = fo.matmul(aa, bb)
+    for p in range(3):
+        check(got[p], aa[p], bb[p])
+
+
 @given(m=dims, n=dims, k=dims, trans_a=st.booleans(), trans_b=st.booleans(), with_c=st.booleans(),
        seed=st.integers(0, 2**31))
 def test_gemm_int8_bit_exact(backend, m, n, k, trans_a, trans_b, with_c, seed):

@@ -31,6 +31,7 @@ class Backend:
     """One execution target. Subclasses set ``name`` and implement the five methods."""
 
     name = "base"
+    recording = None  # the launch recording in progress (backends that support record())
 
     # --- discovery -------------------------------------------------------------------------
     @classmethod
@@ -57,6 +58,12 @@ class Backend:
 
     def finish(self):
         """Wait until every queued kernel and copy has completed."""
+
+    def record(self):
+        """A context manager recording the kernel launches of one network run, whose ``plan(inputs,
+        outputs)`` replays them (see backends/opencl/replay.py); None where launches are not
+        recorded (the network then always runs op by op)."""
+        return None
 
     def run(self, call):
         """Execute one kernel call; the launcher lives in fpgaops.backends.<name>.<family>."""

@@ -36,7 +36,7 @@ class CompareReport:
     device: str = ""
 
     def __str__(self):
-        from ..cli import table
+        from ..textout import table
 
         rows = [(r.node[:44], r.op, r.dtype, "inf" if math.isinf(r.sqnr_db) else f"{r.sqnr_db:.2f}")
                 for r in self.layers]

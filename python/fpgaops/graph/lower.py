@@ -5,7 +5,7 @@ Device ops (fpgaops kernels): ``Conv`` (bias, activation, residual fused later),
 ``View`` (a reshape, no copy), ``BatchNorm`` (folded into a conv or turned into Mul + Add).
 
 Data-movement ops with clean, normalized attributes, run on the host (NumPy) until a device
-kernel is registered for them in ``runner.DEVICE_OPS``: ``Concat {axis}``, ``Split {axis,
+kernel is registered for them in ``devops.DEVICE_OPS``: ``Concat {axis}``, ``Split {axis,
 sizes}``, ``Transpose {perm}``, ``Resize {mode, coordinate_transformation_mode, nearest_mode,
 out_shape, scales}``.
 
@@ -320,7 +320,7 @@ def _host_run(n, args):
 
 
 # Lowered op -> NumPy implementation (list of outputs). The runner uses these on the host for
-# every op that has no entry in runner.DEVICE_OPS, and for the NumPy oracle.
+# every op that has no entry in devops.DEVICE_OPS, and for the NumPy oracle.
 HOST_OPS = {
     "Host": _host_run,
     "Concat": lambda n, args: [np.concatenate([np.asarray(v) for v in args], axis=n.attrs["axis"])],

@@ -264,7 +264,7 @@ class QTrace:
         return max((r.max_lsb for r in self.rows), default=0)
 
     def __str__(self):
-        from ..cli import table
+        from ..textout import table
 
         rows = [(r.node[:44], r.op, "x".join(map(str, r.shape)), r.differing,
                  f"{100.0 * r.differing / max(1, int(np.prod(r.shape))):.4f}", r.max_lsb, "ok" if r.ok else "DIFFERS")

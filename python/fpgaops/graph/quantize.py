@@ -231,6 +231,7 @@ class QuantizedNetwork:
         self._layers = {}     # node name -> _Layer
         self._weights = {}    # (device name, key) -> Tensor
         self.float_nodes = {}  # node name -> reason
+        self._launch = {}     # input shapes -> {device name: launch plan state} (launchplan.py)
 
     # -- introspection
     @property
@@ -330,11 +331,17 @@ class QuantizedNetwork:
         return get_device(device) if device is not None else current_device()
 
     def _execute(self, xs, dev, record=None, feed=None):
+        from .launchplan import device_lock
+
+        with device_lock(dev):  # network runs on one device are serialised (launchplan.py)
+            return self._execute_locked(xs, dev, record, feed)
+
+    def _execute_locked(self, xs, dev, record=None, feed=None):
         """Run; returns the output values as (array or Tensor, QParams or None). ``record(node,
         value, (array or Tensor, QParams or None))`` sees every node output as computed.
         ``feed`` ({value: int8 codes}) replaces those int8 values after they are computed, so
         later layers see the given codes (layer-by-layer comparison without propagation)."""
-        from .runner import Network
+        from .execute import run_node
 
         fo = _fo()
         net = self.float_network
@@ -348,7 +355,8 @@ class QuantizedNetwork:
             val, q = v
             if q is None:
                 return val
-            return fo.to_device(quant.dequantize(val.numpy(), q).astype(np.float32), dev)
+            t = getattr(dev, "dequantize_tensor", lambda *a: None)(val, q.scale32, q.zero_point)
+            return t if t is not None else fo.to_device(quant.dequantize(val.numpy(), q).astype(np.float32), dev)
 
         def as_int8(v, name):
             val, q = v
@@ -357,6 +365,10 @@ class QuantizedNetwork:
             q = self.qparams[name]
             if feed is not None and name in feed:
                 return fo.to_device(np.ascontiguousarray(feed[name], np.int8), dev), q
+            if not isinstance(val, np.ndarray):  # on the device where it can (launch plans need it)
+                t = getattr(dev, "quantize_tensor", lambda *a: None)(val, q.scale32, q.zero_point)
+                if t is not None:
+                    return t, q
             host = val.numpy() if not isinstance(val, np.ndarray) else val
             return fo.to_device(quant.quantize(host, q), dev), q
 
@@ -372,7 +384,7 @@ class QuantizedNetwork:
             if why is not None:
                 self.float_nodes.setdefault(n.name, why)
                 args = [None if not i else as_float(arg(i)) for i in n.inputs]
-                y = Network._node(n, args, g.opset, dev, False)  # device, host and fallback ops alike
+                y = run_node(n, args, g.opset, dev, False)  # device, host and fallback ops alike
                 if isinstance(y, list):  # several outputs (Split)
                     env.update((o, (v, None)) for o, v in zip(n.outputs[1:], y[1:]) if o)
                     y = y[0]
@@ -454,8 +466,14 @@ class QuantizedNetwork:
         """All outputs as a list of float32 arrays (dequantized); with ``int8_outputs=True`` the
         int8 outputs are returned as (int8 codes, QParams) pairs instead (float outputs as
         (array, None))."""
+        from .launchplan import device_lock
+
         dev = self._device(device)
-        outs = self._execute(xs, dev)
+        with device_lock(dev):
+            outs = self._run_planned(xs, dev) if self.float_network.launch_plans else None
+            if outs is None:
+                outs = self._execute(xs, dev)
+            outs = [(v if isinstance(v, np.ndarray) else v.numpy(), q) for v, q in outs]
         if int8_outputs:
             return [(v if isinstance(v, np.ndarray) else v.numpy(), q) for v, q in outs]
         return [_to_float_host(o) for o in outs]
@@ -463,6 +481,32 @@ class QuantizedNetwork:
     def __call__(self, *xs, device=None):
         outs = self.run(*xs, device=device)
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def _run_planned(self, xs, dev):
+        """[(array, QParams or None)] by the launch plan of these input shapes (launchplan.py), or
+        None when this run goes op by op."""
+        from .launchplan import run_planned
+
+        key = tuple(sorted(self.float_network._shape_map(xs).items()))
+        states = self._launch.pop(key, None) or {}
+        self._launch[key] = states  # most recently used last; a few shapes kept (each holds buffers)
+        while len(self._launch) > 4:
+            self._launch.pop(next(iter(self._launch)))
+
+        def record(ins, rec):
+            with rec:
+                outs = self._execute(ins, dev)
+            return [v for v, _q in outs], [q for _v, q in outs]
+
+        got = run_planned(states, dev, self.float_network._check_inputs(xs), record, False)
+        return None if got is None else list(zip(*got))
+
+    def launch_plan(self, *xs, device=None):
+        """The launch plan replayed for these inputs on ``device``, the reason there is none, or None."""
+        from .launchplan import plan_of
+
+        states = self._launch.get(tuple(sorted(self.float_network._shape_map(xs).items())), {})
+        return plan_of(states, self._device(device))
 
     def values(self, *xs, device=None):
         """{value name: float32 array} of every node output (int8 values dequantized)."""

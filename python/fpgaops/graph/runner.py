@@ -6,6 +6,7 @@ device with activations kept on that device between layers.
     print(net.profile(x))                 # per-layer table
     print(net.trace(x, against="onnxruntime"))
 """
+import contextlib
 import dataclasses
 import time
 
@@ -13,20 +14,11 @@ import numpy as np
 
 from ..errors import ArgumentError, FpgaopsError, UnsupportedError
 from . import passes, refops
+from .devops import DEVICE_OPS, NEEDS, _fo
+from .execute import np_node, run_node
 from .ir import ModelError
+from .launchplan import WARM, device_lock, plan_of, run_planned
 from .plan import plan as make_plan
-
-
-def _fo():
-    import fpgaops
-    return fpgaops
-
-
-def _op(name):
-    fn = getattr(_fo(), name, None)
-    if fn is None:
-        raise UnsupportedError(f"fpgaops.{name} not yet implemented")
-    return fn
 
 
 def _capabilities():
@@ -35,110 +27,6 @@ def _capabilities():
     from ..ops.act_lut import ACTIVATIONS  # eltwise fuses every act_lut activation
 
     return tuple(a for a in conv2d.ACTIVATIONS if a), tuple(ACTIVATIONS)
-
-
-# --- device execution of lowered nodes ------------------------------------------------------
-
-def _dev_conv(n, x, w, b, r):
-    a = n.attrs
-    return _op("conv2d")(x, w, b, stride=a["stride"], padding=a["padding"], dilation=a["dilation"],
-                         groups=a["groups"], activation=a["activation"], residual=r)
-
-
-def _dev_act(n, x):
-    return _op(n.attrs["kind"])(x, **n.attrs["params"])
-
-
-def _dev_binary(n, a, b):
-    fn = _op("add" if n.op == "Add" else "mul")
-    if n.attrs["activation"]:
-        return fn(a, b, activation=n.attrs["activation"])
-    return fn(a, b)
-
-
-def _dev_gap(n, x):
-    fo = _fo()
-    if hasattr(fo, "adaptive_avg_pool2d"):
-        return fo.adaptive_avg_pool2d(x, 1)
-    y = _op("global_avg_pool2d")(x)
-    return y.reshape(x.shape[0], x.shape[1], 1, 1)
-
-
-DEVICE_OPS = {
-    "Conv": _dev_conv,
-    "Act": _dev_act,
-    "Add": _dev_binary,
-    "Mul": _dev_binary,
-    "MaxPool": lambda n, x: _op("max_pool2d")(x, n.attrs["kernel_size"], stride=n.attrs["stride"],
-                                                padding=n.attrs["padding"], dilation=n.attrs["dilation"],
-                                                ceil_mode=n.attrs["ceil_mode"]),
-    "AvgPool": lambda n, x: _op("avg_pool2d")(x, n.attrs["kernel_size"], stride=n.attrs["stride"],
-                                                padding=n.attrs["padding"], ceil_mode=n.attrs["ceil_mode"],
-                                                count_include_pad=n.attrs["count_include_pad"]),
-    "GlobalAvgPool": _dev_gap,
-    "Gemm": lambda n, a, b, c=None: _op("gemm")(a, b, c, alpha=n.attrs["alpha"], beta=n.attrs["beta"] if c is not None else 0.0,
-                                                 trans_a=n.attrs["trans_a"], trans_b=n.attrs["trans_b"]),
-    "MatMul": lambda n, a, b: _op("matmul")(a, b),
-    "Softmax": lambda n, x: _op("softmax")(x, dim=n.attrs["dim"]),
-    "View": lambda n, x: x.reshape(n.attrs["shape"]),
-}
-
-# which fpgaops functions each lowered op needs (for "not yet implemented" checks)
-NEEDS = {"Conv": ["conv2d"], "Add": ["add"], "Mul": ["mul"], "MaxPool": ["max_pool2d"], "AvgPool": ["avg_pool2d"],
-         "GlobalAvgPool": ["adaptive_avg_pool2d|global_avg_pool2d"], "Gemm": ["gemm"], "MatMul": ["matmul"],
-         "Softmax": ["softmax"]}
-
-
-# --- NumPy execution of lowered nodes (the independent oracle) ---------------------------------
-
-def _np_act(kind, x, params=None):
-    p = params or {}
-    x64 = x.astype(np.float64)
-    f = {"relu": lambda v: np.maximum(v, 0), "relu6": lambda v: np.clip(v, 0, 6),
-         "leaky_relu": lambda v: np.where(v >= 0, v, p.get("negative_slope", 0.01) * v),
-         "hardtanh": lambda v: np.clip(v, p.get("min_val", -1.0), p.get("max_val", 1.0)),
-         "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "tanh": np.tanh,
-         "hardsigmoid": lambda v: np.clip(v / 6 + 0.5, 0, 1), "hardswish": lambda v: v * np.clip(v / 6 + 0.5, 0, 1),
-         "gelu": lambda v: refops._gelu(v, p)}[kind]
-    with np.errstate(over="ignore"):
-        return f(x64).astype(np.float32)
-
-
-def _np_node(n, args, opset):
-    a = n.attrs
-    if n.op == "Conv":
-        x, w, b, r = args
-        pd = a["padding"]
-        y = refops.conv2d(x, w, b, a["stride"], (pd[0], pd[1], pd[0], pd[1]), a["dilation"], a["groups"])
-        if r is not None:
-            y = (y.astype(np.float64) + r).astype(np.float32)
-        return _np_act(a["activation"], y) if a["activation"] else y
-    if n.op == "Act":
-        return _np_act(a["kind"], args[0], a["params"])
-    if n.op in ("Add", "Mul"):
-        y = refops.run(n.op, args, {}, opset)[0]
-        return _np_act(a["activation"], y) if a["activation"] else y
-    if n.op in ("MaxPool", "AvgPool"):
-        p = a["padding"]
-        return refops.pool2d(args[0], "max" if n.op == "MaxPool" else "avg", a["kernel_size"], a["stride"],
-                             (p[0], p[1], p[0], p[1]), a.get("dilation", (1, 1)), a["ceil_mode"],
-                             a.get("count_include_pad", False))
-    if n.op == "GlobalAvgPool":
-        return refops.op_gap(args, {}, opset)[0]
-    if n.op == "Gemm":
-        return refops.run("Gemm", args, {"alpha": a["alpha"], "beta": a["beta"], "transA": int(a["trans_a"]),
-                                         "transB": int(a["trans_b"])}, opset)[0]
-    if n.op == "MatMul":
-        return refops.run("MatMul", args, {}, opset)[0]
-    if n.op == "Softmax":
-        return refops.run("Softmax", args, {"axis": a["dim"]}, 13)[0]
-    if n.op == "View":
-        return args[0].reshape(a["shape"])
-    if n.op == "Fallback":
-        return refops.run(a["onnx_op"], args, a["onnx_attrs"], opset)[0]
-    if n.op in passes.HOST_OPS:
-        return passes.HOST_OPS[n.op](n, args)
-    raise ModelError(f"no NumPy execution for lowered op {n.op}", n.name)
 
 
 # --- results ------------------------------------------------------------------------------
@@ -176,7 +64,7 @@ class Profile:
         return dict(sorted(agg.items(), key=lambda kv: -kv[1]))
 
     def __str__(self):
-        from ..cli import table
+        from ..textout import table
 
         tot = self.total or 1e-30
         rows = [(r.node[:44], r.op + (f"+{r.fused}" if r.fused else ""), "x".join(map(str, r.in_shape)),
@@ -216,7 +104,7 @@ class Trace:
         return self.first_divergence is None
 
     def __str__(self):
-        from ..cli import table
+        from ..textout import table
 
         rows = [(r.node[:44], r.op, "x".join(map(str, r.shape)), f"{r.max_abs_err:.3e}", f"{r.scale:.3e}",
                  "ok" if r.ok else "DIVERGES") for r in self.rows]
@@ -238,12 +126,16 @@ class _Spec:
         self.graph = g
         self.plan = make_plan(g)
         self.weights = {}  # (device name, const name) -> Tensor, uploaded on first use
+        self.launch = {}  # device name -> launch plan state (launchplan.py)
 
 
 class Network:
     """A model ready to run on fpgaops devices. Build with ``fpgaops.load_onnx`` / ``from_torch``."""
 
     MAX_SPECS = 4  # input shapes kept specialized at once
+    # Replay recorded kernel launches from the third run of an input shape on (False: always run
+    # op by op; for measuring the per-layer host cost). See backends/opencl/replay.py.
+    launch_plans = True
 
     def __init__(self, graph, info=None, allow_fallback=False, fuse=True, model_bytes=None):
         self.graph = graph
@@ -400,7 +292,7 @@ class Network:
                     raise ModelError(f"value '{i}' is not available (internal scheduling error)", n.name)
             t0 = time.perf_counter()
             try:
-                y = self._node(n, args, g.opset, dev, numpy)
+                y = run_node(n, args, g.opset, dev, numpy)
             except FpgaopsError as e:  # name the node in the message, keep the class and its fields
                 if e.args and isinstance(e.args[0], str) and f"'{n.name}'" not in e.args[0]:
                     e.args = (f"node '{n.name}' ({n.op}): {e.args[0]}",) + e.args[1:]
@@ -435,21 +327,6 @@ class Network:
                 outs.append(c if numpy else fo.to_device(np.ascontiguousarray(c), dev))
         return outs
 
-    @staticmethod
-    def _node(n, args, opset, dev, numpy):
-        fo = _fo()
-        if numpy:
-            return _np_node(n, args, opset)
-        if n.op == "Fallback":
-            host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
-            return fo.to_device(np.ascontiguousarray(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"],
-                                                                opset)[0], dtype=np.float32), dev)
-        if n.op not in DEVICE_OPS:  # a host op (passes.HOST_OPS); every output is returned
-            host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
-            outs = passes.HOST_OPS[n.op](n, host)
-            return [fo.to_device(np.ascontiguousarray(v, dtype=np.float32), dev) for v in outs]
-        return DEVICE_OPS[n.op](n, *args)
-
     def _device(self, device):
         from ..backends import current_device, get_device
         return get_device(device) if device is not None else current_device()
@@ -458,8 +335,38 @@ class Network:
         """All outputs as a list (NumPy arrays, or device Tensors with as_tensors=True).
         ``callback(node_name)`` is called after each layer is queued (progress bars)."""
         dev = self._device(device)
-        outs = self._execute(xs, dev, step=callback)
-        return outs if as_tensors else [o.numpy() for o in outs]
+        with device_lock(dev):
+            if callback is None and self.launch_plans:
+                outs = self._run_planned(xs, dev, as_tensors)
+                if outs is not None:
+                    return outs
+            outs = self._execute(xs, dev, step=callback)
+            return outs if as_tensors else [o.numpy() for o in outs]
+
+    def _run_planned(self, xs, dev, as_tensors):
+        """The outputs by the launch plan of these input shapes on ``dev`` (launchplan.py); None
+        when this run goes op by op."""
+        spec = self._spec(self._shape_map(xs))
+        if isinstance(spec.launch.get(dev.name), str) and spec.launch[dev.name] != WARM:
+            return None  # no plan possible: skip the input checks done again by _execute
+
+        def record(ins, rec):
+            host = [n.name for n in spec.graph.nodes if n.op not in DEVICE_OPS]
+            if host:  # (its copies would fail the recording too; this names the node)
+                rec.fail(f"host fallback node '{host[0]}'")
+            with rec:
+                outs = self._execute(ins, dev)
+            if any(o in self.graph.inputs or o in spec.graph.consts for o in spec.graph.outputs):
+                rec.fail("an output that no node computes")
+            return outs, None
+
+        got = run_planned(spec.launch, dev, self._check_inputs(xs), record, as_tensors)
+        return None if got is None else got[0]
+
+    def launch_plan(self, *xs, device=None):
+        """The launch plan replayed for these inputs on ``device`` (an object with
+        ``num_launches``), the reason there is none (a string), or None before the second run."""
+        return plan_of(self._spec(self._shape_map(xs)).launch, self._device(device))
 
     def __call__(self, *xs, device=None):
         """NumPy in, NumPy out. One output -> an array; several -> a tuple."""
@@ -501,6 +408,10 @@ class Network:
         """Per-layer times (each layer waited for on the device). ``warmup`` untimed runs first
         (the first run on a device builds kernels and uploads weights)."""
         dev = self._device(device)
+        with device_lock(dev):
+            return self._profile(xs, dev, warmup)
+
+    def _profile(self, xs, dev, warmup):
         for _ in range(warmup):
             self._execute(xs, dev)
         xs_c = self._check_inputs(xs)
@@ -530,8 +441,9 @@ class Network:
 
     def _record(self, xs, dev, numpy=False):
         vals = {}
-        self._execute(xs, dev, on_node=lambda n, y, dt: vals.__setitem__(n.outputs[0], (n, np.asarray(y) if numpy else y.numpy())),
-                      numpy=numpy)
+        with contextlib.nullcontext() if numpy else device_lock(dev):
+            self._execute(xs, dev, on_node=lambda n, y, dt: vals.__setitem__(n.outputs[0], (n, np.asarray(y) if numpy else y.numpy())),
+                          numpy=numpy)
         return vals
 
     def trace(self, *xs, against="reference", device=None, rtol=1e-3, atol=1e-4):

@@ -104,11 +104,18 @@ class OpenCLBackend(Backend):
         self._free = {}  # allocation size -> [cl.Buffer] released by dead tensors
         self._pooled = 0
         self._pool_limit = POOL_BYTES  # kept on the instance: release() may run at interpreter exit
+        self._claimed = {}  # int_ptr -> count: buffers owned by launch plans, never pooled again
+        self.recording = None  # a replay.Recording while a launch plan is being recorded
 
     # --- the interface -------------------------------------------------------------------------
     def allocate(self, nbytes):
         cl = self.cl
         size = alloc_bytes(nbytes, self.word_bytes)
+        rec = self.recording
+        if rec is not None and rec.mine():
+            handle = rec.take(size)
+            if handle is not None:
+                return handle
         with self._lock:
             free = self._free.get(size)
             if free:
@@ -122,18 +129,73 @@ class OpenCLBackend(Backend):
     def release(self, handle):
         size = handle.size
         with self._lock:
+            if handle.int_ptr in self._claimed:
+                return  # a launch plan still writes this buffer: it must never be handed out again
+            rec = self.recording
+            if rec is not None and rec.mine():
+                rec.keep(handle)  # reserved for the recorded run (replay.Recording)
+                return
             if self._pooled + size <= self._pool_limit:
                 self._free.setdefault(size, []).append(handle)
                 self._pooled += size
 
     def copy_in(self, handle, array):
+        if self.recording is not None and self.recording.mine():
+            self.recording.fail("a host-to-device copy inside the graph")
         self.cl.enqueue_copy(self.queue, handle, np.ascontiguousarray(array), is_blocking=True)
 
     def copy_out(self, handle, out):
+        if self.recording is not None and self.recording.mine():
+            self.recording.fail("a device-to-host copy inside the graph")
         self.cl.enqueue_copy(self.queue, out, handle, is_blocking=True)
 
     def finish(self):
         self.queue.finish()
+
+    def enqueue(self, k, gsize, lsize, args):
+        """Set ``args`` on kernel object ``k`` and enqueue it: the one place every launcher enqueues
+        through, so a launch plan (replay.py) sees every kernel of a network run. Callers that
+        share ``k`` between threads hold their lock around this call."""
+        if self.recording is not None and self.recording.mine():
+            self.recording.launch(k, gsize, lsize, args)
+        k.set_args(*args)
+        self.cl.enqueue_nd_range_kernel(self.queue, k, gsize, lsize)
+
+    # --- int8 conversions on the device (quant.py), for the int8 network runner -------------------
+    def quantize_tensor(self, x, scale, zero_point):
+        """A float32 Tensor as int8 codes (fpgaops.quant.quantize, bit-exact); None without float64."""
+        from . import quant
+        return quant.quantize(self, x, scale, zero_point) if quant.has_fp64(self) else None
+
+    def dequantize_tensor(self, x, scale, zero_point):
+        """int8 codes as a float32 Tensor (fpgaops.quant.dequantize, rounded to float32); None without float64."""
+        from . import quant
+        return quant.dequantize(self, x, scale, zero_point) if quant.has_fp64(self) else None
+
+    # --- launch plans (replay.py) ---------------------------------------------------------------
+    def record(self):
+        from .replay import Recording
+        return Recording(self)
+
+    def claim(self, buffers):
+        """Buffers a launch plan writes on every replay: out of the pool now and never pooled again."""
+        with self._lock:
+            ptrs = {b.int_ptr for b in buffers}
+            for ptr in ptrs:
+                self._claimed[ptr] = self._claimed.get(ptr, 0) + 1
+            for size, free in self._free.items():
+                keep = [b for b in free if b.int_ptr not in ptrs]
+                self._pooled -= (len(free) - len(keep)) * size
+                free[:] = keep
+
+    def unclaim(self, buffers):
+        with self._lock:
+            for ptr in {b.int_ptr for b in buffers}:
+                n = self._claimed.get(ptr, 0) - 1
+                if n > 0:
+                    self._claimed[ptr] = n
+                else:
+                    self._claimed.pop(ptr, None)
 
     # --- programs ------------------------------------------------------------------------------
     def program(self, stem, defines=()):

@@ -25,6 +25,17 @@ _states = weakref.WeakKeyDictionary()
 _states_lock = threading.Lock()
 
 
+_digests = weakref.WeakKeyDictionary()
+
+
+def _digest(cfg):
+    """cfg.digest (a JSON dump and a hash: ~0.1 ms), memoised per config object."""
+    d = _digests.get(cfg)
+    if d is None:
+        d = _digests[cfg] = cfg.digest
+    return d
+
+
 def kernel(backend, stem, name):
     """(lock, cl.Kernel) for kernel ``name`` of kernels/opencl/<stem>.cl (act_lut.h is inlined by
     ``backend.program``), cached per backend and config."""
@@ -32,7 +43,7 @@ def kernel(backend, stem, name):
         st = _states.get(backend)
         if st is None:
             st = _states[backend] = _State()
-    key = (stem, name, config.current().digest)
+    key = (stem, name, _digest(config.current()))
     with st.lock:
         k = st.kernels.get(key)
         if k is None:
@@ -56,8 +67,7 @@ def enqueue(backend, stem, name, gsize, args):
     lock, k = kernel(backend, stem, name)
     try:
         with lock:
-            k.set_args(*args)
-            cl.enqueue_nd_range_kernel(backend.queue, k, gsize, (1,) * len(gsize))
+            backend.enqueue(k, gsize, (1,) * len(gsize), args)
     except cl.Error as e:
         raise DeviceError(f"opencl {stem}: {e}", code=getattr(e, "code", None)) from None
 

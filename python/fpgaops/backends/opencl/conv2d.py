@@ -1,137 +1,12 @@
 """OpenCL launcher for ConvCall: "im2col" (implicit GEMM, kernels/opencl/conv2d.cl) here;
 "winograd" and "dwconv" in their own modules (same stems as their .cl files)."""
-import collections
-
 import numpy as np
-import pyopencl as cl
 
-from ... import config
-
-ACT = {"none": 0, "relu": 1, "relu6": 2}
-
-
-_KERNELS = {}
-_PROGRAMS = {}
-_TUNABLES = {}
-
-
-def tunables():
-    """The conv tunables of the current kernel config, looked up once per config object."""
-    cfg = config.current()
-    t = _TUNABLES.get(id(cfg))
-    if t is None:
-        t = _TUNABLES[id(cfg)] = dict(
-            pb=cfg.conv2d.opencl.pb, kv=cfg.conv2d.opencl.kv, wino_tb=cfg.winograd.opencl.tb,
-            wino_kv=cfg.winograd.opencl.kv, dw_rows=cfg.dwconv.opencl.rows, cfg=cfg)
-    return t
-
-
-def program(backend, stem, defines):
-    """backend.program(stem, defines), memoised per (backend, config object) to skip the config
-    digest on every launch."""
-    key = (id(backend), id(config.current()), stem, tuple(defines))
-    prg = _PROGRAMS.get(key)
-    if prg is None:
-        prg = _PROGRAMS[key] = backend.program(stem, list(defines))
-    return prg
-
-
-def kernel(prg, name):
-    """The kernel object ``name`` of ``prg``, retrieved once (retrieval is expensive in PyOpenCL)."""
-    key = (id(prg), name)
-    k = _KERNELS.get(key)
-    if k is None:
-        k = _KERNELS[key] = (prg, cl.Kernel(prg, name))
-    return k[1]
-
-
-def launch(backend, prg, name, gsize, lsize, *args):
-    """Enqueue ``name``. ``lsize`` is a work-group shape (PoCL's per-work-group overhead makes
-    tiny groups ~10x slower); the global size is rounded up to a multiple of it and every kernel
-    checks its bounds. lsize None lets the runtime choose. Scalars are np.int32; the kernel's
-    scalar types are declared once (PyOpenCL's per-call type sniffing costs ~10 us per argument)."""
-    if lsize is not None:
-        lsize = tuple(min(l, g) for l, g in zip(lsize, gsize))
-        gsize = tuple(-(-g // l) * l for g, l in zip(gsize, lsize))
-    k = kernel(prg, name)
-    if not getattr(k, "_fpgaops_typed", False):
-        k.set_scalar_arg_dtypes([np.int32 if isinstance(a, np.int32) else None for a in args])
-        k._fpgaops_typed = True
-    k(backend.queue, gsize, lsize, *args)
-
-
-class WeightCache:
-    """Packed / transformed weights of device-resident weight Tensors (ConvCall.weight_is_constant),
-    LRU, bounded in bytes. Entries hold the source tensor's lease (its buffer ownership), so the
-    buffer is neither freed nor handed to a new tensor by the buffer pool while it is cached: a
-    reused buffer with the same id would otherwise hit another weight's stale entry."""
-
-    def __init__(self, limit_bytes=512 << 20):
-        self.limit, self.used, self.entries = limit_bytes, 0, collections.OrderedDict()
-
-    def get(self, call, key, nbytes, make):
-        """make(buffer) fills a new buffer of nbytes; cached when the weight is constant."""
-        if not call.weight_is_constant:
-            return make(None)
-        full = (id(call.weight.handle), call.weight.shape) + tuple(key)
-        hit = self.entries.get(full)
-        if hit is not None:
-            self.entries.move_to_end(full)
-            return hit[1]
-        buf = make(None)
-        self.entries[full] = (getattr(call.weight, "_lease", None) or call.weight.handle, buf, nbytes)
-        self.used += nbytes
-        while self.used > self.limit and len(self.entries) > 1:
-            _, (_, _, nb) = self.entries.popitem(last=False)
-            self.used -= nb
-        return buf
-
-
-WEIGHTS = WeightCache()
-
-
-def i32(*vals):
-    return [np.int32(v) for v in vals]
-
-
-_SCRATCH = {}
-
-
-def scratch(backend, nbytes, slot=None):
-    """A device buffer of at least nbytes (+ a 64-byte guard). With ``slot``, one buffer per
-    (backend, slot) is kept and reused by later calls: the queue is in-order, so a later launch
-    never overtakes an earlier one still using it, and a fresh multi-megabyte buffer would cost
-    its page faults again on every call (~0.5 ms for the Winograd intermediates)."""
-    cl = backend.cl
-    size = max(int(nbytes), 4) + 64
-    if slot is None:
-        return cl.Buffer(backend.ctx, cl.mem_flags.READ_WRITE, size)
-    key = (id(backend), slot)
-    buf = _SCRATCH.get(key)
-    if buf is None or buf.size < size:
-        buf = _SCRATCH[key] = cl.Buffer(backend.ctx, cl.mem_flags.READ_WRITE, size)
-    return buf
-
+from . import dwconv, winograd
+from .conv_common import ACT, WEIGHTS, dtype_defines, epilogue_args, i32, launch, program, scratch, tunables
 
 # int8 conv_pad: consecutive channel pairs of one padded row per work-item (conv2d.cl PAD_W)
 PAD_PAIRS = 64
-
-
-def dtype_defines(call):
-    return ["-DCONV_INT8=1"] if call.dtype == np.int8 else []
-
-
-def epilogue_args(call):
-    """Buffers and scalars of the shared epilogue: bias, residual, mult, shift + flags."""
-    dummy = call.x.handle
-    return dict(
-        bias=call.bias.handle if call.bias is not None else dummy,
-        res=call.residual.handle if call.residual is not None else dummy,
-        mult=call.mult.handle if call.mult is not None else dummy,
-        shift=call.shift.handle if call.shift is not None else dummy,
-        flags=i32(call.bias is not None, call.residual is not None, ACT[call.activation], call.y_zero_point,
-                  call.res_zero_point, call.res_mult, call.res_shift, call.act_min, call.act_max),
-    )
 
 
 def padded_input(backend, prg, call, hp, wp):
@@ -242,14 +117,74 @@ def run_im2col_int8(backend, call):
            *e["flags"])
 
 
+PW_M, PW_NV = 6, 2  # conv2d.cl: output channels x vectors of pixels per conv_pw work-item
+
+
+def pointwise(call):
+    """A 1x1 stride-1 unpadded ungrouped conv: the GEMM kernel conv_pw (conv2d.cl)."""
+    return (call.r == call.s == 1 and call.stride_h == call.stride_w == 1 and call.groups == 1
+            and call.pad_top == call.pad_left == 0 and (call.oh, call.ow) == (call.h, call.w)
+            and (call.dtype == np.int8 or call.x_zero_point == 0))
+
+
+def pw_vec(backend):
+    """Lanes of conv_pw's vectors: the device's native float vector width (16 on AVX-512)."""
+    return min(16, max(4, backend.device.native_vector_width_float))
+
+
+def run_pointwise_int8(backend, call):
+    """int8: the input as channel-pair words (conv_pad, one row of H*W per pair), the weights as
+    int16 pair words (conv_pw_pack), the GEMM over pixels with PAIR_DOT (conv2d.cl)."""
+    prg = program(backend, "conv2d", dtype_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"])
+    cq = -(-call.c // 2)
+    xp = padded_pairs(backend, prg, call, call.h, call.w, cq)
+    kblk = -(-call.k // PW_M)
+    nbytes = kblk * cq * PW_M * 4
+
+    def pack(_):
+        wpk = scratch(backend, nbytes)
+        launch(backend, prg, "conv_pw_pack", (cq, kblk), (min(cq, 64), 1), call.weight.handle, wpk,
+               *i32(call.c, call.k, cq))
+        return wpk
+
+    wpk = WEIGHTS.get(call, ("pw", "int8", PW_M), nbytes, pack)
+    e = epilogue_args(call)
+    p = call.h * call.w
+    flags = e["flags"]  # has_bias, has_res, act, y_zp, r_zp, r_mult, r_shift, lo, hi
+    launch(backend, prg, "conv_pw", (-(-p // (PW_NV * 8)), kblk, call.n), (1, 1, 1), xp, wpk, e["bias"], e["res"],
+           call.y.handle, e["mult"], e["shift"], *i32(cq, call.k, p), flags[0], flags[1], *flags[3:])
+
+
+def run_pointwise(backend, call):
+    if call.dtype == np.int8:
+        return run_pointwise_int8(backend, call)
+    vec = pw_vec(backend)
+    prg = program(backend, "conv2d", [f"-DPW_VEC={vec}"])
+    kblk = -(-call.k // PW_M)
+    nbytes = kblk * call.c * PW_M * 4
+
+    def pack(_):
+        wpk = scratch(backend, nbytes)
+        launch(backend, prg, "conv_pw_pack", (call.c, kblk), (min(call.c, 64), 1), call.weight.handle, wpk,
+               *i32(call.c, call.k))
+        return wpk
+
+    wpk = WEIGHTS.get(call, ("pw", PW_M), nbytes, pack)
+    e = epilogue_args(call)
+    p = call.h * call.w
+    launch(backend, prg, "conv_pw", (-(-p // (PW_NV * vec)), kblk, call.n), (1, 1, 1), call.x.handle, wpk,
+           e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p, call.bias is not None,
+                                                     call.residual is not None, ACT[call.activation]))
+
+
 def run(backend, call):
-    if call.algo == "im2col":
+    if call.algo == "im2col" and pointwise(call):
+        run_pointwise(backend, call)
+    elif call.algo == "im2col":
         run_im2col(backend, call)
     elif call.algo == "winograd":
-        from . import winograd
         winograd.run(backend, call)
     elif call.algo == "dwconv":
-        from . import dwconv
         dwconv.run(backend, call)
     else:
         raise ValueError(f"unknown conv2d algo {call.algo!r}")

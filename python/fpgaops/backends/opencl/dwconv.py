@@ -2,7 +2,7 @@
 groups == C, any channel multiplier K / C."""
 import numpy as np
 
-from .conv2d import dtype_defines, epilogue_args, i32, launch, program, tunables
+from .conv_common import dtype_defines, epilogue_args, i32, launch, program, tunables
 
 # filter sizes compiled with constant geometry (one program per size and stride in {1, 2})
 FIXED = {(3, 3), (5, 5)}

@@ -1,6 +1,7 @@
 """OpenCL launcher for GemmCall: kernels/opencl/gemm.cl (design notes in that file's header).
 
-One call enqueues two kernels on ``backend.queue`` and returns without waiting:
+One call enqueues two kernels on ``backend.queue`` and returns without waiting (a float32
+product of at most GEMV_MAX_M rows enqueues gemv_f32 alone, reading both operands in place):
 
     gemm_pack_{f32,i8}   op(A_p) -> row panels and op(B_p) -> column panels (each once when
                          its batch stride is 0, else once per batch entry)
@@ -18,7 +19,10 @@ import numpy as np
 from ... import config
 from ...errors import DeviceError
 
-KERNELS = ("gemm_pack_f32", "gemm_f32", "gemm_pack_i8", "gemm_i8")
+KERNELS = ("gemm_pack_f32", "gemm_f32", "gemm_pack_i8", "gemm_i8", "gemv_f32")
+# float32 products of at most this many rows (and A not transposed) take gemv_f32: no packing
+GEMV_MAX_M = 4
+GEMV_COLS = 8  # GV in gemm.cl: outputs per work-item
 
 # Scratch buffers above this size are not kept between calls (a huge batch should not pin
 # its panels in memory forever); OpenCL keeps a released buffer alive until the kernels
@@ -103,6 +107,12 @@ def run(backend, call):
         with st.lock:
             st.configure(backend)
             ks = st.kernels
+            if is_f32 and call.m <= GEMV_MAX_M and not call.trans_a:
+                backend.enqueue(ks["gemv_f32"], (_cdiv(call.n, GEMV_COLS), call.m, call.batch), (1, 1, 1),
+                                (call.a.handle, call.b.handle, c_handle, call.y.handle, i32(call.m), i32(call.n),
+                                 i32(call.k), i32(call.trans_b), u64(call.stride_a), u64(call.stride_b),
+                                 u64(call.stride_c if use_c else 0), i32(call.ldc if use_c else 0), *tail))
+                return
             bm, bn = st.blocks["float32" if is_f32 else "int8"]
             panel_a, panel_b, esize = geometry(call, bm, bn)
             mb, nb = _cdiv(call.m, bm), _cdiv(call.n, bn)
@@ -111,14 +121,14 @@ def run(backend, call):
             bp = _scratch(backend, st, "b", batch_b * panel_b * esize)
             one = (1, 1, 1)
             k = ks["gemm_pack_" + suffix]
-            k.set_args(call.a.handle, call.b.handle, ap, bp, i32(call.m), i32(call.n), i32(call.k),
-                       i32(call.trans_a), i32(call.trans_b), u64(call.stride_a), u64(call.stride_b),
-                       i32(batch_a), i32(batch_b))
-            cl.enqueue_nd_range_kernel(backend.queue, k, (mb + nb, kchunks, max(batch_a, batch_b)), one)
+            backend.enqueue(k, (mb + nb, kchunks, max(batch_a, batch_b)), one,
+                            (call.a.handle, call.b.handle, ap, bp, i32(call.m), i32(call.n), i32(call.k),
+                             i32(call.trans_a), i32(call.trans_b), u64(call.stride_a), u64(call.stride_b),
+                             i32(batch_a), i32(batch_b)))
             k = ks["gemm_" + suffix]
-            k.set_args(ap, bp, c_handle, call.y.handle, i32(call.m), i32(call.n), i32(call.k),
-                       u64(panel_a if call.stride_a else 0), u64(panel_b if call.stride_b else 0),
-                       u64(call.stride_c if use_c else 0), i32(call.ldc if use_c else 0), *tail)
-            cl.enqueue_nd_range_kernel(backend.queue, k, (mb, nb, call.batch), one)
+            backend.enqueue(k, (mb, nb, call.batch), one,
+                            (ap, bp, c_handle, call.y.handle, i32(call.m), i32(call.n), i32(call.k),
+                             u64(panel_a if call.stride_a else 0), u64(panel_b if call.stride_b else 0),
+                             u64(call.stride_c if use_c else 0), i32(call.ldc if use_c else 0), *tail))
     except cl.Error as e:
         raise DeviceError(f"opencl gemm: {e}", code=getattr(e, "code", None)) from None

@@ -7,7 +7,7 @@ import numpy as np
 import functools
 
 from ...reference import winograd as wino
-from .conv2d import WEIGHTS, dtype_defines, program, tunables, epilogue_args, i32, launch, scratch
+from .conv_common import WEIGHTS, dtype_defines, program, tunables, epilogue_args, i32, launch, scratch
 
 
 @functools.lru_cache(maxsize=None)

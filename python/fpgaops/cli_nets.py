@@ -95,7 +95,7 @@ def _input(net, args):
 
 
 def _run_with_progress(net, x, device, label="run"):
-    from ..cli import Progress
+    from .textout import Progress
 
     bar = Progress(net.num_layers(x), label)
     t0 = time.perf_counter()

@@ -1,0 +1,157 @@
+"""Launch plans: a network run for one set of input shapes, recorded once as the list of kernel
+launches it enqueued, then replayed with no Python op layer at all.
+
+Recording (``Recording``): the network runner executes the graph normally (every op validates its
+arguments, picks its algorithm, allocates its output from the buffer pool) while
+``OpenCLBackend.enqueue`` appends each launch -- program, kernel name, global and local size and
+the argument values -- to the recording. A run is replayable only when nothing but kernel launches
+happened between the input upload and the output download: a host copy inside the graph (a host
+fallback, a value read back to decide something) fails the recording, and the runner keeps
+running that network eagerly.
+
+Replaying (``LaunchPlan``): every launch gets a kernel object of its own with its arguments bound
+once, so a replay is one ``clEnqueueNDRangeKernel`` per launch. The buffers the launches use are
+the ones the recording run used -- the runner's buffer plan, as the pool handed it out -- and the
+plan *claims* them (``OpenCLBackend.claim``): out of the buffer pool and never pooled again while
+the plan lives, so no other tensor can be given memory the plan overwrites. The plan owns its
+input and output tensors; callers get copies of the outputs.
+
+Constant device data the launches read (weights, packed weights, tap tables, LUTs, requantization
+vectors) is kept alive by the plan's references to its buffers even if a cache drops it, and its
+contents never change. Scratch buffers shared with eager calls are safe: the queue is in order and
+each launch sequence writes its scratch before reading it.
+"""
+import threading
+
+import numpy as np
+
+
+class Recording:
+    """Collects the launches of one run while it is ``backend.recording`` (a context manager)."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.launches = []
+        self.failure = None  # why this run cannot be replayed, or None
+        self.thread = threading.get_ident()  # only this thread's launches and copies are the run's
+        self.transient = False  # the failure says nothing about the network: record again later
+        # Buffers the recorded run releases are reserved for it (not pooled for other threads):
+        # the plan claims the ones its launches use when the run ends, the rest go to the pool.
+        self.free = {}  # size -> [buffer]
+
+    def keep(self, handle):
+        self.free.setdefault(handle.size, []).append(handle)
+
+    def take(self, size):
+        bufs = self.free.get(size)
+        return bufs.pop() if bufs else None
+
+    def mine(self):
+        return threading.get_ident() == self.thread
+
+    def __enter__(self):
+        with self.backend._lock:
+            self.installed = self.backend.recording is None
+            if self.installed:
+                self.backend.recording = self
+            else:  # another thread records on this device: this run stays op by op
+                self.fail("another launch plan was being recorded on the device")
+                self.transient = True  # the runner tries again on a later run
+        return self
+
+    def __exit__(self, *exc):
+        if self.installed:
+            with self.backend._lock:
+                self.backend.recording = None
+        if exc[0] is not None:
+            self.fail(f"the run raised {exc[0].__name__}")
+
+    def launch(self, k, gsize, lsize, args):
+        self.launches.append((k.program, k.function_name, tuple(gsize), None if lsize is None else tuple(lsize),
+                              tuple(args)))
+
+    def fail(self, why):
+        if self.failure is None:
+            self.failure = why
+
+    def plan(self, inputs, outputs):
+        """A LaunchPlan over the recorded launches, fed by ``inputs`` and producing ``outputs``
+        (device Tensors of the recorded run, handed over to the plan); None if the run failed."""
+        try:
+            if self.failure is not None:
+                return None
+            return LaunchPlan(self.backend, self.launches, inputs, outputs)
+        finally:  # what the plan did not claim goes back to the pool
+            free, self.free = self.free, {}
+            for bufs in free.values():
+                for b in bufs:
+                    self.backend.release(b)
+
+
+class LaunchPlan:
+    def __init__(self, backend, launches, inputs, outputs):
+        cl = backend.cl
+        self.backend, self.inputs, self.outputs = backend, list(inputs), list(outputs)
+        self.steps = []
+        buffers = {t.handle.int_ptr: t.handle for t in self.inputs + self.outputs}
+        for prg, name, gsize, lsize, args in launches:
+            k = cl.Kernel(prg, name)
+            k.set_args(*args)
+            self.steps.append((k, gsize, lsize))
+            for a in args:
+                if isinstance(a, cl.MemoryObjectHolder):
+                    buffers[a.int_ptr] = a
+        self.buffers = list(buffers.values())
+        backend.claim(self.buffers)
+        # one replay at a time: concurrent runs of one plan would share its buffers (the caller
+        # holds it from run() to results())
+        self.lock = threading.Lock()
+
+    def __del__(self):
+        backend = getattr(self, "backend", None)
+        if backend is not None and getattr(self, "buffers", None):
+            backend.unclaim(self.buffers)
+
+    def __repr__(self):
+        return f"<LaunchPlan: {len(self.steps)} kernel launches over {len(self.buffers)} buffers>"
+
+    @property
+    def num_launches(self):
+        return len(self.steps)
+
+    def run(self, xs):
+        """Upload ``xs`` (NumPy arrays or device Tensors of the recorded shapes and dtypes) and
+        enqueue every launch; returns without waiting."""
+        cl, queue = self.backend.cl, self.backend.queue
+        for t, x in zip(self.inputs, xs):
+            if isinstance(x, np.ndarray):
+                cl.enqueue_copy(queue, t.handle, x, is_blocking=True)
+            else:
+                cl.enqueue_copy(queue, t.handle, x.handle, byte_count=t.nbytes)
+        enqueue = cl.enqueue_nd_range_kernel
+        for k, gsize, lsize in self.steps:
+            enqueue(queue, k, gsize, lsize)
+
+    def results(self, as_tensors):
+        """The outputs of the last run: NumPy arrays (waits), or new device Tensors the caller owns."""
+        if not as_tensors:
+            return [t.numpy() for t in self.outputs]
+        cl, out = self.backend.cl, []
+        for t in self.outputs:
+            y = self.backend.empty(t.shape, t.dtype)
+            cl.enqueue_copy(self.backend.queue, y.handle, t.handle, byte_count=t.nbytes)
+            out.append(y)
+        return out
+
+    def kernel_times(self, xs):
+        """One replay on a profiling queue of the same context: [(kernel name, global size,
+        seconds on the device)] per launch, from the OpenCL events (no host time included)."""
+        cl = self.backend.cl
+        queue = cl.CommandQueue(self.backend.ctx, properties=cl.command_queue_properties.PROFILING_ENABLE)
+        self.backend.finish()
+        for t, x in zip(self.inputs, xs):
+            cl.enqueue_copy(queue, t.handle, x, is_blocking=True)
+        events = [(k.function_name, gsize, cl.enqueue_nd_range_kernel(queue, k, gsize, lsize))
+                  for k, gsize, lsize in self.steps]
+        queue.finish()
+        return [(name, gsize, (ev.profile.end - ev.profile.start) * 1e-9) for name, gsize, ev in events]

@@ -1,0 +1,75 @@
+"""Execution of one lowered graph node, shared by the float runner (runner.py) and the int8 runner
+(quantize.py): NumPy (the independent oracle), host ops and fallbacks, or the device op."""
+import numpy as np
+
+from . import passes, refops
+from .devops import DEVICE_OPS, _fo
+from .ir import ModelError
+
+
+# --- NumPy execution of lowered nodes (the independent oracle) ---------------------------------
+
+def np_act(kind, x, params=None):
+    p = params or {}
+    x64 = x.astype(np.float64)
+    f = {"relu": lambda v: np.maximum(v, 0), "relu6": lambda v: np.clip(v, 0, 6),
+         "leaky_relu": lambda v: np.where(v >= 0, v, p.get("negative_slope", 0.01) * v),
+         "hardtanh": lambda v: np.clip(v, p.get("min_val", -1.0), p.get("max_val", 1.0)),
+         "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "tanh": np.tanh,
+         "hardsigmoid": lambda v: np.clip(v / 6 + 0.5, 0, 1), "hardswish": lambda v: np.where(v <= -3, 0.0, v * np.clip(v / 6 + 0.5, 0, 1)),  # 0 at -inf (docs/act_lut.md)
+         "gelu": lambda v: refops._gelu(v, p)}[kind]
+    with np.errstate(over="ignore"):
+        return f(x64).astype(np.float32)
+
+
+def np_node(n, args, opset):
+    a = n.attrs
+    if n.op == "Conv":
+        x, w, b, r = args
+        pd = a["padding"]
+        y = refops.conv2d(x, w, b, a["stride"], (pd[0], pd[1], pd[0], pd[1]), a["dilation"], a["groups"])
+        if r is not None:
+            y = (y.astype(np.float64) + r).astype(np.float32)
+        return np_act(a["activation"], y) if a["activation"] else y
+    if n.op == "Act":
+        return np_act(a["kind"], args[0], a["params"])
+    if n.op in ("Add", "Mul"):
+        y = refops.run(n.op, args, {}, opset)[0]
+        return np_act(a["activation"], y) if a["activation"] else y
+    if n.op in ("MaxPool", "AvgPool"):
+        p = a["padding"]
+        return refops.pool2d(args[0], "max" if n.op == "MaxPool" else "avg", a["kernel_size"], a["stride"],
+                             (p[0], p[1], p[0], p[1]), a.get("dilation", (1, 1)), a["ceil_mode"],
+                             a.get("count_include_pad", False))
+    if n.op == "GlobalAvgPool":
+        return refops.op_gap(args, {}, opset)[0]
+    if n.op == "Gemm":
+        return refops.run("Gemm", args, {"alpha": a["alpha"], "beta": a["beta"], "transA": int(a["trans_a"]),
+                                         "transB": int(a["trans_b"])}, opset)[0]
+    if n.op == "MatMul":
+        return refops.run("MatMul", args, {}, opset)[0]
+    if n.op == "Softmax":
+        return refops.run("Softmax", args, {"axis": a["dim"]}, 13)[0]
+    if n.op == "View":
+        return args[0].reshape(a["shape"])
+    if n.op == "Fallback":
+        return refops.run(a["onnx_op"], args, a["onnx_attrs"], opset)[0]
+    if n.op in passes.HOST_OPS:
+        return passes.HOST_OPS[n.op](n, args)
+    raise ModelError(f"no NumPy execution for lowered op {n.op}", n.name)
+
+
+def run_node(n, args, opset, dev, numpy):
+    """Run one lowered node: in NumPy (the oracle), as a host op (outputs copied to ``dev``), or on the device."""
+    fo = _fo()
+    if numpy:
+        return np_node(n, args, opset)
+    if n.op == "Fallback":
+        host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
+        return fo.to_device(np.ascontiguousarray(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"],
+                                                            opset)[0], dtype=np.float32), dev)
+    if n.op not in DEVICE_OPS:  # a host op (passes.HOST_OPS); every output is returned
+        host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
+        outs = passes.HOST_OPS[n.op](n, host)
+        return [fo.to_device(np.ascontiguousarray(v, dtype=np.float32), dev) for v in outs]
+    return DEVICE_OPS[n.op](n, *args)
