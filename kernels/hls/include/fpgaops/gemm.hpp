@@ -30,10 +30,10 @@
 //                 pipelined loop with ONE call site (one RTL instance of the array).
 //   store_tile    epilogue alpha*acc + beta*C (float) / acc + C (int8) and the write of y.
 //
-// Why the DATAFLOW region is one output tile (and not the whole call): C-simulation runs the
-// processes of a region one after the other, so a region spanning the whole call would queue every
-// word of every tile in the load -> compute FIFO first; per tile it holds one A and one B panel at
-// most. The accumulators live inside compute_tile (no static state: the tops are re-entrant).
+// The DATAFLOW region is one output tile: consecutive tiles overlap through the loop's dataflow,
+// and the accumulators live inside compute_tile (no static state: the tops are re-entrant). In
+// C-simulation the processes run concurrently on FIFOs of their declared depth (hls_stream.h), so
+// a FIFO too shallow for this schedule deadlocks the test instead of passing.
 //
 // ---- the MAC array ------------------------------------------------------------------------------------
 // Per K slice the MAC loop visits (ks, bm, n): ks < TILE_K/SIMD outermost, then the TILE_M/PE row
