@@ -459,19 +459,11 @@ using dsp_int = ap_int<W>;
 #define FPGAOPS_CYCLES_KERNEL(name)
 #define FPGAOPS_CYCLES_REGION(name)
 #define FPGAOPS_DATAFLOW_PROCESS(...) __VA_ARGS__
-#define FPGAOPS_DATAFLOW_END() \
-  do {                         \
-  } while (0)
+#define FPGAOPS_DATAFLOW_END() ((void)0)
 #define FPGAOPS_CYCLES_PROCESS(name, ii, depth)
-#define FPGAOPS_CYCLES_LOOP(trips) \
-  do {                             \
-  } while (0)
-#define FPGAOPS_CYCLES_ITER() \
-  do {                        \
-  } while (0)
-#define FPGAOPS_CYCLES_ITERS(n) \
-  do {                          \
-  } while (0)
+#define FPGAOPS_CYCLES_LOOP(trips) ((void)0)
+#define FPGAOPS_CYCLES_ITER() ((void)0)
+#define FPGAOPS_CYCLES_ITERS(n) ((void)0)
 
 #endif  // __SYNTHESIS__
 
