@@ -281,7 +281,7 @@ int check_refusals() {
 
 }  // namespace
 
-// ---- the DSP48E2 packing model (gemm.hpp Dsp48e2T, WP486) --------------------------------------------
+// ---- the DSP48E2 packing model (dsp48e2.hpp Dsp48e2T, WP486) --------------------------------------------
 // One packed cascade: P = sum_s preadd(hi[s], lo[s]) * x[s] over n products, split into the two
 // fields. Returns false (and prints) when either field differs from the exact integer sums.
 template <class D>

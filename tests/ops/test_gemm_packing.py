@@ -1,7 +1,8 @@
-"""The int8 MAC array's two-MACs-per-DSP48E2 packing (gemm.hpp Dsp48e2T, docs/conv_hls.md) at its
-corners, bit-exact against exact integer arithmetic on every backend: the low field of the DSP's P
-register at its largest (-128 x -128 chains) and most negative values, the upper field opposite,
-sign patterns that make every split borrow, and reductions as long as gemm.max_dim."""
+"""The int8 MAC array's two-MACs-per-DSP48E2 packing (Dsp48e2T in fpgaops/dsp48e2.hpp,
+docs/conv_hls.md) at its corners, bit-exact against exact integer arithmetic on every backend: the
+low field of the DSP's P register at its largest (-128 x -128 chains) and most negative values, the
+upper field opposite, sign patterns that make every split borrow, and reductions as long as
+gemm.max_dim."""
 import numpy as np
 import pytest
 

@@ -376,7 +376,7 @@ inline void iter(long long n) {
 }  // namespace hw
 }  // namespace fpgaops
 
-// ---- dsp_int<W>: the integer type of the DSP48E2 model (gemm.hpp, Dsp48e2T) ----------------------------
+// ---- dsp_int<W>: the integer type of the DSP48E2 model (dsp48e2.hpp, Dsp48e2T) -------------------------
 // Under synthesis dsp_int<W> is ap_int<W>. In C-simulation it is SimInt<W>: W-bit two's-complement
 // integers held in an int64_t and wrapped to W bits on every construction, with exactly ap_int's
 // result widths for the operations the DSP model uses (a + b: max(Wa, Wb) + 1 bits, a * b: Wa + Wb
