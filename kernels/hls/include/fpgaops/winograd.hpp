@@ -109,6 +109,7 @@ struct WinogradEngine {
   // ---- process 1: load -------------------------------------------------------------------------------
   static void load_block(const word_t* x, const word_t* wt, ConvArgs a, Block b, hls::stream<in_t>& d_s,
                          hls::stream<in_t>& g_s) {
+    FPGAOPS_CYCLES_PROCESS("load", 1, 3);
     const in_t pad = P::pad_value(a);  // int8: the code x_zp, a 0 tap after the subtraction
     const int c_lo = b.tx0 * M - a.pad_left;  // image column of row position 0
     const int lo = c_lo > 0 ? c_lo : 0;
@@ -121,15 +122,16 @@ struct WinogradEngine {
         const int h = b.ty * M - a.pad_top + i;
         const bool in = h >= 0 && h < a.h && hi > lo;
         const int len = in ? hi - lo : 0;
-        hls::stream<in_word_t> seg_s("winograd.row");
-#pragma HLS STREAM variable=seg_s depth=ROW_WORDS
+        hls::stream<in_word_t, ROW_WORDS> seg_s("winograd.row");
         read_elems<in_t, ROW>(x, in ? ((b.nn * a.c + ci) * a.h + h) * a.w + lo : 0, len, (len + L_IN - 1) / L_IN,
                               seg_s);
         in_word_t word = zero_lanes<in_t>();
         int lane = 0;
+        FPGAOPS_CYCLES_LOOP(ROW);
       LOAD_COLS:
         for (int e = 0; e < ROW; e++) {
 #pragma HLS PIPELINE II=1
+          FPGAOPS_CYCLES_ITER();
           const bool inside = e >= lo - c_lo && e - (lo - c_lo) < len;
           if (inside && lane == 0) word = seg_s.read();
           d_s.write(inside ? word.v[lane] : pad);
@@ -140,13 +142,14 @@ struct WinogradEngine {
       for (int kq = 0; kq < BK; kq++) {
         const int kk = b.k0 + kq;
         const bool ok = kk < a.k;
-        hls::stream<in_word_t> f_s("winograd.filter");
-#pragma HLS STREAM variable=f_s depth=2
+        hls::stream<in_word_t, 2> f_s("winograd.filter");
         read_elems<in_t, 9>(wt, ok ? (kk * a.c + ci) * 9 : 0, ok ? 9 : 0, 1, f_s);
         const in_word_t fw = f_s.read();
+        FPGAOPS_CYCLES_LOOP(9);
       LOAD_TAPS:
         for (int t = 0; t < 9; t++) {
 #pragma HLS PIPELINE II=1
+          FPGAOPS_CYCLES_ITER();
           g_s.write(fw.v[t]);
         }
       }
@@ -156,6 +159,7 @@ struct WinogradEngine {
   // ---- process 2: compute ----------------------------------------------------------------------------
 
   static void compute_block(ConvArgs a, hls::stream<in_t>& d_s, hls::stream<in_t>& g_s, hls::stream<acc_t>& y_s) {
+    FPGAOPS_CYCLES_PROCESS("compute", 1, 12);
     wt_t acc[A][A][BK][BT];
 #pragma HLS ARRAY_PARTITION variable=acc type=complete dim=1
 #pragma HLS ARRAY_PARTITION variable=acc type=complete dim=2
@@ -169,16 +173,20 @@ struct WinogradEngine {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=1827
     COMPUTE_READ_ROWS:
       for (int i = 0; i < A; i++) {
+        FPGAOPS_CYCLES_LOOP(ROW);
       COMPUTE_READ_COLS:
         for (int e = 0; e < ROW; e++) {
 #pragma HLS PIPELINE II=1
+          FPGAOPS_CYCLES_ITER();
           d[i][e] = d_s.read();
         }
       }
       // U = G g GT for each of the block's filters.
+      FPGAOPS_CYCLES_LOOP(BK);
     COMPUTE_FILTERS:
       for (int kq = 0; kq < BK; kq++) {
 #pragma HLS PIPELINE II=9
+        FPGAOPS_CYCLES_ITERS(9);
         wt_t g[3][3];
         wt_t gg[A][3];
       COMPUTE_G_READ:
@@ -234,9 +242,11 @@ struct WinogradEngine {
             v[i][j] = s;
           }
         }
+        FPGAOPS_CYCLES_LOOP(BK);
       COMPUTE_MAC:
         for (int kq = 0; kq < BK; kq++) {
 #pragma HLS PIPELINE II=1
+        FPGAOPS_CYCLES_ITER();
         COMPUTE_MAC_I:
           for (int i = 0; i < A; i++) {
 #pragma HLS UNROLL
@@ -253,9 +263,11 @@ struct WinogradEngine {
     // Y = AT acc A per (filter, tile), streamed out row by row.
   COMPUTE_OUT_K:
     for (int kq = 0; kq < BK; kq++) {
+      FPGAOPS_CYCLES_LOOP(BT);
     COMPUTE_OUT_T:
       for (int t = 0; t < BT; t++) {
 #pragma HLS PIPELINE II=M*M
+        FPGAOPS_CYCLES_ITERS(M*M);
         wt_t am[M][A];
       COMPUTE_AM_ROWS:
         for (int i = 0; i < M; i++) {
@@ -284,6 +296,7 @@ struct WinogradEngine {
   // ---- process 3: store ------------------------------------------------------------------------------
   static void store_block(const bias_t* bias, const int32_t* mult, const int32_t* shift, const word_t* residual,
                           out_t* y, ConvArgs a, Block b, hls::stream<acc_t>& y_s) {
+    FPGAOPS_CYCLES_PROCESS("store", 1, 8);
   STORE_K:
     for (int kq = 0; kq < BK; kq++) {
       const int kk = b.k0 + kq;
@@ -299,14 +312,15 @@ struct WinogradEngine {
           const int n_cols = row_ok ? cmin(M, a.ow - q0) : 0;
           const int off = row_ok ? ((b.nn * a.k + kk) * a.oh + p) * a.ow + q0 : 0;
           out_word_t res[OUT_WORDS];
-          hls::stream<out_word_t> res_s("winograd.residual");
-#pragma HLS STREAM variable=res_s depth=OUT_WORDS
+          hls::stream<out_word_t, OUT_WORDS> res_s("winograd.residual");
           if (a.has_residual) read_elems<out_t, M>(residual, off, n_cols, OUT_WORDS, res_s);
         STORE_RES:
           for (int w = 0; w < OUT_WORDS; w++) res[w] = a.has_residual ? res_s.read() : zero_lanes<out_t>();
+          FPGAOPS_CYCLES_LOOP(M);
         STORE_COLS:
           for (int j = 0; j < M; j++) {
 #pragma HLS PIPELINE II=1
+            FPGAOPS_CYCLES_ITER();
             const acc_t v = y_s.read();  // every value is read: the stream stays balanced
             if (j < n_cols) {
               const out_t rv = a.has_residual ? res[j / L_OUT].v[j % L_OUT] : out_t(0);
@@ -339,17 +353,16 @@ struct WinogradEngine {
     for (int blk = 0; blk < n_blocks; blk++) {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=65536
+      FPGAOPS_CYCLES_REGION("tiles");
       Block b;
-      hls::stream<in_t> d_s("winograd.d");
-#pragma HLS STREAM variable=d_s depth=2*A*ROW
-      hls::stream<in_t> g_s("winograd.g");
-#pragma HLS STREAM variable=g_s depth=2*9*BK
-      hls::stream<acc_t> y_s("winograd.y");
-#pragma HLS STREAM variable=y_s depth=2*M*M
+      hls::stream<in_t, 2*A*ROW> d_s("winograd.d");
+      hls::stream<in_t, 2*9*BK> g_s("winograd.g");
+      hls::stream<acc_t, 2*M*M> y_s("winograd.y");
       block_coords(blk, k_blocks, tx_blocks, tiles_h, b);
-      load_block(x, wt, a, b, d_s, g_s);
-      compute_block(a, d_s, g_s, y_s);
-      store_block(bias, mult, shift, residual, y, a, b, y_s);
+      FPGAOPS_DATAFLOW_PROCESS(load_block(x, wt, a, b, d_s, g_s));
+      FPGAOPS_DATAFLOW_PROCESS(compute_block(a, d_s, g_s, y_s));
+      FPGAOPS_DATAFLOW_PROCESS(store_block(bias, mult, shift, residual, y, a, b, y_s));
+      FPGAOPS_DATAFLOW_END();
     }
   }
 };
