@@ -140,9 +140,9 @@ COMMANDS = {
 
 
 def _estimator():
-    from . import estimator
+    from . import cli_estimate
 
-    return estimator
+    return cli_estimate
 
 
 def _quant():

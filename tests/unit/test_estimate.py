@@ -144,7 +144,7 @@ def test_depthwise_dwconv_beats_the_mac_array():
     on_conv2d = E.conv2d_layer(DEFAULT, E.Options(), Mem(64.0), "int8", a)
     on_dwconv = E.dwconv_layer(DEFAULT, E.Options(), Mem(64.0), "int8", a)
     assert on_dwconv["cycles"] < on_conv2d["cycles"] / 10
-    kern, _ = E._conv(DEFAULT, E.Options(), lambda fam: Mem(64.0), "int8", a, E.ALGOS, True)
+    kern, _ = E.choose_conv(DEFAULT, E.Options(), lambda fam: Mem(64.0), "int8", a, E.ALGOS, True)
     assert kern == "dwconv"
 
 
@@ -197,7 +197,7 @@ def test_gemm_cu_resources_by_hand():
 def test_resources_scale_with_cus():
     from fpgaops import platforms
 
-    main = E._main_kernel(platforms.load("u50"), "int8")   # --cus: the kernel that runs the convolutions
+    main = E.main_kernel(platforms.load("u50"), "int8")   # --cus: the kernel that runs the convolutions
     one = E.resources("u50", options=E.Options(kernels="dtype", cus=1))
     two = E.resources("u50", options=E.Options(kernels="dtype", cus=2))
     for name in one.kernels:
