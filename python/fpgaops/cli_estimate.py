@@ -8,14 +8,16 @@ def add_arguments(p):
     """Arguments of ``fpgaops estimate``."""
     p.add_argument("model", help="a zoo network (resnet18, resnet50, mobilenet_v2, ...) or an ONNX file")
     p.add_argument("--platform", default="zcu104", help="board under platforms/ (zcu104, u50, u250, u280)")
-    p.add_argument("--config", default=None, help="kernel config TOML (default: the current kernels/config)")
+    p.add_argument("--config", default=None,
+                   help="kernel config TOML (default: the board's, platforms/<board>/kernel.toml over kernels/config)")
     p.add_argument("--batch", type=int, default=1, help="images per kernel call (default 1)")
     p.add_argument("--dtype", choices=E.DTYPES, default="int8")
-    p.add_argument("--clock-mhz", type=float, default=None, help="kernel clock (default: the platform's)")
+    p.add_argument("--clock-mhz", type=float, default=None, help="kernel clock (default: the board config's)")
     p.add_argument("--cus", type=int, default=None, help="compute units of the conv / GEMM kernel (default: nk=)")
-    p.add_argument("--kernels", choices=E.KERNEL_SETS, default="linked",
-                   help="budget every linked kernel (linked), only those of --dtype (dtype: a dedicated xclbin), "
-                        "or those without fpgaops_gemm, FC layers then run as 1x1 convs (conv)")
+    p.add_argument("--kernels", choices=E.KERNEL_SETS, default="board",
+                   help="budget the kernels of platforms/<board>/kernel.toml (board, the default), every kernel of "
+                        "connectivity.cfg (linked), only those of --dtype (dtype: a dedicated xclbin), or those "
+                        "without fpgaops_gemm, FC layers then run as 1x1 convs (conv)")
     p.add_argument("--algos", default=None,
                    help="comma-separated conv engines among im2col,winograd,dwconv (winograd / dwconv without "
                         "their headers are planned engines; default: the engines that exist)")

@@ -323,3 +323,27 @@ def test_batch_is_the_leading_dimension(resnet18_u50):
     assert e4.batch == 4 and e4.macs == 4 * resnet18_u50.macs
     assert e4.layers[-1].shape.startswith("4x512")          # the FC's M is the batch
     assert e4.latency_s < 4 * resnet18_u50.latency_s        # the FC amortizes its weights over the batch
+
+
+@pytest.mark.parametrize("board", ["zcu104", "u50", "u250", "u280"])
+def test_every_board_estimates_with_its_default_config(board):
+    # platforms/<board>/kernel.toml: the board's kernel config and linked kernels fit its budget
+    from fpgaops import platforms
+
+    bc = platforms.kernel_config(board)
+    e = E.estimate("resnet18", board)
+    assert e.resources.fits and e.label == "modeled" and e.clock_mhz == bc.clock_mhz
+    assert set(e.resources.kernels) == set(bc.kernels)
+    assert E.GemmParams.from_config(bc.config) == e.gemm
+    # the roofline under every layer: never above the modeled cycles, never below the bandwidth floor
+    for r in e.layers:
+        if r.cycles:
+            assert r.bw_floor_cycles <= r.roof_cycles <= r.cycles * (1 + 1e-9)
+
+
+def test_cli_estimate_zcu104_out_of_the_box(capsys):
+    from fpgaops import cli
+
+    assert cli.main(["estimate", "resnet18", "--platform", "zcu104"]) == 0
+    out = capsys.readouterr().out
+    assert "BW floor" in out and "modeled" in out

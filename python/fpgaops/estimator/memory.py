@@ -16,6 +16,24 @@ def load_platform(platform):
     return platform
 
 
+_BOARD_CONFIGS = {}
+
+
+def board_config(plat):
+    """The board's kernel config (platforms/<board>/kernel.toml over the base config, which is
+    $FPGAOPS_KERNEL_CONFIG when set), its kernel clock and linked kernels: fpgaops.platforms.BoardConfig."""
+    import os
+
+    from .. import config as cfgmod
+    from .. import platforms
+
+    base = os.environ.get(cfgmod.ENV_VAR) or None
+    key = (str(plat.directory), base)
+    if key not in _BOARD_CONFIGS:
+        _BOARD_CONFIGS[key] = platforms.kernel_config(plat.board, base, plat)
+    return _BOARD_CONFIGS[key]
+
+
 class PortBandwidth:
     """Bytes per cycle of each m_axi port of one CU of ``kernel``, and of the whole board (``board``)."""
 

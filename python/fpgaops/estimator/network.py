@@ -7,10 +7,10 @@ from pathlib import Path
 from ..errors import ArgumentError, UnsupportedError
 from .cycles import conv2d_layer, dwconv_layer, gemm_layer, stream_layer, winograd_layer
 from .layers import resolve_net
-from .memory import PortBandwidth, load_platform, roofline
+from .memory import PortBandwidth, board_config, load_platform, roofline
 from .params import ALGOS, DTYPES, WHAT_IF_KEYS, GemmParams, Options, default_algos, header_exists, suffix
 from .report import LayerEstimate, NetworkEstimate
-from .resources import check_fits, main_kernel, resources
+from .resources import check_fits, linked_kernels, main_kernel, resources
 
 
 def choose_conv(p, o, mems, dtype, a, algos, have_conv2d):
@@ -52,8 +52,6 @@ def peak_macs(kernel, p):
 def estimate_layers(layers, platform="zcu104", dtype="int8", gemm=None, options=None, config=None, batch=1,
                     name="network", check_budget=True):
     """The model over already-extracted layers (see layers_of). Returns a NetworkEstimate."""
-    from .. import config as cfgmod
-
     if dtype not in DTYPES:
         raise ArgumentError("dtype", f"expected one of {DTYPES}, got {dtype!r}")
     o = options or Options()
@@ -70,14 +68,18 @@ def estimate_layers(layers, platform="zcu104", dtype="int8", gemm=None, options=
     if not 0 < o.bandwidth_efficiency <= 1:
         raise ArgumentError("bandwidth_efficiency", f"expected a value in (0, 1], got {o.bandwidth_efficiency}")
     plat = load_platform(platform)
-    cfg = config if config is not None else cfgmod.current()
+    board = board_config(plat)
+    cfg = config if config is not None else board.config
     p = (gemm or GemmParams.from_config(cfg)).check()
-    clock = o.clock_mhz or plat.kernel_clock_mhz
+    clock = o.clock_mhz or board.clock_mhz
     if clock <= 0:
         raise ArgumentError("clock_mhz", f"expected a positive clock, got {clock}")
     sfx = suffix(dtype)
-    have_conv2d = f"fpgaops_conv2d_{sfx}" in plat.connectivity.nk
-    main = main_kernel(plat, dtype)
+    linked = linked_kernels(plat, o.kernels, dtype)
+    have_conv2d = f"fpgaops_conv2d_{sfx}" in linked
+    # an engine that the xclbin does not link is not a choice (its layers go to the conv kernel)
+    algos = tuple(a for a in algos if a == "im2col" or f"fpgaops_{a}_{sfx}" in linked) or ("im2col",)
+    main = main_kernel(plat, dtype, linked)
     cus = o.cus if o.cus is not None else len(plat.compute_units(main))
     if cus < 1:
         raise ArgumentError("cus", f"expected >= 1 compute units, got {cus}")
@@ -108,7 +110,7 @@ def estimate_layers(layers, platform="zcu104", dtype="int8", gemm=None, options=
                       else "conv2d" if kern != "gemm-im2col" else "gemm")
             if kern in ("dwconv", "winograd-f2", "winograd-f4") and not header_exists(kern.split("-")[0]):
                 kern += "*"  # planned engine
-        elif L.op == "gemm" and o.kernels == "conv" and have_conv2d and not a["trans_a"]:
+        elif L.op == "gemm" and f"fpgaops_gemm_{sfx}" not in linked and have_conv2d and not a["trans_a"]:
             # no GEMM kernel in this xclbin: every row of A is an image of C = K channels, 1x1 pixels
             fc = dict(n=a["batch"] * a["m"], c=a["k"], h=1, w=1, k=a["n"], r=1, s=1, oh=1, ow=1, stride=(1, 1),
                       dilation=(1, 1), groups=1, residual=False)

@@ -11,7 +11,7 @@ from ..errors import ConfigError
 LABEL = "modeled"
 DTYPES = ("float32", "int8")
 ALGOS = ("im2col", "winograd", "dwconv")
-KERNEL_SETS = ("linked", "dtype", "conv")
+KERNEL_SETS = ("board", "linked", "dtype", "conv")
 
 # ---- fixed model constants (each one is discussed in docs/estimator.md) ---------------------------------------
 DSP_PER_MAC = {"float32": 5, "int8": 1}       # fmul 3 + fadd 2 (full-DSP cores); int8 mul + add in one DSP48E2
@@ -105,10 +105,11 @@ class Options:
     per cycle, a kernel change that does not exist yet.
     """
 
-    clock_mhz: float = None            # default: the platform's kernel clock
+    clock_mhz: float = None            # default: the board config's clock (kernel.toml), else the platform's
     cus: int = None                    # CUs of the conv kernel (conv2d, else gemm); default: its nk= count
     algos: tuple = None                # conv engines to choose from; default: those whose headers exist
-    kernels: str = "linked"            # "linked": every nk= kernel; "dtype": that dtype's only; "conv":
+    kernels: str = "board"             # "board": the kernels of platforms/<board>/kernel.toml [build];
+                                       # "linked": every nk= kernel; "dtype": that dtype's only; "conv":
                                        # that dtype's without fpgaops_gemm (FC layers as 1x1 convs on conv2d)
     bandwidth_efficiency: float = 0.8  # achievable fraction of the theoretical DRAM / HBM bandwidth
     launch_us: float = 5.0             # host -> kernel start overhead per kernel call

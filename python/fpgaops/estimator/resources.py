@@ -6,7 +6,7 @@ docs/estimator.md ("Resource model").
 import math
 
 from ..errors import ArgumentError, ConfigError
-from .memory import load_platform
+from .memory import board_config, load_platform
 from .params import (BRAM18_SHAPES, DSP_PER_MAC, ENGINE_DSP_OVERHEAD, KERNEL_SETS, LUTRAM_MAX_BITS,
                      LUTRAM_MAX_DEPTH, LUTS_PER_CU, LUTS_PER_MAC, READ_OUTSTANDING, GemmParams, Options, cdiv,
                      ebytes, suffix)
@@ -118,34 +118,45 @@ def kernel_specs():
     return _SPECS[0]
 
 
-def main_kernel(plat, dtype):
+def linked_kernels(plat, kernels, dtype):
+    """The kernels an xclbin of kernel set ``kernels`` (Options.kernels) holds on ``plat``."""
+    if kernels not in KERNEL_SETS:
+        raise ArgumentError("kernels", f"expected one of {KERNEL_SETS}, got {kernels!r}")
+    if kernels == "board":
+        return list(board_config(plat).kernels)
+    names = list(plat.connectivity.nk)
+    if kernels == "linked":
+        return names
+    names = [n for n in names if n.endswith("_" + suffix(dtype))]
+    conv = f"fpgaops_conv2d_{suffix(dtype)}"
+    if kernels == "conv" and conv in names:
+        names = [n for n in names if not n.startswith("fpgaops_gemm_")]
+    return names
+
+
+def main_kernel(plat, dtype, linked=None):
     """The kernel that runs the convolutions: fpgaops_conv2d_<dt> when linked, else fpgaops_gemm_<dt>."""
     conv = f"fpgaops_conv2d_{suffix(dtype)}"
-    return conv if conv in plat.connectivity.nk else f"fpgaops_gemm_{suffix(dtype)}"
+    return conv if conv in (linked if linked is not None else plat.connectivity.nk) else f"fpgaops_gemm_{suffix(dtype)}"
 
 
 def resources(platform="zcu104", config=None, dtype="int8", options=None, gemm=None):
-    """Modeled DSP / BRAM36 / URAM / LUT use of the kernels of ``platform``'s connectivity.cfg.
+    """Modeled DSP / BRAM36 / URAM / LUT use of the kernels an xclbin for ``platform`` links.
 
-    options.kernels == "linked": every kernel with an nk= line (what the xclbin holds); "dtype":
-    only ``dtype``'s kernels (a dedicated xclbin). options.cus replaces the CU count of the kernel
-    that runs the convolutions (fpgaops_conv2d_<dtype>, else fpgaops_gemm_<dtype>)."""
-    from .. import config as cfgmod
+    options.kernels == "board" (default): the kernels of platforms/<board>/kernel.toml [build];
+    "linked": every kernel with an nk= line; "dtype": only ``dtype``'s kernels; "conv": those
+    without fpgaops_gemm. config: default the board's kernel config. options.cus replaces the CU
+    count of the kernel that runs the convolutions (fpgaops_conv2d_<dtype>, else fpgaops_gemm_<dtype>)."""
 
     o = options or Options()
-    if o.kernels not in KERNEL_SETS:
-        raise ArgumentError("kernels", f"expected one of {KERNEL_SETS}, got {o.kernels!r}")
     plat = load_platform(platform)
-    cfg = config if config is not None else cfgmod.current()
+    linked = linked_kernels(plat, o.kernels, dtype)
+    cfg = config if config is not None else board_config(plat).config
     p = (gemm or GemmParams.from_config(cfg)).check()
     specs = kernel_specs()
-    out, main = {}, main_kernel(plat, dtype)
-    for name, cus in plat.connectivity.nk.items():
-        if o.kernels in ("dtype", "conv") and not name.endswith("_" + suffix(dtype)):
-            continue
-        if o.kernels == "conv" and name.startswith("fpgaops_gemm_") and main != name:
-            continue
-        n = len(cus)
+    out, main = {}, main_kernel(plat, dtype, linked)
+    for name in linked:
+        n = len(plat.connectivity.nk[name])
         if o.cus is not None and name == main:
             n = o.cus
         r = kernel_cu_resources(name, specs.get(name), p, cfg, o.macs_per_dsp)

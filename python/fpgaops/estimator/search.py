@@ -13,23 +13,33 @@ from .report import NetworkEstimate
 from .resources import resources
 
 
-def candidates(base, dtype="int8"):
-    """MAC-array configs the search tries (every one passes the config rules)."""
-    L8 = base.word_bits // 8
+def candidates(base, dtype="int8", word_bits=None):
+    """MAC-array configs the search tries (every one passes the config rules). word_bits: the AXI
+    word widths tried (default: the base config's; a Zynq board's 128-bit PS ports make narrower
+    words worth trying, their m_axi buffers are a quarter of the 512-bit ones)."""
     out = []
-    for beats in sorted({16, base.max_burst_beats}):
-        for pe_n in (16, 32, 64):
-            if L8 % pe_n:
-                continue
-            for pe_m in (4, 8, 16, 32):
-                for tm in (64, 128, 256):
-                    for tn in (64, 128):
-                        for tk in (64, 128, 256):
-                            if tm % pe_m or tn % pe_n or tn < base.line_buffer_rows:
-                                continue
-                            out.append(dataclasses.replace(base, tile_m=tm, tile_n=tn, tile_k=tk, pe_m=pe_m,
-                                                           pe_n=pe_n, max_burst_beats=beats))
+    for wb in sorted(set(word_bits or (base.word_bits,))):
+        L8 = wb // 8
+        for beats in sorted({16, base.max_burst_beats}):
+            for pe_n in (16, 32, 64):
+                if L8 % pe_n:
+                    continue
+                for pe_m in (4, 8, 16, 32):
+                    for tm in (64, 128, 256):
+                        for tn in (64, 128):
+                            for tk in (64, 128, 256):
+                                if tm % pe_m or tn % pe_n or tn < base.line_buffer_rows:
+                                    continue
+                                out.append(dataclasses.replace(base, tile_m=tm, tile_n=tn, tile_k=tk, pe_m=pe_m,
+                                                               pe_n=pe_n, max_burst_beats=beats, word_bits=wb))
     return out
+
+
+def overlay(p, base):
+    """The kernel-config keys (kernels/config/fpgaops.toml) in which GemmParams ``p`` differs from ``base``."""
+    keys = {"tile_m": "gemm.tile_m", "tile_n": "gemm.tile_n", "tile_k": "gemm.tile_k", "pe_m": "gemm.pe_m",
+            "pe_n": "gemm.pe_n", "word_bits": "axi.word_bits", "max_burst_beats": "axi.max_burst_beats"}
+    return {key: getattr(p, f) for f, key in keys.items() if getattr(p, f) != getattr(base, f)}
 
 
 @dataclasses.dataclass
@@ -51,14 +61,16 @@ WHAT_IFS = ({}, {"store_rate": 4}, {"emit_rate": 4}, {"store_rate": 4, "emit_rat
 
 
 def search(net, platform, target_images_per_s, *, dtype="int8", batch=1, cus=(1, 2, 3, 4), what_ifs=WHAT_IFS,
-           config=None, kernels=("dtype", "conv"), **opts):
+           config=None, kernels=("dtype", "conv"), word_bits=None, **opts):
     """The cheapest MAC-array config (fewest modeled DSPs, then BRAM) that fits the board and whose
     modeled images/s beats ``target_images_per_s``. What-if kernel changes (Options.store_rate,
     emit_rate, stream_rate) are tried in the order of ``what_ifs``, starting with none: the first
     level with a winner is returned. kernels: the kernel sets tried (Options.kernels): "dtype"
     budgets a dedicated xclbin of that dtype's kernels (like the DPU's), "conv" the same without
-    fpgaops_gemm (FC layers on conv2d). If nothing beats the target, the fastest fitting config is returned
-    with beats=False."""
+    fpgaops_gemm (FC layers on conv2d). word_bits: AXI word widths tried (candidates()). config:
+    default the base kernel config (kernels/config/fpgaops.toml, not the board's overlay: the search
+    is what chooses the overlay). If nothing beats the target, the fastest fitting config is
+    returned with beats=False."""
     from .. import config as cfgmod
 
     if isinstance(config, (str, Path)):
@@ -72,7 +84,7 @@ def search(net, platform, target_images_per_s, *, dtype="int8", batch=1, cus=(1,
         winners = []
         for n_cu, kset in [(c, k) for c in cus for k in ((kernels,) if isinstance(kernels, str) else kernels)]:
             o = Options(cus=n_cu, kernels=kset, **wi, **opts)
-            for p in candidates(base, dtype):
+            for p in candidates(base, dtype, word_bits):
                 if not resources(plat, cfg, dtype, o, p).fits:
                     continue
                 e = estimate_layers(layers, plat, dtype, p, o, cfg, batch, name, check_budget=False)
