@@ -14,6 +14,7 @@ void bind_softmax(py::module_& m);
 void bind_conv2d(py::module_& m);
 void bind_dwconv(py::module_& m);
 void bind_winograd(py::module_& m);
+void bind_cycles(py::module_& m);
 
 PYBIND11_MODULE(_csim, m) {
   m.doc() = "fpgaops HLS kernel tops, C-simulated";
@@ -29,4 +30,5 @@ PYBIND11_MODULE(_csim, m) {
   bind_conv2d(m);
   bind_dwconv(m);
   bind_winograd(m);
+  bind_cycles(m);
 }

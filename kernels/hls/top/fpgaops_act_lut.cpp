@@ -26,6 +26,7 @@ void fpgaops_act_f32(const word_t* x, word_t* y, int count, int kind, float alph
 #pragma HLS INTERFACE mode=s_axilite port=alpha
 #pragma HLS INTERFACE mode=s_axilite port=beta
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_act_f32");
   FPGAOPS_SIM_ASSERT(x != 0 && y != 0 && (kind != fpgaops::hw::act::TABLE || table != 0), "act: null buffer");
   FPGAOPS_SIM_ASSERT(count >= 1, "act: count = " << count);
   FPGAOPS_SIM_ASSERT(kind >= fpgaops::hw::act::NONE && kind <= fpgaops::hw::act::TABLE, "act_f32: kind = " << kind);
@@ -39,6 +40,7 @@ void fpgaops_act_i8(const word_t* x, word_t* y, int count, const word_t* lut) {
 #pragma HLS INTERFACE mode=m_axi port=lut bundle=gmem2 offset=slave depth=8 max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
 #pragma HLS INTERFACE mode=s_axilite port=count
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_act_i8");
   FPGAOPS_SIM_ASSERT(x != 0 && y != 0 && lut != 0, "act: null buffer");
   FPGAOPS_SIM_ASSERT(count >= 1, "act: count = " << count);
   fpgaops::hw::act::ActEngine<fpgaops::hw::act::ActLutConfig>::run_i8(x, y, count, lut);

@@ -104,6 +104,7 @@ void fpgaops_conv2d_f32(const word_t* x, const word_t* weight, const float* bias
 #pragma HLS INTERFACE mode=s_axilite port=has_residual
 #pragma HLS INTERFACE mode=s_axilite port=act
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_conv2d_f32");
   ConvArgs a = conv_args(n, c, h, w, k, r, s, oh, ow, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, groups,
                          has_bias, has_residual);
   a.act = act;
@@ -152,6 +153,7 @@ void fpgaops_conv2d_i8(const word_t* x, const word_t* weight, const int32_t* bia
 #pragma HLS INTERFACE mode=s_axilite port=act_min
 #pragma HLS INTERFACE mode=s_axilite port=act_max
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_conv2d_i8");
   ConvArgs a = conv_args(n, c, h, w, k, r, s, oh, ow, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, groups,
                          has_bias, has_residual);
   a.x_zero_point = x_zero_point, a.y_zero_point = y_zero_point, a.res_zero_point = res_zero_point;

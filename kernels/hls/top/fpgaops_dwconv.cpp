@@ -87,6 +87,7 @@ void fpgaops_dwconv_f32(const word_t* x, const word_t* weight, const float* bias
 #pragma HLS INTERFACE mode=s_axilite port=has_bias
 #pragma HLS INTERFACE mode=s_axilite port=act
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_dwconv_f32");
   ConvArgs a = dw_args(n, c, h, w, k, r, s, oh, ow, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, has_bias);
   a.act = act;
   check_dw_args(x, weight, y, bias, a);
@@ -125,6 +126,7 @@ void fpgaops_dwconv_i8(const word_t* x, const word_t* weight, const int32_t* bia
 #pragma HLS INTERFACE mode=s_axilite port=act_min
 #pragma HLS INTERFACE mode=s_axilite port=act_max
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_dwconv_i8");
   ConvArgs a = dw_args(n, c, h, w, k, r, s, oh, ow, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, has_bias);
   a.x_zero_point = x_zero_point, a.y_zero_point = y_zero_point, a.act_min = act_min, a.act_max = act_max;
   check_dw_args(x, weight, y, bias, a);

@@ -35,6 +35,7 @@ void fpgaops_eltwise_f32(const word_t* a, const word_t* b, word_t* y, int op, in
 #pragma HLS INTERFACE mode=s_axilite port=alpha
 #pragma HLS INTERFACE mode=s_axilite port=beta
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_eltwise_f32");
   FPGAOPS_SIM_ASSERT(a != 0 && b != 0 && y != 0, "eltwise: null buffer");
   FPGAOPS_SIM_ASSERT(kind >= fpgaops::hw::act::NONE && kind <= fpgaops::hw::act::TABLE && (kind != 5 || table != 0),
                      "eltwise_f32: kind = " << kind);
@@ -67,6 +68,7 @@ void fpgaops_eltwise_i8(const word_t* a, const word_t* b, word_t* y, int op, int
 #pragma HLS INTERFACE mode=s_axilite port=mb
 #pragma HLS INTERFACE mode=s_axilite port=shift
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_eltwise_i8");
   FPGAOPS_SIM_ASSERT(a != 0 && b != 0 && y != 0 && (!use_lut || lut != 0), "eltwise: null buffer");
   FPGAOPS_SIM_ASSERT(za >= -128 && za <= 127 && zb >= -128 && zb <= 127 && zo >= -128 && zo <= 127,
                      "eltwise_i8: zero points " << za << ", " << zb << ", " << zo);

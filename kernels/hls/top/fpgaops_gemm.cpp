@@ -77,6 +77,7 @@ void fpgaops_gemm_f32(const word_t* a, const word_t* b, const word_t* c, float* 
 #pragma HLS INTERFACE mode=s_axilite port=alpha
 #pragma HLS INTERFACE mode=s_axilite port=beta
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_gemm_f32");
   check_gemm_args(a, b, c, y, batch, m, n, k, stride_a, stride_b, stride_c, ldc, trans_a, trans_b, beta != 0.0f);
   const fpgaops::hw::GemmArgs<float> g = {batch,    m,   n, k, stride_a, stride_b, stride_c, ldc, trans_a != 0,
                                           trans_b != 0, alpha, beta};
@@ -101,6 +102,7 @@ void fpgaops_gemm_i8(const word_t* a, const word_t* b, const word_t* c, int32_t*
 #pragma HLS INTERFACE mode=s_axilite port=trans_b
 #pragma HLS INTERFACE mode=s_axilite port=beta
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_gemm_i8");
   check_gemm_args(a, b, c, y, batch, m, n, k, stride_a, stride_b, stride_c, ldc, trans_a, trans_b, beta != 0);
   FPGAOPS_SIM_ASSERT(beta == 0 || beta == 1, "gemm_i8: beta = " << beta << " (expected 0 or 1)");
   const fpgaops::hw::GemmArgs<int> g = {batch,        m, n, k, stride_a, stride_b, stride_c, ldc, trans_a != 0,

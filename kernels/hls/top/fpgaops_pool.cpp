@@ -41,6 +41,7 @@ void fpgaops_pool_f32(const word_t* x, float* y, int planes, int kind, int adapt
 #pragma HLS INTERFACE mode=s_axilite port=dw
 #pragma HLS INTERFACE mode=s_axilite port=open_rows
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_pool_f32");
   FPGAOPS_SIM_ASSERT(x != 0 && y != 0, "pool: null buffer");
   FPGAOPS_SIM_ASSERT(kind == 0 || kind == 1, "pool: kind = " << kind);
   const fpgaops::hw::PoolArgs g = {planes, adaptive, count_include_pad, h, oh, kh, sh, ph, dh,
@@ -72,6 +73,7 @@ void fpgaops_pool_i8(const word_t* x, int8_t* y, int planes, int kind, int adapt
 #pragma HLS INTERFACE mode=s_axilite port=open_rows
 #pragma HLS INTERFACE mode=s_axilite port=zero_point
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_pool_i8");
   FPGAOPS_SIM_ASSERT(x != 0 && y != 0, "pool: null buffer");
   FPGAOPS_SIM_ASSERT(kind == 0 || kind == 1, "pool: kind = " << kind);
   FPGAOPS_SIM_ASSERT(zero_point >= -128 && zero_point <= 127, "pool: zero_point = " << zero_point);

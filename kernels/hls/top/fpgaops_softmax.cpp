@@ -18,6 +18,7 @@ void fpgaops_softmax_f32(const word_t* x, float* y, int outer, int n, int inner)
 #pragma HLS INTERFACE mode=s_axilite port=n
 #pragma HLS INTERFACE mode=s_axilite port=inner
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_softmax_f32");
   FPGAOPS_SIM_ASSERT(x != 0 && y != 0, "softmax: null buffer");
   fpgaops::hw::check_softmax_args(outer, n, inner);
   fpgaops::hw::SoftmaxEngine<fpgaops::hw::SoftmaxConfig>::run(x, y, outer, n, inner);

@@ -74,6 +74,7 @@ void fpgaops_winograd_f32(const word_t* x, const word_t* weight, const float* bi
 #pragma HLS INTERFACE mode=s_axilite port=act
 #pragma HLS INTERFACE mode=s_axilite port=winograd_m
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_winograd_f32");
   ConvArgs a = wino_args(n, c, h, w, k, oh, ow, pad_top, pad_left, has_bias, has_residual);
   a.act = act;
   check_wino_args(x, weight, y, bias, residual, a);
@@ -119,6 +120,7 @@ void fpgaops_winograd_i8(const word_t* x, const word_t* weight, const int32_t* b
 #pragma HLS INTERFACE mode=s_axilite port=act_min
 #pragma HLS INTERFACE mode=s_axilite port=act_max
 #pragma HLS INTERFACE mode=s_axilite port=return
+  FPGAOPS_CYCLES_KERNEL("fpgaops_winograd_i8");
   ConvArgs a = wino_args(n, c, h, w, k, oh, ow, pad_top, pad_left, has_bias, has_residual);
   a.x_zero_point = x_zero_point, a.y_zero_point = y_zero_point, a.res_zero_point = res_zero_point;
   a.res_mult = res_mult, a.res_shift = res_shift, a.act_min = act_min, a.act_max = act_max;

@@ -92,10 +92,12 @@ struct FloatTable {
                        "act table: " << segments << " segments (act_lut.max_segments = " << MAX_SEG << ")");
     const int total = TABLE_HEADER + segments + 1;
     const int words = ceil_div(total, L);
+    FPGAOPS_CYCLES_LOOP(words);
   KNOT_WORDS:
     for (int w = 0; w < words; w++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_WORDS
+      FPGAOPS_CYCLES_ITER();
       const lanes_t<float> v = unpack<float>(src[w]);
     KNOT_LANES:
       for (int l = 0; l < L; l++) {
@@ -136,9 +138,11 @@ struct Int8Lut {
 #pragma HLS INLINE off
     const int L = lanes_per_word<int8_t>::value;
     const int words = ceil_div(256, L);
+    FPGAOPS_CYCLES_LOOP(words);
   LUT_WORDS:
     for (int w = 0; w < words; w++) {
 #pragma HLS PIPELINE II=1
+      FPGAOPS_CYCLES_ITER();
       const lanes_t<int8_t> x = unpack<int8_t>(src[w]);
     LUT_LANES:
       for (int l = 0; l < L; l++) {
@@ -236,14 +240,17 @@ struct ActEngine {
   static const int MAX_WORDS = 2147483647 / 16 + 1;  // trip-count bound (2^31 - 1 elements)
 
   static void run_f32(const word_t* x, word_t* y, int count, int kind, Params p, const word_t* table) {
+    FPGAOPS_CYCLES_PROCESS("act", 1, 10);
     FloatTable<Cfg, ceil_div(LF, 2)> tab;
 #pragma HLS ARRAY_PARTITION variable=tab.knots type=complete dim=1
     if (kind == TABLE) tab.load(table);
     const int words = ceil_div(count, LF);
+    FPGAOPS_CYCLES_LOOP(words);
   ACT_F32_WORDS:
     for (int w = 0; w < words; w++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_WORDS
+      FPGAOPS_CYCLES_ITER();
       const lanes_t<float> v = unpack<float>(x[w]);
       lanes_t<float> r;
     ACT_F32_LANES:
@@ -256,14 +263,17 @@ struct ActEngine {
   }
 
   static void run_i8(const word_t* x, word_t* y, int count, const word_t* lut) {
+    FPGAOPS_CYCLES_PROCESS("act", 1, 4);
     Int8Lut<L8> tab;
 #pragma HLS ARRAY_PARTITION variable=tab.v type=complete dim=1
     tab.load(lut);
     const int words = ceil_div(count, L8);
+    FPGAOPS_CYCLES_LOOP(words);
   ACT_I8_WORDS:
     for (int w = 0; w < words; w++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_WORDS
+      FPGAOPS_CYCLES_ITER();
       const lanes_t<int8_t> v = unpack<int8_t>(x[w]);
       lanes_t<int8_t> r;
     ACT_I8_LANES:

@@ -284,20 +284,24 @@ inline void read_elems(const word_t* src, int off, int len, int out_words, hls::
 
   lanes_t<T> prev = zero_lanes<T>();
   // Output word r needs input words r and r + 1 (when sh > 0): emit it one iteration late.
+  FPGAOPS_CYCLES_LOOP(in_words);
 READ_BURST:
   for (int r = 0; r < in_words; r++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_WORDS
+    FPGAOPS_CYCLES_ITER();
     const lanes_t<T> cur = unpack<T>(src[first + r]);
     if (r > 0) out.write(realign<T>(prev, cur, sh, (r - 1) * L, len));
     prev = cur;
   }
   // The last word still in the window, then zero words up to out_words.
   const lanes_t<T> zero = zero_lanes<T>();
+  FPGAOPS_CYCLES_LOOP(out_words - (in_words > 0 ? in_words - 1 : 0));
 READ_FLUSH:
   for (int r = in_words > 0 ? in_words - 1 : 0; r < out_words; r++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_WORDS
+    FPGAOPS_CYCLES_ITER();
     out.write(realign<T>(prev, zero, sh, r * L, len));
     prev = zero;
   }

@@ -245,10 +245,12 @@ struct ConvEngine {
       read_elems<in_t, LB_W>(x, off, len, (len + L_IN - 1) / L_IN, seg_s);
       in_word_t word = zero_lanes<in_t>();
       int lane = 0;
+      FPGAOPS_CYCLES_LOOP(gm.seg_len);
     FILL_COLS:
       for (int e = 0; e < gm.seg_len; e++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=LB_W
+        FPGAOPS_CYCLES_ITER();
         const bool inside = e >= skip && e - skip < len;
         if (inside && lane == 0) word = seg_s.read();
         lb[rr][e] = inside ? word.v[lane] : pad;
@@ -265,9 +267,11 @@ struct ConvEngine {
     int rr = 0, qq = 0, lane = 0;
     int base = j * a.dil_w;  // lb column of (qq, j)
     in_word_t word = zero_lanes<in_t>();
+    FPGAOPS_CYCLES_LOOP(TN);
   EMIT_COLS:
     for (int e = 0; e < TN; e++) {
 #pragma HLS PIPELINE II=1
+      FPGAOPS_CYCLES_ITER();
       word.v[lane] = e < cols ? lb[rr][base] : in_t(0);
       if (lane + 1 == L_IN) in_s.write(word);
       lane = lane + 1 == L_IN ? 0 : lane + 1;
@@ -287,6 +291,7 @@ struct ConvEngine {
   // the last slice, the TILE_M weight row sums go to the store.
   static void load_tile(const word_t* x, const word_t* wt, ConvArgs a, ConvGeom gm, ConvTile tl,
                         hls::stream<in_word_t>& in_s, hls::stream<acc_t>& wsum_s) {
+    FPGAOPS_CYCLES_PROCESS("load", 1, Mac::LOAD_DEPTH);
     const int tm = cmin(TM, gm.kg - tl.m0);
     const int w_base = (tl.g * gm.kg + tl.m0) * gm.crs;
     const int plane0 = tl.nn * a.c + tl.g * gm.cg;
@@ -294,9 +299,11 @@ struct ConvEngine {
     in_t lb[LB_ROWS][LB_W];
     // The emitter reads one element per cycle; fill and emit never overlap (the refill, once per
     // S rows of P, stalls the emitter), so a plain dual-port RAM suffices.
+    FPGAOPS_CYCLES_LOOP(TM);
   WSUM_CLEAR:
     for (int i = 0; i < TM; i++) {
 #pragma HLS PIPELINE II=1
+      FPGAOPS_CYCLES_ITER();
       wsum[i] = 0;
     }
     int lb_tag = -1;  // ci * R + i held in lb
@@ -312,9 +319,11 @@ struct ConvEngine {
 #pragma HLS STREAM variable=row_s depth=WPR_K
         read_elems<in_t, TK>(wt, row_ok ? w_base + rw * gm.crs + k0 : 0, row_ok ? tk : 0, WPR_K, row_s);
         acc_t part = 0;
+        FPGAOPS_CYCLES_LOOP(WPR_K);
       LOAD_W_WORDS:
         for (int wd = 0; wd < WPR_K; wd++) {
 #pragma HLS PIPELINE II=1
+          FPGAOPS_CYCLES_ITER();
           const in_word_t word = row_s.read();
           in_s.write(word);
           if (P::ZERO_POINT) {
@@ -354,9 +363,11 @@ struct ConvEngine {
         }
       }
     }
+    FPGAOPS_CYCLES_LOOP(TM);
   WSUM_OUT:
     for (int i = 0; i < TM; i++) {
 #pragma HLS PIPELINE II=1
+      FPGAOPS_CYCLES_ITER();
       wsum_s.write(wsum[i]);
     }
   }
@@ -367,6 +378,7 @@ struct ConvEngine {
   static void store_tile(const bias_t* bias, const int32_t* mult, const int32_t* shift, const word_t* residual,
                          out_t* y, const acc_t c_tile[TM][TN], hls::stream<acc_t>& wsum_s, ConvArgs a, ConvGeom gm,
                          ConvTile tl) {
+    FPGAOPS_CYCLES_PROCESS("store", 1, Mac::STORE_DEPTH);
     const int tm = cmin(TM, gm.kg - tl.m0);
     const int q_n = cmin(gm.tile_w, a.ow - tl.q0);
   STORE_CHANNELS:
@@ -386,15 +398,19 @@ struct ConvEngine {
             hls::stream<out_word_t> res_s("conv2d.residual");
 #pragma HLS STREAM variable=res_s depth=WPR_OUT
             if (a.has_residual) read_elems<out_t, TN>(residual, y_off, q_n, WPR_OUT, res_s);
+            FPGAOPS_CYCLES_LOOP(WPR_OUT);
           STORE_RES_ROW:
             for (int wd = 0; wd < WPR_OUT; wd++) {
 #pragma HLS PIPELINE II=1
+              FPGAOPS_CYCLES_ITER();
               res_row[wd] = a.has_residual ? res_s.read() : zero_lanes<out_t>();
             }
+            FPGAOPS_CYCLES_LOOP(q_n);
           STORE_COLS:
             for (int qq = 0; qq < q_n; qq++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=TN
+              FPGAOPS_CYCLES_ITER();
               const out_t rv = a.has_residual ? res_row[qq / L_OUT].v[qq % L_OUT] : out_t(0);
               y[y_off + qq] = P::epilogue(c_tile[i][rr * gm.tile_w + qq], ch, rv, a);
             }
@@ -423,6 +439,7 @@ struct ConvEngine {
     for (int t = 0; t < gm.n_tiles; t++) {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_TILES
+      FPGAOPS_CYCLES_REGION("tiles");
       ConvTile tl;
       hls::stream<in_word_t> in_s("conv2d.in");
 #pragma HLS STREAM variable=in_s depth=Mac::IN_FIFO_DEPTH

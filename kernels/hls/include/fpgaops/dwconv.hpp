@@ -76,15 +76,18 @@ struct DwconvEngine {
   // ---- process 1: load -------------------------------------------------------------------------------
   static void load_plane(const word_t* x, const word_t* wt, ConvArgs a, int kk, int ci, int wp,
                          hls::stream<in_t>& w_s, hls::stream<in_t>& row_s) {
+    FPGAOPS_CYCLES_PROCESS("load", 1, 3);
     const int taps = a.r * a.s;
     hls::stream<in_word_t> tap_s("dwconv.taps");
 #pragma HLS STREAM variable=tap_s depth=MAX_WORDS
     read_elems<in_t, MAX_TAPS>(wt, kk * taps, taps, (taps + L_IN - 1) / L_IN, tap_s);
     in_word_t word = zero_lanes<in_t>();
+    FPGAOPS_CYCLES_LOOP(taps);
   LOAD_TAPS:
     for (int t = 0; t < taps; t++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_TAPS
+      FPGAOPS_CYCLES_ITER();
       if ((t & (L_IN - 1)) == 0) word = tap_s.read();
       w_s.write(word.v[t & (L_IN - 1)]);
     }
@@ -108,10 +111,12 @@ struct DwconvEngine {
         read_elems<in_t, MAX_W>(x, in ? (ci * a.h + h) * a.w : 0, in ? len : 0, in ? (len + L_IN - 1) / L_IN : 0,
                                 seg_s);
         int lane = 0;
+        FPGAOPS_CYCLES_LOOP(wp);
       LOAD_COLS:
         for (int e = 0; e < wp; e++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+          FPGAOPS_CYCLES_ITER();
           const bool inside = in && e >= first_col && e - first_col < len;
           if (inside && lane == 0) word = seg_s.read();
           row_s.write(inside ? word.v[lane] : pad);
@@ -125,6 +130,7 @@ struct DwconvEngine {
   // ---- process 2: compute ----------------------------------------------------------------------------
   static void compute_plane(ConvArgs a, int wp, hls::stream<in_t>& w_s, hls::stream<in_t>& row_s,
                             hls::stream<acc_t>& acc_s) {
+    FPGAOPS_CYCLES_PROCESS("compute", 1, P::gemm_t::MAC_DEPTH);
     in_t wk[MAX_K][MAX_K];
 #pragma HLS ARRAY_PARTITION variable=wk type=complete dim=0
     in_t lb[LB_ROWS][MAX_W];
@@ -133,10 +139,12 @@ struct DwconvEngine {
   COMPUTE_TAPS_R:
     for (int i = 0; i < a.r; i++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_K
+      FPGAOPS_CYCLES_LOOP(a.s);
     COMPUTE_TAPS_S:
       for (int j = 0; j < a.s; j++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_K
+        FPGAOPS_CYCLES_ITER();
         wk[i][j] = w_s.read();
       }
     }
@@ -152,18 +160,22 @@ struct DwconvEngine {
       for (int h = h_from; h <= h_hi; h++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_K
         const int slot = h & (LB_ROWS - 1);  // two's complement: negative rows map to slots too
+        FPGAOPS_CYCLES_LOOP(wp);
       COMPUTE_FILL_COLS:
         for (int e = 0; e < wp; e++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+          FPGAOPS_CYCLES_ITER();
           lb[slot][e] = row_s.read();
         }
       }
       next_h = h_hi + 1;
+      FPGAOPS_CYCLES_LOOP(a.ow);
     COMPUTE_COLS:
       for (int q = 0; q < a.ow; q++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+        FPGAOPS_CYCLES_ITER();
         acc_t acc = 0;
       COMPUTE_WIN_R:
         for (int i = 0; i < MAX_K; i++) {
@@ -184,13 +196,16 @@ struct DwconvEngine {
   // ---- process 3: store ------------------------------------------------------------------------------
   static void store_plane(const bias_t* bias, const int32_t* mult, const int32_t* shift, out_t* y, ConvArgs a,
                           int plane, int kk, hls::stream<acc_t>& acc_s) {
+    FPGAOPS_CYCLES_PROCESS("store", 1, 8);
     const ConvChannel<acc_t> ch = P::channel(bias, mult, shift, kk, acc_t(0), a);
     const int count = a.oh * a.ow;
     const int base = plane * count;
+    FPGAOPS_CYCLES_LOOP(count);
   STORE_PIXELS:
     for (int e = 0; e < count; e++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+      FPGAOPS_CYCLES_ITER();
       y[base + e] = P::epilogue(acc_s.read(), ch, out_t(0), a);
     }
   }
@@ -202,6 +217,7 @@ struct DwconvEngine {
     for (int plane = 0; plane < planes; plane++) {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=4096
+      FPGAOPS_CYCLES_REGION("tiles");
       hls::stream<in_t> w_s("dwconv.w");
 #pragma HLS STREAM variable=w_s depth=MAX_TAPS
       hls::stream<in_t> row_s("dwconv.rows");

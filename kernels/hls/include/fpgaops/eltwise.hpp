@@ -113,7 +113,9 @@ struct EltwiseEngine {
   };
 
   // ---- process 1/2: one operand --------------------------------------------------------------------------
+  template <int WHICH>  // 0: a, 1: b (names the process in the cycle counts)
   static void read_operand(const word_t* src, int sp, int sq, int sr, EltArgs g, hls::stream<word_lanes_t>& s) {
+    FPGAOPS_CYCLES_PROCESS(WHICH == 0 ? "read_a" : "read_b", 1, 3);
     const int rows = g.p * g.q;
   READ_OPERAND_ROWS:
     for (int row = 0; row < rows; row++) {
@@ -139,10 +141,12 @@ struct EltwiseEngine {
         for (int s0 = 0; s0 < g.r; s0 += SEG) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_ROWS
           const int n = ceil_div(cmin(SEG, g.r - s0), L);
+          FPGAOPS_CYCLES_LOOP(n);
         BROADCAST_WORDS:
           for (int k = 0; k < n; k++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=SEG_WORDS
+            FPGAOPS_CYCLES_ITER();
             s.write(w);
           }
         }
@@ -153,6 +157,7 @@ struct EltwiseEngine {
   // ---- process 3: the arithmetic and the activation ----------------------------------------------------------
   static void compute(EltArgs g, const word_t* table, hls::stream<word_lanes_t>& a_s, hls::stream<word_lanes_t>& b_s,
                       hls::stream<Out>& o_s) {
+    FPGAOPS_CYCLES_PROCESS("compute", 1, 8);
     typename D::template Tables<Cfg> tab;
     tab.load(g, table);
     const int rows = g.p * g.q;
@@ -164,10 +169,12 @@ struct EltwiseEngine {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_ROWS
         const int len = cmin(SEG, g.r - s0);
         const int words = ceil_div(len, L);
+        FPGAOPS_CYCLES_LOOP(words);
       COMPUTE_WORDS:
         for (int k = 0; k < words; k++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=SEG_WORDS
+          FPGAOPS_CYCLES_ITER();
           const word_lanes_t va = a_s.read(), vb = b_s.read();
           Out o;
         COMPUTE_LANES:
@@ -184,6 +191,7 @@ struct EltwiseEngine {
 
   // ---- process 4: pack the rows back to back into whole words of y -------------------------------------------
   static void pack_out(word_t* y, EltArgs g, hls::stream<Out>& o_s) {
+    FPGAOPS_CYCLES_PROCESS("write", 1, 2);
     const int rows = g.p * g.q;
     word_lanes_t cur;
   PACK_INIT:
@@ -196,10 +204,12 @@ struct EltwiseEngine {
     for (int row = 0; row < rows; row++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_ROWS
       const int words = (g.r / SEG) * SEG_WORDS + ceil_div(g.r % SEG, L);
+      FPGAOPS_CYCLES_LOOP(words);
     PACK_WORDS:
       for (int k = 0; k < words; k++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_ROWS
+        FPGAOPS_CYCLES_ITER();
         const Out o = o_s.read();
         // window = cur[0, fill) ++ o.v[0, o.count): emit lanes [0, L) when full, keep the rest
         word_lanes_t full, rest;
@@ -226,13 +236,14 @@ struct EltwiseEngine {
 
   static void run(const word_t* a, const word_t* b, word_t* y, const word_t* table, EltArgs g) {
 #pragma HLS DATAFLOW
+    FPGAOPS_CYCLES_REGION("stream");
     hls::stream<word_lanes_t> a_s("eltwise.a"), b_s("eltwise.b");
     hls::stream<Out> o_s("eltwise.out");
 #pragma HLS STREAM variable=a_s depth=2*SEG_WORDS
 #pragma HLS STREAM variable=b_s depth=2*SEG_WORDS
 #pragma HLS STREAM variable=o_s depth=SEG_WORDS
-    read_operand(a, g.a_sp, g.a_sq, g.a_sr, g, a_s);
-    read_operand(b, g.b_sp, g.b_sq, g.b_sr, g, b_s);
+    read_operand<0>(a, g.a_sp, g.a_sq, g.a_sr, g, a_s);
+    read_operand<1>(b, g.b_sp, g.b_sq, g.b_sr, g, b_s);
     compute(g, table, a_s, b_s, o_s);
     pack_out(y, g, o_s);
   }

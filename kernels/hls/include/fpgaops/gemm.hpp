@@ -73,6 +73,7 @@ struct GemmF32 {
   typedef float in_t;
   typedef float acc_t;
   typedef float scalar_t;
+  static const int MAC_DEPTH = 14;  // float multiply (~4) + float add (~7) + accumulator RAM read/write
   static acc_t mul(in_t a, in_t b) { return a * b; }
   // beta == 0 means C is not read at all (BLAS semantics: C may hold anything, even NaN).
   static bool uses_c(scalar_t beta) { return beta != 0.0f; }
@@ -88,6 +89,7 @@ struct GemmI8 {
   typedef int8_t in_t;
   typedef int32_t acc_t;
   typedef int scalar_t;
+  static const int MAC_DEPTH = 6;  // DSP multiply (3 registers) + add + accumulator RAM read/write
   static acc_t mul(in_t a, in_t b) { return acc_t(a) * acc_t(b); }
   static bool uses_c(scalar_t beta) { return beta != 0; }
   static acc_t epilogue(acc_t acc, acc_t c, scalar_t, scalar_t, bool use_c) {
@@ -162,6 +164,12 @@ struct GemmEngine {
   // The load -> compute FIFO only decouples the two processes at row-segment granularity (the
   // m_axi adapter already buffers whole bursts), so two of the longest row segments suffice.
   static const int IN_FIFO_DEPTH = 2 * (cmax(WPR_K, cmax(WPR_M, WPR_N)) + 1);
+  // Pipeline depths of the processes' loops, as the cycle counters (sim_assert.hpp) charge them
+  // per loop entry: the MAC loop's is the dtype's (multiplier + adder + accumulator RAM), the
+  // burst loops' an AXI beat through the realigner, the store's an epilogue and a write.
+  static const int MAC_DEPTH = P::MAC_DEPTH;
+  static const int LOAD_DEPTH = 3;
+  static const int STORE_DEPTH = 4;
 
   // Fill steps of one slice, for each operand layout. A is stored as TM rows of TK (or, transposed,
   // TK rows of TM); B as TK rows of TN (or TN rows of TK). Each row is WPR words, each word G steps.
@@ -197,6 +205,7 @@ struct GemmEngine {
 
   static void load_tile(const word_t* a, const word_t* b, args_t g, int p, int m0, int n0,
                         hls::stream<in_word_t>& in_s) {
+    FPGAOPS_CYCLES_PROCESS("load", 1, LOAD_DEPTH);
     const int tm = cmin(TM, g.m - m0);
     const int tn = cmin(TN, g.n - n0);
     const int a_base = p * g.stride_a;
@@ -241,11 +250,13 @@ struct GemmEngine {
     int fr = 0, fw = 0, fg = 0;           // fill position: row, word in row, step in word
     in_word_t word = zero_lanes<in_t>();  // the word being scattered into the fill buffer
 
+    FPGAOPS_CYCLES_LOOP(steps);
   SLICE_STEP:
     for (int t = 0; t < steps; t++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=STEP_ITERS_MAX avg=MAC_STEPS
 #pragma HLS DEPENDENCE variable=acc type=inter direction=RAW distance=NB dependent=true
+      FPGAOPS_CYCLES_ITER();
       // -- MAC half: PE_M x PE_N multiply-accumulates on block (bm, bn) at k row kk --------------
       if (t < mac_n) {
         const bool first = first_slice && kk == 0;  // acc starts from the first product: no clear pass
@@ -343,6 +354,7 @@ struct GemmEngine {
   }
 
   static void compute_tile(hls::stream<in_word_t>& in_s, acc_t c_tile[TM][TN], args_t g) {
+    FPGAOPS_CYCLES_PROCESS("compute", 1, MAC_DEPTH);
     // Ping-pong slice buffers. A is stored k-major (a[k][i]) so the MAC array reads PE_M
     // consecutive i of one k row; B is b[k][j] so it reads PE_N consecutive j. Cyclic partitioning
     // on the PE dimension gives those reads one bank each; cyclic partitioning by the fill width on
@@ -386,6 +398,7 @@ struct GemmEngine {
   // and element writes never need a read-modify-write of a partially covered word when N or the
   // batch stride is not a multiple of the word: every tile row starts at an arbitrary element.
   static void store_tile(const word_t* c, acc_t* y, const acc_t c_tile[TM][TN], args_t g, int p, int m0, int n0) {
+    FPGAOPS_CYCLES_PROCESS("store", 1, STORE_DEPTH);
     const int tm = cmin(TM, g.m - m0);
     const int tn = cmin(TN, g.n - n0);
     const bool use_c = P::uses_c(g.beta);
@@ -400,16 +413,20 @@ struct GemmEngine {
       // ldc == 0: one bias row for the whole tile, read once.
       if (use_c && (g.ldc != 0 || i == 0)) {
         read_elems<acc_t, TN>(c, c_base + (m0 + i) * g.ldc, tn, WPR_C, c_s);
+        FPGAOPS_CYCLES_LOOP(WPR_C);
       STORE_C_ROW:
         for (int w = 0; w < WPR_C; w++) {
 #pragma HLS PIPELINE II=1
+          FPGAOPS_CYCLES_ITER();
           c_row[w] = c_s.read();
         }
       }
+      FPGAOPS_CYCLES_LOOP(tn);
     STORE_COLS:
       for (int j = 0; j < tn; j++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=TN
+        FPGAOPS_CYCLES_ITER();
         const acc_t cv = use_c ? c_row[j / L_ACC].v[j % L_ACC] : acc_t(0);
         y[y_row + j] = P::epilogue(c_tile[i][j], cv, g.alpha, g.beta, use_c);
       }
@@ -427,6 +444,7 @@ struct GemmEngine {
     for (int t = 0; t < n_tiles; t++) {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_TILES
+      FPGAOPS_CYCLES_REGION("tiles");
       int p, m0, n0;
       hls::stream<in_word_t> in_s("gemm.in");
 #pragma HLS STREAM variable=in_s depth=IN_FIFO_DEPTH

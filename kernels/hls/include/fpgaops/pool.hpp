@@ -174,6 +174,7 @@ struct PoolEngine {
 
   // ---- process 1: every input row through the realigning reader --------------------------------------
   static void read_rows(const word_t* x, PoolArgs g, hls::stream<word_lanes_t>& words_s) {
+    FPGAOPS_CYCLES_PROCESS("read", 1, 3);
     const int words = ceil_div(g.w, L);
     const int rows = g.planes * g.h;
   READ_ROWS:
@@ -185,15 +186,18 @@ struct PoolEngine {
 
   // ---- process 2: the row buffer and the horizontal reduction -----------------------------------------
   static void hpool(PoolArgs g, hls::stream<word_lanes_t>& words_s, hls::stream<acc_t>& h_s) {
+    FPGAOPS_CYCLES_PROCESS("hpool", 1, 4);
     in_t row[MAX_W + L];
 #pragma HLS ARRAY_PARTITION variable=row type=cyclic factor=L dim=1
     int col_first[MAX_W], col_step[MAX_W], col_taps[MAX_W];
     const bool adaptive = g.adaptive != 0;
     int iters = 0;  // pipelined iterations per row: one per tap, at least one per output column
+    FPGAOPS_CYCLES_LOOP(g.ow);
   COLUMN_WINDOWS:
     for (int j = 0; j < g.ow; j++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+      FPGAOPS_CYCLES_ITER();
       const Window c = axis_window(j, g.w, g.ow, g.kw, g.sw, g.pw, g.dw, adaptive, false);
       col_first[j] = c.first;
       col_step[j] = c.step;
@@ -214,10 +218,12 @@ struct PoolEngine {
   HPOOL_ROWS:
     for (int r = 0; r < rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+      FPGAOPS_CYCLES_LOOP(words);
     FILL_ROW:
       for (int wd = 0; wd < words; wd++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_WORDS
+        FPGAOPS_CYCLES_ITER();
         const word_lanes_t v = words_s.read();
       FILL_LANES:
         for (int l = 0; l < L; l++) {
@@ -240,10 +246,12 @@ struct PoolEngine {
         }
         const int c_end = (g.ow - 1) * g.sw - g.pw + span;  // last tap column of the last output
         int next_e = span - g.pw;                             // last tap column of output 0
+        FPGAOPS_CYCLES_LOOP(c_end + g.pw + 1);
       HPOOL_SLIDE:
         for (int c = -g.pw; c <= c_end; c++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W+MAX_K
+          FPGAOPS_CYCLES_ITER();
         WIN_SHIFT:
           for (int u = MAX_K - 1; u > 0; u--) {
 #pragma HLS UNROLL
@@ -266,10 +274,12 @@ struct PoolEngine {
       // Adaptive bins (up to the whole row): one tap per cycle over the precomputed column ranges.
       int j = 0, t = 0, pos = col_first[0];
       acc_t acc = Op::init();
+      FPGAOPS_CYCLES_LOOP(iters);
     HPOOL_TAPS:
       for (int it = 0; it < iters; it++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W*MAX_K
+        FPGAOPS_CYCLES_ITER();
         const int taps = col_taps[j];
         if (t < taps) acc = Op::combine(acc, Op::lift(row[pos], g.zero_point));
         t++;
@@ -303,6 +313,7 @@ struct PoolEngine {
   }
 
   static void vpool(PoolArgs g, hls::stream<acc_t>& h_s, hls::stream<out_t>& out_s) {
+    FPGAOPS_CYCLES_PROCESS("vpool", 1, 4);
     acc_t bank[MAX_ROWS][MAX_W];
 #pragma HLS ARRAY_PARTITION variable=bank type=complete dim=1
     int next_row[MAX_ROWS], step[MAX_ROWS], left[MAX_ROWS], cnt[MAX_ROWS];
@@ -312,17 +323,21 @@ struct PoolEngine {
 #pragma HLS ARRAY_PARTITION variable=cnt type=complete
     int cnt_w[MAX_W];
     const int a = g.open_rows;
+    FPGAOPS_CYCLES_LOOP(g.ow);
   COLUMN_COUNTS:
     for (int j = 0; j < g.ow; j++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+      FPGAOPS_CYCLES_ITER();
       cnt_w[j] = axis_window(j, g.w, g.ow, g.kw, g.sw, g.pw, g.dw, g.adaptive != 0, g.count_include_pad != 0).count;
     }
     // Every slot starts (and, after each emission, is left) in the init state.
+    FPGAOPS_CYCLES_LOOP(g.ow);
   BANK_INIT:
     for (int j = 0; j < g.ow; j++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+      FPGAOPS_CYCLES_ITER();
     BANK_INIT_ROWS:
       for (int s = 0; s < MAX_ROWS; s++) {
 #pragma HLS UNROLL
@@ -348,11 +363,13 @@ struct PoolEngine {
 #pragma HLS UNROLL
           hit[s] = left[s] > 0 && next_row[s] == r;
         }
+        FPGAOPS_CYCLES_LOOP(g.ow);
       VPOOL_COLS:
         for (int j = 0; j < g.ow; j++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
 #pragma HLS DEPENDENCE variable=bank type=inter false
+          FPGAOPS_CYCLES_ITER();
           const acc_t v = h_s.read();
         UPDATE_SLOTS:
           for (int s = 0; s < MAX_ROWS; s++) {
@@ -373,10 +390,12 @@ struct PoolEngine {
         while (next_emit < g.oh && left[slot0] == 0) {
 #pragma HLS LOOP_TRIPCOUNT min=0 max=MAX_ROWS
           const int ch = cnt[slot0];
+          FPGAOPS_CYCLES_LOOP(g.ow);
         EMIT_COLS:
           for (int j = 0; j < g.ow; j++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+            FPGAOPS_CYCLES_ITER();
             out_s.write(Op::finish(bank[slot0][j], ch * cnt_w[j], g.zero_point));
             bank[slot0][j] = Op::init();
           }
@@ -391,17 +410,21 @@ struct PoolEngine {
 
   // ---- process 4: the outputs ----------------------------------------------------------------------------
   static void write_out(out_t* y, PoolArgs g, hls::stream<out_t>& out_s) {
+    FPGAOPS_CYCLES_PROCESS("write", 1, 2);
     const int total = g.planes * g.oh * g.ow;
+    FPGAOPS_CYCLES_LOOP(total);
   WRITE_OUT:
     for (int i = 0; i < total; i++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+      FPGAOPS_CYCLES_ITER();
       y[i] = out_s.read();
     }
   }
 
   static void run(const word_t* x, out_t* y, PoolArgs g) {
 #pragma HLS DATAFLOW
+    FPGAOPS_CYCLES_REGION("stream");
     hls::stream<word_lanes_t> words_s("pool.words");
     hls::stream<acc_t> h_s("pool.hpartials");
     hls::stream<out_t> out_s("pool.outputs");

@@ -8,12 +8,14 @@
 // trusts the host, which validates every argument before a launch.
 //
 // This is the ONLY file in the repository that spells the __SYNTHESIS__ macro: kernel code never
-// branches on it, so what C-simulation tests is exactly what v++ synthesizes.
+// branches on it, so what C-simulation tests is exactly what v++ synthesizes. It also holds the other
+// simulation-only instrument, the cycle counters (FPGAOPS_CYCLES_*, below).
 #ifndef FPGAOPS_SIM_ASSERT_HPP
 #define FPGAOPS_SIM_ASSERT_HPP
 
 #ifndef __SYNTHESIS__
 
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -43,10 +45,216 @@ namespace detail {
     }                                                                                       \
   } while (0)
 
-#else  // synthesis: no checks, no code
+// ---- cycle counters (C-simulation only) --------------------------------------------------------------
+// The hardware model of docs/conv_hls.md ("Cycle counters"): every pipelined loop counts its
+// iterations; every DATAFLOW process declares its initiation interval II and pipeline depth D; a
+// process invocation then takes  iterations * II + loops * D  cycles (loops = how many times one of
+// its pipelined loops was entered: each entry fills the pipeline once), and a region invocation
+// takes as long as its slowest process. Placement in kernel code:
+//
+//   FPGAOPS_CYCLES_KERNEL("fpgaops_gemm_i8");        first statement of a top
+//   FPGAOPS_CYCLES_REGION("tiles");                  first statement of a DATAFLOW body (or of a
+//                                                    sequential region: a top with one process)
+//   FPGAOPS_CYCLES_PROCESS("compute", II, DEPTH);    first statement of a DATAFLOW process
+//   FPGAOPS_CYCLES_LOOP(trips);                      just before a pipelined loop of `trips`
+//                                                    iterations (an entry fills the pipeline once;
+//                                                    a loop of 0 trips costs nothing)
+//   FPGAOPS_CYCLES_ITER();                           in the pipelined loop, after its pragmas
+//   FPGAOPS_CYCLES_ITERS(n);                         the same for a loop whose II is n times the
+//                                                    process's (it occupies n issue slots)
+//
+// Every macro expands to nothing under synthesis. The counts are aggregated in one
+// registry (kernel, region, process); fpgaops._csim.cycles() reads them (host/csim/cycles.cpp).
+// Only the simulating thread's own scopes are visible to it (thread_local context), so concurrent
+// calls from several Python threads never mix, and all of them land in the one registry.
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace fpgaops {
+namespace hw {
+namespace cycles {
+
+// One (kernel, region, process) row, summed over invocations.
+struct ProcessRecord {
+  std::string kernel, region, process;
+  int ii = 0, depth = 0;
+  long long calls = 0, iterations = 0, loops = 0, cycles = 0;
+};
+// One (kernel, region) row: invocations and the sum over them of the slowest process.
+struct RegionRecord {
+  std::string kernel, region;
+  long long calls = 0, cycles = 0;
+};
+
+class Registry {
+ public:
+  void reset() {
+    std::lock_guard<std::mutex> lock(mu_);
+    processes_.clear();
+    regions_.clear();
+  }
+  void add_process(const ProcessRecord& r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ProcessRecord& a = processes_[key3(r.kernel, r.region, r.process)];
+    if (a.calls == 0) a.kernel = r.kernel, a.region = r.region, a.process = r.process, a.ii = r.ii, a.depth = r.depth;
+    a.calls += r.calls, a.iterations += r.iterations, a.loops += r.loops, a.cycles += r.cycles;
+  }
+  void add_region(const std::string& kernel, const std::string& region, long long cycles) {
+    std::lock_guard<std::mutex> lock(mu_);
+    RegionRecord& a = regions_[kernel + "\x1f" + region];
+    a.kernel = kernel, a.region = region;
+    a.calls += 1, a.cycles += cycles;
+  }
+  std::vector<ProcessRecord> processes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<ProcessRecord> out;
+    for (const auto& kv : processes_) out.push_back(kv.second);
+    return out;
+  }
+  std::vector<RegionRecord> regions() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<RegionRecord> out;
+    for (const auto& kv : regions_) out.push_back(kv.second);
+    return out;
+  }
+
+ private:
+  static std::string key3(const std::string& a, const std::string& b, const std::string& c) {
+    return a + "\x1f" + b + "\x1f" + c;
+  }
+  mutable std::mutex mu_;
+  std::map<std::string, ProcessRecord> processes_;
+  std::map<std::string, RegionRecord> regions_;
+};
+
+inline Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+// One process invocation being counted.
+struct Counter {
+  const char* name;
+  int ii, depth;
+  long long iterations, loops;
+};
+
+class RegionScope;
+// What the simulating thread is inside of.
+struct Context {
+  const char* kernel = "<no kernel>";
+  RegionScope* region = nullptr;
+  Counter* process = nullptr;
+};
+inline Context& context() {
+  static thread_local Context c;
+  return c;
+}
+
+class KernelScope {
+ public:
+  explicit KernelScope(const char* name) : saved_(context().kernel) { context().kernel = name; }
+  ~KernelScope() { context().kernel = saved_; }
+  KernelScope(const KernelScope&) = delete;
+  KernelScope& operator=(const KernelScope&) = delete;
+
+ private:
+  const char* saved_;
+};
+
+// A region invocation: collects its processes' counters, commits them when it ends.
+class RegionScope {
+ public:
+  explicit RegionScope(const char* name) : name_(name), saved_(context().region) { context().region = this; }
+  ~RegionScope() {
+    context().region = saved_;
+    const std::string kernel = context().kernel;
+    long long slowest = 0;
+    for (const Counter& c : done_) {
+      ProcessRecord r;
+      r.kernel = kernel, r.region = name_, r.process = c.name, r.ii = c.ii, r.depth = c.depth;
+      r.calls = 1, r.iterations = c.iterations, r.loops = c.loops;
+      r.cycles = c.iterations * c.ii + c.loops * c.depth;
+      slowest = r.cycles > slowest ? r.cycles : slowest;
+      registry().add_process(r);
+    }
+    registry().add_region(kernel, name_, slowest);
+  }
+  RegionScope(const RegionScope&) = delete;
+  RegionScope& operator=(const RegionScope&) = delete;
+  void finish(const Counter& c) { done_.push_back(c); }
+
+ private:
+  const char* name_;
+  RegionScope* saved_;
+  std::vector<Counter> done_;
+};
+
+// A process invocation: counts its pipelined loops' iterations until it returns. Outside any region
+// (a process called on its own) it is a region of its own, named after the process.
+class ProcessScope {
+ public:
+  ProcessScope(const char* name, int ii, int depth) : saved_(context().process) {
+    c_.name = name, c_.ii = ii, c_.depth = depth, c_.iterations = 0, c_.loops = 0;
+    if (context().region == nullptr) own_.reset(new RegionScope(name));
+    context().process = &c_;
+  }
+  ~ProcessScope() {
+    context().process = saved_;
+    if (context().region != nullptr) context().region->finish(c_);
+  }
+  ProcessScope(const ProcessScope&) = delete;
+  ProcessScope& operator=(const ProcessScope&) = delete;
+
+ private:
+  Counter c_;
+  Counter* saved_;
+  std::unique_ptr<RegionScope> own_;  // destroyed after the destructor body: commits this process
+};
+
+inline void loop(long long trips) {
+  Counter* c = context().process;
+  if (c != nullptr && trips > 0) c->loops++;
+}
+inline void iter(long long n) {
+  Counter* c = context().process;
+  if (c != nullptr) c->iterations += n;
+}
+
+}  // namespace cycles
+}  // namespace hw
+}  // namespace fpgaops
+
+#define FPGAOPS_CYCLES_CAT2_(a, b) a##b
+#define FPGAOPS_CYCLES_CAT_(a, b) FPGAOPS_CYCLES_CAT2_(a, b)
+#define FPGAOPS_CYCLES_KERNEL(name) \
+  ::fpgaops::hw::cycles::KernelScope FPGAOPS_CYCLES_CAT_(fpgaops_cycles_kernel_, __LINE__)(name)
+#define FPGAOPS_CYCLES_REGION(name) \
+  ::fpgaops::hw::cycles::RegionScope FPGAOPS_CYCLES_CAT_(fpgaops_cycles_region_, __LINE__)(name)
+#define FPGAOPS_CYCLES_PROCESS(name, ii, depth) \
+  ::fpgaops::hw::cycles::ProcessScope FPGAOPS_CYCLES_CAT_(fpgaops_cycles_process_, __LINE__)(name, ii, depth)
+#define FPGAOPS_CYCLES_LOOP(trips) ::fpgaops::hw::cycles::loop(trips)
+#define FPGAOPS_CYCLES_ITER() ::fpgaops::hw::cycles::iter(1)
+#define FPGAOPS_CYCLES_ITERS(n) ::fpgaops::hw::cycles::iter(n)
+
+
+#else  // synthesis: no checks, no counters, no code
 
 #define FPGAOPS_SIM_ASSERT(cond, msg) \
   do {                                \
+  } while (0)
+#define FPGAOPS_CYCLES_KERNEL(name)
+#define FPGAOPS_CYCLES_REGION(name)
+#define FPGAOPS_CYCLES_PROCESS(name, ii, depth)
+#define FPGAOPS_CYCLES_LOOP(trips) \
+  do {                             \
+  } while (0)
+#define FPGAOPS_CYCLES_ITER() \
+  do {                        \
+  } while (0)
+#define FPGAOPS_CYCLES_ITERS(n) \
+  do {                          \
   } while (0)
 
 #endif  // __SYNTHESIS__

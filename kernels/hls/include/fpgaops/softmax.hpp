@@ -32,6 +32,7 @@ struct SoftmaxEngine {
   static_assert(MAX_N >= 1 && MAX_N <= (1 << 20), "softmax.max_dim must be in [1, 2^20]");
 
   static void run(const word_t* x, float* y, int outer, int n, int inner) {
+    FPGAOPS_CYCLES_PROCESS("softmax", 1, 20);
     float buf[MAX_N + L];
     const int rows = outer * inner;
   SOFTMAX_ROWS:
@@ -44,10 +45,12 @@ struct SoftmaxEngine {
 #pragma HLS STREAM variable=s depth=MAX_WORDS+1
         const int words = ceil_div(n, L);
         read_elems<float, MAX_N>(x, base, n, words, s);
+        FPGAOPS_CYCLES_LOOP(words);
       LOAD_WORDS:
         for (int w = 0; w < words; w++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_WORDS
+          FPGAOPS_CYCLES_ITER();
           const lanes_t<float> v = s.read();
         LOAD_LANES:
           for (int l = 0; l < L; l++) {
@@ -56,35 +59,43 @@ struct SoftmaxEngine {
           }
         }
       } else {
+        FPGAOPS_CYCLES_LOOP(n);
       GATHER:
         for (int i = 0; i < n; i++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_N
+          FPGAOPS_CYCLES_ITER();
           const int e = base + i * inner;
           buf[i] = get_lane<float>(x[e / L], e % L);
         }
       }
       float m = lane_traits<float>::from_bits(0xff800000u);  // -inf
+      FPGAOPS_CYCLES_LOOP(n);
     ROW_MAX:
       for (int i = 0; i < n; i++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_N
+        FPGAOPS_CYCLES_ITER();
         const float v = buf[i];
         m = (v > m || v != v) ? v : m;
       }
       float sum = 0.0f;
+      FPGAOPS_CYCLES_LOOP(n);
     ROW_EXP:
       for (int i = 0; i < n; i++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_N
+        FPGAOPS_CYCLES_ITER();
         const float e = expf(buf[i] - m);
         buf[i] = e;
         sum += e;
       }
+      FPGAOPS_CYCLES_LOOP(n);
     ROW_STORE:
       for (int i = 0; i < n; i++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_N
+        FPGAOPS_CYCLES_ITER();
         y[base + i * inner] = buf[i] / sum;
       }
     }

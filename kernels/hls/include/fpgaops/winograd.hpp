@@ -109,6 +109,7 @@ struct WinogradEngine {
   // ---- process 1: load -------------------------------------------------------------------------------
   static void load_block(const word_t* x, const word_t* wt, ConvArgs a, Block b, hls::stream<in_t>& d_s,
                          hls::stream<in_t>& g_s) {
+    FPGAOPS_CYCLES_PROCESS("load", 1, 3);
     const in_t pad = P::pad_value(a);  // int8: the code x_zp, a 0 tap after the subtraction
     const int c_lo = b.tx0 * M - a.pad_left;  // image column of row position 0
     const int lo = c_lo > 0 ? c_lo : 0;
@@ -127,9 +128,11 @@ struct WinogradEngine {
                               seg_s);
         in_word_t word = zero_lanes<in_t>();
         int lane = 0;
+        FPGAOPS_CYCLES_LOOP(ROW);
       LOAD_COLS:
         for (int e = 0; e < ROW; e++) {
 #pragma HLS PIPELINE II=1
+          FPGAOPS_CYCLES_ITER();
           const bool inside = e >= lo - c_lo && e - (lo - c_lo) < len;
           if (inside && lane == 0) word = seg_s.read();
           d_s.write(inside ? word.v[lane] : pad);
@@ -144,9 +147,11 @@ struct WinogradEngine {
 #pragma HLS STREAM variable=f_s depth=2
         read_elems<in_t, 9>(wt, ok ? (kk * a.c + ci) * 9 : 0, ok ? 9 : 0, 1, f_s);
         const in_word_t fw = f_s.read();
+        FPGAOPS_CYCLES_LOOP(9);
       LOAD_TAPS:
         for (int t = 0; t < 9; t++) {
 #pragma HLS PIPELINE II=1
+          FPGAOPS_CYCLES_ITER();
           g_s.write(fw.v[t]);
         }
       }
@@ -156,6 +161,7 @@ struct WinogradEngine {
   // ---- process 2: compute ----------------------------------------------------------------------------
 
   static void compute_block(ConvArgs a, hls::stream<in_t>& d_s, hls::stream<in_t>& g_s, hls::stream<acc_t>& y_s) {
+    FPGAOPS_CYCLES_PROCESS("compute", 1, 12);
     wt_t acc[A][A][BK][BT];
 #pragma HLS ARRAY_PARTITION variable=acc type=complete dim=1
 #pragma HLS ARRAY_PARTITION variable=acc type=complete dim=2
@@ -169,16 +175,20 @@ struct WinogradEngine {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=1827
     COMPUTE_READ_ROWS:
       for (int i = 0; i < A; i++) {
+        FPGAOPS_CYCLES_LOOP(ROW);
       COMPUTE_READ_COLS:
         for (int e = 0; e < ROW; e++) {
 #pragma HLS PIPELINE II=1
+          FPGAOPS_CYCLES_ITER();
           d[i][e] = d_s.read();
         }
       }
       // U = G g GT for each of the block's filters.
+      FPGAOPS_CYCLES_LOOP(BK);
     COMPUTE_FILTERS:
       for (int kq = 0; kq < BK; kq++) {
 #pragma HLS PIPELINE II=9
+        FPGAOPS_CYCLES_ITERS(9);
         wt_t g[3][3];
         wt_t gg[A][3];
       COMPUTE_G_READ:
@@ -234,9 +244,11 @@ struct WinogradEngine {
             v[i][j] = s;
           }
         }
+        FPGAOPS_CYCLES_LOOP(BK);
       COMPUTE_MAC:
         for (int kq = 0; kq < BK; kq++) {
 #pragma HLS PIPELINE II=1
+        FPGAOPS_CYCLES_ITER();
         COMPUTE_MAC_I:
           for (int i = 0; i < A; i++) {
 #pragma HLS UNROLL
@@ -253,9 +265,11 @@ struct WinogradEngine {
     // Y = AT acc A per (filter, tile), streamed out row by row.
   COMPUTE_OUT_K:
     for (int kq = 0; kq < BK; kq++) {
+      FPGAOPS_CYCLES_LOOP(BT);
     COMPUTE_OUT_T:
       for (int t = 0; t < BT; t++) {
 #pragma HLS PIPELINE II=M*M
+        FPGAOPS_CYCLES_ITERS(M*M);
         wt_t am[M][A];
       COMPUTE_AM_ROWS:
         for (int i = 0; i < M; i++) {
@@ -284,6 +298,7 @@ struct WinogradEngine {
   // ---- process 3: store ------------------------------------------------------------------------------
   static void store_block(const bias_t* bias, const int32_t* mult, const int32_t* shift, const word_t* residual,
                           out_t* y, ConvArgs a, Block b, hls::stream<acc_t>& y_s) {
+    FPGAOPS_CYCLES_PROCESS("store", 1, 8);
   STORE_K:
     for (int kq = 0; kq < BK; kq++) {
       const int kk = b.k0 + kq;
@@ -304,9 +319,11 @@ struct WinogradEngine {
           if (a.has_residual) read_elems<out_t, M>(residual, off, n_cols, OUT_WORDS, res_s);
         STORE_RES:
           for (int w = 0; w < OUT_WORDS; w++) res[w] = a.has_residual ? res_s.read() : zero_lanes<out_t>();
+          FPGAOPS_CYCLES_LOOP(M);
         STORE_COLS:
           for (int j = 0; j < M; j++) {
 #pragma HLS PIPELINE II=1
+            FPGAOPS_CYCLES_ITER();
             const acc_t v = y_s.read();  // every value is read: the stream stays balanced
             if (j < n_cols) {
               const out_t rv = a.has_residual ? res[j / L_OUT].v[j % L_OUT] : out_t(0);
@@ -339,6 +356,7 @@ struct WinogradEngine {
     for (int blk = 0; blk < n_blocks; blk++) {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=65536
+      FPGAOPS_CYCLES_REGION("tiles");
       Block b;
       hls::stream<in_t> d_s("winograd.d");
 #pragma HLS STREAM variable=d_s depth=2*A*ROW
