@@ -31,11 +31,13 @@ class Finding:
     line: int
     rule: str
     message: str
+    symbol: str = ""   # what the finding is about: function, loop label, region/variable, port
 
     @property
     def key(self):
-        """``file:line:rule``: what a list of known violations names."""
-        return f"{self.file}:{self.line}:{self.rule}"
+        """``file:rule:symbol``: what a list of known violations names. Not the line: a known
+        violation must stay listed when an unrelated edit moves it, and only then."""
+        return f"{self.file}:{self.rule}:{self.symbol}"
 
     def __str__(self):
         return f"{self.file}:{self.line}: [{self.rule}] {self.message}"
@@ -101,6 +103,16 @@ def _unwrap(c):
     while c.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and len(list(c.get_children())) == 1:
         c = next(c.get_children())
     return c
+
+
+def _name(fn):
+    """A function's name for finding keys: Class::method, or the function's name."""
+    if fn is None:
+        return "<file scope>"
+    parent = fn.semantic_parent
+    if parent is not None and parent.kind in (K.CLASS_DECL, K.STRUCT_DECL, K.CLASS_TEMPLATE):
+        return f"{parent.spelling}::{fn.spelling}"
+    return fn.spelling
 
 
 def _head_tokens(fn):
@@ -170,8 +182,8 @@ class _Checker:
         self.where = {}      # function key -> (cursor, name)
         self.constexpr = set()   # constexpr functions: evaluated by the compiler, never hardware
 
-    def add(self, c, rule, msg):
-        self.out.add(Finding(self.rel(_file(c)), c.location.line, rule, msg))
+    def add(self, c, rule, msg, symbol=None):
+        self.out.add(Finding(self.rel(_file(c)), c.location.line, rule, msg, symbol or c.spelling or ""))
 
     # -- the walk ---------------------------------------------------------------------------------------------
     def walk(self, c, parent=None, fn=None):
@@ -200,37 +212,42 @@ class _Checker:
             self.add(c, "virtual", f"virtual base {c.spelling}")
         elif k in (K.CXX_NEW_EXPR, K.CXX_DELETE_EXPR):
             self.add(c, "dynamic-memory", f"{'new' if k == K.CXX_NEW_EXPR else 'delete'}: dynamic memory "
-                                          f"cannot be synthesized; use a fixed-size array sized from the config")
+                                          f"cannot be synthesized; use a fixed-size array sized from the config",
+                     _name(fn))
         elif k in (K.CXX_THROW_EXPR, K.CXX_TRY_STMT, K.CXX_CATCH_STMT):
-            self.add(c, "exception", "exceptions are not synthesizable (FPGAOPS_SIM_ASSERT is the sim-only check)")
+            self.add(c, "exception", "exceptions are not synthesizable (FPGAOPS_SIM_ASSERT is the sim-only check)",
+                     _name(fn))
         elif k == K.CALL_EXPR:
             self.call(c, fn)
         elif k in (K.TEMPLATE_REF, K.TYPE_REF) and c.referenced is not None:
             ref = c.referenced
             if ref.spelling in STD_CONTAINERS and _in_std(ref):
-                self.add(c, "std-container", f"std::{ref.spelling}: standard containers allocate dynamically")
+                self.add(c, "std-container", f"std::{ref.spelling}: standard containers allocate dynamically",
+                         f"{_name(fn)}/std::{ref.spelling}")
         elif k in LOOPS and (fn is None or _key(fn) not in self.constexpr):
-            self.loop(c, parent)
+            self.loop(c, parent, fn)
         self.walk(c, parent=c, fn=fn)
 
     def call(self, c, fn):
         if c.spelling in DYNAMIC_CALLS:
             ref = c.referenced
             if ref is None or _file(ref) not in self.judged:
-                self.add(c, "dynamic-memory", f"{c.spelling}(): dynamic memory cannot be synthesized")
+                self.add(c, "dynamic-memory", f"{c.spelling}(): dynamic memory cannot be synthesized", _name(fn))
         callee = _callee(c)
         if fn is not None and callee is not None:
             self.calls[_key(fn)].add(_key(callee))
 
     # -- loops ------------------------------------------------------------------------------------------------
-    def loop(self, c, parent):
+    def loop(self, c, parent, fn=None):
         what = {K.FOR_STMT: "for", K.WHILE_STMT: "while", K.DO_STMT: "do"}[c.kind]
         line = self.src.lines(_file(c))[c.location.line - 1]
         if not line[c.location.column - 1:].startswith(what):
             return  # expanded from a macro (the do { } while (0) of a statement macro): not a loop of the code
         kids = list(c.get_children())
-        if parent is None or parent.kind != K.LABEL_STMT:
-            self.add(c, "loop-label", f"{what} loop without a label (reports and pragmas name loops by label)")
+        label = parent.spelling if parent is not None and parent.kind == K.LABEL_STMT else None
+        if label is None:
+            self.add(c, "loop-label", f"{what} loop without a label (reports and pragmas name loops by label)",
+                     _name(fn))
         body = kids[0] if c.kind == K.DO_STMT else kids[-1]
         pragmas = self.src.leading_pragmas(_file(body), body.extent.start.line) if body.kind == K.COMPOUND_STMT \
             else []
@@ -243,9 +260,9 @@ class _Checker:
         const = all(self.constant(h, loop_vars) for h in heads) and c.kind == K.FOR_STMT
         if not const and not has_pragma(pragmas, "LOOP_TRIPCOUNT"):
             self.add(c, "loop-tripcount", f"{what} loop with a run-time bound and no LOOP_TRIPCOUNT pragma "
-                                          f"(HLS cannot report its latency)")
+                                          f"(HLS cannot report its latency)", label or _name(fn))
         if body.kind == K.COMPOUND_STMT and has_pragma(pragmas, "DATAFLOW"):
-            self.dataflow(body, None)
+            self.dataflow(body, label or _name(fn))
 
     def constant(self, expr, loop_vars, depth=0):
         """True when every name ``expr`` reads (other than the loop variables) is a compile-time constant."""
@@ -283,9 +300,9 @@ class _Checker:
     def region(self, body, fn):
         """A function body that opens with #pragma HLS DATAFLOW."""
         if has_pragma(self.src.leading_pragmas(_file(body), body.extent.start.line), "DATAFLOW"):
-            self.dataflow(body, fn)
+            self.dataflow(body, _name(fn))
 
-    def dataflow(self, body, fn):
+    def dataflow(self, body, region):
         """dataflow-channel: each stream, array and local variable of the region has at most one writer
         process and at most one reader process (UG1399, dataflow canonical form)."""
         local = {}
@@ -326,8 +343,9 @@ class _Checker:
                 procs = entry[m]
                 if len(procs) > 1:
                     v = entry["var"]
-                    self.add(v, "dataflow-channel", f"{v.spelling} has {len(procs)} {what} in a DATAFLOW region "
-                                                    f"({', '.join(procs)}): one producer and one consumer per channel")
+                    self.add(v, "dataflow-channel", f"{v.spelling} has {len(procs)} {what} in DATAFLOW region "
+                                                    f"{region} ({', '.join(procs)}): one producer and one consumer "
+                                                    f"per channel", f"{region}/{v.spelling}")
 
     def access(self, param, fn, depth=0):
         """'r', 'w' or 'rw': how ``fn`` uses its parameter ``param``; None when it cannot tell."""

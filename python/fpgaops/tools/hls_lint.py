@@ -92,7 +92,8 @@ def compile_synthesis_view(source, args, rel, ap_types=True):
     if r.returncode == 0:
         return []
     errors = [ln for ln in r.stderr.splitlines() if "error" in ln][:3]
-    return [Finding(rel, 1, "synthesis-view", "does not compile with __SYNTHESIS__: " + " | ".join(errors))]
+    return [Finding(rel, 1, "synthesis-view", "does not compile with __SYNTHESIS__: " + " | ".join(errors),
+                    Path(source).name)]
 
 
 # ---- pragma helpers (the AST has no pragmas: they are read from the source lines) ------------------------------
@@ -108,15 +109,17 @@ def maxi_findings(path, rel, src):
         missing = [k for k in ("bundle", "depth") if not re.search(rf"\b{k}\s*=", s, re.I)]
         if missing:
             port = re.search(r"\bport\s*=\s*(\w+)", s)
-            out.append(Finding(rel, i, "maxi-port", f"m_axi port {port.group(1) if port else '?'} has no "
-                                                    f"{' and no '.join(k + '=' for k in missing)}"))
+            name = port.group(1) if port else "?"
+            out.append(Finding(rel, i, "maxi-port", f"m_axi port {name} has no "
+                                                    f"{' and no '.join(k + '=' for k in missing)}", name))
     return out
 
 
 def macro_findings(path, rel, src):
     if Path(path).name == SIM_MACRO_HOME:
         return []
-    return [Finding(rel, i, "synthesis-macro", f"__SYNTHESIS__ is spelled only in fpgaops/{SIM_MACRO_HOME}")
+    return [Finding(rel, i, "synthesis-macro", f"__SYNTHESIS__ is spelled only in fpgaops/{SIM_MACRO_HOME}",
+                    "__SYNTHESIS__")
             for i, text in enumerate(src.lines(path), 1) if "__SYNTHESIS__" in text.split("//")[0]]
 
 
