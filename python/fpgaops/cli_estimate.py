@@ -24,6 +24,9 @@ def add_arguments(p):
     p.add_argument("--compare", action="store_true",
                    help="also print AMD's published Vitis AI DPU images/s for this network and board")
     p.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    p.add_argument("--measure", action="store_true",
+                   help="also run the network's conv / GEMM layers through the C-simulation tops (random int8 "
+                        "data, cycle counters on) and print the counted cycles beside the analytic ones")
 
 
 def cmd_estimate(args):
@@ -42,6 +45,11 @@ def cmd_estimate(args):
         print(json.dumps(e.to_dict(), indent=1, default=str))
         return 0
     print(e)
+    if args.measure:
+        from .estimator.measure import table
+
+        print()
+        print(table(E.measure(E.resolve_net(args.model, args.batch)[1], e.platform)))
     if args.compare:
         dpu = E.DPU_FIGURES.get((e.platform, Path(str(args.model)).stem))
         if dpu is None:

@@ -127,16 +127,18 @@ def test_conv2d_loader_by_hand():
 
 
 def test_dwconv_plane_cycles_by_hand():
-    # 144 channels, 3x3 stride 1 pad 1 on 56x56, int8: per plane 9 taps, 58 padded rows of 58
-    # columns filled, 56 rows of 56 pixels at one per cycle (II = 1: the 3 taps of a row sit in 3 banks)
+    # 144 channels, 3x3 stride 1 pad 1 on 56x56, int8: per plane 3 tap rows of 3, 58 padded rows of 58
+    # columns filled, 56 rows of 56 pixels at one per cycle (II = 1: the 3 taps of a row sit in 3
+    # banks); every entry of one of compute_plane's pipelined loops pays the MAC depth (6 for int8)
+    d = E.PIPE_DEPTH["int8"]
     a = conv(c=144, k=144, groups=144).attrs
     r = E.dwconv_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a)
-    plane = 9 + 58 * (58 + E.ROW_OVERHEAD) + 56 * (56 + E.ROW_OVERHEAD)
+    plane = 3 * (3 + d) + 58 * (58 + d) + 56 * (56 + d)
     assert r["compute"] == 144 * plane and r["bound"] == "compute"
     # stride 2: 28 x 28 pixels from 57 of the 58 padded rows, 57 padded columns
     a2 = conv(c=144, k=144, groups=144, stride=2).attrs
     r2 = E.dwconv_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a2)
-    assert r2["compute"] == 144 * (9 + 57 * (57 + E.ROW_OVERHEAD) + 28 * (28 + E.ROW_OVERHEAD))
+    assert r2["compute"] == 144 * (3 * (3 + d) + 57 * (57 + d) + 28 * (28 + d))
 
 
 def test_depthwise_dwconv_beats_the_mac_array():

@@ -36,6 +36,7 @@ from .report import LayerEstimate, NetworkEstimate, ResourceEstimate
 from .resources import (axi_bram18, bank_bram18, check_fits, kernel_cu_resources, mac_array_resources, main_kernel,
                         resources)
 from .search import WHAT_IFS, SearchResult, candidates, overlay, search
+from .measure import Measured, conv_layer, measure
 
 # AMD Vitis AI DPU figures (images/s) quoted in issues 7 and 12: ZCU104 with 2 x DPUCZDX8G B4096 at
 # 300 MHz, U50 with DPUCAHX8H. Published by AMD (Vitis AI model zoo performance tables); not reproduced here.

@@ -12,7 +12,8 @@ The formulas and their derivation from the loop structure are in docs/estimator.
 import math
 
 from ..errors import UnsupportedError
-from .params import ACC_LATENCY, MEM_LATENCY_CYCLES, PIPE_DEPTH, ROW_OVERHEAD, WINO_TILE_OVERHEAD, cdiv, ebytes
+from .params import (ACC_LATENCY, LOAD_DEPTH, MEM_LATENCY_CYCLES, PIPE_DEPTH, ROW_OVERHEAD, WINO_TILE_OVERHEAD, cdiv,
+                     ebytes)
 
 
 def mac_tile(p, dtype, k, trans_a=False, trans_b=False):
@@ -55,9 +56,15 @@ def gemm_bytes(p, dtype, batch, m, n, k, trans_a=False, trans_b=False):
     return batch * nt * a_words * wb, batch * mt * b_words * wb
 
 
-def _finish(terms, prologue, epilogue):
+def _finish(terms, prologue, epilogue, schedule=None):
+    """(cycles, bound, schedule): the layer's cycles with DATAFLOW overlap, the term that bounds them,
+    and ``schedule``, the slowest process with ideal memory (no bandwidth limit, no latency, no
+    prologue / epilogue): what the C-simulation cycle counters measure (a region invocation lasts
+    as long as its slowest process, fpgaops._csim.cycles_regions())."""
     bound = max(terms, key=terms.get)
-    return terms[bound] + prologue + epilogue + MEM_LATENCY_CYCLES, bound
+    if schedule is None:
+        schedule = max(v for k, v in terms.items() if k != "memory")
+    return terms[bound] + prologue + epilogue + MEM_LATENCY_CYCLES, bound, schedule
 
 
 def gemm_layer(p, o, mem, dtype, batch, m, n, k, trans_a=False, trans_b=False, bytes_b=None, extra_read=0):
@@ -73,9 +80,10 @@ def gemm_layer(p, o, mem, dtype, batch, m, n, k, trans_a=False, trans_b=False, b
     wmem = by / mem.port("y", 32 * o.store_rate) + extra_read / mem.port("c", p.word_bits)
     total = ba + bb + by + extra_read
     memory = max(load, wmem, total / mem.board)
-    cycles, bound = _finish({"compute": e["compute_cycles"], "memory": memory, "store": store},
+    cycles, bound, schedule = _finish({"compute": e["compute_cycles"], "memory": memory, "store": store},
                             0, p.tile_m * p.tile_n / o.store_rate)
-    return {"compute": e["compute_cycles"], "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound}
+    return {"compute": e["compute_cycles"], "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound,
+            "schedule": schedule}
 
 
 def conv2d_geometry(p, a):
@@ -95,6 +103,25 @@ def conv2d_geometry(p, a):
          "tiles_m": cdiv(kg, tm), "tiles_q": cdiv(a["ow"], tile_w), "tiles_p": cdiv(a["oh"], tile_rows)}
     g["n_tiles"] = a["n"] * a["groups"] * g["tiles_p"] * g["tiles_q"] * g["tiles_m"]
     return g
+
+
+def read_elems_cycles(words):
+    """common.hpp read_elems: a burst of ``words`` words plus the flush of the last one (two
+    pipelined loops, each entry paying LOAD_DEPTH); a segment of no element runs no loop."""
+    return words + 1 + 2 * LOAD_DEPTH if words else 0
+
+
+def conv2d_load_tile(p, dtype, a, gm, nk):
+    """Cycles of conv2d.hpp load_tile for one tile (process "load", II = 1, depth LOAD_DEPTH):
+    WSUM_CLEAR and WSUM_OUT (TILE_M each); per K slice, TILE_M weight rows (read_elems + LOAD_W_WORDS)
+    and TILE_K rows of P (EMIT_COLS, TILE_N elements one per cycle); per (input channel, filter row)
+    of the tile, tile_rows line-buffer rows (read_elems + FILL_COLS, seg_len elements one per cycle)."""
+    L = p.word_bits // 8 // ebytes(dtype)
+    wpr_k, d = cdiv(p.tile_k, L), LOAD_DEPTH
+    w_row = wpr_k + d + read_elems_cycles(wpr_k)
+    emit = p.tile_k * (p.tile_n + d)
+    fill = gm["seg_len"] + d + read_elems_cycles(cdiv(min(gm["seg_len"], a["w"]), L))
+    return 2 * (p.tile_m + d) + nk * (p.tile_m * w_row + emit) + gm["cg"] * a["r"] * gm["tile_rows"] * fill
 
 
 def conv2d_layer(p, o, mem, dtype, a):
@@ -129,9 +156,11 @@ def conv2d_layer(p, o, mem, dtype, a):
     total = w_bytes + x_bytes + y_bytes + res + a["k"] * 4
     memory = max(w_mem + x_mem, wmem, total / mem.board)
     prologue = tm * wpr_k + tk * tn / o.emit_rate
-    cycles, bound = _finish({"compute": compute, "loader": load, "store": store, "memory": memory},
-                            prologue, tm * tn / o.store_rate)
-    return {"compute": compute, "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound}
+    cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": store, "memory": memory},
+                                      prologue, tm * tn / o.store_rate,
+                                      max(compute, tiles * conv2d_load_tile(p, dtype, a, gm, nk), store))
+    return {"compute": compute, "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound,
+            "schedule": schedule}
 
 
 def winograd_layer(p, o, mem, dtype, a, wm):
@@ -161,9 +190,10 @@ def winograd_layer(p, o, mem, dtype, a, wm):
     wmem = out * eb / mem.port("y", 32 * o.store_rate) + res / mem.port("residual", p.word_bits)
     total = x_bytes + w_bytes + out * eb + res
     memory = max(w_mem + x_mem, wmem, total / mem.board)
-    cycles, bound = _finish({"compute": comp, "loader": load, "store": store, "memory": memory},
-                            per_ch, bk * bt * wm * wm)
-    return {"compute": comp, "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound}
+    cycles, bound, schedule = _finish({"compute": comp, "loader": load, "store": store, "memory": memory},
+                                      per_ch, bk * bt * wm * wm, max(comp, load_cyc, store))
+    return {"compute": comp, "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound,
+            "schedule": schedule}
 
 
 def dwconv_layer(p, o, mem, dtype, a, max_k=7):
@@ -180,7 +210,8 @@ def dwconv_layer(p, o, mem, dtype, a, max_k=7):
     ii = max(1, cdiv(max(banks.count(b) for b in set(banks)), 2))  # taps of one row in one bank
     taps = a["r"] * a["s"]
     planes = a["n"] * a["k"]
-    plane = taps + rows * (wp + ROW_OVERHEAD) + a["oh"] * (a["ow"] * ii + ROW_OVERHEAD)
+    d = PIPE_DEPTH[dtype]  # compute_plane's loops: taps (R loops of S), row fills, output rows
+    plane = a["r"] * (a["s"] + d) + rows * (wp + d) + a["oh"] * (a["ow"] * ii + d)
     comp = planes * plane
     store = planes * a["oh"] * a["ow"] / o.store_rate
     x_bytes = planes * min(rows, a["h"]) * cdiv(a["w"] * eb, wb) * wb   # each plane reads its channel's rows
@@ -188,11 +219,10 @@ def dwconv_layer(p, o, mem, dtype, a, max_k=7):
     wr = planes * a["oh"] * a["ow"] * eb
     memory = max(x_bytes / mem.port("x", p.word_bits) + w_bytes / mem.port("weight", p.word_bits),
                  wr / mem.port("y", 32 * o.store_rate), (x_bytes + w_bytes + wr) / mem.board)
-    cycles, bound = _finish({"compute": comp, "store": store, "memory": memory},
-                            taps + extent_h * wp, a["ow"])
+    cycles, bound, schedule = _finish({"compute": comp, "store": store, "memory": memory},
+                                      taps + extent_h * wp, a["ow"])
     return {"compute": comp, "memory": memory, "cycles": cycles, "bytes": int(x_bytes + w_bytes + wr),
-            "bound": bound}
-
+            "bound": bound, "schedule": schedule}
 
 
 def numel(shape):
@@ -200,6 +230,7 @@ def numel(shape):
     for d in shape or ():
         n *= int(d)
     return n
+
 
 def stream_layer(p, o, mem, dtype, L):
     """pool / eltwise / act / softmax kernels: (kernel, shape, result dict)."""
@@ -221,7 +252,8 @@ def stream_layer(p, o, mem, dtype, L):
         shape = "x".join(str(d) for d in a["y"][1:])
     memory = max(rd / mem.port("x" if L.op != "eltwise" else "a", p.word_bits), wr / mem.port("y", p.word_bits),
                  (rd + wr) / mem.board)
-    cycles, bound = _finish({"stream": comp, "memory": memory}, 0, 0)
-    return L.op, shape, {"compute": comp, "memory": memory, "cycles": cycles, "bytes": int(rd + wr), "bound": bound}
+    cycles, bound, schedule = _finish({"stream": comp, "memory": memory}, 0, 0)
+    return L.op, shape, {"compute": comp, "memory": memory, "cycles": cycles, "bytes": int(rd + wr),
+                         "bound": bound, "schedule": schedule}
 
 

@@ -137,7 +137,7 @@ def estimate_layers(layers, platform="zcu104", dtype="int8", gemm=None, options=
         roof, roof_bound = roofline(macs, r["bytes"], peak_macs(kern, p), board_bpc)
         rows.append(LayerEstimate(L.name, L.op, kern, shape, int(macs), float(r["compute"]), float(r["memory"]),
                                   float(r["cycles"]), int(r["bytes"]), r["bound"], secs,
-                                  r["bytes"] / board_bpc, roof, roof_bound))
+                                  r["bytes"] / board_bpc, roof, roof_bound, float(r["schedule"])))
     latency = sum(r.seconds for r in rows)
     # throughput: with images in flight every kernel works concurrently on different images; the
     # compute kernels have `cus` CUs, the others their nk= count; all share the board's bandwidth.

@@ -18,6 +18,7 @@ DSP_PER_MAC = {"float32": 5, "int8": 1}       # fmul 3 + fadd 2 (full-DSP cores)
 ACC_LATENCY = {"float32": 8, "int8": 3}       # accumulator read -> add -> write-back, cycles
 PIPE_DEPTH = {"float32": 14, "int8": 6}       # pipeline depth of one SLICE_STEP loop, paid per call
 ROW_OVERHEAD = 2                              # cycles between consecutive short pipelined loops (flush + start)
+LOAD_DEPTH = 3                                # pipeline depth of the load processes' loops (gemm.hpp LOAD_DEPTH)
 WINO_TILE_OVERHEAD = 8                        # winograd.hpp: input transform + MAC-loop start per tile
 MEM_LATENCY_CYCLES = 150                      # first-beat DRAM / HBM latency, paid once per layer
 ENGINE_DSP_OVERHEAD = {"float32": 20, "int8": 12}   # epilogue arithmetic + index multiplies of a GEMM/conv CU

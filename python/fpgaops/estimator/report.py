@@ -23,6 +23,7 @@ class LayerEstimate:
     bw_floor_cycles: float = 0.0   # bytes / board DDR-HBM bandwidth: no schedule of this layer is faster
     roof_cycles: float = 0.0       # roofline: max(MACs / array peak, bw_floor_cycles)
     roof_bound: str = "-"          # which roof binds: compute / memory
+    schedule_cycles: float = 0.0   # slowest process with ideal memory: what the csim cycle counters measure
     label: str = LABEL
 
     @property
