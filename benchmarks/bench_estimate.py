@@ -1,15 +1,18 @@
-"""Modeled fpgaops throughput vs AMD's published Vitis AI DPU figures (issue 7).
+"""Modeled fpgaops throughput vs AMD's published Vitis AI DPU figures (issues 7 and 12).
 
-    cd /work/main && PYTHONPATH=python .venv/bin/python benchmarks/bench_estimate.py [--no-write]
+    cd /work/main && PYTHONPATH=python .venv/bin/python benchmarks/bench_estimate.py [--no-write] [--quick]
 
 Writes (or replaces) its section of benchmarks/RESULTS.md, between the bench_estimate markers.
 Nothing here runs on an FPGA: every fpgaops figure is MODELED by fpgaops.estimator from the HLS
 source (docs/estimator.md); the DPU figures are AMD's published measurements, quoted in issue 7.
 
 For each (network, board) with a DPU figure:
-  * default:   the current kernels/config/fpgaops.toml, kernels as linked by the board's
-               connectivity.cfg (refused when the model says they do not fit), and as a dedicated
-               int8 xclbin (only the *_i8 kernels of connectivity.cfg);
+  * board default: the board's own kernel config (platforms/<board>/kernel.toml over
+               kernels/config/fpgaops.toml: MAC array, bus, bursts, clock, linked kernels), the
+               ratio to the DPU, and where it falls short of half the DPU the limiting engine /
+               resource / bandwidth of its layers (each layer's bound and its roofline);
+  * linked:    the base config with every kernel of the board's connectivity.cfg (refused when the
+               model says they do not fit);
   * as written: fpgaops.estimator.search over the MAC array (tiles, PE array, burst length, conv
                CUs) with the kernels exactly as the HLS source has them, in an int8-only xclbin
                with or without fpgaops_gemm (FC layers then run as 1x1 convs); the fastest config
@@ -68,10 +71,32 @@ def default_estimate(net, board, **kw):
         return f"refused: {m.group(1) if m else 'over budget'}"
 
 
-def run_case(net, board, dpu):
+def limits(e, top=3):
+    """Where the time of a board-default estimate goes: per bound (engine process or memory), the
+    share of the layers' modeled time, and the slowest layers with their bound and roofline."""
+    total = sum(r.seconds for r in e.layers) or 1.0
+    by = {}
+    for r in e.layers:
+        if r.cycles:
+            key = f"{r.kernel.rstrip('*')} {r.bound}"
+            n, t = by.get(key, (0, 0.0))
+            by[key] = (n + 1, t + r.seconds)
+    shares = sorted(by.items(), key=lambda kv: -kv[1][1])
+    worst = sorted((r for r in e.layers if r.cycles), key=lambda r: -r.seconds)[:top]
+    text = "; ".join(f"{k}: {n} layers, {t / total:.0%} of the time" for k, (n, t) in shares[:3])
+    text += ". Slowest: " + ", ".join(f"{r.name} ({r.kernel.rstrip('*')} {r.bound}-bound, {r.roof_fraction:.0%} of its "
+                                     f"roofline, {r.roof_bound} roof)" for r in worst)
+    return text
+
+
+def run_case(net, board, dpu, quick=False):
     row = {"net": net, "board": board, "dpu": dpu}
+    row["board_default"] = E.estimate(net, board, dtype="int8")
+    progress(f"  {net} on {board}: board default {row['board_default'].images_per_s:.1f} images/s")
     row["linked"] = default_estimate(net, board, kernels="linked")
-    row["dedicated"] = default_estimate(net, board, kernels="dtype")
+    if quick:
+        row["as_written"], row["beat"], row["beat_level"], row["last"] = None, None, None, None
+        return row
     t0 = time.perf_counter()
     best = E.search(net, board, dpu, what_ifs=({},))
     row["as_written"] = best.estimate
@@ -95,7 +120,27 @@ def fmt(x):
     return f"{x:.0f}" if isinstance(x, float) else str(x)
 
 
-def render(rows):
+def render_defaults(rows):
+    lines = [
+        "### Each board's default config (`platforms/<board>/kernel.toml`)",
+        "",
+        "| network | board | DPU, published (images/s) | fpgaops modeled, board default (images/s) | modeled / DPU | "
+        ">= half the DPU? | board default config (modeled resources) | where the time goes, when short (modeled) |",
+        "|---|---|---:|---:|---:|---|---|---|",
+    ]
+    for r in rows:
+        e = r["board_default"]
+        ratio = e.images_per_s / r["dpu"]
+        t = e.resources.totals
+        conf = (f"{cfg_text(e)}; {t['dsps']} DSP, {t['bram36']} BRAM36, {t['uram']} URAM of "
+                f"{e.resources.budget['dsps']} / {e.resources.budget['bram36']} / {e.resources.budget['uram']}")
+        short = limits(e) if ratio < 0.5 else "-"
+        lines.append(f"| {r['net']} | {r['board']} | {r['dpu']} | {e.images_per_s:.0f} | {ratio:.3f} | "
+                     f"{'yes' if ratio >= 0.5 else 'no'} | {conf} | {short} |")
+    return lines
+
+
+def render(rows, quick=False):
     lines = [
         "## Modeled throughput vs the Vitis AI DPU (benchmarks/bench_estimate.py)",
         "",
@@ -105,10 +150,18 @@ def render(rows):
         "measurements as quoted in issue 7 (ZCU104: 2x DPUCZDX8G B4096 at 300 MHz; U50: DPUCAHX8H). "
         "int8, batch 1 per kernel call, 224x224, images/s with images in flight on every kernel.",
         "",
-        "| network | board | DPU, published (images/s) | fpgaops modeled, default config as linked | "
-        "modeled, default config, int8-only xclbin | modeled, best config with the kernels as written | "
+        *render_defaults(rows),
+        "",
+    ]
+    if quick:
+        return "\n".join(lines)
+    lines += [
+        "### The search over MAC-array configs (kernels as written, then what-if kernel changes)",
+        "",
+        "| network | board | DPU, published (images/s) | fpgaops modeled, base config, every kernel linked | "
+        "modeled, best config with the kernels as written | "
         "DSP ceiling (modeled) | which config would beat the DPU (modeled) |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "|---|---|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         aw = r["as_written"]
@@ -122,7 +175,7 @@ def render(rows):
                      f"{last.images_per_s:.0f} images/s (DSP ceiling with packing at {last.clock_mhz:g} MHz: "
                      f"{ceiling(last, 2):.0f})")
         lines.append(f"| {r['net']} | {r['board']} ({aw.clock_mhz:g} MHz) | {r['dpu']} | {fmt(r['linked'])} | "
-                     f"{fmt(r['dedicated'])} | {aw.images_per_s:.0f} ({cfg_text(aw)}; bound by {aw.bottleneck}) | "
+                     f"{aw.images_per_s:.0f} ({cfg_text(aw)}; bound by {aw.bottleneck}) | "
                      f"{ceiling(aw):.0f} | {would} |")
     lines += [
         "",
@@ -150,12 +203,13 @@ def render(rows):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    ap.add_argument("--quick", action="store_true", help="the board defaults only (no config search)")
     args = ap.parse_args(argv)
     rows = []
     for net, board in CASES:
         progress(f"{net} on {board} (DPU {E.DPU_FIGURES[(board, net)]} images/s)")
-        rows.append(run_case(net, board, E.DPU_FIGURES[(board, net)]))
-    body = render(rows)
+        rows.append(run_case(net, board, E.DPU_FIGURES[(board, net)], args.quick))
+    body = render(rows, args.quick)
     print(body)
     if not args.no_write:
         section = f"{BEGIN}\n{body}\n{END}"
