@@ -83,19 +83,35 @@ struct TopRunner {
   }
 };
 
-// Tiles that are not powers of two and not multiples of the word, a 3-row PE array, a K slice of 7.
+// Tiles that are not powers of two and not multiples of the word, an odd PE (so unpacked int8), a
+// SIMD of 4, a K slice of 12.
 struct OddGemmConfig {
-  static const int PE_M = 3;
-  static const int PE_N = fpgaops::hw::cmin(8, fpgaops::hw::WORD_BITS / 8);
-  static const int TILE_M = 4 * PE_M;
-  static const int TILE_N = 3 * PE_N;
-  static const int TILE_K = 7;
+  static const int PE = 3;
+  static const int SIMD = 4;
+  static const bool PACK_INT8 = false;
+  static const int TILE_M = 4 * PE;
+  static const int TILE_N = 13;
+  static const int TILE_K = 3 * SIMD;
   static const int MAX_DIM = fpgaops::cfg::GEMM_MAX_DIM;
+  static const char* name() { return "odd"; }
+};
+
+// int8 packed two MACs per DSP with SIMD = 8: every cascade drains after 7 products and again after
+// the 8th (the split of a full chain and of a one-product chain in every iteration).
+struct PackedGemmConfig {
+  static const int PE = 6;
+  static const int SIMD = 8;
+  static const bool PACK_INT8 = true;
+  static const int TILE_M = 2 * PE;
+  static const int TILE_N = 5;
+  static const int TILE_K = 3 * SIMD;
+  static const int MAX_DIM = fpgaops::cfg::GEMM_MAX_DIM;
+  static const char* name() { return "packed"; }
 };
 
 template <class Cfg>
 struct EngineRunner {
-  static const char* name() { return "odd"; }
+  static const char* name() { return Cfg::name(); }
   static void f32(const word_t* a, const word_t* b, const word_t* c, float* y, int batch, int m, int n, int k,
                   int sa, int sb, int sc, int ldc, int ta, int tb, float alpha, float beta) {
     const fpgaops::hw::GemmArgs<float> g = {batch, m, n, k, sa, sb, sc, ldc, ta != 0, tb != 0, alpha, beta};
@@ -265,6 +281,81 @@ int check_refusals() {
 
 }  // namespace
 
+// ---- the DSP48E2 packing model (gemm.hpp Dsp48e2T, WP486) --------------------------------------------
+// One packed cascade: P = sum_s preadd(hi[s], lo[s]) * x[s] over n products, split into the two
+// fields. Returns false (and prints) when either field differs from the exact integer sums.
+template <class D>
+bool packed_chain(const int8_t* hi, const int8_t* lo, const int8_t* x, int n, int32_t& got_lo, int32_t& got_hi) {
+  typename D::p_t p = 0;
+  for (int s = 0; s < n; s++) p = s == 0 ? typename D::p_t(D::mul(D::preadd(hi[s], lo[s]), x[s])) :
+                                           D::add(p, D::mul(D::preadd(hi[s], lo[s]), x[s]));
+  D::split(p, got_lo, got_hi);
+  int32_t want_lo = 0, want_hi = 0;
+  for (int s = 0; s < n; s++) want_lo += lo[s] * x[s], want_hi += hi[s] * x[s];
+  return got_lo == want_lo && got_hi == want_hi;
+}
+
+template <int W>
+using ApInt = ap_int<W>;
+
+// The arithmetic on ap_int of the DSP's port widths (what synthesis sees) and on its C-simulation
+// form (SimInt) give the same fields, equal to the exact sums: every (w_hi, w_lo) pair against the
+// extreme and small activations, chains of MAX_CHAIN at both extremes of the low field, random
+// chains; and one product more than MAX_CHAIN at -128 x -128 does overflow the low field (the limit
+// is tight, so the drain is needed).
+int check_dsp_model() {
+  typedef fpgaops::hw::Dsp48e2T<ApInt> Ap;
+  typedef fpgaops::hw::Dsp48e2T<fpgaops::hw::SimInt> Sim;
+  const int N = Ap::MAX_CHAIN;
+  int bad = 0;
+  const int8_t xs[] = {-128, -127, -1, 0, 1, 2, 127};
+  for (int h = -128; h < 128; h++)
+    for (int l = -128; l < 128; l++)
+      for (int8_t x : xs) {
+        const int8_t hi = int8_t(h), lo = int8_t(l);
+        int32_t a_lo, a_hi, s_lo, s_hi;
+        const bool ok_a = packed_chain<Ap>(&hi, &lo, &x, 1, a_lo, a_hi);
+        const bool ok_s = packed_chain<Sim>(&hi, &lo, &x, 1, s_lo, s_hi);
+        if (!ok_a || !ok_s || a_lo != s_lo || a_hi != s_hi) {
+          if (bad++ < 5) std::printf("FAIL dsp: w_hi=%d w_lo=%d x=%d: ap (%d, %d) sim (%d, %d)\n", h, l, x, a_lo, a_hi, s_lo, s_hi);
+        }
+      }
+  // Chains of MAX_CHAIN products at the limits and at random.
+  unsigned seed = 12345u;
+  for (int t = 0; t < 20000; t++) {
+    int8_t hi[16], lo[16], x[16];
+    for (int s = 0; s < N; s++) {
+      seed = seed * 1103515245u + 12345u;
+      const int r = int(seed >> 8);
+      switch (t % 4) {
+        case 0: hi[s] = -128, lo[s] = -128, x[s] = -128; break;                 // low field at +7 * 2^14
+        case 1: hi[s] = 127, lo[s] = -128, x[s] = 127; break;                   // low field at -7 * 127 * 128
+        case 2: hi[s] = int8_t(r), lo[s] = -128, x[s] = int8_t(r & 1 ? -128 : 127); break;
+        default: hi[s] = int8_t(r), lo[s] = int8_t(r >> 8), x[s] = int8_t(r >> 16); break;
+      }
+    }
+    int32_t a_lo, a_hi, s_lo, s_hi;
+    const bool ok_a = packed_chain<Ap>(hi, lo, x, N, a_lo, a_hi);
+    const bool ok_s = packed_chain<Sim>(hi, lo, x, N, s_lo, s_hi);
+    if (!ok_a || !ok_s || a_lo != s_lo || a_hi != s_hi) {
+      if (bad++ < 10) std::printf("FAIL dsp chain %d: ap (%d, %d) sim (%d, %d)\n", t, a_lo, a_hi, s_lo, s_hi);
+    }
+  }
+  {
+    int8_t hi[16], lo[16], x[16];
+    for (int s = 0; s <= N; s++) hi[s] = lo[s] = x[s] = -128;
+    int32_t g_lo, g_hi;
+    if (packed_chain<Ap>(hi, lo, x, N + 1, g_lo, g_hi) || packed_chain<Sim>(hi, lo, x, N + 1, g_lo, g_hi)) {
+      bad++;
+      std::printf("FAIL dsp: a chain of MAX_CHAIN + 1 = %d products of -128 x -128 did not overflow the low field: "
+                  "MAX_CHAIN is not the limit\n", N + 1);
+    }
+  }
+  std::printf("%s dsp model: ap_int and SimInt packing exact on every int8 weight pair and %d-product chains\n",
+              bad ? "FAIL" : "PASS", N);
+  return bad;
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: %s <vector dir from gen_vectors.py gemm>\n", argv[0]);
@@ -274,21 +365,24 @@ int main(int argc, char** argv) {
   int failures = 0, total = 0;
   try {
     const std::vector<Case> cases = read_manifest(dir);
-    for (int pass = 0; pass < 2; pass++) {
+    const char* pass_names[3] = {"top", "odd", "packed"};
+    for (int pass = 0; pass < 3; pass++) {
       for (const Case& c : cases) {
         total++;
         bool ok = false;
         try {
           if (c.dtype == "f32")
-            ok = pass == 0 ? run_case<float, float, TopRunner>(dir, c)
-                           : run_case<float, float, EngineRunner<OddGemmConfig> >(dir, c);
+            ok = pass == 0   ? run_case<float, float, TopRunner>(dir, c)
+                 : pass == 1 ? run_case<float, float, EngineRunner<OddGemmConfig> >(dir, c)
+                             : run_case<float, float, EngineRunner<PackedGemmConfig> >(dir, c);
           else if (c.dtype == "i8")
-            ok = pass == 0 ? run_case<int8_t, int32_t, TopRunner>(dir, c)
-                           : run_case<int8_t, int32_t, EngineRunner<OddGemmConfig> >(dir, c);
+            ok = pass == 0   ? run_case<int8_t, int32_t, TopRunner>(dir, c)
+                 : pass == 1 ? run_case<int8_t, int32_t, EngineRunner<OddGemmConfig> >(dir, c)
+                             : run_case<int8_t, int32_t, EngineRunner<PackedGemmConfig> >(dir, c);
           else
             throw std::runtime_error("unknown dtype '" + c.dtype + "'");
         } catch (const std::exception& e) {
-          std::printf("FAIL [%s] %-34s %s\n     %s\n", pass == 0 ? "top" : "odd", c.name.c_str(), describe(c).c_str(),
+          std::printf("FAIL [%s] %-34s %s\n     %s\n", pass_names[pass], c.name.c_str(), describe(c).c_str(),
                       e.what());
         }
         failures += !ok;
@@ -299,6 +393,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int refusals = check_refusals();
+  failures += check_dsp_model() != 0;
   std::printf("gemm_tb: %d/%d vector runs passed, %d refusal check(s) failed\n", total - failures, total, refusals);
   return failures || refusals ? 1 : 0;
 }

@@ -48,8 +48,9 @@ SCHEMA = {
     "gemm.tile_m": _int(1, 1024),
     "gemm.tile_n": _int(1, 1024),
     "gemm.tile_k": _int(1, 1024),
-    "gemm.pe_m": _int(1, 64),
-    "gemm.pe_n": _int(1, 64),
+    "gemm.pe": _int(1, 256),
+    "gemm.simd": _int(1, 64),
+    "gemm.pack_int8": _int(0, 1),
     # int8 products are <= 2^14 in magnitude: K <= 2^31 / 2^14 - 1 keeps the int32 sum exact
     "gemm.max_dim": _int(1, (1 << 31) // (1 << 14) - 1),
     "gemm.opencl.block_m": _int(1, 16),
@@ -90,6 +91,12 @@ def _divides(key, of_what, of_value):
     return check
 
 
+def _pack_pairs(c):
+    if c["gemm.pack_int8"] and c["gemm.pe"] % 2:
+        raise ConfigError("gemm.pe", f"must be even when gemm.pack_int8 = 1 (two output channels per DSP), "
+                                     f"got {c['gemm.pe']}")
+
+
 def _not_above(c, key, of):
     if c[key] > c[of]:
         raise ConfigError(key, f"must be <= {of} ({c[of]}), got {c[key]}")
@@ -97,10 +104,13 @@ def _not_above(c, key, of):
 
 # Rules between keys, checked after every key passed its own validator.
 CROSS_CHECKS = [
-    _multiple("gemm.tile_m", "gemm.pe_m"),
-    _multiple("gemm.tile_n", "gemm.pe_n"),
-    # the MAC array's columns are filled from one packed word of B per cycle
-    _divides("gemm.pe_n", "the lanes of an int8 AXI word (axi.word_bits / 8)", lambda c: c["axi.word_bits"] // 8),
+    _multiple("gemm.tile_m", "gemm.pe"),
+    _multiple("gemm.tile_k", "gemm.simd"),
+    # every fill step writes SIMD lanes of k taken from one packed word, for float32 (16 lanes at
+    # 512 bits) as for int8
+    _divides("gemm.simd", "the float32 lanes of an AXI word (axi.word_bits / 32)", lambda c: c["axi.word_bits"] // 32),
+    # two output channels per DSP48E2 when int8 MACs are packed
+    lambda c: _pack_pairs(c),
     _multiple("gemm.opencl.block_n", "gemm.opencl.vec"),
     _multiple("gemm.opencl.int8_block_n", "gemm.opencl.int8_vec"),
     # conv2d stacks up to line_buffer_rows output rows in the TILE_N columns of the MAC array

@@ -29,9 +29,8 @@ def gemm_compute_iterations(m, n, k, in_bits):
     tm, tn, tk = g.tile_m, g.tile_n, g.tile_k
     tiles = math.ceil(m / tm) * math.ceil(n / tn)
     nk = math.ceil(k / tk)
-    mac = tk * (tm // g.pe_m) * (tn // g.pe_n)                     # PE_M x PE_N MACs per iteration
-    fill = tm * math.ceil(tk / lanes) * (lanes // math.gcd(g.pe_m, lanes)) + \
-        tk * math.ceil(tn / lanes) * (lanes // math.gcd(g.pe_n, lanes))
+    mac = (tk // g.simd) * (tm // g.pe) * tn                       # PE x SIMD MACs per iteration
+    fill = (tm + tn) * math.ceil(tk / lanes) * (lanes // g.simd)  # canonical rows of A and B, SIMD k per step
     return tiles * (fill + (nk - 1) * max(mac, fill) + mac), tiles, nk
 
 
@@ -51,7 +50,7 @@ def test_gemm_counts(dtype, m, n, k):
     comp = rows[("tiles", "compute")]
     assert comp["calls"] == tiles
     assert comp["iterations"] == iters
-    assert comp["loops"] == tiles * (nk + 1) or comp["loops"] == tiles  # one pipelined loop per slice step
+    assert comp["loops"] == tiles * (nk + 1)  # one pipelined loop entry per slice step
     assert rows[("tiles", "store")]["iterations"] >= m * n        # one element per cycle, plus C rows
     regions = {r["region"]: r for r in _csim.cycles_regions() if r["kernel"] == kernel}
     slowest = max(r["cycles"] for r in rows.values())

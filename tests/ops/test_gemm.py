@@ -14,8 +14,8 @@ from fpgaops.reference import gemm as ref
 
 CFG = config.current().gemm
 # Sizes around the tile and MAC-array edges, plus odd primes, are where blocking bugs live.
-EDGES = sorted({1, 2, 3, 7, 13, 31, 97, 257, 300} | {t + d for t in (CFG.tile_m, CFG.tile_n, CFG.tile_k, CFG.pe_m,
-                                                                     CFG.pe_n, CFG.opencl.block_m, CFG.opencl.block_n)
+EDGES = sorted({1, 2, 3, 7, 13, 31, 97, 257, 300} | {t + d for t in (CFG.tile_m, CFG.tile_n, CFG.tile_k, CFG.pe,
+                                                                     CFG.simd, CFG.opencl.block_m, CFG.opencl.block_n)
                                                       for d in (-1, 0, 1) if 1 <= t + d <= 300})
 dims = st.one_of(st.sampled_from(EDGES), st.integers(1, 300))
 

@@ -40,7 +40,10 @@ def test_shipped_config_is_valid_and_readable_by_attribute():
 
 @pytest.mark.parametrize("key, value, message", [
     ("gemm.tile_m", 0, "expected 1 <= value"),
-    ("gemm.tile_m", 63, "must be a multiple of gemm.pe_m"),
+    ("gemm.tile_m", 63, "must be a multiple of gemm.pe"),
+    ("gemm.tile_k", 60, "must be a multiple of gemm.simd"),
+    ("gemm.simd", 32, "must divide the float32 lanes"),
+    ("gemm.pack_int8", 2, "expected 0 <= value <= 1"),
     ("gemm.tile_k", "64", "expected an integer"),
     ("gemm.tile_k", True, "expected an integer"),
     ("axi.word_bits", 500, "power of two"),
@@ -88,12 +91,30 @@ def test_unreadable_config_is_a_config_error(tmp_path):
 
 
 def test_build_script_rejects_bad_config_with_key(tmp_path):
-    text = config.default_path().read_text().replace("pe_m = 4", "pe_m = 5")
+    text = config.default_path().read_text().replace("pe = 16", "pe = 5")
     (tmp_path / "bad.toml").write_text(text)
     r = subprocess.run([sys.executable, str(ROOT / "python" / "fpgaops" / "config.py"), "--config",
                         str(tmp_path / "bad.toml"), "--header", str(tmp_path / "h.hpp")],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "gemm.tile_m" in r.stderr and not (tmp_path / "h.hpp").exists()
+
+
+def test_packing_needs_an_even_pe():
+    with pytest.raises(ConfigError, match="must be even") as e:
+        config.KernelConfig(_with(("gemm.pe", 3), ("gemm.tile_m", 63), ("gemm.pack_int8", 1)))
+    assert e.value.key == "gemm.pe"
+    config.KernelConfig(_with(("gemm.pe", 3), ("gemm.tile_m", 63), ("gemm.pack_int8", 0)))  # unpacked: odd is fine
+
+
+def _with(*pairs):
+    data = raw()
+    for key, value in pairs:
+        *path, last = key.split(".")
+        node = data
+        for p in path:
+            node = node[p]
+        node[last] = value
+    return data
 
 
 def _hls_include():
@@ -115,8 +136,8 @@ def test_cpp_static_assert_names_the_key(tmp_path):
     if not (ROOT / "kernels" / "hls" / "include" / "fpgaops" / "gemm.hpp").exists():
         pytest.fail("kernels/hls/include/fpgaops/gemm.hpp is missing")
     cfg = config.current()
-    header = cfg.header().replace(f"GEMM_TILE_M = {cfg.gemm.tile_m};", f"GEMM_TILE_M = {cfg.gemm.pe_m * 3 + 1};")
-    header = header.replace(f"GEMM_TILE_M {cfg.gemm.tile_m}", f"GEMM_TILE_M {cfg.gemm.pe_m * 3 + 1}")
+    header = cfg.header().replace(f"GEMM_TILE_M = {cfg.gemm.tile_m};", f"GEMM_TILE_M = {cfg.gemm.pe * 3 + 1};")
+    header = header.replace(f"GEMM_TILE_M {cfg.gemm.tile_m}", f"GEMM_TILE_M {cfg.gemm.pe * 3 + 1}")
     (tmp_path / "fpgaops").mkdir()
     (tmp_path / "fpgaops" / "config.hpp").write_text(header)
     src = tmp_path / "tu.cpp"
@@ -127,5 +148,5 @@ def test_cpp_static_assert_names_the_key(tmp_path):
     r = subprocess.run(["g++", "-std=c++14", "-fsyntax-only", f"-I{tmp_path}", f"-I{ROOT / 'kernels/hls/sim'}",
                         f"-I{ROOT / 'kernels/hls/include'}", "-isystem", str(inc), str(top)],
                        capture_output=True, text=True)
-    assert r.returncode != 0, "a tile_m that is not a multiple of pe_m must not compile"
+    assert r.returncode != 0, "a tile_m that is not a multiple of pe must not compile"
     assert "gemm.tile_m" in r.stderr

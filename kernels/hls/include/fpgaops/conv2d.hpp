@@ -208,10 +208,25 @@ struct ConvEngine {
   static_assert(WPR_N * L_IN == TN, "gemm.tile_n must be a multiple of the lanes of an AXI word (the window "
                 "generator emits whole words of P)");
 
-  // ---- process 0: which output tile ----------------------------------------------------------------
-  // Channel tile fastest (consecutive tiles reuse the same input pixels), then columns, rows,
-  // groups, batch. The only run-time divisions of the tile loop, once per tile.
+  typedef typename Mac::Tr Tr;  // the skewed transposer: P rows (k) -> canonical pixel rows
+
+  // What store_tile needs of a tile, passed down the pipeline with it (canonical dataflow: the
+  // launch's scalars are read by load_tile alone), and the tile's weight row sums (int8 zero point),
+  // known only once the weights went by.
+  struct Desc {
+    int nk;
+    ConvArgs a;
+    ConvGeom gm;
+    ConvTile tl;
+  };
+  struct Side {
+    acc_t wsum[TM];
+  };
+
+  // Which output tile: channel tile fastest (consecutive tiles reuse the same input pixels), then
+  // columns, rows, groups, batch. The only run-time divisions of the tile loop, once per tile.
   static void tile_coords(int t, ConvGeom gm, int groups, ConvTile& tl) {
+#pragma HLS INLINE
     int q = t / gm.tiles_m;
     tl.m0 = (t - q * gm.tiles_m) * TM;
     int q2 = q / gm.tiles_q;
@@ -259,10 +274,11 @@ struct ConvEngine {
     }
   }
 
-  // One row (ci, i, j) of the P slice: TILE_N elements, lb[rr][qq*sw + j*dw] for column
-  // (rr, qq), as WPR_N words. valid == false: a row past Cg*R*S (the last slice), all zeros.
-  static void emit_row(const in_t lb[LB_ROWS][LB_W], int j, bool valid, ConvArgs a, ConvGeom gm,
-                       hls::stream<in_word_t>& in_s) {
+  // One row kr = (ci, i, j) of the P slice: TILE_N elements, lb[rr][qq*sw + j*dw] for column
+  // (rr, qq), as WPR_N words into row kr of the transposer. valid == false: a row past Cg*R*S (the
+  // last slice), all zeros.
+  static void emit_row(const in_t lb[LB_ROWS][LB_W], int kr, int j, bool valid, ConvArgs a, ConvGeom gm,
+                       in_t tr[Tr::L][Tr::DEPTH]) {
     const int cols = valid ? gm.tile_rows * gm.tile_w : 0;
     int rr = 0, qq = 0, lane = 0;
     int base = j * a.dil_w;  // lb column of (qq, j)
@@ -273,7 +289,7 @@ struct ConvEngine {
 #pragma HLS PIPELINE II=1
       FPGAOPS_CYCLES_ITER();
       word.v[lane] = e < cols ? lb[rr][base] : in_t(0);
-      if (lane + 1 == L_IN) in_s.write(word);
+      if (lane + 1 == L_IN) Tr::write(tr, kr, e / L_IN, word);
       lane = lane + 1 == L_IN ? 0 : lane + 1;
       if (qq + 1 < gm.tile_w) {
         qq++;
@@ -287,11 +303,20 @@ struct ConvEngine {
   }
 
   // Per K slice: the weight slice (TILE_M rows of TILE_K, row sums on the way for int8), then the
-  // P slice (TILE_K rows of TILE_N) from the line buffer, in compute_tile's fill order. After
-  // the last slice, the TILE_M weight row sums go to the store.
-  static void load_tile(const word_t* x, const word_t* wt, ConvArgs a, ConvGeom gm, ConvTile tl,
-                        hls::stream<in_word_t>& in_s, hls::stream<acc_t>& wsum_s) {
+  // P slice from the line buffer: TILE_K rows of TILE_N into the transposer, TILE_N canonical
+  // pixel rows of TILE_K out of it, in compute_tile's fill order. After the last slice, the TILE_M
+  // weight row sums.
+  static void load_tile(const word_t* x, const word_t* wt, ConvArgs a, ConvGeom gm, int t,
+                        hls::stream<in_word_t>& in_s, hls::stream<Desc>& desc_s, hls::stream<Side>& side_s) {
     FPGAOPS_CYCLES_PROCESS("load", 1, Mac::LOAD_DEPTH);
+    ConvTile tl;
+    tile_coords(t, gm, a.groups, tl);
+    Desc d;
+    d.nk = (gm.crs + TK - 1) / TK;
+    d.a = a, d.gm = gm, d.tl = tl;
+    desc_s.write(d);
+    in_t tr[Tr::L][Tr::DEPTH];
+#pragma HLS ARRAY_PARTITION variable=tr type=complete dim=1
     const int tm = cmin(TM, gm.kg - tl.m0);
     const int w_base = (tl.g * gm.kg + tl.m0) * gm.crs;
     const int plane0 = tl.nn * a.c + tl.g * gm.cg;
@@ -349,7 +374,7 @@ struct ConvEngine {
           fill_lines(x, lb, plane0 + ci, i, a, gm, tl);
           lb_tag = ci * a.r + i;
         }
-        emit_row(lb, j, valid, a, gm, in_s);
+        emit_row(lb, kr, j, valid, a, gm, tr);
         if (j + 1 < a.s) {
           j++;
         } else {
@@ -362,29 +387,42 @@ struct ConvEngine {
           }
         }
       }
+      // The P slice leaves the transposer as TILE_N canonical pixel rows of TILE_K.
+      FPGAOPS_CYCLES_LOOP(TN * WPR_K);
+    LOAD_P_EMIT:
+      for (int e = 0; e < TN * WPR_K; e++) {
+#pragma HLS PIPELINE II=1
+        FPGAOPS_CYCLES_ITER();
+        const int col = e / WPR_K;
+        in_s.write(Tr::read(tr, col, e - col * WPR_K));
+      }
     }
-    FPGAOPS_CYCLES_LOOP(TM);
+    Side side;
   WSUM_OUT:
     for (int i = 0; i < TM; i++) {
-#pragma HLS PIPELINE II=1
-      FPGAOPS_CYCLES_ITER();
-      wsum_s.write(wsum[i]);
+#pragma HLS UNROLL
+      side.wsum[i] = wsum[i];
     }
+    side_s.write(side);
   }
 
   // ---- process 3: store ---------------------------------------------------------------------------------
   // Epilogue and write of the tile: per channel, per output row of the tile, one run of tile_w
   // elements of y (element-wide port, as the GEMM store) with the residual run read in one burst.
   static void store_tile(const bias_t* bias, const int32_t* mult, const int32_t* shift, const word_t* residual,
-                         out_t* y, const acc_t c_tile[TM][TN], hls::stream<acc_t>& wsum_s, ConvArgs a, ConvGeom gm,
-                         ConvTile tl) {
+                         out_t* y, const acc_t c_tile[TM][TN], hls::stream<Desc>& desc_s, hls::stream<Side>& side_s) {
     FPGAOPS_CYCLES_PROCESS("store", 1, Mac::STORE_DEPTH);
+    const Desc d = desc_s.read();
+    const Side side = side_s.read();
+    const ConvArgs& a = d.a;
+    const ConvGeom& gm = d.gm;
+    const ConvTile& tl = d.tl;
     const int tm = cmin(TM, gm.kg - tl.m0);
     const int q_n = cmin(gm.tile_w, a.ow - tl.q0);
   STORE_CHANNELS:
     for (int i = 0; i < TM; i++) {
 #pragma HLS LOOP_TRIPCOUNT min=TM max=TM
-      const acc_t wsum = wsum_s.read();  // every row's sum is sent: the stream stays balanced
+      const acc_t wsum = side.wsum[i];
       if (i < tm) {
         const int kk = tl.g * gm.kg + tl.m0 + i;
         const ConvChannel<acc_t> ch = P::channel(bias, mult, shift, kk, wsum, a);
@@ -420,38 +458,27 @@ struct ConvEngine {
     }
   }
 
-  // ---- the tile loop: one DATAFLOW region per output tile (as GemmEngine::run) ----------------------
+  // ---- the tile loop: one DATAFLOW region per output tile (canonical, as GemmEngine::run) ---------------
   static void run(const word_t* x, const word_t* wt, const bias_t* bias, const int32_t* mult, const int32_t* shift,
                   const word_t* residual, out_t* y, ConvArgs a, ConvGeom gm) {
-    // The MAC array only needs K (= Cg*R*S) and the operand layouts: W_g is M x K row-major, P
-    // is produced K x N (k-major), i.e. neither operand transposed.
-    GemmArgs<typename P::gemm_t::scalar_t> ga;
-    ga.batch = 1;
-    ga.m = gm.kg;
-    ga.n = TN;
-    ga.k = gm.crs;
-    ga.stride_a = ga.stride_b = ga.stride_c = ga.ldc = 0;
-    ga.trans_a = false;
-    ga.trans_b = false;
-    ga.alpha = 1;
-    ga.beta = 0;
   CONV_TILES:
     for (int t = 0; t < gm.n_tiles; t++) {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_TILES
       FPGAOPS_CYCLES_REGION("tiles");
-      ConvTile tl;
       hls::stream<in_word_t> in_s("conv2d.in");
 #pragma HLS STREAM variable=in_s depth=Mac::IN_FIFO_DEPTH
-      hls::stream<acc_t> wsum_s("conv2d.wsum");
-#pragma HLS STREAM variable=wsum_s depth=TM
+      hls::stream<Desc> desc_s("conv2d.desc"), done_desc_s("conv2d.done_desc");
+      hls::stream<Side> side_s("conv2d.side"), done_side_s("conv2d.done_side");
+#pragma HLS STREAM variable=desc_s depth=2
+#pragma HLS STREAM variable=done_desc_s depth=2
+#pragma HLS STREAM variable=side_s depth=2
+#pragma HLS STREAM variable=done_side_s depth=2
       acc_t c_tile[TM][TN];
-#pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=Mac::PE_M dim=1
-#pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=Mac::PE_N dim=2
-      tile_coords(t, gm, a.groups, tl);
-      load_tile(x, wt, a, gm, tl, in_s, wsum_s);
-      Mac::compute_tile(in_s, c_tile, ga);
-      store_tile(bias, mult, shift, residual, y, c_tile, wsum_s, a, gm, tl);
+#pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=Mac::PE dim=1
+      load_tile(x, wt, a, gm, t, in_s, desc_s, side_s);
+      Mac::template compute_tile<Desc, Side>(in_s, desc_s, side_s, c_tile, done_desc_s, done_side_s);
+      store_tile(bias, mult, shift, residual, y, c_tile, done_desc_s, done_side_s);
     }
   }
 };

@@ -2,49 +2,48 @@
 //
 // Argument semantics are those of fpgaops.ops.gemm.GemmCall (strides in elements, stride 0 shares
 // one matrix across the batch, ldc 0 broadcasts one bias row). Header-only and interface-free: the
-// tops in kernels/hls/top/fpgaops_gemm.cpp add the m_axi / s_axilite pragmas.
+// tops in kernels/hls/top/fpgaops_gemm.cpp add the m_axi / s_axilite pragmas. The engine's structure,
+// the int8 packing arithmetic and the AMD documentation behind each rule: docs/conv_hls.md.
 //
-// One template, two dtype policies (GemmF32: float in, float acc; GemmI8: int8 in, exact int32
-// acc) and one config struct (GemmConfig: every tunable from kernels/config, gemm.*).
+// One template, dtype policies (GemmF32: float in, float acc; GemmI8: int8 in, exact int32 acc,
+// optionally two MACs per DSP48E2) and one config struct (GemmConfig: every tunable from
+// kernels/config, gemm.*).
 //
 // ---- structure ------------------------------------------------------------------------------------
 // C is cut in TILE_M x TILE_N output tiles; K in slices of TILE_K. One DATAFLOW region runs once per
-// output tile (dataflow in a loop, so consecutive tiles overlap):
+// output tile (dataflow in a loop, so consecutive tiles overlap), in canonical form: every channel
+// has one producer and one consumer, and data only flows forward:
 //
-//     tile_coords -> load_tile --(stream of unpacked words)--> compute_tile --(c_tile PIPO)--> store_tile
+//   load_tile --in_s (slices)--> compute_tile --c_tile (PIPO)--> store_tile
+//             --desc_s (tile)-->              --done_s (tile)-->
+//             --side_s (end)--->
 //
-//   load_tile     bursts the A and B row segments of every K slice of the tile through the
-//                 realigning reader (common.hpp). Either layout of either operand is a set of row
-//                 segments of the stored matrix (A rows / A^T rows, B rows / B^T rows), so a
-//                 transpose is still a burst per row; the transposition itself happens when those
-//                 rows are written into the on-chip tile (column-wise for one layout, row-wise for
-//                 the other). Rows and columns outside the matrix (edge tiles, the last K slice)
-//                 are sent as zeros, so the MAC array always runs full tiles.
-//   compute_tile  holds two copies of the A and B slice buffers (ping-pong). Step s fills slice s
-//                 into one copy while the PE_M x PE_N MAC array consumes slice s-1 from the other,
-//                 in ONE pipelined loop (II=1): loading slice k+1 overlaps computing slice k.
+//   load_tile     decides the tile (the only run-time divisions), sends its descriptor, then per K
+//                 slice the A slice as TILE_M rows of TILE_K and the B slice as TILE_N rows of
+//                 TILE_K: both operands always reach the MAC array k-contiguous ("canonical form").
+//                 A stored M x K and B stored N x K (trans_b) are bursts of such rows already;
+//                 A^T (trans_a) and B stored K x N are turned around on the way, by a skewed
+//                 transposer (Transposer below: constant banks, two log-depth lane rotators), so the
+//                 transposes are decided at load time and never select banks in the MAC array.
+//   compute_tile  the PE x SIMD MAC array. Ping-pong slice buffers indexed by one bit: step s fills
+//                 slice s into buffer s&1 while the array consumes slice s-1 from the other, in ONE
+//                 pipelined loop with ONE call site (one RTL instance of the array).
 //   store_tile    epilogue alpha*acc + beta*C (float) / acc + C (int8) and the write of y.
 //
-// Why the DATAFLOW region is one output tile (and not the whole call, with processes looping over
-// every tile): C-simulation runs the processes of a region one after the other, so a region spanning
-// the whole call would queue every word of every tile in the load -> compute FIFO first (gigabytes
-// for large GEMMs); per tile it holds one A and one B panel at most. The accumulators live inside
-// compute_tile (no static state: the tops are re-entrant, which the csim backend relies on when
-// several Python threads call them), and the slice ping-pong is explicit inside that process. Cost:
-// the first slice of each tile is filled before its MACs start (~1/3 of one slice step per tile).
+// Why the DATAFLOW region is one output tile (and not the whole call): C-simulation runs the
+// processes of a region one after the other, so a region spanning the whole call would queue every
+// word of every tile in the load -> compute FIFO first; per tile it holds one A and one B panel at
+// most. The accumulators live inside compute_tile (no static state: the tops are re-entrant).
 //
-// On-chip memory (default config, float): 2 x (A 64x64 + B 64x64) slice buffers, the 64x64
-// accumulators (PE_M*PE_N = 64 banks of NB words) and the 2 x 64x64 c_tile PIPO: ~112 KB.
-//
-// ---- the MAC array and II=1 -------------------------------------------------------------------------
-// Per K slice the MAC loop visits (kk, bm, bn): kk < TILE_K outermost, then the NB = (TILE_M/PE_M)
-// * (TILE_N/PE_N) blocks of PE_M x PE_N accumulators. Each iteration does PE_M * PE_N MACs, all on
-// different accumulators (acc is completely partitioned on its PE dimensions), and consecutive
-// iterations hit different blocks: one accumulator is read-modified-written only every NB
-// iterations. NB (64 with the default config) exceeds the latency of a pipelined float adder plus
-// the accumulator RAM read (~5-10 cycles), so the float accumulation sustains II=1; the DEPENDENCE
-// pragma tells HLS that exact distance (a true dependence, distance NB), which keeps the hardware
-// correct even for a config with a small NB (HLS then raises the II instead of miscompiling).
+// ---- the MAC array ------------------------------------------------------------------------------------
+// Per K slice the MAC loop visits (ks, bm, n): ks < TILE_K/SIMD outermost, then the TILE_M/PE row
+// blocks, then the TILE_N columns. One iteration computes PE output channels (rows bm*PE..+PE) of
+// column n, each a SIMD-long dot product over k = ks*SIMD..+SIMD: PE x SIMD MACs, weights read at
+// constant banks (pe, s) of A, the activation vector at constant banks s of B (shared by the PE
+// rows: the broadcast the DSP packing exploits). Output-stationary: acc[bm, n][pe] accumulates over
+// the whole K; consecutive iterations hit different accumulators and one accumulator is
+// read-modified-written every NB = (TILE_M/PE) * TILE_N iterations, which covers a float adder's
+// latency at II=1 (the DEPENDENCE pragma states that distance, a true dependence).
 #ifndef FPGAOPS_GEMM_HPP
 #define FPGAOPS_GEMM_HPP
 
@@ -62,19 +61,110 @@ struct GemmConfig {
   static const int TILE_M = cfg::GEMM_TILE_M;
   static const int TILE_N = cfg::GEMM_TILE_N;
   static const int TILE_K = cfg::GEMM_TILE_K;
-  static const int PE_M = cfg::GEMM_PE_M;
-  static const int PE_N = cfg::GEMM_PE_N;
+  static const int PE = cfg::GEMM_PE;      // output channels (rows of C) per cycle
+  static const int SIMD = cfg::GEMM_SIMD;  // reduction lanes (k) per cycle
+  static const bool PACK_INT8 = cfg::GEMM_PACK_INT8 != 0;  // int8: two MACs per DSP48E2 (WP486)
   static const int MAX_DIM = cfg::GEMM_MAX_DIM;
 };
 
+// ---- two int8 MACs per DSP48E2 (AMD WP486) ----------------------------------------------------------------
+// The DSP48E2 (UG579) computes P = P' + (D + A) * B with a 27-bit pre-adder result, an 18-bit B, a
+// 45-bit product and a 48-bit P. Two int8 weights that multiply the same activation x go into the
+// pre-adder as D = w_hi << 18 and A = w_lo; one multiply then yields w_hi*x << 18 plus w_lo*x. A
+// cascade of CHAIN such products (PCIN -> P) sums both fields at once:
+//     P = 2^18 * sum(w_hi * x) + sum(w_lo * x).
+// The low field is exact while |sum(w_lo * x)| <= 2^17 - 1, i.e. for at most MAX_CHAIN products of
+// magnitude <= 2^14 (-128 * -128): the cascade is drained (split) after MAX_CHAIN products. Split:
+// lo = the low 18 bits read as signed; hi = (P >> 18) + P[17] -- a negative low field borrowed one
+// from the upper field, and its sign bit P[17] gives it back (the sign correction). Every quantity
+// is an ap_int of the DSP port's width, so a packing that did not fit would lose bits in
+// C-simulation and fail the bit-exact tests.
+template <template <int> class Int>
+struct Dsp48e2T {
+  static const int A_BITS = 27;  // pre-adder output / multiplier A input
+  static const int B_BITS = 18;  // multiplier B input
+  static const int M_BITS = 45;  // product
+  static const int P_BITS = 48;  // accumulator
+  static const int SHIFT = 18;   // offset of the upper weight (and of the upper field of P)
+  static const int MAX_PRODUCT = 128 * 128;  // |int8 x int8| <= 2^14, reached by -128 x -128
+  static const int MAX_CHAIN = ((1 << (SHIFT - 1)) - 1) / MAX_PRODUCT;  // = 7 products per drain
+  typedef Int<A_BITS> a_t;
+  typedef Int<B_BITS> b_t;
+  typedef Int<M_BITS> m_t;
+  typedef Int<P_BITS> p_t;
+  typedef Int<SHIFT> lo_t;
+
+  static_assert(MAX_CHAIN >= 1, "the low field cannot hold one int8 product");
+  static_assert((long long)MAX_CHAIN * MAX_PRODUCT <= (1LL << (SHIFT - 1)) - 1, "low field overflows");
+  // D + A fits the 27-bit pre-adder: -128 * 2^18 - 128 >= -2^26 and 127 * 2^18 + 127 < 2^26.
+  static_assert(-128LL * (1LL << SHIFT) - 128 >= -(1LL << (A_BITS - 1)) &&
+                    127LL * (1LL << SHIFT) + 127 < (1LL << (A_BITS - 1)),
+                "two int8 weights do not fit the DSP48E2 pre-adder");
+  // A chain of MAX_CHAIN products stays inside P (48 bits) and each product inside M (45 bits).
+  static_assert((long long)MAX_CHAIN * MAX_PRODUCT * ((1LL << SHIFT) + 1) < (1LL << (P_BITS - 1)),
+                "the packed chain overflows the 48-bit accumulator");
+  static_assert(((1LL << (A_BITS - 1)) * (1LL << (B_BITS - 1))) <= (1LL << (M_BITS - 1)),
+                "27 x 18 product wider than 45 bits");
+
+  // The pre-adder: D + A = w_hi * 2^18 + w_lo (both operands and the sum 27 bits wide).
+  static a_t preadd(int8_t w_hi, int8_t w_lo) {
+#pragma HLS INLINE
+    const a_t d = a_t(int(w_hi)) << SHIFT;
+    const a_t a = a_t(int(w_lo));
+    return a_t(d + a);
+  }
+  // The 27 x 18 multiplier: Int<27> * Int<18> is an Int<45>, the product port's width. No BIND_OP
+  // here on purpose: UG1399 (BIND_OP pragma, tip) says binding the mul to a DSP stops Vitis HLS
+  // from matching the whole (D + A) * B + PCIN expression ("DSP Multi-Operation Matching"), which
+  // is what puts the pre-adder and the cascade inside the DSP48E2.
+  static m_t mul(const a_t& a, int8_t x) {
+#pragma HLS INLINE
+    return m_t(a * b_t(int(x)));
+  }
+  // The post-adder: P = P' + M (PCIN cascade or P feedback), 48 bits.
+  static p_t add(const p_t& p, const m_t& m) {
+#pragma HLS INLINE
+    return p_t(p + m);
+  }
+  // Drain: the two fields of P, exact while the chain was at most MAX_CHAIN long.
+  static void split(const p_t& p, int32_t& lo, int32_t& hi) {
+#pragma HLS INLINE
+    const lo_t low = lo_t(p);     // the low 18 bits, read as signed
+    const p_t up = p >> SHIFT;    // arithmetic: floor(P / 2^18)
+    lo = low.to_int();
+    hi = up.to_int() + (p.get_bit(SHIFT - 1) ? 1 : 0);  // sign correction
+  }
+};
+// The kernels' DSP model: ap_int under synthesis, its bit-identical fast form in C-simulation
+// (dsp_int, sim_assert.hpp).
+typedef Dsp48e2T<dsp_int> Dsp48e2;
+
 // ---- dtype policies -----------------------------------------------------------------------------------
+template <bool B>
+struct BoolTag {};  // compile-time choice between two implementations (only the chosen one is instantiated)
+
+// dot(w, x, out): one MAC-array iteration, out[pe] = sum_s w[pe][s] * x[s] (PE x SIMD MACs).
 // float32: products and sums in float; y = alpha * acc (+ beta * C).
 struct GemmF32 {
   typedef float in_t;
   typedef float acc_t;
   typedef float scalar_t;
-  static const int MAC_DEPTH = 14;  // float multiply (~4) + float add (~7) + accumulator RAM read/write
-  static acc_t mul(in_t a, in_t b) { return a * b; }
+  static const int MAC_DEPTH = 14;  // float multiply (~4) + adder tree + float add (~7) + accumulator RAM
+  template <int PE, int SIMD, bool PACK>
+  static void dot(const in_t w[PE][SIMD], const in_t x[SIMD], acc_t out[PE]) {
+#pragma HLS INLINE
+  DOT_F32_PE:
+    for (int pe = 0; pe < PE; pe++) {
+#pragma HLS UNROLL
+      acc_t s = 0.0f;
+    DOT_F32_SIMD:
+      for (int si = 0; si < SIMD; si++) {
+#pragma HLS UNROLL
+        s += w[pe][si] * x[si];
+      }
+      out[pe] = s;
+    }
+  }
   // beta == 0 means C is not read at all (BLAS semantics: C may hold anything, even NaN).
   static bool uses_c(scalar_t beta) { return beta != 0.0f; }
   static acc_t epilogue(acc_t acc, acc_t c, scalar_t alpha, scalar_t beta, bool use_c) {
@@ -89,8 +179,60 @@ struct GemmI8 {
   typedef int8_t in_t;
   typedef int32_t acc_t;
   typedef int scalar_t;
-  static const int MAC_DEPTH = 6;  // DSP multiply (3 registers) + add + accumulator RAM read/write
-  static acc_t mul(in_t a, in_t b) { return acc_t(a) * acc_t(b); }
+  static const int MAC_DEPTH = 6;  // DSP multiply (3 registers) + cascade + add + accumulator RAM
+  template <int PE, int SIMD, bool PACK>
+  static void dot(const in_t w[PE][SIMD], const in_t x[SIMD], acc_t out[PE]) {
+#pragma HLS INLINE
+    dot_impl<PE, SIMD>(w, x, out, BoolTag<PACK>());
+  }
+  template <int PE, int SIMD>
+  static void dot_impl(const in_t w[PE][SIMD], const in_t x[SIMD], acc_t out[PE], BoolTag<false>) {
+#pragma HLS INLINE
+  DOT_I8_PE:
+    for (int pe = 0; pe < PE; pe++) {
+#pragma HLS UNROLL
+      acc_t s = 0;
+    DOT_I8_SIMD:
+      for (int si = 0; si < SIMD; si++) {
+#pragma HLS UNROLL
+        s += acc_t(w[pe][si]) * acc_t(x[si]);
+      }
+      out[pe] = s;
+    }
+  }
+  template <int PE, int SIMD>
+  static void dot_impl(const in_t w[PE][SIMD], const in_t x[SIMD], acc_t out[PE], BoolTag<true>) {
+#pragma HLS INLINE
+    dot_packed<PE, SIMD>(w, x, out);
+  }
+  // PE/2 DSP columns, each a cascade over the SIMD lanes drained every CHAIN products: rows 2q
+  // (low field) and 2q+1 (high field) share the activation of each lane.
+  template <int PE, int SIMD>
+  static void dot_packed(const in_t w[PE][SIMD], const in_t x[SIMD], acc_t out[PE]) {
+#pragma HLS INLINE
+    static_assert(PE % 2 == 0, "gemm.pe must be even when gemm.pack_int8 = 1 (two output channels per DSP)");
+    const int CHAIN = cmin(SIMD, Dsp48e2::MAX_CHAIN);
+  DOT_PACK_PAIRS:
+    for (int q = 0; q < PE / 2; q++) {
+#pragma HLS UNROLL
+      acc_t lo_sum = 0, hi_sum = 0;
+      Dsp48e2::p_t p = 0;
+    DOT_PACK_CASCADE:
+      for (int si = 0; si < SIMD; si++) {
+#pragma HLS UNROLL
+        const Dsp48e2::m_t m = Dsp48e2::mul(Dsp48e2::preadd(w[2 * q + 1][si], w[2 * q][si]), x[si]);
+        p = si % CHAIN == 0 ? Dsp48e2::p_t(m) : Dsp48e2::add(p, m);  // PCIN + M down the column
+        if (si % CHAIN == CHAIN - 1 || si == SIMD - 1) {                 // drain before the low field fills
+          int32_t lo, hi;
+          Dsp48e2::split(p, lo, hi);
+          lo_sum += lo;
+          hi_sum += hi;
+        }
+      }
+      out[2 * q] = lo_sum;
+      out[2 * q + 1] = hi_sum;
+    }
+  }
   static bool uses_c(scalar_t beta) { return beta != 0; }
   static acc_t epilogue(acc_t acc, acc_t c, scalar_t, scalar_t, bool use_c) {
     if (!use_c) return acc;
@@ -108,6 +250,78 @@ struct GemmArgs {
   Scalar alpha, beta;
 };
 
+// ---- lane rotation and the skewed transposer --------------------------------------------------------------
+// rotate_up: out[b] = in[(b - amt) mod N]; rotate_down: out[l] = in[(l + amt) mod N]. log2(N) stages
+// of N 2:1 multiplexers (a barrel rotator at lane granularity).
+template <typename T, int N>
+inline Lanes<T, N> rotate_up(const Lanes<T, N>& in, int amt) {
+#pragma HLS INLINE
+  Lanes<T, N> x = in;
+ROTATE_STAGES:
+  for (int st = 0; (1 << st) < N; st++) {
+#pragma HLS UNROLL
+    const int step = 1 << st;
+    if ((amt >> st) & 1) {
+      Lanes<T, N> y;
+    ROTATE_LANES:
+      for (int b = 0; b < N; b++) {
+#pragma HLS UNROLL
+        y.v[b] = x.v[(b - step) & (N - 1)];
+      }
+      x = y;
+    }
+  }
+  return x;
+}
+template <typename T, int N>
+inline Lanes<T, N> rotate_down(const Lanes<T, N>& in, int amt) {
+#pragma HLS INLINE
+  return rotate_up<T, N>(in, (N - (amt & (N - 1))) & (N - 1));
+}
+
+// Transposer<T, R, C>: takes R rows of C elements (row r as words w < ceil(C/L) of L lanes) and
+// gives back C rows of R elements (ceil(R/L) words each, lanes past R zero), at one word per cycle
+// each way. Element (r, c) is kept in bank (r + c) mod L at address (r / L) * C + c: the L lanes of
+// an input word (one r, L consecutive c) and of an output word (L consecutive r, one c) each land
+// in L distinct banks, so every bank is read or written once per word; the lanes are rotated to
+// their banks by rotate_up / rotate_down. buf must be partitioned completely on dim 1.
+template <typename T, int R, int C>
+struct Transposer {
+  static const int L = lanes_per_word<T>::value;
+  static const int IN_WORDS = ceil_div(C, L);   // words per input row
+  static const int OUT_WORDS = ceil_div(R, L);  // words per output row
+  static const int DEPTH = OUT_WORDS * C;
+  static_assert((L & (L - 1)) == 0, "lanes per word must be a power of two");
+
+  static void write(T buf[L][DEPTH], int r, int w, const lanes_t<T>& word) {
+#pragma HLS INLINE
+    const lanes_t<T> rot = rotate_up<T, L>(word, r & (L - 1));  // lane l -> bank (r + l) mod L
+    const int base = (r / L) * C + w * L;
+  TRANSPOSE_WRITE:
+    for (int b = 0; b < L; b++) {
+#pragma HLS UNROLL
+      const int l = (b - r) & (L - 1);
+      if (w * L + l < C) buf[b][base + l] = rot.v[b];
+    }
+  }
+  static lanes_t<T> read(const T buf[L][DEPTH], int c, int v) {
+#pragma HLS INLINE
+    lanes_t<T> g;
+  TRANSPOSE_GATHER:
+    for (int b = 0; b < L; b++) {
+#pragma HLS UNROLL
+      g.v[b] = buf[b][v * C + c];
+    }
+    lanes_t<T> out = rotate_down<T, L>(g, c & (L - 1));  // bank (l + c) mod L -> lane l
+  TRANSPOSE_MASK:
+    for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+      if (v * L + l >= R) out.v[l] = T(0);
+    }
+    return out;
+  }
+};
+
 // ---- the engine -----------------------------------------------------------------------------------------
 template <class Cfg, class P>
 struct GemmEngine {
@@ -121,76 +335,70 @@ struct GemmEngine {
   static const int TM = Cfg::TILE_M;
   static const int TN = Cfg::TILE_N;
   static const int TK = Cfg::TILE_K;
-  static const int PE_M = Cfg::PE_M;
-  static const int PE_N = Cfg::PE_N;
+  static const int PE = Cfg::PE;
+  static const int SIMD = Cfg::SIMD;
+  static const bool PACK = Cfg::PACK_INT8;
   static const int MAX_DIM = Cfg::MAX_DIM;
+  static const int L_IN = lanes_per_word<in_t>::value;    // A/B elements per word
+  static const int L_ACC = lanes_per_word<acc_t>::value;  // C elements per word
 
   // The config rules of python/fpgaops/config.py, checked again where they matter.
   static_assert(TM >= 1 && TN >= 1 && TK >= 1, "gemm.tile_m, gemm.tile_n and gemm.tile_k must be >= 1");
-  static_assert(PE_M >= 1 && PE_N >= 1, "gemm.pe_m and gemm.pe_n must be >= 1");
+  static_assert(PE >= 1 && SIMD >= 1, "gemm.pe and gemm.simd must be >= 1");
   static_assert(TM <= 1024 && TN <= 1024 && TK <= 1024, "gemm.tile_m, gemm.tile_n and gemm.tile_k must be <= 1024");
-  static_assert(TM % PE_M == 0, "gemm.tile_m must be a multiple of gemm.pe_m");
-  static_assert(TN % PE_N == 0, "gemm.tile_n must be a multiple of gemm.pe_n");
-  static_assert((WORD_BITS / 8) % PE_N == 0, "gemm.pe_n must divide the lanes of an int8 AXI word (axi.word_bits / 8)");
+  static_assert(TM % PE == 0, "gemm.tile_m must be a multiple of gemm.pe");
+  static_assert(TK % SIMD == 0, "gemm.tile_k must be a multiple of gemm.simd");
+  static_assert(L_IN % SIMD == 0, "gemm.simd must divide the lanes of an AXI word (axi.word_bits / 32: the "
+                                  "float32 lanes, so every dtype fills SIMD lanes from one word)");
   static_assert(MAX_DIM >= 1 && MAX_DIM <= 2147483647 / (1 << 14),
                 "gemm.max_dim must be in [1, 131071]: an int8 dot product of length K <= gemm.max_dim must stay "
                 "exact in the int32 accumulator (|a*b| <= 2^14)");
 
-  static const int L_IN = lanes_per_word<in_t>::value;    // A/B elements per word
-  static const int L_ACC = lanes_per_word<acc_t>::value;  // C elements per word
-  // Elements written into a slice buffer per fill step: the largest width that divides both the
-  // word (so a word is consumed in whole steps) and the PE dimension the buffer is read along.
-  static const int W_A = gcd(PE_M, L_IN);
-  static const int W_B = gcd(PE_N, L_IN);
-  static const int G_A = L_IN / W_A;  // fill steps per word of A
-  static const int G_B = L_IN / W_B;
-  // Words per stored row segment, for each tile extent a row can span.
-  static const int WPR_M = ceil_div(TM, L_IN);
-  static const int WPR_N = ceil_div(TN, L_IN);
-  static const int WPR_K = ceil_div(TK, L_IN);
+  static const int G = L_IN / SIMD;           // fill steps per word (SIMD elements each)
+  static const int WPR_K = ceil_div(TK, L_IN);  // words per canonical row (TILE_K elements)
+  static const int WPR_M = ceil_div(TM, L_IN);  // words per stored A^T row (TILE_M elements)
+  static const int WPR_N = ceil_div(TN, L_IN);  // words per stored B row (TILE_N elements)
   static const int WPR_C = ceil_div(TN, L_ACC);
-  // MAC blocks per tile: also the dependence distance of each accumulator in the MAC loop.
-  static const int NB_M = TM / PE_M;
-  static const int NB_N = TN / PE_N;
-  static const int NB = NB_M * NB_N;
-  static const int MAC_STEPS = TK * NB;  // pipelined MAC iterations per K slice
-  static const int FILL_STEPS_MAX =
-      cmax(TM * WPR_K, TK * WPR_M) * G_A + cmax(TK * WPR_N, TN * WPR_K) * G_B;
-  static const int STEP_ITERS_MAX = cmax(MAC_STEPS, FILL_STEPS_MAX);  // per slice_step call
+  static const int KS = TK / SIMD;           // SIMD steps per slice
+  static const int NB_M = TM / PE;           // row blocks
+  static const int NB = NB_M * TN;           // accumulators per PE: the dependence distance
+  static const int MAC_STEPS = KS * NB;      // pipelined MAC iterations per K slice
+  static const int FILL_STEPS = (TM + TN) * WPR_K * G;
+  static const int STEP_ITERS = cmax(MAC_STEPS, FILL_STEPS);
   static const int MAX_SLICES = ceil_div(MAX_DIM, TK);
   static const int MAX_SLICE_STEPS = MAX_SLICES + 1;  // slice_step calls per tile
   static const int MAX_SEG = cmax(TM, cmax(TN, TK));  // longest row segment of a slice (elements)
   static const int MAX_TILES = mul_sat(ceil_div(MAX_DIM, TM), ceil_div(MAX_DIM, TN));  // per batch entry
-  // The load -> compute FIFO only decouples the two processes at row-segment granularity (the
-  // m_axi adapter already buffers whole bursts), so two of the longest row segments suffice.
+  // The load -> compute FIFO only decouples the two processes at row granularity (the m_axi adapter
+  // already buffers whole bursts), so two of the longest rows suffice.
   static const int IN_FIFO_DEPTH = 2 * (cmax(WPR_K, cmax(WPR_M, WPR_N)) + 1);
   // Pipeline depths of the processes' loops, as the cycle counters (sim_assert.hpp) charge them
-  // per loop entry: the MAC loop's is the dtype's (multiplier + adder + accumulator RAM), the
-  // burst loops' an AXI beat through the realigner, the store's an epilogue and a write.
+  // per loop entry: the MAC loop's is the dtype's, the burst loops' an AXI beat through the
+  // realigner, the store's an epilogue and a write.
   static const int MAC_DEPTH = P::MAC_DEPTH;
   static const int LOAD_DEPTH = 3;
   static const int STORE_DEPTH = 4;
 
-  // Fill steps of one slice, for each operand layout. A is stored as TM rows of TK (or, transposed,
-  // TK rows of TM); B as TK rows of TN (or TN rows of TK). Each row is WPR words, each word G steps.
-  static int fill_a_steps(bool trans_a) { return trans_a ? TK * WPR_M * G_A : TM * WPR_K * G_A; }
-  static int fill_b_steps(bool trans_b) { return trans_b ? TN * WPR_K * G_B : TK * WPR_N * G_B; }
+  // The transposer of stored K x M (A^T) and K x N (B) slices: TILE_K rows of up to max(TM, TN).
+  typedef Transposer<in_t, TK, cmax(TM, TN)> Tr;
 
-  // ---- process 0: which output tile ---------------------------------------------------------------
-  // Tile t -> (batch entry p, first row m0, first column n0); the column tile varies fastest so
-  // consecutive tiles share the A row panel. The only run-time divisions of the kernel, once per
-  // tile, in one place (the other processes receive the results as scalar channels).
-  static void tile_coords(int t, int tiles_m, int tiles_n, int& p, int& m0, int& n0) {
-    const int q = t / tiles_n;
-    n0 = (t - q * tiles_n) * TN;
-    p = q / tiles_m;
-    m0 = (q - p * tiles_m) * TM;
-  }
+  // What store_tile needs of a tile, passed down the pipeline with it (canonical dataflow: the
+  // launch's scalars are read by load_tile alone).
+  struct Desc {
+    int nk;                // K slices
+    int m0, n0, tm, tn;    // first row / column, valid rows / columns
+    int y_row;             // element of y holding (m0, n0)
+    int c_base, ldc, n;    // C: element of (0, n0) of this batch entry's C, row pitch (0: one row), y pitch
+    bool use_c;
+    scalar_t alpha, beta;
+  };
+  struct NoSide {  // the GEMM has no per-tile side results (conv2d sends its weight sums)
+    int unused;
+  };
 
   // ---- process 1: load ------------------------------------------------------------------------------
-  // For every K slice of the tile, send the A slice then the B slice as row segments of the stored
-  // matrices, each exactly `words` unpacked words (zero-padded), in the order compute_tile's fill
-  // consumes them. Segments outside the matrix (rows >= M/N/K) are zero words: nothing is read.
+  // `rows` canonical rows straight from the stored matrix (valid_rows of them real, the rest zero
+  // words), each exactly `words` unpacked words.
   static void load_rows(const word_t* src, int off, int pitch, int rows, int valid_rows, int len, int words,
                         hls::stream<in_word_t>& in_s) {
 #pragma HLS INLINE
@@ -203,50 +411,103 @@ struct GemmEngine {
     }
   }
 
-  static void load_tile(const word_t* a, const word_t* b, args_t g, int p, int m0, int n0,
-                        hls::stream<in_word_t>& in_s) {
+  // A stored slice of TILE_K rows (valid_rows real) of `len` elements, turned into `out_rows`
+  // canonical rows of TILE_K through the transposer.
+  static void load_transposed(const word_t* src, int off, int pitch, int valid_rows, int len, int out_rows,
+                              in_t tr[Tr::L][Tr::DEPTH], hls::stream<in_word_t>& in_s) {
+#pragma HLS INLINE
+    const int words = ceil_div(len, L_IN);
+  LOAD_T_ROWS:
+    for (int r = 0; r < TK; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=TK max=TK
+      hls::stream<in_word_t> row_s("gemm.trow");
+#pragma HLS STREAM variable=row_s depth=Tr::IN_WORDS
+      read_elems<in_t, MAX_SEG>(src, off, r < valid_rows ? len : 0, words, row_s);
+      if (r + 1 < valid_rows) off += pitch;
+      FPGAOPS_CYCLES_LOOP(words);
+    LOAD_T_WRITE:
+      for (int w = 0; w < words; w++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=Tr::IN_WORDS
+        FPGAOPS_CYCLES_ITER();
+        Tr::write(tr, r, w, row_s.read());
+      }
+    }
+    FPGAOPS_CYCLES_LOOP(out_rows * WPR_K);
+  LOAD_T_EMIT:
+    for (int e = 0; e < out_rows * WPR_K; e++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SEG*WPR_K
+      FPGAOPS_CYCLES_ITER();
+      const int c = e / WPR_K;  // WPR_K is a compile-time constant (a shift for powers of two)
+      in_word_t word = Tr::read(tr, c, e - c * WPR_K);
+      // Columns past `len` were never written for this slice: send zeros (rows outside the matrix).
+      if (c >= len) word = zero_lanes<in_t>();
+      in_s.write(word);
+    }
+  }
+
+  static void load_tile(const word_t* a, const word_t* b, args_t g, int t, int tiles_m, int tiles_n,
+                        hls::stream<in_word_t>& in_s, hls::stream<Desc>& desc_s, hls::stream<NoSide>& side_s) {
     FPGAOPS_CYCLES_PROCESS("load", 1, LOAD_DEPTH);
+    // Tile t -> (batch entry p, first row m0, first column n0); the column tile varies fastest so
+    // consecutive tiles share the A row panel. The only run-time divisions of the kernel.
+    const int q = t / tiles_n;
+    const int n0 = (t - q * tiles_n) * TN;
+    const int p = q / tiles_m;
+    const int m0 = (q - p * tiles_m) * TM;
     const int tm = cmin(TM, g.m - m0);
     const int tn = cmin(TN, g.n - n0);
+    Desc d;
+    d.nk = (g.k + TK - 1) / TK;
+    d.m0 = m0, d.n0 = n0, d.tm = tm, d.tn = tn;
+    d.y_row = (p * g.m + m0) * g.n + n0;  // y is dense: batch x M x N
+    d.use_c = P::uses_c(g.beta);
+    d.c_base = p * g.stride_c + n0;
+    d.ldc = g.ldc, d.n = g.n, d.alpha = g.alpha, d.beta = g.beta;
+    desc_s.write(d);
+
+    in_t tr[Tr::L][Tr::DEPTH];
+#pragma HLS ARRAY_PARTITION variable=tr type=complete dim=1
     const int a_base = p * g.stride_a;
     const int b_base = p * g.stride_b;
   LOAD_SLICES:
     for (int k0 = 0; k0 < g.k; k0 += TK) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
       const int tk = cmin(TK, g.k - k0);
-      if (g.trans_a) {  // A stored K x M: slice = tk rows (k) of tm elements (i)
-        load_rows(a, a_base + k0 * g.m + m0, g.m, TK, tk, tm, WPR_M, in_s);
-      } else {          // A stored M x K: slice = tm rows (i) of tk elements (k)
+      if (g.trans_a) {  // A stored K x M: tk rows (k) of tm elements (i) -> TM rows of TK
+        load_transposed(a, a_base + k0 * g.m + m0, g.m, tk, tm, TM, tr, in_s);
+      } else {          // A stored M x K: tm rows (i) of tk elements (k), canonical already
         load_rows(a, a_base + m0 * g.k + k0, g.k, TM, tm, tk, WPR_K, in_s);
       }
-      if (g.trans_b) {  // B stored N x K: slice = tn rows (j) of tk elements (k)
+      if (g.trans_b) {  // B stored N x K: tn rows (j) of tk elements (k), canonical already
         load_rows(b, b_base + n0 * g.k + k0, g.k, TN, tn, tk, WPR_K, in_s);
-      } else {          // B stored K x N: slice = tk rows (k) of tn elements (j)
-        load_rows(b, b_base + k0 * g.n + n0, g.n, TK, tk, tn, WPR_N, in_s);
+      } else {          // B stored K x N: tk rows (k) of tn elements (j) -> TN rows of TK
+        load_transposed(b, b_base + k0 * g.n + n0, g.n, tk, tn, TN, tr, in_s);
       }
     }
+    NoSide none;
+    none.unused = 0;
+    side_s.write(none);
   }
 
   // ---- process 2: compute ---------------------------------------------------------------------------
-  // One ping-pong step: MAC the slice held in (a_mac, b_mac) into acc while writing the next slice,
-  // read from in_s, into (a_fill, b_fill). Both run in the same pipelined loop, so the fill is
-  // hidden behind the MACs (a slice needs TK*(TM/W_A + TN/W_B) fill steps vs TK*NB MAC steps:
-  // 1280 vs 4096 with the default config). acc and c_tile are only touched by the MAC half; the
-  // fill half only writes the *other* buffers, so the two halves share no memory.
-  static void slice_step(const in_t a_mac[TK][TM], const in_t b_mac[TK][TN], in_t a_fill[TK][TM],
-                         in_t b_fill[TK][TN], hls::stream<in_word_t>& in_s, acc_t acc[NB][PE_M][PE_N],
-                         acc_t c_tile[TM][TN], bool do_mac, bool do_fill, bool first_slice, bool last_slice,
-                         bool trans_a, bool trans_b) {
+  // One ping-pong step: MAC the slice held in buffer `mb` into acc while writing the next slice,
+  // read from in_s, into buffer `fb` = !mb. Both halves run in the same pipelined loop, so the fill
+  // is hidden behind the MACs (FILL_STEPS <= MAC_STEPS for the default config, see the estimator).
+  // The MAC half reads banks (pe, s) of A and s of B, fixed by the unrolled lanes; the fill writes
+  // SIMD consecutive k of one row.
+  static void slice_step(in_t a_buf[2][TM][TK], in_t b_buf[2][TN][TK], int fb, hls::stream<in_word_t>& in_s,
+                         acc_t acc[NB][PE], acc_t c_tile[TM][TN], bool do_mac, bool do_fill, bool first_slice,
+                         bool last_slice) {
 #pragma HLS INLINE off
+    const int mb = fb ^ 1;
     const int mac_n = do_mac ? MAC_STEPS : 0;
-    const int fill_a_n = do_fill ? fill_a_steps(trans_a) : 0;
-    const int fill_n = do_fill ? fill_a_n + fill_b_steps(trans_b) : 0;
+    const int fill_n = do_fill ? FILL_STEPS : 0;
+    const int fill_a_n = TM * WPR_K * G;
     const int steps = mac_n > fill_n ? mac_n : fill_n;
-    // Rows / words per row of the stored segments, as load_tile sends them.
-    const int a_rows = trans_a ? TK : TM, a_wpr = trans_a ? WPR_M : WPR_K;
-    const int b_rows = trans_b ? TN : TK, b_wpr = trans_b ? WPR_K : WPR_N;
 
-    int kk = 0, bm = 0, bn = 0, blk = 0;  // MAC position: k row of the slice, PE block of the tile
+    int ks = 0, bm = 0, n = 0, blk = 0;   // MAC position: SIMD step, row block, column; blk = bm*TN + n
     int fr = 0, fw = 0, fg = 0;           // fill position: row, word in row, step in word
     in_word_t word = zero_lanes<in_t>();  // the word being scattered into the fill buffer
 
@@ -254,142 +515,112 @@ struct GemmEngine {
   SLICE_STEP:
     for (int t = 0; t < steps; t++) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=STEP_ITERS_MAX avg=MAC_STEPS
+#pragma HLS LOOP_TRIPCOUNT min=1 max=STEP_ITERS avg=MAC_STEPS
 #pragma HLS DEPENDENCE variable=acc type=inter direction=RAW distance=NB dependent=true
       FPGAOPS_CYCLES_ITER();
-      // -- MAC half: PE_M x PE_N multiply-accumulates on block (bm, bn) at k row kk --------------
+      // -- MAC half: PE x SIMD multiply-accumulates, rows bm*PE.., column n, k = ks*SIMD.. --------
       if (t < mac_n) {
-        const bool first = first_slice && kk == 0;  // acc starts from the first product: no clear pass
-        const bool last = last_slice && kk == TK - 1;
-        acc_t sum[PE_M][PE_N];
-#pragma HLS ARRAY_PARTITION variable=sum type=complete dim=0
-      MAC_PE_M:
-        for (int pm = 0; pm < PE_M; pm++) {
+        const bool first = first_slice && ks == 0;  // acc starts from the first products: no clear pass
+        const bool last = last_slice && ks == KS - 1;
+        in_t wv[PE][SIMD], xv[SIMD];
+        acc_t prod[PE];
+#pragma HLS ARRAY_PARTITION variable=wv type=complete dim=0
+#pragma HLS ARRAY_PARTITION variable=xv type=complete dim=0
+#pragma HLS ARRAY_PARTITION variable=prod type=complete dim=0
+      MAC_READ_SIMD:
+        for (int si = 0; si < SIMD; si++) {
 #pragma HLS UNROLL
-          const in_t av = a_mac[kk][bm * PE_M + pm];
-        MAC_PE_N:
-          for (int pn = 0; pn < PE_N; pn++) {
+          xv[si] = b_buf[mb][n][ks * SIMD + si];
+        MAC_READ_PE:
+          for (int pe = 0; pe < PE; pe++) {
 #pragma HLS UNROLL
-            const acc_t prod = P::mul(av, b_mac[kk][bn * PE_N + pn]);
-            sum[pm][pn] = first ? prod : acc[blk][pm][pn] + prod;
-            acc[blk][pm][pn] = sum[pm][pn];
+            wv[pe][si] = a_buf[mb][bm * PE + pe][ks * SIMD + si];
           }
         }
-        if (last) {  // the block is complete: hand it to the store process
-        MAC_OUT_M:
-          for (int pm = 0; pm < PE_M; pm++) {
+        P::template dot<PE, SIMD, PACK>(wv, xv, prod);
+      MAC_ACC:
+        for (int pe = 0; pe < PE; pe++) {
 #pragma HLS UNROLL
-          MAC_OUT_N:
-            for (int pn = 0; pn < PE_N; pn++) {
-#pragma HLS UNROLL
-              c_tile[bm * PE_M + pm][bn * PE_N + pn] = sum[pm][pn];
-            }
-          }
+          const acc_t sum = first ? prod[pe] : acc_t(acc[blk][pe] + prod[pe]);
+          acc[blk][pe] = sum;
+          if (last) c_tile[bm * PE + pe][n] = sum;  // the block is complete: hand it to the store
         }
-        // Blocks fastest, k row slowest: consecutive iterations use different accumulators.
+        // Columns fastest, then row blocks, SIMD step slowest: consecutive iterations use
+        // different accumulators.
         blk = blk + 1 == NB ? 0 : blk + 1;
-        if (bn + 1 < NB_N) {
-          bn++;
+        if (n + 1 < TN) {
+          n++;
         } else {
-          bn = 0;
+          n = 0;
           if (bm + 1 < NB_M) {
             bm++;
           } else {
             bm = 0;
-            kk++;
+            ks++;
           }
         }
       }
-      // -- fill half: the A rows of the next slice, then its B rows ------------------------------
+      // -- fill half: TM rows of A, then TN rows of B, SIMD elements of k per step ------------------
       if (t < fill_n) {
         const bool is_b = t >= fill_a_n;
         if (fg == 0) word = in_s.read();
-        if (!is_b) {
-          // W_A elements of one A row segment; A is kept k-major (a[k][i]) for the MAC reads.
-          const int ga = fg & (G_A - 1);  // == fg (G_A is a power of two): the mask bounds the lane mux
-          const int pos0 = (fw * G_A + ga) * W_A;
-        FILL_A:
-          for (int w = 0; w < W_A; w++) {
+        const int pos0 = (fw * G + fg) * SIMD;
+      FILL_LANES:
+        for (int si = 0; si < SIMD; si++) {
 #pragma HLS UNROLL
-            const in_t x = word.v[ga * W_A + w];
-            const int pos = pos0 + w;
-            if (trans_a) {
-              if (pos < TM) a_fill[fr][pos] = x;  // row fr = k, pos = i
+          const in_t x = word.v[fg * SIMD + si];
+          const int pos = pos0 + si;
+          if (pos < TK) {
+            if (is_b) {
+              b_buf[fb][fr][pos] = x;
             } else {
-              if (pos < TK) a_fill[pos][fr] = x;  // row fr = i, pos = k: the on-chip transpose
-            }
-          }
-        } else {
-          // W_B elements of one B row segment; B is kept k-major (b[k][j]).
-          const int gb = fg & (G_B - 1);
-          const int pos0 = (fw * G_B + gb) * W_B;
-        FILL_B:
-          for (int w = 0; w < W_B; w++) {
-#pragma HLS UNROLL
-            const in_t x = word.v[gb * W_B + w];
-            const int pos = pos0 + w;
-            if (trans_b) {
-              if (pos < TK) b_fill[pos][fr] = x;  // row fr = j, pos = k: the on-chip transpose
-            } else {
-              if (pos < TN) b_fill[fr][pos] = x;  // row fr = k, pos = j
+              a_buf[fb][fr][pos] = x;
             }
           }
         }
-        const int g_n = is_b ? G_B : G_A;
-        const int wpr = is_b ? b_wpr : a_wpr;
-        const int rows = is_b ? b_rows : a_rows;
-        if (fg + 1 < g_n) {
+        if (fg + 1 < G) {
           fg++;
         } else {
           fg = 0;
-          if (fw + 1 < wpr) {
+          if (fw + 1 < WPR_K) {
             fw++;
           } else {
             fw = 0;
-            fr = fr + 1 < rows ? fr + 1 : 0;  // wraps exactly when A is done and B starts
+            fr = fr + 1 < (is_b ? TN : TM) ? fr + 1 : 0;  // wraps exactly when A is done and B starts
           }
         }
       }
     }
   }
 
-  static void compute_tile(hls::stream<in_word_t>& in_s, acc_t c_tile[TM][TN], args_t g) {
+  template <class D, class Side>
+  static void compute_tile(hls::stream<in_word_t>& in_s, hls::stream<D>& desc_s, hls::stream<Side>& side_s,
+                           acc_t c_tile[TM][TN], hls::stream<D>& done_desc_s, hls::stream<Side>& done_side_s) {
     FPGAOPS_CYCLES_PROCESS("compute", 1, MAC_DEPTH);
-    // Ping-pong slice buffers. A is stored k-major (a[k][i]) so the MAC array reads PE_M
-    // consecutive i of one k row; B is b[k][j] so it reads PE_N consecutive j. Cyclic partitioning
-    // on the PE dimension gives those reads one bank each; cyclic partitioning by the fill width on
-    // the k dimension lets the fill write W consecutive k of one row (the transposing layouts) in
-    // one cycle too. (W <= PE on the PE dimension: W consecutive elements also hit distinct banks.)
-    in_t a_ping[TK][TM], a_pong[TK][TM];
-    in_t b_ping[TK][TN], b_pong[TK][TN];
-#pragma HLS ARRAY_PARTITION variable=a_ping type=cyclic factor=W_A dim=1
-#pragma HLS ARRAY_PARTITION variable=a_ping type=cyclic factor=PE_M dim=2
-#pragma HLS ARRAY_PARTITION variable=a_pong type=cyclic factor=W_A dim=1
-#pragma HLS ARRAY_PARTITION variable=a_pong type=cyclic factor=PE_M dim=2
-#pragma HLS ARRAY_PARTITION variable=b_ping type=cyclic factor=W_B dim=1
-#pragma HLS ARRAY_PARTITION variable=b_ping type=cyclic factor=PE_N dim=2
-#pragma HLS ARRAY_PARTITION variable=b_pong type=cyclic factor=W_B dim=1
-#pragma HLS ARRAY_PARTITION variable=b_pong type=cyclic factor=PE_N dim=2
-    // Accumulators: NB blocks of PE_M x PE_N, one bank per PE (PE_M*PE_N banks of NB entries).
-    acc_t acc[NB][PE_M][PE_N];
+    const D d = desc_s.read();
+    // Ping-pong slice buffers, both k-contiguous: a_buf[.][i][k], b_buf[.][j][k]. The first
+    // dimension (the ping-pong bit) and the SIMD lanes of k are separate banks; A is also split
+    // into PE row banks, so one cycle reads PE x SIMD weights and SIMD activations.
+    in_t a_buf[2][TM][TK];
+    in_t b_buf[2][TN][TK];
+#pragma HLS ARRAY_PARTITION variable=a_buf type=complete dim=1
+#pragma HLS ARRAY_PARTITION variable=a_buf type=cyclic factor=PE dim=2
+#pragma HLS ARRAY_PARTITION variable=a_buf type=cyclic factor=SIMD dim=3
+#pragma HLS ARRAY_PARTITION variable=b_buf type=complete dim=1
+#pragma HLS ARRAY_PARTITION variable=b_buf type=cyclic factor=SIMD dim=3
+    // Accumulators: NB per PE, one bank per PE.
+    acc_t acc[NB][PE];
 #pragma HLS ARRAY_PARTITION variable=acc type=complete dim=2
-#pragma HLS ARRAY_PARTITION variable=acc type=complete dim=3
 
-    const int nk = (g.k + TK - 1) / TK;
-    // Step s fills slice s (s < nk) and multiplies slice s-1 (s >= 1): nk + 1 steps per tile.
-    // Even slices live in the ping buffers, odd slices in the pong buffers.
+    // Step s fills slice s (s < nk) into buffer s & 1 and multiplies slice s-1 (s >= 1) from the
+    // other one: nk + 1 steps, one call site.
   COMPUTE_SLICES:
-    for (int s = 0; s <= nk; s++) {
+    for (int s = 0; s <= d.nk; s++) {
 #pragma HLS LOOP_TRIPCOUNT min=2 max=MAX_SLICE_STEPS
-      const bool do_mac = s > 0, do_fill = s < nk, first = s == 1, last = s == nk;
-      if (s & 1) {
-        slice_step(a_ping, b_ping, a_pong, b_pong, in_s, acc, c_tile, do_mac, do_fill, first, last, g.trans_a,
-                   g.trans_b);
-      } else {
-        slice_step(a_pong, b_pong, a_ping, b_ping, in_s, acc, c_tile, do_mac, do_fill, first, last, g.trans_a,
-                   g.trans_b);
-      }
+      slice_step(a_buf, b_buf, s & 1, in_s, acc, c_tile, s > 0, s < d.nk, s == 1, s == d.nk);
     }
+    done_desc_s.write(d);
+    done_side_s.write(side_s.read());
   }
 
   // ---- process 3: store -----------------------------------------------------------------------------
@@ -397,22 +628,21 @@ struct GemmEngine {
   // Output traffic is 1/K of the compute (one element per K MACs), so a narrow port costs nothing,
   // and element writes never need a read-modify-write of a partially covered word when N or the
   // batch stride is not a multiple of the word: every tile row starts at an arbitrary element.
-  static void store_tile(const word_t* c, acc_t* y, const acc_t c_tile[TM][TN], args_t g, int p, int m0, int n0) {
+  static void store_tile(const word_t* c, acc_t* y, const acc_t c_tile[TM][TN], hls::stream<Desc>& desc_s,
+                         hls::stream<NoSide>& side_s) {
     FPGAOPS_CYCLES_PROCESS("store", 1, STORE_DEPTH);
-    const int tm = cmin(TM, g.m - m0);
-    const int tn = cmin(TN, g.n - n0);
-    const bool use_c = P::uses_c(g.beta);
-    const int c_base = p * g.stride_c + n0;
-    int y_row = (p * g.m + m0) * g.n + n0;  // y is dense: batch x M x N
-    acc_word_t c_row[WPR_C];                // C row segment of this tile row (or the bias row)
+    const Desc d = desc_s.read();
+    (void)side_s.read();
+    int y_row = d.y_row;
+    acc_word_t c_row[WPR_C];  // C row segment of this tile row (or the bias row)
     hls::stream<acc_word_t> c_s("gemm.c_row");
 #pragma HLS STREAM variable=c_s depth=WPR_C
   STORE_ROWS:
-    for (int i = 0; i < tm; i++) {
+    for (int i = 0; i < d.tm; i++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=TM
       // ldc == 0: one bias row for the whole tile, read once.
-      if (use_c && (g.ldc != 0 || i == 0)) {
-        read_elems<acc_t, TN>(c, c_base + (m0 + i) * g.ldc, tn, WPR_C, c_s);
+      if (d.use_c && (d.ldc != 0 || i == 0)) {
+        read_elems<acc_t, TN>(c, d.c_base + (d.m0 + i) * d.ldc, d.tn, WPR_C, c_s);
         FPGAOPS_CYCLES_LOOP(WPR_C);
       STORE_C_ROW:
         for (int w = 0; w < WPR_C; w++) {
@@ -421,23 +651,24 @@ struct GemmEngine {
           c_row[w] = c_s.read();
         }
       }
-      FPGAOPS_CYCLES_LOOP(tn);
+      FPGAOPS_CYCLES_LOOP(d.tn);
     STORE_COLS:
-      for (int j = 0; j < tn; j++) {
+      for (int j = 0; j < d.tn; j++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=TN
         FPGAOPS_CYCLES_ITER();
-        const acc_t cv = use_c ? c_row[j / L_ACC].v[j % L_ACC] : acc_t(0);
-        y[y_row + j] = P::epilogue(c_tile[i][j], cv, g.alpha, g.beta, use_c);
+        const acc_t cv = d.use_c ? c_row[j / L_ACC].v[j % L_ACC] : acc_t(0);
+        y[y_row + j] = P::epilogue(c_tile[i][j], cv, d.alpha, d.beta, d.use_c);
       }
-      if (i + 1 < tm) y_row += g.n;
+      if (i + 1 < d.tm) y_row += d.n;
     }
   }
 
   // ---- the tile loop: one DATAFLOW region per output tile ---------------------------------------------
-  // Canonical dataflow-in-a-loop: the bound is a function argument, the body only declares channels
-  // and calls the processes, each channel has one producer and one consumer. c_tile becomes a PIPO
-  // (ping-pong) so store_tile of tile t overlaps compute_tile of tile t+1.
+  // Canonical dataflow-in-a-loop (UG1399 "Canonical Forms"): the bound is a function argument, the
+  // body only declares channels and calls the processes, each channel has one producer and one
+  // consumer and only load_tile reads the launch's scalars. c_tile becomes a PIPO (ping-pong) so
+  // store_tile of tile t overlaps compute_tile of tile t+1.
   static void run(const word_t* a, const word_t* b, const word_t* c, acc_t* y, args_t g, int tiles_m, int tiles_n,
                   int n_tiles) {
   GEMM_TILES:
@@ -445,18 +676,21 @@ struct GemmEngine {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_TILES
       FPGAOPS_CYCLES_REGION("tiles");
-      int p, m0, n0;
       hls::stream<in_word_t> in_s("gemm.in");
 #pragma HLS STREAM variable=in_s depth=IN_FIFO_DEPTH
-      // The finished tile; written PE_M x PE_N per cycle by the MAC array, read one element per
-      // cycle by the store.
+      hls::stream<Desc> desc_s("gemm.desc"), done_desc_s("gemm.done_desc");
+      hls::stream<NoSide> side_s("gemm.side"), done_side_s("gemm.done_side");
+#pragma HLS STREAM variable=desc_s depth=2
+#pragma HLS STREAM variable=done_desc_s depth=2
+#pragma HLS STREAM variable=side_s depth=2
+#pragma HLS STREAM variable=done_side_s depth=2
+      // The finished tile; written PE per cycle by the MAC array, read one element per cycle by
+      // the store.
       acc_t c_tile[TM][TN];
-#pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=PE_M dim=1
-#pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=PE_N dim=2
-      tile_coords(t, tiles_m, tiles_n, p, m0, n0);
-      load_tile(a, b, g, p, m0, n0, in_s);
-      compute_tile(in_s, c_tile, g);
-      store_tile(c, y, c_tile, g, p, m0, n0);
+#pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=PE dim=1
+      load_tile(a, b, g, t, tiles_m, tiles_n, in_s, desc_s, side_s);
+      compute_tile<Desc, NoSide>(in_s, desc_s, side_s, c_tile, done_desc_s, done_side_s);
+      store_tile(c, y, c_tile, done_desc_s, done_side_s);
     }
   }
 };

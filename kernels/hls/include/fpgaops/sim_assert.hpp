@@ -9,7 +9,9 @@
 //
 // This is the ONLY file in the repository that spells the __SYNTHESIS__ macro: kernel code never
 // branches on it, so what C-simulation tests is exactly what v++ synthesizes. It also holds the other
-// simulation-only instrument, the cycle counters (FPGAOPS_CYCLES_*, below).
+// simulation-only instrument, the cycle counters (FPGAOPS_CYCLES_*, below), and the one type whose
+// C-simulation form differs from its synthesized form: dsp_int<W> (ap_int<W> in synthesis, a
+// bit-identical fast model in simulation, see below).
 #ifndef FPGAOPS_SIM_ASSERT_HPP
 #define FPGAOPS_SIM_ASSERT_HPP
 
@@ -226,6 +228,58 @@ inline void iter(long long n) {
 }  // namespace hw
 }  // namespace fpgaops
 
+// ---- dsp_int<W>: the integer type of the DSP48E2 model (gemm.hpp, Dsp48e2T) ----------------------------
+// Under synthesis dsp_int<W> is ap_int<W>. In C-simulation it is SimInt<W>: W-bit two's-complement
+// integers held in an int64_t and wrapped to W bits on every construction, with exactly ap_int's
+// result widths for the operations the DSP model uses (a + b: max(Wa, Wb) + 1 bits, a * b: Wa + Wb
+// bits, << and >> keep W bits, narrowing keeps the low bits). Same bits as ap_int<W>, about 100x
+// faster than the hls4ml ap_types in C-simulation (the packed MAC array runs billions of these per
+// network). hls_tests/gemm_tb.cpp proves the two agree: Dsp48e2T<ap_int> against Dsp48e2T<SimInt>
+// on every int8 pair and on chains at the limits.
+#include <stdint.h>
+
+namespace fpgaops {
+namespace hw {
+
+template <int W>
+class SimInt {
+  static_assert(W >= 1 && W <= 64, "SimInt is at most 64 bits wide");
+
+ public:
+  SimInt() : v_(0) {}
+  SimInt(long long x) : v_(wrap(x)) {}  // NOLINT: implicit, like ap_int
+  SimInt(int x) : v_(wrap(x)) {}        // NOLINT
+  template <int W2>
+  SimInt(const SimInt<W2>& o) : v_(wrap(o.to_int64())) {}  // NOLINT: narrowing keeps the low W bits
+  long long to_int64() const { return v_; }
+  int to_int() const { return static_cast<int>(v_); }
+  bool get_bit(int i) const { return (static_cast<unsigned long long>(v_) >> i) & 1u; }
+  SimInt operator<<(int sh) const { return SimInt(static_cast<long long>(static_cast<unsigned long long>(v_) << sh)); }
+  SimInt operator>>(int sh) const { return SimInt(v_ >> sh); }  // arithmetic, as ap_int's signed shift
+
+ private:
+  static long long wrap(long long x) {
+    return W == 64 ? x : static_cast<long long>(static_cast<unsigned long long>(x) << (64 - W)) >> (64 - W);
+  }
+  long long v_;
+};
+
+template <int A, int B>
+inline SimInt<(A > B ? A : B) + 1 <= 64 ? (A > B ? A : B) + 1 : 64> operator+(const SimInt<A>& a, const SimInt<B>& b) {
+  return SimInt<(A > B ? A : B) + 1 <= 64 ? (A > B ? A : B) + 1 : 64>(a.to_int64() + b.to_int64());
+}
+template <int A, int B>
+inline SimInt<A + B> operator*(const SimInt<A>& a, const SimInt<B>& b) {
+  static_assert(A + B <= 64, "SimInt product wider than 64 bits");
+  return SimInt<A + B>(a.to_int64() * b.to_int64());
+}
+
+template <int W>
+using dsp_int = SimInt<W>;
+
+}  // namespace hw
+}  // namespace fpgaops
+
 #define FPGAOPS_CYCLES_CAT2_(a, b) a##b
 #define FPGAOPS_CYCLES_CAT_(a, b) FPGAOPS_CYCLES_CAT2_(a, b)
 #define FPGAOPS_CYCLES_KERNEL(name) \
@@ -239,7 +293,16 @@ inline void iter(long long n) {
 #define FPGAOPS_CYCLES_ITERS(n) ::fpgaops::hw::cycles::iter(n)
 
 
-#else  // synthesis: no checks, no counters, no code
+#else  // synthesis: no checks, no counters, no code; the DSP model computes on ap_int
+
+#include <ap_int.h>
+
+namespace fpgaops {
+namespace hw {
+template <int W>
+using dsp_int = ap_int<W>;
+}  // namespace hw
+}  // namespace fpgaops
 
 #define FPGAOPS_SIM_ASSERT(cond, msg) \
   do {                                \
