@@ -29,6 +29,7 @@ from .layers import Layer, layers_of, resolve_net
 from .memory import PortBandwidth, roofline
 from .network import choose_conv, estimate, estimate_layers, peak_macs
 from .params import (ACC_LATENCY, ALGOS, BRAM18_SHAPES, DSP_PER_MAC, DTYPES, ENGINE_DSP_OVERHEAD, KERNEL_SETS, LABEL,
+                     LOAD_DEPTH, STORE_DEPTH,
                      LUTRAM_MAX_BITS, LUTRAM_MAX_DEPTH, LUTS_PER_CU, LUTS_PER_MAC, MEM_LATENCY_CYCLES, PIPE_DEPTH,
                      READ_OUTSTANDING, ROW_OVERHEAD, WHAT_IF_KEYS, WINO_TILE_OVERHEAD, ZYNQ_PORT_BITS, GemmParams,
                      Options, default_algos)

@@ -9,24 +9,25 @@ DATAFLOW overlap of its processes over consecutive tiles:
 
 The formulas and their derivation from the loop structure are in docs/estimator.md.
 """
-import math
-
 from ..errors import UnsupportedError
-from .params import (ACC_LATENCY, LOAD_DEPTH, MEM_LATENCY_CYCLES, PIPE_DEPTH, ROW_OVERHEAD, WINO_TILE_OVERHEAD, cdiv,
+from .params import (ACC_LATENCY, LOAD_DEPTH, STORE_DEPTH, MEM_LATENCY_CYCLES, PIPE_DEPTH, ROW_OVERHEAD, WINO_TILE_OVERHEAD, cdiv,
                      ebytes)
 
 
 def mac_tile(p, dtype, k, trans_a=False, trans_b=False):
-    """Cycles of GemmEngine::compute_tile for one output tile with reduction length k."""
+    """Cycles of GemmEngine::compute_tile (gemm.hpp) for one output tile with reduction length k.
+
+    nk + 1 calls of SLICE_STEP (one call site, ping-pong bit), one pipelined loop each: a MAC half
+    of KS * NB iterations (KS = TK/SIMD SIMD steps, NB = TM/PE * TN accumulators, PE x SIMD MACs
+    per iteration) and a fill half of (TM + TN) * ceil(TK/L) * L/SIMD steps (SIMD elements of k per
+    step), overlapped: the first call only fills, the last only multiplies. Both operands reach
+    the array canonical (the load process transposes), so the layouts do not change it."""
     L = p.word_bits // 8 // ebytes(dtype)
     tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
-    g_a, g_b = L // math.gcd(p.pe_m, L), L // math.gcd(p.pe_n, L)
-    fill_a = (tk * cdiv(tm, L) if trans_a else tm * cdiv(tk, L)) * g_a
-    fill_b = (tn * cdiv(tk, L) if trans_b else tk * cdiv(tn, L)) * g_b
-    nb = (tm // p.pe_m) * (tn // p.pe_n)
+    nb = (tm // p.pe) * tn
     ii = max(1, cdiv(ACC_LATENCY[dtype], nb))
-    mac = tk * nb * ii
-    fill = fill_a + fill_b
+    mac = (tk // p.simd) * nb * ii
+    fill = (tm + tn) * cdiv(tk, L) * (L // p.simd)
     nk = cdiv(k, tk)
     tile = fill + (nk - 1) * max(mac, fill) + mac + (nk + 1) * PIPE_DEPTH[dtype]
     return {"nk": nk, "nb": nb, "ii": ii, "mac_steps": mac, "fill_steps": fill, "tile_cycles": tile}
@@ -56,6 +57,45 @@ def gemm_bytes(p, dtype, batch, m, n, k, trans_a=False, trans_b=False):
     return batch * nt * a_words * wb, batch * mt * b_words * wb
 
 
+def gemm_schedule(p, dtype, batch, m, n, k, trans_a=False, trans_b=False):
+    """fpgaops_gemm as the C-simulation counters see it: per output tile, the slowest of
+    load_tile (gemm.hpp: canonical rows by read_elems, transposed operands through the transposer:
+    TILE_K rows written a word per cycle, then the canonical rows read out a word per cycle),
+    compute_tile (mac_tile) and store_tile (tm rows of tn elements one per cycle), summed over the
+    tiles (edge tiles have fewer valid rows)."""
+    L = p.word_bits // 8 // ebytes(dtype)
+    tm_, tn_, tk_ = p.tile_m, p.tile_n, p.tile_k
+    wpr_k, d = cdiv(tk_, L), LOAD_DEPTH
+    nk = cdiv(k, tk_)
+    last_k = k - (nk - 1) * tk_
+    compute = mac_tile(p, dtype, k)["tile_cycles"]
+
+    def canonical(rows, valid):  # load_rows: `rows` rows of WPR_K words, `valid` of them read
+        return valid * (wpr_k + 1 + 2 * d) + (rows - valid) * (wpr_k + d)
+
+    def transposed(out_rows, len_, valid_k):  # load_transposed: TILE_K rows in, out_rows rows out
+        words = cdiv(len_, L)
+        rows_in = valid_k * read_elems_cycles(words) + (tk_ - valid_k) * read_elems_cycles(0, words)
+        return rows_in + tk_ * (words + d) + out_rows * wpr_k + d
+
+    def load(tm, tn):
+        total = 0
+        for s in range(2 if nk > 1 else 1):
+            count, tk = (nk - 1, tk_) if s == 0 and nk > 1 else (1, last_k)
+            a = transposed(tm_, tm, tk) if trans_a else canonical(tm_, tm)
+            b = canonical(tn_, tn) if trans_b else transposed(tn_, tn, tk)
+            total += count * (a + b)
+        return total
+
+    cycles = 0
+    for tm, cm in ((tm_, m // tm_), (m % tm_, 1 if m % tm_ else 0)):
+        for tn, cn in ((tn_, n // tn_), (n % tn_, 1 if n % tn_ else 0)):
+            if cm and cn:
+                store = tm * (tn + STORE_DEPTH)
+                cycles += batch * cm * cn * max(load(tm, tn), compute, store)
+    return cycles
+
+
 def _finish(terms, prologue, epilogue, schedule=None):
     """(cycles, bound, schedule): the layer's cycles with DATAFLOW overlap, the term that bounds them,
     and ``schedule``, the slowest process with ideal memory (no bandwidth limit, no latency, no
@@ -81,7 +121,8 @@ def gemm_layer(p, o, mem, dtype, batch, m, n, k, trans_a=False, trans_b=False, b
     total = ba + bb + by + extra_read
     memory = max(load, wmem, total / mem.board)
     cycles, bound, schedule = _finish({"compute": e["compute_cycles"], "memory": memory, "store": store},
-                            0, p.tile_m * p.tile_n / o.store_rate)
+                                      0, p.tile_m * p.tile_n / o.store_rate,
+                                      gemm_schedule(p, dtype, batch, m, n, k, trans_a, trans_b))
     return {"compute": e["compute_cycles"], "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound,
             "schedule": schedule}
 
@@ -105,23 +146,29 @@ def conv2d_geometry(p, a):
     return g
 
 
-def read_elems_cycles(words):
-    """common.hpp read_elems: a burst of ``words`` words plus the flush of the last one (two
-    pipelined loops, each entry paying LOAD_DEPTH); a segment of no element runs no loop."""
-    return words + 1 + 2 * LOAD_DEPTH if words else 0
+def read_elems_cycles(words, out_words=None):
+    """common.hpp read_elems: a burst of ``words`` words plus the flush up to ``out_words`` (two
+    pipelined loops, each entry paying LOAD_DEPTH); with nothing to read only the zero flush runs."""
+    out_words = words if out_words is None else out_words
+    if words:
+        return out_words + 1 + 2 * LOAD_DEPTH
+    return out_words + LOAD_DEPTH if out_words else 0
 
 
-def conv2d_load_tile(p, dtype, a, gm, nk):
-    """Cycles of conv2d.hpp load_tile for one tile (process "load", II = 1, depth LOAD_DEPTH):
-    WSUM_CLEAR and WSUM_OUT (TILE_M each); per K slice, TILE_M weight rows (read_elems + LOAD_W_WORDS)
-    and TILE_K rows of P (EMIT_COLS, TILE_N elements one per cycle); per (input channel, filter row)
-    of the tile, tile_rows line-buffer rows (read_elems + FILL_COLS, seg_len elements one per cycle)."""
+def conv2d_load_tile(p, dtype, a, gm, nk, emit_rate=1):
+    """Cycles of conv2d.hpp load_tile for one tile (process "load", II = 1, depth LOAD_DEPTH), as
+    (weights, window generator, line-buffer fills): WSUM_CLEAR (TILE_M); per K slice, TILE_M
+    weight rows (read_elems + LOAD_W_WORDS), TILE_K rows of P into the transposer (EMIT_COLS,
+    TILE_N elements one per cycle) and TILE_N pixel rows out of it (LOAD_P_EMIT, a word per
+    cycle); per (input channel, filter row) of the tile, tile_rows line-buffer rows (read_elems +
+    FILL_COLS, seg_len elements one per cycle). emit_rate: the what-if of a wider generator."""
     L = p.word_bits // 8 // ebytes(dtype)
     wpr_k, d = cdiv(p.tile_k, L), LOAD_DEPTH
-    w_row = wpr_k + d + read_elems_cycles(wpr_k)
-    emit = p.tile_k * (p.tile_n + d)
-    fill = gm["seg_len"] + d + read_elems_cycles(cdiv(min(gm["seg_len"], a["w"]), L))
-    return 2 * (p.tile_m + d) + nk * (p.tile_m * w_row + emit) + gm["cg"] * a["r"] * gm["tile_rows"] * fill
+    weights = nk * p.tile_m * (wpr_k + d + read_elems_cycles(wpr_k))
+    emit = p.tile_m + d + nk * (p.tile_k * (p.tile_n / emit_rate + d) + p.tile_n * wpr_k + d)
+    fills = gm["cg"] * a["r"] * gm["tile_rows"] * (
+        gm["seg_len"] / emit_rate + d + read_elems_cycles(cdiv(min(gm["seg_len"], a["w"]), L)))
+    return weights, emit, fills
 
 
 def conv2d_layer(p, o, mem, dtype, a):
@@ -134,15 +181,13 @@ def conv2d_layer(p, o, mem, dtype, a):
     mt = mac_tile(p, dtype, crs)
     nk, tiles = mt["nk"], gm["n_tiles"]
     compute = tiles * mt["tile_cycles"]
-    # load process, per tile: weight rows (one word per cycle), P rows (one element per cycle),
-    # line-buffer refills (one element per cycle), each memory part at least bytes / bandwidth
+    # load process, per tile: weight rows (a word per cycle), the window generator (one element
+    # per cycle), line-buffer refills (one element per cycle); the memory parts at least bytes / bandwidth
     wpr_k = cdiv(tk, L)
-    w_cyc = tiles * nk * tm * (wpr_k + ROW_OVERHEAD)
+    w_cyc, emit_cyc, f_cyc = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk, o.emit_rate))
     pixel_tiles = a["n"] * a["groups"] * gm["tiles_p"] * gm["tiles_q"]
     w_bytes = pixel_tiles * gm["kg"] * seg_words(crs, tk, eb, wb) * wb
-    emit_cyc = tiles * nk * tk * (tn / o.emit_rate + ROW_OVERHEAD)
     fills = tiles * gm["cg"] * a["r"] * gm["tile_rows"]
-    f_cyc = fills * (gm["seg_len"] / o.emit_rate + ROW_OVERHEAD)
     x_bytes = fills * cdiv(min(gm["seg_len"], a["w"]) * eb, wb) * wb
     w_mem, x_mem = w_bytes / mem.port("weight", p.word_bits), x_bytes / mem.port("x", p.word_bits)
     load = max(w_cyc, w_mem) + emit_cyc + max(f_cyc, x_mem)
@@ -158,7 +203,7 @@ def conv2d_layer(p, o, mem, dtype, a):
     prologue = tm * wpr_k + tk * tn / o.emit_rate
     cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": store, "memory": memory},
                                       prologue, tm * tn / o.store_rate,
-                                      max(compute, tiles * conv2d_load_tile(p, dtype, a, gm, nk), store))
+                                      max(compute, w_cyc + emit_cyc + f_cyc, store))
     return {"compute": compute, "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound,
             "schedule": schedule}
 

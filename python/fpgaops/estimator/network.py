@@ -59,8 +59,6 @@ def estimate_layers(layers, platform="zcu104", dtype="int8", gemm=None, options=
         v = getattr(o, k)
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ArgumentError(k, f"expected an integer >= 1, got {v!r}")
-    if o.macs_per_dsp > 2:
-        raise ArgumentError("macs_per_dsp", f"a DSP48E2 packs at most 2 int8 MACs, got {o.macs_per_dsp}")
     algos = tuple(o.algos) if o.algos is not None else default_algos()
     bad = [a for a in algos if a not in ALGOS]
     if bad or not algos:

@@ -19,6 +19,7 @@ ACC_LATENCY = {"float32": 8, "int8": 3}       # accumulator read -> add -> write
 PIPE_DEPTH = {"float32": 14, "int8": 6}       # pipeline depth of one SLICE_STEP loop, paid per call
 ROW_OVERHEAD = 2                              # cycles between consecutive short pipelined loops (flush + start)
 LOAD_DEPTH = 3                                # pipeline depth of the load processes' loops (gemm.hpp LOAD_DEPTH)
+STORE_DEPTH = 4                               # pipeline depth of the GEMM / conv store loops (gemm.hpp STORE_DEPTH)
 WINO_TILE_OVERHEAD = 8                        # winograd.hpp: input transform + MAC-loop start per tile
 MEM_LATENCY_CYCLES = 150                      # first-beat DRAM / HBM latency, paid once per layer
 ENGINE_DSP_OVERHEAD = {"float32": 20, "int8": 12}   # epilogue arithmetic + index multiplies of a GEMM/conv CU
@@ -30,7 +31,7 @@ READ_OUTSTANDING = 16                         # Vitis HLS m_axi default num_read
 ZYNQ_PORT_BITS = 128                          # Zynq PS HP / HPC ports are 128-bit AXI
 BRAM18_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
 URAM_SHAPE = (4096, 72)                       # UltraRAM288K: one fixed 4K x 72 aspect ratio (UG573)
-WHAT_IF_KEYS = ("store_rate", "emit_rate", "stream_rate", "macs_per_dsp")
+WHAT_IF_KEYS = ("store_rate", "emit_rate", "stream_rate")
 
 
 def cdiv(a, b):
@@ -47,13 +48,16 @@ def suffix(dtype):
 
 @dataclasses.dataclass(frozen=True)
 class GemmParams:
-    """The MAC array's tunables (kernels/config [gemm], axi.*, conv2d.line_buffer_*) and dwconv's buffers."""
+    """The MAC array's tunables (kernels/config [gemm], axi.*, conv2d.line_buffer_*) and dwconv's buffers.
+
+    The array of gemm.hpp: PE output channels x SIMD reduction lanes per cycle (``pe``, ``simd``),
+    two int8 MACs per DSP48E2 when ``pack_int8`` (WP486)."""
 
     tile_m: int = 64
     tile_n: int = 64
     tile_k: int = 64
-    pe_m: int = 4
-    pe_n: int = 16
+    pe: int = 16
+    simd: int = 16
     word_bits: int = 512
     max_burst_beats: int = 64
     line_buffer_w: int = 256
@@ -63,37 +67,43 @@ class GemmParams:
     dw_line_buffer_rows: int = 8
     wino_bk: int = 16
     wino_bt: int = 8
+    pack_int8: int = 1
 
     @classmethod
     def from_config(cls, cfg):
         g, v = cfg.gemm, cfg.values
-        return cls(g.tile_m, g.tile_n, g.tile_k, g.pe_m, g.pe_n, cfg.axi.word_bits, cfg.axi.max_burst_beats,
+        return cls(g.tile_m, g.tile_n, g.tile_k, g.pe, g.simd, cfg.axi.word_bits, cfg.axi.max_burst_beats,
                    v.get("conv2d.line_buffer_w", 256), v.get("conv2d.line_buffer_rows", 32),
                    v.get("dwconv.max_w", 1024), v.get("dwconv.max_kernel", 7), v.get("dwconv.line_buffer_rows", 8),
-                   v.get("winograd.tile_k", 16), v.get("winograd.tile_w", 8))
+                   v.get("winograd.tile_k", 16), v.get("winograd.tile_w", 8), v.get("gemm.pack_int8", 0))
 
     def check(self):
         """The rules of config.py and the static_asserts of gemm.hpp / conv2d.hpp, naming the key."""
-        for key in ("tile_m", "tile_n", "tile_k", "pe_m", "pe_n"):
+        for key in ("tile_m", "tile_n", "tile_k", "pe", "simd"):
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 1024:
                 raise ConfigError(f"gemm.{key}", f"expected an integer in [1, 1024], got {v!r}")
-        if self.tile_m % self.pe_m:
-            raise ConfigError("gemm.tile_m", f"must be a multiple of gemm.pe_m ({self.pe_m}), got {self.tile_m}")
-        if self.tile_n % self.pe_n:
-            raise ConfigError("gemm.tile_n", f"must be a multiple of gemm.pe_n ({self.pe_n}), got {self.tile_n}")
-        if (self.word_bits // 8) % self.pe_n:
-            raise ConfigError("gemm.pe_n", f"must divide the int8 lanes of a word ({self.word_bits // 8}), "
-                                           f"got {self.pe_n}")
+        if self.tile_m % self.pe:
+            raise ConfigError("gemm.tile_m", f"must be a multiple of gemm.pe ({self.pe}), got {self.tile_m}")
+        if self.tile_k % self.simd:
+            raise ConfigError("gemm.tile_k", f"must be a multiple of gemm.simd ({self.simd}), got {self.tile_k}")
+        if (self.word_bits // 32) % self.simd:
+            raise ConfigError("gemm.simd", f"must divide the float32 lanes of a word ({self.word_bits // 32}), "
+                                           f"got {self.simd}")
+        if self.pack_int8 not in (0, 1):
+            raise ConfigError("gemm.pack_int8", f"expected 0 or 1, got {self.pack_int8!r}")
+        if self.pack_int8 and self.pe % 2:
+            raise ConfigError("gemm.pe", f"must be even when gemm.pack_int8 = 1, got {self.pe}")
         return self
 
     @property
     def macs(self):
-        return self.pe_m * self.pe_n
+        return self.pe * self.simd
 
     def short(self):
-        return (f"tile {self.tile_m}x{self.tile_n}x{self.tile_k}, PE {self.pe_m}x{self.pe_n} = {self.macs} MACs, "
-                f"{self.max_burst_beats}-beat bursts")
+        pack = ", 2 int8 MACs/DSP" if self.pack_int8 else ""
+        return (f"tile {self.tile_m}x{self.tile_n}x{self.tile_k}, PE {self.pe} x SIMD {self.simd} = {self.macs} MACs"
+                f"{pack}, {self.word_bits}-bit words, {self.max_burst_beats}-beat bursts")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,7 +127,6 @@ class Options:
     store_rate: int = 1                # what-if: store elements per cycle (HLS today: 1)
     emit_rate: int = 1                 # what-if: conv im2col elements emitted per cycle (HLS today: 1)
     stream_rate: int = 1               # what-if: pool columns per cycle (HLS today: 1)
-    macs_per_dsp: int = 1              # what-if: int8 MACs per DSP48E2 (2 = the DSP packing trick; HLS today: 1)
 
     def what_if(self):
         return {k: getattr(self, k) for k in WHAT_IF_KEYS if getattr(self, k) != 1}

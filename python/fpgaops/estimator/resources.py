@@ -29,21 +29,26 @@ def axi_bram18(width_bits, beats):
     return bank_bram18(READ_OUTSTANDING * beats, width_bits)
 
 
-def mac_array_resources(p, dtype, macs_per_dsp=1):
-    """The MAC array's slice buffers, accumulators and c_tile PIPO (gemm.hpp compute_tile / run)."""
+def mac_array_resources(p, dtype):
+    """The MAC array of gemm.hpp (compute_tile / run): the ping-pong slice buffers a_buf[2][TM][TK]
+    (complete on the ping-pong bit, cyclic PE on rows and SIMD on k: 2*PE*SIMD banks) and
+    b_buf[2][TN][TK] (2*SIMD banks), the accumulators acc[NB][PE] (PE banks), the c_tile PIPO
+    (cyclic PE on rows, two copies) and the load process's transposer tr[L][ceil(TK/L)*max(TM,TN)]
+    (L banks). DSPs: PE*SIMD multipliers, 5 DSP48E2 per float32 MAC, 1 per int8 MAC or 1 per two
+    when gemm.pack_int8 (WP486: two weights sharing an activation in one 27x18 multiply)."""
     eb = ebytes(dtype)
     L = p.word_bits // 8 // eb
-    w_a, w_b = math.gcd(p.pe_m, L), math.gcd(p.pe_n, L)
-    nb = (p.tile_m // p.pe_m) * (p.tile_n // p.pe_n)
+    nb = (p.tile_m // p.pe) * p.tile_n
     banks = [  # (count, depth, width)
-        (2 * w_a * p.pe_m, cdiv(p.tile_k, w_a) * (p.tile_m // p.pe_m), 8 * eb),   # a_ping / a_pong
-        (2 * w_b * p.pe_n, cdiv(p.tile_k, w_b) * (p.tile_n // p.pe_n), 8 * eb),   # b_ping / b_pong
-        (p.macs, nb, 32),                                                          # acc, one bank per PE
-        (2 * p.macs, nb, 32),                                                      # c_tile PIPO
+        (2 * p.pe * p.simd, (p.tile_m // p.pe) * (p.tile_k // p.simd), 8 * eb),   # a_buf
+        (2 * p.simd, p.tile_n * (p.tile_k // p.simd), 8 * eb),                     # b_buf
+        (p.pe, nb, 32),                                                            # acc
+        (2 * p.pe, (p.tile_m // p.pe) * p.tile_n, 32),                             # c_tile PIPO
+        (L, cdiv(p.tile_k, L) * max(p.tile_m, p.tile_n), 8 * eb),                  # transposer
     ]
     b18 = sum(c * bank_bram18(d, w) for c, d, w in banks)
     luts = sum(c * _lutram_luts(d, w) for c, d, w in banks)
-    per_mac = DSP_PER_MAC[dtype] if dtype == "float32" else DSP_PER_MAC[dtype] / macs_per_dsp
+    per_mac = DSP_PER_MAC[dtype] / (2 if dtype == "int8" and p.pack_int8 else 1)
     return {"dsps": math.ceil(p.macs * per_mac) + ENGINE_DSP_OVERHEAD[dtype], "b18": b18,
             "luts": p.macs * LUTS_PER_MAC[dtype] + LUTS_PER_CU + luts}
 
@@ -59,7 +64,7 @@ def _bundles_b18(spec, p):
     return b18
 
 
-def kernel_cu_resources(name, spec, p, cfg, macs_per_dsp=1):
+def kernel_cu_resources(name, spec, p, cfg):
     """Modeled DSP / BRAM36 / URAM / LUT of one CU of kernel ``name``."""
     dtype = "float32" if name.endswith("_f32") else "int8"
     eb = ebytes(dtype)
@@ -67,7 +72,7 @@ def kernel_cu_resources(name, spec, p, cfg, macs_per_dsp=1):
     b18, dsps, luts = _bundles_b18(spec, p), 8, LUTS_PER_CU
     v = cfg.values if cfg is not None else {}
     if name.startswith(("fpgaops_gemm_", "fpgaops_conv2d_")):
-        r = mac_array_resources(p, dtype, macs_per_dsp)
+        r = mac_array_resources(p, dtype)
         b18, dsps, luts = b18 + r["b18"], r["dsps"], r["luts"]
         if name.startswith("fpgaops_conv2d_"):
             b18 += bank_bram18(p.line_buffer_rows * p.line_buffer_w, 8 * eb)   # the line buffer
@@ -159,7 +164,7 @@ def resources(platform="zcu104", config=None, dtype="int8", options=None, gemm=N
         n = len(plat.connectivity.nk[name])
         if o.cus is not None and name == main:
             n = o.cus
-        r = kernel_cu_resources(name, specs.get(name), p, cfg, o.macs_per_dsp)
+        r = kernel_cu_resources(name, specs.get(name), p, cfg)
         out[name] = {"cus": n, **{k: v * n for k, v in r.items()}}
     totals = {k: sum(r[k] for r in out.values()) for k in ("dsps", "bram36", "uram", "luts")}
     budget = {k: plat.budget[k] for k in ("dsps", "bram36", "uram", "luts")}
@@ -171,10 +176,10 @@ def check_fits(res, board, p):
     over = res.over()
     if over:
         what = ", ".join(f"{k} {res.totals[k]} > budget {res.budget[k]}" for k in over)
-        key = "gemm.pe_m" if "dsps" in over else "axi.max_burst_beats"
+        key = "gemm.pe" if "dsps" in over else "axi.max_burst_beats"
         big = max(res.kernels, key=lambda k: res.kernels[k][over[0]])
         raise ConfigError(key, f"the configured kernels do not fit {board} (modeled: {what}; largest: {big}). "
-                               f"MAC array {p.short()}. Shrink gemm.pe_m/pe_n or the tiles, shorten "
+                               f"MAC array {p.short()}. Shrink gemm.pe/simd or the tiles, shorten "
                                f"axi.max_burst_beats (m_axi buffers), link fewer kernels (estimate with "
                                f"kernels='dtype') or fewer CUs")
 

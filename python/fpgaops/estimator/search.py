@@ -19,26 +19,26 @@ def candidates(base, dtype="int8", word_bits=None):
     words worth trying, their m_axi buffers are a quarter of the 512-bit ones)."""
     out = []
     for wb in sorted(set(word_bits or (base.word_bits,))):
-        L8 = wb // 8
         for beats in sorted({16, base.max_burst_beats}):
-            for pe_n in (16, 32, 64):
-                if L8 % pe_n:
+            for simd in (4, 8, 16):
+                if (wb // 32) % simd:
                     continue
-                for pe_m in (4, 8, 16, 32):
+                for pe in (8, 16, 32, 64):
                     for tm in (64, 128, 256):
                         for tn in (64, 128):
                             for tk in (64, 128, 256):
-                                if tm % pe_m or tn % pe_n or tn < base.line_buffer_rows:
+                                if tm % pe or tk % simd or tn < base.line_buffer_rows:
                                     continue
-                                out.append(dataclasses.replace(base, tile_m=tm, tile_n=tn, tile_k=tk, pe_m=pe_m,
-                                                               pe_n=pe_n, max_burst_beats=beats, word_bits=wb))
+                                out.append(dataclasses.replace(base, tile_m=tm, tile_n=tn, tile_k=tk, pe=pe,
+                                                               simd=simd, max_burst_beats=beats, word_bits=wb))
     return out
 
 
 def overlay(p, base):
     """The kernel-config keys (kernels/config/fpgaops.toml) in which GemmParams ``p`` differs from ``base``."""
-    keys = {"tile_m": "gemm.tile_m", "tile_n": "gemm.tile_n", "tile_k": "gemm.tile_k", "pe_m": "gemm.pe_m",
-            "pe_n": "gemm.pe_n", "word_bits": "axi.word_bits", "max_burst_beats": "axi.max_burst_beats"}
+    keys = {"tile_m": "gemm.tile_m", "tile_n": "gemm.tile_n", "tile_k": "gemm.tile_k", "pe": "gemm.pe",
+            "simd": "gemm.simd", "pack_int8": "gemm.pack_int8", "word_bits": "axi.word_bits",
+            "max_burst_beats": "axi.max_burst_beats"}
     return {key: getattr(p, f) for f, key in keys.items() if getattr(p, f) != getattr(base, f)}
 
 
@@ -97,7 +97,7 @@ def search(net, platform, target_images_per_s, *, dtype="int8", batch=1, cus=(1,
                                                -e.images_per_s))
             return SearchResult(target_images_per_s, best, True)
     if fastest is None:
-        raise ConfigError("gemm.pe_m", f"no candidate MAC-array config fits {plat.board}")
+        raise ConfigError("gemm.pe", f"no candidate MAC-array config fits {plat.board}")
     return SearchResult(target_images_per_s, fastest, False)
 
 
