@@ -200,11 +200,56 @@ def render(rows, quick=False):
     return "\n".join(lines)
 
 
+CONFIG_BEGIN = "# --- chosen by benchmarks/bench_estimate.py --write-configs (modeled) ---"
+CONFIG_END = "# --- end of the chosen keys ---"
+CONFIG_TARGETS = {"zcu104": ("resnet50", 175), "u50": ("resnet50", 574), "u250": ("resnet50", 574),
+                  "u280": ("resnet50", 574)}
+
+
+def write_config(board):
+    """Search the MAC array for ``board`` (its linked kernels and clock, one CU: more CUs need their
+    sp= lines in connectivity.cfg) and write the chosen keys into platforms/<board>/kernel.toml,
+    between the CONFIG markers; the rest of the file (its [build] table, comments) is kept."""
+    from fpgaops import config, platforms
+
+    net, target = CONFIG_TARGETS[board]
+    r = E.search(net, board, target, what_ifs=({},), cus=(1,), kernels=("board",))
+    base = E.GemmParams.from_config(config.current())
+    keys = E.overlay(r.estimate.gemm, base)
+    tables = {}
+    for k, v in sorted(keys.items()):
+        sect, name = k.split(".")
+        tables.setdefault(sect, []).append(f"{name} = {v}")
+    e = r.estimate
+    block = [CONFIG_BEGIN,
+             f"# {net} on {board}: {e.images_per_s:.1f} images/s modeled ({'beats' if r.beats else 'below'} "
+             f"the target {target}); {e.resources.totals['dsps']} DSP, {e.resources.totals['bram36']} BRAM36 of "
+             f"{e.resources.budget['dsps']} / {e.resources.budget['bram36']}; bound by {e.bottleneck}"]
+    for sect, lines in tables.items():
+        block += [f"[{sect}]", *lines]
+    block.append(CONFIG_END)
+    path = platforms.platforms_dir() / board / "kernel.toml"
+    text = path.read_text()
+    if CONFIG_BEGIN in text:
+        text = re.sub(re.escape(CONFIG_BEGIN) + ".*?" + re.escape(CONFIG_END), lambda _m: "\n".join(block), text,
+                      flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(block) + "\n"
+    path.write_text(text)
+    platforms.kernel_config(board)  # refuse to leave an invalid file behind
+    progress(f"wrote {path}: {keys}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     ap.add_argument("--quick", action="store_true", help="the board defaults only (no config search)")
+    ap.add_argument("--write-configs", action="store_true",
+                    help="first choose each board's MAC array with the search and write it into its kernel.toml")
     args = ap.parse_args(argv)
+    if args.write_configs:
+        for board in CONFIG_TARGETS:
+            write_config(board)
     rows = []
     for net, board in CASES:
         progress(f"{net} on {board} (DPU {E.DPU_FIGURES[(board, net)]} images/s)")
