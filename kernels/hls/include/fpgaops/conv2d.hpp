@@ -255,8 +255,7 @@ struct ConvEngine {
       const int len = row_in && hi > lo ? hi - lo : 0;
       const int off = len > 0 ? (plane * a.h + h_in) * a.w + lo : 0;
       const int skip = lo - w_lo;  // leading padding columns of the segment
-      hls::stream<in_word_t> seg_s("conv2d.segment");
-#pragma HLS STREAM variable=seg_s depth=LB_WORDS
+      hls::stream<in_word_t, LB_WORDS> seg_s("conv2d.segment");
       read_elems<in_t, LB_W>(x, off, len, (len + L_IN - 1) / L_IN, seg_s);
       in_word_t word = zero_lanes<in_t>();
       int lane = 0;
@@ -340,8 +339,7 @@ struct ConvEngine {
       for (int rw = 0; rw < TM; rw++) {
 #pragma HLS LOOP_TRIPCOUNT min=TM max=TM
         const bool row_ok = rw < tm;
-        hls::stream<in_word_t> row_s("conv2d.wrow");
-#pragma HLS STREAM variable=row_s depth=WPR_K
+        hls::stream<in_word_t, WPR_K> row_s("conv2d.wrow");
         read_elems<in_t, TK>(wt, row_ok ? w_base + rw * gm.crs + k0 : 0, row_ok ? tk : 0, WPR_K, row_s);
         acc_t part = 0;
         FPGAOPS_CYCLES_LOOP(WPR_K);
@@ -433,8 +431,7 @@ struct ConvEngine {
           if (p < a.oh) {
             const int y_off = ((tl.nn * a.k + kk) * a.oh + p) * a.ow + tl.q0;
             out_word_t res_row[WPR_OUT];
-            hls::stream<out_word_t> res_s("conv2d.residual");
-#pragma HLS STREAM variable=res_s depth=WPR_OUT
+            hls::stream<out_word_t, WPR_OUT> res_s("conv2d.residual");
             if (a.has_residual) read_elems<out_t, TN>(residual, y_off, q_n, WPR_OUT, res_s);
             FPGAOPS_CYCLES_LOOP(WPR_OUT);
           STORE_RES_ROW:
@@ -466,19 +463,18 @@ struct ConvEngine {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_TILES
       FPGAOPS_CYCLES_REGION("tiles");
-      hls::stream<in_word_t> in_s("conv2d.in");
-#pragma HLS STREAM variable=in_s depth=Mac::IN_FIFO_DEPTH
-      hls::stream<Desc> desc_s("conv2d.desc"), done_desc_s("conv2d.done_desc");
-      hls::stream<Side> side_s("conv2d.side"), done_side_s("conv2d.done_side");
-#pragma HLS STREAM variable=desc_s depth=2
-#pragma HLS STREAM variable=done_desc_s depth=2
-#pragma HLS STREAM variable=side_s depth=2
-#pragma HLS STREAM variable=done_side_s depth=2
+      hls::stream<in_word_t, Mac::IN_FIFO_DEPTH> in_s("conv2d.in");
+      hls::stream<Desc, 2> desc_s("conv2d.desc");
+      hls::stream<Desc, 2> done_desc_s("conv2d.done_desc");
+      hls::stream<Side, 2> side_s("conv2d.side");
+      hls::stream<Side, 2> done_side_s("conv2d.done_side");
       acc_t c_tile[TM][TN];
 #pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=Mac::PE dim=1
-      load_tile(x, wt, a, gm, t, in_s, desc_s, side_s);
-      Mac::template compute_tile<Desc, Side>(in_s, desc_s, side_s, c_tile, done_desc_s, done_side_s);
-      store_tile(bias, mult, shift, residual, y, c_tile, done_desc_s, done_side_s);
+      FPGAOPS_DATAFLOW_PROCESS(load_tile(x, wt, a, gm, t, in_s, desc_s, side_s));
+      FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side>(in_s, desc_s, side_s, c_tile, done_desc_s,
+                                                                      done_side_s));
+      FPGAOPS_DATAFLOW_PROCESS(store_tile(bias, mult, shift, residual, y, c_tile, done_desc_s, done_side_s));
+      FPGAOPS_DATAFLOW_END();
     }
   }
 };

@@ -78,8 +78,7 @@ struct DwconvEngine {
                          hls::stream<in_t>& w_s, hls::stream<in_t>& row_s) {
     FPGAOPS_CYCLES_PROCESS("load", 1, 3);
     const int taps = a.r * a.s;
-    hls::stream<in_word_t> tap_s("dwconv.taps");
-#pragma HLS STREAM variable=tap_s depth=MAX_WORDS
+    hls::stream<in_word_t, MAX_WORDS> tap_s("dwconv.taps");
     read_elems<in_t, MAX_TAPS>(wt, kk * taps, taps, (taps + L_IN - 1) / L_IN, tap_s);
     in_word_t word = zero_lanes<in_t>();
     FPGAOPS_CYCLES_LOOP(taps);
@@ -106,8 +105,7 @@ struct DwconvEngine {
       for (int h = h_from; h <= h_hi; h++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_K
         const bool in = h >= 0 && h < a.h && len > 0;
-        hls::stream<in_word_t> seg_s("dwconv.row");
-#pragma HLS STREAM variable=seg_s depth=MAX_WORDS
+        hls::stream<in_word_t, MAX_WORDS> seg_s("dwconv.row");
         read_elems<in_t, MAX_W>(x, in ? (ci * a.h + h) * a.w : 0, in ? len : 0, in ? (len + L_IN - 1) / L_IN : 0,
                                 seg_s);
         int lane = 0;
@@ -218,19 +216,17 @@ struct DwconvEngine {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=4096
       FPGAOPS_CYCLES_REGION("tiles");
-      hls::stream<in_t> w_s("dwconv.w");
-#pragma HLS STREAM variable=w_s depth=MAX_TAPS
-      hls::stream<in_t> row_s("dwconv.rows");
-#pragma HLS STREAM variable=row_s depth=MAX_W
-      hls::stream<acc_t> acc_s("dwconv.acc");
-#pragma HLS STREAM variable=acc_s depth=MAX_W
+      hls::stream<in_t, MAX_TAPS> w_s("dwconv.w");
+      hls::stream<in_t, MAX_W> row_s("dwconv.rows");
+      hls::stream<acc_t, MAX_W> acc_s("dwconv.acc");
       // plane = nn * K + kk reads input plane nn * C + kk / mult_k (the group of kk).
       const int nn = plane / a.k;
       const int kk = plane - nn * a.k;
       const int ci = nn * a.c + kk / mult_k;
-      load_plane(x, wt, a, kk, ci, wp, w_s, row_s);
-      compute_plane(a, wp, w_s, row_s, acc_s);
-      store_plane(bias, mult, shift, y, a, plane, kk, acc_s);
+      FPGAOPS_DATAFLOW_PROCESS(load_plane(x, wt, a, kk, ci, wp, w_s, row_s));
+      FPGAOPS_DATAFLOW_PROCESS(compute_plane(a, wp, w_s, row_s, acc_s));
+      FPGAOPS_DATAFLOW_PROCESS(store_plane(bias, mult, shift, y, a, plane, kk, acc_s));
+      FPGAOPS_DATAFLOW_END();
     }
   }
 };

@@ -237,15 +237,14 @@ struct EltwiseEngine {
   static void run(const word_t* a, const word_t* b, word_t* y, const word_t* table, EltArgs g) {
 #pragma HLS DATAFLOW
     FPGAOPS_CYCLES_REGION("stream");
-    hls::stream<word_lanes_t> a_s("eltwise.a"), b_s("eltwise.b");
-    hls::stream<Out> o_s("eltwise.out");
-#pragma HLS STREAM variable=a_s depth=2*SEG_WORDS
-#pragma HLS STREAM variable=b_s depth=2*SEG_WORDS
-#pragma HLS STREAM variable=o_s depth=SEG_WORDS
-    read_operand<0>(a, g.a_sp, g.a_sq, g.a_sr, g, a_s);
-    read_operand<1>(b, g.b_sp, g.b_sq, g.b_sr, g, b_s);
-    compute(g, table, a_s, b_s, o_s);
-    pack_out(y, g, o_s);
+    hls::stream<word_lanes_t, 2*SEG_WORDS> a_s("eltwise.a");
+    hls::stream<word_lanes_t, 2*SEG_WORDS> b_s("eltwise.b");
+    hls::stream<Out, SEG_WORDS> o_s("eltwise.out");
+    FPGAOPS_DATAFLOW_PROCESS(read_operand<0>(a, g.a_sp, g.a_sq, g.a_sr, g, a_s));
+    FPGAOPS_DATAFLOW_PROCESS(read_operand<1>(b, g.b_sp, g.b_sq, g.b_sr, g, b_s));
+    FPGAOPS_DATAFLOW_PROCESS(compute(g, table, a_s, b_s, o_s));
+    FPGAOPS_DATAFLOW_PROCESS(pack_out(y, g, o_s));
+    FPGAOPS_DATAFLOW_END();
   }
 };
 

@@ -30,10 +30,10 @@
 //                 pipelined loop with ONE call site (one RTL instance of the array).
 //   store_tile    epilogue alpha*acc + beta*C (float) / acc + C (int8) and the write of y.
 //
-// Why the DATAFLOW region is one output tile (and not the whole call): C-simulation runs the
-// processes of a region one after the other, so a region spanning the whole call would queue every
-// word of every tile in the load -> compute FIFO first; per tile it holds one A and one B panel at
-// most. The accumulators live inside compute_tile (no static state: the tops are re-entrant).
+// The DATAFLOW region is one output tile: consecutive tiles overlap through the loop's dataflow,
+// and the accumulators live inside compute_tile (no static state: the tops are re-entrant). In
+// C-simulation the processes run concurrently on FIFOs of their declared depth (hls_stream.h), so
+// a FIFO too shallow for this schedule deadlocks the test instead of passing.
 //
 // ---- the MAC array ------------------------------------------------------------------------------------
 // Per K slice the MAC loop visits (ks, bm, n): ks < TILE_K/SIMD outermost, then the TILE_M/PE row
@@ -420,8 +420,7 @@ struct GemmEngine {
   LOAD_T_ROWS:
     for (int r = 0; r < TK; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=TK max=TK
-      hls::stream<in_word_t> row_s("gemm.trow");
-#pragma HLS STREAM variable=row_s depth=Tr::IN_WORDS
+      hls::stream<in_word_t, Tr::IN_WORDS> row_s("gemm.trow");
       read_elems<in_t, MAX_SEG>(src, off, r < valid_rows ? len : 0, words, row_s);
       if (r + 1 < valid_rows) off += pitch;
       FPGAOPS_CYCLES_LOOP(words);
@@ -635,8 +634,7 @@ struct GemmEngine {
     (void)side_s.read();
     int y_row = d.y_row;
     acc_word_t c_row[WPR_C];  // C row segment of this tile row (or the bias row)
-    hls::stream<acc_word_t> c_s("gemm.c_row");
-#pragma HLS STREAM variable=c_s depth=WPR_C
+    hls::stream<acc_word_t, WPR_C> c_s("gemm.c_row");
   STORE_ROWS:
     for (int i = 0; i < d.tm; i++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=TM
@@ -676,21 +674,19 @@ struct GemmEngine {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_TILES
       FPGAOPS_CYCLES_REGION("tiles");
-      hls::stream<in_word_t> in_s("gemm.in");
-#pragma HLS STREAM variable=in_s depth=IN_FIFO_DEPTH
-      hls::stream<Desc> desc_s("gemm.desc"), done_desc_s("gemm.done_desc");
-      hls::stream<NoSide> side_s("gemm.side"), done_side_s("gemm.done_side");
-#pragma HLS STREAM variable=desc_s depth=2
-#pragma HLS STREAM variable=done_desc_s depth=2
-#pragma HLS STREAM variable=side_s depth=2
-#pragma HLS STREAM variable=done_side_s depth=2
+      hls::stream<in_word_t, IN_FIFO_DEPTH> in_s("gemm.in");
+      hls::stream<Desc, 2> desc_s("gemm.desc");
+      hls::stream<Desc, 2> done_desc_s("gemm.done_desc");
+      hls::stream<NoSide, 2> side_s("gemm.side");
+      hls::stream<NoSide, 2> done_side_s("gemm.done_side");
       // The finished tile; written PE per cycle by the MAC array, read one element per cycle by
       // the store.
       acc_t c_tile[TM][TN];
 #pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=PE dim=1
-      load_tile(a, b, g, t, tiles_m, tiles_n, in_s, desc_s, side_s);
-      compute_tile<Desc, NoSide>(in_s, desc_s, side_s, c_tile, done_desc_s, done_side_s);
-      store_tile(c, y, c_tile, done_desc_s, done_side_s);
+      FPGAOPS_DATAFLOW_PROCESS(load_tile(a, b, g, t, tiles_m, tiles_n, in_s, desc_s, side_s));
+      FPGAOPS_DATAFLOW_PROCESS(compute_tile<Desc, NoSide>(in_s, desc_s, side_s, c_tile, done_desc_s, done_side_s));
+      FPGAOPS_DATAFLOW_PROCESS(store_tile(c, y, c_tile, done_desc_s, done_side_s));
+      FPGAOPS_DATAFLOW_END();
     }
   }
 };

@@ -425,16 +425,14 @@ struct PoolEngine {
   static void run(const word_t* x, out_t* y, PoolArgs g) {
 #pragma HLS DATAFLOW
     FPGAOPS_CYCLES_REGION("stream");
-    hls::stream<word_lanes_t> words_s("pool.words");
-    hls::stream<acc_t> h_s("pool.hpartials");
-    hls::stream<out_t> out_s("pool.outputs");
-#pragma HLS STREAM variable=words_s depth=2*MAX_WORDS+2
-#pragma HLS STREAM variable=h_s depth=MAX_W
-#pragma HLS STREAM variable=out_s depth=MAX_W
-    read_rows(x, g, words_s);
-    hpool(g, words_s, h_s);
-    vpool(g, h_s, out_s);
-    write_out(y, g, out_s);
+    hls::stream<word_lanes_t, 2*MAX_WORDS+2> words_s("pool.words");
+    hls::stream<acc_t, MAX_W> h_s("pool.hpartials");
+    hls::stream<out_t, MAX_W> out_s("pool.outputs");
+    FPGAOPS_DATAFLOW_PROCESS(read_rows(x, g, words_s));
+    FPGAOPS_DATAFLOW_PROCESS(hpool(g, words_s, h_s));
+    FPGAOPS_DATAFLOW_PROCESS(vpool(g, h_s, out_s));
+    FPGAOPS_DATAFLOW_PROCESS(write_out(y, g, out_s));
+    FPGAOPS_DATAFLOW_END();
   }
 };
 

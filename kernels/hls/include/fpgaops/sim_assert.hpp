@@ -55,8 +55,10 @@ namespace detail {
 // takes as long as its slowest process. Placement in kernel code:
 //
 //   FPGAOPS_CYCLES_KERNEL("fpgaops_gemm_i8");        first statement of a top
-//   FPGAOPS_CYCLES_REGION("tiles");                  first statement of a DATAFLOW body (or of a
-//                                                    sequential region: a top with one process)
+//   FPGAOPS_CYCLES_REGION("tiles");                  first statement of a DATAFLOW body
+//   FPGAOPS_DATAFLOW_PROCESS(load(a, s1));           each process call of the body (in simulation a
+//                                                    thread; under synthesis the plain call)
+//   FPGAOPS_DATAFLOW_END();                          last statement of the body: joins the processes
 //   FPGAOPS_CYCLES_PROCESS("compute", II, DEPTH);    first statement of a DATAFLOW process
 //   FPGAOPS_CYCLES_LOOP(trips);                      just before a pipelined loop of `trips`
 //                                                    iterations (an entry fills the pipeline once;
@@ -69,8 +71,13 @@ namespace detail {
 // registry (kernel, region, process); fpgaops._csim.cycles() reads them (host/csim/cycles.cpp).
 // Only the simulating thread's own scopes are visible to it (thread_local context), so concurrent
 // calls from several Python threads never mix, and all of them land in the one registry.
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace fpgaops {
@@ -142,6 +149,45 @@ struct Counter {
   long long iterations, loops;
 };
 
+// Threads that run DATAFLOW processes, kept across regions (a region per output tile would
+// otherwise create and destroy three threads per tile). run() starts every task at once, adding
+// workers until each task has one: the processes of a region must all run concurrently. Never
+// destroyed: idle workers are simply abandoned at process exit.
+class WorkerPool {
+ public:
+  static WorkerPool& get() {
+    static WorkerPool* pool = new WorkerPool;
+    return *pool;
+  }
+  void run(std::vector<std::function<void()> >& tasks) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (std::function<void()>& t : tasks) queue_.push_back(std::move(t));
+    const int need = int(queue_.size()) - idle_;
+    for (int i = 0; i < need; i++) std::thread([this] { loop(); }).detach();
+    idle_ += need > 0 ? need : 0;  // the new workers count as idle until they take a task
+    cv_.notify_all();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return !queue_.empty(); });
+      std::function<void()> task = std::move(queue_.front());
+      queue_.pop_front();
+      idle_--;
+      lock.unlock();
+      task();
+      lock.lock();
+      idle_++;
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()> > queue_;
+  int idle_ = 0;
+};
+
 class RegionScope;
 // What the simulating thread is inside of.
 struct Context {
@@ -165,12 +211,32 @@ class KernelScope {
   const char* saved_;
 };
 
-// A region invocation: collects its processes' counters, commits them when it ends.
+// A region invocation: runs its processes, collects their counters, commits them when it ends.
+//
+// With the project's simulation hls::stream (kernels/hls/sim/hls_stream.h: bounded FIFOs) every
+// FPGAOPS_DATAFLOW_PROCESS of the region runs in a thread of its own, as the processes of a
+// DATAFLOW region run concurrently in hardware; FPGAOPS_DATAFLOW_END() joins them and rethrows the
+// first failure (a sim assert, or the deadlock the streams detect). With Vitis's own hls_stream.h
+// (unbounded in C-simulation) the processes run one after the other, as Vitis C-simulation does.
 class RegionScope {
  public:
-  explicit RegionScope(const char* name) : name_(name), saved_(context().region) { context().region = this; }
+  // concurrent == false: a process counted on its own (no DATAFLOW region around it).
+  explicit RegionScope(const char* name, bool concurrent = true)
+      : name_(name), saved_(context().region), concurrent_(concurrent) {
+    context().region = this;
+#ifdef FPGAOPS_SIM_HLS_STREAM_H
+    df_.name = name;
+    saved_df_ = hls::sim::current_dataflow();
+    if (concurrent_) hls::sim::current_dataflow() = &df_;  // the region's streams, declared next, belong to df_
+#endif
+  }
   ~RegionScope() {
+    join_quietly();
+#ifdef FPGAOPS_SIM_HLS_STREAM_H
+    hls::sim::current_dataflow() = saved_df_;
+#endif
     context().region = saved_;
+    if (error_) return;  // a failed region has no meaningful count
     const std::string kernel = context().kernel;
     long long slowest = 0;
     for (const Counter& c : done_) {
@@ -185,12 +251,94 @@ class RegionScope {
   }
   RegionScope(const RegionScope&) = delete;
   RegionScope& operator=(const RegionScope&) = delete;
-  void finish(const Counter& c) { done_.push_back(c); }
+
+  void finish(const Counter& c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_.push_back(c);
+  }
+
+  // Add one process to the region. The processes start together in join(): a process started
+  // before the others exist could fill a FIFO and see nobody alive to drain it.
+  template <class F>
+  void spawn(F f) {
+#ifdef FPGAOPS_SIM_HLS_STREAM_H
+    pending_.push_back(std::function<void()>(f));
+#else
+    f();
+#endif
+  }
+  // Run every process (one thread each), wait for all; rethrow the first failure.
+  void join() {
+    start();
+    join_quietly();
+    if (error_) std::rethrow_exception(error_);
+  }
 
  private:
+  void start() {
+#ifdef FPGAOPS_SIM_HLS_STREAM_H
+    if (pending_.empty()) return;
+    {
+      std::lock_guard<std::mutex> lock(df_.mu);
+      df_.live += int(pending_.size());
+    }
+    running_ = int(pending_.size());
+    const char* kernel = context().kernel;
+    std::vector<std::function<void()> > tasks;
+    for (std::function<void()>& f : pending_) tasks.push_back([this, f, kernel]() {
+      context().kernel = kernel;
+      context().region = this;
+      context().process = nullptr;
+      hls::sim::current_dataflow() = &df_;
+      std::unique_lock<std::mutex> running(df_.mu);  // one process of the region runs at a time
+      hls::sim::held_lock() = &running;
+      try {
+        f();
+      } catch (...) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (!error_) error_ = std::current_exception();
+        }
+        df_.fail("another process of region '" + std::string(name_) + "' failed");
+      }
+      hls::sim::held_lock() = nullptr;
+      context().region = nullptr;
+      context().process = nullptr;
+      hls::sim::current_dataflow() = nullptr;
+      {
+        std::unique_lock<std::mutex> lock(std::move(running));
+        df_.live--;
+        df_.cv.notify_all();  // its last writes may unblock the others
+        df_.pending = false;
+        if (df_.live > 0 && df_.blocked >= df_.live)
+          df_.fail("DATAFLOW deadlock in region '" + std::string(name_) +
+                   "': a process finished while every other one waits, on stream " + df_.waiting() +
+                   " (a producer writes fewer elements than its consumer reads, or a FIFO is too shallow)");
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--running_ == 0) done_cv_.notify_all();
+    });
+    pending_.clear();
+    WorkerPool::get().run(tasks);
+#endif
+  }
+  void join_quietly() {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [this] { return running_ == 0; });
+  }
   const char* name_;
   RegionScope* saved_;
+  bool concurrent_;
   std::vector<Counter> done_;
+  std::mutex mu_;
+  std::vector<std::function<void()> > pending_;
+  std::condition_variable done_cv_;
+  int running_ = 0;
+  std::exception_ptr error_;
+#ifdef FPGAOPS_SIM_HLS_STREAM_H
+  hls::sim::Dataflow df_;
+  hls::sim::Dataflow* saved_df_ = nullptr;
+#endif
 };
 
 // A process invocation: counts its pipelined loops' iterations until it returns. Outside any region
@@ -199,7 +347,7 @@ class ProcessScope {
  public:
   ProcessScope(const char* name, int ii, int depth) : saved_(context().process) {
     c_.name = name, c_.ii = ii, c_.depth = depth, c_.iterations = 0, c_.loops = 0;
-    if (context().region == nullptr) own_.reset(new RegionScope(name));
+    if (context().region == nullptr) own_.reset(new RegionScope(name, false));
     context().process = &c_;
   }
   ~ProcessScope() {
@@ -284,8 +432,9 @@ using dsp_int = SimInt<W>;
 #define FPGAOPS_CYCLES_CAT_(a, b) FPGAOPS_CYCLES_CAT2_(a, b)
 #define FPGAOPS_CYCLES_KERNEL(name) \
   ::fpgaops::hw::cycles::KernelScope FPGAOPS_CYCLES_CAT_(fpgaops_cycles_kernel_, __LINE__)(name)
-#define FPGAOPS_CYCLES_REGION(name) \
-  ::fpgaops::hw::cycles::RegionScope FPGAOPS_CYCLES_CAT_(fpgaops_cycles_region_, __LINE__)(name)
+#define FPGAOPS_CYCLES_REGION(name) ::fpgaops::hw::cycles::RegionScope fpgaops_region_(name)
+#define FPGAOPS_DATAFLOW_PROCESS(...) fpgaops_region_.spawn([&]() { __VA_ARGS__; })
+#define FPGAOPS_DATAFLOW_END() fpgaops_region_.join()
 #define FPGAOPS_CYCLES_PROCESS(name, ii, depth) \
   ::fpgaops::hw::cycles::ProcessScope FPGAOPS_CYCLES_CAT_(fpgaops_cycles_process_, __LINE__)(name, ii, depth)
 #define FPGAOPS_CYCLES_LOOP(trips) ::fpgaops::hw::cycles::loop(trips)
@@ -309,6 +458,10 @@ using dsp_int = ap_int<W>;
   } while (0)
 #define FPGAOPS_CYCLES_KERNEL(name)
 #define FPGAOPS_CYCLES_REGION(name)
+#define FPGAOPS_DATAFLOW_PROCESS(...) __VA_ARGS__
+#define FPGAOPS_DATAFLOW_END() \
+  do {                         \
+  } while (0)
 #define FPGAOPS_CYCLES_PROCESS(name, ii, depth)
 #define FPGAOPS_CYCLES_LOOP(trips) \
   do {                             \

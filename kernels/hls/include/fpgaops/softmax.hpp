@@ -41,8 +41,7 @@ struct SoftmaxEngine {
       const int o = row / inner, r = row - (row / inner) * inner;
       const int base = o * n * inner + r;
       if (inner == 1) {
-        hls::stream<lanes_t<float> > s("softmax.row");
-#pragma HLS STREAM variable=s depth=MAX_WORDS+1
+        hls::stream<lanes_t<float>, MAX_WORDS + 1> s("softmax.row");
         const int words = ceil_div(n, L);
         read_elems<float, MAX_N>(x, base, n, words, s);
         FPGAOPS_CYCLES_LOOP(words);

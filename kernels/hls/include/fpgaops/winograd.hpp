@@ -122,8 +122,7 @@ struct WinogradEngine {
         const int h = b.ty * M - a.pad_top + i;
         const bool in = h >= 0 && h < a.h && hi > lo;
         const int len = in ? hi - lo : 0;
-        hls::stream<in_word_t> seg_s("winograd.row");
-#pragma HLS STREAM variable=seg_s depth=ROW_WORDS
+        hls::stream<in_word_t, ROW_WORDS> seg_s("winograd.row");
         read_elems<in_t, ROW>(x, in ? ((b.nn * a.c + ci) * a.h + h) * a.w + lo : 0, len, (len + L_IN - 1) / L_IN,
                               seg_s);
         in_word_t word = zero_lanes<in_t>();
@@ -143,8 +142,7 @@ struct WinogradEngine {
       for (int kq = 0; kq < BK; kq++) {
         const int kk = b.k0 + kq;
         const bool ok = kk < a.k;
-        hls::stream<in_word_t> f_s("winograd.filter");
-#pragma HLS STREAM variable=f_s depth=2
+        hls::stream<in_word_t, 2> f_s("winograd.filter");
         read_elems<in_t, 9>(wt, ok ? (kk * a.c + ci) * 9 : 0, ok ? 9 : 0, 1, f_s);
         const in_word_t fw = f_s.read();
         FPGAOPS_CYCLES_LOOP(9);
@@ -314,8 +312,7 @@ struct WinogradEngine {
           const int n_cols = row_ok ? cmin(M, a.ow - q0) : 0;
           const int off = row_ok ? ((b.nn * a.k + kk) * a.oh + p) * a.ow + q0 : 0;
           out_word_t res[OUT_WORDS];
-          hls::stream<out_word_t> res_s("winograd.residual");
-#pragma HLS STREAM variable=res_s depth=OUT_WORDS
+          hls::stream<out_word_t, OUT_WORDS> res_s("winograd.residual");
           if (a.has_residual) read_elems<out_t, M>(residual, off, n_cols, OUT_WORDS, res_s);
         STORE_RES:
           for (int w = 0; w < OUT_WORDS; w++) res[w] = a.has_residual ? res_s.read() : zero_lanes<out_t>();
@@ -358,16 +355,14 @@ struct WinogradEngine {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=65536
       FPGAOPS_CYCLES_REGION("tiles");
       Block b;
-      hls::stream<in_t> d_s("winograd.d");
-#pragma HLS STREAM variable=d_s depth=2*A*ROW
-      hls::stream<in_t> g_s("winograd.g");
-#pragma HLS STREAM variable=g_s depth=2*9*BK
-      hls::stream<acc_t> y_s("winograd.y");
-#pragma HLS STREAM variable=y_s depth=2*M*M
+      hls::stream<in_t, 2*A*ROW> d_s("winograd.d");
+      hls::stream<in_t, 2*9*BK> g_s("winograd.g");
+      hls::stream<acc_t, 2*M*M> y_s("winograd.y");
       block_coords(blk, k_blocks, tx_blocks, tiles_h, b);
-      load_block(x, wt, a, b, d_s, g_s);
-      compute_block(a, d_s, g_s, y_s);
-      store_block(bias, mult, shift, residual, y, a, b, y_s);
+      FPGAOPS_DATAFLOW_PROCESS(load_block(x, wt, a, b, d_s, g_s));
+      FPGAOPS_DATAFLOW_PROCESS(compute_block(a, d_s, g_s, y_s));
+      FPGAOPS_DATAFLOW_PROCESS(store_block(bias, mult, shift, residual, y, a, b, y_s));
+      FPGAOPS_DATAFLOW_END();
     }
   }
 };
