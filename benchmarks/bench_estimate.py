@@ -1,15 +1,18 @@
-"""Modeled fpgaops throughput vs AMD's published Vitis AI DPU figures (issue 7).
+"""Modeled fpgaops throughput vs AMD's published Vitis AI DPU figures (issues 7 and 12).
 
-    cd /work/main && PYTHONPATH=python .venv/bin/python benchmarks/bench_estimate.py [--no-write]
+    cd /work/main && PYTHONPATH=python .venv/bin/python benchmarks/bench_estimate.py [--no-write] [--quick]
 
 Writes (or replaces) its section of benchmarks/RESULTS.md, between the bench_estimate markers.
 Nothing here runs on an FPGA: every fpgaops figure is MODELED by fpgaops.estimator from the HLS
 source (docs/estimator.md); the DPU figures are AMD's published measurements, quoted in issue 7.
 
 For each (network, board) with a DPU figure:
-  * default:   the current kernels/config/fpgaops.toml, kernels as linked by the board's
-               connectivity.cfg (refused when the model says they do not fit), and as a dedicated
-               int8 xclbin (only the *_i8 kernels of connectivity.cfg);
+  * board default: the board's own kernel config (platforms/<board>/kernel.toml over
+               kernels/config/fpgaops.toml: MAC array, bus, bursts, clock, linked kernels), the
+               ratio to the DPU, and where it falls short of half the DPU the limiting engine /
+               resource / bandwidth of its layers (each layer's bound and its roofline);
+  * linked:    the base config with every kernel of the board's connectivity.cfg (refused when the
+               model says they do not fit);
   * as written: fpgaops.estimator.search over the MAC array (tiles, PE array, burst length, conv
                CUs) with the kernels exactly as the HLS source has them, in an int8-only xclbin
                with or without fpgaops_gemm (FC layers then run as 1x1 convs); the fastest config
@@ -37,9 +40,8 @@ CASES = (("resnet50", "zcu104"), ("resnet18", "zcu104"), ("mobilenet_v2", "zcu10
          ("resnet50", "u50"), ("resnet18", "u50"))
 WIDE = {"emit_rate": 16, "store_rate": 16, "stream_rate": 16}
 WHAT_IF_LEVELS = (
-    ("loops widened to 16 elements/cycle (conv emit, store, pool)", dict(WIDE), None, None),
-    ("+ DSP packing (2 int8 MACs per DSP48E2)", dict(WIDE, macs_per_dsp=2), E.ALGOS, None),
-    ("+ 300 MHz kernel clock (the DPU's)", dict(WIDE, macs_per_dsp=2), E.ALGOS, 300),
+    ("loops widened to 16 elements/cycle (conv window generator, store, pool)", dict(WIDE), None, None),
+    ("+ 300 MHz kernel clock (the DPU's)", dict(WIDE), E.ALGOS, 300),
 )
 
 
@@ -47,15 +49,18 @@ def progress(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def ceiling(e, macs_per_dsp=1):
-    return e.resources.budget["dsps"] * macs_per_dsp * e.clock_mhz * 1e6 / (e.macs / e.batch)
+def ceiling(e):
+    """images/s if every budgeted DSP were busy every cycle with int8 MACs (two each when packed)."""
+    per_dsp = 2 if e.gemm.pack_int8 else 1
+    return e.resources.budget["dsps"] * per_dsp * e.clock_mhz * 1e6 / (e.macs / e.batch)
 
 
 def cfg_text(e):
     p = e.gemm
     wi = ", ".join(f"{k}={v}" for k, v in e.what_if.items())
     fc = "FC on conv2d" if any(r.kernel == "conv2d (fc)" for r in e.layers) else "FC on gemm"
-    return (f"tile {p.tile_m}x{p.tile_n}x{p.tile_k}, PE {p.pe_m}x{p.pe_n}, {p.max_burst_beats}-beat bursts, "
+    return (f"tile {p.tile_m}x{p.tile_n}x{p.tile_k}, PE {p.pe} x SIMD {p.simd}{' packed' if p.pack_int8 else ''}, "
+            f"{p.max_burst_beats}-beat bursts, "
             f"{e.cus} conv CU, {fc}, {e.clock_mhz:g} MHz" + (f"; {wi}" if wi else ""))
 
 
@@ -68,12 +73,34 @@ def default_estimate(net, board, **kw):
         return f"refused: {m.group(1) if m else 'over budget'}"
 
 
-def run_case(net, board, dpu):
+def limits(e, top=3):
+    """Where the time of a board-default estimate goes: per bound (engine process or memory), the
+    share of the layers' modeled time, and the slowest layers with their bound and roofline."""
+    total = sum(r.seconds for r in e.layers) or 1.0
+    by = {}
+    for r in e.layers:
+        if r.cycles:
+            key = f"{r.kernel.rstrip('*')} {r.bound}"
+            n, t = by.get(key, (0, 0.0))
+            by[key] = (n + 1, t + r.seconds)
+    shares = sorted(by.items(), key=lambda kv: -kv[1][1])
+    worst = sorted((r for r in e.layers if r.cycles), key=lambda r: -r.seconds)[:top]
+    text = "; ".join(f"{k}: {n} layers, {t / total:.0%} of the time" for k, (n, t) in shares[:3])
+    text += ". Slowest: " + ", ".join(f"{r.name} ({r.kernel.rstrip('*')} {r.bound}-bound, {r.roof_fraction:.0%} of its "
+                                     f"roofline, {r.roof_bound} roof)" for r in worst)
+    return text
+
+
+def run_case(net, board, dpu, quick=False):
     row = {"net": net, "board": board, "dpu": dpu}
+    row["board_default"] = E.estimate(net, board, dtype="int8")
+    progress(f"  {net} on {board}: board default {row['board_default'].images_per_s:.1f} images/s")
     row["linked"] = default_estimate(net, board, kernels="linked")
-    row["dedicated"] = default_estimate(net, board, kernels="dtype")
+    if quick:
+        row["as_written"], row["beat"], row["beat_level"], row["last"] = None, None, None, None
+        return row
     t0 = time.perf_counter()
-    best = E.search(net, board, dpu, what_ifs=({},))
+    best = E.search(net, board, dpu, what_ifs=({},), cus=(1, 2))
     row["as_written"] = best.estimate
     progress(f"  {net} on {board}: as written {best.estimate.images_per_s:.1f} images/s "
              f"({time.perf_counter() - t0:.0f} s)")
@@ -82,7 +109,7 @@ def run_case(net, board, dpu):
         extra = {"clock_mhz": clock} if clock else {}
         if clock and clock == best.estimate.clock_mhz:
             continue
-        r = E.search(net, board, dpu, what_ifs=(knobs,), algos=algos, **extra)
+        r = E.search(net, board, dpu, what_ifs=(knobs,), algos=algos, cus=(1, 2), **extra)
         row["last"] = r.estimate
         progress(f"    {label}: {'beats' if r.beats else 'best'} {r.estimate.images_per_s:.1f} images/s")
         if r.beats:
@@ -95,7 +122,27 @@ def fmt(x):
     return f"{x:.0f}" if isinstance(x, float) else str(x)
 
 
-def render(rows):
+def render_defaults(rows):
+    lines = [
+        "### Each board's default config (`platforms/<board>/kernel.toml`)",
+        "",
+        "| network | board | DPU, published (images/s) | fpgaops modeled, board default (images/s) | modeled / DPU | "
+        ">= half the DPU? | board default config (modeled resources) | where the time goes, when short (modeled) |",
+        "|---|---|---:|---:|---:|---|---|---|",
+    ]
+    for r in rows:
+        e = r["board_default"]
+        ratio = e.images_per_s / r["dpu"]
+        t = e.resources.totals
+        conf = (f"{cfg_text(e)}; {t['dsps']} DSP, {t['bram36']} BRAM36, {t['uram']} URAM of "
+                f"{e.resources.budget['dsps']} / {e.resources.budget['bram36']} / {e.resources.budget['uram']}")
+        short = limits(e) if ratio < 0.5 else "-"
+        lines.append(f"| {r['net']} | {r['board']} | {r['dpu']} | {e.images_per_s:.0f} | {ratio:.3f} | "
+                     f"{'yes' if ratio >= 0.5 else 'no'} | {conf} | {short} |")
+    return lines
+
+
+def render(rows, quick=False):
     lines = [
         "## Modeled throughput vs the Vitis AI DPU (benchmarks/bench_estimate.py)",
         "",
@@ -105,10 +152,18 @@ def render(rows):
         "measurements as quoted in issue 7 (ZCU104: 2x DPUCZDX8G B4096 at 300 MHz; U50: DPUCAHX8H). "
         "int8, batch 1 per kernel call, 224x224, images/s with images in flight on every kernel.",
         "",
-        "| network | board | DPU, published (images/s) | fpgaops modeled, default config as linked | "
-        "modeled, default config, int8-only xclbin | modeled, best config with the kernels as written | "
+        *render_defaults(rows),
+        "",
+    ]
+    if quick:
+        return "\n".join(lines)
+    lines += [
+        "### The search over MAC-array configs (kernels as written, then what-if kernel changes)",
+        "",
+        "| network | board | DPU, published (images/s) | fpgaops modeled, base config, every kernel linked | "
+        "modeled, best config with the kernels as written | "
         "DSP ceiling (modeled) | which config would beat the DPU (modeled) |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "|---|---|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         aw = r["as_written"]
@@ -119,27 +174,29 @@ def render(rows):
         else:
             last = r["last"] or aw
             would = (f"none within the budget: even with every what-if ({cfg_text(last)}) the best is "
-                     f"{last.images_per_s:.0f} images/s (DSP ceiling with packing at {last.clock_mhz:g} MHz: "
-                     f"{ceiling(last, 2):.0f})")
+                     f"{last.images_per_s:.0f} images/s (DSP ceiling at {last.clock_mhz:g} MHz: "
+                     f"{ceiling(last):.0f})")
         lines.append(f"| {r['net']} | {r['board']} ({aw.clock_mhz:g} MHz) | {r['dpu']} | {fmt(r['linked'])} | "
-                     f"{fmt(r['dedicated'])} | {aw.images_per_s:.0f} ({cfg_text(aw)}; bound by {aw.bottleneck}) | "
+                     f"{aw.images_per_s:.0f} ({cfg_text(aw)}; bound by {aw.bottleneck}) | "
                      f"{ceiling(aw):.0f} | {would} |")
     lines += [
         "",
         "Reading the table (all modeled):",
         "",
-        "- *DSP ceiling*: images/s if every budgeted DSP (70 % of the device) were an int8 MAC busy every cycle "
-        "at the platform clock, 1 MAC per DSP as the HLS source computes. It bounds any config of these kernels.",
-        "- *As written*, the im2col window generator of `conv2d.hpp` emits one im2col element per cycle "
-        "(`EMIT_COLS`, II=1), so a conv tile needs at least TILE_K x TILE_N loader cycles per K slice whatever "
-        "the PE array: the conv runs at most TILE_M MACs per cycle. The store (one element per cycle), the "
-        "pool engine (one column per cycle) and, at batch 1, the FC layer on a 64-row tile are the next limits. "
-        "Both `fpgaops_gemm_i8` and `fpgaops_conv2d_i8` instantiate the MAC array, so the DSP budget is shared "
-        "by two copies (the search also tries an xclbin without `fpgaops_gemm`, FC layers as 1x1 convs). "
-        "Depthwise layers run on `fpgaops_dwconv` (one output pixel per cycle), 3x3 stride-1 layers on "
-        "`fpgaops_winograd` when the model finds it faster than `conv2d`.",
-        "- The search covers PE arrays up to 32 x 64, tiles up to 256 and 1-4 conv CUs; *none* means no config "
+        "- *DSP ceiling*: images/s if every budgeted DSP (70 % of the device) were busy every cycle with int8 MACs "
+        "(two per DSP48E2 with `gemm.pack_int8`, as the GEMM engine now computes) at the clock used. It bounds any "
+        "config of these kernels.",
+        "- *As written*, the MAC array is PE x SIMD with two int8 MACs per DSP (gemm.hpp), but the im2col window "
+        "generator of `conv2d.hpp` still emits one im2col element per cycle (`EMIT_COLS`, II=1) into the "
+        "transposer, so a conv tile needs at least TILE_K x TILE_N loader cycles per K slice whatever the array: "
+        "the conv runs at most TILE_M useful MACs per cycle, and every conv layer is loader-bound (the *where the "
+        "time goes* column). The SIMD-channel window generator of issue 12 (item 1) is the change this model says "
+        "pays first; the store (one element per cycle) and the pool engine (one column per cycle) come next. "
+        "Depthwise layers run on `fpgaops_dwconv` (one output pixel per cycle).",
+        "- The search covers PE 8-64 x SIMD 4-16, tiles up to 256 and 1-2 conv CUs; *none* means no config "
         "in that space, and the DSP ceiling column says whether any config of these kernels could.",
+        "- Measured against C-simulation: the model's cycles agree with the csim cycle counters of the same "
+        "layers within 4 % (`fpgaops estimate MODEL --measure`, `tests/unit/test_estimate_measured.py`).",
         "- The DPU is an instruction-driven overlay with DSP packing (two int8 MACs per DSP48E2) and "
         "double-pumped DSPs; its figures are measured end to end by AMD. The fpgaops column is a model of "
         "kernels that have not been synthesized: treat it as the shape of the gap, not a measurement.",
@@ -147,15 +204,61 @@ def render(rows):
     return "\n".join(lines)
 
 
+CONFIG_BEGIN = "# --- chosen by benchmarks/bench_estimate.py --write-configs (modeled) ---"
+CONFIG_END = "# --- end of the chosen keys ---"
+CONFIG_TARGETS = {"zcu104": ("resnet50", 175), "u50": ("resnet50", 574), "u250": ("resnet50", 574),
+                  "u280": ("resnet50", 574)}
+
+
+def write_config(board):
+    """Search the MAC array for ``board`` (its linked kernels and clock, one CU: more CUs need their
+    sp= lines in connectivity.cfg) and write the chosen keys into platforms/<board>/kernel.toml,
+    between the CONFIG markers; the rest of the file (its [build] table, comments) is kept."""
+    from fpgaops import config, platforms
+
+    net, target = CONFIG_TARGETS[board]
+    r = E.search(net, board, target, what_ifs=({},), cus=(1,), kernels=("board",))
+    base = E.GemmParams.from_config(config.current())
+    keys = E.overlay(r.estimate.gemm, base)
+    tables = {}
+    for k, v in sorted(keys.items()):
+        sect, name = k.split(".")
+        tables.setdefault(sect, []).append(f"{name} = {v}")
+    e = r.estimate
+    block = [CONFIG_BEGIN,
+             f"# {net} on {board}: {e.images_per_s:.1f} images/s modeled ({'beats' if r.beats else 'below'} "
+             f"the target {target}); {e.resources.totals['dsps']} DSP, {e.resources.totals['bram36']} BRAM36 of "
+             f"{e.resources.budget['dsps']} / {e.resources.budget['bram36']}; bound by {e.bottleneck}"]
+    for sect, lines in tables.items():
+        block += [f"[{sect}]", *lines]
+    block.append(CONFIG_END)
+    path = platforms.platforms_dir() / board / "kernel.toml"
+    text = path.read_text()
+    if CONFIG_BEGIN in text:
+        text = re.sub(re.escape(CONFIG_BEGIN) + ".*?" + re.escape(CONFIG_END), lambda _m: "\n".join(block), text,
+                      flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(block) + "\n"
+    path.write_text(text)
+    platforms.kernel_config(board)  # refuse to leave an invalid file behind
+    progress(f"wrote {path}: {keys}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    ap.add_argument("--quick", action="store_true", help="the board defaults only (no config search)")
+    ap.add_argument("--write-configs", action="store_true",
+                    help="first choose each board's MAC array with the search and write it into its kernel.toml")
     args = ap.parse_args(argv)
+    if args.write_configs:
+        for board in CONFIG_TARGETS:
+            write_config(board)
     rows = []
     for net, board in CASES:
         progress(f"{net} on {board} (DPU {E.DPU_FIGURES[(board, net)]} images/s)")
-        rows.append(run_case(net, board, E.DPU_FIGURES[(board, net)]))
-    body = render(rows)
+        rows.append(run_case(net, board, E.DPU_FIGURES[(board, net)], args.quick))
+    body = render(rows, args.quick)
     print(body)
     if not args.no_write:
         section = f"{BEGIN}\n{body}\n{END}"

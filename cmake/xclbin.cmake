@@ -7,10 +7,15 @@
 # Steps (every command is spelled out below; tests/buildflow/test_xclbin_cmake.py runs them with a
 # recording stand-in for v++ and checks each one):
 #   1. v++ -c -t <target> --platform <p> -k <kernel> ... <top>.cpp  -> xo/<kernel>.xo  (one per kernel)
-#   2. v++ -l -t <target> --platform <p> --config platforms/<board>/connectivity.cfg xo/*.xo
+#   0. the board's kernel config: platforms/<board>/kernel.toml over kernels/config/fpgaops.toml,
+#      resolved into xclbin/fpgaops_<board>.toml and its header xclbin/generated/fpgaops/config.hpp
+#      (first on the include path), and connectivity.cfg reduced to the kernels it links
+#   2. v++ -l -t <target> --platform <p> --kernel_frequency <MHz> --config xclbin/connectivity.cfg xo/*.xo
 #   3. zynq boards (ZCU104): v++ -p -t <target> --platform <p> ... (boot files, rootfs, kernel image)
 #   4. python xclbin.py manifest: <stem>.manifest.json beside the xclbin (board, target, kernels,
-#      compute units, resolved kernel config + digest, v++ version, xclbin uuid and sha256)
+#      compute units, the board's resolved kernel config + digest, v++ version, xclbin uuid and sha256).
+#      The host checks that digest against its kernel config: run with
+#      FPGAOPS_KERNEL_CONFIG=<build>/xclbin/fpgaops_<board>.toml (docs/fpga-build.md).
 #   5. sw_emu / hw_emu: emconfigutil --platform <p> -> emconfig.json beside the xclbin
 # HLS components (Vitis unified flow), one per kernel, reusing hls_tests/<family>_tb.cpp:
 #   hls_<kernel>        v++ -c --mode hls --config hls/<kernel>/hls_config.cfg --work_dir ...
@@ -61,7 +66,32 @@ execute_process(COMMAND "${Python_EXECUTABLE}" "${_py}/platforms.py" "${_board}"
 if(FPGAOPS_VITIS_PLATFORM)
   set(_platform_name "${FPGAOPS_VITIS_PLATFORM}")
 endif()
-set(_cfg "${CMAKE_CURRENT_SOURCE_DIR}/platforms/${_board}/connectivity.cfg")
+
+# 0. The board's kernel config (kernel.toml over the base config) and the kernels it links.
+set(_out "${CMAKE_CURRENT_BINARY_DIR}/xclbin")
+set(_board_cfg "${_out}/fpgaops_${_board}.toml")
+set(_board_gen "${_out}/generated")
+set(_cfg "${_out}/connectivity.cfg")
+set(_kernel_toml "${CMAKE_CURRENT_SOURCE_DIR}/platforms/${_board}/kernel.toml")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+  "${CMAKE_CURRENT_SOURCE_DIR}/platforms/${_board}/connectivity.cfg" "${FPGAOPS_CONFIG_FILE}")
+if(EXISTS "${_kernel_toml}")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_kernel_toml}")
+endif()
+execute_process(COMMAND "${Python_EXECUTABLE}" "${_py}/platforms.py" "${_board}" --base-config "${FPGAOPS_CONFIG_FILE}"
+                        --write-config "${_board_cfg}" --write-link-config "${_cfg}" --get-build kernels
+  OUTPUT_VARIABLE _linked_kernels OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _rc)
+if(NOT _rc EQUAL 0)
+  message(FATAL_ERROR "platforms/${_board}/kernel.toml is not usable (see the error above)")
+endif()
+execute_process(COMMAND "${Python_EXECUTABLE}" "${_py}/platforms.py" "${_board}" --base-config "${FPGAOPS_CONFIG_FILE}"
+                        --get-build clock_mhz
+  OUTPUT_VARIABLE _clock OUTPUT_STRIP_TRAILING_WHITESPACE)
+execute_process(COMMAND "${Python_EXECUTABLE}" "${_py}/config.py" --config "${_board_cfg}"
+                        --header "${_board_gen}/fpgaops/config.hpp" RESULT_VARIABLE _rc)
+if(NOT _rc EQUAL 0)
+  message(FATAL_ERROR "the resolved kernel config of ${_board} (${_board_cfg}) is invalid (see above)")
+endif()
 
 # The kernel table (kernel|source|family per line), parsed from tops.hpp: the one list of kernels.
 execute_process(COMMAND "${Python_EXECUTABLE}" "${_py}/kernels.py" --kernels-root "${CMAKE_CURRENT_SOURCE_DIR}/kernels" --cmake
@@ -72,16 +102,16 @@ endif()
 string(REPLACE "\n" ";" _rows "${_table}")
 
 # v++ version, for the manifest (recorded at configure time: the tool of this build tree).
-set(_out "${CMAKE_CURRENT_BINARY_DIR}/xclbin")
 file(MAKE_DIRECTORY "${_out}/xo" "${_out}/tmp" "${_out}/log" "${_out}/report" "${_out}/hls")
 execute_process(COMMAND "${FPGAOPS_VPP}" --version OUTPUT_FILE "${_out}/vpp_version.txt" ERROR_QUIET)
 
 separate_arguments(_extra UNIX_COMMAND "${FPGAOPS_VPP_FLAGS}")
 set(_common -t ${_target} --platform ${_platform_name} --temp_dir ${_out}/tmp --log_dir ${_out}/log
             --report_dir ${_out}/report ${_extra})
-# Kernel sources see the HLS library and the generated config header. Vitis brings its own
-# ap_int.h / hls_stream.h, so the C-simulation folder (kernels/hls/sim) is NOT on this path.
-set(_incs -I${CMAKE_CURRENT_SOURCE_DIR}/kernels/hls/include -I${FPGAOPS_GEN_DIR})
+# Kernel sources see the HLS library and the generated headers: the board's config.hpp first, then
+# the build's generated folder (winograd_matrices.hpp). Vitis brings its own ap_int.h /
+# hls_stream.h, so the C-simulation folder (kernels/hls/sim) is NOT on this path.
+set(_incs -I${CMAKE_CURRENT_SOURCE_DIR}/kernels/hls/include -I${_board_gen} -I${FPGAOPS_GEN_DIR})
 file(GLOB_RECURSE _hls_headers CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/kernels/hls/include/*.hpp")
 
 set(_xos "")
@@ -89,14 +119,15 @@ set(_kernels "")
 find_program(FPGAOPS_VITIS_RUN NAMES vitis-run HINTS ${_vpp_hints} DOC "Vitis HLS component runner")
 execute_process(COMMAND "${Python_EXECUTABLE}" "${_py}/platforms.py" "${_board}" --get part
   OUTPUT_VARIABLE _part OUTPUT_STRIP_TRAILING_WHITESPACE)
-execute_process(COMMAND "${Python_EXECUTABLE}" "${_py}/platforms.py" "${_board}" --get kernel_clock_mhz
-  OUTPUT_VARIABLE _clock OUTPUT_STRIP_TRAILING_WHITESPACE)
 
 foreach(_row IN LISTS _rows)
   string(REPLACE "|" ";" _fields "${_row}")
   list(GET _fields 0 _kernel)
   list(GET _fields 1 _file)
   list(GET _fields 2 _family)
+  if(NOT _kernel IN_LIST _linked_kernels)
+    continue()  # not linked on this board (platforms/<board>/kernel.toml [build] kernels)
+  endif()
   set(_src "${CMAKE_CURRENT_SOURCE_DIR}/kernels/hls/top/${_file}")
   if(NOT EXISTS "${_src}")
     message(FATAL_ERROR "tops.hpp declares ${_kernel} in ${_file}, but kernels/hls/top/${_file} does not exist")
@@ -107,7 +138,7 @@ foreach(_row IN LISTS _rows)
   set(_xo "${_out}/xo/${_kernel}.xo")
   add_custom_command(OUTPUT "${_xo}"
     COMMAND "${FPGAOPS_VPP}" -c ${_common} -k ${_kernel} ${_incs} -o "${_xo}" "${_src}"
-    DEPENDS "${_src}" ${_hls_headers} "${FPGAOPS_CONFIG_HEADER}" "${FPGAOPS_WINOGRAD_HEADER}"
+    DEPENDS "${_src}" ${_hls_headers} "${_board_gen}/fpgaops/config.hpp" "${FPGAOPS_WINOGRAD_HEADER}"
     WORKING_DIRECTORY "${_out}"
     COMMENT "v++ -c ${_kernel} (${_target}, ${_board})" VERBATIM)
   list(APPEND _xos "${_xo}")
@@ -115,7 +146,7 @@ foreach(_row IN LISTS _rows)
   # HLS component (unified flow): config file generated here, testbench from hls_tests/.
   set(_tb "${CMAKE_CURRENT_SOURCE_DIR}/hls_tests/${_family}_tb.cpp")
   set(_hdir "${_out}/hls/${_kernel}")
-  set(_flags "-I${CMAKE_CURRENT_SOURCE_DIR}/kernels/hls/include -I${FPGAOPS_GEN_DIR}")
+  set(_flags "-I${CMAKE_CURRENT_SOURCE_DIR}/kernels/hls/include -I${_board_gen} -I${FPGAOPS_GEN_DIR}")
   set(_hcfg "part=${_part}\n\n[hls]\nflow_target=vitis\nclock=${_clock}MHz\nsyn.file=${_src}\nsyn.cflags=${_flags}\nsyn.top=${_kernel}\npackage.output.format=xo\npackage.output.file=${_hdir}/${_kernel}.xo\n")
   if(EXISTS "${_tb}")
     string(APPEND _hcfg "tb.file=${_tb}\ntb.cflags=${_flags} -I${CMAKE_CURRENT_SOURCE_DIR}/hls_tests\n")
@@ -124,12 +155,12 @@ foreach(_row IN LISTS _rows)
   configure_file("${_hdir}/hls_config.cfg.in" "${_hdir}/hls_config.cfg" COPYONLY)  # rewritten only on change
   add_custom_target(hls_${_kernel}
     COMMAND "${FPGAOPS_VPP}" -c --mode hls --config "${_hdir}/hls_config.cfg" --work_dir "${_hdir}/work"
-    DEPENDS "${_src}" "${FPGAOPS_CONFIG_HEADER}" "${FPGAOPS_WINOGRAD_HEADER}" WORKING_DIRECTORY "${_hdir}"
+    DEPENDS "${_src}" "${_board_gen}/fpgaops/config.hpp" "${FPGAOPS_WINOGRAD_HEADER}" WORKING_DIRECTORY "${_hdir}"
     COMMENT "HLS component ${_kernel}: C synthesis (v++ -c --mode hls)" VERBATIM)
   if(FPGAOPS_VITIS_RUN AND EXISTS "${_tb}")
     add_custom_target(hls_csim_${_kernel}
       COMMAND "${FPGAOPS_VITIS_RUN}" --mode hls --csim --config "${_hdir}/hls_config.cfg" --work_dir "${_hdir}/work"
-      DEPENDS "${FPGAOPS_CONFIG_HEADER}" "${FPGAOPS_WINOGRAD_HEADER}" WORKING_DIRECTORY "${_hdir}"
+      DEPENDS "${_board_gen}/fpgaops/config.hpp" "${FPGAOPS_WINOGRAD_HEADER}" WORKING_DIRECTORY "${_hdir}"
       COMMENT "HLS component ${_kernel}: C simulation with hls_tests/${_family}_tb.cpp" VERBATIM)
     add_custom_target(hls_cosim_${_kernel}
       COMMAND "${FPGAOPS_VITIS_RUN}" --mode hls --cosim --config "${_hdir}/hls_config.cfg" --work_dir "${_hdir}/work"
@@ -150,7 +181,7 @@ if(_kind STREQUAL "zynq")
   endif()
   set(_linked "${_out}/${_stem}.link.xclbin")
   add_custom_command(OUTPUT "${_linked}"
-    COMMAND "${FPGAOPS_VPP}" -l ${_common} --config "${_cfg}" -o "${_linked}" ${_xos}
+    COMMAND "${FPGAOPS_VPP}" -l ${_common} --kernel_frequency ${_clock} --config "${_cfg}" -o "${_linked}" ${_xos}
     DEPENDS ${_xos} "${_cfg}" WORKING_DIRECTORY "${_out}"
     COMMENT "v++ -l ${_stem} (${_board} connectivity)" VERBATIM)
   add_custom_command(OUTPUT "${_xclbin}"
@@ -161,7 +192,7 @@ if(_kind STREQUAL "zynq")
     COMMENT "v++ -p ${_stem} (SD card image in xclbin/package)" VERBATIM)
 else()
   add_custom_command(OUTPUT "${_xclbin}"
-    COMMAND "${FPGAOPS_VPP}" -l ${_common} --config "${_cfg}" -o "${_xclbin}" ${_xos}
+    COMMAND "${FPGAOPS_VPP}" -l ${_common} --kernel_frequency ${_clock} --config "${_cfg}" -o "${_xclbin}" ${_xos}
     DEPENDS ${_xos} "${_cfg}" WORKING_DIRECTORY "${_out}"
     COMMENT "v++ -l ${_stem} (${_board} connectivity)" VERBATIM)
 endif()
@@ -169,8 +200,8 @@ endif()
 # 4. the manifest: what the host checks before it uses the xclbin
 add_custom_command(OUTPUT "${_manifest}"
   COMMAND "${Python_EXECUTABLE}" "${_py}/xclbin.py" manifest --xclbin "${_xclbin}" --board ${_board}
-          --target ${_target} --tool v++ --tool-version-file "${_out}/vpp_version.txt" --config "${FPGAOPS_CONFIG_FILE}"
-  DEPENDS "${_xclbin}" "${FPGAOPS_CONFIG_FILE}" "${_py}/xclbin.py" "${_py}/xclbin_checks.py"
+          --target ${_target} --tool v++ --tool-version-file "${_out}/vpp_version.txt" --config "${_board_cfg}"
+  DEPENDS "${_xclbin}" "${_board_cfg}" "${_py}/xclbin.py" "${_py}/xclbin_checks.py"
   COMMENT "manifest ${_stem}.manifest.json" VERBATIM)
 set(_outputs "${_xclbin}" "${_manifest}")
 
@@ -188,4 +219,5 @@ if(NOT _target STREQUAL "hw")
 endif()
 
 add_custom_target(xclbin DEPENDS ${_outputs})
-message(STATUS "fpgaops: xclbin target for ${_board} (${_platform_name}), ${_target}: ${_kernels} -> ${_xclbin}")
+message(STATUS "fpgaops: xclbin target for ${_board} (${_platform_name}), ${_target}, ${_clock} MHz, kernel config "
+               "${_board_cfg}: ${_kernels} -> ${_xclbin}")

@@ -122,9 +122,9 @@ def _serve():
 
 
 def _estimator():
-    from . import estimator
+    from . import cli_estimate
 
-    return estimator
+    return cli_estimate
 
 
 def _quant():

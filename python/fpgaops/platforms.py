@@ -6,7 +6,10 @@
     >>> p.connectivity.sp[("fpgaops_gemm_f32_1", "a")]      # 'HBM[0]'
 
 ``platform.toml`` holds the board's facts (cited in the file); ``connectivity.cfg`` is the v++
-link config (``nk=``, ``sp=``, ``slr=``) passed verbatim to ``v++ -l --config``. ``check()``
+link config (``nk=``, ``sp=``, ``slr=``) of every kernel on this board; ``kernel.toml`` is the board's
+kernel config overlay (``kernel_config(board)``): keys of kernels/config/fpgaops.toml that differ on
+this board (PE array, tiles, bus width, bursts...) plus a ``[build]`` table (kernel clock, the
+kernels its xclbin links), chosen by the estimator's search so the board's budget holds them. ``check()``
 cross-checks both against the kernel table from tops.hpp (fpgaops.kernels). The xclbin writer
 turns the same two files into the MEM_TOPOLOGY / CONNECTIVITY sections of the xclbins the
 project writes for host-path tests, so what the tests exercise is what v++ would link.
@@ -14,15 +17,18 @@ project writes for host-path tests, so what the tests exercise is what v++ would
 Standard library only (CMake runs ``python platforms.py --check BOARD`` at configure time).
 """
 import dataclasses
+import json
 import re
 import sys
 import tomllib
 from pathlib import Path
 
 try:
-    from .errors import ArgumentError
+    from . import config as _config
+    from .errors import ArgumentError, ConfigError
 except ImportError:  # run as a script by CMake
-    from errors import ArgumentError  # type: ignore[no-redef]
+    import config as _config  # type: ignore[no-redef]
+    from errors import ArgumentError, ConfigError  # type: ignore[no-redef]
 
 BOARDS = ("u50", "u250", "u280", "zcu104")
 KINDS = ("alveo", "zynq")
@@ -302,6 +308,105 @@ def check(platform, kernels):
     return problems
 
 
+# ---- the board's kernel config: platforms/<board>/kernel.toml over kernels/config/fpgaops.toml ---------------
+KERNEL_TOML = "kernel.toml"
+BUILD_KEYS = ("clock_mhz", "kernels")
+
+
+@dataclasses.dataclass
+class BoardConfig:
+    """A board's kernel config (the base config with its overlay, validated) and its build choices."""
+
+    board: str
+    config: object        # fpgaops.config.KernelConfig
+    clock_mhz: int        # the kernel clock this config is planned and built for
+    kernels: list         # the kernels the board's xclbin links (each has nk= / sp= lines)
+    source: Path          # the kernel.toml, or the base config when the board has none
+
+    @property
+    def digest(self):
+        return self.config.digest
+
+
+def _merge(base, overlay, where, prefix=""):
+    """``overlay`` over ``base`` (nested dicts); a key the base does not have is an error naming it."""
+    out = dict(base)
+    for k, v in overlay.items():
+        key = f"{prefix}{k}"
+        if k not in base:
+            raise ConfigError(key, f"{where}: not a key of kernels/config/fpgaops.toml")
+        if isinstance(base[k], dict) != isinstance(v, dict):
+            raise ConfigError(key, f"{where}: a {'table' if isinstance(base[k], dict) else 'value'} in the base config")
+        out[k] = _merge(base[k], v, where, key + ".") if isinstance(v, dict) else v
+    return out
+
+
+def kernel_config(board, base=None, platform=None):
+    """The BoardConfig of ``board``: kernels/config/fpgaops.toml (or ``base``, a TOML path) with
+    ``platforms/<board>/kernel.toml`` laid over it. Without a kernel.toml: the base config, the
+    platform's kernel clock and every kernel of connectivity.cfg. Raises ConfigError naming the key."""
+    plat = platform or load(board)
+    base_path = Path(base) if base else _config.default_path()
+    try:
+        base_data = tomllib.loads(base_path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError("<file>", f"cannot read {base_path}: {e}") from None
+    path = plat.directory / KERNEL_TOML
+    if not path.is_file():
+        return BoardConfig(plat.board, _config.KernelConfig(base_data, base_path), plat.kernel_clock_mhz,
+                           list(plat.connectivity.nk), base_path)
+    try:
+        overlay = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError("<file>", f"{path}: invalid TOML: {e}") from None
+    build = overlay.pop("build", {})
+    unknown = [k for k in build if k not in BUILD_KEYS]
+    if unknown:
+        raise ConfigError(f"build.{unknown[0]}", f"{path}: unknown key (known: {', '.join(BUILD_KEYS)})")
+    clock = build.get("clock_mhz", plat.kernel_clock_mhz)
+    if isinstance(clock, bool) or not isinstance(clock, int) or not 50 <= clock <= 1000:
+        raise ConfigError("build.clock_mhz", f"{path}: expected an integer MHz in [50, 1000], got {clock!r}")
+    kernels = build.get("kernels", list(plat.connectivity.nk))
+    if not isinstance(kernels, list) or not kernels or not all(isinstance(k, str) for k in kernels):
+        raise ConfigError("build.kernels", f"{path}: expected a non-empty list of kernel names")
+    missing = [k for k in kernels if k not in plat.connectivity.nk]
+    if missing:
+        raise ConfigError("build.kernels", f"{path}: {missing[0]} has no nk= line in {plat.config_file}")
+    cfg = _config.KernelConfig(_merge(base_data, overlay, str(path)), path)
+    return BoardConfig(plat.board, cfg, clock, kernels, path)
+
+
+def config_toml(cfg):
+    """A KernelConfig as TOML (dotted keys, sorted): what the build writes for a board and the manifest reads."""
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return json.dumps(v)
+        return repr(v)
+    lines = [f"# {cfg.source} resolved by python/fpgaops/platforms.py; digest {cfg.digest}"]
+    lines += [f"{k} = {value(v)}" for k, v in sorted(cfg.values.items())]
+    return "\n".join(lines) + "\n"
+
+
+def link_config(platform, kernels):
+    """connectivity.cfg reduced to ``kernels`` (their nk=, sp= and slr= lines): what v++ -l links."""
+    conn = platform.connectivity
+    cus = {cu for k in kernels for cu in conn.nk[k]}
+    lines = [f"# {platform.config_file} reduced to the kernels of {platform.directory / KERNEL_TOML}", "[connectivity]"]
+    lines += [f"nk={k}:{len(conn.nk[k])}:{'.'.join(conn.nk[k])}" for k in kernels]
+    lines += [f"sp={cu}.{arg}:{bank}" for (cu, arg), bank in conn.sp.items() if cu in cus]
+    lines += [f"slr={cu}:{slr}" for cu, slr in conn.slr.items() if cu in cus]
+    return "\n".join(lines) + "\n"
+
+
+def _write_if_changed(path, text):
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.exists() or out.read_text() != text:  # keep the timestamp: no needless rebuilds
+        out.write_text(text)
+
+
 def _main(argv):
     import argparse
 
@@ -310,9 +415,23 @@ def _main(argv):
     ap.add_argument("--check", action="store_true", help="also check connectivity against tops.hpp")
     ap.add_argument("--kernels-root", help="the kernels/ folder (default: this installation's)")
     ap.add_argument("--get", help="print one field (platform, part, kind, kernel_clock_mhz, config_file)")
+    ap.add_argument("--write-config", metavar="OUT", help="write the board's resolved kernel config (TOML)")
+    ap.add_argument("--write-link-config", metavar="OUT", help="write connectivity.cfg reduced to the linked kernels")
+    ap.add_argument("--get-build", choices=("clock_mhz", "kernels", "digest"),
+                    help="print one field of the board's kernel config (kernels: ;-separated, for CMake)")
+    ap.add_argument("--base-config", help="the base kernel config TOML (default: kernels/config/fpgaops.toml)")
     args = ap.parse_args(argv)
     try:
         p = load(args.board)
+        if args.write_config or args.write_link_config or args.get_build:
+            bc = kernel_config(args.board, args.base_config, p)
+            if args.write_config:
+                _write_if_changed(args.write_config, config_toml(bc.config))
+            if args.write_link_config:
+                _write_if_changed(args.write_link_config, link_config(p, bc.kernels))
+            if args.get_build:
+                v = getattr(bc, args.get_build)
+                print(";".join(v) if isinstance(v, list) else v)
         if args.check:
             try:
                 from . import kernels as kmod
@@ -322,7 +441,7 @@ def _main(argv):
             if problems:
                 print(f"error: platforms/{p.board}/connectivity.cfg:\n  " + "\n  ".join(problems), file=sys.stderr)
                 return 1
-    except ArgumentError as e:
+    except (ArgumentError, ConfigError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     if args.get:

@@ -1,11 +1,12 @@
 """platforms/<board>: platform.toml facts and connectivity.cfg, checked against tops.hpp."""
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from fpgaops import kernels, platforms
-from fpgaops.errors import ArgumentError
+from fpgaops import config, kernels, platforms
+from fpgaops.errors import ArgumentError, ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -156,3 +157,66 @@ def test_load_errors(tmp_path):
     (d / "platform.toml").write_text(src.replace("dsps = 5952", 'dsps = "many"'))
     with pytest.raises(ArgumentError, match="resources.dsps"):
         platforms.load("b", d)
+
+
+# ---- the board kernel configs: platforms/<board>/kernel.toml --------------------------------------------------
+@pytest.mark.parametrize("board", platforms.BOARDS)
+def test_board_kernel_config_is_valid_and_fits(board):
+    from fpgaops import estimator
+
+    bc = platforms.kernel_config(board)
+    assert bc.source.name == "kernel.toml" and bc.kernels and 50 <= bc.clock_mhz <= 1000
+    assert all(k in platforms.load(board).connectivity.nk for k in bc.kernels)
+    res = estimator.resources(board)  # the board's config and linked kernels by default
+    assert res.fits, f"{board}: {res.totals} over {res.budget}"
+
+
+def test_board_config_round_trips_through_toml(tmp_path):
+    bc = platforms.kernel_config("zcu104")
+    path = tmp_path / "zcu104.toml"
+    path.write_text(platforms.config_toml(bc.config))
+    again = config.load(path)
+    assert again.values == bc.config.values and again.digest == bc.digest
+    assert bc.digest != config.current().digest  # the overlay changes something on this board
+
+
+def _board_dir(tmp_path, overlay):
+    d = tmp_path / "u50"
+    shutil.copytree(platforms.platforms_dir() / "u50", d)
+    (d / "kernel.toml").write_text(overlay)
+    return platforms.load("u50", d)
+
+
+@pytest.mark.parametrize("overlay, key", [
+    ("[gemm]\nno_such_key = 1\n", "gemm.no_such_key"),
+    ("[nosuch]\nx = 1\n", "nosuch"),
+    ("[gemm]\ntile_m = 3\n", "gemm.tile_m"),                    # fails the base config's own rules
+    ("[build]\nclock_mhz = 5\n", "build.clock_mhz"),
+    ("[build]\nkernels = []\n", "build.kernels"),
+    ("[build]\nkernels = [\"fpgaops_nope_i8\"]\n", "build.kernels"),
+    ("[build]\ncus = 2\n", "build.cus"),
+])
+def test_bad_overlay_names_the_key(tmp_path, overlay, key):
+    plat = _board_dir(tmp_path, overlay)
+    with pytest.raises(ConfigError) as e:
+        platforms.kernel_config("u50", platform=plat)
+    assert e.value.key == key
+
+
+def test_link_config_keeps_only_the_linked_kernels():
+    p = platforms.load("u50")
+    text = platforms.link_config(p, ["fpgaops_conv2d_i8", "fpgaops_pool_i8"])
+    conn = platforms.parse_connectivity(text)
+    assert list(conn.nk) == ["fpgaops_conv2d_i8", "fpgaops_pool_i8"]
+    assert conn.sp and all(cu.startswith(("fpgaops_conv2d_i8_", "fpgaops_pool_i8_")) for cu, _ in conn.sp)
+    assert all(p.connectivity.sp[k] == v for k, v in conn.sp.items())
+
+
+def test_board_without_kernel_toml_uses_the_base_config(tmp_path):
+    d = tmp_path / "u50"
+    shutil.copytree(platforms.platforms_dir() / "u50", d)
+    (d / "kernel.toml").unlink()
+    plat = platforms.load("u50", d)
+    bc = platforms.kernel_config("u50", platform=plat)
+    assert bc.digest == config.current().digest and bc.kernels == list(plat.connectivity.nk)
+    assert bc.clock_mhz == plat.kernel_clock_mhz

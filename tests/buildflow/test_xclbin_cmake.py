@@ -34,9 +34,13 @@ def opt(name):
 out = opt("-o")
 if {tool!r} == "v++" and out:
     if out.endswith(".xclbin"):
-        import platforms, xclbin
+        import kernels, platforms, xclbin
         board = next(b for b in platforms.available() if platforms.load(b).platform == opt("--platform"))
-        xclbin.project_xclbin(board, opt("-t")).write(out)
+        plat, table = platforms.load(board), None
+        if opt("--config"):  # the link: only the kernels of the link config, as v++ would
+            plat.connectivity = platforms.parse_connectivity(open(opt("--config")).read())
+            table = {{k: v for k, v in kernels.load().items() if k in plat.connectivity.nk}}
+        xclbin.project_xclbin(board, opt("-t"), table=table, platform=plat).write(out)
     else:
         open(out, "wb").write(b"xo stand-in")
 if {tool!r} == "emconfigutil":
@@ -106,27 +110,36 @@ def test_alveo_xclbin_commands_and_manifest(board, target, tools, tmp_path):
     _build(build, env, "xclbin")
 
     p = platforms.load(board)
-    table = kernels.load()
+    bc = platforms.kernel_config(board)           # the board's kernel config and linked kernels
+    table = {k: v for k, v in kernels.load().items() if k in bc.kernels}
     common = _expected_common(build, target, p.platform)
     out = build / "xclbin"
     compiles = [r for r in records("v++") if r[0] == "-c"]  # any order: the build runs them in parallel
-    want = [["-c", *common, "-k", k.name, f"-I{ROOT}/kernels/hls/include", f"-I{build}/generated",
-             "-o", str(out / "xo" / f"{k.name}.xo"), str(ROOT / "kernels" / "hls" / "top" / k.source)]
+    want = [["-c", *common, "-k", k.name, f"-I{ROOT}/kernels/hls/include", f"-I{out}/generated",
+             f"-I{build}/generated", "-o", str(out / "xo" / f"{k.name}.xo"),
+             str(ROOT / "kernels" / "hls" / "top" / k.source)]
             for k in table.values()]
     assert sorted(compiles) == sorted(want)
     stem = f"fpgaops_{board}_{target}"
     links = [r for r in records("v++") if r[0] == "-l"]
-    assert links == [["-l", *common, "--config", str(ROOT / "platforms" / board / "connectivity.cfg"),
+    assert links == [["-l", *common, "--kernel_frequency", str(bc.clock_mhz), "--config", str(out / "connectivity.cfg"),
                       "-o", str(out / f"{stem}.xclbin"), *[str(out / "xo" / f"{k}.xo") for k in table]]]
+    # the link config is connectivity.cfg reduced to the linked kernels
+    linked = platforms.parse_connectivity((out / "connectivity.cfg").read_text())
+    assert list(linked.nk) == bc.kernels and all(p.connectivity.sp[k] == v for k, v in linked.sp.items())
+    # the board's resolved kernel config, its header first on the include path, its digest in the manifest
+    board_cfg = config.load(out / f"fpgaops_{board}.toml")
+    assert board_cfg.digest == bc.digest
+    assert f'FPGAOPS_CONFIG_DIGEST "{bc.digest}"' in (out / "generated" / "fpgaops" / "config.hpp").read_text()
     assert not [r for r in records("v++") if r[0] == "-p"]  # Alveo xclbins are not packaged
 
     m = json.loads((out / f"{stem}.manifest.json").read_text())
     x = xclbin.Xclbin.read(out / f"{stem}.xclbin")
     assert (m["board"], m["target"], m["platform"]) == (board, target, p.platform)
-    assert m["kernels"] == list(table) and m["xclbin_uuid"] == str(x.uuid)
-    assert m["config"]["digest"] == config.current().digest
+    assert set(m["kernels"]) == set(bc.kernels) and m["xclbin_uuid"] == str(x.uuid)
+    assert m["config"]["digest"] == bc.digest
     assert m["tool"] == {"name": "v++", "version": "v++ v2099.1 (64-bit) SW Build 0 (recording stand-in)"}
-    xclbin.check_manifest(x)  # what the xrt backend will check
+    xclbin.check_manifest(x, board_cfg)  # what the xrt backend checks (FPGAOPS_KERNEL_CONFIG = the board's)
 
     emconfig = records("emconfigutil")
     if target == "hw":
@@ -167,12 +180,16 @@ def test_hls_component_targets(tools, tmp_path):
     build = tmp_path / "build"
     _configure(build, env, "FPGAOPS_PLATFORM=u50")
     p = platforms.load("u50")
+    linked = platforms.kernel_config("u50").kernels
     for k in kernels.load().values():
+        if k.name not in linked:
+            assert not (build / "xclbin" / "hls" / k.name).exists()
+            continue
         hdir = build / "xclbin" / "hls" / k.name
         cfg = (hdir / "hls_config.cfg").read_text().splitlines()
         assert cfg[0] == f"part={p.part}" and "[hls]" in cfg and "flow_target=vitis" in cfg
         assert f"syn.top={k.name}" in cfg and f"syn.file={ROOT}/kernels/hls/top/{k.source}" in cfg
-        assert f"clock={p.kernel_clock_mhz}MHz" in cfg and "package.output.format=xo" in cfg
+        assert f"clock={platforms.kernel_config('u50').clock_mhz}MHz" in cfg and "package.output.format=xo" in cfg
         _build(build, env, f"hls_{k.name}")
         assert records("v++")[-1] == ["-c", "--mode", "hls", "--config", str(hdir / "hls_config.cfg"),
                                       "--work_dir", str(hdir / "work")]
@@ -213,6 +230,7 @@ def test_real_vpp_sw_emu_build(tmp_path):
     _build(build, dict(os.environ), "xclbin")
     path = build / "xclbin" / f"fpgaops_{board}_sw_emu.xclbin"
     x = xclbin.Xclbin.read(path)
-    assert {k.name for k in x.kernels} == set(kernels.load())
-    xclbin.check_manifest(x)
+    bc = platforms.kernel_config(board)
+    assert {k.name for k in x.kernels} == set(bc.kernels)
+    xclbin.check_manifest(x, config.load(build / "xclbin" / f"fpgaops_{board}.toml"))
     xclbin.check_kernels(x)  # v++'s register layout equals the one fpgaops.kernels computes

@@ -30,38 +30,41 @@ def conv(n=1, c=64, h=56, w=56, k=64, r=3, s=3, stride=1, pad=1, groups=1, resid
 
 # ---- the MAC array: gemm.hpp compute_tile ------------------------------------------------------------------
 def test_mac_tile_default_float32_by_hand():
-    # L = 512/32 = 16 floats per word. fill_a = TM * ceil(TK/L) * L/gcd(PE_M, L) = 64*4*4 = 1024;
-    # fill_b = TK * ceil(TN/L) * L/gcd(PE_N, L) = 64*4*1 = 256 (the "1280 vs 4096" of gemm.hpp).
-    # MAC = TK * NB = 64 * (16 * 4) = 4096 (NB = 64 >= the 8-cycle accumulate latency: II = 1).
+    # PE 16 x SIMD 16 (gemm.hpp SLICE_STEP), L = 512/32 = 16 floats per word. MAC iterations per
+    # slice = TK/SIMD * (TM/PE * TN) = 4 * 256 = 1024 (NB = 256 accumulators >= the 8-cycle add: II = 1);
+    # fill steps = (TM + TN) * ceil(TK/L) * L/SIMD = 128 * 4 * 1 = 512.
     t = E.mac_tile(DEFAULT, "float32", 64)
-    assert (t["fill_steps"], t["mac_steps"], t["ii"], t["nb"], t["nk"]) == (1280, 4096, 1, 64, 1)
+    assert (t["fill_steps"], t["mac_steps"], t["ii"], t["nb"], t["nk"]) == (512, 1024, 1, 256, 1)
     # one slice: fill-only step + MAC-only step + 2 pipeline depths
-    assert t["tile_cycles"] == 1280 + 4096 + 2 * 14
+    assert t["tile_cycles"] == 512 + 1024 + 2 * 14
     # K = 200: nk = 4 slices -> FILL + 3 * max(MAC, FILL) + MAC + 5 * depth
-    assert E.mac_tile(DEFAULT, "float32", 200)["tile_cycles"] == 1280 + 3 * 4096 + 4096 + 5 * 14
+    assert E.mac_tile(DEFAULT, "float32", 200)["tile_cycles"] == 512 + 3 * 1024 + 1024 + 5 * 14
 
 
 def test_mac_tile_int8_by_hand():
-    # L = 64 int8 per word: fill_a = 64 * 1 * 64/4 = 1024, fill_b = 64 * 1 * 64/16 = 256
+    # L = 64 int8 per word: fill = 128 * 1 * 64/16 = 512; the operand layout does not matter (the
+    # load process transposes), nor does the DSP packing (the same PE x SIMD MACs per cycle)
     t = E.mac_tile(DEFAULT, "int8", 64)
-    assert (t["fill_steps"], t["mac_steps"]) == (1280, 4096)
-    assert t["tile_cycles"] == 1280 + 4096 + 2 * 6
+    assert (t["fill_steps"], t["mac_steps"]) == (512, 1024)
+    assert t["tile_cycles"] == 512 + 1024 + 2 * 6
+    assert E.mac_tile(DEFAULT, "int8", 64, trans_a=True, trans_b=True) == t
 
 
 def test_one_gemm_layer_cycles_from_the_formula():
-    # M = 100, N = 70, K = 64: ceil(100/64) * ceil(70/64) = 4 tiles of 5404 cycles
-    e = E.gemm_engine(DEFAULT, "float32", 1, 100, 70, 64)
-    assert e["tiles"] == 4 and e["compute_cycles"] == 4 * 5404
+    # M = 100, N = 70, K = 640: ceil(100/64) * ceil(70/64) = 4 tiles of 512 + 9*1024 + 1024 + 11*14
+    tile = 512 + 9 * 1024 + 1024 + 11 * 14
+    e = E.gemm_engine(DEFAULT, "float32", 1, 100, 70, 640)
+    assert e["tiles"] == 4 and e["compute_cycles"] == 4 * tile
     # fast memory: compute-bound, cycles = compute + last tile's store (TM*TN) + memory latency
-    r = E.gemm_layer(DEFAULT, E.Options(), Mem(1e9), "float32", 1, 100, 70, 64)
+    r = E.gemm_layer(DEFAULT, E.Options(), Mem(1e9), "float32", 1, 100, 70, 640)
     assert r["bound"] == "compute"
-    assert r["cycles"] == 4 * 5404 + 64 * 64 + E.MEM_LATENCY_CYCLES
+    assert r["cycles"] == 4 * tile + 64 * 64 + E.MEM_LATENCY_CYCLES
 
 
 def test_small_accumulator_distance_raises_the_ii():
-    # tile 4x16 with PE 4x16: one accumulator block (NB = 1) -> a float accumulator is re-read
+    # tile 16 x 1 with PE 16: one accumulator per PE (NB = 1) -> a float accumulator is re-read
     # every cycle, HLS honours the DEPENDENCE distance and the II becomes the add latency
-    p = E.GemmParams(4, 16, 64, 4, 16)
+    p = E.GemmParams(16, 1, 64, 16, 16)
     assert E.mac_tile(p, "float32", 64)["ii"] == E.ACC_LATENCY["float32"]
     assert E.mac_tile(p, "int8", 64)["ii"] == E.ACC_LATENCY["int8"]
 
@@ -112,31 +115,36 @@ def test_conv2d_geometry_by_hand():
 
 
 def test_conv2d_loader_by_hand():
-    # 64 -> 64 channels, 3x3, 56x56, int8, ports at 1e9 B/cycle: C*R*S = 576 -> nk = 9 slices.
+    # 64 -> 64 channels, 3x3, 56x56, int8, ports at 1e9 B/cycle: C*R*S = 576 -> nk = 9 slices,
+    # 56 tiles of one output row. load_tile's loops, each entry paying LOAD_DEPTH = 3:
+    d = E.LOAD_DEPTH
     a = conv().attrs
     r = E.conv2d_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a)
     tiles, nk = 56, 9
     tile = E.mac_tile(DEFAULT, "int8", 576)["tile_cycles"]
     assert r["compute"] == tiles * tile
-    weights = tiles * nk * 64 * (1 + E.ROW_OVERHEAD)              # TM rows of one word per slice
-    emit = tiles * nk * 64 * (64 + E.ROW_OVERHEAD)               # TK rows of TN elements, one per cycle
-    fills = tiles * 64 * 3 * 1 * (58 + E.ROW_OVERHEAD)           # Cg*R line-buffer refills of seg_len
+    weights = tiles * nk * 64 * ((1 + d) + (1 + 1 + 2 * d))    # TM rows: LOAD_W_WORDS + read_elems of 1 word
+    emit = tiles * (64 + d + nk * (64 * (64 + d) + 64 * 1 + d))  # WSUM_CLEAR; TK rows of TN elements in, TN words out
+    fills = tiles * 64 * 3 * 1 * (58 + d + (1 + 1 + 2 * d))    # Cg*R line-buffer rows of seg_len, + their reads
     assert weights + emit + fills > r["compute"]                 # the window generator is the bottleneck
     assert r["bound"] == "loader"
+    assert r["schedule"] == weights + emit + fills
     assert r["cycles"] == pytest.approx(weights + emit + fills + 64 + 64 * 64 + 64 * 64 + E.MEM_LATENCY_CYCLES)
 
 
 def test_dwconv_plane_cycles_by_hand():
-    # 144 channels, 3x3 stride 1 pad 1 on 56x56, int8: per plane 9 taps, 58 padded rows of 58
-    # columns filled, 56 rows of 56 pixels at one per cycle (II = 1: the 3 taps of a row sit in 3 banks)
+    # 144 channels, 3x3 stride 1 pad 1 on 56x56, int8: per plane 3 tap rows of 3, 58 padded rows of 58
+    # columns filled, 56 rows of 56 pixels at one per cycle (II = 1: the 3 taps of a row sit in 3
+    # banks); every entry of one of compute_plane's pipelined loops pays the MAC depth (6 for int8)
+    d = E.PIPE_DEPTH["int8"]
     a = conv(c=144, k=144, groups=144).attrs
     r = E.dwconv_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a)
-    plane = 9 + 58 * (58 + E.ROW_OVERHEAD) + 56 * (56 + E.ROW_OVERHEAD)
+    plane = 3 * (3 + d) + 58 * (58 + d) + 56 * (56 + d)
     assert r["compute"] == 144 * plane and r["bound"] == "compute"
     # stride 2: 28 x 28 pixels from 57 of the 58 padded rows, 57 padded columns
     a2 = conv(c=144, k=144, groups=144, stride=2).attrs
     r2 = E.dwconv_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a2)
-    assert r2["compute"] == 144 * (9 + 57 * (57 + E.ROW_OVERHEAD) + 28 * (28 + E.ROW_OVERHEAD))
+    assert r2["compute"] == 144 * (3 * (3 + d) + 57 * (57 + d) + 28 * (28 + d))
 
 
 def test_depthwise_dwconv_beats_the_mac_array():
@@ -144,7 +152,7 @@ def test_depthwise_dwconv_beats_the_mac_array():
     on_conv2d = E.conv2d_layer(DEFAULT, E.Options(), Mem(64.0), "int8", a)
     on_dwconv = E.dwconv_layer(DEFAULT, E.Options(), Mem(64.0), "int8", a)
     assert on_dwconv["cycles"] < on_conv2d["cycles"] / 10
-    kern, _ = E._conv(DEFAULT, E.Options(), lambda fam: Mem(64.0), "int8", a, E.ALGOS, True)
+    kern, _ = E.choose_conv(DEFAULT, E.Options(), lambda fam: Mem(64.0), "int8", a, E.ALGOS, True)
     assert kern == "dwconv"
 
 
@@ -156,8 +164,8 @@ def test_dilated_filter_wider_than_the_line_buffer_is_unsupported():
 
 # ---- monotonicity --------------------------------------------------------------------------------------------
 def test_more_pes_fewer_cycles_until_memory_bound():
-    def cyc(pe_m, bw):
-        p = E.GemmParams(64, 64, 64, pe_m, 16)
+    def cyc(pe, bw):
+        p = E.GemmParams(64, 64, 64, pe, 16, pack_int8=0)
         return E.gemm_layer(p, E.Options(store_rate=64), Mem(bw), "int8", 1, 1024, 1024, 1024)
 
     fast = [cyc(pe, 1e9) for pe in (1, 2, 4, 8, 16)]
@@ -170,8 +178,8 @@ def test_more_pes_fewer_cycles_until_memory_bound():
 
 def test_network_monotone_in_the_array():
     layers = [conv(c=64, k=256, r=1, s=1, pad=0), conv(c=256, k=256, h=14, w=14)]
-    ips = [E.estimate_layers(layers, "u50", "int8", E.GemmParams(64, 64, 64, pe_m, 16), E.Options(kernels="dtype"),
-                             check_budget=False).images_per_s for pe_m in (1, 2, 4, 8)]
+    ips = [E.estimate_layers(layers, "u50", "int8", E.GemmParams(64, 64, 64, pe, 16), E.Options(kernels="dtype"),
+                             check_budget=False).images_per_s for pe in (2, 4, 8, 16)]
     assert all(a <= b for a, b in zip(ips, ips[1:]))
 
 
@@ -186,18 +194,22 @@ def test_bank_bram18_by_hand():
 
 def test_gemm_cu_resources_by_hand():
     r = E.mac_array_resources(DEFAULT, "int8")
-    # a ping/pong: 2 x (W_A=4 x PE_M=4) banks of 256 x 8 bits = 32 BRAM18; b, acc, c_tile: LUTRAM
-    assert r["b18"] == 32 and r["dsps"] == 64 * 1 + E.ENGINE_DSP_OVERHEAD["int8"]
+    # a_buf: 2 x PE x SIMD = 512 banks of 16 x 8 bits (LUTRAM); b_buf: 2 x SIMD = 32 banks of 256 x 8
+    # bits (one BRAM18 each); acc: PE = 16 banks of 256 x 32 bits; c_tile PIPO: 2 x 16 banks of
+    # 256 x 32; the transposer: 64 banks of 64 x 8 (LUTRAM). 32 + 16 + 32 = 80 BRAM18.
+    assert r["b18"] == 80
+    # 256 int8 MACs, two per DSP48E2 (gemm.pack_int8 = 1, WP486), else one each
+    assert r["dsps"] == 128 + E.ENGINE_DSP_OVERHEAD["int8"]
+    unpacked = E.mac_array_resources(E.GemmParams(pack_int8=0), "int8")
+    assert unpacked["dsps"] == 256 + E.ENGINE_DSP_OVERHEAD["int8"]
     f = E.mac_array_resources(DEFAULT, "float32")
-    assert f["dsps"] == 64 * 5 + E.ENGINE_DSP_OVERHEAD["float32"]
-    packed = E.mac_array_resources(DEFAULT, "int8", macs_per_dsp=2)
-    assert packed["dsps"] == 32 + E.ENGINE_DSP_OVERHEAD["int8"]
+    assert f["dsps"] == 256 * 5 + E.ENGINE_DSP_OVERHEAD["float32"]
 
 
 def test_resources_scale_with_cus():
     from fpgaops import platforms
 
-    main = E._main_kernel(platforms.load("u50"), "int8")   # --cus: the kernel that runs the convolutions
+    main = E.main_kernel(platforms.load("u50"), "int8")   # --cus: the kernel that runs the convolutions
     one = E.resources("u50", options=E.Options(kernels="dtype", cus=1))
     two = E.resources("u50", options=E.Options(kernels="dtype", cus=2))
     for name in one.kernels:
@@ -208,10 +220,10 @@ def test_resources_scale_with_cus():
 
 def test_budget_refusal_names_a_key():
     layers = [conv()]
-    huge = E.GemmParams(64, 64, 64, 32, 32)     # 1024 MACs in gemm_i8 and again in conv2d_i8: > ZCU104's DSPs
+    huge = E.GemmParams(64, 64, 64, 64, 16, pack_int8=0)  # 1024 MACs in gemm_i8 and again in conv2d_i8
     with pytest.raises(ConfigError) as ei:
         E.estimate_layers(layers, "zcu104", "int8", huge, E.Options(kernels="dtype"))
-    assert ei.value.key == "gemm.pe_m" and "zcu104" in str(ei.value) and "modeled" in str(ei.value)
+    assert ei.value.key == "gemm.pe" and "zcu104" in str(ei.value) and "modeled" in str(ei.value)
     # the same config fits the U50's budget as a dedicated int8 xclbin
     e = E.estimate_layers(layers, "u50", "int8", huge, E.Options(kernels="dtype"))
     assert e.resources.fits
@@ -222,8 +234,11 @@ def test_estimate_refuses_an_invalid_array():
         E.estimate_layers([conv()], "u50", "int8", E.GemmParams(64, 64, 64, 3, 16))
     assert ei.value.key == "gemm.tile_m"
     with pytest.raises(ConfigError) as ei:
-        E.GemmParams(64, 96, 64, 4, 48).check()
-    assert ei.value.key == "gemm.pe_n"
+        E.GemmParams(64, 96, 64, 4, 32).check()      # SIMD must divide the 16 float32 lanes of a word
+    assert ei.value.key == "gemm.simd"
+    with pytest.raises(ConfigError) as ei:
+        E.GemmParams(66, 64, 64, 3, 16, pack_int8=1).check()   # packed pairs need an even PE
+    assert ei.value.key == "gemm.pe"
 
 
 # ---- networks, labels, errors ----------------------------------------------------------------------------------------
@@ -323,3 +338,27 @@ def test_batch_is_the_leading_dimension(resnet18_u50):
     assert e4.batch == 4 and e4.macs == 4 * resnet18_u50.macs
     assert e4.layers[-1].shape.startswith("4x512")          # the FC's M is the batch
     assert e4.latency_s < 4 * resnet18_u50.latency_s        # the FC amortizes its weights over the batch
+
+
+@pytest.mark.parametrize("board", ["zcu104", "u50", "u250", "u280"])
+def test_every_board_estimates_with_its_default_config(board):
+    # platforms/<board>/kernel.toml: the board's kernel config and linked kernels fit its budget
+    from fpgaops import platforms
+
+    bc = platforms.kernel_config(board)
+    e = E.estimate("resnet18", board)
+    assert e.resources.fits and e.label == "modeled" and e.clock_mhz == bc.clock_mhz
+    assert set(e.resources.kernels) == set(bc.kernels)
+    assert E.GemmParams.from_config(bc.config) == e.gemm
+    # the roofline under every layer: never above the modeled cycles, never below the bandwidth floor
+    for r in e.layers:
+        if r.cycles:
+            assert r.bw_floor_cycles <= r.roof_cycles <= r.cycles * (1 + 1e-9)
+
+
+def test_cli_estimate_zcu104_out_of_the_box(capsys):
+    from fpgaops import cli
+
+    assert cli.main(["estimate", "resnet18", "--platform", "zcu104"]) == 0
+    out = capsys.readouterr().out
+    assert "BW floor" in out and "modeled" in out

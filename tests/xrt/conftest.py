@@ -8,8 +8,12 @@ The environment XRT needs comes from scripts/setup-xrt-env.sh (the one recipe; s
 XILINX_XRT is not set). XCL_EMULATION_MODE=noop is set in this process before any test opens a
 device: XRT picks its driver once per process.
 
-Where libxrt is installed and ``CI=true``, a missing fpgaops._xrt fails the tests instead of
-skipping them (the module should have been built).
+Every test that takes the ``xrt`` fixture runs once per XRT binding: the project's native module
+fpgaops._xrt, and AMD's pyxrt (through backends/xrt/pyxrt_binding.py, the same interface); the
+backend uses the same binding (FPGAOPS_XRT_BINDING). The pyxrt variant skips with the reason where
+pyxrt is not importable (it ships with AMD's XRT, not with Debian's). Where libxrt is installed and
+``CI=true``, a missing fpgaops._xrt fails the tests instead of skipping them (the module should
+have been built).
 """
 import glob
 import os
@@ -19,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from fpgaops import xclbin
+from fpgaops.backends.xrt import pyxrt_binding
 
 ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -43,20 +48,37 @@ def _source_setup_script():
             os.environ[key] = value
 
 
-@pytest.fixture(scope="session")
-def xrt():
-    """The native module fpgaops._xrt with XRT set to its noop driver; skip (or fail in CI) without it."""
-    try:
-        from fpgaops import _xrt
-    except ImportError as e:
-        if IN_CI and libxrt_installed():
-            pytest.fail(f"libxrt is installed but fpgaops._xrt is not built ({e}); CI must build it")
-        reason = "XRT (libxrt-dev) is not installed" if not libxrt_installed() else "fpgaops._xrt is not built"
-        pytest.skip(f"{reason} ({e})")
+@pytest.fixture(scope="session", params=pyxrt_binding.BINDINGS)
+def xrt(request):
+    """The XRT binding (native fpgaops._xrt, or pyxrt adapted to its interface) with XRT set to its
+    noop driver; skip (or, for the native module, fail in CI) without it."""
+    if request.param == "pyxrt":
+        try:
+            module = pyxrt_binding.PyxrtModule(pyxrt_binding.import_pyxrt())
+        except ImportError as e:
+            pytest.skip(f"pyxrt variant: {e}")
+    else:
+        try:
+            from fpgaops import _xrt as module
+        except ImportError as e:
+            if IN_CI and libxrt_installed():
+                pytest.fail(f"libxrt is installed but fpgaops._xrt is not built ({e}); CI must build it")
+            reason = "XRT (libxrt-dev) is not installed" if not libxrt_installed() else "fpgaops._xrt is not built"
+            pytest.skip(f"{reason} ({e})")
     if not os.environ.get("XILINX_XRT"):
         _source_setup_script()
     os.environ["XCL_EMULATION_MODE"] = "noop"
-    return _xrt
+    previous = os.environ.get(pyxrt_binding.ENV_BINDING)
+    os.environ[pyxrt_binding.ENV_BINDING] = request.param   # the backend uses the same binding
+
+    def restore():
+        if previous is None:
+            os.environ.pop(pyxrt_binding.ENV_BINDING, None)
+        else:
+            os.environ[pyxrt_binding.ENV_BINDING] = previous
+
+    request.addfinalizer(restore)
+    return module
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,8 @@
-"""XRT backend: xclbins built by v++ from the HLS tops, run through XRT (native module fpgaops._xrt).
+"""XRT backend: xclbins built by v++ from the HLS tops, run through XRT: AMD's own binding
+``pyxrt`` where it is importable (it ships with AMD's XRT installation), else the project's
+native module fpgaops._xrt (``FPGAOPS_XRT_BINDING=pyxrt|native`` forces one). Both sit behind one
+interface (backends/xrt/pyxrt_binding.py adapts pyxrt to the native module's), so one backend and
+one test set serve both.
 
 Selecting it
     The backend needs an xclbin. Configure one, then pick the device as usual:
@@ -56,9 +60,20 @@ _lock = threading.Lock()
 
 
 def _module():
-    from ... import _xrt  # noqa: PLC0415 (optional native module)
+    """The XRT binding's module (pyxrt adapted, else fpgaops._xrt); ImportError when neither loads."""
+    from .pyxrt_binding import binding
 
-    return _xrt
+    try:
+        return binding()[1]
+    except ValueError as e:  # a bad FPGAOPS_XRT_BINDING
+        raise ImportError(str(e)) from None
+
+
+def binding_name():
+    """"pyxrt" or "native": the binding _module() returns here (ImportError when neither loads)."""
+    from .pyxrt_binding import binding
+
+    return binding()[0]
 
 
 def configured_xclbin():
@@ -118,9 +133,9 @@ class XrtBackend(Backend):
         try:
             mod = _module()
         except ImportError as e:
-            return False, "-", (f"native module fpgaops._xrt is not built ({e}); install XRT (libxrt-dev, or "
-                                "/opt/xilinx/xrt) and reinstall with `pip install .`")
-        version = f"XRT {mod.xrt_version()}"
+            return False, "-", (f"no XRT binding: neither AMD's pyxrt nor the native module fpgaops._xrt loads ({e}); "
+                                "install XRT (libxrt-dev, or /opt/xilinx/xrt) and reinstall with `pip install .`")
+        version = f"XRT {mod.xrt_version()} ({binding_name()})"
         if mod.emulation_mode() == "noop":
             return False, version, ("XCL_EMULATION_MODE=noop runs no kernels (host-path testing only), so 'xrt' "
                                     "is never selected; tests use fpgaops.backends.xrt.open(path, allow_noop=True)")
@@ -144,7 +159,7 @@ class XrtBackend(Backend):
         try:
             self.module = _module()
         except ImportError as e:
-            raise DeviceError(f"xrt: native module fpgaops._xrt is not built ({e})") from None
+            raise DeviceError(f"xrt: no XRT binding (pyxrt or the native module fpgaops._xrt): {e}") from None
         self.mode = self.module.emulation_mode()
         if self.mode == "noop" and not allow_noop:
             raise DeviceError("xrt: XCL_EMULATION_MODE=noop runs no kernels, so results would be garbage; "

@@ -1,0 +1,304 @@
+"""The cycle model: one function per HLS engine, each naming the kernel code it models.
+
+Notation: TM, TN, TK = gemm.tile_*, PE_M x PE_N = gemm.pe_*, L = elements per AXI word. Every
+``*_layer`` function returns dict(compute, memory, cycles, bytes, bound) for one kernel call, with
+``mem`` a PortBandwidth (bytes per cycle per port and for the board). A layer's cycles follow the
+DATAFLOW overlap of its processes over consecutive tiles:
+
+    cycles = max(compute, load, store, write-memory, bytes / board bandwidth) + prologue + epilogue
+
+The formulas and their derivation from the loop structure are in docs/estimator.md.
+"""
+from ..errors import UnsupportedError
+from .params import (ACC_LATENCY, LOAD_DEPTH, STORE_DEPTH, MEM_LATENCY_CYCLES, PIPE_DEPTH, ROW_OVERHEAD, WINO_TILE_OVERHEAD, cdiv,
+                     ebytes)
+
+
+def mac_tile(p, dtype, k, trans_a=False, trans_b=False):
+    """Cycles of GemmEngine::compute_tile (gemm.hpp) for one output tile with reduction length k.
+
+    nk + 1 calls of SLICE_STEP (one call site, ping-pong bit), one pipelined loop each: a MAC half
+    of KS * NB iterations (KS = TK/SIMD SIMD steps, NB = TM/PE * TN accumulators, PE x SIMD MACs
+    per iteration) and a fill half of (TM + TN) * ceil(TK/L) * L/SIMD steps (SIMD elements of k per
+    step), overlapped: the first call only fills, the last only multiplies. Both operands reach
+    the array canonical (the load process transposes), so the layouts do not change it."""
+    L = p.word_bits // 8 // ebytes(dtype)
+    tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
+    nb = (tm // p.pe) * tn
+    ii = max(1, cdiv(ACC_LATENCY[dtype], nb))
+    mac = (tk // p.simd) * nb * ii
+    fill = (tm + tn) * cdiv(tk, L) * (L // p.simd)
+    nk = cdiv(k, tk)
+    tile = fill + (nk - 1) * max(mac, fill) + mac + (nk + 1) * PIPE_DEPTH[dtype]
+    return {"nk": nk, "nb": nb, "ii": ii, "mac_steps": mac, "fill_steps": fill, "tile_cycles": tile}
+
+
+def gemm_engine(p, dtype, batch, m, n, k, trans_a=False, trans_b=False):
+    """Compute-process cycles of one fpgaops_gemm call (no memory): mac_tile() plus tiles, compute_cycles."""
+    e = mac_tile(p, dtype, k, trans_a, trans_b)
+    e["tiles"] = batch * cdiv(m, p.tile_m) * cdiv(n, p.tile_n)
+    e["compute_cycles"] = e["tiles"] * e["tile_cycles"]
+    return e
+
+
+def seg_words(total, tile, eb, wb):
+    """Words to read ``total`` elements cut in segments of ``tile`` (one burst per segment)."""
+    full, last = divmod(total, tile)
+    return full * cdiv(tile * eb, wb) + (cdiv(last * eb, wb) if last else 0)
+
+
+def gemm_bytes(p, dtype, batch, m, n, k, trans_a=False, trans_b=False):
+    """DRAM bytes fpgaops_gemm's load process reads: (bytes_a, bytes_b). A is re-read for every
+    column tile, B for every row tile; rows outside the matrix are sent as zeros, never read."""
+    eb, wb = ebytes(dtype), p.word_bits // 8
+    mt, nt = cdiv(m, p.tile_m), cdiv(n, p.tile_n)
+    a_words = k * seg_words(m, p.tile_m, eb, wb) if trans_a else m * seg_words(k, p.tile_k, eb, wb)
+    b_words = n * seg_words(k, p.tile_k, eb, wb) if trans_b else k * seg_words(n, p.tile_n, eb, wb)
+    return batch * nt * a_words * wb, batch * mt * b_words * wb
+
+
+def gemm_schedule(p, dtype, batch, m, n, k, trans_a=False, trans_b=False):
+    """fpgaops_gemm as the C-simulation counters see it: per output tile, the slowest of
+    load_tile (gemm.hpp: canonical rows by read_elems, transposed operands through the transposer:
+    TILE_K rows written a word per cycle, then the canonical rows read out a word per cycle),
+    compute_tile (mac_tile) and store_tile (tm rows of tn elements one per cycle), summed over the
+    tiles (edge tiles have fewer valid rows)."""
+    L = p.word_bits // 8 // ebytes(dtype)
+    tm_, tn_, tk_ = p.tile_m, p.tile_n, p.tile_k
+    wpr_k, d = cdiv(tk_, L), LOAD_DEPTH
+    nk = cdiv(k, tk_)
+    last_k = k - (nk - 1) * tk_
+    compute = mac_tile(p, dtype, k)["tile_cycles"]
+
+    def canonical(rows, valid):  # load_rows: `rows` rows of WPR_K words, `valid` of them read
+        return valid * (wpr_k + 1 + 2 * d) + (rows - valid) * (wpr_k + d)
+
+    def transposed(out_rows, len_, valid_k):  # load_transposed: TILE_K rows in, out_rows rows out
+        words = cdiv(len_, L)
+        rows_in = valid_k * read_elems_cycles(words) + (tk_ - valid_k) * read_elems_cycles(0, words)
+        return rows_in + tk_ * (words + d) + out_rows * wpr_k + d
+
+    def load(tm, tn):
+        total = 0
+        for s in range(2 if nk > 1 else 1):
+            count, tk = (nk - 1, tk_) if s == 0 and nk > 1 else (1, last_k)
+            a = transposed(tm_, tm, tk) if trans_a else canonical(tm_, tm)
+            b = canonical(tn_, tn) if trans_b else transposed(tn_, tn, tk)
+            total += count * (a + b)
+        return total
+
+    cycles = 0
+    for tm, cm in ((tm_, m // tm_), (m % tm_, 1 if m % tm_ else 0)):
+        for tn, cn in ((tn_, n // tn_), (n % tn_, 1 if n % tn_ else 0)):
+            if cm and cn:
+                store = tm * (tn + STORE_DEPTH)
+                cycles += batch * cm * cn * max(load(tm, tn), compute, store)
+    return cycles
+
+
+def _finish(terms, prologue, epilogue, schedule=None):
+    """(cycles, bound, schedule): the layer's cycles with DATAFLOW overlap, the term that bounds them,
+    and ``schedule``, the slowest process with ideal memory (no bandwidth limit, no latency, no
+    prologue / epilogue): what the C-simulation cycle counters measure (a region invocation lasts
+    as long as its slowest process, fpgaops._csim.cycles_regions())."""
+    bound = max(terms, key=terms.get)
+    if schedule is None:
+        schedule = max(v for k, v in terms.items() if k != "memory")
+    return terms[bound] + prologue + epilogue + MEM_LATENCY_CYCLES, bound, schedule
+
+
+def gemm_layer(p, o, mem, dtype, batch, m, n, k, trans_a=False, trans_b=False, bytes_b=None, extra_read=0):
+    """One fpgaops_gemm call: dict(compute, memory, cycles, bytes, bound)."""
+    e = gemm_engine(p, dtype, batch, m, n, k, trans_a, trans_b)
+    ba, bb = gemm_bytes(p, dtype, batch, m, n, k, trans_a, trans_b)
+    if bytes_b is not None:
+        bb = bytes_b
+    out = batch * m * n
+    by = out * 4  # gemm writes float32 / int32
+    load = ba / mem.port("a", p.word_bits) + bb / mem.port("b", p.word_bits)
+    store = out / o.store_rate + batch * cdiv(m, p.tile_m) * cdiv(n, p.tile_n) * min(m, p.tile_m) * ROW_OVERHEAD
+    wmem = by / mem.port("y", 32 * o.store_rate) + extra_read / mem.port("c", p.word_bits)
+    total = ba + bb + by + extra_read
+    memory = max(load, wmem, total / mem.board)
+    cycles, bound, schedule = _finish({"compute": e["compute_cycles"], "memory": memory, "store": store},
+                                      0, p.tile_m * p.tile_n / o.store_rate,
+                                      gemm_schedule(p, dtype, batch, m, n, k, trans_a, trans_b))
+    return {"compute": e["compute_cycles"], "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound,
+            "schedule": schedule}
+
+
+def conv2d_geometry(p, a):
+    """conv2d.hpp conv2d_geometry(): tile_w, tile_rows, seg_len and the tile counts."""
+    tn, tm = p.tile_n, p.tile_m
+    (sh, sw), (dh, dw) = a["stride"], a["dilation"]
+    extent_w = (a["s"] - 1) * dw + 1
+    cap_w = (p.line_buffer_w - extent_w) // sw + 1 if extent_w <= p.line_buffer_w else 0
+    tile_w = min(tn, a["ow"], cap_w)
+    if tile_w <= 0:
+        raise UnsupportedError(f"conv2d: the dilated filter width {extent_w} exceeds conv2d.line_buffer_w "
+                               f"({p.line_buffer_w})")
+    tile_rows = min(tn // a["ow"], p.line_buffer_rows, a["oh"]) if tile_w == a["ow"] else 1
+    seg_len = (tile_w - 1) * sw + extent_w
+    kg = a["k"] // a["groups"]
+    g = {"cg": a["c"] // a["groups"], "kg": kg, "tile_w": tile_w, "tile_rows": tile_rows, "seg_len": seg_len,
+         "tiles_m": cdiv(kg, tm), "tiles_q": cdiv(a["ow"], tile_w), "tiles_p": cdiv(a["oh"], tile_rows)}
+    g["n_tiles"] = a["n"] * a["groups"] * g["tiles_p"] * g["tiles_q"] * g["tiles_m"]
+    return g
+
+
+def read_elems_cycles(words, out_words=None):
+    """common.hpp read_elems: a burst of ``words`` words plus the flush up to ``out_words`` (two
+    pipelined loops, each entry paying LOAD_DEPTH); with nothing to read only the zero flush runs."""
+    out_words = words if out_words is None else out_words
+    if words:
+        return out_words + 1 + 2 * LOAD_DEPTH
+    return out_words + LOAD_DEPTH if out_words else 0
+
+
+def conv2d_load_tile(p, dtype, a, gm, nk, emit_rate=1):
+    """Cycles of conv2d.hpp load_tile for one tile (process "load", II = 1, depth LOAD_DEPTH), as
+    (weights, window generator, line-buffer fills): WSUM_CLEAR (TILE_M); per K slice, TILE_M
+    weight rows (read_elems + LOAD_W_WORDS), TILE_K rows of P into the transposer (EMIT_COLS,
+    TILE_N elements one per cycle) and TILE_N pixel rows out of it (LOAD_P_EMIT, a word per
+    cycle); per (input channel, filter row) of the tile, tile_rows line-buffer rows (read_elems +
+    FILL_COLS, seg_len elements one per cycle). emit_rate: the what-if of a wider generator."""
+    L = p.word_bits // 8 // ebytes(dtype)
+    wpr_k, d = cdiv(p.tile_k, L), LOAD_DEPTH
+    weights = nk * p.tile_m * (wpr_k + d + read_elems_cycles(wpr_k))
+    emit = p.tile_m + d + nk * (p.tile_k * (p.tile_n / emit_rate + d) + p.tile_n * wpr_k + d)
+    fills = gm["cg"] * a["r"] * gm["tile_rows"] * (
+        gm["seg_len"] / emit_rate + d + read_elems_cycles(cdiv(min(gm["seg_len"], a["w"]), L)))
+    return weights, emit, fills
+
+
+def conv2d_layer(p, o, mem, dtype, a):
+    """One fpgaops_conv2d call (implicit GEMM, window generator, fused epilogue)."""
+    gm = conv2d_geometry(p, a)
+    eb, wb = ebytes(dtype), p.word_bits // 8
+    L = wb // eb
+    tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
+    crs = gm["cg"] * a["r"] * a["s"]
+    mt = mac_tile(p, dtype, crs)
+    nk, tiles = mt["nk"], gm["n_tiles"]
+    compute = tiles * mt["tile_cycles"]
+    # load process, per tile: weight rows (a word per cycle), the window generator (one element
+    # per cycle), line-buffer refills (one element per cycle); the memory parts at least bytes / bandwidth
+    wpr_k = cdiv(tk, L)
+    w_cyc, emit_cyc, f_cyc = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk, o.emit_rate))
+    pixel_tiles = a["n"] * a["groups"] * gm["tiles_p"] * gm["tiles_q"]
+    w_bytes = pixel_tiles * gm["kg"] * seg_words(crs, tk, eb, wb) * wb
+    fills = tiles * gm["cg"] * a["r"] * gm["tile_rows"]
+    x_bytes = fills * cdiv(min(gm["seg_len"], a["w"]) * eb, wb) * wb
+    w_mem, x_mem = w_bytes / mem.port("weight", p.word_bits), x_bytes / mem.port("x", p.word_bits)
+    load = max(w_cyc, w_mem) + emit_cyc + max(f_cyc, x_mem)
+    # store process: per (channel, output row, column tile) run, q_n elements one per cycle
+    out = a["n"] * a["k"] * a["oh"] * a["ow"]
+    runs = a["n"] * a["k"] * a["oh"] * gm["tiles_q"]
+    res = out * eb if a["residual"] else 0
+    store = out / o.store_rate + runs * (ROW_OVERHEAD + (cdiv(tn * eb, wb) if a["residual"] else 0))
+    y_bytes = out * eb
+    wmem = y_bytes / mem.port("y", 32 * o.store_rate) + res / mem.port("residual", p.word_bits)
+    total = w_bytes + x_bytes + y_bytes + res + a["k"] * 4
+    memory = max(w_mem + x_mem, wmem, total / mem.board)
+    prologue = tm * wpr_k + tk * tn / o.emit_rate
+    cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": store, "memory": memory},
+                                      prologue, tm * tn / o.store_rate,
+                                      max(compute, w_cyc + emit_cyc + f_cyc, store))
+    return {"compute": compute, "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound,
+            "schedule": schedule}
+
+
+def winograd_layer(p, o, mem, dtype, a, wm):
+    """fpgaops_winograd (winograd.hpp): output-stationary blocks of BK output channels x BT m x m
+    tiles of one tile row (winograd.tile_k / tile_w), one DATAFLOW region per block. compute_block,
+    per input channel: the A = m+2 input rows of ROW = BT*m+2 elements (one per cycle), BK filter
+    transforms (II = 9), then per tile the input transform and BK MAC steps of A*A products (II = 1);
+    after the last channel BK*BT output transforms at II = m*m. load_block re-reads every filter
+    (one word per 3x3 filter) and the A input rows per channel per block."""
+    eb, wb = ebytes(dtype), p.word_bits // 8
+    A, bk, bt = wm + 2, p.wino_bk, p.wino_bt
+    row = bt * wm + 2
+    c = a["c"]
+    per_ch = A * (row + ROW_OVERHEAD) + 9 * bk + bt * (bk + WINO_TILE_OVERHEAD)
+    block = c * per_ch + bk * bt * wm * wm
+    tiles_h, tiles_w = cdiv(a["oh"], wm), cdiv(a["ow"], wm)
+    blocks = a["n"] * cdiv(a["k"], bk) * tiles_h * cdiv(tiles_w, bt)
+    comp = blocks * block
+    load_cyc = blocks * c * (A * (row + ROW_OVERHEAD) + bk * (9 + ROW_OVERHEAD))
+    x_bytes = blocks * c * A * cdiv(row * eb, wb) * wb
+    w_bytes = blocks * c * bk * cdiv(9 * eb, wb) * wb
+    out = a["n"] * a["k"] * a["oh"] * a["ow"]
+    res = out * eb if a["residual"] else 0
+    store = out / o.store_rate + blocks * bk * bt * wm * ROW_OVERHEAD
+    w_mem, x_mem = w_bytes / mem.port("weight", p.word_bits), x_bytes / mem.port("x", p.word_bits)
+    load = max(load_cyc, w_mem + x_mem)
+    wmem = out * eb / mem.port("y", 32 * o.store_rate) + res / mem.port("residual", p.word_bits)
+    total = x_bytes + w_bytes + out * eb + res
+    memory = max(w_mem + x_mem, wmem, total / mem.board)
+    cycles, bound, schedule = _finish({"compute": comp, "loader": load, "store": store, "memory": memory},
+                                      per_ch, bk * bt * wm * wm, max(comp, load_cyc, store))
+    return {"compute": comp, "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound,
+            "schedule": schedule}
+
+
+def dwconv_layer(p, o, mem, dtype, a, max_k=7):
+    """fpgaops_dwconv (dwconv.hpp): one DATAFLOW region per output plane (nn, kk). compute_plane
+    reads the R*S taps, then per output row fills the new padded input rows into the line buffer
+    (one element per cycle) and computes one output pixel per cycle (the window unrolled); the
+    load process streams the same rows, the store one element per cycle. Planes overlap."""
+    eb, wb = ebytes(dtype), p.word_bits // 8
+    (sh, sw), (dh, dw) = a["stride"], a["dilation"]
+    extent_h, extent_w = (a["r"] - 1) * dh + 1, (a["s"] - 1) * dw + 1
+    wp = (a["ow"] - 1) * sw + extent_w                    # padded row: the columns the windows span
+    rows = (a["oh"] - 1) * sh + extent_h if sh <= extent_h else a["oh"] * extent_h   # input rows per plane
+    banks = [(j * dw) % max_k for j in range(a["s"])]
+    ii = max(1, cdiv(max(banks.count(b) for b in set(banks)), 2))  # taps of one row in one bank
+    taps = a["r"] * a["s"]
+    planes = a["n"] * a["k"]
+    d = PIPE_DEPTH[dtype]  # compute_plane's loops: taps (R loops of S), row fills, output rows
+    plane = a["r"] * (a["s"] + d) + rows * (wp + d) + a["oh"] * (a["ow"] * ii + d)
+    comp = planes * plane
+    store = planes * a["oh"] * a["ow"] / o.store_rate
+    x_bytes = planes * min(rows, a["h"]) * cdiv(a["w"] * eb, wb) * wb   # each plane reads its channel's rows
+    w_bytes = planes * cdiv(taps * eb, wb) * wb
+    wr = planes * a["oh"] * a["ow"] * eb
+    memory = max(x_bytes / mem.port("x", p.word_bits) + w_bytes / mem.port("weight", p.word_bits),
+                 wr / mem.port("y", 32 * o.store_rate), (x_bytes + w_bytes + wr) / mem.board)
+    cycles, bound, schedule = _finish({"compute": comp, "store": store, "memory": memory},
+                                      taps + extent_h * wp, a["ow"])
+    return {"compute": comp, "memory": memory, "cycles": cycles, "bytes": int(x_bytes + w_bytes + wr),
+            "bound": bound, "schedule": schedule}
+
+
+def numel(shape):
+    n = 1
+    for d in shape or ():
+        n *= int(d)
+    return n
+
+
+def stream_layer(p, o, mem, dtype, L):
+    """pool / eltwise / act / softmax kernels: (kernel, shape, result dict)."""
+    eb = ebytes(dtype)
+    lanes = p.word_bits // 8 // eb
+    a = L.attrs
+    if L.op == "pool":
+        x, y = a["x"], a["y"]
+        rd, wr = numel(x) * eb, numel(y) * eb
+        comp = numel(x) / o.stream_rate + numel(x[:-1]) * ROW_OVERHEAD  # one column per cycle, per row
+        shape = f"{x[1]}x{x[2]}x{x[3]}->{y[1]}x{y[2]}x{y[3]}"
+    elif L.op == "eltwise":
+        rd, wr = (numel(a["a"]) + numel(a["b"])) * eb, numel(a["y"]) * eb
+        comp = cdiv(numel(a["y"]), lanes)  # one word of L lanes per cycle
+        shape = "x".join(str(d) for d in a["y"][1:])
+    else:  # act (one word per cycle), softmax (max, exp-sum and scale passes, one element per cycle)
+        rd, wr = numel(a["x"]) * eb, numel(a["y"]) * eb
+        comp = cdiv(numel(a["y"]), lanes) if L.op == "act" else 3 * numel(a["y"])
+        shape = "x".join(str(d) for d in a["y"][1:])
+    memory = max(rd / mem.port("x" if L.op != "eltwise" else "a", p.word_bits), wr / mem.port("y", p.word_bits),
+                 (rd + wr) / mem.board)
+    cycles, bound, schedule = _finish({"stream": comp, "memory": memory}, 0, 0)
+    return L.op, shape, {"compute": comp, "memory": memory, "cycles": cycles, "bytes": int(rd + wr),
+                         "bound": bound, "schedule": schedule}
+
+

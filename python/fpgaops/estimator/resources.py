@@ -1,0 +1,186 @@
+"""The resource model: DSP48E2, BRAM18/36, URAM and LUT use of each kernel's CU, from the same
+template parameters the kernels are compiled with (GemmParams / the kernel config), times the CU
+counts of the board's connectivity.cfg. Every rule is cited from AMD's documentation in
+docs/estimator.md ("Resource model").
+"""
+import math
+
+from ..errors import ArgumentError, ConfigError
+from .memory import board_config, load_platform
+from .params import (BRAM18_SHAPES, DSP_PER_MAC, ENGINE_DSP_OVERHEAD, KERNEL_SETS, LUTRAM_MAX_BITS,
+                     LUTRAM_MAX_DEPTH, LUTS_PER_CU, LUTS_PER_MAC, READ_OUTSTANDING, GemmParams, Options, cdiv,
+                     ebytes, suffix)
+from .report import ResourceEstimate
+
+
+def bank_bram18(depth, width_bits):
+    """BRAM18K blocks of one memory bank (best aspect ratio); 0 when it goes to LUTRAM."""
+    if depth <= LUTRAM_MAX_DEPTH or depth * width_bits <= LUTRAM_MAX_BITS:
+        return 0
+    return min(cdiv(width_bits, w) * cdiv(depth, d) for d, w in BRAM18_SHAPES)
+
+
+def _lutram_luts(depth, width_bits):
+    return 0 if bank_bram18(depth, width_bits) else width_bits * cdiv(depth, 64)
+
+
+def axi_bram18(width_bits, beats):
+    """The m_axi adapter's data FIFO of one bundle: num_outstanding x burst beats words (UG1399)."""
+    return bank_bram18(READ_OUTSTANDING * beats, width_bits)
+
+
+def mac_array_resources(p, dtype):
+    """The MAC array of gemm.hpp (compute_tile / run): the ping-pong slice buffers a_buf[2][TM][TK]
+    (complete on the ping-pong bit, cyclic PE on rows and SIMD on k: 2*PE*SIMD banks) and
+    b_buf[2][TN][TK] (2*SIMD banks), the accumulators acc[NB][PE] (PE banks), the c_tile PIPO
+    (cyclic PE on rows, two copies) and the load process's transposer tr[L][ceil(TK/L)*max(TM,TN)]
+    (L banks). DSPs: PE*SIMD multipliers, 5 DSP48E2 per float32 MAC, 1 per int8 MAC or 1 per two
+    when gemm.pack_int8 (WP486: two weights sharing an activation in one 27x18 multiply)."""
+    eb = ebytes(dtype)
+    L = p.word_bits // 8 // eb
+    nb = (p.tile_m // p.pe) * p.tile_n
+    banks = [  # (count, depth, width)
+        (2 * p.pe * p.simd, (p.tile_m // p.pe) * (p.tile_k // p.simd), 8 * eb),   # a_buf
+        (2 * p.simd, p.tile_n * (p.tile_k // p.simd), 8 * eb),                     # b_buf
+        (p.pe, nb, 32),                                                            # acc
+        (2 * p.pe, (p.tile_m // p.pe) * p.tile_n, 32),                             # c_tile PIPO
+        (L, cdiv(p.tile_k, L) * max(p.tile_m, p.tile_n), 8 * eb),                  # transposer
+    ]
+    b18 = sum(c * bank_bram18(d, w) for c, d, w in banks)
+    luts = sum(c * _lutram_luts(d, w) for c, d, w in banks)
+    per_mac = DSP_PER_MAC[dtype] / (2 if dtype == "int8" and p.pack_int8 else 1)
+    return {"dsps": math.ceil(p.macs * per_mac) + ENGINE_DSP_OVERHEAD[dtype], "b18": b18,
+            "luts": p.macs * LUTS_PER_MAC[dtype] + LUTS_PER_CU + luts}
+
+
+def _bundles_b18(spec, p):
+    """m_axi adapters of a kernel: one FIFO per bundle, word-wide if any of its pointers is a word_t*."""
+    if spec is None:
+        return 2 * axi_bram18(p.word_bits, p.max_burst_beats)
+    b18 = 0
+    for _bundle, names in spec.bundles.items():
+        wide = any("word_t" in spec.arg(nm).ctype for nm in names)
+        b18 += axi_bram18(p.word_bits if wide else 32, p.max_burst_beats)
+    return b18
+
+
+def kernel_cu_resources(name, spec, p, cfg):
+    """Modeled DSP / BRAM36 / URAM / LUT of one CU of kernel ``name``."""
+    dtype = "float32" if name.endswith("_f32") else "int8"
+    eb = ebytes(dtype)
+    lanes = p.word_bits // 8 // eb
+    b18, dsps, luts = _bundles_b18(spec, p), 8, LUTS_PER_CU
+    v = cfg.values if cfg is not None else {}
+    if name.startswith(("fpgaops_gemm_", "fpgaops_conv2d_")):
+        r = mac_array_resources(p, dtype)
+        b18, dsps, luts = b18 + r["b18"], r["dsps"], r["luts"]
+        if name.startswith("fpgaops_conv2d_"):
+            b18 += bank_bram18(p.line_buffer_rows * p.line_buffer_w, 8 * eb)   # the line buffer
+            b18 += bank_bram18(p.tile_m, 32)                                   # weight row sums
+            dsps += 6 if dtype == "int8" else 4                                # requantize / epilogue
+    elif name.startswith("fpgaops_winograd_"):
+        # the A*A products of one MAC step (II = 1), for the largest m the top instantiates; the
+        # accumulators acc[A][A][BK][BT]: A*A banks of BK*BT words
+        big_a = 6 if dtype == "float32" else 4
+        dsps = big_a * big_a * DSP_PER_MAC[dtype] + 2 * ENGINE_DSP_OVERHEAD[dtype]
+        b18 += big_a * big_a * bank_bram18(p.wino_bk * p.wino_bt, 32)
+        luts += big_a * big_a * LUTS_PER_MAC[dtype] + big_a * big_a * _lutram_luts(p.wino_bk * p.wino_bt, 32)
+    elif name.startswith("fpgaops_dwconv_"):
+        k = p.dw_max_kernel
+        # the unrolled MAX_K x MAX_K window; line buffer: LB_ROWS slots x MAX_K cyclic banks
+        dsps = k * k * DSP_PER_MAC[dtype] + ENGINE_DSP_OVERHEAD[dtype]
+        b18 += p.dw_line_buffer_rows * k * bank_bram18(cdiv(p.dw_max_w, k), 8 * eb)
+        luts += k * k * LUTS_PER_MAC[dtype]
+    elif "_pool_" in name:
+        w = v.get("pool.max_width", 1024)
+        b18 += bank_bram18(w, 8 * eb) + v.get("pool.max_open_rows", 16) * bank_bram18(w, 32)
+        dsps = 12 if dtype == "float32" else 4
+    elif "_act_" in name or "_eltwise_" in name:
+        if dtype == "float32":  # the float table replicated per lane pair (dual port), interpolation per lane
+            b18 += (lanes // 2) * bank_bram18(v.get("act_lut.max_segments", 4096) + 1, 32)
+            dsps = lanes * 5 + (lanes * 3 if "_eltwise_" in name else 0)
+        else:
+            dsps = lanes * 2 if "_eltwise_" in name else 0
+        luts += lanes * (300 if dtype == "float32" else 60)
+    elif "_softmax_" in name:
+        b18 += bank_bram18(v.get("softmax.max_dim", 16384), 32)
+        dsps = 30
+    return {"dsps": dsps, "bram36": cdiv(b18, 2), "uram": 0, "luts": luts}
+
+
+_SPECS = []  # the parsed kernel table, cached
+
+
+def kernel_specs():
+    """The kernel table of tops.hpp (fpgaops.kernels), parsed once; {} when it cannot be read."""
+    from .. import kernels as kmod
+
+    if not _SPECS:
+        try:
+            _SPECS.append(kmod.load())
+        except Exception:  # noqa: BLE001 - optional for the model: two word bundles per kernel then
+            _SPECS.append({})
+    return _SPECS[0]
+
+
+def linked_kernels(plat, kernels, dtype):
+    """The kernels an xclbin of kernel set ``kernels`` (Options.kernels) holds on ``plat``."""
+    if kernels not in KERNEL_SETS:
+        raise ArgumentError("kernels", f"expected one of {KERNEL_SETS}, got {kernels!r}")
+    if kernels == "board":
+        return list(board_config(plat).kernels)
+    names = list(plat.connectivity.nk)
+    if kernels == "linked":
+        return names
+    names = [n for n in names if n.endswith("_" + suffix(dtype))]
+    conv = f"fpgaops_conv2d_{suffix(dtype)}"
+    if kernels == "conv" and conv in names:
+        names = [n for n in names if not n.startswith("fpgaops_gemm_")]
+    return names
+
+
+def main_kernel(plat, dtype, linked=None):
+    """The kernel that runs the convolutions: fpgaops_conv2d_<dt> when linked, else fpgaops_gemm_<dt>."""
+    conv = f"fpgaops_conv2d_{suffix(dtype)}"
+    return conv if conv in (linked if linked is not None else plat.connectivity.nk) else f"fpgaops_gemm_{suffix(dtype)}"
+
+
+def resources(platform="zcu104", config=None, dtype="int8", options=None, gemm=None):
+    """Modeled DSP / BRAM36 / URAM / LUT use of the kernels an xclbin for ``platform`` links.
+
+    options.kernels == "board" (default): the kernels of platforms/<board>/kernel.toml [build];
+    "linked": every kernel with an nk= line; "dtype": only ``dtype``'s kernels; "conv": those
+    without fpgaops_gemm. config: default the board's kernel config. options.cus replaces the CU
+    count of the kernel that runs the convolutions (fpgaops_conv2d_<dtype>, else fpgaops_gemm_<dtype>)."""
+
+    o = options or Options()
+    plat = load_platform(platform)
+    linked = linked_kernels(plat, o.kernels, dtype)
+    cfg = config if config is not None else board_config(plat).config
+    p = (gemm or GemmParams.from_config(cfg)).check()
+    specs = kernel_specs()
+    out, main = {}, main_kernel(plat, dtype, linked)
+    for name in linked:
+        n = len(plat.connectivity.nk[name])
+        if o.cus is not None and name == main:
+            n = o.cus
+        r = kernel_cu_resources(name, specs.get(name), p, cfg)
+        out[name] = {"cus": n, **{k: v * n for k, v in r.items()}}
+    totals = {k: sum(r[k] for r in out.values()) for k in ("dsps", "bram36", "uram", "luts")}
+    budget = {k: plat.budget[k] for k in ("dsps", "bram36", "uram", "luts")}
+    return ResourceEstimate(out, totals, budget)
+
+
+def check_fits(res, board, p):
+    """Raise ConfigError naming the key to change when the modeled resources exceed the budget."""
+    over = res.over()
+    if over:
+        what = ", ".join(f"{k} {res.totals[k]} > budget {res.budget[k]}" for k in over)
+        key = "gemm.pe" if "dsps" in over else "axi.max_burst_beats"
+        big = max(res.kernels, key=lambda k: res.kernels[k][over[0]])
+        raise ConfigError(key, f"the configured kernels do not fit {board} (modeled: {what}; largest: {big}). "
+                               f"MAC array {p.short()}. Shrink gemm.pe/simd or the tiles, shorten "
+                               f"axi.max_burst_beats (m_axi buffers), link fewer kernels (estimate with "
+                               f"kernels='dtype') or fewer CUs")
+
+

@@ -1,0 +1,103 @@
+"""The config search: the cheapest MAC-array config (fewest modeled DSPs, then BRAM) that fits a
+board and beats a target images/s. benchmarks/bench_estimate.py and the per-board kernel configs
+(platforms/<board>/kernel.toml) come from it."""
+import dataclasses
+from pathlib import Path
+
+from ..errors import ConfigError
+from .layers import resolve_net
+from .memory import load_platform
+from .network import estimate_layers
+from .params import LABEL, GemmParams, Options
+from .report import NetworkEstimate
+from .resources import resources
+
+
+def candidates(base, dtype="int8", word_bits=None):
+    """MAC-array configs the search tries (every one passes the config rules). word_bits: the AXI
+    word widths tried (default: the base config's; a Zynq board's 128-bit PS ports make narrower
+    words worth trying, their m_axi buffers are a quarter of the 512-bit ones)."""
+    out = []
+    for wb in sorted(set(word_bits or (base.word_bits,))):
+        for beats in sorted({16, base.max_burst_beats}):
+            for simd in (4, 8, 16):
+                if (wb // 32) % simd:
+                    continue
+                for pe in (8, 16, 32, 64):
+                    for tm in (64, 128, 256):
+                        for tn in (64, 128):
+                            for tk in (64, 128, 256):
+                                if tm % pe or tk % simd or tn < base.line_buffer_rows:
+                                    continue
+                                out.append(dataclasses.replace(base, tile_m=tm, tile_n=tn, tile_k=tk, pe=pe,
+                                                               simd=simd, max_burst_beats=beats, word_bits=wb))
+    return out
+
+
+def overlay(p, base):
+    """The kernel-config keys (kernels/config/fpgaops.toml) in which GemmParams ``p`` differs from ``base``."""
+    keys = {"tile_m": "gemm.tile_m", "tile_n": "gemm.tile_n", "tile_k": "gemm.tile_k", "pe": "gemm.pe",
+            "simd": "gemm.simd", "pack_int8": "gemm.pack_int8", "word_bits": "axi.word_bits",
+            "max_burst_beats": "axi.max_burst_beats"}
+    return {key: getattr(p, f) for f, key in keys.items() if getattr(p, f) != getattr(base, f)}
+
+
+@dataclasses.dataclass
+class SearchResult:
+    target: float
+    estimate: NetworkEstimate   # the cheapest config beating target, else the fastest that fits
+    beats: bool
+    label: str = LABEL
+
+    def describe(self):
+        e = self.estimate
+        wi = (", needs " + ", ".join(f"{k}={v}" for k, v in e.what_if.items())) if e.what_if else ""
+        return (f"{e.gemm.short()}, {e.cus} CU(s), {e.clock_mhz:g} MHz{wi}: {e.images_per_s:.0f} images/s modeled, "
+                f"{e.resources.totals['dsps']} DSP / {e.resources.totals['bram36']} BRAM36")
+
+
+WHAT_IFS = ({}, {"store_rate": 4}, {"emit_rate": 4}, {"store_rate": 4, "emit_rate": 4},
+            {"store_rate": 4, "emit_rate": 4, "stream_rate": 4}, {"store_rate": 16, "emit_rate": 16, "stream_rate": 16})
+
+
+def search(net, platform, target_images_per_s, *, dtype="int8", batch=1, cus=(1, 2, 3, 4), what_ifs=WHAT_IFS,
+           config=None, kernels=("dtype", "conv"), word_bits=None, **opts):
+    """The cheapest MAC-array config (fewest modeled DSPs, then BRAM) that fits the board and whose
+    modeled images/s beats ``target_images_per_s``. What-if kernel changes (Options.store_rate,
+    emit_rate, stream_rate) are tried in the order of ``what_ifs``, starting with none: the first
+    level with a winner is returned. kernels: the kernel sets tried (Options.kernels): "dtype"
+    budgets a dedicated xclbin of that dtype's kernels (like the DPU's), "conv" the same without
+    fpgaops_gemm (FC layers on conv2d). word_bits: AXI word widths tried (candidates()). config:
+    default the base kernel config (kernels/config/fpgaops.toml, not the board's overlay: the search
+    is what chooses the overlay). If nothing beats the target, the fastest fitting config is
+    returned with beats=False."""
+    from .. import config as cfgmod
+
+    if isinstance(config, (str, Path)):
+        config = cfgmod.load(config)
+    cfg = config if config is not None else cfgmod.current()
+    plat = load_platform(platform)
+    base = GemmParams.from_config(cfg)
+    name, layers = resolve_net(net, batch)
+    fastest = None
+    for wi in what_ifs:
+        winners = []
+        for n_cu, kset in [(c, k) for c in cus for k in ((kernels,) if isinstance(kernels, str) else kernels)]:
+            o = Options(cus=n_cu, kernels=kset, **wi, **opts)
+            for p in candidates(base, dtype, word_bits):
+                if not resources(plat, cfg, dtype, o, p).fits:
+                    continue
+                e = estimate_layers(layers, plat, dtype, p, o, cfg, batch, name, check_budget=False)
+                if fastest is None or e.images_per_s > fastest.images_per_s:
+                    fastest = e
+                if e.images_per_s > target_images_per_s:
+                    winners.append(e)
+        if winners:
+            best = min(winners, key=lambda e: (e.resources.totals["dsps"], e.resources.totals["bram36"],
+                                               -e.images_per_s))
+            return SearchResult(target_images_per_s, best, True)
+    if fastest is None:
+        raise ConfigError("gemm.pe", f"no candidate MAC-array config fits {plat.board}")
+    return SearchResult(target_images_per_s, fastest, False)
+
+

@@ -1,0 +1,64 @@
+"""The analytic estimator against the C-simulation cycle counters (issue 12, item 5): a fixed set of
+ResNet-18, ResNet-50 and MobileNetV2 layer shapes (spatial sizes scaled down where csim is slow)
+runs through the csim tops on random int8 data; the model's schedule for the same layer on the same
+engine must be within 10 % of the counted cycles. So a kernel change that moves the counts moves
+the estimate, or this test fails. Both figures are modeled hardware cycles (docs/estimator.md)."""
+import pytest
+
+from fpgaops import estimator as E
+from fpgaops.estimator.measure import conv_layer as conv
+
+pytest.importorskip("fpgaops._csim", reason="the C-simulation module is not built (scripts/dev-build.sh)")
+
+FC = E.Layer("fc1000", "gemm", dict(batch=1, m=1, k=512, n=1000, trans_a=False, trans_b=False))
+LAYERS = [
+    # ResNet-18 (224x224 input; stem and first stages at half resolution)
+    conv("resnet18.conv1 (112->56)", 3, 112, 64, 7, 2),
+    conv("resnet18.layer1.conv (56->28)", 64, 28, 64, 3),
+    conv("resnet18.layer2.0.conv1", 64, 28, 128, 3, 2),
+    conv("resnet18.layer2.0.downsample", 64, 28, 128, 1, 2),
+    conv("resnet18.layer3.1.conv2", 256, 14, 256, 3),
+    conv("resnet18.layer4.1.conv2", 512, 7, 512, 3),
+    FC,
+    # ResNet-50 bottleneck
+    conv("resnet50.layer1.0.conv1 (56->28)", 64, 28, 64, 1),
+    conv("resnet50.layer2.0.conv3", 128, 28, 512, 1),
+    conv("resnet50.layer3.0.conv1", 512, 14, 256, 1),
+    conv("resnet50.layer4.0.conv2", 512, 14, 512, 3, 2),
+    # MobileNetV2 (inverted residuals: expand 1x1, depthwise 3x3, project 1x1)
+    conv("mobilenetv2.features.0 (112->56)", 3, 112, 32, 3, 2),
+    conv("mobilenetv2.features.2.expand (56->28)", 16, 28, 96, 1),
+    conv("mobilenetv2.features.2.dw (56->28)", 96, 28, 96, 3, 2, groups=96),
+    conv("mobilenetv2.features.4.dw", 144, 28, 144, 3, 1, groups=144),
+    conv("mobilenetv2.features.14.dw", 576, 14, 576, 3, 2, groups=576),
+    conv("mobilenetv2.features.17.project", 960, 7, 320, 1),
+]
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return E.measure(LAYERS)
+
+
+def test_every_layer_was_measured_on_its_engine(rows):
+    assert [r.name for r in rows] == [L.name for L in LAYERS]
+    engines = {r.kernel for r in rows}
+    assert {"conv2d", "dwconv", "gemm"} <= engines, engines
+    for r in rows:
+        assert r.measured > 0 and r.processes and r.label == "modeled"
+
+
+@pytest.mark.parametrize("i", range(len(LAYERS)), ids=[L.name for L in LAYERS])
+def test_analytic_within_10_percent_of_the_csim_counters(rows, i):
+    r = rows[i]
+    assert abs(r.analytic - r.measured) <= 0.10 * r.measured, \
+        f"{r.name} on {r.kernel}: analytic {r.analytic:.0f} vs measured {r.measured:.0f} cycles ({r.processes})"
+
+
+def test_cli_estimate_measure(capsys):
+    from fpgaops import cli
+
+    assert cli.main(["estimate", "mobilenet_v2", "--platform", "zcu104", "--measure"]) == 0
+    out = capsys.readouterr().out
+    assert "measured (C-simulation cycle counters) vs analytic cycles" in out
+    assert "features.1.conv.0.0" in out and "dwconv" in out
