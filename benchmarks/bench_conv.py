@@ -26,7 +26,6 @@ Method
 import argparse
 import collections
 import importlib.util
-import re
 import sys
 import time
 from pathlib import Path
@@ -35,12 +34,11 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "python"))
+from results_md import RESULTS, write_section  # noqa: E402
 
 import fpgaops as fo  # noqa: E402
 from fpgaops.reference import conv2d as ref  # noqa: E402
 
-RESULTS = HERE / "RESULTS.md"
-BEGIN, END = "<!-- bench_conv:begin -->", "<!-- bench_conv:end -->"
 
 # name: (C, H=W, K, R=S, stride, padding, groups, description)
 LAYERS = {
@@ -296,13 +294,7 @@ def finish(names, args, torch, avail, threads, has_csim, results, prof_lines, ro
     text_body = "\n".join(body)
     print(text_body)
     if not args.no_write:
-        section = f"{BEGIN}\n{text_body}\n{END}"
-        text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-        if BEGIN in text and END in text:
-            text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: section, text, flags=re.S)
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-        RESULTS.write_text(text)
+        write_section("bench_conv", text_body)
         progress(f"wrote the conv2d section of {RESULTS}")
 
 

@@ -30,12 +30,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "python"))
+from results_md import RESULTS, write_section  # noqa: E402
 
 from fpgaops import estimator as E  # noqa: E402
 from fpgaops.errors import ConfigError  # noqa: E402
 
-RESULTS = HERE / "RESULTS.md"
-BEGIN, END = "<!-- bench_estimate:begin -->", "<!-- bench_estimate:end -->"
 CASES = (("resnet50", "zcu104"), ("resnet18", "zcu104"), ("mobilenet_v2", "zcu104"),
          ("resnet50", "u50"), ("resnet18", "u50"))
 WIDE = {"emit_rate": 16, "store_rate": 16, "stream_rate": 16}
@@ -261,13 +260,7 @@ def main(argv=None):
     body = render(rows, args.quick)
     print(body)
     if not args.no_write:
-        section = f"{BEGIN}\n{body}\n{END}"
-        text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-        if BEGIN in text and END in text:
-            text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: section, text, flags=re.S)
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-        RESULTS.write_text(text)
+        write_section("bench_estimate", body)
         progress(f"wrote the bench_estimate section of {RESULTS}")
     return 0
 

@@ -26,7 +26,6 @@ import argparse
 import importlib.metadata
 import os
 import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -35,11 +34,10 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "python"))
+from results_md import RESULTS, write_section  # noqa: E402
 
 import fpgaops as fo  # noqa: E402
 
-RESULTS = HERE / "RESULTS.md"
-BEGIN, END = "<!-- bench_gemm:begin -->", "<!-- bench_gemm:end -->"
 
 
 def progress(msg):
@@ -277,13 +275,7 @@ def main(argv=None):
                       "", *header, "", *lines, "", *notes])
     print(body)
     if not args.no_write:
-        section = f"{BEGIN}\n{body}\n{END}"
-        text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-        if BEGIN in text and END in text:
-            text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: section, text, flags=re.S)
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-        RESULTS.write_text(text)
+        write_section("bench_gemm", body)
         print(f"\nwrote the GEMM section of {RESULTS}", file=sys.stderr)
 
 

@@ -49,7 +49,6 @@ import argparse
 import importlib.metadata
 import os
 import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -58,12 +57,11 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "python"))
+from results_md import RESULTS, write_section  # noqa: E402
 
 import fpgaops as fo  # noqa: E402
 from fpgaops import models  # noqa: E402
 
-RESULTS = HERE / "RESULTS.md"
-BEGIN, END = "<!-- bench_nets:begin -->", "<!-- bench_nets:end -->"
 MODELS = ("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large")
 
 
@@ -293,13 +291,7 @@ def main(argv=None):
         body += "\n\n" + int8_section(args, x, avail, int8_names, {n: r for n, r, _p, _k in rows})
     print("\n" + body)
     if not args.no_write:
-        section = f"{BEGIN}\n{body}\n{END}"
-        text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-        if BEGIN in text and END in text:
-            text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: section, text, flags=re.S)
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-        RESULTS.write_text(text)
+        write_section("bench_nets", body)
         progress(f"\nwrote the networks section of {RESULTS}")
     return 0
 

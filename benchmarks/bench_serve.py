@@ -19,7 +19,6 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
-import re
 import socket
 import sys
 import threading
@@ -30,8 +29,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "python"))
-RESULTS = HERE / "RESULTS.md"
-BEGIN, END = "<!-- bench_serve:begin -->", "<!-- bench_serve:end -->"
+from results_md import RESULTS, write_section  # noqa: E402
 NOTE = ('Reading: the time *inside the server* (decode, checks, queue, thread hand-off, encode) is the '
         "server's own cost per request; the rest of the client-side overhead is loopback HTTP and the client "
         'itself, and on this 2-core machine shared with other jobs also the wait for a core at each hand-off '
@@ -339,13 +337,7 @@ def main(argv=None):
     body = "\n".join(lines)
     print(body)
     if not args.no_write:
-        section = f"{BEGIN}\n{body}\n{END}"
-        text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-        if BEGIN in text and END in text:
-            text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: section, text, flags=re.S)
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-        RESULTS.write_text(text)
+        write_section("bench_serve", body)
         progress(f"wrote the serving section of {RESULTS}")
 
 
