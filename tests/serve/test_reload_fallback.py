@@ -11,7 +11,7 @@ import fpgaops
 from fpgaops.serve.degrade import Degrader
 from fpgaops.serve.repository import build
 
-from conftest import LiveServer, model_toml
+from serve_helpers import LiveServer, model_toml
 from tinynets import tiny_cnn
 
 tritonclient = pytest.importorskip("tritonclient.http")

@@ -10,7 +10,7 @@ from fpgaops.serve.config import DeployError
 from fpgaops.serve.repository import RepositoryError, build, read_manifest, versions
 from fpgaops.serve.runtime import load_version
 
-from conftest import model_toml
+from serve_helpers import model_toml
 from tinynets import tiny_cnn
 
 

@@ -136,7 +136,7 @@ def test_queue_full_429_retry_after(tiny_repo):
     import dataclasses
     import threading
 
-    from conftest import LiveServer
+    from serve_helpers import LiveServer
     from fpgaops.serve.app import make_app
     from fpgaops.serve.server import ModelServer
 
@@ -173,7 +173,7 @@ def test_request_deadline_504(tiny_repo):
     import dataclasses
     import time
 
-    from conftest import LiveServer
+    from serve_helpers import LiveServer
     from fpgaops.serve.app import make_app
     from fpgaops.serve.server import ModelServer
 
