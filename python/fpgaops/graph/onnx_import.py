@@ -247,6 +247,22 @@ def _value_shape(vi):
                  for d in t.shape.dim), t.elem_type
 
 
+def _run_time_extras(graph):
+    """The nodes of NumPy-only ops (refops.EXTRA: Div, Sub, ...) that would run on activations.
+    The same ops on values known once the input shape is (initializers, Constants, Shape and
+    arithmetic on them: the shape chains of exports with dynamic axes, such as ShuffleNet's
+    ``channels // 2``) are constant-folded when the graph is specialized, so they need no kernel
+    and are accepted. ``graph.nodes`` is in topological order."""
+    static = set(graph.consts)
+    run_time = []
+    for n in graph.nodes:
+        if n.op == "Shape" or all(i in static for i in n.inputs if i):
+            static.update(o for o in n.outputs if o)
+        elif n.op in refops.EXTRA:
+            run_time.append(n)
+    return run_time
+
+
 def import_model(source, allow_fallback=False):
     """(Graph, info) from a path, bytes or ModelProto. Raises ModelError / UnsupportedOpsError."""
     model, base = _read_model(source)
@@ -317,18 +333,17 @@ def import_model(source, allow_fallback=False):
         if why is not None:
             refused.append((name, n.op_type, why))
             continue
-        if n.op_type in refops.SUPPORTED:
-            op = n.op_type
-        elif n.op_type in refops.EXTRA and allow_fallback:
-            op = n.op_type
-        else:
-            bad.append((name, n.op_type, "no kernel" + ("" if n.op_type in refops.EXTRA else " and no NumPy fallback")))
-            op = n.op_type
-        nodes.append(Node(name, op, list(n.input), list(n.output), attrs))
-    if refused or (bad and not (allow_fallback and all(op in refops.EXTRA for _n, op, _w in bad))):
+        if n.op_type not in refops.ALL:
+            bad.append((name, n.op_type, "no kernel and no NumPy fallback"))
+        nodes.append(Node(name, n.op_type, list(n.input), list(n.output), attrs))
+    if refused or bad:
         raise UnsupportedOpsError(refused + bad)
     graph = Graph(nodes, inputs, outputs, consts, shapes, opset, g.name or "model")
     graph.toposort()
+    if not allow_fallback:
+        run_time = _run_time_extras(graph)
+        if run_time:
+            raise UnsupportedOpsError([(n.name, n.op, "no kernel") for n in run_time])
     info = {"opset": opset, "source_opset": source_opset,
             "producer": f"{model.producer_name} {model.producer_version}".strip(),
             "ir_version": model.ir_version, "weight_bytes": total[0]}
