@@ -247,22 +247,6 @@ def _value_shape(vi):
                  for d in t.shape.dim), t.elem_type
 
 
-def _run_time_extras(graph):
-    """The nodes of NumPy-only ops (refops.EXTRA: Div, Sub, ...) that would run on activations.
-    The same ops on values known once the input shape is (initializers, Constants, Shape and
-    arithmetic on them: the shape chains of exports with dynamic axes, such as ShuffleNet's
-    ``channels // 2``) are constant-folded when the graph is specialized, so they need no kernel
-    and are accepted. ``graph.nodes`` is in topological order."""
-    static = set(graph.consts)
-    run_time = []
-    for n in graph.nodes:
-        if n.op == "Shape" or all(i in static for i in n.inputs if i):
-            static.update(o for o in n.outputs if o)
-        elif n.op in refops.EXTRA:
-            run_time.append(n)
-    return run_time
-
-
 def import_model(source, allow_fallback=False):
     """(Graph, info) from a path, bytes or ModelProto. Raises ModelError / UnsupportedOpsError."""
     model, base = _read_model(source)
@@ -308,6 +292,7 @@ def import_model(source, allow_fallback=False):
     if not outputs:
         raise ModelError("the graph has no output")
     nodes, bad, refused, seen = [], [], [], set()  # refused: operator versions (fallback cannot help)
+    static = set(consts)  # values known once the input shapes are (see below)
     for idx, n in enumerate(g.node):
         name = n.name or f"{n.op_type}_{idx}"
         while name in seen:
@@ -333,6 +318,15 @@ def import_model(source, allow_fallback=False):
         if why is not None:
             refused.append((name, n.op_type, why))
             continue
+        # NumPy-only ops (refops.EXTRA: Div, Sub, ...) on values known once the input shape is
+        # (initializers, Constants, Shape and arithmetic on them: the shape chains of exports with
+        # dynamic axes, e.g. ShuffleNet's channels // 2) are constant-folded when the graph is
+        # specialized and need no kernel; on activations they need allow_fallback. (File order is
+        # topological in a valid model; out of order, a value counts as not static: refused.)
+        if n.op_type == "Shape" or all(i in static for i in n.input if i):
+            static.update(o for o in n.output if o)
+        elif n.op_type in refops.EXTRA and not allow_fallback:
+            bad.append((name, n.op_type, "no kernel"))
         if n.op_type not in refops.ALL:
             bad.append((name, n.op_type, "no kernel and no NumPy fallback"))
         nodes.append(Node(name, n.op_type, list(n.input), list(n.output), attrs))
@@ -340,10 +334,6 @@ def import_model(source, allow_fallback=False):
         raise UnsupportedOpsError(refused + bad)
     graph = Graph(nodes, inputs, outputs, consts, shapes, opset, g.name or "model")
     graph.toposort()
-    if not allow_fallback:
-        run_time = _run_time_extras(graph)
-        if run_time:
-            raise UnsupportedOpsError([(n.name, n.op, "no kernel") for n in run_time])
     info = {"opset": opset, "source_opset": source_opset,
             "producer": f"{model.producer_name} {model.producer_version}".strip(),
             "ir_version": model.ir_version, "weight_bytes": total[0]}
