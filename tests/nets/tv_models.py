@@ -66,25 +66,30 @@ def torchvision():
 def build(name, seed=0):
     """The torchvision model ``name`` in eval mode with seeded random weights (nothing downloaded).
 
-    torchvision's own initializers leave BatchNorm at identity statistics; we draw non-trivial
-    running statistics and affine parameters (as a trained network has) so that BN folding is
-    exercised, and keep them near 1 so activations stay O(1) through the depth of the network."""
+    With torchvision's initializers and identity BatchNorm statistics, the signal of the deep
+    MobileNet-style networks dies out: EfficientNet-B0's and MobileNetV3-small's logits then change
+    by ~1e-7 relative from one input image to another, and a comparison would check the biases
+    only. So the BatchNorm running statistics are calibrated on a batch of random images (each BN
+    then normalizes its input, as in a trained network: logits change by O(1) between images), and
+    the affine parameters drawn near (1, 0) so that BN folding has something to fold."""
     import torch
 
     tv = torchvision()
     fn, kwargs = NETS[name]
     torch.manual_seed(seed)
     net = getattr(tv.models, fn)(weights=None, **kwargs).eval()
+    bns = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     g = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                n = m.num_features
-                m.running_mean.copy_(0.1 * torch.randn(n, generator=g))
-                m.running_var.copy_(0.8 + 0.4 * torch.rand(n, generator=g))
-                m.weight.copy_(0.8 + 0.4 * torch.rand(n, generator=g))
-                m.bias.copy_(0.05 * torch.randn(n, generator=g))
-    return net
+        for m in bns:
+            m.weight.copy_(0.8 + 0.4 * torch.rand(m.num_features, generator=g))
+            m.bias.copy_(0.05 * torch.randn(m.num_features, generator=g))
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the calibration batch
+            m.train()  # only the BNs: Dropout and StochasticDepth stay in eval mode
+        if bns:
+            net(torch.from_numpy(images((16, 3, 64, 64), seed=seed + 2)))
+    return net.eval()
 
 
 def export(name, path, opset, shape, seed=0):
