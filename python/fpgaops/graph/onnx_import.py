@@ -294,6 +294,7 @@ def import_model(source, allow_fallback=False):
         raise ModelError("the graph has no output")
     nodes, bad, refused, seen = [], [], [], set()  # refused: operator versions (fallback cannot help)
     used = {i for n in g.node for i in n.input if i} | set(outputs)  # values some node or the graph reads
+    static = set(consts)  # values known once the input shapes are (see below)
     for idx, n in enumerate(g.node):
         name = n.name or f"{n.op_type}_{idx}"
         while name in seen:
@@ -319,15 +320,19 @@ def import_model(source, allow_fallback=False):
         if why is not None:
             refused.append((name, n.op_type, why))
             continue
-        if n.op_type in refops.SUPPORTED:
-            op = n.op_type
-        elif n.op_type in refops.EXTRA and allow_fallback:
-            op = n.op_type
-        else:
-            bad.append((name, n.op_type, "no kernel" + ("" if n.op_type in refops.EXTRA else " and no NumPy fallback")))
-            op = n.op_type
-        nodes.append(Node(name, op, list(n.input), list(n.output), attrs))
-    if refused or (bad and not (allow_fallback and all(op in refops.EXTRA for _n, op, _w in bad))):
+        # NumPy-only ops (refops.EXTRA: Div, Sub, ...) on values known once the input shape is
+        # (initializers, Constants, Shape and arithmetic on them: the shape chains of exports with
+        # dynamic axes, e.g. ShuffleNet's channels // 2) are constant-folded when the graph is
+        # specialized and need no kernel; on activations they need allow_fallback. (File order is
+        # topological in a valid model; out of order, a value counts as not static: refused.)
+        if n.op_type == "Shape" or all(i in static for i in n.input if i):
+            static.update(o for o in n.output if o)
+        elif n.op_type in refops.EXTRA and not allow_fallback:
+            bad.append((name, n.op_type, "no kernel"))
+        if n.op_type not in refops.ALL:
+            bad.append((name, n.op_type, "no kernel and no NumPy fallback"))
+        nodes.append(Node(name, n.op_type, list(n.input), list(n.output), attrs))
+    if refused or bad:
         raise UnsupportedOpsError(refused + bad)
     graph = Graph(nodes, inputs, outputs, consts, shapes, opset, g.name or "model")
     graph.toposort()
