@@ -204,3 +204,104 @@ def test_unread_optional_outputs_are_not_computed():
     read = model([bn(["y", "m1", "v1", "sm", "sv"])], [("x", [1, 3, 4, 4])], [("y", None), ("m1", None)], inits, opset=9)
     with pytest.raises(fpgaops.UnsupportedError, match="BatchNormalization_0"):
         fpgaops.load_onnx(read)
+
+
+# ReduceMean over exactly H, W of NCHW: the GlobalAvgPool kernel (+ a View for keepdims=0);
+# any other reduction: a host op. (opset, attributes, axes input, expected ops on the host)
+_I64 = lambda v: np.array(v, np.int64)  # noqa: E731
+REDUCE_MEAN = {
+    "hw_keepdims_op17": (17, {"axes": [2, 3]}, None, []),
+    "hw_no_keepdims_op13_negative": (13, {"axes": [-1, -2], "keepdims": 0}, None, []),
+    "hw_input_axes_op18": (18, {}, _I64([2, 3]), []),
+    "hw_input_axes_no_keepdims_op18": (18, {"keepdims": 0}, _I64([3, 2]), []),
+    "channels_op17": (17, {"axes": [1]}, None, ["host:ReduceMean"]),
+    "all_axes_op17": (17, {}, None, ["host:ReduceMean"]),  # keepdims=0 would be 0-d: the runner returns (1,)
+    "w_only_input_op18": (18, {"keepdims": 0}, _I64([-1]), ["host:ReduceMean"]),
+    "empty_axes_noop_op18": (18, {"noop_with_empty_axes": 1}, _I64([]), ["host:ReduceMean"]),
+    "empty_axes_all_op18": (18, {}, _I64([]), ["host:ReduceMean"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCE_MEAN))
+def test_reduce_mean(name, backend):
+    opset, attrs, axes, host = REDUCE_MEAN[name]
+    ins, inits = ["x"], {}
+    if axes is not None:
+        ins, inits = ["x", "ax"], {"ax": axes}
+    m = model([H("ReduceMean", ins, ["y"], **attrs)], [("x", [2, 3, 4, 5])], [("y", None)], inits, opset=opset)
+    net = _check(m, [rand((2, 3, 4, 5))], backend, host)
+    if not host:
+        keep = attrs.get("keepdims", 1)
+        assert sorted(n.op for n in net.optimized().nodes) == (["GlobalAvgPool"] if keep else ["GlobalAvgPool", "View"])
+
+
+@pytest.mark.parametrize("axis,bias,opset", [(-1, True, 17), (1, False, 17), (-3, True, 18), (0, True, 17)])
+def test_layer_normalization(axis, bias, opset, backend):
+    shape = (2, 3, 4, 5)
+    norm = shape[axis % 4:]
+    ins, inits = ["x", "s"], {"s": rand(norm, 1) + 1.0}
+    if bias:
+        ins, inits = ins + ["b"], {**inits, "b": rand(norm, 2)}
+    m = model([H("LayerNormalization", ins, ["y"], axis=axis, epsilon=1e-6)], [("x", shape)], [("y", None)], inits,
+              opset=opset)
+    _check(m, [rand(shape, 0, 3.0)], backend, ["host:LayerNormalization"])
+
+
+def test_layer_normalization_stash_type_and_unread_outputs(backend):
+    """stash_type=1 (float32, the default) and unread Mean/InvStdDev outputs run; reading them is
+    refused naming the node."""
+    inits = {"s": rand((5,), 1)}
+    m = model([H("LayerNormalization", ["x", "s"], ["y", "mean", "isd"], stash_type=1)], [("x", [2, 3, 5])],
+              [("y", None)], inits)
+    _check(m, [rand((2, 3, 5))], backend, ["host:LayerNormalization"])
+    read = model([H("LayerNormalization", ["x", "s"], ["y", "mean"])], [("x", [2, 3, 5])], [("y", None), ("mean", None)],
+                 inits)
+    with pytest.raises(fpgaops.UnsupportedError, match="LayerNormalization_0"):
+        fpgaops.load_onnx(read)
+
+
+@pytest.mark.parametrize("op", ["Sub", "Div", "Pow"])
+@pytest.mark.parametrize("other", ["runtime", "const_broadcast"])
+def test_binary_host_ops_on_activations(op, other, backend):
+    a = np.abs(rand((2, 3, 4), 0)) + 0.5  # positive: Pow with a fractional exponent is defined
+    if other == "runtime":
+        m = model([H(op, ["a", "b"], ["y"])], [("a", [2, 3, 4]), ("b", [3, 1])], [("y", None)])
+        xs = [a, rand((3, 1), 1) + 2.0]
+    else:
+        m = model([H(op, ["a", "c"], ["y"])], [("a", [2, 3, 4])], [("y", None)], {"c": np.float32(1.5)})
+        xs = [a]
+    _check(m, xs, backend, [f"host:{op}"])
+
+
+@pytest.mark.parametrize("op", ["Sqrt", "Erf"])
+def test_unary_host_ops_on_activations(op, backend):
+    x = rand((2, 3, 4, 5), 0, 3.0)
+    x = np.abs(x) if op == "Sqrt" else x
+    _check(model([H(op, ["x"], ["y"])], [("x", [2, 3, 4, 5])], [("y", None)]), [x], backend, [f"host:{op}"])
+
+
+def test_exact_gelu_as_exported_below_opset_20(backend):
+    """torch's GELU below opset 20: x * 0.5 * (1 + erf(x / sqrt(2))) -- Div and Erf on the host."""
+    nodes = [H("Div", ["x", "r2"], ["d"]), H("Erf", ["d"], ["e"]), H("Add", ["e", "one"], ["p"]),
+             H("Mul", ["x", "p"], ["m"]), H("Mul", ["m", "half"], ["y"])]
+    inits = {"r2": np.float32(np.sqrt(2)), "one": np.float32(1), "half": np.float32(0.5)}
+    m = model(nodes, [("x", [1, 4, 3, 3])], [("y", None)], inits)
+    _check(m, [rand((1, 4, 3, 3), 0, 3.0)], backend, ["host:Div", "host:Erf"])
+
+
+def test_slice_on_activations(backend):
+    m = model([H("Relu", ["x"], ["r"]), H("Slice", ["r", "st", "en", "ax", "sp"], ["y"])], [("x", [2, 6, 4, 4])],
+              [("y", None)], {"st": _I64([1, -1]), "en": _I64([5, 0]), "ax": _I64([1, 3]), "sp": _I64([2, -1])}, opset=13)
+    _check(m, [rand((2, 6, 4, 4))], backend, ["host:Slice"])
+
+
+@pytest.mark.parametrize("nodes,inputs,inits,opset,match", [
+    ([H("ReduceMean", ["x"], ["y"], axes=[2, 5])], [("x", [1, 2, 3, 3])], {}, 17, "'ReduceMean_0'"),
+    ([H("LayerNormalization", ["x", "s"], ["y"])], [("x", [1, 2, 3])], {"s": np.ones(3, np.float32)}, 16,
+     "no LayerNormalization schema at opset 16"),
+])
+def test_new_host_ops_refused_cleanly(nodes, inputs, inits, opset, match):
+    m = model(nodes, inputs, [("y", None)], inits, opset=opset)
+    with pytest.raises(fpgaops.FpgaopsError, match=match):
+        net = fpgaops.load_onnx(m)
+        net.optimized(*[rand(s) for _n, s in inputs])

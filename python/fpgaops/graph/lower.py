@@ -156,8 +156,12 @@ def _lower_one(g, n, used):
         return _matmul(g, n)
     if n.op == "Softmax":
         return _softmax(g, n, x)
-    if n.op in ("LogSoftmax", "LRN"):
+    if n.op in ("LogSoftmax", "LRN", "LayerNormalization", "Sub", "Div", "Pow", "Sqrt", "Erf", "Slice"):
+        if extra:  # LayerNormalization's Mean/InvStdDev (the importer refuses them already)
+            return None, "the Mean/InvStdDev outputs are requested"
         return _host(n, g, f"no {n.op} kernel"), None
+    if n.op == "ReduceMean":
+        return _reduce_mean(g, n, x)
     if n.op in VIEWS:
         if n.op == "Dropout":
             if extra:
@@ -313,6 +317,28 @@ def _resize(g, n, x):
                                           ("nearest_mode", "round_prefer_floor"))}
     attrs.update(out_shape=tuple(out), scales=tuple(sc))
     return Node(n.name, "Resize", [n.inputs[0]], n.outputs[:1], attrs, n.origin), None
+
+
+def _reduce_mean(g, n, x):
+    """Over exactly H, W of NCHW: the GlobalAvgPool kernel (+ a View dropping them when
+    keepdims=0); any other reduction runs on the host."""
+    a = n.attrs
+    if g.opset >= 18:
+        src = n.inputs[1] if len(n.inputs) > 1 and n.inputs[1] else None
+        if src is not None and src not in g.consts:
+            return None, "the axes are given at run time (shapes must be known when planning)"
+        axes = None if src is None else [int(v) for v in g.consts[src].reshape(-1)]
+    else:
+        axes = a.get("axes")
+    axes = sorted(int(v) % len(x) for v in axes) if axes else None
+    if axes == [2, 3] and len(x) == 4:
+        if int(a.get("keepdims", 1)):
+            return Node(n.name, "GlobalAvgPool", [n.inputs[0]], n.outputs[:1], {}, n.origin), None
+        tmp = f"{n.outputs[0]}:pooled"
+        g.shapes[tmp] = tuple(x[:2]) + (1, 1)
+        return [Node(n.name, "GlobalAvgPool", [n.inputs[0]], [tmp], {}, n.origin),
+                Node(f"{n.name}:view", "View", [tmp], n.outputs[:1], {"shape": g.shapes[n.outputs[0]]}, n.origin)], None
+    return _host(n, g, f"axes {axes if axes is not None else 'all'} (the kernel pools H, W of 4-D NCHW)"), None
 
 
 def _host_run(n, args):

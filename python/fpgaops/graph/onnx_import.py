@@ -172,10 +172,11 @@ ARITY = {"Conv": (2, 3), "BatchNormalization": (5, 5), "Clip": (1, 3), "Mul": (2
          "Sub": (2, 2), "Div": (2, 2), "Pow": (2, 2), "Reshape": (2, 2), "Gemm": (2, 3), "MatMul": (2, 2),
          "Constant": (0, 0), "Gather": (2, 2), "Unsqueeze": (1, 2), "Squeeze": (1, 2), "Concat": (1, None),
          "Slice": (1, 5), "Dropout": (1, 3), "ReduceMean": (1, 2), "Sum": (1, None), "Split": (1, 2),
-         "Resize": (1, 4), "ConstantOfShape": (1, 1)}
+         "Resize": (1, 4), "ConstantOfShape": (1, 1),
+         "LayerNormalization": (2, 3)}
 INT_LISTS = {"kernel_shape": (1, None), "strides": (1, None), "dilations": (1, None), "pads": (0, None)}
 INTS = {"group": 1, "axis": None, "transA": 0, "transB": 0, "ceil_mode": 0, "count_include_pad": 0,
-        "storage_order": 0, "keepdims": 0, "allowzero": 0, "to": 0, "start": None, "end": None}
+        "storage_order": 0, "keepdims": 0, "noop_with_empty_axes": 0, "allowzero": 0, "to": 0, "start": None, "end": None}
 FLOATS = ("alpha", "beta", "epsilon", "momentum", "min", "max")
 MAX_KERNEL = 1 << 16
 
@@ -220,7 +221,7 @@ def _validate_node(name, op, n_in, n_out, a):
 
 
 # ops whose extra ONNX outputs the runner never computes (training-mode statistics, pool indices)
-MAX_OUTPUTS = {"BatchNormalization": 1, "MaxPool": 1}
+MAX_OUTPUTS = {"BatchNormalization": 1, "MaxPool": 1, "LayerNormalization": 1}
 
 
 def _check_io_names(name, op, inputs, outputs, used):

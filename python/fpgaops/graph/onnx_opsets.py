@@ -52,6 +52,13 @@ SINCE = {
     "Transpose": {1, 13, *_TYPES_ONLY},
     "Resize": {11, 13, 18, 19},
     "LRN": {1, 13},
+    "Sub": {7, 13, 14},
+    "Div": {7, 13, 14},
+    "Pow": {7, 12, 13, 15},
+    "Sqrt": {6, 13},
+    "Erf": {9, 13},
+    "ReduceMean": {11, 13, 18},
+    "LayerNormalization": {17},
     # shape chains (constant-folded)
     "Constant": {11, 12, 13, 19, *_TYPES_ONLY},
     "ConstantOfShape": {9, 20, *_TYPES_ONLY},
@@ -62,14 +69,8 @@ SINCE = {
     "Cast": {9, 13, 19, *_TYPES_ONLY},
     "Slice": {11, 13},
     # NumPy-only extras (allow_fallback=True)
-    "Sub": {7, 13, 14},
-    "Div": {7, 13, 14},
-    "Pow": {7, 12, 13, 15},
     "Neg": {6, 13},
     "Exp": {6, 13},
-    "Sqrt": {6, 13},
-    "Erf": {9, 13},
-    "ReduceMean": {11, 13, 18},
     "Elu": {6, 22},
     "Softplus": {1, 22},
 }

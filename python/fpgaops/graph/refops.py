@@ -325,8 +325,34 @@ def _transpose(i, a, opset):
 def _reduce_mean(i, a, opset):
     x = i[0]
     axes = _axes(i, a, opset, since=18)
+    if not axes:  # omitted or empty: every axis, or none with noop_with_empty_axes=1 (opset 18)
+        if int(a.get("noop_with_empty_axes", 0)):
+            return [x]
+        axes = None
     keep = bool(a.get("keepdims", 1))
     return [x.astype(np.float64).mean(axis=None if axes is None else tuple(axes), keepdims=keep).astype(x.dtype)]
+
+
+def _layer_norm(i, a, opset):
+    """LayerNormalization-17: normalize over the axes [axis, rank), then scale (and bias). Computed
+    in float64 whatever stash_type says (float32 stash is the only other legal one: more exact is
+    within its rounding)."""
+    x = i[0].astype(np.float64)
+    ax = int(a.get("axis", -1))
+    if not -x.ndim <= ax < x.ndim:
+        raise ModelError(f"LayerNormalization axis {ax} is out of range for rank {x.ndim}")
+    axes = tuple(range(ax % x.ndim, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    y = (x - mean) / np.sqrt(var + float(a.get("epsilon", 1e-5))) * i[1].astype(np.float64)
+    if len(i) > 2 and i[2] is not None:
+        y = y + i[2].astype(np.float64)
+    return [y.astype(np.float32)]
+
+
+def _erf(x, a):
+    from math import erf
+    return np.vectorize(erf, otypes=[np.float64])(x)
 
 
 def _gelu(x, a):
@@ -422,7 +448,7 @@ def _split(i, a, opset, n_out=None):
     return split(x, ax, split_sizes(x.shape[ax], int(n_out), sp, a.get("num_outputs")))
 
 
-# Ops the runner maps onto fpgaops kernels (SUPPORTED) and the NumPy-only extras that run only
+# Ops the runner maps onto fpgaops kernels or host ops (SUPPORTED) and the NumPy-only extras that run only
 # with allow_fallback=True (EXTRA).
 SUPPORTED = {
     "Conv": op_conv,
@@ -463,17 +489,19 @@ SUPPORTED = {
     "Cast": _cast,
     "Slice": _slice,
     "Dropout": lambda i, a, o: [i[0]],
-}
-
-EXTRA = {
+    # host ops on activations (always on): elementwise in float64, rounded to float32
     "Sub": _binary(np.subtract),
     "Div": _binary(np.divide),
     "Pow": _binary(np.power),
+    "Sqrt": _f(lambda x, a: np.sqrt(x)),
+    "Erf": _f(_erf),
+    "ReduceMean": _reduce_mean,
+    "LayerNormalization": _layer_norm,
+}
+
+EXTRA = {
     "Neg": lambda i, a, o: [-i[0]],
     "Exp": _f(lambda x, a: np.exp(x)),
-    "Sqrt": _f(lambda x, a: np.sqrt(x)),
-    "Erf": _f(lambda x, a: np.vectorize(__import__("math").erf)(x)),
-    "ReduceMean": _reduce_mean,
     "Elu": _f(lambda x, a: np.where(x > 0, x, a.get("alpha", 1.0) * np.expm1(x))),
     "Softplus": _f(lambda x, a: np.log1p(np.exp(x))),
 }
@@ -484,5 +512,5 @@ ALL = {**SUPPORTED, **EXTRA}
 def run(op, inputs, attrs, opset):
     if op not in ALL:
         raise ModelError(f"no NumPy implementation of ONNX op '{op}'")
-    with np.errstate(over="ignore", under="ignore"):
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         return ALL[op](inputs, attrs, opset)
