@@ -156,6 +156,10 @@ def _lower_one(g, n, used):
         return _matmul(g, n)
     if n.op == "Softmax":
         return _softmax(g, n, x)
+    if n.op in ("Sub", "Div", "Pow"):
+        for i in n.inputs[:1 if n.op == "Pow" else 2]:  # an integer exponent is fine
+            if i in g.consts and g.consts[i].dtype.kind != "f":
+                return None, f"operand '{i}' is {g.consts[i].dtype} (the ONNX path is float32)"
     if n.op in ("LogSoftmax", "LRN", "LayerNormalization", "Sub", "Div", "Pow", "Sqrt", "Erf", "Slice"):
         if extra:  # LayerNormalization's Mean/InvStdDev (the importer refuses them already)
             return None, "the Mean/InvStdDev outputs are requested"
