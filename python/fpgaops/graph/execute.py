@@ -59,6 +59,11 @@ def np_node(n, args, opset):
     raise ModelError(f"no NumPy execution for lowered op {n.op}", n.name)
 
 
+def _host_out(v):
+    # np.require keeps a 0-d result 0-d (np.ascontiguousarray would make it shape (1,))
+    return np.require(v, dtype=np.float32, requirements="C")
+
+
 def run_node(n, args, opset, dev, numpy):
     """Run one lowered node: in NumPy (the oracle), as a host op (outputs copied to ``dev``), or on the device."""
     fo = _fo()
@@ -66,10 +71,9 @@ def run_node(n, args, opset, dev, numpy):
         return np_node(n, args, opset)
     if n.op == "Fallback":
         host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
-        return fo.to_device(np.ascontiguousarray(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"],
-                                                            opset)[0], dtype=np.float32), dev)
+        return fo.to_device(_host_out(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"], opset)[0]), dev)
     if n.op not in DEVICE_OPS:  # a host op (passes.HOST_OPS); every output is returned
         host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
         outs = passes.HOST_OPS[n.op](n, host)
-        return [fo.to_device(np.ascontiguousarray(v, dtype=np.float32), dev) for v in outs]
+        return [fo.to_device(_host_out(v), dev) for v in outs]
     return DEVICE_OPS[n.op](n, *args)

@@ -324,7 +324,7 @@ class Network:
                 outs.append(env[o])
             else:
                 c = g.consts[o]
-                outs.append(c if numpy else fo.to_device(np.ascontiguousarray(c), dev))
+                outs.append(c if numpy else fo.to_device(np.require(c, requirements="C"), dev))
         return outs
 
     def _device(self, device):
@@ -339,9 +339,14 @@ class Network:
             if callback is None and self.launch_plans:
                 outs = self._run_planned(xs, dev, as_tensors)
                 if outs is not None:
-                    return outs
+                    return outs if as_tensors else self._scalars(xs, outs)
             outs = self._execute(xs, dev, step=callback)
-            return outs if as_tensors else [o.numpy() for o in outs]
+            return outs if as_tensors else self._scalars(xs, [o.numpy() for o in outs])
+
+    def _scalars(self, xs, outs):
+        """Device tensors are at least 1-d: a graph output of shape () gets its shape back."""
+        g = self._spec(self._shape_map(xs)).graph
+        return [o.reshape(()) if g.shapes.get(name) == () and o.size == 1 else o for name, o in zip(g.outputs, outs)]
 
     def _run_planned(self, xs, dev, as_tensors):
         """The outputs by the launch plan of these input shapes on ``dev`` (launchplan.py); None
