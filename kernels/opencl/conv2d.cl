@@ -421,6 +421,17 @@ __kernel void conv_pw_pack(__global const float* restrict w, __global float* res
     }
 }
 
+// One input channel of the PW_M x PW_N output block: acc[r][.] += W[r] * xv[.] (shared by the
+// full-vector and the short-row paths of conv_pw; inlined, so acc stays in registers).
+inline void pw_mac(floatp acc[PW_M][PW_NV], const floatp* xv, __global const float* W) {
+#pragma unroll
+    for (int r = 0; r < PW_M; ++r) {
+        const floatp wv = (floatp)(W[r]);
+#pragma unroll
+        for (int v = 0; v < PW_NV; ++v) acc[r][v] = fma(wv, xv[v], acc[r][v]);
+    }
+}
+
 // global (ceil(P/PW_N), ceil(K/PW_M), N), one work-item per work-group (as gemm_f32: PoCL runs a
 // group as one function call; the parallelism is in the explicit vectors). The last pixel block
 // of a row is computed on the window [P - PW_N, P) (when P >= PW_N) and stores only its own
@@ -444,12 +455,7 @@ void conv_pw(__global const float* restrict x, __global const float* restrict wp
             floatp xv[PW_NV];
 #pragma unroll
             for (int v = 0; v < PW_NV; ++v) xv[v] = vloadp(v, X);
-#pragma unroll
-            for (int r = 0; r < PW_M; ++r) {
-                const floatp wv = (floatp)(W[r]);
-#pragma unroll
-                for (int v = 0; v < PW_NV; ++v) acc[r][v] = fma(wv, xv[v], acc[r][v]);
-            }
+            pw_mac(acc, xv, W);
             X += P;
             W += PW_M;
         }
@@ -460,12 +466,7 @@ void conv_pw(__global const float* restrict x, __global const float* restrict wp
             floatp xv[PW_NV];
 #pragma unroll
             for (int v = 0; v < PW_NV; ++v) xv[v] = vloadp(v, xs);
-#pragma unroll
-            for (int r = 0; r < PW_M; ++r) {
-                const floatp wv = (floatp)(W[r]);
-#pragma unroll
-                for (int v = 0; v < PW_NV; ++v) acc[r][v] = fma(wv, xv[v], acc[r][v]);
-            }
+            pw_mac(acc, xv, W);
             X += P;
             W += PW_M;
         }
