@@ -46,7 +46,6 @@ Method
     random weights and random calibration images make the int8 error larger than on real data.
 """
 import argparse
-import importlib.metadata
 import os
 import platform
 import sys
@@ -57,7 +56,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "python"))
-from results_md import RESULTS, write_section  # noqa: E402
+from results_md import RESULTS, cpu_model, version, write_section  # noqa: E402
 
 import fpgaops as fo  # noqa: E402
 from fpgaops import models  # noqa: E402
@@ -76,23 +75,6 @@ def best_time(fn, min_time, min_reps=3, max_reps=50):
         fn()
         times.append(time.perf_counter() - t0)
     return min(times)
-
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} logical CPUs"
-    except OSError:
-        pass
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs"
-
-
-def version(pkg):
-    try:
-        return importlib.metadata.version(pkg)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def interleaved(fns, min_time, min_rounds=5, max_rounds=60):

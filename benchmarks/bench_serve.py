@@ -29,7 +29,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "python"))
-from results_md import RESULTS, write_section  # noqa: E402
+from results_md import RESULTS, cpu_model, version, write_section  # noqa: E402
 NOTE = ('Reading: the time *inside the server* (decode, checks, queue, thread hand-off, encode) is the '
         "server's own cost per request; the rest of the client-side overhead is loopback HTTP and the client "
         'itself, and on this 2-core machine shared with other jobs also the wait for a core at each hand-off '
@@ -300,8 +300,11 @@ def main(argv=None):
              "separate process, each sending its next request when its answer arrives. `onnxruntime` is the same "
              "model run by ONNX Runtime (CPU) behind the same server. Dynamic batching: max 8 rows, 2 ms delay, "
              "only batch sizes verified bit-identical at load.", "",
-             f"Machine: {os.cpu_count()} logical CPUs shared with other jobs: 1-minute load average {load0:.1f} "
-             f"at the start and {load1:.1f} at the end, so these figures are noisy (one run).", "",
+             f"Machine: {cpu_model()}; 1-minute load average {load0:.1f} at the start and {load1:.1f} at the "
+             "end (above the CPU count the figures are disturbed; one run).", "",
+             f"Versions: fpgaops {version('fpgaops')}, Python {sys.version.split()[0]}, starlette "
+             f"{version('starlette')}, uvicorn {version('uvicorn')}, tritonclient {version('tritonclient')}, "
+             f"onnxruntime {version('onnxruntime')}, numpy {np.__version__}.", "",
              "| model | device | batching | clients | req/s | p50 ms | p99 ms |",
              "|---|---|---|---:|---:|---:|---:|"]
     for r in rows:

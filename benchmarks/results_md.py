@@ -1,5 +1,8 @@
 """benchmarks/RESULTS.md: each benchmark owns one section between its own begin/end markers
 (``<!-- bench_X:begin -->`` ... ``<!-- bench_X:end -->``) and rewrites only that section."""
+import importlib.metadata
+import os
+import platform
 import re
 from pathlib import Path
 
@@ -17,3 +20,21 @@ def write_section(stem, body):
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     RESULTS.write_text(text)
     return RESULTS
+
+
+def cpu_model():
+    """The CPU's model name and logical CPU count (the machine line of every section)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} logical CPUs"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs"
+
+
+def version(pkg):
+    try:
+        return importlib.metadata.version(pkg)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
