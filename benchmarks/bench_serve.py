@@ -303,7 +303,7 @@ def main(argv=None):
              f"Machine: {cpu_model()}; 1-minute load average {load0:.1f} at the start and {load1:.1f} at the "
              "end (above the CPU count the figures are disturbed; one run).", "",
              f"Versions: fpgaops {version('fpgaops')}, Python {sys.version.split()[0]}, starlette "
-             f"{version('starlette')}, uvicorn {version('uvicorn')}, tritonclient {version('tritonclient')}, "
+             f"{version('starlette')}, uvicorn {version('uvicorn')} (uvloop {version('uvloop')}, httptools {version('httptools')}), tritonclient {version('tritonclient')}, "
              f"onnxruntime {version('onnxruntime')}, numpy {np.__version__}.", "",
              "| model | device | batching | clients | req/s | p50 ms | p99 ms |",
              "|---|---|---|---:|---:|---:|---:|"]
