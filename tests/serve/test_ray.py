@@ -26,9 +26,14 @@ def ray_local():
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join([here] + ([os.path.abspath(p) for p in old.split(os.pathsep)]
                                                          if old else []))
-    ray.init(num_cpus=2, resources={"fpga_sim": 3}, include_dashboard=False, log_to_driver=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        metrics_port = s.getsockname()[1]
+    # the replicas' batch metrics leave through Ray's metrics agent on this port (reported every second)
+    ray.init(num_cpus=2, resources={"fpga_sim": 3}, include_dashboard=False, log_to_driver=False,
+             _metrics_export_port=metrics_port, _system_config={"metrics_report_interval_ms": 1000})
     try:
-        yield
+        yield metrics_port
     finally:
         serve.shutdown()
         ray.shutdown()
@@ -113,3 +118,15 @@ def test_two_replicas_one_killed_under_load(tiny_repo, ray_local, tmp_path):
         np.testing.assert_array_equal(r.as_numpy("output"), nets[v](xs[i], device=dev))
     assert set(seen[30:]) == {"2"}  # sent after the load answered: the new version
     assert c.get_model_metadata("tiny_b")["versions"] == ["2"]
+
+    # the replicas' batch metrics, on Ray's Prometheus endpoint of this node: tiny_b ran batches
+    t_end, rows = time.time() + 60, 0
+    while time.time() < t_end:
+        text = httpx.get(f"http://127.0.0.1:{ray_local}/metrics", timeout=10).text
+        counts = [ln for ln in text.splitlines() if ln.startswith("ray_fpgaops_batch_size_count")
+                  and 'deployment="model-tiny_b"' in ln and 'model="tiny_b"' in ln]
+        rows = sum(float(ln.rsplit(" ", 1)[1]) for ln in counts)
+        if rows > 0:
+            break
+        time.sleep(1)
+    assert rows > 0, "no fpgaops_batch_size observations from the tiny_b replicas on Ray's metrics endpoint"

@@ -21,8 +21,13 @@ version, so nothing is dropped or answered by the wrong version during the switc
 Ray restarts later loads whatever version it is asked for. ``unload`` stops routing to the model
 (503); its replicas keep their card until the application is redeployed without it (``serve.run``,
 Ray Serve's rolling update), which is also how models are added or replicas re-counted. The
-repository must be at the same path on every host (a shared folder). Batch-level metrics live in
-the replicas' processes; the ingress's /metrics counts requests, outcomes and fallbacks.
+repository must be at the same path on every host (a shared folder).
+
+Metrics: the ingress's /metrics counts requests, outcomes and fallbacks; the batch-level metrics
+(queue depth, batch size, queue and compute time, device busy time) live in the replicas'
+processes and go out through Ray's own metrics pipeline (``ray.serve.metrics``, which adds the
+application, deployment and replica tags): each node's Prometheus endpoint
+(``ray start --metrics-export-port P``), names prefixed ``ray_``.
 """
 import asyncio
 import logging
@@ -38,6 +43,43 @@ PREPARE_TIMEOUT_S = 600  # a load gives up when the replicas have not all answer
 log = logging.getLogger("fpgaops.serve")
 
 
+class _Bound:
+    def __init__(self, metric, tags):
+        self.metric, self.tags = metric, tags
+
+    def observe(self, v):
+        self.metric.observe(v, tags=self.tags)
+
+    def inc(self, v=1.0):
+        self.metric.inc(v, tags=self.tags)
+
+    def set(self, v):
+        self.metric.set(v, tags=self.tags)
+
+
+class _Family:
+    def __init__(self, metric, keys):
+        self.metric, self.keys = metric, keys
+
+    def labels(self, *values):
+        return _Bound(self.metric, dict(zip(self.keys, map(str, values))))
+
+
+class ReplicaMetrics:
+    """What runtime.ModelVersion records (metrics.BATCH_METRICS: same names, labels, buckets), on
+    ray.serve.metrics instead of a prometheus_client registry."""
+
+    def __init__(self):
+        from ray.serve import metrics as rm
+
+        from .metrics import BATCH_METRICS
+
+        kinds = {"gauge": rm.Gauge, "counter": rm.Counter, "histogram": rm.Histogram}
+        for attr, (kind, name, doc, labels, buckets) in BATCH_METRICS.items():
+            kw = {"boundaries": [float(b) for b in buckets]} if buckets else {}
+            setattr(self, attr, _Family(kinds[kind](name, description=doc, tag_keys=labels, **kw), labels))
+
+
 class ModelReplica:
     """A Ray Serve replica: network copies of the versions it is asked for, on this replica's device,
     each with its batcher (runtime.ModelVersion with one instance)."""
@@ -48,7 +90,8 @@ class ModelReplica:
 
         logs.setup("info")
         self.repo, self.name, self.newest = repo, name, version
-        self.loaded = {version: load_version(repo, name, version, instances=1)}
+        self.metrics = ReplicaMetrics()
+        self.loaded = {version: load_version(repo, name, version, self.metrics, instances=1)}
         self.loading = {}  # version -> the task loading it (shared by the requests waiting for it)
 
     async def _version(self, version, retire=True):
@@ -59,7 +102,7 @@ class ModelReplica:
             task = self.loading.get(version)
             if task is None:
                 task = asyncio.ensure_future(asyncio.to_thread(load_version, self.repo, self.name, version,
-                                                               None, 1))
+                                                               self.metrics, 1))
                 self.loading[version] = task
                 task.add_done_callback(lambda t, v=version: self.loading.pop(v, None))
             mv = self.loaded.setdefault(version, await task)
