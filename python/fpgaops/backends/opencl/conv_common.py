@@ -8,6 +8,7 @@ import numpy as np
 import pyopencl as cl
 
 from ... import config
+from . import isa
 
 ACT = {"none": 0, "relu": 1, "relu6": 2}
 
@@ -17,24 +18,46 @@ _PROGRAMS = {}
 _TUNABLES = {}
 
 
-def tunables():
-    """The conv tunables of the current kernel config, looked up once per config object."""
+def tunables(backend=None):
+    """The conv tunables of the current kernel config for ``backend``'s instruction set (isa.py),
+    looked up once per (config object, ISA). conv_im2col's kv is conv2d.opencl.kv_avx512 where the
+    device compiles for AVX-512 (32 vector registers), else conv2d.opencl.kv (AVX2's 16); the
+    same choice reaches the kernel as -DFPGAOPS_AVX512 (program() below, conv2d.cl's KV)."""
     cfg = config.current()
-    t = _TUNABLES.get(id(cfg))
+    avx512 = backend is not None and isa.detect(backend).avx512
+    t = _TUNABLES.get((id(cfg), avx512))
     if t is None:
-        t = _TUNABLES[id(cfg)] = dict(
-            pb=cfg.conv2d.opencl.pb, kv=cfg.conv2d.opencl.kv, wino_tb=cfg.winograd.opencl.tb,
+        kv = cfg.conv2d.opencl.kv_avx512 if avx512 else cfg.conv2d.opencl.kv
+        t = _TUNABLES[(id(cfg), avx512)] = dict(
+            pb=cfg.conv2d.opencl.pb, kv=kv, wino_tb=cfg.winograd.opencl.tb,
             wino_kv=cfg.winograd.opencl.kv, dw_rows=cfg.dwconv.opencl.rows, cfg=cfg)
     return t
 
 
+# The int8 VNNI form is exact while 255 * 128 * taps < 2^31 (the proof: kernels/opencl/conv_int8.h);
+# the same bound as ops/conv2d.py's INT8_MAX_TAPS, checked again here so a change there cannot
+# silently take this form past it.
+VNNI_MAX_TAPS = (2**31 - 1) // (255 * 128)
+
+
+def int8_form(backend, taps):
+    """(TW, -D flags) of conv2d.cl's int8 GEMM kernels for a reduction of ``taps`` = Cg*R*S taps:
+    TW = 4 with -DFPGAOPS_VNNI=512|256 (vpdpbusd on u8 quads) when gemm.opencl.int8_vnni is 1, the
+    device is PoCL on a VNNI host (isa.py) and taps <= VNNI_MAX_TAPS; else TW = 2 (int16 pairs)."""
+    vnni = isa.detect(backend).vnni
+    if config.current().gemm.opencl.int8_vnni and vnni and taps <= VNNI_MAX_TAPS:
+        return 4, [f"-DFPGAOPS_VNNI={vnni}"]
+    return 2, []
+
+
 def program(backend, stem, defines):
-    """backend.program(stem, defines), memoised per (backend, config object) to skip the config
-    digest on every launch."""
+    """backend.program(stem, defines + the device's ISA flags), memoised per (backend, config
+    object) to skip the config digest on every launch."""
+    defines = list(defines) + isa.build_defines(isa.detect(backend))
     key = (id(backend), id(config.current()), stem, tuple(defines))
     prg = _PROGRAMS.get(key)
     if prg is None:
-        prg = _PROGRAMS[key] = backend.program(stem, list(defines))
+        prg = _PROGRAMS[key] = backend.program(stem, defines)
     return prg
 
 

@@ -1,0 +1,80 @@
+"""What the OpenCL device's instruction set allows, decided once per device: the one place the
+OpenCL launchers ask about CPU features.
+
+Two facts matter to the kernels:
+
+* ``avx512``: the device compiler targets AVX-512 (32 vector registers): conv_im2col's register
+  blocking can hold kv 4 output-channel vectors per pixel (``conv2d.opencl.kv_avx512``) where
+  AVX2's 16 registers fit kv 2 (``conv2d.opencl.kv``). Taken from the device itself: PoCL on x86
+  reports a native float vector width of 16 exactly when it compiles for AVX-512.
+* ``vnni``: the int8 kernels may use ``vpdpbusd`` (u8 x s8, four products per int32 lane):
+  512 = AVX512-VNNI (EVEX encoding, ymm0-31), 256 = AVX-VNNI (VEX, ymm0-15), 0 = neither. PoCL
+  3.1 compiles for a named LLVM CPU (``skylake-avx512`` on Zen 4) that lacks VNNI even where the
+  host has it, and clang's ``__builtin_ia32_vpdpbusd*`` refuse to compile there (a
+  ``target("avx512vnni")`` attribute does not survive PoCL's work-group wrapper, which inlines the
+  kernel). So the kernels emit the instruction as inline assembly (kernels/opencl/pair_dot.h), and
+  whether it may run is the *host CPU's* flags (/proc/cpuinfo), valid because a PoCL CPU device
+  runs its kernels on the host's cores. Any other device (a GPU, an FPGA runtime, PoCL on
+  another architecture) gets vnni 0: the portable int16-pair path.
+
+``detect(backend)`` is memoised per device. Tests force either branch by monkeypatching
+``detect`` (register blocking: any machine computes correctly with either kv) -- except VNNI on a
+CPU without it, which would fault: those tests skip with the reason.
+"""
+import functools
+import platform
+from collections import namedtuple
+
+Isa = namedtuple("Isa", "pocl_x86 avx512 vnni")
+
+_CPUINFO = "/proc/cpuinfo"
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_flags(path=_CPUINFO):
+    """The host CPU's feature flags (Linux /proc/cpuinfo, first 'flags' line); empty elsewhere."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def is_pocl_x86(device):
+    """A PoCL CPU device on an x86-64 host (its kernels run on the host's cores)."""
+    import pyopencl as cl
+
+    plat = device.platform
+    pocl = "Portable Computing Language" in plat.name or "PoCL" in plat.version
+    cpu = bool(device.type & cl.device_type.CPU)
+    return pocl and cpu and platform.machine().lower() in ("x86_64", "amd64")
+
+
+_CACHE = {}
+
+
+def detect(backend):
+    """Isa(pocl_x86, avx512, vnni) of ``backend``'s OpenCL device (see the module docstring)."""
+    dev = backend.device
+    key = dev.int_ptr
+    hit = _CACHE.get(key)
+    if hit is None:
+        x86 = is_pocl_x86(dev)
+        flags = cpu_flags() if x86 else frozenset()
+        avx512 = x86 and dev.native_vector_width_float >= 16 and "avx512f" in flags
+        if avx512 and {"avx512_vnni", "avx512vl"} <= flags:
+            vnni = 512
+        elif x86 and "avx_vnni" in flags:
+            vnni = 256
+        else:
+            vnni = 0
+        hit = _CACHE[key] = Isa(x86, avx512, vnni)
+    return hit
+
+
+def build_defines(isa):
+    """-D flags an OpenCL program of the conv family gets for ``isa`` (kernels/opencl/conv2d.cl)."""
+    return ["-DFPGAOPS_AVX512=1"] if isa.avx512 else []
