@@ -143,3 +143,44 @@ def test_register_blocking_per_isa(ocl, monkeypatch, avx512):
         check_float(got, x, wt, b, (st_, st_), (p, p), (1, 1), g, "relu", None, "im2col")
         xq, wq, bq = make_int8(rng, n, c, h, w, k, r, s, g)
         exact(xq, wq, bq, (st_, st_), (p, p), (1, 1), g, **q_params(rng, k))
+
+
+@settings(max_examples=25, deadline=None)
+@given(m=st.integers(1, 40), n=st.integers(1, 70), k=st.integers(1, 300), trans_a=st.booleans(),
+       trans_b=st.booleans(), with_c=st.booleans(), corner=st.sampled_from(["random", "min", "max", "mixed"]),
+       seed=st.integers(0, 2**31))
+def test_gemm_int8_both_forms(vnni_form, ocl, m, n, k, trans_a, trans_b, with_c, corner, seed):
+    """gemm.cl's int8 GEMM in the form vnni_form selected (u8 quads + 128 * colsum(B) correction,
+    or int16 pairs): bit-exact, K not a multiple of 4, transposes, C added with int32 wrap."""
+    from fpgaops.backends.opencl import gemm as gemm_cl
+    be, isa, conv_common = ocl
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-128, 128, (m, k), dtype=np.int8)
+    b = rng.integers(-128, 128, (k, n), dtype=np.int8)
+    if corner == "min":
+        a[...], b[...] = 127, -128
+    elif corner == "max":
+        a[...], b[...] = -128, -128
+    elif corner == "mixed":
+        a[...] = np.where(rng.random(a.shape) < 0.5, -128, 127)
+        b[...] = np.where(rng.random(b.shape) < 0.5, -128, 127)
+    c = rng.integers(-2**31, 2**31, size=(m, n), dtype=np.int32) if with_c else None
+    got = fo.gemm(np.ascontiguousarray(a.T) if trans_a else a, np.ascontiguousarray(b.T) if trans_b else b, c,
+                  beta=1 if with_c else 0, trans_a=trans_a, trans_b=trans_b)
+    want = a.astype(np.int64) @ b.astype(np.int64) + (c if with_c else 0)
+    np.testing.assert_array_equal(got, (want % 2**32).astype(np.uint32).view(np.int32))
+    assert gemm_cl._state(be).vnni_form[0] == vnni_form
+
+
+def test_gemm_int8_longest_k(vnni_form, ocl):
+    """K = gemm.max_dim with codes at the ends of int8 (|sum| up to 2^30; the VNNI sums of a + 128
+    reach 255 * 128 * K) and a batch sharing B: bit-exact."""
+    from fpgaops import config
+    k = config.current().gemm.max_dim
+    a = np.full((2, 3, k), 127, np.int8)
+    a[1, 1] = -128
+    a[0, 2, ::3] = -128
+    b = np.full((k, 5), -128, np.int8)
+    b[:, 4] = 127
+    want = a.astype(np.int64) @ b.astype(np.int64)
+    np.testing.assert_array_equal(fo.matmul(a, b), want.astype(np.int32))

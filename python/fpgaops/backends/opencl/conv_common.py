@@ -9,6 +9,7 @@ import pyopencl as cl
 
 from ... import config
 from . import isa
+from .isa import VNNI_MAX_TAPS, int8_form  # noqa: F401  (the conv launchers' import point)
 
 ACT = {"none": 0, "relu": 1, "relu6": 2}
 
@@ -32,22 +33,6 @@ def tunables(backend=None):
             pb=cfg.conv2d.opencl.pb, kv=kv, wino_tb=cfg.winograd.opencl.tb,
             wino_kv=cfg.winograd.opencl.kv, dw_rows=cfg.dwconv.opencl.rows, cfg=cfg)
     return t
-
-
-# The int8 VNNI form is exact while 255 * 128 * taps < 2^31 (the proof: kernels/opencl/conv_int8.h);
-# the same bound as ops/conv2d.py's INT8_MAX_TAPS, checked again here so a change there cannot
-# silently take this form past it.
-VNNI_MAX_TAPS = (2**31 - 1) // (255 * 128)
-
-
-def int8_form(backend, taps):
-    """(TW, -D flags) of conv2d.cl's int8 GEMM kernels for a reduction of ``taps`` = Cg*R*S taps:
-    TW = 4 with -DFPGAOPS_VNNI=512|256 (vpdpbusd on u8 quads) when gemm.opencl.int8_vnni is 1, the
-    device is PoCL on a VNNI host (isa.py) and taps <= VNNI_MAX_TAPS; else TW = 2 (int16 pairs)."""
-    vnni = isa.detect(backend).vnni
-    if config.current().gemm.opencl.int8_vnni and vnni and taps <= VNNI_MAX_TAPS:
-        return 4, [f"-DFPGAOPS_VNNI={vnni}"]
-    return 2, []
 
 
 def program(backend, stem, defines):

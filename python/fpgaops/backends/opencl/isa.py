@@ -25,6 +25,8 @@ import functools
 import platform
 from collections import namedtuple
 
+from ... import config
+
 Isa = namedtuple("Isa", "pocl_x86 avx512 vnni")
 
 _CPUINFO = "/proc/cpuinfo"
@@ -78,3 +80,20 @@ def detect(backend):
 def build_defines(isa):
     """-D flags an OpenCL program of the conv family gets for ``isa`` (kernels/opencl/conv2d.cl)."""
     return ["-DFPGAOPS_AVX512=1"] if isa.avx512 else []
+
+
+# The int8 VNNI form is exact while 255 * 128 * taps < 2^31 (the proof: kernels/opencl/conv_int8.h);
+# the same bound as ops/conv2d.py's INT8_MAX_TAPS, checked again here so a change there cannot
+# silently take this form past it.
+VNNI_MAX_TAPS = (2**31 - 1) // (255 * 128)
+
+
+def int8_form(backend, taps):
+    """(TW, -D flags) of the int8 GEMM kernels (conv2d.cl, gemm.cl) for a reduction of ``taps``
+    taps (Cg*R*S of a conv, K of a GEMM):
+    TW = 4 with -DFPGAOPS_VNNI=512|256 (vpdpbusd on u8 quads) when gemm.opencl.int8_vnni is 1, the
+    device is PoCL on a VNNI host (isa.py) and taps <= VNNI_MAX_TAPS; else TW = 2 (int16 pairs)."""
+    vnni = detect(backend).vnni
+    if config.current().gemm.opencl.int8_vnni and vnni and taps <= VNNI_MAX_TAPS:
+        return 4, [f"-DFPGAOPS_VNNI={vnni}"]
+    return 2, []
