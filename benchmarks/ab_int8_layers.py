@@ -57,7 +57,8 @@ def config_with(**keys):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rounds", type=int, default=7)
-    p.add_argument("--kv", action="store_true", help="also float32 im2col with conv2d.opencl.kv vs kv_avx512")
+    p.add_argument("--kv", action="store_true", help="also im2col with conv2d.opencl.kv vs kv_avx512")
+    p.add_argument("--only", default="", help="layers whose name contains this")
     args = p.parse_args(argv)
     be = fo.get_device("opencl")
     cl = be.cl
@@ -76,9 +77,12 @@ def main(argv=None):
     if args.kv:
         cfgs["f32 kv"] = shipped
         cfgs["f32 kv_avx512"] = shipped
+        cfgs["i8 vnni kv"] = cfgs["i8 vnni"]
     rng = np.random.default_rng(0)
     rows = []
     for name, (c, h, k, r, st, g) in LAYERS.items():
+        if args.only not in name:
+            continue
         pad = r // 2
         xf = to_device(rng.standard_normal((1, c, h, h), dtype=np.float32), "opencl")
         wf = to_device(rng.standard_normal((k, c // g, r, r), dtype=np.float32), "opencl")
@@ -96,14 +100,16 @@ def main(argv=None):
         if args.kv and g == 1 and r > 1:
             runs["f32 kv"] = lambda: fo.conv2d(xf, wf, bf, st, pad, 1, g, algo="im2col", activation="relu")
             runs["f32 kv_avx512"] = runs["f32 kv"]
+            runs["i8 vnni kv"] = runs["i8 vnni"]  # int8 conv_im2col with the AVX2 blocking
         if not found.vnni:
             runs.pop("i8 vnni")
+            runs.pop("i8 vnni kv", None)
         times = {v: [] for v in runs}
         for rnd in range(args.rounds + 1):
             for v, fn in runs.items():
                 config._current = cfgs[v]
                 saved = isa.detect
-                if v == "f32 kv":  # the AVX2 blocking on this device
+                if v in ("f32 kv", "i8 vnni kv"):  # the AVX2 blocking on this device
                     isa.detect = lambda backend, _f=found: _f._replace(avx512=False)
                 try:
                     events.clear()

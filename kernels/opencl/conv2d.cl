@@ -23,6 +23,10 @@
 //                PB*KV pair dot products (each lane: x0*w0 + x1*w1, exact, |.| <= 2*255*128)
 //                added into int32 accumulators. The epilogue requantizes 8 output channels at a
 //                time (conv_int8.h, the rule of conv_epilogue.h lane by lane).
+//   With -DFPGAOPS_VNNI (x86 with VNNI, backends/opencl/isa.py) the same kernels take words of
+//   TAPW = 4 taps instead of 2: u8 bytes x + 128 of the input (padding: the code zp) and s8 weights,
+//   multiplied by vpdpbusd; conv_wsum stores sum(w) per output channel after the packed weights and
+//   the epilogue subtracts (128 + zp) * sum(w) (exact: the proof is in conv_int8.h).
 #ifndef CONV2D_OPENCL_PB
 #define CONV2D_OPENCL_PB 6
 #endif
@@ -78,7 +82,7 @@ inline void pixel_bases(int pb, int P, int OW, int SH, int SW, int WP, int* base
 #error "CONV_PAD_W (pairs per conv_pad work-item) must be defined by the launcher"
 #endif
 #define PAD_W CONV_PAD_W
-// Words of TW channels (conv_int8.h: int16 pairs x - zp, or VNNI's u8 quads x + 128); padding and
+// Words of TAPW channels (conv_int8.h: int16 pairs x - zp, or VNNI's u8 quads x + 128); padding and
 // channels past CG hold the input code zp (a zero word in the pair form).
 __kernel void conv_pad(__global const TIN* restrict x, __global uint* restrict xp, int C, int H, int W, int HP,
                        int WP, int pad_top, int pad_left, int x_zero_point, int G, int CG, int CQ) {
@@ -95,8 +99,8 @@ __kernel void conv_pad(__global const TIN* restrict x, __global uint* restrict x
         return;
     }
     const size_t plane = (size_t)H * W;
-    __global const TIN* r0 = x + (((size_t)n * C + g * CG + TW * cq) * H + hi) * W;
-    const int nch = min(TW, CG - TW * cq);  // channels of this word inside the group
+    __global const TIN* r0 = x + (((size_t)n * C + g * CG + TAPW * cq) * H + hi) * W;
+    const int nch = min(TAPW, CG - TAPW * cq);  // channels of this word inside the group
     for (int wq0 = w00; wq0 < wend; wq0 += 8) {
         const int wi0 = wq0 - pad_left;
         if (wi0 >= 0 && wi0 + 8 <= W && wq0 + 8 <= WP) {
@@ -120,21 +124,21 @@ __kernel void conv_pad(__global const TIN* restrict x, __global uint* restrict x
     }
 }
 
-// global (CQ*R*S, G*KBG): one word-tap (TW channels of one (r, s)) of one block of KB output
+// global (CQ*R*S, G*KBG): one word-tap (TAPW channels of one (r, s)) of one block of KB output
 // channels per work-item -> wp (G, KBG, CQ*R*S, KB) words, weight 0 past CG and KG
 __kernel void conv_pack(__global const TIN* restrict w, __global uint* restrict wp, int KG, int KBG, int CG, int RS,
                         int Q) {
     const int q = get_global_id(0), gkb = get_global_id(1);
     if (q >= Q) return;
     const int g = gkb / KBG, kb = gkb % KBG;
-    const int cq = q / RS, rs = q - cq * RS, c0 = TW * cq;
+    const int cq = q / RS, rs = q - cq * RS, c0 = TAPW * cq;
     __global uint* dst = wp + ((size_t)gkb * Q + q) * KB;
     for (int l = 0; l < KB; ++l) {
         const int kk = kb * KB + l;
         uint v = 0u;
         if (kk < KG) {
             __global const TIN* src = w + ((size_t)(g * KG + kk) * CG + c0) * RS + rs;
-            for (int j = 0; j < TW; ++j)
+            for (int j = 0; j < TAPW; ++j)
                 if (c0 + j < CG) v |= W_BITS(src[j * RS], j);
         }
         dst[l] = v;
@@ -251,26 +255,26 @@ __kernel void conv_im2col(__global const int* restrict xp, __global const int* r
 }
 
 // ---- int8 pointwise: 1x1, stride 1, no padding, groups 1 (the float32 conv_pw below, on pairs) --
-// The input comes from conv_pad as one row of P words per TW channels, so 8 consecutive pixels
+// The input comes from conv_pad as one row of P words per TAPW channels, so 8 consecutive pixels
 // of a channel word are one int8 load; the weight word of an output channel is broadcast, and
-// TAP_DOT adds its TW products into 8 pixel lanes (conv_int8.h: int16 pairs, or VNNI quads).
+// TAP_DOT adds its TAPW products into 8 pixel lanes (conv_int8.h: int16 pairs, or VNNI quads).
 // PW_M output channels x PW_NV*8 pixels per work-item; the epilogue requantizes 8 pixels of one
 // channel at a time (epilogue_i8x8) and stores them with one 8-byte store.
 #define PW_M 6
 #define PW_NV 2
 #define PW_N (PW_NV * 8)
 
-// global (CQ, ceil(K/PW_M)): weight (K, C) int8 -> wp (KBLK, CQ, PW_M) words of the TW weights
-// w[k][TW*cq + j], zero past C and K (VNNI: the weight sums follow, from word KBLK*CQ*PW_M)
+// global (CQ, ceil(K/PW_M)): weight (K, C) int8 -> wp (KBLK, CQ, PW_M) words of the TAPW weights
+// w[k][TAPW*cq + j], zero past C and K (VNNI: the weight sums follow, from word KBLK*CQ*PW_M)
 __kernel void conv_pw_pack(__global const TIN* restrict w, __global uint* restrict wp, int C, int K, int CQ) {
     const int cq = get_global_id(0), kb = get_global_id(1);
     if (cq >= CQ) return;
     __global uint* dst = wp + ((size_t)kb * CQ + cq) * PW_M;
     for (int r = 0; r < PW_M; ++r) {
-        const int k = kb * PW_M + r, c0 = TW * cq;
+        const int k = kb * PW_M + r, c0 = TAPW * cq;
         uint v = 0u;
         if (k < K)
-            for (int j = 0; j < TW; ++j)
+            for (int j = 0; j < TAPW; ++j)
                 if (c0 + j < C) v |= W_BITS(w[(size_t)k * C + c0 + j], j);
         dst[r] = v;
     }

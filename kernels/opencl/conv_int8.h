@@ -7,9 +7,9 @@
 //   epilogue_i8x8    the int8 epilogue of conv_epilogue.h on 8 lanes at once.
 // and the "tap word" abstraction of conv2d.cl's int8 GEMM kernels (conv_im2col, conv_pw), which
 // have two forms with one kernel body:
-//   portable (default)     a 32-bit word holds TW = 2 taps as int16 (x - zp) or int16 weights;
+//   portable (default)     a 32-bit word holds TAPW = 2 taps as int16 (x - zp) or int16 weights;
 //                          TAP_DOT = PAIR_DOT (vpmaddwd on AVX2).
-//   FPGAOPS_VNNI (x86)     a word holds TW = 4 taps as bytes: u8 (x + 128) of the input, s8
+//   FPGAOPS_VNNI (x86)     a word holds TAPW = 4 taps as bytes: u8 (x + 128) of the input, s8
 //                          weights; TAP_DOT = QUAD_DOT8 (vpdpbusd). The zero point is not
 //                          subtracted per tap: the epilogue subtracts (128 + zp) * sum(w) per
 //                          output channel (vnni_bias), from weight sums made at pack time.
@@ -60,9 +60,9 @@ inline char8 epilogue_i8x8(int8 acc, int8 b, int8 m, int8 s, int8 res, int has_r
 }
 
 #ifdef FPGAOPS_VNNI
-#define TW 4
+#define TAPW 4
 #define TAP_DOT(acc, xw, ww) QUAD_DOT8((acc), (xw), (ww))
-// 8 pixels of TW channels (channels past Cg passed as the code zp: weight 0) -> 8 words of u8
+// 8 pixels of TAPW channels (channels past Cg passed as the code zp: weight 0) -> 8 words of u8
 // bytes (x + 128): x ^ 0x80 is x + 128 for an int8 code.
 inline uint8 tap_words(char8 a, char8 b, char8 c, char8 d, int zp) {
     const uchar8 f = (uchar8)(0x80);
@@ -79,9 +79,9 @@ inline int8 vnni_bias8(int8 b, int8 wsum, int x_zp) {
     return as_int8(as_uint8(b) - as_uint8(wsum * (int8)(128 + x_zp)));
 }
 #else
-#define TW 2
+#define TAPW 2
 #define TAP_DOT(acc, xw, ww) ((acc) + PAIR_DOT(as_short16(xw), as_short16(ww)))
-// 8 pixels of TW channels -> 8 words of int16 pairs (x - zp) (c, d unused)
+// 8 pixels of TAPW channels -> 8 words of int16 pairs (x - zp) (c, d unused)
 inline uint8 tap_words(char8 a, char8 b, char8 c, char8 d, int zp) {
     return pair_words(convert_int8(a) - (int8)(zp), convert_int8(b) - (int8)(zp));
 }
@@ -89,7 +89,7 @@ inline uint tap_word(char a, char b, char c, char d, int zp) {
     return ((uint)((int)a - zp) & 0xFFFFu) | ((uint)((int)b - zp) << 16);
 }
 #endif
-#define TAP_BITS (32 / TW)
+#define TAP_BITS (32 / TAPW)
 // a weight's bits at tap j of a word (int16 or byte two's complement)
 #define W_BITS(w, j) (((uint)(int)(w) & ((1u << TAP_BITS) - 1u)) << ((j) * TAP_BITS))
 
