@@ -38,8 +38,10 @@ inline int8 pair_dot8_portable(short16 a, short16 b) {
 // CPU has it and the device is PoCL on x86 (backends/opencl/isa.py). Inline assembly, not
 // clang's __builtin_ia32_vpdpbusd256: PoCL compiles for an LLVM CPU without VNNI (skylake-avx512
 // on Zen 4), where the builtin is refused, and a target("avx512vnni") attribute on the kernel
-// fails in PoCL's work-group wrapper (LLVM "Cannot select X86ISD::VPDPBUSD"). The assembler
-// accepts the instruction whatever the target; the "v" constraint lets AVX-512 use ymm16-31.
+// fails in PoCL's work-group wrapper (LLVM "Cannot select X86ISD::VPDPBUSD"). The "v" constraint
+// lets AVX-512 use ymm16-31. Caution: PoCL's LLVM drops an inline-asm instruction its target CPU
+// lacks *silently* (the {vex} form below vanishes on skylake-avx512), so isa.py runs a probe of
+// QUAD_DOT8 against NumPy before it lets any kernel use a form (isa.probe_vnni).
 #if defined(FPGAOPS_VNNI) && FPGAOPS_VNNI == 512
 inline int8 quad_dot8(int8 acc, int8 u, int8 s) {
     __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(s));

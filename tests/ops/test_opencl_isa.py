@@ -184,3 +184,15 @@ def test_gemm_int8_longest_k(vnni_form, ocl):
     b[:, 4] = 127
     want = a.astype(np.int64) @ b.astype(np.int64)
     np.testing.assert_array_equal(fo.matmul(a, b), want.astype(np.int32))
+
+
+
+def test_detected_vnni_form_passes_its_probe(ocl):
+    """isa.detect offers a VNNI form only if the host has it and a probe run of QUAD_DOT8 matched
+    NumPy (PoCL's LLVM silently drops inline-asm instructions its target lacks, e.g. the {vex}
+    form on skylake-avx512)."""
+    be, isa, conv_common = ocl
+    vnni = isa.detect(be).vnni
+    if not vnni:
+        pytest.skip("no VNNI here (host CPU flags or the probe): nothing to check")
+    assert isa.probe_vnni(be, vnni)

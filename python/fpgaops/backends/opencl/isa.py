@@ -14,7 +14,8 @@ Two facts matter to the kernels:
   ``target("avx512vnni")`` attribute does not survive PoCL's work-group wrapper, which inlines the
   kernel). So the kernels emit the instruction as inline assembly (kernels/opencl/pair_dot.h), and
   whether it may run is the *host CPU's* flags (/proc/cpuinfo), valid because a PoCL CPU device
-  runs its kernels on the host's cores. Any other device (a GPU, an FPGA runtime, PoCL on
+  runs its kernels on the host's cores, and confirmed by running the instruction once
+  (``probe_vnni``: PoCL's LLVM silently drops an inline-asm instruction its target lacks). Any other device (a GPU, an FPGA runtime, PoCL on
   another architecture) gets vnni 0: the portable int16-pair path.
 
 ``detect(backend)`` is memoised per device. Tests force either branch by monkeypatching
@@ -24,6 +25,7 @@ CPU without it, which would fault: those tests skip with the reason.
 import functools
 import platform
 from collections import namedtuple
+from pathlib import Path
 
 from ... import config
 
@@ -67,14 +69,54 @@ def detect(backend):
         x86 = is_pocl_x86(dev)
         flags = cpu_flags() if x86 else frozenset()
         avx512 = x86 and dev.native_vector_width_float >= 16 and "avx512f" in flags
+        vnni = 0
         if avx512 and {"avx512_vnni", "avx512vl"} <= flags:
             vnni = 512
         elif x86 and "avx_vnni" in flags:
             vnni = 256
-        else:
+        if vnni and not probe_vnni(backend, vnni):
             vnni = 0
         hit = _CACHE[key] = Isa(x86, avx512, vnni)
     return hit
+
+
+_PROBE = """
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void vnni_probe(__global const int *acc, __global const int *u, __global const int *s, __global int *y) {
+    vstore8(QUAD_DOT8(vload8(0, acc), vload8(0, u), vload8(0, s)), 0, y);
+}
+"""
+
+
+def probe_vnni(backend, vnni):
+    """Run QUAD_DOT8 (pair_dot.h) of form ``vnni`` once on known bytes and compare with NumPy.
+    Only called when the host CPU has the instruction. Needed because PoCL's LLVM drops an inline
+    asm instruction its target CPU lacks *silently* (no error, no instruction: measured with
+    PoCL 3.1 / LLVM 15 and the VEX form on a skylake-avx512 target), which would make the kernels
+    compute wrong sums; a form whose probe fails is not used (the int16-pair form is)."""
+    import numpy as np
+
+    cl = backend.cl
+    path = Path(config.kernel_source_dir()) / "opencl" / "pair_dot.h"
+    rng = np.random.default_rng(7)
+    u = rng.integers(0, 256, 32, dtype=np.uint8)
+    u[:4] = 255
+    s = rng.integers(-128, 128, 32, dtype=np.int8)
+    s[:4] = -128
+    acc = rng.integers(-2**20, 2**20, 8, dtype=np.int32)
+    want = acc + (u.astype(np.int32) * s.astype(np.int32)).reshape(8, 4).sum(1)
+    try:
+        prg = cl.Program(backend.ctx, path.read_text() + _PROBE).build(options=[f"-DFPGAOPS_VNNI={vnni}"])
+        mf = cl.mem_flags
+        bufs = [cl.Buffer(backend.ctx, mf.READ_ONLY | mf.COPY_HOST_PTR, hostbuf=a) for a in (acc, u, s)]
+        y = np.zeros(8, np.int32)
+        yb = cl.Buffer(backend.ctx, mf.WRITE_ONLY, y.nbytes)
+        queue = cl.CommandQueue(backend.ctx)
+        prg.vnni_probe(queue, (1,), (1,), *bufs, yb)
+        cl.enqueue_copy(queue, y, yb, is_blocking=True)
+    except cl.Error:
+        return False
+    return bool(np.array_equal(y, want))
 
 
 def build_defines(isa):
