@@ -17,7 +17,6 @@ runner labels such nodes host ops (graph/devops.py ``on_device``).
 """
 import builtins
 import dataclasses
-import importlib.util
 import numbers
 
 import numpy as np
@@ -49,18 +48,10 @@ class MoveCall(KernelCall):
     value: float = 0.0
 
 
-_HAS = {}
-
-
-def has_kernels(dev):
-    """Whether ``dev``'s backend has movement kernels (else the copies run on the host)."""
-    if dev.name not in _HAS:
-        _HAS[dev.name] = importlib.util.find_spec(f"fpgaops.backends.{dev.name}.movement") is not None
-    return _HAS[dev.name]
 
 
 def _run(dev, call):
-    if has_kernels(dev):
+    if dev.has_family("movement"):
         dev.run(call)
         return
     y = call.y.numpy().reshape(-1)  # the host path (module docstring)

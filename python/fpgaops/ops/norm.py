@@ -11,7 +11,6 @@ the golden model (the buffers are read back and written again); the network runn
 nodes host ops (graph/devops.py ``on_device``).
 """
 import dataclasses
-import importlib.util
 import numbers
 
 import numpy as np
@@ -38,14 +37,6 @@ class NormCall(KernelCall):
     eps: float
 
 
-_HAS = {}
-
-
-def has_kernels(dev):
-    """Whether ``dev``'s backend has norm kernels (else layer_norm runs on the host)."""
-    if dev.name not in _HAS:
-        _HAS[dev.name] = importlib.util.find_spec(f"fpgaops.backends.{dev.name}.norm") is not None
-    return _HAS[dev.name]
 
 
 def _param(name, v, shape, n):
@@ -80,7 +71,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     dev, as_tensor = placement(x, *(v for v in (weight, bias) if v is not None))
     tx = to_device(x, dev)
     y = dev.empty(shape, dtype)
-    if has_kernels(dev):
+    if dev.has_family("norm"):
         tw, tb = (None if v is None else to_device(v, dev) for v in (weight, bias))
         dev.run(NormCall(tx, y, tw, tb, tx.size // n, n, float(eps)))
     else:  # the host path (module docstring)
