@@ -4,9 +4,15 @@ MobileNetV3-small/large. (torchvision's other families need torchvision, which i
 here: the zoo's networks are built by fpgaops.models.)
 
     cd /work/main && PYTHONPATH=python .venv/bin/python benchmarks/bench_nets.py [--models resnet18,...]
-        [--min-time 3] [--csim-max-seconds 120] [--no-write]
+        [--min-time 3] [--csim-max-seconds 120] [--no-write] [--torchvision]
 
 Prints a table and writes (or replaces) the networks section of benchmarks/RESULTS.md.
+
+--torchvision: torchvision's own networks (TV_MODELS: EfficientNet-B0, ShuffleNetV2 x1.0,
+DenseNet-121, VGG-11) instead of the zoo's, built from torchvision's model constructors with
+seeded random weights and calibrated BatchNorm statistics (tests/nets/tv_models.py: nothing is
+downloaded), exported at opset 17 by torch's TorchScript exporter; PyTorch runs the same
+torchvision module. Written to a section of its own (bench_nets_tv); no int8 rows by default.
 
 Method
   * One ONNX model per network from fpgaops.models.build_onnx (seeded random weights, the same
@@ -62,6 +68,25 @@ import fpgaops as fo  # noqa: E402
 from fpgaops import models  # noqa: E402
 
 MODELS = ("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large")
+TV_MODELS = ("efficientnet_b0", "shufflenet_v2_x1_0", "densenet121", "vgg11")
+
+
+def tv_source(name, size):
+    """(ONNX ModelProto, a factory of the torch module) for torchvision network ``name``."""
+    import tempfile
+
+    import onnx
+
+    sys.path.insert(0, str(HERE.parent / "tests" / "nets"))
+    import tv_models
+
+    if name not in tv_models.NETS:  # the constructors the benchmark adds to the test's list
+        tv_models.NETS[name] = (name, {})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, f"{name}.onnx")
+        tv_models.export(name, path, 17, (1, 3, size, size))
+        proto = onnx.load(path)
+    return proto, lambda: tv_models.build(name)
 
 
 def progress(msg):
@@ -127,17 +152,23 @@ def agrees(got, want):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--models", default=None, help="default: MODELS (TV_MODELS with --torchvision)")
+    p.add_argument("--torchvision", action="store_true", help="torchvision's networks (see the docstring)")
     p.add_argument("--min-time", type=float, default=3.0)
     p.add_argument("--csim-max-seconds", type=float, default=120.0)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
-    p.add_argument("--int8-models", default="resnet18,mobilenet_v2", help="networks with int8 rows ('' = none)")
+    p.add_argument("--int8-models", default=None, help="networks with int8 rows ('' = none; default "
+                   "resnet18,mobilenet_v2, none with --torchvision)")
     p.add_argument("--calib", type=int, default=2, help="random calibration images for the int8 rows")
     p.add_argument("--size", type=int, default=224, help="input height/width (default 224)")
     p.add_argument("--peak-gflops", type=float, default=330.0,
                    help="float32 roofline of the machine (2 cores x 2 FMA x 16 lanes x 2 x clock)")
     args = p.parse_args(argv)
+    if args.models is None:
+        args.models = ",".join(TV_MODELS if args.torchvision else MODELS)
+    if args.int8_models is None:
+        args.int8_models = "" if args.torchvision else "resnet18,mobilenet_v2"
 
     import onnxruntime as ort
     import torch
@@ -152,12 +183,15 @@ def main(argv=None):
     rows, notes = [], []
     for name in [m for m in args.models.split(",") if m]:
         progress(f"== {name}")
-        proto = models.build_onnx(name)
+        if args.torchvision:
+            proto, make_torch = tv_source(name, args.size)
+        else:
+            proto, make_torch = models.build_onnx(name), lambda: torch_ref.from_zoo(name)
         so = ort.SessionOptions()
         so.intra_op_num_threads = args.threads
         sess = ort.InferenceSession(proto.SerializeToString(), so, providers=["CPUExecutionProvider"])
         want = sess.run(None, {"input": x})[0]
-        tm = torch_ref.from_zoo(name)
+        tm = make_torch()
         xt = torch.from_numpy(x)
         with torch.no_grad():
             ok, err = agrees(tm(xt).numpy(), want)
@@ -166,7 +200,7 @@ def main(argv=None):
         def eager():
             with torch.no_grad():
                 tm(xt)
-        tcl = torch_ref.from_zoo(name).to(memory_format=torch.channels_last)
+        tcl = make_torch().to(memory_format=torch.channels_last)
         xcl = xt.contiguous(memory_format=torch.channels_last)
 
         def fast():
@@ -250,6 +284,7 @@ def main(argv=None):
              "```", ptab, "```"]
     opencl = avail["opencl"]
     body = "\n".join([
+        "## torchvision networks (benchmarks/bench_nets.py --torchvision)" if args.torchvision else
         "## Networks (benchmarks/bench_nets.py)", "",
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Latency of one image (batch 1, 3x{args.size}x{args.size}, "
         f"float32), median of interleaved rounds ({min(r.get('rounds', 0) for _n, r, _p, _k in rows)}+ per network) "
@@ -273,7 +308,7 @@ def main(argv=None):
         body += "\n\n" + int8_section(args, x, avail, int8_names, {n: r for n, r, _p, _k in rows})
     print("\n" + body)
     if not args.no_write:
-        write_section("bench_nets", body)
+        write_section("bench_nets_tv" if args.torchvision else "bench_nets", body)
         progress(f"\nwrote the networks section of {RESULTS}")
     return 0
 
@@ -314,7 +349,7 @@ def int8_section(args, x, avail, names, float_rows):
     rows, notes = [], []
     for name in names:
         progress(f"== {name} int8")
-        proto = models.build_onnx(name)
+        proto = tv_source(name, args.size)[0] if args.torchvision else models.build_onnx(name)
         so = ort.SessionOptions()
         so.intra_op_num_threads = args.threads
         sess = ort.InferenceSession(proto.SerializeToString(), so, providers=["CPUExecutionProvider"])
