@@ -1,8 +1,9 @@
 """The ONNX forms no kernel handles as such, on every backend against ONNX Runtime: host (NumPy)
-ops named in the profile (Concat, Split, Transpose where the backend has no movement kernels, Resize, LRN, LogSoftmax, Clip with run-time
-bounds, BatchNormalization with run-time statistics, broadcasts beyond the eltwise kernel), and
-the device forms that used to be refused or crash (Gelu, Gemm with a 0-d / 1-element bias,
-MatMul with partial batch broadcasting, opset-11 Softmax over flattened axes, Sum, 0-d inputs)."""
+ops named in the profile (Concat, Split, Slice, Transpose, LayerNorm, Gelu, Erf where the backend
+lacks their op family; Resize, LRN, LogSoftmax, Clip with run-time bounds, BatchNormalization with
+run-time statistics, broadcasts beyond the eltwise kernel), and the device forms that used to be
+refused or crash (Gelu, Gemm with a 0-d / 1-element bias, MatMul with partial batch broadcasting,
+opset-11 Softmax over flattened axes, Sum, 0-d inputs)."""
 import numpy as np
 import pytest
 

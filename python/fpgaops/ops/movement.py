@@ -237,7 +237,8 @@ def pad(x, pad, value=0.0):  # noqa: A002
     shape, dtype = _input(x)
     rank = len(shape)
     if not isinstance(pad, (tuple, list)) or len(pad) % 2 or len(pad) // 2 > rank:
-        raise ArgumentError("pad", f"expected an even number of sizes, at most 2 per dimension ({2 * rank}), got {pad!r}")
+        raise ArgumentError("pad", f"expected an even number of sizes, at most 2 per dimension ({2 * rank}), "
+                                   f"got {pad!r}")
     p = _ints("pad", list(pad))
     if any(v < 0 for v in p):
         raise UnsupportedError(f"pad: negative sizes (cropping) in {tuple(p)}; use fo.slice")
