@@ -15,6 +15,9 @@ from .ops.conv2d import conv2d
 from .ops.act_lut import (Activation, activation, gelu, hardsigmoid, hardswish, hardtanh, leaky_relu, relu, relu6,
                           sigmoid, silu, tanh)
 from .ops.eltwise import add, mul
+from .ops.movement import concat, pad, permute, slice, split
+from .ops.norm import layer_norm
+from .ops.erf import erf, gelu_exact
 from .ops.pool import adaptive_avg_pool2d, avg_pool2d, global_avg_pool2d, max_pool2d
 from .ops.shape import flatten, reshape
 from .ops.softmax import softmax
@@ -30,6 +33,7 @@ __all__ = [
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_avg_pool2d",
     "activation", "Activation", "relu", "relu6", "leaky_relu", "hardtanh", "sigmoid", "tanh", "hardsigmoid",
     "hardswish", "silu", "gelu", "add", "mul", "softmax", "flatten", "reshape", "QParams",
+    "concat", "split", "slice", "permute", "pad", "layer_norm", "erf", "gelu_exact",
     "FpgaopsError", "ArgumentError", "ArgumentTypeError", "ConfigError", "UnsupportedError", "DeviceError",
     "BuildError",
     "load_onnx", "from_torch", "Network", "ModelError", "UnsupportedOpsError", "models", "estimate", "estimator",

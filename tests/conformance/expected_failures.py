@@ -28,9 +28,10 @@ FAMILY = {
     "Add": "eltwise", "Mul": "eltwise", "Sum": "eltwise", "Softmax": "eltwise", "LogSoftmax": "eltwise",
     "BatchNormalization": "eltwise", "Flatten": "eltwise", "Reshape": "eltwise", "Squeeze": "eltwise",
     "Unsqueeze": "eltwise", "Identity": "eltwise", "Dropout": "eltwise",
-    "Concat": "graph", "Split": "graph", "Transpose": "graph", "Resize": "graph",
-    "LRN": "graph", "LayerNormalization": "graph", "ReduceMean": "graph", "Sub": "graph", "Div": "graph",
-    "Pow": "graph", "Sqrt": "graph", "Erf": "graph",
+    "Concat": "movement", "Split": "movement", "Transpose": "movement",
+    "LayerNormalization": "norm", "Erf": "erf",
+    "Resize": "graph", "LRN": "graph", "ReduceMean": "graph", "Sub": "graph", "Div": "graph",
+    "Pow": "graph", "Sqrt": "graph",
 }
 assert set(FAMILY) == CLAIMED, sorted(set(FAMILY) ^ CLAIMED)
 

@@ -148,3 +148,47 @@ def test_concurrent_runs_share_a_plan_safely(opencl):
     assert not errors, errors[0]
     plan = net.launch_plan(xs[0])
     assert plan is not None and not isinstance(plan, str), plan
+
+
+def _movement_block():
+    """A ShuffleNet unit and a ConvNeXt block in one graph: Split, Slice, Concat, a channel-shuffle
+    Transpose, NCHW <-> NHWC permutes, LayerNormalization, the exported GELU pattern (fused to Gelu)."""
+    H = helper.make_node
+    rng = np.random.default_rng(1)
+    i64 = lambda v: np.array(v, np.int64)  # noqa: E731
+    nodes = [H("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]), H("Relu", ["c"], ["r"]),
+             H("Split", ["r", "sp"], ["a", "b"], axis=1), H("Slice", ["r", "st", "en", "ax"], ["s"]),
+             H("Add", ["b", "s"], ["bs"]), H("Concat", ["a", "bs"], ["cat"], axis=1),
+             H("Reshape", ["cat", "g5"], ["v5"]), H("Transpose", ["v5"], ["t5"], perm=[0, 2, 1, 3, 4]),
+             H("Reshape", ["t5", "g4"], ["sh"]), H("Transpose", ["sh"], ["nhwc"], perm=[0, 2, 3, 1]),
+             H("LayerNormalization", ["nhwc", "lw", "lb"], ["ln"], axis=-1, epsilon=1e-6),
+             H("Div", ["ln", "r2"], ["d"]), H("Erf", ["d"], ["e"]), H("Add", ["e", "one"], ["p"]),
+             H("Mul", ["ln", "p"], ["m"]), H("Mul", ["m", "half"], ["gl"]),
+             H("Transpose", ["gl"], ["y"], perm=[0, 3, 1, 2])]
+    inits = {"w": rng.standard_normal((8, 3, 3, 3)).astype(np.float32) * 0.3, "sp": i64([4, 4]),
+             "st": i64([4]), "en": i64([8]), "ax": i64([1]), "g5": i64([0, 2, 4, -1, 24]), "g4": i64([0, 8, -1, 24]),
+             "lw": rng.standard_normal(8).astype(np.float32), "lb": rng.standard_normal(8).astype(np.float32),
+             "r2": np.float32(np.sqrt(2)), "one": np.float32(1), "half": np.float32(0.5)}
+    return model(nodes, [("x", (1, 3, 24, 24))], [("y", None)], inits)
+
+
+def test_replay_movement_norm_gelu_is_bit_exact(opencl):
+    """Every op of the block runs on the device (no host op), and replays bit-identically."""
+    from graph_helpers import ort_run
+
+    m = _movement_block()
+    net = fpgaops.load_onnx(m)
+    xs = [np.random.default_rng(s).standard_normal((1, 3, 24, 24)).astype(np.float32) for s in range(3)]
+    ops = {n.op for n in net.optimized(xs[0]).nodes}
+    assert {"Split", "Slice", "Concat", "Transpose", "LayerNorm", "Gelu"} <= ops and "Host" not in ops, ops
+    prof = net.profile(xs[0], warmup=0)
+    assert not [r for r in prof.rows if r.algorithm.startswith("host")], str(prof)
+    want = eager(net, xs)
+    for x, w in zip(xs, want):
+        ref = ort_run(m, x)[0]
+        assert np.max(np.abs(w - ref)) <= 1e-5 * np.max(np.abs(ref))
+    for _ in range(2):
+        for x, w in zip(xs, want):
+            np.testing.assert_array_equal(net(x), w)
+    plan = net.launch_plan(xs[0])
+    assert plan is not None and not isinstance(plan, str), plan

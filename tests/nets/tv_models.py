@@ -89,6 +89,12 @@ def build(name, seed=0):
             m.train()  # only the BNs: Dropout and StochasticDepth stay in eval mode
         if bns:
             net(torch.from_numpy(images((16, 3, 64, 64), seed=seed + 2)))
+        # ConvNeXt initializes every block's layer_scale to 1e-6: its residual branches (LayerNorm,
+        # GELU, the permutes) would then move the logits by ~1e-6 and go unchecked. Trained values
+        # are O(0.1-1): draw them in [0.2, 0.6].
+        for m in net.modules():
+            if isinstance(getattr(m, "layer_scale", None), torch.nn.Parameter):
+                m.layer_scale.copy_(0.2 + 0.4 * torch.rand(m.layer_scale.shape, generator=g))
     return net.eval()
 
 

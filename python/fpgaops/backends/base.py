@@ -20,6 +20,9 @@ def alloc_bytes(nbytes, word_bytes):
     return (nbytes + word_bytes - 1) // word_bytes * word_bytes + word_bytes
 
 
+_FAMILIES = {}  # (backend name, family) -> whether the launcher module exists (Backend.has_family)
+
+
 @dataclasses.dataclass
 class KernelCall:
     """Base of the per-family call records. ``family`` selects the launcher module."""
@@ -74,6 +77,16 @@ class Backend:
                 raise UnsupportedError(f"backend '{self.name}' has no '{call.family}' kernels") from None
             raise
         launcher.run(self, call)
+
+    def has_family(self, family):
+        """Whether this backend has a launcher for op family ``family`` (ops whose family a backend
+        lacks, e.g. the data movers on csim/xrt, run on the host; see ops/movement.py)."""
+        key = (self.name, family)
+        if key not in _FAMILIES:
+            from importlib.util import find_spec
+
+            _FAMILIES[key] = find_spec(f"fpgaops.backends.{self.name}.{family}") is not None
+        return _FAMILIES[key]
 
     # --- helpers shared by all backends --------------------------------------------------------
     def empty(self, shape, dtype):

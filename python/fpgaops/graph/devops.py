@@ -1,6 +1,11 @@
 """Device execution of lowered graph nodes: one function per lowered op calling the public
 fpgaops op (so every node goes through the op's validation and the backend's launcher). Shared by
-the float runner (runner.py) and the int8 runner (quantize.py) for the layers they run in float32."""
+the float runner (runner.py) and the int8 runner (quantize.py) for the layers they run in float32.
+
+``on_device(op, dev)``: whether a lowered op runs on ``dev``'s kernels. Ops of a family some
+backends have no kernels for (``FAMILY``: the data movers, layer norm, erf -- none on csim/xrt,
+which have no HLS tops for them yet) run there as host ops (lower.HOST_OPS, NumPy), and the
+profile says so."""
 from ..errors import UnsupportedError
 
 
@@ -43,6 +48,15 @@ def _dev_gap(n, x):
     return y.reshape(x.shape[0], x.shape[1], 1, 1)
 
 
+def _dev_slice(n, x):
+    a = n.attrs
+    return _op("slice")(x, list(a["dims"]), list(a["starts"]), list(a["ends"]), list(a["steps"]))
+
+
+def _dev_layer_norm(n, x, w, b=None):
+    return _op("layer_norm")(x, tuple(x.shape[n.attrs["axis"]:]), w, b, eps=n.attrs["epsilon"])
+
+
 DEVICE_OPS = {
     "Conv": _dev_conv,
     "Act": _dev_act,
@@ -60,9 +74,29 @@ DEVICE_OPS = {
     "MatMul": lambda n, a, b: _op("matmul")(a, b),
     "Softmax": lambda n, x: _op("softmax")(x, dim=n.attrs["dim"]),
     "View": lambda n, x: x.reshape(n.attrs["shape"]),
+    "Concat": lambda n, *xs: _op("concat")(list(xs), n.attrs["axis"]),
+    "Split": lambda n, x: list(_op("split")(x, list(n.attrs["sizes"]), n.attrs["axis"])),
+    "Slice": _dev_slice,
+    "Transpose": lambda n, x: _op("permute")(x, n.attrs["perm"]),
+    "LayerNorm": _dev_layer_norm,
+    "Gelu": lambda n, x: _op("gelu_exact")(x),
+    "Erf": lambda n, x: _op("erf")(x),
 }
+
+# lowered op -> its op family, for the ops that run on the host where a backend lacks the family
+FAMILY = {"Concat": "movement", "Split": "movement", "Slice": "movement", "Transpose": "movement",
+          "LayerNorm": "norm", "Gelu": "erf", "Erf": "erf"}
+
+
+def on_device(op, dev):
+    """Whether lowered op ``op`` runs on ``dev``'s kernels (else on the host: lower.HOST_OPS)."""
+    if op not in DEVICE_OPS:
+        return False
+    fam = FAMILY.get(op)
+    return fam is None or dev is None or dev.has_family(fam)
 
 # which fpgaops functions each lowered op needs (for "not yet implemented" checks)
 NEEDS = {"Conv": ["conv2d"], "Add": ["add"], "Mul": ["mul"], "MaxPool": ["max_pool2d"], "AvgPool": ["avg_pool2d"],
          "GlobalAvgPool": ["adaptive_avg_pool2d|global_avg_pool2d"], "Gemm": ["gemm"], "MatMul": ["matmul"],
-         "Softmax": ["softmax"]}
+         "Softmax": ["softmax"], "Concat": ["concat"], "Split": ["split"], "Slice": ["slice"],
+         "Transpose": ["permute"], "LayerNorm": ["layer_norm"], "Gelu": ["gelu_exact"], "Erf": ["erf"]}

@@ -3,7 +3,7 @@
 import numpy as np
 
 from . import passes, refops
-from .devops import DEVICE_OPS, _fo
+from .devops import DEVICE_OPS, _fo, on_device
 from .ir import ModelError
 
 
@@ -72,7 +72,7 @@ def run_node(n, args, opset, dev, numpy):
     if n.op == "Fallback":
         host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
         return fo.to_device(_host_out(refops.run(n.attrs["onnx_op"], host, n.attrs["onnx_attrs"], opset)[0]), dev)
-    if n.op not in DEVICE_OPS:  # a host op (passes.HOST_OPS); every output is returned
+    if not on_device(n.op, dev):  # a host op (passes.HOST_OPS); every output is returned
         host = [a if a is None or isinstance(a, np.ndarray) else a.numpy() for a in args]
         outs = passes.HOST_OPS[n.op](n, host)
         return [fo.to_device(_host_out(v), dev) for v in outs]

@@ -4,10 +4,13 @@ Device ops (fpgaops kernels): ``Conv`` (bias, activation, residual fused later),
 ``Add``/``Mul``, ``MaxPool``/``AvgPool``/``GlobalAvgPool``, ``Gemm``/``MatMul``, ``Softmax``,
 ``View`` (a reshape, no copy), ``BatchNorm`` (folded into a conv or turned into Mul + Add).
 
-Data-movement ops with clean, normalized attributes, run on the host (NumPy) until a device
-kernel is registered for them in ``devops.DEVICE_OPS``: ``Concat {axis}``, ``Split {axis,
-sizes}``, ``Transpose {perm}``, ``Resize {mode, coordinate_transformation_mode, nearest_mode,
-out_shape, scales}``.
+Ops with clean, normalized attributes that run on the device where the backend has their op
+family (``devops.on_device``; on the host through ``HOST_OPS`` elsewhere): ``Concat {axis}``,
+``Split {axis, sizes}``, ``Slice {dims, starts, ends, steps}`` (Python slicing of each dim),
+``Transpose {perm}``, ``LayerNorm {axis, n, epsilon}`` (over the n elements of dims axis..; weight and bias
+constants of n elements), ``Gelu`` (exact, erf-based: ONNX Gelu and the Div/Erf/Add/Mul/Mul
+pattern torch exports for nn.GELU, fused by ``fuse_gelu`` before lowering), ``Erf``. ``Resize
+{mode, coordinate_transformation_mode, nearest_mode, out_shape, scales}`` always runs on the host.
 
 ``Host``: a claimed ONNX node that no kernel handles in this form (Clip with run-time or
 one-sided bounds, BatchNormalization with run-time statistics, LRN, LogSoftmax, a broadcast the
@@ -20,6 +23,7 @@ import numpy as np
 
 from ..errors import FpgaopsError, UnsupportedError
 from ..ops.eltwise import MAX_LEVELS, broadcast_levels
+from ..reference import norm as norm_ref
 from . import refops, resize
 from .ir import ModelError, Node, UnsupportedOpsError
 
@@ -84,7 +88,75 @@ def _const(g, name, value):
     return name
 
 
+def _scalar(g, v):
+    """The value of a one-element float constant, else None."""
+    c = g.consts.get(v)
+    return float(c.reshape(-1)[0]) if c is not None and c.size == 1 and c.dtype.kind == "f" else None
+
+
+def fuse_gelu(g):
+    """GELU as torch exports nn.GELU at opsets 17/18 (x / sqrt2 -> Erf -> + 1 -> * x -> * 0.5, either
+    operand order, the halving first or last, x * (1/sqrt2) for the division) -> one ONNX-level
+    ``Gelu`` node (approximate="none"), lowered to the exact device GELU. Every intermediate value
+    must have that single use."""
+    prod = g.producers()
+    uses = {}
+    for n in g.nodes:
+        for i in n.inputs:
+            if i:
+                uses.setdefault(i, []).append(n)
+    outs = set(g.outputs)
+
+    def only_user(v, op):
+        u = uses.get(v, [])
+        return u[0] if len(u) == 1 and u[0].op == op and v not in outs else None
+
+    def other(n, v):
+        return n.inputs[1] if n.inputs[0] == v else n.inputs[0]
+
+    def near(v, want):
+        return v is not None and abs(v - want) <= 1e-6 * abs(want)
+
+    drop, replace = set(), {}
+    for e in [n for n in g.nodes if n.op == "Erf"]:
+        d = prod.get(e.inputs[0])
+        if d is None or d.op not in ("Div", "Mul") or only_user(d.outputs[0], "Erf") is not e:
+            continue
+        x = d.inputs[0]
+        c = _scalar(g, d.inputs[1])
+        if not (near(c, 2 ** 0.5) if d.op == "Div" else near(c, 2 ** -0.5)) or x in g.consts:
+            continue
+        add = only_user(e.outputs[0], "Add")
+        if add is None or not near(_scalar(g, other(add, e.outputs[0])), 1.0):
+            continue
+        m1 = only_user(add.outputs[0], "Mul")
+        if m1 is None:
+            continue
+        y = other(m1, add.outputs[0])
+        chain = [d, e, add, m1]
+        if y == x:  # (x * (1 + erf)) * 0.5
+            m2 = only_user(m1.outputs[0], "Mul")
+            if m2 is None or not near(_scalar(g, other(m2, m1.outputs[0])), 0.5):
+                continue
+            chain.append(m2)
+        else:  # (x * 0.5) * (1 + erf)
+            h = prod.get(y)
+            if h is None or h.op != "Mul" or only_user(y, "Mul") is not m1 or x not in h.inputs or \
+                    not near(_scalar(g, other(h, x)), 0.5):
+                continue
+            chain.insert(0, h)
+        last = chain[-1]
+        if g.shapes.get(last.outputs[0]) != g.shapes.get(x) or any(id(n) in drop for n in chain):
+            continue
+        drop.update(id(n) for n in chain)
+        replace[id(last)] = Node(last.name, "Gelu", [x], [last.outputs[0]], {"approximate": "none"},
+                                 [o for n in chain for o in n.origin] or [n.name for n in chain])
+    g.nodes = [replace.get(id(n), n) for n in g.nodes if id(n) not in drop or id(n) in replace]
+    return g
+
+
 def lower(g, allow_fallback=False):
+    fuse_gelu(g)
     bad, out = [], []
     used = {i for n in g.nodes for i in n.inputs if i} | set(g.outputs)
     for n in g.nodes:
@@ -129,6 +201,10 @@ def _lower_one(g, n, used):
             return _host(n, g, "scale/bias/mean/var given at run time"), None
         return Node(n.name, "BatchNorm", list(n.inputs[:5]), n.outputs[:1],
                     {"epsilon": float(a.get("epsilon", 1e-5))}, n.origin), None
+    if n.op == "Gelu" and n.attrs.get("approximate", "none") == "none":
+        return Node(n.name, "Gelu", [n.inputs[0]], n.outputs[:1], {}, n.origin), None
+    if n.op == "Erf":
+        return Node(n.name, "Erf", [n.inputs[0]], n.outputs[:1], {}, n.origin), None
     if n.op in ACTS:
         act = _act_of(n, g)
         if act is None:
@@ -160,7 +236,11 @@ def _lower_one(g, n, used):
         for i in n.inputs[:1 if n.op == "Pow" else 2]:  # an integer exponent is fine
             if i in g.consts and g.consts[i].dtype.kind != "f":
                 return None, f"operand '{i}' is {g.consts[i].dtype} (the ONNX path is float32)"
-    if n.op in ("LogSoftmax", "LRN", "LayerNormalization", "Sub", "Div", "Pow", "Sqrt", "Erf", "Slice"):
+    if n.op == "LayerNormalization" and not extra:
+        return _layer_norm(g, n, x)
+    if n.op == "Slice":
+        return _slice(g, n, x)
+    if n.op in ("LogSoftmax", "LRN", "LayerNormalization", "Sub", "Div", "Pow", "Sqrt"):
         if extra:  # LayerNormalization's Mean/InvStdDev (the importer refuses them already)
             return None, "the Mean/InvStdDev outputs are requested"
         return _host(n, g, f"no {n.op} kernel"), None
@@ -304,6 +384,8 @@ def _split(g, n, x):
             return None, "the split sizes are given at run time (shapes must be known when planning)"
         sp = g.consts[sp].reshape(-1)
     sizes = refops.split_sizes(x[ax], len(n.outputs), sp, a.get("num_outputs"))
+    if 0 in sizes:
+        return _host(n, g, f"an empty output (sizes {sizes})"), None
     return Node(n.name, "Split", [n.inputs[0]], list(n.outputs), {"axis": ax, "sizes": sizes}, n.origin), None
 
 
@@ -321,6 +403,62 @@ def _resize(g, n, x):
                                           ("nearest_mode", "round_prefer_floor"))}
     attrs.update(out_shape=tuple(out), scales=tuple(sc))
     return Node(n.name, "Resize", [n.inputs[0]], n.outputs[:1], attrs, n.origin), None
+
+
+def _slice(g, n, x):
+    """Slice with constant starts/ends/axes/steps -> ``Slice`` in Python's slicing terms (what
+    refops._slice computes): per sliced dim the first index, a stop (None: through the start of
+    a dim walked backwards) and the step. An empty result runs on the host."""
+    a = n.attrs
+    if g.opset < 10:
+        starts, ends, axes, steps = a["starts"], a["ends"], a.get("axes"), None
+    else:
+        ins = [n.inputs[k] if len(n.inputs) > k and n.inputs[k] else None for k in range(1, 5)]
+        if any(v is not None and v not in g.consts for v in ins):
+            return _host(n, g, "starts/ends/axes/steps given at run time"), None
+        starts, ends, axes, steps = (None if v is None else [int(e) for e in g.consts[v].reshape(-1)] for v in ins)
+    axes = list(range(len(starts))) if axes is None else [int(v) % len(x) for v in axes]
+    steps = [1] * len(starts) if steps is None else steps
+    dims, lo, hi, st = [], [], [], []
+    for s, e, ax, step in zip(starts, ends, axes, steps):
+        b, stop, step = slice(int(max(min(s, 2**62), -2**62)), int(max(min(e, 2**62), -2**62)), step).indices(x[ax])
+        count = len(range(b, stop, step))
+        if count == 0:
+            return _host(n, g, "an empty slice"), None
+        if count == x[ax] and step == 1:
+            continue  # the whole dim
+        end = b + count * step
+        dims.append(ax), lo.append(b), hi.append(end if end >= 0 else None), st.append(step)
+    if not dims:
+        return Node(n.name, "View", [n.inputs[0]], n.outputs[:1], {"shape": g.shapes[n.outputs[0]]}, n.origin), None
+    return Node(n.name, "Slice", [n.inputs[0]], n.outputs[:1], {"dims": dims, "starts": lo, "ends": hi, "steps": st},
+                n.origin), None
+
+
+def _layer_norm(g, n, x):
+    """LayerNormalization with constant scale (and bias) -> ``LayerNorm`` over the trailing
+    dims from ``axis``; scale and bias broadcast to those n elements (constants)."""
+    a = n.attrs
+    ax = int(a.get("axis", -1))
+    if not -len(x) <= ax < len(x):
+        raise ModelError(f"LayerNormalization axis {ax} is out of range for rank {len(x)}", n.name)
+    norm = tuple(x[ax % len(x):])
+    params = [n.inputs[k] if len(n.inputs) > k and n.inputs[k] else "" for k in (1, 2)]
+    if any(p and p not in g.consts for p in params):
+        return _host(n, g, "scale/bias given at run time"), None
+    ins = [n.inputs[0]]
+    for k, p in enumerate(params):
+        if p:
+            try:
+                v = np.broadcast_to(g.consts[p].astype(np.float32), norm).reshape(-1)
+            except ValueError:
+                raise ModelError(f"LayerNormalization {'scale' if k == 0 else 'bias'} of shape "
+                                 f"{g.consts[p].shape} does not broadcast to {norm}", n.name) from None
+            ins.append(_const(g, f"{n.name}::{'scale' if k == 0 else 'bias'}", v))
+        elif k == 0:
+            ins.append(_const(g, f"{n.name}::scale", np.ones(int(np.prod(norm)), np.float32)))
+    return Node(n.name, "LayerNorm", ins, n.outputs[:1], {"axis": ax % len(x), "n": int(np.prod(norm, dtype=np.int64)),
+                                                           "epsilon": float(a.get("epsilon", 1e-5))}, n.origin), None
 
 
 def _reduce_mean(g, n, x):
@@ -345,6 +483,13 @@ def _reduce_mean(g, n, x):
     return _host(n, g, f"axes {axes if axes is not None else 'all'} (the kernel pools H, W of 4-D NCHW)"), None
 
 
+def _index(rank, a):
+    idx = [slice(None)] * rank
+    for d, b, e, st in zip(a["dims"], a["starts"], a["ends"], a["steps"]):
+        idx[d] = slice(b, e, st)
+    return tuple(idx)
+
+
 def _host_run(n, args):
     return refops.run(n.attrs["onnx_op"], args, n.attrs["onnx_attrs"], n.attrs["opset"])
 
@@ -357,5 +502,9 @@ HOST_OPS = {
     "Split": lambda n, args: [np.ascontiguousarray(v)
                               for v in refops.split(args[0], n.attrs["axis"], n.attrs["sizes"])],
     "Transpose": lambda n, args: [np.ascontiguousarray(np.transpose(args[0], n.attrs["perm"]))],
+    "Slice": lambda n, args: [np.ascontiguousarray(args[0][_index(args[0].ndim, n.attrs)])],
+    "LayerNorm": lambda n, args: [norm_ref.layer_norm(args[0], n.attrs["n"], *args[1:3], eps=n.attrs["epsilon"])],
+    "Gelu": lambda n, args: [refops._f(refops._gelu)(args, {}, 20)[0]],
+    "Erf": lambda n, args: [refops._f(refops._erf)(args, {}, 13)[0]],
     "Resize": lambda n, args: [resize.resize(args[0], n.attrs["out_shape"], n.attrs["scales"], n.attrs)],
 }

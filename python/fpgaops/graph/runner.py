@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import ArgumentError, FpgaopsError, UnsupportedError
 from . import passes, refops
-from .devops import DEVICE_OPS, NEEDS, _fo
+from .devops import DEVICE_OPS, NEEDS, _fo, on_device  # noqa: F401  (DEVICE_OPS: tests patch it here)
 from .execute import np_node, run_node
 from .ir import ModelError
 from .launchplan import WARM, device_lock, plan_of, run_planned
@@ -286,7 +286,7 @@ class Network:
                 elif i in env:
                     args.append(env[i])
                 elif i in g.consts:
-                    host = numpy or n.op not in DEVICE_OPS
+                    host = numpy or not on_device(n.op, dev)
                     args.append(g.consts[i] if host else self._weight(spec, dev, i, g.consts[i]))
                 else:
                     raise ModelError(f"value '{i}' is not available (internal scheduling error)", n.name)
@@ -356,7 +356,7 @@ class Network:
             return None  # no plan possible: skip the input checks done again by _execute
 
         def record(ins, rec):
-            host = [n.name for n in spec.graph.nodes if n.op not in DEVICE_OPS]
+            host = [n.name for n in spec.graph.nodes if not on_device(n.op, dev)]
             if host:  # (its copies would fail the recording too; this names the node)
                 rec.fail(f"host fallback node '{host[0]}'")
             with rec:
@@ -394,7 +394,7 @@ class Network:
             return "fallback(numpy)"
         if n.op == "Host":
             return f"host(numpy): {n.attrs['reason']}"
-        if n.op not in DEVICE_OPS:
+        if not on_device(n.op, dev):
             return "host(numpy)"
         if n.op != "Conv":
             return {"View": "view (no copy)"}.get(n.op, "-")
