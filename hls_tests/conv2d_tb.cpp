@@ -9,19 +9,56 @@
 // stride, dilation, padding, bias / residual / activations and zero points. Then malformed calls
 // must be refused by the C-simulation checks.
 #include <cstdio>
+#include <memory>
+#include <vector>
 
 #include "conv_tb.hpp"
 
 namespace {
 
+// The tops take x and weight channel-blocked (fpgaops/conv2d.hpp "layouts"): x[n][g][cb][h][w][cv]
+// and weight[k][cb][r][s][cv], V = gemm.simd channels per block, each group's channels zero-padded
+// to a multiple of V. The vectors are NCHW / KCRS, so the testbench converts, as the host does.
+struct Blocked {
+  std::unique_ptr<opstb::DeviceBuffer> x, w;  // (DeviceBuffer points into its own storage: never copied)
+};
+
+template <typename T>
+Blocked blocked(const convtb::ConvBuffers& b, const convtb::ConvShape& g) {
+  const int V = fpgaops::cfg::GEMM_SIMD;
+  const int cg = g.c / g.groups, cgp = (cg + V - 1) / V * V, cbn = cgp / V;
+  const T* x = reinterpret_cast<const T*>(b.x);
+  const T* w = reinterpret_cast<const T*>(b.w);
+  std::vector<T> xb(std::size_t(g.n) * g.groups * cgp * g.h * g.w, T(0)), wb(std::size_t(g.k) * cgp * g.r * g.s, T(0));
+  for (int nn = 0; nn < g.n; nn++)
+    for (int gi = 0; gi < g.groups; gi++)
+      for (int ci = 0; ci < cg; ci++)
+        for (int h = 0; h < g.h; h++)
+          for (int ww = 0; ww < g.w; ww++)
+            xb[((((std::size_t(nn) * g.groups + gi) * cbn + ci / V) * g.h + h) * g.w + ww) * V + ci % V] =
+                x[((std::size_t(nn) * g.c + gi * cg + ci) * g.h + h) * g.w + ww];
+  for (int k = 0; k < g.k; k++)
+    for (int ci = 0; ci < cg; ci++)
+      for (int i = 0; i < g.r; i++)
+        for (int j = 0; j < g.s; j++)
+          wb[(((std::size_t(k) * cbn + ci / V) * g.r + i) * g.s + j) * V + ci % V] =
+              w[((std::size_t(k) * cg + ci) * g.r + i) * g.s + j];
+  Blocked out;
+  out.x.reset(new opstb::DeviceBuffer(xb.data(), xb.size() * sizeof(T)));
+  out.w.reset(new opstb::DeviceBuffer(wb.data(), wb.size() * sizeof(T)));
+  return out;
+}
+
 struct Launch {
   void f32(const convtb::ConvBuffers& b, const convtb::ConvShape& g, const opstb::Row& c) const {
-    fpgaops_conv2d_f32(b.x, b.w, static_cast<const float*>(b.bias), b.res, static_cast<float*>(b.y), g.n, g.c, g.h,
+    const Blocked bl = blocked<float>(b, g);
+    fpgaops_conv2d_f32(bl.x->words(), bl.w->words(), static_cast<const float*>(b.bias), b.res, static_cast<float*>(b.y), g.n, g.c, g.h,
                        g.w, g.k, g.r, g.s, g.oh, g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.groups, b.bias != nullptr,
                        b.res != nullptr, int(c.i("act")));
   }
   void i8(const convtb::ConvBuffers& b, const convtb::ConvShape& g, const opstb::Row& c) const {
-    fpgaops_conv2d_i8(b.x, b.w, static_cast<const int32_t*>(b.bias), b.res, static_cast<int8_t*>(b.y), g.n, g.c,
+    const Blocked bl = blocked<int8_t>(b, g);
+    fpgaops_conv2d_i8(bl.x->words(), bl.w->words(), static_cast<const int32_t*>(b.bias), b.res, static_cast<int8_t*>(b.y), g.n, g.c,
                       g.h, g.w, g.k, g.r, g.s, g.oh, g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.groups,
                       b.bias != nullptr, b.res != nullptr, int(c.i("xzp")), int(c.i("yzp")), b.mult, b.shift,
                       int(c.i("rzp")), int(c.i("rmult")), int(c.i("rshift")), int(c.i("amin")), int(c.i("amax")));

@@ -31,10 +31,14 @@ void check_shape(const Shape& g, std::int64_t* ex, std::int64_t* ew, std::int64_
   check_range("pad_top", g.pad_top, 0, big);
   check_range("pad_left", g.pad_left, 0, big);
   if (g.c % g.groups || g.k % g.groups) throw py::value_error("groups: must divide c and k");
-  const std::int64_t crs = std::int64_t(g.c / g.groups) * g.r * g.s;
-  check_range("c/groups*r*s", crs, 1, fpgaops::cfg::GEMM_MAX_DIM);
+  // x and weight are channel-blocked (kernels/hls/include/fpgaops/conv2d.hpp): each group's channels
+  // padded to a multiple of gemm.simd.
+  const std::int64_t v = fpgaops::cfg::GEMM_SIMD;
+  const std::int64_t cgp = (std::int64_t(g.c / g.groups) + v - 1) / v * v;
+  const std::int64_t crs = cgp * g.r * g.s;
+  check_range("ceil(c/groups/simd)*simd*r*s", crs, 1, fpgaops::cfg::GEMM_MAX_DIM);
   check_range("(s-1)*dil_w+1", std::int64_t(g.s - 1) * g.dil_w + 1, 1, fpgaops::cfg::CONV2D_LINE_BUFFER_W);
-  *ex = std::int64_t(g.n) * g.c * g.h * g.w;
+  *ex = std::int64_t(g.n) * g.groups * cgp * g.h * g.w;
   *ew = std::int64_t(g.k) * crs;
   *ey = std::int64_t(g.n) * g.k * g.oh * g.ow;
   if (*ex > big || *ew > big || *ey > big)

@@ -5,6 +5,11 @@
 // instantiated with the build's Conv2dConfig and a dtype policy. Declarations: fpgaops/tops.hpp;
 // semantics of every argument: fpgaops.ops.conv2d.ConvCall (the argument names are its fields).
 //
+// Layouts (docs/conv_hls.md "Layouts", conv2d.hpp): x is channel-blocked, x[n][g][cb][h][w][cv]
+// with gemm.simd channels per block (each group's channels zero-padded to a multiple), weight
+// [k][cb][r][s][cv] the same way; bias / mult / shift per output channel; residual and y NCHW.
+// The host launchers convert (fpgaops.backends.csim.conv2d).
+//
 // Interfaces: x and weight are read by the load process, bias / mult / shift / residual by the
 // store process and y written by it; each process uses its own bundles (a DATAFLOW process must
 // own the ports it uses). Every streaming operand (x, weight, residual, y) has a bundle of its own,
@@ -30,6 +35,7 @@ using fpgaops::hw::word_t;
 void check_conv_args(const void* x, const void* weight, const void* y, const ConvArgs& a, bool has_bias_ptr,
                      bool has_residual_ptr) {
   typedef fpgaops::hw::Conv2dConfig Cfg;
+  const int V = Cfg::Gemm::SIMD;
   const long long lim = 0x7fffffffLL;
   FPGAOPS_SIM_ASSERT(x != 0 && weight != 0 && y != 0, "conv2d: null buffer");
   FPGAOPS_SIM_ASSERT(a.n >= 1 && a.c >= 1 && a.h >= 1 && a.w >= 1 && a.k >= 1 && a.r >= 1 && a.s >= 1 &&
@@ -42,14 +48,18 @@ void check_conv_args(const void* x, const void* weight, const void* y, const Con
                      "conv2d: groups = " << a.groups << " must divide c = " << a.c << " and k = " << a.k);
   // oh / ow need no check for memory safety: the window generator reads only taps inside x
   // (everything else is padding) and y spans exactly n*k*oh*ow elements.
-  FPGAOPS_SIM_ASSERT((long long)(a.c / a.groups) * a.r * a.s <= fpgaops::cfg::GEMM_MAX_DIM,
-                     "conv2d: C/groups*R*S exceeds gemm.max_dim (" << fpgaops::cfg::GEMM_MAX_DIM << ")");
+  // x and weight are channel-blocked (conv2d.hpp "layouts"): Cg padded to cgp, a multiple of gemm.simd.
+  const long long cgp = a.groups >= 1 ? (long long)(a.c / a.groups + V - 1) / V * V : 0;
+  FPGAOPS_SIM_ASSERT(cgp * a.r * a.s <= fpgaops::cfg::GEMM_MAX_DIM,
+                     "conv2d: ceil(C/groups / gemm.simd)*gemm.simd*R*S exceeds gemm.max_dim ("
+                         << fpgaops::cfg::GEMM_MAX_DIM << ")");
   FPGAOPS_SIM_ASSERT((long long)(a.s - 1) * a.dil_w + 1 <= Cfg::LB_W,
                      "conv2d: dilated filter width " << (a.s - 1) * a.dil_w + 1 << " exceeds conv2d.line_buffer_w ("
                                                      << Cfg::LB_W << ")");
-  FPGAOPS_SIM_ASSERT((long long)a.n * a.c * a.h * a.w <= lim, "conv2d: x has more than 2^31 - 1 elements");
-  FPGAOPS_SIM_ASSERT((long long)a.k * (a.c / a.groups) * a.r * a.s <= lim,
-                     "conv2d: weight has more than 2^31 - 1 elements");
+  FPGAOPS_SIM_ASSERT((long long)a.n * a.groups * cgp * a.h * a.w <= lim,
+                     "conv2d: x (channel-blocked) has more than 2^31 - 1 elements");
+  FPGAOPS_SIM_ASSERT((long long)a.k * cgp * a.r * a.s <= lim,
+                     "conv2d: weight (channel-blocked) has more than 2^31 - 1 elements");
   FPGAOPS_SIM_ASSERT((long long)a.n * a.k * a.oh * a.ow <= lim, "conv2d: y has more than 2^31 - 1 elements");
   FPGAOPS_SIM_ASSERT(!a.has_bias || has_bias_ptr, "conv2d: has_bias needs bias");
   FPGAOPS_SIM_ASSERT(!a.has_residual || has_residual_ptr, "conv2d: has_residual needs residual");

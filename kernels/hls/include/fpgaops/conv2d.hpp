@@ -5,13 +5,25 @@
 //
 // ---- the GEMM view --------------------------------------------------------------------------------
 // Per batch entry nn and group g, a convolution is the GEMM
-//     Y_g[kk][pix] = sum_t W_g[kk][t] * P[t][pix]     kk < Kg, t < Cg*R*S, pix < OH*OW
-// with W_g the group's KCRS weights read as a Kg x (Cg*R*S) row-major matrix (exactly how they are
-// stored: no repacking) and P the im2col matrix, P[(ci, i, j)][(p, q)] = X(ci, p*sh - pt + i*dh,
-// q*sw - pl + j*dw). P is never materialized anywhere, not in device memory and not as a whole on
-// chip: the window generator below produces its TILE_K x TILE_N slices on the fly from a line
-// buffer and streams them straight into GemmEngine::compute_tile, the same ping-pong MAC array the
-// GEMM kernel uses (one engine, two front ends; gemm.hpp is unchanged).
+//     Y_g[kk][pix] = sum_t W_g[kk][t] * P[t][pix]     kk < Kg, t < Cgp*R*S, pix < OH*OW
+// with the reduction index t ordered (cb, i, j, cv): channel block cb of V = gemm.simd channels,
+// filter row i, filter column j, channel cv inside the block (the block innermost), and P the
+// im2col matrix, P[(cb, i, j, cv)][(p, q)] = X(cb*V + cv, p*sh - pt + i*dh, q*sw - pl + j*dw).
+// Cgp = Cg rounded up to V: the host zero-pads the channels of each group (a zero weight times any
+// activation adds nothing, also to the int8 zero-point correction below).
+//
+// ---- layouts (docs/conv_hls.md "Layouts") -------------------------------------------------------
+//   x        channel-blocked, c innermost: x[nn][g][cb][h][w][cv], V = gemm.simd channels per
+//            vector (channels >= Cg of a group are zero). A row segment of one channel block is
+//            ONE contiguous run of SIMD-channel vectors in memory, G = L/V of them per bus word.
+//   weight   [k][cb][i][j][cv] (the same t order, zero-padded channels): rows of Cgp*R*S.
+//   y, residual  NCHW, as before (the store writes one element per cycle).
+// The host launchers convert (fpgaops.backends.csim.conv2d.blocked_x / blocked_weight).
+// P is never materialized anywhere: the window generator below produces its TILE_K x TILE_N
+// slices on the fly from a line buffer and streams them straight into GemmEngine::compute_tile,
+// the same ping-pong MAC array the GEMM kernel uses, in B_VMAJOR order: per slice TILE_K / V
+// vector rows of TILE_N V-vectors (one vector per cycle = V MAC-array k values per cycle, the
+// rate the array's fill consumes), so no transposer is needed.
 //
 // ---- output tiles ---------------------------------------------------------------------------------
 // A tile is TILE_M output channels x a block of output pixels: `tile_rows` consecutive output rows
@@ -21,13 +33,15 @@
 // is pixel (p0 + j / tile_w, q0 + j % tile_w); columns past the tile's pixels are computed on
 // zeros and dropped by the store.
 //
-// ---- the window generator (line buffer) ------------------------------------------------------------
-// For tap row (ci, i) every pixel of output row p reads input row p*sh - pt + i*dh, columns
+// ---- the window generator (line buffer of channel vectors) ------------------------------------------
+// For vector row (cb, i) every pixel of output row p reads input row p*sh - pt + i*dh, columns
 // [q0*sw - pl, q0*sw - pl + seg_len) with seg_len = (tile_w - 1)*sw + (S - 1)*dw + 1. The line
-// buffer holds exactly those tile_rows row segments (each ONE realigned burst from x, padding
-// filled in on chip), and serves all S taps j of the row: P row (ci, i, j), column (rr, qq) is
-// lb[rr][qq*sw + j*dw]. So x is read once per (tile, ci, i), not R*S times per pixel as an
-// explicit im2col would. Sizes: conv2d.line_buffer_w >= seg_len, conv2d.line_buffer_rows >=
+// buffer holds exactly those tile_rows row segments of channel block cb as whole bus words (G
+// vectors each), filled a word per cycle straight from x (one burst per row, padding vectors
+// filled in on chip); a row is stored rotated by rot[rr] vectors so that every word of the burst
+// lands on one line-buffer word (no realigner, no bank selection). It serves all S taps j:
+// P vector (cb, i, j), column (rr, qq) is vector lb[rr][qq*sw + j*dw + rot[rr]]. So x is read
+// once per (tile, cb, i). Sizes: conv2d.line_buffer_w >= seg_len, conv2d.line_buffer_rows >=
 // tile_rows (conv2d_geometry picks tile_w / tile_rows to fit).
 //
 // ---- int8 zero point --------------------------------------------------------------------------------
@@ -69,7 +83,7 @@ struct ConvArgs {
 
 // Launch geometry derived once per launch from ConvArgs (conv2d_geometry).
 struct ConvGeom {
-  int cg, kg, taps, crs;              // Cg, Kg, R*S, Cg*R*S (the GEMM's K)
+  int cg, kg, taps, cblocks, crs;     // Cg, Kg, R*S, channel blocks ceil(Cg/V), V*cblocks*R*S (the GEMM's K)
   int tile_w, tile_rows, seg_len;     // pixels of a tile, line-buffer segment length
   int tiles_m, tiles_q, tiles_p;      // tiles along Kg, OW, OH
   int n_tiles;
@@ -85,12 +99,13 @@ struct ConvTile {
 template <class Cfg>
 ConvGeom conv2d_geometry(const ConvArgs& a) {
 #pragma HLS INLINE
-  const int TN = Cfg::Gemm::TILE_N, TM = Cfg::Gemm::TILE_M;
+  const int TN = Cfg::Gemm::TILE_N, TM = Cfg::Gemm::TILE_M, V = Cfg::Gemm::SIMD;
   ConvGeom gm;
   gm.cg = a.c / a.groups;
   gm.kg = a.k / a.groups;
   gm.taps = a.r * a.s;
-  gm.crs = gm.cg * gm.taps;
+  gm.cblocks = (gm.cg + V - 1) / V;
+  gm.crs = gm.cblocks * V * gm.taps;
   const int extent_w = (a.s - 1) * a.dil_w + 1;
   const int cap_w = extent_w <= Cfg::LB_W ? (Cfg::LB_W - extent_w) / a.stride_w + 1 : 0;
   gm.tile_w = cmin(cmin(TN, a.ow), cap_w);
@@ -198,7 +213,11 @@ struct ConvEngine {
   static const int L_OUT = lanes_per_word<out_t>::value;
   static const int WPR_K = Mac::WPR_K;  // words of one weight row segment (TILE_K elements)
   static const int WPR_N = Mac::WPR_N;  // words of one P row (TILE_N elements)
-  static const int LB_WORDS = ceil_div(LB_W, L_IN) + 1;
+  static const int V = Mac::SIMD;              // channels per vector (x's channel block)
+  static const int G = L_IN / V;               // vectors per bus word
+  static const int LOG2_G = ilog2(G);
+  static const int KS = TK / V;                // vector rows per K slice
+  static const int LB_WW = ceil_div(LB_W, G) + 1;  // words of a line-buffer row (+1: the rotation)
   static const int WPR_OUT = ceil_div(TN, L_OUT);
   static const int MAX_SLICES = Mac::MAX_SLICES;
   static const int MAX_TILES = Mac::MAX_TILES;
@@ -208,7 +227,7 @@ struct ConvEngine {
   static_assert(WPR_N * L_IN == TN, "gemm.tile_n must be a multiple of the lanes of an AXI word (the window "
                 "generator emits whole words of P)");
 
-  typedef typename Mac::Tr Tr;  // the skewed transposer: P rows (k) -> canonical pixel rows
+  static_assert((G & (G - 1)) == 0 && G * V == L_IN, "gemm.simd must divide the lanes of an AXI word");
 
   // What store_tile needs of a tile, passed down the pipeline with it (canonical dataflow: the
   // launch's scalars are read by load_tile alone), and the tile's weight row sums (int8 zero point),
@@ -238,58 +257,114 @@ struct ConvEngine {
   }
 
   // ---- process 1: load (weights + window generator) ------------------------------------------------
-  // Fill the line buffer for tap row (ci, i): tile_rows row segments of seg_len elements, one
-  // realigned burst each for the part inside the image, the pad value elsewhere.
-  static void fill_lines(const word_t* x, in_t lb[LB_ROWS][LB_W], int plane, int i, ConvArgs a, ConvGeom gm,
-                         ConvTile tl) {
+  // Fill the line buffer for vector row (cb, i): tile_rows row segments of seg_len vectors of
+  // channel block cb (x's plane `plane`), a bus word (G vectors) per cycle. The part inside the
+  // image is ONE burst of whole words per row (x[first .. first + in_words)); row rr is stored
+  // rotated by rot[rr] vectors, chosen so that burst word r lands on line-buffer word u0 + r whole:
+  // the word is written as read, with its vectors outside the segment's image part replaced by the
+  // pad vector. Line-buffer words before / after the burst (padding columns only) are pad words.
+  static void fill_lines(const word_t* x, in_word_t lb[LB_ROWS][LB_WW], int rot[LB_ROWS], int plane, int i, ConvArgs a,
+                         ConvGeom gm, ConvTile tl) {
     const in_t pad = P::pad_value(a);
-    const int w_lo = tl.q0 * a.stride_w - a.pad_left;  // image column of lb[.][0]
+    in_word_t pad_word;
+  FILL_PAD_LANES:
+    for (int l = 0; l < L_IN; l++) {
+#pragma HLS UNROLL
+      pad_word.v[l] = pad;
+    }
+    const int w_lo = tl.q0 * a.stride_w - a.pad_left;  // image column of segment column 0
     const int lo = w_lo > 0 ? w_lo : 0;
     const int hi = cmin(a.w, w_lo + gm.seg_len);
+    const int skip = lo - w_lo;  // leading padding columns of the segment
   FILL_ROWS:
     for (int rr = 0; rr < gm.tile_rows; rr++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=LB_ROWS
       const int p = tl.p0 + rr;
       const int h_in = p * a.stride_h - a.pad_top + i * a.dil_h;
       const bool row_in = p < a.oh && h_in >= 0 && h_in < a.h;
-      const int len = row_in && hi > lo ? hi - lo : 0;
-      const int off = len > 0 ? (plane * a.h + h_in) * a.w + lo : 0;
-      const int skip = lo - w_lo;  // leading padding columns of the segment
-      hls::stream<in_word_t, LB_WORDS> seg_s("conv2d.segment");
-      read_elems<in_t, LB_W>(x, off, len, (len + L_IN - 1) / L_IN, seg_s);
-      in_word_t word = zero_lanes<in_t>();
-      int lane = 0;
-      FPGAOPS_CYCLES_LOOP(gm.seg_len);
-    FILL_COLS:
-      for (int e = 0; e < gm.seg_len; e++) {
+      const int len = row_in && hi > lo ? hi - lo : 0;       // vectors inside the image
+      const int vec0 = len > 0 ? (plane * a.h + h_in) * a.w + lo : 0;  // x's vector index of the first
+      const int sh = vec0 & (G - 1);                         // its place in its bus word
+      const int first = vec0 >> LOG2_G;
+      const int rt = (sh - skip) & (G - 1);                  // segment column c -> line-buffer vector c + rt
+      const int u0 = len > 0 ? (skip + rt - sh) >> LOG2_G : 0;  // line-buffer word of burst word 0
+      const int in_words = len > 0 ? (sh + len + G - 1) >> LOG2_G : 0;
+      const int n_words = (rt + gm.seg_len + G - 1) >> LOG2_G;
+      const int lane_lo = sh;                                // first image vector's slot counted from word u0
+      const int lane_hi = sh + len;                          // one past the last
+      rot[rr] = rt;
+      FPGAOPS_CYCLES_LOOP(u0);
+    FILL_PAD_HEAD:
+      for (int u = 0; u < u0; u++) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=LB_W
+#pragma HLS LOOP_TRIPCOUNT min=0 max=LB_WW
         FPGAOPS_CYCLES_ITER();
-        const bool inside = e >= skip && e - skip < len;
-        if (inside && lane == 0) word = seg_s.read();
-        lb[rr][e] = inside ? word.v[lane] : pad;
-        if (inside) lane = lane + 1 == L_IN ? 0 : lane + 1;
+        lb[rr][u] = pad_word;
+      }
+      FPGAOPS_CYCLES_LOOP(in_words);
+    FILL_WORDS:
+      for (int r = 0; r < in_words; r++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=LB_WW
+        FPGAOPS_CYCLES_ITER();
+        const in_word_t word = unpack<in_t>(x[first + r]);
+        in_word_t out;
+      FILL_GROUPS:
+        for (int g = 0; g < G; g++) {
+#pragma HLS UNROLL
+          const int slot = r * G + g;  // vector slot counted from word u0
+          const bool inside = slot >= lane_lo && slot < lane_hi;
+        FILL_LANES:
+          for (int l = 0; l < V; l++) {
+#pragma HLS UNROLL
+            out.v[g * V + l] = inside ? word.v[g * V + l] : pad;
+          }
+        }
+        lb[rr][u0 + r] = out;
+      }
+      const int tail0 = u0 + in_words;
+      FPGAOPS_CYCLES_LOOP(n_words - tail0);
+    FILL_PAD_TAIL:
+      for (int u = tail0; u < n_words; u++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=0 max=LB_WW
+        FPGAOPS_CYCLES_ITER();
+        lb[rr][u] = pad_word;
       }
     }
   }
 
-  // One row kr = (ci, i, j) of the P slice: TILE_N elements, lb[rr][qq*sw + j*dw] for column
-  // (rr, qq), as WPR_N words into row kr of the transposer. valid == false: a row past Cg*R*S (the
-  // last slice), all zeros.
-  static void emit_row(const in_t lb[LB_ROWS][LB_W], int kr, int j, bool valid, ConvArgs a, ConvGeom gm,
-                       in_t tr[Tr::L][Tr::DEPTH]) {
+  // Vector row (cb, i, j) of the P slice: TILE_N vectors, lb vector qq*sw + j*dw + rot[rr] for
+  // column (rr, qq), one per cycle, G pixels per word into in_s (compute_tile's B_VMAJOR order).
+  // valid == false: a row past Cgp*R*S (the last slice), all zeros. The word is a shift register
+  // (each vector enters at the top lanes), so no lane is selected at run time on the write side;
+  // the read selects one of the G vectors of the line-buffer word (a G:1 lane multiplexer).
+  static void emit_row(const in_word_t lb[LB_ROWS][LB_WW], const int rot[LB_ROWS], int j, bool valid, ConvArgs a,
+                       ConvGeom gm, hls::stream<in_word_t>& in_s) {
     const int cols = valid ? gm.tile_rows * gm.tile_w : 0;
-    int rr = 0, qq = 0, lane = 0;
-    int base = j * a.dil_w;  // lb column of (qq, j)
+    int rr = 0, qq = 0, eg = 0;
+    int base = j * a.dil_w;  // segment column of (qq, j)
     in_word_t word = zero_lanes<in_t>();
     FPGAOPS_CYCLES_LOOP(TN);
-  EMIT_COLS:
+  EMIT_VECTORS:
     for (int e = 0; e < TN; e++) {
 #pragma HLS PIPELINE II=1
       FPGAOPS_CYCLES_ITER();
-      word.v[lane] = e < cols ? lb[rr][base] : in_t(0);
-      if (lane + 1 == L_IN) Tr::write(tr, kr, e / L_IN, word);
-      lane = lane + 1 == L_IN ? 0 : lane + 1;
+      const int pos = base + rot[rr];
+      const in_word_t src = lb[rr][pos >> LOG2_G];
+      const int g = pos & (G - 1);
+    EMIT_SHIFT:
+      for (int l = 0; l < L_IN - V; l++) {
+#pragma HLS UNROLL
+        word.v[l] = word.v[l + V];
+      }
+    EMIT_LANES:
+      for (int l = 0; l < V; l++) {
+#pragma HLS UNROLL
+        word.v[L_IN - V + l] = e < cols ? src.v[g * V + l] : in_t(0);
+      }
+      if (eg + 1 == G) in_s.write(word);
+      eg = eg + 1 == G ? 0 : eg + 1;
       if (qq + 1 < gm.tile_w) {
         qq++;
         base += a.stride_w;
@@ -302,9 +377,8 @@ struct ConvEngine {
   }
 
   // Per K slice: the weight slice (TILE_M rows of TILE_K, row sums on the way for int8), then the
-  // P slice from the line buffer: TILE_K rows of TILE_N into the transposer, TILE_N canonical
-  // pixel rows of TILE_K out of it, in compute_tile's fill order. After the last slice, the TILE_M
-  // weight row sums.
+  // P slice from the line buffer: TILE_K / V vector rows of TILE_N vectors, in compute_tile's
+  // B_VMAJOR fill order. After the last slice, the TILE_M weight row sums.
   static void load_tile(const word_t* x, const word_t* wt, ConvArgs a, ConvGeom gm, int t,
                         hls::stream<in_word_t>& in_s, hls::stream<Desc>& desc_s, hls::stream<Side>& side_s) {
     FPGAOPS_CYCLES_PROCESS("load", 1, Mac::LOAD_DEPTH);
@@ -314,15 +388,21 @@ struct ConvEngine {
     d.nk = (gm.crs + TK - 1) / TK;
     d.a = a, d.gm = gm, d.tl = tl;
     desc_s.write(d);
-    in_t tr[Tr::L][Tr::DEPTH];
-#pragma HLS ARRAY_PARTITION variable=tr type=complete dim=1
     const int tm = cmin(TM, gm.kg - tl.m0);
     const int w_base = (tl.g * gm.kg + tl.m0) * gm.crs;
-    const int plane0 = tl.nn * a.c + tl.g * gm.cg;
+    const int plane0 = (tl.nn * a.groups + tl.g) * gm.cblocks;
     acc_t wsum[TM];
-    in_t lb[LB_ROWS][LB_W];
-    // The emitter reads one element per cycle; fill and emit never overlap (the refill, once per
-    // S rows of P, stalls the emitter), so a plain dual-port RAM suffices.
+    // One bus word (G channel vectors) per entry: written a word per cycle by the fill, read a
+    // word per cycle by the emitter; fill and emit never overlap (the refill, once per S vector
+    // rows, stalls the emitter), so a plain dual-port RAM suffices.
+    in_word_t lb[LB_ROWS][LB_WW];
+    int rot[LB_ROWS];
+#pragma HLS ARRAY_PARTITION variable=rot type=complete dim=1
+  ROT_CLEAR:
+    for (int rr = 0; rr < LB_ROWS; rr++) {
+#pragma HLS UNROLL
+      rot[rr] = 0;  // rows a tile does not fill are read (and dropped) by emit_row's padding columns
+    }
     FPGAOPS_CYCLES_LOOP(TM);
   WSUM_CLEAR:
     for (int i = 0; i < TM; i++) {
@@ -330,11 +410,11 @@ struct ConvEngine {
       FPGAOPS_CYCLES_ITER();
       wsum[i] = 0;
     }
-    int lb_tag = -1;  // ci * R + i held in lb
+    int lb_tag = -1;  // cb * R + i held in lb
   LOAD_SLICES:
     for (int k0 = 0; k0 < gm.crs; k0 += TK) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
-      const int tk = cmin(TK, gm.crs - k0);
+      const int tk = cmin(TK, gm.crs - k0);  // a multiple of V
     LOAD_W_ROWS:
       for (int rw = 0; rw < TM; rw++) {
 #pragma HLS LOOP_TRIPCOUNT min=TM max=TM
@@ -359,20 +439,21 @@ struct ConvEngine {
         }
         wsum[rw] += part;
       }
-      // Position (ci, i, j) of row k0 of P: divisions once per slice, counters inside.
-      int ci = k0 / gm.taps;
-      const int rem = k0 - ci * gm.taps;
+      // Position (cb, i, j) of vector row k0 / V: divisions once per slice, counters inside.
+      const int vr0 = k0 / V;  // V is a power of two: a shift
+      int cb = vr0 / gm.taps;
+      const int rem = vr0 - cb * gm.taps;
       int i = rem / a.s;
       int j = rem - i * a.s;
     LOAD_P_ROWS:
-      for (int kr = 0; kr < TK; kr++) {
-#pragma HLS LOOP_TRIPCOUNT min=TK max=TK
-        const bool valid = kr < tk;
-        if (valid && ci * a.r + i != lb_tag) {
-          fill_lines(x, lb, plane0 + ci, i, a, gm, tl);
-          lb_tag = ci * a.r + i;
+      for (int kr = 0; kr < KS; kr++) {
+#pragma HLS LOOP_TRIPCOUNT min=KS max=KS
+        const bool valid = kr * V < tk;
+        if (valid && cb * a.r + i != lb_tag) {
+          fill_lines(x, lb, rot, plane0 + cb, i, a, gm, tl);
+          lb_tag = cb * a.r + i;
         }
-        emit_row(lb, kr, j, valid, a, gm, tr);
+        emit_row(lb, rot, j, valid, a, gm, in_s);
         if (j + 1 < a.s) {
           j++;
         } else {
@@ -381,18 +462,9 @@ struct ConvEngine {
             i++;
           } else {
             i = 0;
-            ci++;
+            cb++;
           }
         }
-      }
-      // The P slice leaves the transposer as TILE_N canonical pixel rows of TILE_K.
-      FPGAOPS_CYCLES_LOOP(TN * WPR_K);
-    LOAD_P_EMIT:
-      for (int e = 0; e < TN * WPR_K; e++) {
-#pragma HLS PIPELINE II=1
-        FPGAOPS_CYCLES_ITER();
-        const int col = e / WPR_K;
-        in_s.write(Tr::read(tr, col, e - col * WPR_K));
       }
     }
     Side side;
@@ -471,7 +543,7 @@ struct ConvEngine {
       acc_t c_tile[TM][TN];
 #pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=Mac::PE dim=1
       FPGAOPS_DATAFLOW_PROCESS(load_tile(x, wt, a, gm, t, in_s, desc_s, side_s));
-      FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side>(in_s, desc_s, side_s, c_tile, done_desc_s,
+      FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side, true>(in_s, desc_s, side_s, c_tile, done_desc_s,
                                                                       done_side_s));
       FPGAOPS_DATAFLOW_PROCESS(store_tile(bias, mult, shift, residual, y, c_tile, done_desc_s, done_side_s));
       FPGAOPS_DATAFLOW_END();
@@ -481,7 +553,8 @@ struct ConvEngine {
 
 // ---- entry point ----------------------------------------------------------------------------------------
 // The caller's contract (checked by the tops in C-simulation and by the host before every launch):
-// ConvCall's ranges, Cg*R*S <= gemm.max_dim, (S - 1)*dil_w + 1 <= conv2d.line_buffer_w.
+// ConvCall's ranges, ceil(Cg/V)*V*R*S <= gemm.max_dim, (S - 1)*dil_w + 1 <= conv2d.line_buffer_w,
+// x and weight in the channel-blocked layouts above.
 template <class Cfg, class P>
 void conv2d(const word_t* x, const word_t* wt, const typename P::bias_t* bias, const int32_t* mult,
             const int32_t* shift, const word_t* residual, typename P::out_t* y, const ConvArgs& a) {

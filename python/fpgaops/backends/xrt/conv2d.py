@@ -4,10 +4,10 @@ fpgaops_conv2d_f32 / fpgaops_conv2d_i8 (implicit GEMM; every algo computes the s
 
 Arguments go by name (tops.hpp's names are ConvCall's fields); the few the call record does not
 carry are derived here: has_bias / has_residual (a placeholder buffer, never read, is bound when
-absent) and the float activation code."""
+absent) and the float activation code; x and weight go channel-blocked (blocked_operands)."""
 import numpy as np
 
-from ..csim.conv2d import dwconv_fits
+from ..csim.conv2d import blocked_operands, dwconv_fits
 from . import dwconv, winograd
 
 KERNELS = {np.dtype(np.float32): "fpgaops_conv2d_f32", np.dtype(np.int8): "fpgaops_conv2d_i8"}
@@ -19,7 +19,10 @@ def run(backend, call):
         return dwconv.run(backend, call)
     if call.algo == "winograd":
         return winograd.run(backend, call)
-    extra = {"has_bias": int(call.bias is not None), "has_residual": int(call.residual is not None)}
+    # x and weight in the top's channel-blocked layouts (fpgaops/conv2d.hpp), converted on the host
+    x, wt = blocked_operands(backend, call)
+    extra = {"x": x, "weight": wt, "has_bias": int(call.bias is not None),
+             "has_residual": int(call.residual is not None)}
     if call.bias is None:
         extra["bias"] = None
     if call.residual is None:
