@@ -115,21 +115,34 @@ def test_conv2d_geometry_by_hand():
 
 
 def test_conv2d_loader_by_hand():
-    # 64 -> 64 channels, 3x3, 56x56, int8, ports at 1e9 B/cycle: C*R*S = 576 -> nk = 9 slices,
-    # 56 tiles of one output row. load_tile's loops, each entry paying LOAD_DEPTH = 3:
+    # 64 -> 64 channels, 3x3, 56x56, int8, ports at 1e9 B/cycle. x and weight channel-blocked by
+    # gemm.simd = 16: 4 channel blocks, K = 4*16*9 = 576 -> nk = 9 slices; 56 tiles of one output
+    # row. load_tile's loops, each entry paying LOAD_DEPTH = 3:
     d = E.LOAD_DEPTH
     a = conv().attrs
+    g = E.conv2d_geometry(DEFAULT, a)
+    assert (g["cblocks"], g["crs"]) == (4, 576)
     r = E.conv2d_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a)
     tiles, nk = 56, 9
-    tile = E.mac_tile(DEFAULT, "int8", 576)["tile_cycles"]
+    tile = E.mac_tile(DEFAULT, "int8", 576, b_vmajor=True)["tile_cycles"]
+    assert tile == E.mac_tile(DEFAULT, "int8", 576)["tile_cycles"]   # L divides TK: same fill steps
     assert r["compute"] == tiles * tile
-    weights = tiles * nk * 64 * ((1 + d) + (1 + 1 + 2 * d))    # TM rows: LOAD_W_WORDS + read_elems of 1 word
-    emit = tiles * (64 + d + nk * (64 * (64 + d) + 64 * 1 + d))  # WSUM_CLEAR; TK rows of TN elements in, TN words out
-    fills = tiles * 64 * 3 * 1 * (58 + d + (1 + 1 + 2 * d))    # Cg*R line-buffer rows of seg_len, + their reads
-    assert weights + emit + fills > r["compute"]                 # the window generator is the bottleneck
-    assert r["bound"] == "loader"
-    assert r["schedule"] == weights + emit + fills
-    assert r["cycles"] == pytest.approx(weights + emit + fills + 64 + 64 * 64 + 64 * 64 + E.MEM_LATENCY_CYCLES)
+    weights = nk * 64 * ((1 + d) + (1 + 1 + 2 * d))    # TM rows: LOAD_W_WORDS + read_elems of 1 word
+    emit = 64 + d + nk * 4 * (64 + d)                  # WSUM_CLEAR; TK/SIMD vector rows of TN vectors
+    # a line-buffer row: 58 vectors, 56 of them in the image, G = 4 per word, rotated by the first
+    # vector's place sh in its word (averaged over sh = 0..3): words 15, 15, 15, 16; loops entered
+    # (burst + pad tail) 2, 1, 1, 2; a row in the padding: the pad words alone, one loop
+    fill_in = (15 + 15 + 15 + 16) / 4 + (2 + 1 + 1 + 2) / 4 * d
+    fill_pad = (15 + 15 + 15 + 16) / 4 + d
+    frac = (3 * 56 - 2) / (3 * 56)                     # tap rows inside the image (pad 1)
+    fills = 4 * 3 * (frac * fill_in + (1 - frac) * fill_pad)
+    lw, le, lf, _ = E.cycles.conv2d_load_tile(DEFAULT, "int8", a, g, nk)
+    assert (lw, le) == (weights, emit) and lf == pytest.approx(fills)
+    assert tiles * (weights + emit + fills) < r["compute"]   # the SIMD window generator keeps up
+    assert r["bound"] == "compute"
+    assert r["schedule"] == r["compute"]
+    prologue = 64 * 1 + 4 * 64                         # first weight slice + first P slice
+    assert r["cycles"] == pytest.approx(r["compute"] + prologue + 64 * 64 + E.MEM_LATENCY_CYCLES)
 
 
 def test_dwconv_plane_cycles_by_hand():

@@ -14,20 +14,23 @@ from .params import (ACC_LATENCY, LOAD_DEPTH, STORE_DEPTH, MEM_LATENCY_CYCLES, P
                      ebytes)
 
 
-def mac_tile(p, dtype, k, trans_a=False, trans_b=False):
+def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False):
     """Cycles of GemmEngine::compute_tile (gemm.hpp) for one output tile with reduction length k.
 
     nk + 1 calls of SLICE_STEP (one call site, ping-pong bit), one pipelined loop each: a MAC half
     of KS * NB iterations (KS = TK/SIMD SIMD steps, NB = TM/PE * TN accumulators, PE x SIMD MACs
     per iteration) and a fill half of (TM + TN) * ceil(TK/L) * L/SIMD steps (SIMD elements of k per
     step), overlapped: the first call only fills, the last only multiplies. Both operands reach
-    the array canonical (the load process transposes), so the layouts do not change it."""
+    the array canonical (the load process transposes), so the layouts do not change it.
+    b_vmajor (conv2d's window generator, compute_tile<..., B_VMAJOR>): B arrives as TK/SIMD vector
+    rows of TN SIMD-vectors, TN * TK/SIMD fill steps (the same when L divides TK)."""
     L = p.word_bits // 8 // ebytes(dtype)
     tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
     nb = (tm // p.pe) * tn
     ii = max(1, cdiv(ACC_LATENCY[dtype], nb))
     mac = (tk // p.simd) * nb * ii
-    fill = (tm + tn) * cdiv(tk, L) * (L // p.simd)
+    per_row = cdiv(tk, L) * (L // p.simd)
+    fill = tm * per_row + tn * (tk // p.simd if b_vmajor else per_row)
     nk = cdiv(k, tk)
     tile = fill + (nk - 1) * max(mac, fill) + mac + (nk + 1) * PIPE_DEPTH[dtype]
     return {"nk": nk, "nb": nb, "ii": ii, "mac_steps": mac, "fill_steps": fill, "tile_cycles": tile}
@@ -128,7 +131,9 @@ def gemm_layer(p, o, mem, dtype, batch, m, n, k, trans_a=False, trans_b=False, b
 
 
 def conv2d_geometry(p, a):
-    """conv2d.hpp conv2d_geometry(): tile_w, tile_rows, seg_len and the tile counts."""
+    """conv2d.hpp conv2d_geometry(): tile_w, tile_rows, seg_len, the channel blocks (gemm.simd
+    channels each: x and weight are channel-blocked, Cg padded to cblocks * simd), the GEMM's K
+    (crs = cblocks * simd * R * S) and the tile counts."""
     tn, tm = p.tile_n, p.tile_m
     (sh, sw), (dh, dw) = a["stride"], a["dilation"]
     extent_w = (a["s"] - 1) * dw + 1
@@ -139,9 +144,11 @@ def conv2d_geometry(p, a):
                                f"({p.line_buffer_w})")
     tile_rows = min(tn // a["ow"], p.line_buffer_rows, a["oh"]) if tile_w == a["ow"] else 1
     seg_len = (tile_w - 1) * sw + extent_w
-    kg = a["k"] // a["groups"]
-    g = {"cg": a["c"] // a["groups"], "kg": kg, "tile_w": tile_w, "tile_rows": tile_rows, "seg_len": seg_len,
-         "tiles_m": cdiv(kg, tm), "tiles_q": cdiv(a["ow"], tile_w), "tiles_p": cdiv(a["oh"], tile_rows)}
+    kg, cg = a["k"] // a["groups"], a["c"] // a["groups"]
+    cblocks = cdiv(cg, p.simd)
+    g = {"cg": cg, "kg": kg, "cblocks": cblocks, "crs": cblocks * p.simd * a["r"] * a["s"], "tile_w": tile_w,
+         "tile_rows": tile_rows, "seg_len": seg_len, "tiles_m": cdiv(kg, tm), "tiles_q": cdiv(a["ow"], tile_w),
+         "tiles_p": cdiv(a["oh"], tile_rows)}
     g["n_tiles"] = a["n"] * a["groups"] * g["tiles_p"] * g["tiles_q"] * g["tiles_m"]
     return g
 
@@ -155,52 +162,109 @@ def read_elems_cycles(words, out_words=None):
     return out_words + LOAD_DEPTH if out_words else 0
 
 
-def conv2d_load_tile(p, dtype, a, gm, nk, emit_rate=1):
+def lb_row_fill(seg_len, inside, G, skip=0):
+    """conv2d.hpp fill_lines, one line-buffer row: (cycles, x words read). ``inside`` vectors of the
+    seg_len-vector segment lie in the image, after ``skip`` padding columns; G vectors per word.
+    The row is stored rotated by rt = (sh - skip) mod G, sh the first vector's place in its x word,
+    which depends on where the row lies in x: averaged over sh in [0, G). Three pipelined loops
+    (FILL_PAD_HEAD, FILL_WORDS, FILL_PAD_TAIL), one word per cycle, LOAD_DEPTH per loop entered."""
+    cyc = words = 0.0
+    for sh in range(G):
+        rt = (sh - skip) % G
+        n_words = cdiv(rt + seg_len, G)
+        if inside:
+            u0 = (skip + rt - sh) // G
+            in_words = cdiv(sh + inside, G)
+        else:
+            u0 = in_words = 0
+        tail = n_words - u0 - in_words
+        loops = (u0 > 0) + (in_words > 0) + (tail > 0)
+        cyc += n_words + loops * LOAD_DEPTH
+        words += in_words
+    return cyc / G, words / G
+
+
+def conv2d_load_tile(p, dtype, a, gm, nk):
     """Cycles of conv2d.hpp load_tile for one tile (process "load", II = 1, depth LOAD_DEPTH), as
-    (weights, window generator, line-buffer fills): WSUM_CLEAR (TILE_M); per K slice, TILE_M
-    weight rows (read_elems + LOAD_W_WORDS), TILE_K rows of P into the transposer (EMIT_COLS,
-    TILE_N elements one per cycle) and TILE_N pixel rows out of it (LOAD_P_EMIT, a word per
-    cycle); per (input channel, filter row) of the tile, tile_rows line-buffer rows (read_elems +
-    FILL_COLS, seg_len elements one per cycle). emit_rate: the what-if of a wider generator."""
+    (weights, window generator, line-buffer fills, x words read): WSUM_CLEAR (TILE_M); per K slice,
+    TILE_M weight rows (read_elems + LOAD_W_WORDS, a word per cycle) and TILE_K/SIMD vector rows of
+    P (EMIT_VECTORS: TILE_N SIMD-channel vectors, one per cycle); per (channel block, filter row) of
+    the tile, tile_rows line-buffer rows (lb_row_fill: a bus word of G = L/SIMD vectors per cycle).
+    Rows of the tile outside the image (padding rows) fill pad words only."""
     L = p.word_bits // 8 // ebytes(dtype)
+    G = L // p.simd
     wpr_k, d = cdiv(p.tile_k, L), LOAD_DEPTH
     weights = nk * p.tile_m * (wpr_k + d + read_elems_cycles(wpr_k))
-    emit = p.tile_m + d + nk * (p.tile_k * (p.tile_n / emit_rate + d) + p.tile_n * wpr_k + d)
-    fills = gm["cg"] * a["r"] * gm["tile_rows"] * (
-        gm["seg_len"] / emit_rate + d + read_elems_cycles(cdiv(min(gm["seg_len"], a["w"]), L)))
-    return weights, emit, fills
+    emit = p.tile_m + d + nk * (p.tile_k // p.simd) * (p.tile_n + d)
+    # the tile's rows: their share inside the image (rows of the padding fill pad words only);
+    # the padding is the symmetric one that gives the layer's output height (layers carry no pads)
+    (sh_, _), (dh, _) = a["stride"], a["dilation"]
+    pad_top = max(0, cdiv((a["oh"] - 1) * sh_ + (a["r"] - 1) * dh + 1 - a["h"], 2))
+    inside_rows = 0.0
+    for i in range(a["r"]):
+        for pp in range(a["oh"]):
+            inside_rows += 0 <= pp * sh_ - pad_top + i * dh < a["h"]
+    frac = inside_rows / (a["r"] * a["oh"])
+    inside = min(gm["seg_len"], a["w"])
+    c_in, w_in = lb_row_fill(gm["seg_len"], inside, G)
+    c_pad, _ = lb_row_fill(gm["seg_len"], 0, G)
+    rows = gm["cblocks"] * a["r"] * gm["tile_rows"]
+    fills = rows * (frac * c_in + (1 - frac) * c_pad)
+    return weights, emit, fills, rows * frac * w_in
+
+
+def conv2d_store(p, o, dtype, a, gm):
+    """Cycles of conv2d.hpp store_tile over the layer (process "store", II = 1, depth STORE_DEPTH):
+    per tile, per valid channel and valid output row, STORE_RES_ROW (TILE_N / L words, after the
+    residual's read_elems burst when there is one) and STORE_COLS (q_n elements, one per cycle;
+    store_rate: the what-if of a wider store)."""
+    eb, wb = ebytes(dtype), p.word_bits // 8
+    wpr_out = cdiv(p.tile_n * eb, wb)
+    d = STORE_DEPTH
+    total = 0.0
+    kg, tm = gm["kg"], p.tile_m
+    chans = [(tm, kg // tm), (kg % tm, 1 if kg % tm else 0)]
+    rows = [(gm["tile_rows"], a["oh"] // gm["tile_rows"]), (a["oh"] % gm["tile_rows"], 1 if a["oh"] % gm["tile_rows"] else 0)]
+    cols = [(gm["tile_w"], a["ow"] // gm["tile_w"]), (a["ow"] % gm["tile_w"], 1 if a["ow"] % gm["tile_w"] else 0)]
+    for nc, mc in chans:
+        for nr, mr in rows:
+            for q_n, mq in cols:
+                if mc and mr and mq:
+                    run = wpr_out + d + q_n / o.store_rate + d
+                    if a["residual"]:
+                        run += read_elems_cycles(cdiv(q_n * eb, wb), wpr_out)
+                    total += mc * mr * mq * nc * nr * run
+    return a["n"] * a["groups"] * total
 
 
 def conv2d_layer(p, o, mem, dtype, a):
-    """One fpgaops_conv2d call (implicit GEMM, window generator, fused epilogue)."""
+    """One fpgaops_conv2d call (implicit GEMM, SIMD-channel window generator, fused epilogue)."""
     gm = conv2d_geometry(p, a)
     eb, wb = ebytes(dtype), p.word_bits // 8
     L = wb // eb
     tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
-    crs = gm["cg"] * a["r"] * a["s"]
-    mt = mac_tile(p, dtype, crs)
+    crs = gm["crs"]
+    mt = mac_tile(p, dtype, crs, b_vmajor=True)
     nk, tiles = mt["nk"], gm["n_tiles"]
     compute = tiles * mt["tile_cycles"]
-    # load process, per tile: weight rows (a word per cycle), the window generator (one element
-    # per cycle), line-buffer refills (one element per cycle); the memory parts at least bytes / bandwidth
+    # load process, per tile: weight rows (a word per cycle), the window generator (a SIMD-channel
+    # vector per cycle), line-buffer refills (a word per cycle); the memory parts at least bytes / bandwidth
     wpr_k = cdiv(tk, L)
-    w_cyc, emit_cyc, f_cyc = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk, o.emit_rate))
+    w_cyc, emit_cyc, f_cyc, x_words = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk))
     pixel_tiles = a["n"] * a["groups"] * gm["tiles_p"] * gm["tiles_q"]
     w_bytes = pixel_tiles * gm["kg"] * seg_words(crs, tk, eb, wb) * wb
-    fills = tiles * gm["cg"] * a["r"] * gm["tile_rows"]
-    x_bytes = fills * cdiv(min(gm["seg_len"], a["w"]) * eb, wb) * wb
+    x_bytes = x_words * wb
     w_mem, x_mem = w_bytes / mem.port("weight", p.word_bits), x_bytes / mem.port("x", p.word_bits)
     load = max(w_cyc, w_mem) + emit_cyc + max(f_cyc, x_mem)
     # store process: per (channel, output row, column tile) run, q_n elements one per cycle
     out = a["n"] * a["k"] * a["oh"] * a["ow"]
-    runs = a["n"] * a["k"] * a["oh"] * gm["tiles_q"]
     res = out * eb if a["residual"] else 0
-    store = out / o.store_rate + runs * (ROW_OVERHEAD + (cdiv(tn * eb, wb) if a["residual"] else 0))
+    store = conv2d_store(p, o, dtype, a, gm)
     y_bytes = out * eb
     wmem = y_bytes / mem.port("y", 32 * o.store_rate) + res / mem.port("residual", p.word_bits)
     total = w_bytes + x_bytes + y_bytes + res + a["k"] * 4
     memory = max(w_mem + x_mem, wmem, total / mem.board)
-    prologue = tm * wpr_k + tk * tn / o.emit_rate
+    prologue = tm * wpr_k + (tk // p.simd) * tn
     cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": store, "memory": memory},
                                       prologue, tm * tn / o.store_rate,
                                       max(compute, w_cyc + emit_cyc + f_cyc, store))

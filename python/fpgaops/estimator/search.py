@@ -56,15 +56,14 @@ class SearchResult:
                 f"{e.resources.totals['dsps']} DSP / {e.resources.totals['bram36']} BRAM36")
 
 
-WHAT_IFS = ({}, {"store_rate": 4}, {"emit_rate": 4}, {"store_rate": 4, "emit_rate": 4},
-            {"store_rate": 4, "emit_rate": 4, "stream_rate": 4}, {"store_rate": 16, "emit_rate": 16, "stream_rate": 16})
+WHAT_IFS = ({}, {"store_rate": 4}, {"store_rate": 4, "stream_rate": 4}, {"store_rate": 16, "stream_rate": 16})
 
 
 def search(net, platform, target_images_per_s, *, dtype="int8", batch=1, cus=(1, 2, 3, 4), what_ifs=WHAT_IFS,
            config=None, kernels=("dtype", "conv"), word_bits=None, **opts):
     """The cheapest MAC-array config (fewest modeled DSPs, then BRAM) that fits the board and whose
     modeled images/s beats ``target_images_per_s``. What-if kernel changes (Options.store_rate,
-    emit_rate, stream_rate) are tried in the order of ``what_ifs``, starting with none: the first
+    stream_rate) are tried in the order of ``what_ifs``, starting with none: the first
     level with a winner is returned. kernels: the kernel sets tried (Options.kernels): "dtype"
     budgets a dedicated xclbin of that dtype's kernels (like the DPU's), "conv" the same without
     fpgaops_gemm (FC layers on conv2d). word_bits: AXI word widths tried (candidates()). config:
