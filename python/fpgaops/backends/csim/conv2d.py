@@ -7,9 +7,9 @@
     winograd  fpgaops_winograd_f32 (F(2x2) / F(4x4)) / fpgaops_winograd_i8 (F(2x2))
               (kernels/hls/top/fpgaops_winograd.cpp)
 
-The im2col tops take x and weight channel-blocked (kernels/hls/include/fpgaops/conv2d.hpp,
-docs/conv_hls.md "Layouts"): ``blocked_x`` / ``blocked_weight`` convert the NCHW / KCRS tensors on
-the host before every launch (the xrt launcher the same way); y and residual stay NCHW.
+The im2col tops take x, weight, residual and y channel-blocked (kernels/hls/include/fpgaops/conv2d.hpp,
+docs/conv_hls.md "Layouts"): ``blocked_act`` / ``blocked_weight`` / ``unblocked_act`` convert between
+those and NCHW / KCRS on the host around every launch (the xrt launcher the same way).
 
 A call an algorithm's HLS kernel does not take runs on the im2col engine, which computes the same
 function (``algo`` selects the kernel, never the result; int8 is bit-exact either way and
@@ -23,72 +23,103 @@ from ...errors import DeviceError, UnsupportedError
 ACT = {"none": 0, "relu": 1, "relu6": 2}
 
 
-def padded_channels(cg, cfg=None):
-    """Channels of one group in the blocked layouts: Cg rounded up to gemm.simd (the channel block)."""
-    v = (cfg or config.current()).gemm.simd
-    return -(-cg // v) * v
+def block_of(dtype, cfg=None):
+    """(B, G): channels per vector of the blocked layouts (gemm.pe) and vectors per bus word."""
+    cfg = cfg or config.current()
+    lanes = cfg.axi.word_bits // 8 // np.dtype(dtype).itemsize
+    return cfg.gemm.pe, lanes // cfg.gemm.pe
 
 
-def blocked_x(x, groups, v):
-    """NCHW -> x[n][g][cb][h][w][cv], v channels per block, each group's channels zero-padded."""
+def blocked_act(x, groups, b, g):
+    """NCHW -> act[n][groups][cb][h][wp][b]: b channels per vector (each group's channels zero-padded to a
+    multiple of b), rows padded with zeros to wp = w rounded up to g vectors (whole bus words)."""
     n, c, h, w = x.shape
     cg = c // groups
-    cgp = -(-cg // v) * v
-    out = np.zeros((n, groups, cgp, h, w), x.dtype)
-    out[:, :, :cg] = x.reshape(n, groups, cg, h, w)
-    return np.ascontiguousarray(out.reshape(n, groups, cgp // v, v, h, w).transpose(0, 1, 2, 4, 5, 3))
+    cgp, wp = -(-cg // b) * b, -(-w // g) * g
+    out = np.zeros((n, groups, cgp, h, wp), x.dtype)
+    out[:, :, :cg, :, :w] = x.reshape(n, groups, cg, h, w)
+    return np.ascontiguousarray(out.reshape(n, groups, cgp // b, b, h, wp).transpose(0, 1, 2, 4, 5, 3))
 
 
-def blocked_weight(wt, v):
-    """KCRS (C = channels per group) -> [k][cb][r][s][cv], v channels per block, zero-padded."""
+def unblocked_act(a, shape, groups, b, g):
+    """The inverse of blocked_act for an NCHW ``shape`` (drops the padding channels and columns)."""
+    n, c, h, w = shape
+    cg = c // groups
+    cgp, wp = -(-cg // b) * b, -(-w // g) * g
+    t = a.reshape(n, groups, cgp // b, h, wp, b).transpose(0, 1, 2, 5, 3, 4).reshape(n, groups, cgp, h, wp)
+    return np.ascontiguousarray(t[:, :, :cg, :, :w].reshape(n, c, h, w))
+
+
+def blocked_weight(wt, b):
+    """KCRS (C = channels per group) -> [k][cb][r][s][b], b channels per block, zero-padded."""
     k, cg, r, s = wt.shape
-    cgp = -(-cg // v) * v
+    cgp = -(-cg // b) * b
     out = np.zeros((k, cgp, r, s), wt.dtype)
     out[:, :cg] = wt
-    return np.ascontiguousarray(out.reshape(k, cgp // v, v, r, s).transpose(0, 1, 3, 4, 2))
+    return np.ascontiguousarray(out.reshape(k, cgp // b, b, r, s).transpose(0, 1, 3, 4, 2))
 
 
-def blocked_operands(backend, call, cfg=None):
-    """(x, weight) device buffers of ``call`` in the im2col tops' blocked layouts, converted on the host."""
-    v = (cfg or config.current()).gemm.simd
+def _to_device(backend, a):
+    h = backend.allocate(a.nbytes)
+    backend.copy_in(h, a)
+    return h
+
+
+def blocked_launch(backend, call, launch, cfg=None):
+    """Run ``launch(x, weight, residual, y)`` on device buffers in the im2col tops' blocked layouts:
+    x, weight and the residual converted on the host first, y converted back into call.y after."""
+    b, g = block_of(call.dtype, cfg)
     dt = np.dtype(call.dtype)
     x = np.empty((call.n, call.c, call.h, call.w), dt)
     wt = np.empty((call.k, call.c // call.groups, call.r, call.s), dt)
     backend.copy_out(call.x.handle, x)
     backend.copy_out(call.weight.handle, wt)
-    out = []
-    for a in (blocked_x(x, call.groups, v), blocked_weight(wt, v)):
-        h = backend.allocate(a.nbytes)
-        backend.copy_in(h, a)
-        out.append(h)
-    return tuple(out)
+    yshape = (call.n, call.k, call.oh, call.ow)
+    res = None
+    if call.residual is not None:
+        r = np.empty(yshape, dt)
+        backend.copy_out(call.residual.handle, r)
+        res = _to_device(backend, blocked_act(r, call.groups, b, g))
+    yb = blocked_act(np.zeros(yshape, dt), call.groups, b, g)
+    y = backend.allocate(yb.nbytes)
+    launch(_to_device(backend, blocked_act(x, call.groups, b, g)), _to_device(backend, blocked_weight(wt, b)), res, y)
+    backend.copy_out(y, yb)
+    backend.copy_in(call.y.handle, unblocked_act(yb, yshape, call.groups, b, g))
 
 
 def im2col_limits(call, cfg=None):
     """None if the im2col kernel takes the call, else why not (fpgaops/conv2d.hpp's limits)."""
     cfg = cfg or config.current()
-    taps = padded_channels(call.c // call.groups, cfg) * call.r * call.s
+    b, g = block_of(call.dtype, cfg)
+    taps = -(-(call.c // call.groups) // b) * b * call.r * call.s
     if taps > cfg.gemm.max_dim:
-        return (f"ceil(C/groups / gemm.simd)*gemm.simd*R*S = {taps} exceeds gemm.max_dim = {cfg.gemm.max_dim} "
+        return (f"ceil(C/groups / gemm.pe)*gemm.pe*R*S = {taps} exceeds gemm.max_dim = {cfg.gemm.max_dim} "
                 f"(the GEMM engine's K)")
     extent = (call.s - 1) * call.dil_w + 1
-    if extent > cfg.conv2d.line_buffer_w:
-        return f"dilated filter width {extent} exceeds conv2d.line_buffer_w = {cfg.conv2d.line_buffer_w}"
+    lbw = cfg.conv2d.line_buffer_w
+    if extent > lbw:
+        return f"dilated filter width {extent} exceeds conv2d.line_buffer_w = {lbw}"
+    cap = (lbw - extent) // call.stride_w + 1
+    if call.ow > min(cap, cfg.gemm.tile_n) and min(cap, cfg.gemm.tile_n) < g:
+        return (f"conv2d.line_buffer_w = {lbw} holds fewer than {g} output columns (a bus word of y) for this "
+                f"filter and stride")
     return None
 
 
 def _im2col(backend, call):
     mod = backend.module
-    x, wt = blocked_operands(backend, call)
-    common = (x, wt, call.bias.handle if call.bias is not None else None,
-              call.residual.handle if call.residual is not None else None, call.y.handle,
-              call.n, call.c, call.h, call.w, call.k, call.r, call.s, call.oh, call.ow, call.stride_h, call.stride_w,
-              call.pad_top, call.pad_left, call.dil_h, call.dil_w, call.groups)
-    if np.dtype(call.dtype) == np.float32:
-        mod.conv2d_f32(*common, ACT[call.activation])
-    else:
-        mod.conv2d_i8(*common, call.x_zero_point, call.y_zero_point, call.mult.handle, call.shift.handle,
-                      call.res_zero_point, call.res_mult, call.res_shift, call.act_min, call.act_max)
+
+    def launch(x, wt, res, y):
+        common = (x, wt, call.bias.handle if call.bias is not None else None, res, y,
+                  call.n, call.c, call.h, call.w, call.k, call.r, call.s, call.oh, call.ow, call.stride_h,
+                  call.stride_w, call.pad_top, call.pad_left, call.dil_h, call.dil_w, call.groups)
+        if np.dtype(call.dtype) == np.float32:
+            mod.conv2d_f32(*common, ACT[call.activation])
+        else:
+            mod.conv2d_i8(*common, call.x_zero_point, call.y_zero_point, call.mult.handle, call.shift.handle,
+                          call.res_zero_point, call.res_mult, call.res_shift, call.act_min, call.act_max)
+
+    blocked_launch(backend, call, launch)
 
 
 def dwconv_fits(call, cfg=None):

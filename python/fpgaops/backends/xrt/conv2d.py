@@ -4,10 +4,10 @@ fpgaops_conv2d_f32 / fpgaops_conv2d_i8 (implicit GEMM; every algo computes the s
 
 Arguments go by name (tops.hpp's names are ConvCall's fields); the few the call record does not
 carry are derived here: has_bias / has_residual (a placeholder buffer, never read, is bound when
-absent) and the float activation code; x and weight go channel-blocked (blocked_operands)."""
+absent) and the float activation code; x, weight, residual and y go channel-blocked (blocked_launch)."""
 import numpy as np
 
-from ..csim.conv2d import blocked_operands, dwconv_fits
+from ..csim.conv2d import blocked_launch, dwconv_fits
 from . import dwconv, winograd
 
 KERNELS = {np.dtype(np.float32): "fpgaops_conv2d_f32", np.dtype(np.int8): "fpgaops_conv2d_i8"}
@@ -19,15 +19,16 @@ def run(backend, call):
         return dwconv.run(backend, call)
     if call.algo == "winograd":
         return winograd.run(backend, call)
-    # x and weight in the top's channel-blocked layouts (fpgaops/conv2d.hpp), converted on the host
-    x, wt = blocked_operands(backend, call)
-    extra = {"x": x, "weight": wt, "has_bias": int(call.bias is not None),
-             "has_residual": int(call.residual is not None)}
+    extra = {"has_bias": int(call.bias is not None), "has_residual": int(call.residual is not None)}
     if call.bias is None:
         extra["bias"] = None
-    if call.residual is None:
-        extra["residual"] = None
     if np.dtype(call.dtype) == np.float32:
         extra["act"] = ACT[call.activation]
-    backend.launch_call(KERNELS[np.dtype(call.dtype)], call, **extra)
+
+    # x, weight, residual and y in the top's channel-blocked layouts (fpgaops/conv2d.hpp), converted
+    # on the host around the launch
+    def launch(x, wt, res, y):
+        backend.launch_call(KERNELS[np.dtype(call.dtype)], call, x=x, weight=wt, residual=res, y=y, **extra)
+
+    blocked_launch(backend, call, launch)
     return None
