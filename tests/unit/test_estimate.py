@@ -115,13 +115,13 @@ def test_conv2d_geometry_by_hand():
 
 
 def test_conv2d_loader_by_hand():
-    # 64 -> 64 channels, 3x3, 56x56, int8, ports at 1e9 B/cycle. x and weight channel-blocked by
-    # gemm.simd = 16: 4 channel blocks, K = 4*16*9 = 576 -> nk = 9 slices; 56 tiles of one output
-    # row. load_tile's loops, each entry paying LOAD_DEPTH = 3:
+    # 64 -> 64 channels, 3x3, 56x56, int8, ports at 1e9 B/cycle. Activations and weights channel-
+    # blocked by gemm.pe = 16 (G = 4 vectors per 64-lane word): 4 channel blocks, K = 4*16*9 = 576 ->
+    # nk = 9 slices; 56 tiles of one output row. load_tile's loops, each entry paying LOAD_DEPTH = 3:
     d = E.LOAD_DEPTH
     a = conv().attrs
     g = E.conv2d_geometry(DEFAULT, a)
-    assert (g["cblocks"], g["crs"]) == (4, 576)
+    assert (g["B"], g["G"], g["cblocks"], g["crs"], g["wp"], g["owp"]) == (16, 4, 4, 576, 56, 56)
     r = E.conv2d_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a)
     tiles, nk = 56, 9
     tile = E.mac_tile(DEFAULT, "int8", 576, b_vmajor=True)["tile_cycles"]
@@ -129,11 +129,11 @@ def test_conv2d_loader_by_hand():
     assert r["compute"] == tiles * tile
     weights = nk * 64 * ((1 + d) + (1 + 1 + 2 * d))    # TM rows: LOAD_W_WORDS + read_elems of 1 word
     emit = 64 + d + nk * 4 * (64 + d)                  # WSUM_CLEAR; TK/SIMD vector rows of TN vectors
-    # a line-buffer row: 58 vectors, 56 of them in the image, G = 4 per word, rotated by the first
-    # vector's place sh in its word (averaged over sh = 0..3): words 15, 15, 15, 16; loops entered
-    # (burst + pad tail) 2, 1, 1, 2; a row in the padding: the pad words alone, one loop
-    fill_in = (15 + 15 + 15 + 16) / 4 + (2 + 1 + 1 + 2) / 4 * d
-    fill_pad = (15 + 15 + 15 + 16) / 4 + d
+    # a line-buffer row: 58 vectors from image column -1 (pad 1): 56 in the image starting on a word
+    # (sh = 0), so the row is rotated by rt = (0 - 1) mod 4 = 3: ceil(61 / 4) = 16 words = one pad word,
+    # the 14-word burst, one pad word (three loops); a row in the padding: 16 pad words, one loop
+    fill_in = 16 + 3 * d
+    fill_pad = 16 + d
     frac = (3 * 56 - 2) / (3 * 56)                     # tap rows inside the image (pad 1)
     fills = 4 * 3 * (frac * fill_in + (1 - frac) * fill_pad)
     lw, le, lf, _ = E.cycles.conv2d_load_tile(DEFAULT, "int8", a, g, nk)
@@ -142,7 +142,12 @@ def test_conv2d_loader_by_hand():
     assert r["bound"] == "compute"
     assert r["schedule"] == r["compute"]
     prologue = 64 * 1 + 4 * 64                         # first weight slice + first P slice
-    assert r["cycles"] == pytest.approx(r["compute"] + prologue + 64 * 64 + E.MEM_LATENCY_CYCLES)
+    assert r["cycles"] == pytest.approx(r["compute"] + prologue + 64 * 64 / 16 + E.MEM_LATENCY_CYCLES)
+    # the store: per tile the 64 channels' constants (II = 3), then 4 channel blocks of one run of
+    # 56 vectors (14 words): one vector per cycle; the writer one word per cycle
+    store, write, words = E.cycles.conv2d_store(DEFAULT, "int8", a, g)
+    assert store == tiles * (3 * 64 + E.STORE_DEPTH + 4 * (56 + E.STORE_DEPTH))
+    assert (write, words) == (tiles * 4 * (14 + E.STORE_DEPTH), tiles * 4 * 14)
 
 
 def test_dwconv_plane_cycles_by_hand():

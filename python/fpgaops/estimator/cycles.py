@@ -130,27 +130,39 @@ def gemm_layer(p, o, mem, dtype, batch, m, n, k, trans_a=False, trans_b=False, b
             "schedule": schedule}
 
 
-def conv2d_geometry(p, a):
-    """conv2d.hpp conv2d_geometry(): tile_w, tile_rows, seg_len, the channel blocks (gemm.simd
-    channels each: x and weight are channel-blocked, Cg padded to cblocks * simd), the GEMM's K
-    (crs = cblocks * simd * R * S) and the tile counts."""
-    tn, tm = p.tile_n, p.tile_m
+def conv2d_geometry(p, a, dtype="int8"):
+    """conv2d.hpp conv2d_geometry(): the activations' channel block B = gemm.pe (x, residual, y) and
+    its G = L/B vectors per bus word, tile_w (a multiple of G unless the tile spans the row),
+    tile_rows, seg_len, the channel blocks (Cg padded to cblocks * B: the GEMM's K is
+    crs = cblocks * B * R * S; Kg to kblocks * B), the row pitches padded to whole words (wp, owp)
+    and the tile counts."""
+    tn, tm, b = p.tile_n, p.tile_m, p.pe
+    G = max(1, p.word_bits // 8 // ebytes(dtype) // b)
     (sh, sw), (dh, dw) = a["stride"], a["dilation"]
     extent_w = (a["s"] - 1) * dw + 1
     cap_w = (p.line_buffer_w - extent_w) // sw + 1 if extent_w <= p.line_buffer_w else 0
-    tile_w = min(tn, a["ow"], cap_w)
+    wide = min(tn, cap_w)
+    tile_w = a["ow"] if a["ow"] <= wide else wide // G * G
     if tile_w <= 0:
-        raise UnsupportedError(f"conv2d: the dilated filter width {extent_w} exceeds conv2d.line_buffer_w "
-                               f"({p.line_buffer_w})")
+        raise UnsupportedError(f"conv2d: the dilated filter width {extent_w} (stride {sw}) leaves conv2d.line_buffer_w "
+                               f"({p.line_buffer_w}) no tile of whole output words")
     tile_rows = min(tn // a["ow"], p.line_buffer_rows, a["oh"]) if tile_w == a["ow"] else 1
     seg_len = (tile_w - 1) * sw + extent_w
     kg, cg = a["k"] // a["groups"], a["c"] // a["groups"]
-    cblocks = cdiv(cg, p.simd)
-    g = {"cg": cg, "kg": kg, "cblocks": cblocks, "crs": cblocks * p.simd * a["r"] * a["s"], "tile_w": tile_w,
-         "tile_rows": tile_rows, "seg_len": seg_len, "tiles_m": cdiv(kg, tm), "tiles_q": cdiv(a["ow"], tile_w),
-         "tiles_p": cdiv(a["oh"], tile_rows)}
+    cblocks, kblocks = cdiv(cg, b), cdiv(kg, b)
+    g = {"cg": cg, "kg": kg, "B": b, "G": G, "cblocks": cblocks, "kblocks": kblocks,
+         "crs": cblocks * b * a["r"] * a["s"], "wp": cdiv(a["w"], G) * G, "owp": cdiv(a["ow"], G) * G,
+         "tile_w": tile_w, "tile_rows": tile_rows, "seg_len": seg_len, "tiles_m": cdiv(kg, tm),
+         "tiles_q": cdiv(a["ow"], tile_w), "tiles_p": cdiv(a["oh"], tile_rows)}
     g["n_tiles"] = a["n"] * a["groups"] * g["tiles_p"] * g["tiles_q"] * g["tiles_m"]
     return g
+
+
+def _pad(a):
+    """The symmetric padding (top, left) that gives the layer's output size (layers carry no pads)."""
+    (sh, sw), (dh, dw) = a["stride"], a["dilation"]
+    return (max(0, cdiv((a["oh"] - 1) * sh + (a["r"] - 1) * dh + 1 - a["h"], 2)),
+            max(0, cdiv((a["ow"] - 1) * sw + (a["s"] - 1) * dw + 1 - a["w"], 2)))
 
 
 def read_elems_cycles(words, out_words=None):
@@ -162,84 +174,87 @@ def read_elems_cycles(words, out_words=None):
     return out_words + LOAD_DEPTH if out_words else 0
 
 
-def lb_row_fill(seg_len, inside, G, skip=0):
+def lb_row_fill(seg_len, inside, G, skip, sh):
     """conv2d.hpp fill_lines, one line-buffer row: (cycles, x words read). ``inside`` vectors of the
-    seg_len-vector segment lie in the image, after ``skip`` padding columns; G vectors per word.
-    The row is stored rotated by rt = (sh - skip) mod G, sh the first vector's place in its x word,
-    which depends on where the row lies in x: averaged over sh in [0, G). Three pipelined loops
-    (FILL_PAD_HEAD, FILL_WORDS, FILL_PAD_TAIL), one word per cycle, LOAD_DEPTH per loop entered."""
-    cyc = words = 0.0
-    for sh in range(G):
-        rt = (sh - skip) % G
-        n_words = cdiv(rt + seg_len, G)
-        if inside:
-            u0 = (skip + rt - sh) // G
-            in_words = cdiv(sh + inside, G)
-        else:
-            u0 = in_words = 0
-        tail = n_words - u0 - in_words
-        loops = (u0 > 0) + (in_words > 0) + (tail > 0)
-        cyc += n_words + loops * LOAD_DEPTH
-        words += in_words
-    return cyc / G, words / G
+    seg_len-vector segment lie in the image, after ``skip`` padding columns; the first of them is
+    vector ``sh`` of its x word (x rows start on a word: sh = first image column mod G); G vectors
+    per word. The row is stored rotated by rt = (sh - skip) mod G: ceil((rt + seg_len) / G) words in
+    three pipelined loops (FILL_PAD_HEAD, FILL_WORDS, FILL_PAD_TAIL), one word per cycle,
+    LOAD_DEPTH per loop entered."""
+    rt = (sh - skip) % G
+    n_words = cdiv(rt + seg_len, G)
+    if inside:
+        u0, in_words = (skip + rt - sh) // G, cdiv(sh + inside, G)
+    else:
+        u0 = in_words = 0
+    tail = n_words - u0 - in_words
+    loops = (u0 > 0) + (in_words > 0) + (tail > 0)
+    return n_words + loops * LOAD_DEPTH, in_words
 
 
 def conv2d_load_tile(p, dtype, a, gm, nk):
-    """Cycles of conv2d.hpp load_tile for one tile (process "load", II = 1, depth LOAD_DEPTH), as
-    (weights, window generator, line-buffer fills, x words read): WSUM_CLEAR (TILE_M); per K slice,
-    TILE_M weight rows (read_elems + LOAD_W_WORDS, a word per cycle) and TILE_K/SIMD vector rows of
-    P (EMIT_VECTORS: TILE_N SIMD-channel vectors, one per cycle); per (channel block, filter row) of
-    the tile, tile_rows line-buffer rows (lb_row_fill: a bus word of G = L/SIMD vectors per cycle).
-    Rows of the tile outside the image (padding rows) fill pad words only."""
+    """Cycles of conv2d.hpp load_tile per tile, averaged over the layer's tiles (process "load",
+    II = 1, depth LOAD_DEPTH), as (weights, window generator, line-buffer fills, x words read):
+    WSUM_CLEAR (TILE_M); per K slice, TILE_M weight rows (read_elems + LOAD_W_WORDS, a word per
+    cycle) and TILE_K/SIMD vector rows of P (EMIT_VECTORS: TILE_N SIMD-channel sub-vectors, one per
+    cycle); per (channel block, filter row) of the tile, tile_rows line-buffer rows (lb_row_fill: a
+    bus word of G = L/B vectors per cycle; rows in the padding fill pad words only)."""
     L = p.word_bits // 8 // ebytes(dtype)
-    G = L // p.simd
+    G = gm["G"]
     wpr_k, d = cdiv(p.tile_k, L), LOAD_DEPTH
     weights = nk * p.tile_m * (wpr_k + d + read_elems_cycles(wpr_k))
     emit = p.tile_m + d + nk * (p.tile_k // p.simd) * (p.tile_n + d)
-    # the tile's rows: their share inside the image (rows of the padding fill pad words only);
-    # the padding is the symmetric one that gives the layer's output height (layers carry no pads)
-    (sh_, _), (dh, _) = a["stride"], a["dilation"]
-    pad_top = max(0, cdiv((a["oh"] - 1) * sh_ + (a["r"] - 1) * dh + 1 - a["h"], 2))
-    inside_rows = 0.0
-    for i in range(a["r"]):
-        for pp in range(a["oh"]):
-            inside_rows += 0 <= pp * sh_ - pad_top + i * dh < a["h"]
+    (sh_, sw), (dh, _) = a["stride"], a["dilation"]
+    pad_top, pad_left = _pad(a)
+    inside_rows = sum(0 <= pp * sh_ - pad_top + i * dh < a["h"] for i in range(a["r"]) for pp in range(a["oh"]))
     frac = inside_rows / (a["r"] * a["oh"])
-    inside = min(gm["seg_len"], a["w"])
-    c_in, w_in = lb_row_fill(gm["seg_len"], inside, G)
-    c_pad, _ = lb_row_fill(gm["seg_len"], 0, G)
+    c_in = c_pad = w_in = 0.0
+    nq = gm["tiles_q"]
+    for tq in range(nq):  # the column tiles: where the segment lies decides skip, length and alignment
+        w_lo = tq * gm["tile_w"] * sw - pad_left
+        lo, hi = max(w_lo, 0), min(a["w"], w_lo + gm["seg_len"])
+        inside, skip = max(0, hi - lo), lo - w_lo
+        ci, wi = lb_row_fill(gm["seg_len"], inside, G, skip, lo % G)
+        cp, _ = lb_row_fill(gm["seg_len"], 0, G, skip, 0)
+        c_in, c_pad, w_in = c_in + ci / nq, c_pad + cp / nq, w_in + wi / nq
     rows = gm["cblocks"] * a["r"] * gm["tile_rows"]
     fills = rows * (frac * c_in + (1 - frac) * c_pad)
     return weights, emit, fills, rows * frac * w_in
 
 
-def conv2d_store(p, o, dtype, a, gm):
-    """Cycles of conv2d.hpp store_tile over the layer (process "store", II = 1, depth STORE_DEPTH):
-    per tile, per valid channel and valid output row, STORE_RES_ROW (TILE_N / L words, after the
-    residual's read_elems burst when there is one) and STORE_COLS (q_n elements, one per cycle;
-    store_rate: the what-if of a wider store)."""
-    eb, wb = ebytes(dtype), p.word_bits // 8
-    wpr_out = cdiv(p.tile_n * eb, wb)
-    d = STORE_DEPTH
-    total = 0.0
-    kg, tm = gm["kg"], p.tile_m
-    chans = [(tm, kg // tm), (kg % tm, 1 if kg % tm else 0)]
-    rows = [(gm["tile_rows"], a["oh"] // gm["tile_rows"]), (a["oh"] % gm["tile_rows"], 1 if a["oh"] % gm["tile_rows"] else 0)]
-    cols = [(gm["tile_w"], a["ow"] // gm["tile_w"]), (a["ow"] % gm["tile_w"], 1 if a["ow"] % gm["tile_w"] else 0)]
-    for nc, mc in chans:
-        for nr, mr in rows:
-            for q_n, mq in cols:
-                if mc and mr and mq:
-                    run = wpr_out + d + q_n / o.store_rate + d
-                    if a["residual"]:
-                        run += read_elems_cycles(cdiv(q_n * eb, wb), wpr_out)
-                    total += mc * mr * mq * nc * nr * run
-    return a["n"] * a["groups"] * total
+def _edges(total, tile):
+    """[(size, count)] of the full tiles and the edge tile along one dimension."""
+    return [(tile, total // tile)] + ([(total % tile, 1)] if total % tile else [])
+
+
+def conv2d_store(p, dtype, a, gm):
+    """Cycles of conv2d.hpp's store_tile and write_tile over the layer (processes "store" and
+    "write", II = 1, depth STORE_DEPTH), as (store, write, y words): per tile, STORE_CHANNELS (the
+    TM channels' constants, II = 3); per valid channel block (B = gemm.pe channels) and valid output
+    row, a run of q_n vectors = ceil(q_n / G) words: the residual's burst (STORE_RES_READ, when there
+    is one) and STORE_VECS (one vector of B channels per cycle, words * G iterations); the writer
+    bursts the run's words (WRITE_WORDS, one per cycle)."""
+    d, G, b = STORE_DEPTH, gm["G"], gm["B"]
+    store = write = words_total = 0.0
+    for tm, mc in _edges(gm["kg"], p.tile_m):
+        for nr, mr in _edges(a["oh"], gm["tile_rows"]):
+            for q_n, mq in _edges(a["ow"], gm["tile_w"]):
+                if not (mc and mr and mq):
+                    continue
+                runs = cdiv(tm, b) * nr
+                words = cdiv(q_n, G)
+                per_run = words * G + d + ((words + d) if a["residual"] else 0)
+                cnt = mc * mr * mq
+                store += cnt * (3 * p.tile_m + d + runs * per_run)
+                write += cnt * runs * (words + d)
+                words_total += cnt * runs * words
+    k = a["n"] * a["groups"]
+    return k * store, k * write, k * words_total
 
 
 def conv2d_layer(p, o, mem, dtype, a):
-    """One fpgaops_conv2d call (implicit GEMM, SIMD-channel window generator, fused epilogue)."""
-    gm = conv2d_geometry(p, a)
+    """One fpgaops_conv2d call (implicit GEMM, SIMD window generator, word-wide fused epilogue)."""
+    gm = conv2d_geometry(p, a, dtype)
     eb, wb = ebytes(dtype), p.word_bits // 8
     L = wb // eb
     tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
@@ -248,7 +263,8 @@ def conv2d_layer(p, o, mem, dtype, a):
     nk, tiles = mt["nk"], gm["n_tiles"]
     compute = tiles * mt["tile_cycles"]
     # load process, per tile: weight rows (a word per cycle), the window generator (a SIMD-channel
-    # vector per cycle), line-buffer refills (a word per cycle); the memory parts at least bytes / bandwidth
+    # sub-vector per cycle), line-buffer refills (a word per cycle); the memory parts at least
+    # bytes / bandwidth
     wpr_k = cdiv(tk, L)
     w_cyc, emit_cyc, f_cyc, x_words = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk))
     pixel_tiles = a["n"] * a["groups"] * gm["tiles_p"] * gm["tiles_q"]
@@ -256,18 +272,18 @@ def conv2d_layer(p, o, mem, dtype, a):
     x_bytes = x_words * wb
     w_mem, x_mem = w_bytes / mem.port("weight", p.word_bits), x_bytes / mem.port("x", p.word_bits)
     load = max(w_cyc, w_mem) + emit_cyc + max(f_cyc, x_mem)
-    # store process: per (channel, output row, column tile) run, q_n elements one per cycle
-    out = a["n"] * a["k"] * a["oh"] * a["ow"]
-    res = out * eb if a["residual"] else 0
-    store = conv2d_store(p, o, dtype, a, gm)
-    y_bytes = out * eb
-    wmem = y_bytes / mem.port("y", 32 * o.store_rate) + res / mem.port("residual", p.word_bits)
+    # store + write processes: B channels per cycle, a word of y per G vectors (blocked y, whole words)
+    store, write, y_words = conv2d_store(p, dtype, a, gm)
+    y_bytes = y_words * wb
+    res = y_bytes if a["residual"] else 0
+    wmem = y_bytes / mem.port("y", p.word_bits) + res / mem.port("residual", p.word_bits)
     total = w_bytes + x_bytes + y_bytes + res + a["k"] * 4
     memory = max(w_mem + x_mem, wmem, total / mem.board)
     prologue = tm * wpr_k + (tk // p.simd) * tn
-    cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": store, "memory": memory},
-                                      prologue, tm * tn / o.store_rate,
-                                      max(compute, w_cyc + emit_cyc + f_cyc, store))
+    cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": max(store, write),
+                                       "memory": memory},
+                                      prologue, tm * tn / gm["B"],
+                                      max(compute, w_cyc + emit_cyc + f_cyc, store, write))
     return {"compute": compute, "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound,
             "schedule": schedule}
 

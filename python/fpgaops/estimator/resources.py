@@ -76,9 +76,15 @@ def kernel_cu_resources(name, spec, p, cfg):
         r = mac_array_resources(p, dtype, transposer=name.startswith("fpgaops_gemm_"))
         b18, dsps, luts = b18 + r["b18"], r["dsps"], r["luts"]
         if name.startswith("fpgaops_conv2d_"):
-            # the line buffer lb[LB_ROWS][ceil(LB_W / G) + 1] of bus words (G = L / SIMD channel
-            # vectors each), one bank (conv2d.hpp load_tile)
-            b18 += bank_bram18(p.line_buffer_rows * (cdiv(p.line_buffer_w, lanes // p.simd) + 1), p.word_bits)
+            # the line buffer lb[LB_ROWS][ceil(LB_W / G) + 1] of bus words (G = L / PE channel vectors
+            # each), one bank (conv2d.hpp load_tile); the store's residual run and the store -> write
+            # FIFO, ceil(TN / G) + 1 words each; the channel constants ch[TM] (3 x 32 bits) in PE banks
+            g = max(1, lanes // p.pe)
+            run_words = cdiv(p.tile_n, g) + 1
+            b18 += bank_bram18(p.line_buffer_rows * (cdiv(p.line_buffer_w, g) + 1), p.word_bits)
+            b18 += 2 * bank_bram18(run_words, p.word_bits)
+            b18 += p.pe * bank_bram18(cdiv(p.tile_m, p.pe), 96)
+            luts += 2 * _lutram_luts(run_words, p.word_bits) + p.pe * _lutram_luts(cdiv(p.tile_m, p.pe), 96)
             b18 += bank_bram18(p.tile_m, 32)                                   # weight row sums
             dsps += 6 if dtype == "int8" else 4                                # requantize / epilogue
     elif name.startswith("fpgaops_winograd_"):
