@@ -57,18 +57,22 @@ struct Blocked {
   }
 };
 
+// Weights slice-major: w[g][s][kk][TILE_K] with t = ((cb*R + i)*S + j)*B + c, zero-padded.
 template <typename T>
 std::unique_ptr<opstb::DeviceBuffer> blocked_weight(const void* src, const convtb::ConvShape& g) {
-  const int B = fpgaops::cfg::GEMM_PE;
-  const int cg = g.c / g.groups, cgp = (cg + B - 1) / B * B;
+  const int B = fpgaops::cfg::GEMM_PE, TK = fpgaops::cfg::GEMM_TILE_K;
+  const int cg = g.c / g.groups, cgp = (cg + B - 1) / B * B, kg = g.k / g.groups;
+  const int crs = cgp * g.r * g.s, nk = (crs + TK - 1) / TK;
   const T* w = static_cast<const T*>(src);
-  std::vector<T> out(std::size_t(g.k) * cgp * g.r * g.s, T(0));
+  std::vector<T> out(std::size_t(g.k) * nk * TK, T(0));
   for (int k = 0; k < g.k; k++)
     for (int ci = 0; ci < cg; ci++)
       for (int i = 0; i < g.r; i++)
-        for (int j = 0; j < g.s; j++)
-          out[(((std::size_t(k) * (cgp / B) + ci / B) * g.r + i) * g.s + j) * B + ci % B] =
-              w[((std::size_t(k) * cg + ci) * g.r + i) * g.s + j];
+        for (int j = 0; j < g.s; j++) {
+          const int t = (((ci / B) * g.r + i) * g.s + j) * B + ci % B;
+          const int gi = k / kg, kk = k % kg;
+          out[((std::size_t(gi) * nk + t / TK) * kg + kk) * TK + t % TK] = w[((std::size_t(k) * cg + ci) * g.r + i) * g.s + j];
+        }
   return std::unique_ptr<opstb::DeviceBuffer>(new opstb::DeviceBuffer(out.data(), out.size() * sizeof(T)));
 }
 

@@ -41,7 +41,8 @@ void check_shape(const Shape& g, int ebytes, std::int64_t* ex, std::int64_t* ew,
   check_range("ceil(c/groups/pe)*pe*r*s", crs, 1, fpgaops::cfg::GEMM_MAX_DIM);
   check_range("(s-1)*dil_w+1", std::int64_t(g.s - 1) * g.dil_w + 1, 1, fpgaops::cfg::CONV2D_LINE_BUFFER_W);
   *ex = std::int64_t(g.n) * g.groups * cgp * g.h * ((g.w + gw - 1) / gw * gw);
-  *ew = std::int64_t(g.k) * crs;
+  const std::int64_t tk = fpgaops::cfg::GEMM_TILE_K;
+  *ew = std::int64_t(g.k) * ((crs + tk - 1) / tk * tk);  // slice-major: K slices of TILE_K
   *ey = std::int64_t(g.n) * g.groups * kgp * g.oh * ((g.ow + gw - 1) / gw * gw);
   if (*ex > big || *ew > big || *ey > big)
     throw py::value_error("conv2d: a tensor has more elements than 32-bit indexing allows");

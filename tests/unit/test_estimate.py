@@ -127,7 +127,7 @@ def test_conv2d_loader_by_hand():
     tile = E.mac_tile(DEFAULT, "int8", 576, b_vmajor=True)["tile_cycles"]
     assert tile == E.mac_tile(DEFAULT, "int8", 576)["tile_cycles"]   # L divides TK: same fill steps
     assert r["compute"] == tiles * tile
-    weights = nk * 64 * ((1 + d) + (1 + 1 + 2 * d))    # TM rows: LOAD_W_WORDS + read_elems of 1 word
+    weights = nk * (64 * 1 + d)                        # the slice's 64 rows of 1 word: one burst
     emit = 64 + d + nk * 4 * (64 + d)                  # WSUM_CLEAR; TK/SIMD vector rows of TN vectors
     # a line-buffer row: 58 vectors from image column -1 (pad 1): 56 in the image starting on a word
     # (sh = 0), so the row is rotated by rt = (0 - 1) mod 4 = 3: ceil(61 / 4) = 16 words = one pad word,
@@ -138,7 +138,7 @@ def test_conv2d_loader_by_hand():
     fills = 4 * 3 * (frac * fill_in + (1 - frac) * fill_pad)
     lw, le, lf, _ = E.cycles.conv2d_load_tile(DEFAULT, "int8", a, g, nk)
     assert (lw, le) == (weights, emit) and lf == pytest.approx(fills)
-    assert tiles * (weights + emit + fills) < r["compute"]   # the SIMD window generator keeps up
+    assert tiles * (weights + emit + fills) < r["compute"] / 2   # the SIMD window generator keeps up
     assert r["bound"] == "compute"
     assert r["schedule"] == r["compute"]
     prologue = 64 * 1 + 4 * 64                         # first weight slice + first P slice

@@ -8,7 +8,8 @@
 // Layouts (docs/conv_hls.md "Layouts", conv2d.hpp): x, residual and y are channel-blocked,
 // act[n][g][cb][h][wp][B] with B = gemm.pe channels per vector (each group's channels zero-padded
 // to a multiple of B) and rows padded to whole bus words (wp = w rounded up to L/B vectors);
-// weight [k][cb][r][s][B] the same way; bias / mult / shift per output channel. The host
+// weight slice-major w[g][s][kk][TILE_K] (t ordered (cb, r, s, c), channels zero-padded the same
+// way); bias / mult / shift per output channel. The host
 // launchers convert (fpgaops.backends.csim.conv2d).
 //
 // Interfaces: x and weight are read by the load process, bias / mult / shift / residual by the
@@ -61,8 +62,9 @@ void check_conv_args(const void* x, const void* weight, const void* y, const Con
                                                      << Cfg::LB_W << ")");
   FPGAOPS_SIM_ASSERT((long long)a.n * a.groups * cgp * a.h * wp <= lim,
                      "conv2d: x (channel-blocked) has more than 2^31 - 1 elements");
-  FPGAOPS_SIM_ASSERT((long long)a.k * cgp * a.r * a.s <= lim,
-                     "conv2d: weight (channel-blocked) has more than 2^31 - 1 elements");
+  const long long tk = Cfg::Gemm::TILE_K;
+  FPGAOPS_SIM_ASSERT((long long)a.k * ((cgp * a.r * a.s + tk - 1) / tk * tk) <= lim,
+                     "conv2d: weight (slice-major) has more than 2^31 - 1 elements");
   FPGAOPS_SIM_ASSERT((long long)a.n * a.groups * kgp * a.oh * owp <= lim,
                      "conv2d: y (channel-blocked) has more than 2^31 - 1 elements");
   FPGAOPS_SIM_ASSERT(!a.has_bias || has_bias_ptr, "conv2d: has_bias needs bias");

@@ -195,14 +195,17 @@ def lb_row_fill(seg_len, inside, G, skip, sh):
 def conv2d_load_tile(p, dtype, a, gm, nk):
     """Cycles of conv2d.hpp load_tile per tile, averaged over the layer's tiles (process "load",
     II = 1, depth LOAD_DEPTH), as (weights, window generator, line-buffer fills, x words read):
-    WSUM_CLEAR (TILE_M); per K slice, TILE_M weight rows (read_elems + LOAD_W_WORDS, a word per
-    cycle) and TILE_K/SIMD vector rows of P (EMIT_VECTORS: TILE_N SIMD-channel sub-vectors, one per
+    WSUM_CLEAR (TILE_M); per K slice the weight slice, one burst of tm * TK/L words (LOAD_W_WORDS,
+    a word per cycle; slice-major weights) plus (TILE_M - tm) * TK/L zero words for the rows past
+    Kg of an edge tile (LOAD_W_ZERO), and TILE_K/SIMD vector rows of P (EMIT_VECTORS: TILE_N SIMD-channel sub-vectors, one per
     cycle); per (channel block, filter row) of the tile, tile_rows line-buffer rows (lb_row_fill: a
     bus word of G = L/B vectors per cycle; rows in the padding fill pad words only)."""
     L = p.word_bits // 8 // ebytes(dtype)
     G = gm["G"]
     wpr_k, d = cdiv(p.tile_k, L), LOAD_DEPTH
-    weights = nk * p.tile_m * (wpr_k + d + read_elems_cycles(wpr_k))
+    weights = 0.0
+    for tm, mc in _edges(gm["kg"], p.tile_m):  # edge tiles along Kg also run the zero loop
+        weights += mc / gm["tiles_m"] * nk * (p.tile_m * wpr_k + d + (d if tm < p.tile_m else 0))
     emit = p.tile_m + d + nk * (p.tile_k // p.simd) * (p.tile_n + d)
     (sh_, sw), (dh, _) = a["stride"], a["dilation"]
     pad_top, pad_left = _pad(a)
@@ -268,7 +271,7 @@ def conv2d_layer(p, o, mem, dtype, a):
     wpr_k = cdiv(tk, L)
     w_cyc, emit_cyc, f_cyc, x_words = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk))
     pixel_tiles = a["n"] * a["groups"] * gm["tiles_p"] * gm["tiles_q"]
-    w_bytes = pixel_tiles * gm["kg"] * seg_words(crs, tk, eb, wb) * wb
+    w_bytes = pixel_tiles * gm["kg"] * nk * cdiv(tk * eb, wb) * wb   # slice-major: whole words per row slice
     x_bytes = x_words * wb
     w_mem, x_mem = w_bytes / mem.port("weight", p.word_bits), x_bytes / mem.port("x", p.word_bits)
     load = max(w_cyc, w_mem) + emit_cyc + max(f_cyc, x_mem)

@@ -6,24 +6,26 @@
 // ---- the GEMM view --------------------------------------------------------------------------------
 // Per batch entry nn and group g, a convolution is the GEMM
 //     Y_g[kk][pix] = sum_t W_g[kk][t] * P[t][pix]     kk < Kg, t < Cgp*R*S, pix < OH*OW
-// with the reduction index t ordered (cb, i, j, cv): channel block cb of V = gemm.simd channels,
+// with the reduction index t ordered (cb, i, j, cv): channel block cb of B = gemm.pe channels,
 // filter row i, filter column j, channel cv inside the block (the block innermost), and P the
-// im2col matrix, P[(cb, i, j, cv)][(p, q)] = X(cb*V + cv, p*sh - pt + i*dh, q*sw - pl + j*dw).
-// Cgp = Cg rounded up to V: the host zero-pads the channels of each group (a zero weight times any
+// im2col matrix, P[(cb, i, j, cv)][(p, q)] = X(cb*B + cv, p*sh - pt + i*dh, q*sw - pl + j*dw).
+// Cgp = Cg rounded up to B: the host zero-pads the channels of each group (a zero weight times any
 // activation adds nothing, also to the int8 zero-point correction below).
 //
 // ---- layouts (docs/conv_hls.md "Layouts") -------------------------------------------------------
-//   x        channel-blocked, c innermost: x[nn][g][cb][h][w][cv], V = gemm.simd channels per
-//            vector (channels >= Cg of a group are zero). A row segment of one channel block is
-//            ONE contiguous run of SIMD-channel vectors in memory, G = L/V of them per bus word.
-//   weight   [k][cb][i][j][cv] (the same t order, zero-padded channels): rows of Cgp*R*S.
-//   y, residual  NCHW, as before (the store writes one element per cycle).
-// The host launchers convert (fpgaops.backends.csim.conv2d.blocked_x / blocked_weight).
+//   x, residual, y   channel-blocked, c innermost: act[nn][g][cb][h][wp][B], B = gemm.pe channels
+//            per vector (channels >= Cg / Kg of a group are zero), G = L/B vectors per bus word,
+//            rows padded to wp = ceil(w / G) * G vectors so every row starts on a word. A row
+//            segment of one channel block is ONE contiguous burst; y of one conv is x of the next.
+//   weight   slice-major: w[g][s][kk][TILE_K], K slice s of row kk of group g, t in the same order
+//            (zero-padded channels and last slice), so a tile's weight slice is one burst.
+// The host launchers convert (fpgaops.backends.csim.conv2d: blocked_act, blocked_weight).
 // P is never materialized anywhere: the window generator below produces its TILE_K x TILE_N
 // slices on the fly from a line buffer and streams them straight into GemmEngine::compute_tile,
-// the same ping-pong MAC array the GEMM kernel uses, in B_VMAJOR order: per slice TILE_K / V
-// vector rows of TILE_N V-vectors (one vector per cycle = V MAC-array k values per cycle, the
-// rate the array's fill consumes), so no transposer is needed.
+// the same ping-pong MAC array the GEMM kernel uses, in B_VMAJOR order: per slice TILE_K / SIMD
+// vector rows of TILE_N SIMD-vectors (one per cycle = SIMD MAC-array k values per cycle, the
+// rate the array's fill consumes), so no transposer is needed. The epilogue writes PE output
+// channels (one vector of y) per cycle.
 //
 // ---- output tiles ---------------------------------------------------------------------------------
 // A tile is TILE_M output channels x a block of output pixels: `tile_rows` consecutive output rows
@@ -242,6 +244,8 @@ struct ConvEngine {
                 "activations' channel block is gemm.pe channels, a whole number per word)");
   static_assert(B % SIMD == 0, "conv2d: gemm.simd must divide gemm.pe (SIMD sub-vectors of a channel block)");
   static_assert(L_OUT == L_IN, "conv2d: x and y share one element type");
+  static_assert(TK % L_IN == 0, "conv2d: gemm.tile_k must be a multiple of the lanes of an AXI word of the dtype "
+                "(the weights' K slices are whole words)");
 
   // What store_tile needs of a tile, passed down the pipeline with it (canonical dataflow: the
   // launch's scalars are read by load_tile alone), and the tile's weight row sums (int8 zero point),
@@ -404,7 +408,6 @@ struct ConvEngine {
     d.a = a, d.gm = gm, d.tl = tl;
     desc_s.write(d);
     const int tm = cmin(TM, gm.kg - tl.m0);
-    const int w_base = (tl.g * gm.kg + tl.m0) * gm.crs;
     const int plane0 = (tl.nn * a.groups + tl.g) * gm.cblocks;
     acc_t wsum[TM];
     // One bus word (G channel vectors) per entry: written a word per cycle by the fill, read a
@@ -430,29 +433,45 @@ struct ConvEngine {
     for (int k0 = 0; k0 < gm.crs; k0 += TK) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
       const int tk = cmin(TK, gm.crs - k0);  // a multiple of SIMD
-    LOAD_W_ROWS:
-      for (int rw = 0; rw < TM; rw++) {
-#pragma HLS LOOP_TRIPCOUNT min=TM max=TM
-        const bool row_ok = rw < tm;
-        hls::stream<in_word_t, WPR_K> row_s("conv2d.wrow");
-        read_elems<in_t, TK>(wt, row_ok ? w_base + rw * gm.crs + k0 : 0, row_ok ? tk : 0, WPR_K, row_s);
-        acc_t part = 0;
-        FPGAOPS_CYCLES_LOOP(WPR_K);
-      LOAD_W_WORDS:
-        for (int wd = 0; wd < WPR_K; wd++) {
+      // The weight slice: the tile's tm rows of TILE_K are one contiguous run of whole words in the
+      // slice-major weight layout, read in ONE burst (a word per cycle); rows past Kg are zero words.
+      const int wfirst = ((tl.g * d.nk + k0 / TK) * gm.kg + tl.m0) * WPR_K;
+      acc_t part = 0;
+      int rw = 0, wd = 0;
+      FPGAOPS_CYCLES_LOOP(tm * WPR_K);
+    LOAD_W_WORDS:
+      for (int e = 0; e < tm * WPR_K; e++) {
 #pragma HLS PIPELINE II=1
-          FPGAOPS_CYCLES_ITER();
-          const in_word_t word = row_s.read();
-          in_s.write(word);
-          if (P::ZERO_POINT) {
-          LOAD_W_SUM:
-            for (int l = 0; l < L_IN; l++) {
+#pragma HLS LOOP_TRIPCOUNT min=WPR_K max=TM*WPR_K
+#pragma HLS DEPENDENCE variable=wsum type=inter false
+        FPGAOPS_CYCLES_ITER();
+        const in_word_t word = unpack<in_t>(wt[wfirst + e]);
+        in_s.write(word);
+        acc_t sum = 0;
+        if (P::ZERO_POINT) {
+        LOAD_W_SUM:
+          for (int l = 0; l < L_IN; l++) {
 #pragma HLS UNROLL
-              part += acc_t(word.v[l]);
-            }
+            sum += acc_t(word.v[l]);
           }
         }
-        wsum[rw] += part;
+        part += sum;
+        if (wd + 1 == WPR_K) {  // the row's last word: its sum joins the row's total
+          wsum[rw] += part;
+          part = 0;
+          wd = 0;
+          rw++;
+        } else {
+          wd++;
+        }
+      }
+      FPGAOPS_CYCLES_LOOP((TM - tm) * WPR_K);
+    LOAD_W_ZERO:
+      for (int e = tm * WPR_K; e < TM * WPR_K; e++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=0 max=TM*WPR_K
+        FPGAOPS_CYCLES_ITER();
+        in_s.write(zero_lanes<in_t>());
       }
       // Position (cb, i, j, u) of SIMD vector row k0 / SIMD (t = ((cb*R + i)*S + j)*B + u*SIMD + l):
       // divisions once per slice, counters inside.

@@ -9,7 +9,7 @@
 
 The im2col tops take x, weight, residual and y channel-blocked (kernels/hls/include/fpgaops/conv2d.hpp,
 docs/conv_hls.md "Layouts"): ``blocked_act`` / ``blocked_weight`` / ``unblocked_act`` convert between
-those and NCHW / KCRS on the host around every launch (the xrt launcher the same way).
+those (weights also slice-major) and NCHW / KCRS on the host around every launch (the xrt launcher the same way).
 
 A call an algorithm's HLS kernel does not take runs on the im2col engine, which computes the same
 function (``algo`` selects the kernel, never the result; int8 is bit-exact either way and
@@ -50,13 +50,19 @@ def unblocked_act(a, shape, groups, b, g):
     return np.ascontiguousarray(t[:, :, :cg, :, :w].reshape(n, c, h, w))
 
 
-def blocked_weight(wt, b):
-    """KCRS (C = channels per group) -> [k][cb][r][s][b], b channels per block, zero-padded."""
+def blocked_weight(wt, b, groups, tk):
+    """KCRS (C = channels per group) -> slice-major w[g][s][kk][tk]: each row's reduction index
+    t = ((cb*R + i)*S + j)*b + c (b channels per block, zero-padded), cut in K slices of tk (the last
+    zero-padded), all rows of a group's slice s together (one burst per tile and slice)."""
     k, cg, r, s = wt.shape
     cgp = -(-cg // b) * b
     out = np.zeros((k, cgp, r, s), wt.dtype)
     out[:, :cg] = wt
-    return np.ascontiguousarray(out.reshape(k, cgp // b, b, r, s).transpose(0, 1, 3, 4, 2))
+    rows = out.reshape(k, cgp // b, b, r, s).transpose(0, 1, 3, 4, 2).reshape(k, cgp * r * s)
+    nk = -(-rows.shape[1] // tk)
+    padded = np.zeros((k, nk * tk), wt.dtype)
+    padded[:, :rows.shape[1]] = rows
+    return np.ascontiguousarray(padded.reshape(groups, k // groups, nk, tk).transpose(0, 2, 1, 3))
 
 
 def _to_device(backend, a):
@@ -69,6 +75,7 @@ def blocked_launch(backend, call, launch, cfg=None):
     """Run ``launch(x, weight, residual, y)`` on device buffers in the im2col tops' blocked layouts:
     x, weight and the residual converted on the host first, y converted back into call.y after."""
     b, g = block_of(call.dtype, cfg)
+    tk = (cfg or config.current()).gemm.tile_k
     dt = np.dtype(call.dtype)
     x = np.empty((call.n, call.c, call.h, call.w), dt)
     wt = np.empty((call.k, call.c // call.groups, call.r, call.s), dt)
@@ -82,7 +89,7 @@ def blocked_launch(backend, call, launch, cfg=None):
         res = _to_device(backend, blocked_act(r, call.groups, b, g))
     yb = blocked_act(np.zeros(yshape, dt), call.groups, b, g)
     y = backend.allocate(yb.nbytes)
-    launch(_to_device(backend, blocked_act(x, call.groups, b, g)), _to_device(backend, blocked_weight(wt, b)), res, y)
+    launch(_to_device(backend, blocked_act(x, call.groups, b, g)), _to_device(backend, blocked_weight(wt, b, call.groups, tk)), res, y)
     backend.copy_out(y, yb)
     backend.copy_in(call.y.handle, unblocked_act(yb, yshape, call.groups, b, g))
 
