@@ -255,8 +255,20 @@ def conv2d_store(p, dtype, a, gm):
     return k * store, k * write, k * words_total
 
 
+def fold_width_attrs(p, a):
+    """The conv the im2col launchers run: the layer itself, or, when they fold the filter columns
+    into the channels (fpgaops.backends.csim.conv2d.folds_width: the 3-channel stem), the R x 1
+    conv of S*C channels over the OW columns the host builds (stride 1, no horizontal padding)."""
+    from ..backends.csim.conv2d import folds_width  # the launchers' rule (no import cycle: leaf module)
+
+    if not folds_width(a["c"], a["s"], a["groups"], p.pe):
+        return a
+    return dict(a, c=a["c"] * a["s"], w=a["ow"], s=1, stride=(a["stride"][0], 1), dilation=(a["dilation"][0], 1))
+
+
 def conv2d_layer(p, o, mem, dtype, a):
     """One fpgaops_conv2d call (implicit GEMM, SIMD window generator, word-wide fused epilogue)."""
+    a = fold_width_attrs(p, a)
     gm = conv2d_geometry(p, a, dtype)
     eb, wb = ebytes(dtype), p.word_bits // 8
     L = wb // eb

@@ -71,16 +71,48 @@ def _to_device(backend, a):
     return h
 
 
+def folds_width(c, s, groups, pe):
+    """True when the im2col launch folds the filter columns into the channels (``fold_width``): a
+    grouped-free conv with S > 1 whose channels pad badly to gemm.pe blocks (the 3-channel stem:
+    ceil(3*7 / PE) blocks of K instead of 7 * ceil(3 / PE)). The one rule, used by the launchers and
+    the estimator (fpgaops.estimator.cycles.conv2d_layer)."""
+    return groups == 1 and s > 1 and -(-(c * s) // pe) < -(-c // pe) * s
+
+
+def fold_width(x, wt, sw, pl, dw, ow, pad_value):
+    """Host-side width im2col: the conv (x: N,C,H,W; wt: K,C,R,S; stride_w, pad_left, dil_w) equals
+    the conv of x' (N, S*C, H, OW), x'[:, j*C + c, :, q] = x padded at column q*sw - pl + j*dw, with
+    wt' (K, S*C, R, 1), stride_w = 1, pad_left = 0, dil_w = 1: the same products (int8 bit-exact;
+    float32 in another order, within the reference's bound). Padding columns hold ``pad_value``
+    (the raw x zero point for int8, as the kernel's own padding)."""
+    n, c, h, w = x.shape
+    k, _, r, s = wt.shape
+    span = (ow - 1) * sw + (s - 1) * dw + 1
+    xp = np.full((n, c, h, max(span, pl + w)), pad_value, x.dtype)
+    xp[..., pl:pl + w] = x
+    xf = np.stack([xp[..., j * dw: j * dw + (ow - 1) * sw + 1: sw] for j in range(s)], axis=1)
+    return (np.ascontiguousarray(xf.reshape(n, s * c, h, ow)),
+            np.ascontiguousarray(wt.transpose(0, 3, 1, 2).reshape(k, s * c, r, 1)))
+
+
 def blocked_launch(backend, call, launch, cfg=None):
-    """Run ``launch(x, weight, residual, y)`` on device buffers in the im2col tops' blocked layouts:
-    x, weight and the residual converted on the host first, y converted back into call.y after."""
+    """Run ``launch(x, weight, residual, y, geo)`` on device buffers in the im2col tops' blocked
+    layouts: x, weight and the residual converted on the host first, y converted back into call.y
+    after. ``geo``: the top's c, w, s, stride_w, pad_left, dil_w (the call's, or those of the
+    width-folded conv, folds_width)."""
+    cfg = cfg or config.current()
     b, g = block_of(call.dtype, cfg)
-    tk = (cfg or config.current()).gemm.tile_k
+    tk = cfg.gemm.tile_k
     dt = np.dtype(call.dtype)
     x = np.empty((call.n, call.c, call.h, call.w), dt)
     wt = np.empty((call.k, call.c // call.groups, call.r, call.s), dt)
     backend.copy_out(call.x.handle, x)
     backend.copy_out(call.weight.handle, wt)
+    geo = dict(c=call.c, w=call.w, s=call.s, stride_w=call.stride_w, pad_left=call.pad_left, dil_w=call.dil_w)
+    if folds_width(call.c, call.s, call.groups, b):
+        pad = call.x_zero_point if dt == np.int8 else 0
+        x, wt = fold_width(x, wt, call.stride_w, call.pad_left, call.dil_w, call.ow, pad)
+        geo = dict(c=call.c * call.s, w=call.ow, s=1, stride_w=1, pad_left=0, dil_w=1)
     yshape = (call.n, call.k, call.oh, call.ow)
     res = None
     if call.residual is not None:
@@ -89,7 +121,8 @@ def blocked_launch(backend, call, launch, cfg=None):
         res = _to_device(backend, blocked_act(r, call.groups, b, g))
     yb = blocked_act(np.zeros(yshape, dt), call.groups, b, g)
     y = backend.allocate(yb.nbytes)
-    launch(_to_device(backend, blocked_act(x, call.groups, b, g)), _to_device(backend, blocked_weight(wt, b, call.groups, tk)), res, y)
+    launch(_to_device(backend, blocked_act(x, call.groups, b, g)),
+           _to_device(backend, blocked_weight(wt, b, call.groups, tk)), res, y, geo)
     backend.copy_out(y, yb)
     backend.copy_in(call.y.handle, unblocked_act(yb, yshape, call.groups, b, g))
 
@@ -116,10 +149,10 @@ def im2col_limits(call, cfg=None):
 def _im2col(backend, call):
     mod = backend.module
 
-    def launch(x, wt, res, y):
+    def launch(x, wt, res, y, geo):
         common = (x, wt, call.bias.handle if call.bias is not None else None, res, y,
-                  call.n, call.c, call.h, call.w, call.k, call.r, call.s, call.oh, call.ow, call.stride_h,
-                  call.stride_w, call.pad_top, call.pad_left, call.dil_h, call.dil_w, call.groups)
+                  call.n, geo["c"], call.h, geo["w"], call.k, call.r, geo["s"], call.oh, call.ow, call.stride_h,
+                  geo["stride_w"], call.pad_top, geo["pad_left"], call.dil_h, geo["dil_w"], call.groups)
         if np.dtype(call.dtype) == np.float32:
             mod.conv2d_f32(*common, ACT[call.activation])
         else:

@@ -27,8 +27,8 @@ def run(backend, call):
 
     # x, weight, residual and y in the top's channel-blocked layouts (fpgaops/conv2d.hpp), converted
     # on the host around the launch
-    def launch(x, wt, res, y):
-        backend.launch_call(KERNELS[np.dtype(call.dtype)], call, x=x, weight=wt, residual=res, y=y, **extra)
+    def launch(x, wt, res, y, geo):
+        backend.launch_call(KERNELS[np.dtype(call.dtype)], call, x=x, weight=wt, residual=res, y=y, **geo, **extra)
 
     blocked_launch(backend, call, launch)
     return None
