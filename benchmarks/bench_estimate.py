@@ -18,7 +18,7 @@ For each (network, board) with a DPU figure:
                with or without fpgaops_gemm (FC layers then run as 1x1 convs); the fastest config
                that fits;
   * would beat: the same search, adding in order the what-if kernel changes of WHAT_IF_LEVELS
-               (widened loops, DSP packing, a 300 MHz ZCU104 clock)
+               (widened GEMM store and pool loops, a 300 MHz clock)
                until a config beats the DPU; "none" when even the last level does not;
   * ceiling:   images/s if every budgeted DSP were an int8 MAC busy every cycle at the clock used.
 """
@@ -37,9 +37,9 @@ from fpgaops.errors import ConfigError  # noqa: E402
 
 CASES = (("resnet50", "zcu104"), ("resnet18", "zcu104"), ("mobilenet_v2", "zcu104"),
          ("resnet50", "u50"), ("resnet18", "u50"))
-WIDE = {"emit_rate": 16, "store_rate": 16, "stream_rate": 16}
+WIDE = {"store_rate": 16, "stream_rate": 16}
 WHAT_IF_LEVELS = (
-    ("loops widened to 16 elements/cycle (conv window generator, store, pool)", dict(WIDE), None, None),
+    ("loops widened to 16 elements/cycle (GEMM store, pool)", dict(WIDE), None, None),
     ("+ 300 MHz kernel clock (the DPU's)", dict(WIDE), E.ALGOS, 300),
 )
 
@@ -185,17 +185,17 @@ def render(rows, quick=False):
         "- *DSP ceiling*: images/s if every budgeted DSP (70 % of the device) were busy every cycle with int8 MACs "
         "(two per DSP48E2 with `gemm.pack_int8`, as the GEMM engine now computes) at the clock used. It bounds any "
         "config of these kernels.",
-        "- *As written*, the MAC array is PE x SIMD with two int8 MACs per DSP (gemm.hpp), but the im2col window "
-        "generator of `conv2d.hpp` still emits one im2col element per cycle (`EMIT_COLS`, II=1) into the "
-        "transposer, so a conv tile needs at least TILE_K x TILE_N loader cycles per K slice whatever the array: "
-        "the conv runs at most TILE_M useful MACs per cycle, and every conv layer is loader-bound (the *where the "
-        "time goes* column). The SIMD-channel window generator of issue 12 (item 1) is the change this model says "
-        "pays first; the store (one element per cycle) and the pool engine (one column per cycle) come next. "
-        "Depthwise layers run on `fpgaops_dwconv` (one output pixel per cycle).",
+        "- *As written*, the MAC array is PE x SIMD with two int8 MACs per DSP (gemm.hpp); the conv window "
+        "generator of `conv2d.hpp` feeds it SIMD input channels per cycle from a line buffer of bus words, and "
+        "its epilogue writes gemm.pe output channels per cycle, a bus word per L/PE pixels (activations "
+        "channel-blocked by gemm.pe, issue 12 item 1). What remains is in the *where the time goes* column: "
+        "the array's own tile efficiency (edge tiles, K slices, channels padded to gemm.pe, e.g. the 3-channel "
+        "stem), the weight rows re-read per pixel tile in the loader, the pool engine (one column per cycle) and "
+        "depthwise layers on `fpgaops_dwconv` (one output pixel per cycle).",
         "- The search covers PE 8-64 x SIMD 4-16, tiles up to 256 and 1-2 conv CUs; *none* means no config "
         "in that space, and the DSP ceiling column says whether any config of these kernels could.",
         "- Measured against C-simulation: the model's cycles agree with the csim cycle counters of the same "
-        "layers within 4 % (`fpgaops estimate MODEL --measure`, `tests/unit/test_estimate_measured.py`).",
+        "layers within 1 % (`fpgaops estimate MODEL --measure`, `tests/unit/test_estimate_measured.py`).",
         "- The DPU is an instruction-driven overlay with DSP packing (two int8 MACs per DSP48E2) and "
         "double-pumped DSPs; its figures are measured end to end by AMD. The fpgaops column is a model of "
         "kernels that have not been synthesized: treat it as the shape of the gap, not a measurement.",

@@ -9,22 +9,101 @@
 // stride, dilation, padding, bias / residual / activations and zero points. Then malformed calls
 // must be refused by the C-simulation checks.
 #include <cstdio>
+#include <memory>
+#include <vector>
 
 #include "conv_tb.hpp"
 
 namespace {
 
+// The tops take x, weight, residual and y channel-blocked (fpgaops/conv2d.hpp "layouts"):
+// act[n][g][cb][h][wp][B] and weight[k][cb][r][s][B], B = gemm.pe channels per vector, each group's
+// channels zero-padded to a multiple of B, rows padded to whole words (wp = w rounded up to L/B).
+// The vectors are NCHW / KCRS, so the testbench converts, as the host launchers do.
+template <typename T>
+struct Blocked {
+  int n, groups, cg, cgp, h, w, wp;
+  static const int B = fpgaops::cfg::GEMM_PE;
+  static const int G = fpgaops::cfg::AXI_WORD_BITS / 8 / int(sizeof(T)) / B;
+  Blocked(int n_, int c, int groups_, int h_, int w_)
+      : n(n_), groups(groups_), cg(c / groups_), cgp((c / groups_ + B - 1) / B * B), h(h_), w(w_),
+        wp((w_ + G - 1) / G * G) {}
+  std::size_t size() const { return std::size_t(n) * groups * cgp * h * wp; }
+  std::size_t at(int nn, int gi, int ci, int hh, int ww) const {
+    return ((((std::size_t(nn) * groups + gi) * (cgp / B) + ci / B) * h + hh) * wp + ww) * B + ci % B;
+  }
+  std::size_t nchw(int nn, int gi, int ci, int hh, int ww) const {
+    return ((std::size_t(nn) * groups * cg + gi * cg + ci) * h + hh) * w + ww;
+  }
+  // NCHW -> blocked (into a fresh device buffer) and back
+  std::unique_ptr<opstb::DeviceBuffer> to(const void* src) const {
+    const T* x = static_cast<const T*>(src);
+    std::vector<T> out(size(), T(0));
+    for (int nn = 0; nn < n; nn++)
+      for (int gi = 0; gi < groups; gi++)
+        for (int ci = 0; ci < cg; ci++)
+          for (int hh = 0; hh < h; hh++)
+            for (int ww = 0; ww < w; ww++) out[at(nn, gi, ci, hh, ww)] = x[nchw(nn, gi, ci, hh, ww)];
+    return std::unique_ptr<opstb::DeviceBuffer>(new opstb::DeviceBuffer(out.data(), out.size() * sizeof(T)));
+  }
+  void from(const opstb::DeviceBuffer& src, void* dst) const {
+    const T* a = reinterpret_cast<const T*>(src.words());
+    T* y = static_cast<T*>(dst);
+    for (int nn = 0; nn < n; nn++)
+      for (int gi = 0; gi < groups; gi++)
+        for (int ci = 0; ci < cg; ci++)
+          for (int hh = 0; hh < h; hh++)
+            for (int ww = 0; ww < w; ww++) y[nchw(nn, gi, ci, hh, ww)] = a[at(nn, gi, ci, hh, ww)];
+  }
+};
+
+// Weights slice-major: w[g][s][kk][TILE_K] with t = ((cb*R + i)*S + j)*B + c, zero-padded.
+template <typename T>
+std::unique_ptr<opstb::DeviceBuffer> blocked_weight(const void* src, const convtb::ConvShape& g) {
+  const int B = fpgaops::cfg::GEMM_PE, TK = fpgaops::cfg::GEMM_TILE_K;
+  const int cg = g.c / g.groups, cgp = (cg + B - 1) / B * B, kg = g.k / g.groups;
+  const int crs = cgp * g.r * g.s, nk = (crs + TK - 1) / TK;
+  const T* w = static_cast<const T*>(src);
+  std::vector<T> out(std::size_t(g.k) * nk * TK, T(0));
+  for (int k = 0; k < g.k; k++)
+    for (int ci = 0; ci < cg; ci++)
+      for (int i = 0; i < g.r; i++)
+        for (int j = 0; j < g.s; j++) {
+          const int t = (((ci / B) * g.r + i) * g.s + j) * B + ci % B;
+          const int gi = k / kg, kk = k % kg;
+          out[((std::size_t(gi) * nk + t / TK) * kg + kk) * TK + t % TK] = w[((std::size_t(k) * cg + ci) * g.r + i) * g.s + j];
+        }
+  return std::unique_ptr<opstb::DeviceBuffer>(new opstb::DeviceBuffer(out.data(), out.size() * sizeof(T)));
+}
+
+// Converts the case's buffers, runs `top(x, w, residual, y)` on the blocked ones, converts y back.
+template <typename T, class Top>
+void run_blocked(const convtb::ConvBuffers& b, const convtb::ConvShape& g, Top top) {
+  const Blocked<T> xl(g.n, g.c, g.groups, g.h, g.w), yl(g.n, g.k, g.groups, g.oh, g.ow);
+  std::unique_ptr<opstb::DeviceBuffer> x = xl.to(b.x), w = blocked_weight<T>(b.w, g), res;
+  if (b.res != nullptr) res = yl.to(b.res);
+  opstb::DeviceBuffer y(yl.size() * sizeof(T));
+  top(x->words(), w->words(), res ? res->words() : nullptr, y.words());
+  yl.from(y, b.y);
+}
+
 struct Launch {
   void f32(const convtb::ConvBuffers& b, const convtb::ConvShape& g, const opstb::Row& c) const {
-    fpgaops_conv2d_f32(b.x, b.w, static_cast<const float*>(b.bias), b.res, static_cast<float*>(b.y), g.n, g.c, g.h,
-                       g.w, g.k, g.r, g.s, g.oh, g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.groups, b.bias != nullptr,
-                       b.res != nullptr, int(c.i("act")));
+    run_blocked<float>(b, g, [&](const opstb::word_t* x, const opstb::word_t* w, const opstb::word_t* res,
+                                 opstb::word_t* y) {
+      fpgaops_conv2d_f32(x, w, static_cast<const float*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
+                         g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.groups, b.bias != nullptr, res != nullptr,
+                         int(c.i("act")));
+    });
   }
   void i8(const convtb::ConvBuffers& b, const convtb::ConvShape& g, const opstb::Row& c) const {
-    fpgaops_conv2d_i8(b.x, b.w, static_cast<const int32_t*>(b.bias), b.res, static_cast<int8_t*>(b.y), g.n, g.c,
-                      g.h, g.w, g.k, g.r, g.s, g.oh, g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.groups,
-                      b.bias != nullptr, b.res != nullptr, int(c.i("xzp")), int(c.i("yzp")), b.mult, b.shift,
-                      int(c.i("rzp")), int(c.i("rmult")), int(c.i("rshift")), int(c.i("amin")), int(c.i("amax")));
+    run_blocked<int8_t>(b, g, [&](const opstb::word_t* x, const opstb::word_t* w, const opstb::word_t* res,
+                                  opstb::word_t* y) {
+      fpgaops_conv2d_i8(x, w, static_cast<const int32_t*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
+                        g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.groups, b.bias != nullptr, res != nullptr,
+                        int(c.i("xzp")), int(c.i("yzp")), b.mult, b.shift, int(c.i("rzp")), int(c.i("rmult")),
+                        int(c.i("rshift")), int(c.i("amin")), int(c.i("amax")));
+    });
   }
 };
 
@@ -46,7 +125,7 @@ int main(int argc, char** argv) {
   opstb::DeviceBuffer dx(4096), dw(4096), dy(4096);
   const opstb::word_t* x = dx.words();
   const opstb::word_t* w = dw.words();
-  float* y = dy.as<float>();
+  opstb::word_t* y = dy.words();
   const int lbw = fpgaops::cfg::CONV2D_LINE_BUFFER_W;
   //                      n  c  h  w  k  r  s  oh ow sh sw pt pl dh dw groups
   const int bad_calls[][16] = {
@@ -69,7 +148,7 @@ int main(int argc, char** argv) {
   });
   cases++;
   failed += !opstb::refused("int8 act range reversed", [&] {
-    fpgaops_conv2d_i8(x, w, nullptr, nullptr, dy.as<int8_t>(), 1, 4, 4, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0,
+    fpgaops_conv2d_i8(x, w, nullptr, nullptr, dy.words(), 1, 4, 4, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0,
                       0, dx.as<int32_t>(), dx.as<int32_t>(), 0, 0, 0, 5, -5);
   });
   return opstb::finish("conv2d_tb", cases, failed);

@@ -89,7 +89,10 @@ def conv2d_cases(cfg):
     add("depthwise_mult2", 1, 6, 9, 9, 12, 3, 3, pad=(1, 1), groups=6, res=True, xzp=2)
     add("deep_k_slices", 1, 40, 6, 6, 70, 3, 3, pad=(1, 1), xzp=1)        # C*R*S = 360: 6 K slices
     add("tall_narrow", 1, 3, 70, 1, 5, 3, 1, pad=(1, 0))                  # OW = 1: line_buffer_rows rows a tile
-    add("widest_filter", 1, 2, 4, lbw + 9, 3, 1, 2, dil=(1, lbw - 1))     # (S-1)*dil+1 == line_buffer_w
+    # the widest filter the im2col tops take when the row does not fit: (S-1)*dil+1 + (G-1)*stride ==
+    # line_buffer_w, G = the int8 vectors of gemm.pe channels per bus word (a tile writes whole words of y)
+    g8 = cfg.axi.word_bits // 8 // cfg.gemm.pe
+    add("widest_filter", 1, 2, 4, lbw + 9, 3, 1, 2, dil=(1, lbw - g8))
     add("big_stride_w", 1, 2, 5, 3 * lbw, 4, 2, 3, stride=(1, 7), pad=(0, 1))  # tile_w < tile_n from the buffer
     add("pad_only_taps", 1, 2, 2, 2, 3, 3, 3, pad=(2, 2))                # outputs whose window is mostly padding
     assert tn >= 1

@@ -115,21 +115,39 @@ def test_conv2d_geometry_by_hand():
 
 
 def test_conv2d_loader_by_hand():
-    # 64 -> 64 channels, 3x3, 56x56, int8, ports at 1e9 B/cycle: C*R*S = 576 -> nk = 9 slices,
-    # 56 tiles of one output row. load_tile's loops, each entry paying LOAD_DEPTH = 3:
+    # 64 -> 64 channels, 3x3, 56x56, int8, ports at 1e9 B/cycle. Activations and weights channel-
+    # blocked by gemm.pe = 16 (G = 4 vectors per 64-lane word): 4 channel blocks, K = 4*16*9 = 576 ->
+    # nk = 9 slices; 56 tiles of one output row. load_tile's loops, each entry paying LOAD_DEPTH = 3:
     d = E.LOAD_DEPTH
     a = conv().attrs
+    g = E.conv2d_geometry(DEFAULT, a)
+    assert (g["B"], g["G"], g["cblocks"], g["crs"], g["wp"], g["owp"]) == (16, 4, 4, 576, 56, 56)
     r = E.conv2d_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a)
     tiles, nk = 56, 9
-    tile = E.mac_tile(DEFAULT, "int8", 576)["tile_cycles"]
+    tile = E.mac_tile(DEFAULT, "int8", 576, b_vmajor=True)["tile_cycles"]
+    assert tile == E.mac_tile(DEFAULT, "int8", 576)["tile_cycles"]   # L divides TK: same fill steps
     assert r["compute"] == tiles * tile
-    weights = tiles * nk * 64 * ((1 + d) + (1 + 1 + 2 * d))    # TM rows: LOAD_W_WORDS + read_elems of 1 word
-    emit = tiles * (64 + d + nk * (64 * (64 + d) + 64 * 1 + d))  # WSUM_CLEAR; TK rows of TN elements in, TN words out
-    fills = tiles * 64 * 3 * 1 * (58 + d + (1 + 1 + 2 * d))    # Cg*R line-buffer rows of seg_len, + their reads
-    assert weights + emit + fills > r["compute"]                 # the window generator is the bottleneck
-    assert r["bound"] == "loader"
-    assert r["schedule"] == weights + emit + fills
-    assert r["cycles"] == pytest.approx(weights + emit + fills + 64 + 64 * 64 + 64 * 64 + E.MEM_LATENCY_CYCLES)
+    weights = nk * (64 * 1 + d)                        # the slice's 64 rows of 1 word: one burst
+    emit = 64 + d + nk * 4 * (64 + d)                  # WSUM_CLEAR; TK/SIMD vector rows of TN vectors
+    # a line-buffer row: 58 vectors from image column -1 (pad 1): 56 in the image starting on a word
+    # (sh = 0), so the row is rotated by rt = (0 - 1) mod 4 = 3: ceil(61 / 4) = 16 words = one pad word,
+    # the 14-word burst, one pad word (three loops); a row in the padding: 16 pad words, one loop
+    fill_in = 16 + 3 * d
+    fill_pad = 16 + d
+    frac = (3 * 56 - 2) / (3 * 56)                     # tap rows inside the image (pad 1)
+    fills = 4 * 3 * (frac * fill_in + (1 - frac) * fill_pad)
+    lw, le, lf, _ = E.cycles.conv2d_load_tile(DEFAULT, "int8", a, g, nk)
+    assert (lw, le) == (weights, emit) and lf == pytest.approx(fills)
+    assert tiles * (weights + emit + fills) < r["compute"] / 2   # the SIMD window generator keeps up
+    assert r["bound"] == "compute"
+    assert r["schedule"] == r["compute"]
+    prologue = 64 * 1 + 4 * 64                         # first weight slice + first P slice
+    assert r["cycles"] == pytest.approx(r["compute"] + prologue + 64 * 64 / 16 + E.MEM_LATENCY_CYCLES)
+    # the store: per tile the 64 channels' constants (II = 3), then 4 channel blocks of one run of
+    # 56 vectors (14 words): one vector per cycle; the writer one word per cycle
+    store, write, words = E.cycles.conv2d_store(DEFAULT, "int8", a, g)
+    assert store == tiles * (3 * 64 + E.STORE_DEPTH + 4 * (56 + E.STORE_DEPTH))
+    assert (write, words) == (tiles * 4 * (14 + E.STORE_DEPTH), tiles * 4 * 14)
 
 
 def test_dwconv_plane_cycles_by_hand():

@@ -14,20 +14,23 @@ from .params import (ACC_LATENCY, LOAD_DEPTH, STORE_DEPTH, MEM_LATENCY_CYCLES, P
                      ebytes)
 
 
-def mac_tile(p, dtype, k, trans_a=False, trans_b=False):
+def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False):
     """Cycles of GemmEngine::compute_tile (gemm.hpp) for one output tile with reduction length k.
 
     nk + 1 calls of SLICE_STEP (one call site, ping-pong bit), one pipelined loop each: a MAC half
     of KS * NB iterations (KS = TK/SIMD SIMD steps, NB = TM/PE * TN accumulators, PE x SIMD MACs
     per iteration) and a fill half of (TM + TN) * ceil(TK/L) * L/SIMD steps (SIMD elements of k per
     step), overlapped: the first call only fills, the last only multiplies. Both operands reach
-    the array canonical (the load process transposes), so the layouts do not change it."""
+    the array canonical (the load process transposes), so the layouts do not change it.
+    b_vmajor (conv2d's window generator, compute_tile<..., B_VMAJOR>): B arrives as TK/SIMD vector
+    rows of TN SIMD-vectors, TN * TK/SIMD fill steps (the same when L divides TK)."""
     L = p.word_bits // 8 // ebytes(dtype)
     tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
     nb = (tm // p.pe) * tn
     ii = max(1, cdiv(ACC_LATENCY[dtype], nb))
     mac = (tk // p.simd) * nb * ii
-    fill = (tm + tn) * cdiv(tk, L) * (L // p.simd)
+    per_row = cdiv(tk, L) * (L // p.simd)
+    fill = tm * per_row + tn * (tk // p.simd if b_vmajor else per_row)
     nk = cdiv(k, tk)
     tile = fill + (nk - 1) * max(mac, fill) + mac + (nk + 1) * PIPE_DEPTH[dtype]
     return {"nk": nk, "nb": nb, "ii": ii, "mac_steps": mac, "fill_steps": fill, "tile_cycles": tile}
@@ -127,23 +130,39 @@ def gemm_layer(p, o, mem, dtype, batch, m, n, k, trans_a=False, trans_b=False, b
             "schedule": schedule}
 
 
-def conv2d_geometry(p, a):
-    """conv2d.hpp conv2d_geometry(): tile_w, tile_rows, seg_len and the tile counts."""
-    tn, tm = p.tile_n, p.tile_m
+def conv2d_geometry(p, a, dtype="int8"):
+    """conv2d.hpp conv2d_geometry(): the activations' channel block B = gemm.pe (x, residual, y) and
+    its G = L/B vectors per bus word, tile_w (a multiple of G unless the tile spans the row),
+    tile_rows, seg_len, the channel blocks (Cg padded to cblocks * B: the GEMM's K is
+    crs = cblocks * B * R * S; Kg to kblocks * B), the row pitches padded to whole words (wp, owp)
+    and the tile counts."""
+    tn, tm, b = p.tile_n, p.tile_m, p.pe
+    G = max(1, p.word_bits // 8 // ebytes(dtype) // b)
     (sh, sw), (dh, dw) = a["stride"], a["dilation"]
     extent_w = (a["s"] - 1) * dw + 1
     cap_w = (p.line_buffer_w - extent_w) // sw + 1 if extent_w <= p.line_buffer_w else 0
-    tile_w = min(tn, a["ow"], cap_w)
+    wide = min(tn, cap_w)
+    tile_w = a["ow"] if a["ow"] <= wide else wide // G * G
     if tile_w <= 0:
-        raise UnsupportedError(f"conv2d: the dilated filter width {extent_w} exceeds conv2d.line_buffer_w "
-                               f"({p.line_buffer_w})")
+        raise UnsupportedError(f"conv2d: the dilated filter width {extent_w} (stride {sw}) leaves conv2d.line_buffer_w "
+                               f"({p.line_buffer_w}) no tile of whole output words")
     tile_rows = min(tn // a["ow"], p.line_buffer_rows, a["oh"]) if tile_w == a["ow"] else 1
     seg_len = (tile_w - 1) * sw + extent_w
-    kg = a["k"] // a["groups"]
-    g = {"cg": a["c"] // a["groups"], "kg": kg, "tile_w": tile_w, "tile_rows": tile_rows, "seg_len": seg_len,
-         "tiles_m": cdiv(kg, tm), "tiles_q": cdiv(a["ow"], tile_w), "tiles_p": cdiv(a["oh"], tile_rows)}
+    kg, cg = a["k"] // a["groups"], a["c"] // a["groups"]
+    cblocks, kblocks = cdiv(cg, b), cdiv(kg, b)
+    g = {"cg": cg, "kg": kg, "B": b, "G": G, "cblocks": cblocks, "kblocks": kblocks,
+         "crs": cblocks * b * a["r"] * a["s"], "wp": cdiv(a["w"], G) * G, "owp": cdiv(a["ow"], G) * G,
+         "tile_w": tile_w, "tile_rows": tile_rows, "seg_len": seg_len, "tiles_m": cdiv(kg, tm),
+         "tiles_q": cdiv(a["ow"], tile_w), "tiles_p": cdiv(a["oh"], tile_rows)}
     g["n_tiles"] = a["n"] * a["groups"] * g["tiles_p"] * g["tiles_q"] * g["tiles_m"]
     return g
+
+
+def _pad(a):
+    """The symmetric padding (top, left) that gives the layer's output size (layers carry no pads)."""
+    (sh, sw), (dh, dw) = a["stride"], a["dilation"]
+    return (max(0, cdiv((a["oh"] - 1) * sh + (a["r"] - 1) * dh + 1 - a["h"], 2)),
+            max(0, cdiv((a["ow"] - 1) * sw + (a["s"] - 1) * dw + 1 - a["w"], 2)))
 
 
 def read_elems_cycles(words, out_words=None):
@@ -155,55 +174,131 @@ def read_elems_cycles(words, out_words=None):
     return out_words + LOAD_DEPTH if out_words else 0
 
 
-def conv2d_load_tile(p, dtype, a, gm, nk, emit_rate=1):
-    """Cycles of conv2d.hpp load_tile for one tile (process "load", II = 1, depth LOAD_DEPTH), as
-    (weights, window generator, line-buffer fills): WSUM_CLEAR (TILE_M); per K slice, TILE_M
-    weight rows (read_elems + LOAD_W_WORDS), TILE_K rows of P into the transposer (EMIT_COLS,
-    TILE_N elements one per cycle) and TILE_N pixel rows out of it (LOAD_P_EMIT, a word per
-    cycle); per (input channel, filter row) of the tile, tile_rows line-buffer rows (read_elems +
-    FILL_COLS, seg_len elements one per cycle). emit_rate: the what-if of a wider generator."""
+def lb_row_fill(seg_len, inside, G, skip, sh):
+    """conv2d.hpp fill_lines, one line-buffer row: (cycles, x words read). ``inside`` vectors of the
+    seg_len-vector segment lie in the image, after ``skip`` padding columns; the first of them is
+    vector ``sh`` of its x word (x rows start on a word: sh = first image column mod G); G vectors
+    per word. The row is stored rotated by rt = (sh - skip) mod G: ceil((rt + seg_len) / G) words in
+    three pipelined loops (FILL_PAD_HEAD, FILL_WORDS, FILL_PAD_TAIL), one word per cycle,
+    LOAD_DEPTH per loop entered."""
+    rt = (sh - skip) % G
+    n_words = cdiv(rt + seg_len, G)
+    if inside:
+        u0, in_words = (skip + rt - sh) // G, cdiv(sh + inside, G)
+    else:
+        u0 = in_words = 0
+    tail = n_words - u0 - in_words
+    loops = (u0 > 0) + (in_words > 0) + (tail > 0)
+    return n_words + loops * LOAD_DEPTH, in_words
+
+
+def conv2d_load_tile(p, dtype, a, gm, nk):
+    """Cycles of conv2d.hpp load_tile per tile, averaged over the layer's tiles (process "load",
+    II = 1, depth LOAD_DEPTH), as (weights, window generator, line-buffer fills, x words read):
+    WSUM_CLEAR (TILE_M); per K slice the weight slice, one burst of tm * TK/L words (LOAD_W_WORDS,
+    a word per cycle; slice-major weights) plus (TILE_M - tm) * TK/L zero words for the rows past
+    Kg of an edge tile (LOAD_W_ZERO), and TILE_K/SIMD vector rows of P (EMIT_VECTORS: TILE_N SIMD-channel sub-vectors, one per
+    cycle); per (channel block, filter row) of the tile, tile_rows line-buffer rows (lb_row_fill: a
+    bus word of G = L/B vectors per cycle; rows in the padding fill pad words only)."""
     L = p.word_bits // 8 // ebytes(dtype)
+    G = gm["G"]
     wpr_k, d = cdiv(p.tile_k, L), LOAD_DEPTH
-    weights = nk * p.tile_m * (wpr_k + d + read_elems_cycles(wpr_k))
-    emit = p.tile_m + d + nk * (p.tile_k * (p.tile_n / emit_rate + d) + p.tile_n * wpr_k + d)
-    fills = gm["cg"] * a["r"] * gm["tile_rows"] * (
-        gm["seg_len"] / emit_rate + d + read_elems_cycles(cdiv(min(gm["seg_len"], a["w"]), L)))
-    return weights, emit, fills
+    weights = 0.0
+    for tm, mc in _edges(gm["kg"], p.tile_m):  # edge tiles along Kg also run the zero loop
+        weights += mc / gm["tiles_m"] * nk * (p.tile_m * wpr_k + d + (d if tm < p.tile_m else 0))
+    emit = p.tile_m + d + nk * (p.tile_k // p.simd) * (p.tile_n + d)
+    (sh_, sw), (dh, _) = a["stride"], a["dilation"]
+    pad_top, pad_left = _pad(a)
+    inside_rows = sum(0 <= pp * sh_ - pad_top + i * dh < a["h"] for i in range(a["r"]) for pp in range(a["oh"]))
+    frac = inside_rows / (a["r"] * a["oh"])
+    c_in = c_pad = w_in = 0.0
+    nq = gm["tiles_q"]
+    for tq in range(nq):  # the column tiles: where the segment lies decides skip, length and alignment
+        w_lo = tq * gm["tile_w"] * sw - pad_left
+        lo, hi = max(w_lo, 0), min(a["w"], w_lo + gm["seg_len"])
+        inside, skip = max(0, hi - lo), lo - w_lo
+        ci, wi = lb_row_fill(gm["seg_len"], inside, G, skip, lo % G)
+        cp, _ = lb_row_fill(gm["seg_len"], 0, G, skip, 0)
+        c_in, c_pad, w_in = c_in + ci / nq, c_pad + cp / nq, w_in + wi / nq
+    rows = gm["cblocks"] * a["r"] * gm["tile_rows"]
+    fills = rows * (frac * c_in + (1 - frac) * c_pad)
+    return weights, emit, fills, rows * frac * w_in
+
+
+def _edges(total, tile):
+    """[(size, count)] of the full tiles and the edge tile along one dimension."""
+    return [(tile, total // tile)] + ([(total % tile, 1)] if total % tile else [])
+
+
+def conv2d_store(p, dtype, a, gm):
+    """Cycles of conv2d.hpp's store_tile and write_tile over the layer (processes "store" and
+    "write", II = 1, depth STORE_DEPTH), as (store, write, y words): per tile, STORE_CHANNELS (the
+    TM channels' constants, II = 3); per valid channel block (B = gemm.pe channels) and valid output
+    row, a run of q_n vectors = ceil(q_n / G) words: the residual's burst (STORE_RES_READ, when there
+    is one) and STORE_VECS (one vector of B channels per cycle, words * G iterations); the writer
+    bursts the run's words (WRITE_WORDS, one per cycle)."""
+    d, G, b = STORE_DEPTH, gm["G"], gm["B"]
+    store = write = words_total = 0.0
+    for tm, mc in _edges(gm["kg"], p.tile_m):
+        for nr, mr in _edges(a["oh"], gm["tile_rows"]):
+            for q_n, mq in _edges(a["ow"], gm["tile_w"]):
+                if not (mc and mr and mq):
+                    continue
+                runs = cdiv(tm, b) * nr
+                words = cdiv(q_n, G)
+                per_run = words * G + d + ((words + d) if a["residual"] else 0)
+                cnt = mc * mr * mq
+                store += cnt * (3 * p.tile_m + d + runs * per_run)
+                write += cnt * runs * (words + d)
+                words_total += cnt * runs * words
+    k = a["n"] * a["groups"]
+    return k * store, k * write, k * words_total
+
+
+def fold_width_attrs(p, a):
+    """The conv the im2col launchers run: the layer itself, or, when they fold the filter columns
+    into the channels (fpgaops.backends.csim.conv2d.folds_width: the 3-channel stem), the R x 1
+    conv of S*C channels over the OW columns the host builds (stride 1, no horizontal padding)."""
+    from ..backends.csim.conv2d import folds_width  # the launchers' rule (no import cycle: leaf module)
+
+    if not folds_width(a["c"], a["s"], a["groups"], p.pe):
+        return a
+    return dict(a, c=a["c"] * a["s"], w=a["ow"], s=1, stride=(a["stride"][0], 1), dilation=(a["dilation"][0], 1))
 
 
 def conv2d_layer(p, o, mem, dtype, a):
-    """One fpgaops_conv2d call (implicit GEMM, window generator, fused epilogue)."""
-    gm = conv2d_geometry(p, a)
+    """One fpgaops_conv2d call (implicit GEMM, SIMD window generator, word-wide fused epilogue)."""
+    a = fold_width_attrs(p, a)
+    gm = conv2d_geometry(p, a, dtype)
     eb, wb = ebytes(dtype), p.word_bits // 8
     L = wb // eb
     tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
-    crs = gm["cg"] * a["r"] * a["s"]
-    mt = mac_tile(p, dtype, crs)
+    crs = gm["crs"]
+    mt = mac_tile(p, dtype, crs, b_vmajor=True)
     nk, tiles = mt["nk"], gm["n_tiles"]
     compute = tiles * mt["tile_cycles"]
-    # load process, per tile: weight rows (a word per cycle), the window generator (one element
-    # per cycle), line-buffer refills (one element per cycle); the memory parts at least bytes / bandwidth
+    # load process, per tile: weight rows (a word per cycle), the window generator (a SIMD-channel
+    # sub-vector per cycle), line-buffer refills (a word per cycle); the memory parts at least
+    # bytes / bandwidth
     wpr_k = cdiv(tk, L)
-    w_cyc, emit_cyc, f_cyc = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk, o.emit_rate))
+    w_cyc, emit_cyc, f_cyc, x_words = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk))
     pixel_tiles = a["n"] * a["groups"] * gm["tiles_p"] * gm["tiles_q"]
-    w_bytes = pixel_tiles * gm["kg"] * seg_words(crs, tk, eb, wb) * wb
-    fills = tiles * gm["cg"] * a["r"] * gm["tile_rows"]
-    x_bytes = fills * cdiv(min(gm["seg_len"], a["w"]) * eb, wb) * wb
+    w_bytes = pixel_tiles * gm["kg"] * nk * cdiv(tk * eb, wb) * wb   # slice-major: whole words per row slice
+    x_bytes = x_words * wb
     w_mem, x_mem = w_bytes / mem.port("weight", p.word_bits), x_bytes / mem.port("x", p.word_bits)
     load = max(w_cyc, w_mem) + emit_cyc + max(f_cyc, x_mem)
-    # store process: per (channel, output row, column tile) run, q_n elements one per cycle
-    out = a["n"] * a["k"] * a["oh"] * a["ow"]
-    runs = a["n"] * a["k"] * a["oh"] * gm["tiles_q"]
-    res = out * eb if a["residual"] else 0
-    store = out / o.store_rate + runs * (ROW_OVERHEAD + (cdiv(tn * eb, wb) if a["residual"] else 0))
-    y_bytes = out * eb
-    wmem = y_bytes / mem.port("y", 32 * o.store_rate) + res / mem.port("residual", p.word_bits)
+    # store + write processes: B channels per cycle, a word of y per G vectors (blocked y, whole words)
+    store, write, y_words = conv2d_store(p, dtype, a, gm)
+    y_bytes = y_words * wb
+    res = y_bytes if a["residual"] else 0
+    wmem = y_bytes / mem.port("y", p.word_bits) + res / mem.port("residual", p.word_bits)
     total = w_bytes + x_bytes + y_bytes + res + a["k"] * 4
     memory = max(w_mem + x_mem, wmem, total / mem.board)
-    prologue = tm * wpr_k + tk * tn / o.emit_rate
-    cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": store, "memory": memory},
-                                      prologue, tm * tn / o.store_rate,
-                                      max(compute, w_cyc + emit_cyc + f_cyc, store))
+    prologue = tm * wpr_k + (tk // p.simd) * tn
+    cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": max(store, write),
+                                       "memory": memory},
+                                      prologue, tm * tn / gm["B"],
+                                      max(compute, w_cyc + emit_cyc + f_cyc, store, write))
     return {"compute": compute, "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound,
             "schedule": schedule}
 

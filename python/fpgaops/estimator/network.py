@@ -160,7 +160,7 @@ def estimate(net, platform="zcu104", *, dtype="int8", batch=1, config=None, gemm
     Platform. dtype: "int8" or "float32". config: a KernelConfig or TOML path (default: the current
     kernel config); gemm: GemmParams overriding its MAC-array keys. Other keywords: fields of
     Options (clock_mhz, cus, algos, kernels, bandwidth_efficiency, launch_us, store_rate,
-    emit_rate, stream_rate). Raises ConfigError (naming a key) when the configured kernels exceed
+    stream_rate). Raises ConfigError (naming a key) when the configured kernels exceed
     the board's DSP / BRAM / URAM budget. Every figure of the result is modeled, not measured.
     """
     from .. import config as cfgmod

@@ -31,7 +31,7 @@ READ_OUTSTANDING = 16                         # Vitis HLS m_axi default num_read
 ZYNQ_PORT_BITS = 128                          # Zynq PS HP / HPC ports are 128-bit AXI
 BRAM18_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
 URAM_SHAPE = (4096, 72)                       # UltraRAM288K: one fixed 4K x 72 aspect ratio (UG573)
-WHAT_IF_KEYS = ("store_rate", "emit_rate", "stream_rate")
+WHAT_IF_KEYS = ("store_rate", "stream_rate")
 
 
 def cdiv(a, b):
@@ -110,10 +110,11 @@ class GemmParams:
 class Options:
     """Model knobs that are not kernel-config keys.
 
-    ``store_rate``, ``emit_rate`` and ``stream_rate`` are what-if knobs: 1 is what the HLS source
-    does today (GEMM / conv store: one element per cycle; conv window generator: one im2col element
-    per cycle; pool: one column per cycle). A value v > 1 models that loop widened to v elements
-    per cycle, a kernel change that does not exist yet.
+    ``store_rate`` and ``stream_rate`` are what-if knobs: 1 is what the HLS source does today
+    (GEMM / conv store: one element per cycle; pool: one column per cycle). A value v > 1 models
+    that loop widened to v elements per cycle, a kernel change that does not exist yet. (The conv
+    window generator's former ``emit_rate`` knob is gone: conv2d.hpp emits gemm.simd channels per
+    cycle, which the model follows.)
     """
 
     clock_mhz: float = None            # default: the board config's clock (kernel.toml), else the platform's
@@ -125,7 +126,6 @@ class Options:
     bandwidth_efficiency: float = 0.8  # achievable fraction of the theoretical DRAM / HBM bandwidth
     launch_us: float = 5.0             # host -> kernel start overhead per kernel call
     store_rate: int = 1                # what-if: store elements per cycle (HLS today: 1)
-    emit_rate: int = 1                 # what-if: conv im2col elements emitted per cycle (HLS today: 1)
     stream_rate: int = 1               # what-if: pool columns per cycle (HLS today: 1)
 
     def what_if(self):

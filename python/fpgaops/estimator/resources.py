@@ -29,12 +29,12 @@ def axi_bram18(width_bits, beats):
     return bank_bram18(READ_OUTSTANDING * beats, width_bits)
 
 
-def mac_array_resources(p, dtype):
+def mac_array_resources(p, dtype, transposer=True):
     """The MAC array of gemm.hpp (compute_tile / run): the ping-pong slice buffers a_buf[2][TM][TK]
     (complete on the ping-pong bit, cyclic PE on rows and SIMD on k: 2*PE*SIMD banks) and
     b_buf[2][TN][TK] (2*SIMD banks), the accumulators acc[NB][PE] (PE banks), the c_tile PIPO
     (cyclic PE on rows, two copies) and the load process's transposer tr[L][ceil(TK/L)*max(TM,TN)]
-    (L banks). DSPs: PE*SIMD multipliers, 5 DSP48E2 per float32 MAC, 1 per int8 MAC or 1 per two
+    (L banks; the GEMM's only: conv2d's window generator feeds B vector-major, ``transposer`` False). DSPs: PE*SIMD multipliers, 5 DSP48E2 per float32 MAC, 1 per int8 MAC or 1 per two
     when gemm.pack_int8 (WP486: two weights sharing an activation in one 27x18 multiply)."""
     eb = ebytes(dtype)
     L = p.word_bits // 8 // eb
@@ -44,8 +44,9 @@ def mac_array_resources(p, dtype):
         (2 * p.simd, p.tile_n * (p.tile_k // p.simd), 8 * eb),                     # b_buf
         (p.pe, nb, 32),                                                            # acc
         (2 * p.pe, (p.tile_m // p.pe) * p.tile_n, 32),                             # c_tile PIPO
-        (L, cdiv(p.tile_k, L) * max(p.tile_m, p.tile_n), 8 * eb),                  # transposer
     ]
+    if transposer:
+        banks.append((L, cdiv(p.tile_k, L) * max(p.tile_m, p.tile_n), 8 * eb))    # transposer
     b18 = sum(c * bank_bram18(d, w) for c, d, w in banks)
     luts = sum(c * _lutram_luts(d, w) for c, d, w in banks)
     per_mac = DSP_PER_MAC[dtype] / (2 if dtype == "int8" and p.pack_int8 else 1)
@@ -72,10 +73,18 @@ def kernel_cu_resources(name, spec, p, cfg):
     b18, dsps, luts = _bundles_b18(spec, p), 8, LUTS_PER_CU
     v = cfg.values if cfg is not None else {}
     if name.startswith(("fpgaops_gemm_", "fpgaops_conv2d_")):
-        r = mac_array_resources(p, dtype)
+        r = mac_array_resources(p, dtype, transposer=name.startswith("fpgaops_gemm_"))
         b18, dsps, luts = b18 + r["b18"], r["dsps"], r["luts"]
         if name.startswith("fpgaops_conv2d_"):
-            b18 += bank_bram18(p.line_buffer_rows * p.line_buffer_w, 8 * eb)   # the line buffer
+            # the line buffer lb[LB_ROWS][ceil(LB_W / G) + 1] of bus words (G = L / PE channel vectors
+            # each), one bank (conv2d.hpp load_tile); the store's residual run and the store -> write
+            # FIFO, ceil(TN / G) + 1 words each; the channel constants ch[TM] (3 x 32 bits) in PE banks
+            g = max(1, lanes // p.pe)
+            run_words = cdiv(p.tile_n, g) + 1
+            b18 += bank_bram18(p.line_buffer_rows * (cdiv(p.line_buffer_w, g) + 1), p.word_bits)
+            b18 += 2 * bank_bram18(run_words, p.word_bits)
+            b18 += p.pe * bank_bram18(cdiv(p.tile_m, p.pe), 96)
+            luts += 2 * _lutram_luts(run_words, p.word_bits) + p.pe * _lutram_luts(cdiv(p.tile_m, p.pe), 96)
             b18 += bank_bram18(p.tile_m, 32)                                   # weight row sums
             dsps += 6 if dtype == "int8" else 4                                # requantize / epilogue
     elif name.startswith("fpgaops_winograd_"):

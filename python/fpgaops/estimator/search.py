@@ -18,19 +18,29 @@ def candidates(base, dtype="int8", word_bits=None):
     word widths tried (default: the base config's; a Zynq board's 128-bit PS ports make narrower
     words worth trying, their m_axi buffers are a quarter of the 512-bit ones)."""
     out = []
+    eb = 4 if dtype == "float32" else 1
     for wb in sorted(set(word_bits or (base.word_bits,))):
         for beats in sorted({16, base.max_burst_beats}):
             for simd in (4, 8, 16):
                 if (wb // 32) % simd:
                     continue
                 for pe in (8, 16, 32, 64):
+                    # conv2d.hpp: the activations' channel block is gemm.pe channels, SIMD sub-vectors
+                    # of it, a whole number of blocks per word
+                    if pe % simd or (wb // 8 // eb) % pe:
+                        continue
                     for tm in (64, 128, 256):
                         for tn in (64, 128):
-                            for tk in (64, 128, 256):
-                                if tm % pe or tk % simd or tn < base.line_buffer_rows:
-                                    continue
-                                out.append(dataclasses.replace(base, tile_m=tm, tile_n=tn, tile_k=tk, pe=pe,
-                                                               simd=simd, max_burst_beats=beats, word_bits=wb))
+                            # the line buffer: the config's, or one sized to the tile (rows of a
+                            # stride-2 7x7 filter over TILE_N columns; TILE_N pixels of 7-wide maps)
+                            for lbw, lbr in sorted({(base.line_buffer_w, base.line_buffer_rows),
+                                                    (2 * tn + 8, -(-tn // 7))}):
+                                for tk in (64, 128, 256):
+                                    if tm % pe or tk % simd or tn < lbr:
+                                        continue
+                                    out.append(dataclasses.replace(
+                                        base, tile_m=tm, tile_n=tn, tile_k=tk, pe=pe, simd=simd, max_burst_beats=beats,
+                                        word_bits=wb, line_buffer_w=lbw, line_buffer_rows=lbr))
     return out
 
 
@@ -38,7 +48,8 @@ def overlay(p, base):
     """The kernel-config keys (kernels/config/fpgaops.toml) in which GemmParams ``p`` differs from ``base``."""
     keys = {"tile_m": "gemm.tile_m", "tile_n": "gemm.tile_n", "tile_k": "gemm.tile_k", "pe": "gemm.pe",
             "simd": "gemm.simd", "pack_int8": "gemm.pack_int8", "word_bits": "axi.word_bits",
-            "max_burst_beats": "axi.max_burst_beats"}
+            "max_burst_beats": "axi.max_burst_beats", "line_buffer_w": "conv2d.line_buffer_w",
+            "line_buffer_rows": "conv2d.line_buffer_rows"}
     return {key: getattr(p, f) for f, key in keys.items() if getattr(p, f) != getattr(base, f)}
 
 
@@ -56,15 +67,14 @@ class SearchResult:
                 f"{e.resources.totals['dsps']} DSP / {e.resources.totals['bram36']} BRAM36")
 
 
-WHAT_IFS = ({}, {"store_rate": 4}, {"emit_rate": 4}, {"store_rate": 4, "emit_rate": 4},
-            {"store_rate": 4, "emit_rate": 4, "stream_rate": 4}, {"store_rate": 16, "emit_rate": 16, "stream_rate": 16})
+WHAT_IFS = ({}, {"store_rate": 4}, {"store_rate": 4, "stream_rate": 4}, {"store_rate": 16, "stream_rate": 16})
 
 
 def search(net, platform, target_images_per_s, *, dtype="int8", batch=1, cus=(1, 2, 3, 4), what_ifs=WHAT_IFS,
            config=None, kernels=("dtype", "conv"), word_bits=None, **opts):
     """The cheapest MAC-array config (fewest modeled DSPs, then BRAM) that fits the board and whose
     modeled images/s beats ``target_images_per_s``. What-if kernel changes (Options.store_rate,
-    emit_rate, stream_rate) are tried in the order of ``what_ifs``, starting with none: the first
+    stream_rate) are tried in the order of ``what_ifs``, starting with none: the first
     level with a winner is returned. kernels: the kernel sets tried (Options.kernels): "dtype"
     budgets a dedicated xclbin of that dtype's kernels (like the DPU's), "conv" the same without
     fpgaops_gemm (FC layers on conv2d). word_bits: AXI word widths tried (candidates()). config:

@@ -5,13 +5,27 @@
 //
 // ---- the GEMM view --------------------------------------------------------------------------------
 // Per batch entry nn and group g, a convolution is the GEMM
-//     Y_g[kk][pix] = sum_t W_g[kk][t] * P[t][pix]     kk < Kg, t < Cg*R*S, pix < OH*OW
-// with W_g the group's KCRS weights read as a Kg x (Cg*R*S) row-major matrix (exactly how they are
-// stored: no repacking) and P the im2col matrix, P[(ci, i, j)][(p, q)] = X(ci, p*sh - pt + i*dh,
-// q*sw - pl + j*dw). P is never materialized anywhere, not in device memory and not as a whole on
-// chip: the window generator below produces its TILE_K x TILE_N slices on the fly from a line
-// buffer and streams them straight into GemmEngine::compute_tile, the same ping-pong MAC array the
-// GEMM kernel uses (one engine, two front ends; gemm.hpp is unchanged).
+//     Y_g[kk][pix] = sum_t W_g[kk][t] * P[t][pix]     kk < Kg, t < Cgp*R*S, pix < OH*OW
+// with the reduction index t ordered (cb, i, j, cv): channel block cb of B = gemm.pe channels,
+// filter row i, filter column j, channel cv inside the block (the block innermost), and P the
+// im2col matrix, P[(cb, i, j, cv)][(p, q)] = X(cb*B + cv, p*sh - pt + i*dh, q*sw - pl + j*dw).
+// Cgp = Cg rounded up to B: the host zero-pads the channels of each group (a zero weight times any
+// activation adds nothing, also to the int8 zero-point correction below).
+//
+// ---- layouts (docs/conv_hls.md "Layouts") -------------------------------------------------------
+//   x, residual, y   channel-blocked, c innermost: act[nn][g][cb][h][wp][B], B = gemm.pe channels
+//            per vector (channels >= Cg / Kg of a group are zero), G = L/B vectors per bus word,
+//            rows padded to wp = ceil(w / G) * G vectors so every row starts on a word. A row
+//            segment of one channel block is ONE contiguous burst; y of one conv is x of the next.
+//   weight   slice-major: w[g][s][kk][TILE_K], K slice s of row kk of group g, t in the same order
+//            (zero-padded channels and last slice), so a tile's weight slice is one burst.
+// The host launchers convert (fpgaops.backends.csim.conv2d: blocked_act, blocked_weight).
+// P is never materialized anywhere: the window generator below produces its TILE_K x TILE_N
+// slices on the fly from a line buffer and streams them straight into GemmEngine::compute_tile,
+// the same ping-pong MAC array the GEMM kernel uses, in B_VMAJOR order: per slice TILE_K / SIMD
+// vector rows of TILE_N SIMD-vectors (one per cycle = SIMD MAC-array k values per cycle, the
+// rate the array's fill consumes), so no transposer is needed. The epilogue writes PE output
+// channels (one vector of y) per cycle.
 //
 // ---- output tiles ---------------------------------------------------------------------------------
 // A tile is TILE_M output channels x a block of output pixels: `tile_rows` consecutive output rows
@@ -21,13 +35,15 @@
 // is pixel (p0 + j / tile_w, q0 + j % tile_w); columns past the tile's pixels are computed on
 // zeros and dropped by the store.
 //
-// ---- the window generator (line buffer) ------------------------------------------------------------
-// For tap row (ci, i) every pixel of output row p reads input row p*sh - pt + i*dh, columns
+// ---- the window generator (line buffer of channel vectors) ------------------------------------------
+// For vector row (cb, i) every pixel of output row p reads input row p*sh - pt + i*dh, columns
 // [q0*sw - pl, q0*sw - pl + seg_len) with seg_len = (tile_w - 1)*sw + (S - 1)*dw + 1. The line
-// buffer holds exactly those tile_rows row segments (each ONE realigned burst from x, padding
-// filled in on chip), and serves all S taps j of the row: P row (ci, i, j), column (rr, qq) is
-// lb[rr][qq*sw + j*dw]. So x is read once per (tile, ci, i), not R*S times per pixel as an
-// explicit im2col would. Sizes: conv2d.line_buffer_w >= seg_len, conv2d.line_buffer_rows >=
+// buffer holds exactly those tile_rows row segments of channel block cb as whole bus words (G
+// vectors each), filled a word per cycle straight from x (one burst per row, padding vectors
+// filled in on chip); a row is stored rotated by rot[rr] vectors so that every word of the burst
+// lands on one line-buffer word (no realigner, no bank selection). It serves all S taps j:
+// P vector (cb, i, j), column (rr, qq) is vector lb[rr][qq*sw + j*dw + rot[rr]]. So x is read
+// once per (tile, cb, i). Sizes: conv2d.line_buffer_w >= seg_len, conv2d.line_buffer_rows >=
 // tile_rows (conv2d_geometry picks tile_w / tile_rows to fit).
 //
 // ---- int8 zero point --------------------------------------------------------------------------------
@@ -69,7 +85,8 @@ struct ConvArgs {
 
 // Launch geometry derived once per launch from ConvArgs (conv2d_geometry).
 struct ConvGeom {
-  int cg, kg, taps, crs;              // Cg, Kg, R*S, Cg*R*S (the GEMM's K)
+  int cg, kg, taps, cblocks, crs;     // Cg, Kg, R*S, channel blocks ceil(Cg/B), B*cblocks*R*S (the GEMM's K)
+  int kblocks, wp, owp;               // y's channel blocks ceil(Kg/B); x's / y's row pitch (vectors)
   int tile_w, tile_rows, seg_len;     // pixels of a tile, line-buffer segment length
   int tiles_m, tiles_q, tiles_p;      // tiles along Kg, OW, OH
   int n_tiles;
@@ -82,18 +99,25 @@ struct ConvTile {
 
 // The tiling of a launch, or tile_w == 0 when the filter's dilated width exceeds the line buffer.
 // Run-time divisions, once per launch.
-template <class Cfg>
+template <class Cfg, class P>
 ConvGeom conv2d_geometry(const ConvArgs& a) {
 #pragma HLS INLINE
-  const int TN = Cfg::Gemm::TILE_N, TM = Cfg::Gemm::TILE_M;
+  const int TN = Cfg::Gemm::TILE_N, TM = Cfg::Gemm::TILE_M, B = Cfg::Gemm::PE;
+  const int G = lanes_per_word<typename P::in_t>::value / B;  // channel blocks (vectors) per bus word
   ConvGeom gm;
   gm.cg = a.c / a.groups;
   gm.kg = a.k / a.groups;
   gm.taps = a.r * a.s;
-  gm.crs = gm.cg * gm.taps;
+  gm.cblocks = (gm.cg + B - 1) / B;
+  gm.crs = gm.cblocks * B * gm.taps;
+  gm.kblocks = (gm.kg + B - 1) / B;
+  gm.wp = (a.w + G - 1) / G * G;
+  gm.owp = (a.ow + G - 1) / G * G;
   const int extent_w = (a.s - 1) * a.dil_w + 1;
   const int cap_w = extent_w <= Cfg::LB_W ? (Cfg::LB_W - extent_w) / a.stride_w + 1 : 0;
-  gm.tile_w = cmin(cmin(TN, a.ow), cap_w);
+  // A tile's columns start on a bus word of y (q0 a multiple of G) unless it spans the whole row.
+  const int wide = cmin(TN, cap_w);
+  gm.tile_w = a.ow <= wide ? a.ow : wide / G * G;
   // Whole output rows fit a tile: stack as many as the MAC array's columns and the buffer allow.
   gm.tile_rows = gm.tile_w == a.ow ? cmin(cmin(TN / a.ow, Cfg::LB_ROWS), a.oh) : 1;
   gm.seg_len = gm.tile_w > 0 ? (gm.tile_w - 1) * a.stride_w + extent_w : 0;
@@ -198,8 +222,16 @@ struct ConvEngine {
   static const int L_OUT = lanes_per_word<out_t>::value;
   static const int WPR_K = Mac::WPR_K;  // words of one weight row segment (TILE_K elements)
   static const int WPR_N = Mac::WPR_N;  // words of one P row (TILE_N elements)
-  static const int LB_WORDS = ceil_div(LB_W, L_IN) + 1;
-  static const int WPR_OUT = ceil_div(TN, L_OUT);
+  static const int PE = Mac::PE;
+  static const int SIMD = Mac::SIMD;
+  static const int B = PE;                     // channels per vector: the activations' channel block
+  static const int G = L_IN / B;               // vectors (pixels of one block) per bus word
+  static const int LOG2_G = ilog2(G);
+  static const int SUB = B / SIMD;             // SIMD sub-vectors of a vector
+  static const int GS = L_IN / SIMD;           // SIMD sub-vectors per word of in_s (compute's fill)
+  static const int KS = TK / SIMD;             // SIMD vector rows per K slice
+  static const int LB_WW = ceil_div(LB_W, G) + 1;  // words of a line-buffer row (+1: the rotation)
+  static const int RUN_WORDS = ceil_div(TN, G) + 1;  // y / residual words of one store run
   static const int MAX_SLICES = Mac::MAX_SLICES;
   static const int MAX_TILES = Mac::MAX_TILES;
 
@@ -208,7 +240,12 @@ struct ConvEngine {
   static_assert(WPR_N * L_IN == TN, "gemm.tile_n must be a multiple of the lanes of an AXI word (the window "
                 "generator emits whole words of P)");
 
-  typedef typename Mac::Tr Tr;  // the skewed transposer: P rows (k) -> canonical pixel rows
+  static_assert(L_IN % B == 0, "conv2d: gemm.pe must divide the lanes of an AXI word of the dtype (the "
+                "activations' channel block is gemm.pe channels, a whole number per word)");
+  static_assert(B % SIMD == 0, "conv2d: gemm.simd must divide gemm.pe (SIMD sub-vectors of a channel block)");
+  static_assert(L_OUT == L_IN, "conv2d: x and y share one element type");
+  static_assert(TK % L_IN == 0, "conv2d: gemm.tile_k must be a multiple of the lanes of an AXI word of the dtype "
+                "(the weights' K slices are whole words)");
 
   // What store_tile needs of a tile, passed down the pipeline with it (canonical dataflow: the
   // launch's scalars are read by load_tile alone), and the tile's weight row sums (int8 zero point),
@@ -238,58 +275,115 @@ struct ConvEngine {
   }
 
   // ---- process 1: load (weights + window generator) ------------------------------------------------
-  // Fill the line buffer for tap row (ci, i): tile_rows row segments of seg_len elements, one
-  // realigned burst each for the part inside the image, the pad value elsewhere.
-  static void fill_lines(const word_t* x, in_t lb[LB_ROWS][LB_W], int plane, int i, ConvArgs a, ConvGeom gm,
-                         ConvTile tl) {
+  // Fill the line buffer for vector row (cb, i): tile_rows row segments of seg_len vectors of
+  // channel block cb (x's plane `plane`), a bus word (G vectors) per cycle. The part inside the
+  // image is ONE burst of whole words per row (x[first .. first + in_words)); row rr is stored
+  // rotated by rot[rr] vectors, chosen so that burst word r lands on line-buffer word u0 + r whole:
+  // the word is written as read, with its vectors outside the segment's image part replaced by the
+  // pad vector. Line-buffer words before / after the burst (padding columns only) are pad words.
+  static void fill_lines(const word_t* x, in_word_t lb[LB_ROWS][LB_WW], int rot[LB_ROWS], int plane, int i, ConvArgs a,
+                         ConvGeom gm, ConvTile tl) {
     const in_t pad = P::pad_value(a);
-    const int w_lo = tl.q0 * a.stride_w - a.pad_left;  // image column of lb[.][0]
+    in_word_t pad_word;
+  FILL_PAD_LANES:
+    for (int l = 0; l < L_IN; l++) {
+#pragma HLS UNROLL
+      pad_word.v[l] = pad;
+    }
+    const int w_lo = tl.q0 * a.stride_w - a.pad_left;  // image column of segment column 0
     const int lo = w_lo > 0 ? w_lo : 0;
     const int hi = cmin(a.w, w_lo + gm.seg_len);
+    const int skip = lo - w_lo;  // leading padding columns of the segment
   FILL_ROWS:
     for (int rr = 0; rr < gm.tile_rows; rr++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=LB_ROWS
       const int p = tl.p0 + rr;
       const int h_in = p * a.stride_h - a.pad_top + i * a.dil_h;
       const bool row_in = p < a.oh && h_in >= 0 && h_in < a.h;
-      const int len = row_in && hi > lo ? hi - lo : 0;
-      const int off = len > 0 ? (plane * a.h + h_in) * a.w + lo : 0;
-      const int skip = lo - w_lo;  // leading padding columns of the segment
-      hls::stream<in_word_t, LB_WORDS> seg_s("conv2d.segment");
-      read_elems<in_t, LB_W>(x, off, len, (len + L_IN - 1) / L_IN, seg_s);
-      in_word_t word = zero_lanes<in_t>();
-      int lane = 0;
-      FPGAOPS_CYCLES_LOOP(gm.seg_len);
-    FILL_COLS:
-      for (int e = 0; e < gm.seg_len; e++) {
+      const int len = row_in && hi > lo ? hi - lo : 0;       // vectors inside the image
+      const int vec0 = len > 0 ? (plane * a.h + h_in) * gm.wp + lo : 0;  // x's vector index of the first
+      const int sh = vec0 & (G - 1);                         // its place in its bus word
+      const int first = vec0 >> LOG2_G;
+      const int rt = (sh - skip) & (G - 1);                  // segment column c -> line-buffer vector c + rt
+      const int u0 = len > 0 ? (skip + rt - sh) >> LOG2_G : 0;  // line-buffer word of burst word 0
+      const int in_words = len > 0 ? (sh + len + G - 1) >> LOG2_G : 0;
+      const int n_words = (rt + gm.seg_len + G - 1) >> LOG2_G;
+      const int lane_lo = sh;                                // first image vector's slot counted from word u0
+      const int lane_hi = sh + len;                          // one past the last
+      rot[rr] = rt;
+      FPGAOPS_CYCLES_LOOP(u0);
+    FILL_PAD_HEAD:
+      for (int u = 0; u < u0; u++) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=LB_W
+#pragma HLS LOOP_TRIPCOUNT min=0 max=LB_WW
         FPGAOPS_CYCLES_ITER();
-        const bool inside = e >= skip && e - skip < len;
-        if (inside && lane == 0) word = seg_s.read();
-        lb[rr][e] = inside ? word.v[lane] : pad;
-        if (inside) lane = lane + 1 == L_IN ? 0 : lane + 1;
+        lb[rr][u] = pad_word;
+      }
+      FPGAOPS_CYCLES_LOOP(in_words);
+    FILL_WORDS:
+      for (int r = 0; r < in_words; r++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=LB_WW
+        FPGAOPS_CYCLES_ITER();
+        const in_word_t word = unpack<in_t>(x[first + r]);
+        in_word_t out;
+      FILL_GROUPS:
+        for (int g = 0; g < G; g++) {
+#pragma HLS UNROLL
+          const int slot = r * G + g;  // vector slot counted from word u0
+          const bool inside = slot >= lane_lo && slot < lane_hi;
+        FILL_LANES:
+          for (int l = 0; l < B; l++) {
+#pragma HLS UNROLL
+            out.v[g * B + l] = inside ? word.v[g * B + l] : pad;
+          }
+        }
+        lb[rr][u0 + r] = out;
+      }
+      const int tail0 = u0 + in_words;
+      FPGAOPS_CYCLES_LOOP(n_words - tail0);
+    FILL_PAD_TAIL:
+      for (int u = tail0; u < n_words; u++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=0 max=LB_WW
+        FPGAOPS_CYCLES_ITER();
+        lb[rr][u] = pad_word;
       }
     }
   }
 
-  // One row kr = (ci, i, j) of the P slice: TILE_N elements, lb[rr][qq*sw + j*dw] for column
-  // (rr, qq), as WPR_N words into row kr of the transposer. valid == false: a row past Cg*R*S (the
-  // last slice), all zeros.
-  static void emit_row(const in_t lb[LB_ROWS][LB_W], int kr, int j, bool valid, ConvArgs a, ConvGeom gm,
-                       in_t tr[Tr::L][Tr::DEPTH]) {
+  // SIMD vector row (cb, i, j, u) of the P slice: TILE_N sub-vectors u (SIMD channels) of the
+  // vectors lb qq*sw + j*dw + rot[rr] of column (rr, qq), one per cycle, GS pixels per word into in_s
+  // (compute_tile's B_VMAJOR order). valid == false: a row past the GEMM's K (the last slice), all
+  // zeros. The word is a shift register (each sub-vector enters at the top lanes), so no lane is
+  // selected at run time on the write side; the read selects one of the L/SIMD sub-vectors of the
+  // line-buffer word (a lane multiplexer on the word read, not a choice of memory bank).
+  static void emit_row(const in_word_t lb[LB_ROWS][LB_WW], const int rot[LB_ROWS], int j, int u, bool valid,
+                       ConvArgs a, ConvGeom gm, hls::stream<in_word_t>& in_s) {
     const int cols = valid ? gm.tile_rows * gm.tile_w : 0;
-    int rr = 0, qq = 0, lane = 0;
-    int base = j * a.dil_w;  // lb column of (qq, j)
+    int rr = 0, qq = 0, eg = 0;
+    int base = j * a.dil_w;  // segment column of (qq, j)
     in_word_t word = zero_lanes<in_t>();
     FPGAOPS_CYCLES_LOOP(TN);
-  EMIT_COLS:
+  EMIT_VECTORS:
     for (int e = 0; e < TN; e++) {
 #pragma HLS PIPELINE II=1
       FPGAOPS_CYCLES_ITER();
-      word.v[lane] = e < cols ? lb[rr][base] : in_t(0);
-      if (lane + 1 == L_IN) Tr::write(tr, kr, e / L_IN, word);
-      lane = lane + 1 == L_IN ? 0 : lane + 1;
+      const int pos = base + rot[rr];
+      const in_word_t src = lb[rr][pos >> LOG2_G];
+      const int lane0 = (pos & (G - 1)) * B + u * SIMD;  // first lane of the sub-vector in the word
+    EMIT_SHIFT:
+      for (int l = 0; l < L_IN - SIMD; l++) {
+#pragma HLS UNROLL
+        word.v[l] = word.v[l + SIMD];
+      }
+    EMIT_LANES:
+      for (int l = 0; l < SIMD; l++) {
+#pragma HLS UNROLL
+        word.v[L_IN - SIMD + l] = e < cols ? src.v[(lane0 + l) & (L_IN - 1)] : in_t(0);
+      }
+      if (eg + 1 == GS) in_s.write(word);
+      eg = eg + 1 == GS ? 0 : eg + 1;
       if (qq + 1 < gm.tile_w) {
         qq++;
         base += a.stride_w;
@@ -302,9 +396,8 @@ struct ConvEngine {
   }
 
   // Per K slice: the weight slice (TILE_M rows of TILE_K, row sums on the way for int8), then the
-  // P slice from the line buffer: TILE_K rows of TILE_N into the transposer, TILE_N canonical
-  // pixel rows of TILE_K out of it, in compute_tile's fill order. After the last slice, the TILE_M
-  // weight row sums.
+  // P slice from the line buffer: TILE_K / SIMD vector rows of TILE_N sub-vectors, in compute_tile's
+  // B_VMAJOR fill order. After the last slice, the TILE_M weight row sums.
   static void load_tile(const word_t* x, const word_t* wt, ConvArgs a, ConvGeom gm, int t,
                         hls::stream<in_word_t>& in_s, hls::stream<Desc>& desc_s, hls::stream<Side>& side_s) {
     FPGAOPS_CYCLES_PROCESS("load", 1, Mac::LOAD_DEPTH);
@@ -314,15 +407,20 @@ struct ConvEngine {
     d.nk = (gm.crs + TK - 1) / TK;
     d.a = a, d.gm = gm, d.tl = tl;
     desc_s.write(d);
-    in_t tr[Tr::L][Tr::DEPTH];
-#pragma HLS ARRAY_PARTITION variable=tr type=complete dim=1
     const int tm = cmin(TM, gm.kg - tl.m0);
-    const int w_base = (tl.g * gm.kg + tl.m0) * gm.crs;
-    const int plane0 = tl.nn * a.c + tl.g * gm.cg;
+    const int plane0 = (tl.nn * a.groups + tl.g) * gm.cblocks;
     acc_t wsum[TM];
-    in_t lb[LB_ROWS][LB_W];
-    // The emitter reads one element per cycle; fill and emit never overlap (the refill, once per
-    // S rows of P, stalls the emitter), so a plain dual-port RAM suffices.
+    // One bus word (G channel vectors) per entry: written a word per cycle by the fill, read a
+    // word per cycle by the emitter; fill and emit never overlap (the refill, once per S vector
+    // rows, stalls the emitter), so a plain dual-port RAM suffices.
+    in_word_t lb[LB_ROWS][LB_WW];
+    int rot[LB_ROWS];
+#pragma HLS ARRAY_PARTITION variable=rot type=complete dim=1
+  ROT_CLEAR:
+    for (int rr = 0; rr < LB_ROWS; rr++) {
+#pragma HLS UNROLL
+      rot[rr] = 0;  // rows a tile does not fill are read (and dropped) by emit_row's padding columns
+    }
     FPGAOPS_CYCLES_LOOP(TM);
   WSUM_CLEAR:
     for (int i = 0; i < TM; i++) {
@@ -330,69 +428,84 @@ struct ConvEngine {
       FPGAOPS_CYCLES_ITER();
       wsum[i] = 0;
     }
-    int lb_tag = -1;  // ci * R + i held in lb
+    int lb_tag = -1;  // cb * R + i held in lb
   LOAD_SLICES:
     for (int k0 = 0; k0 < gm.crs; k0 += TK) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
-      const int tk = cmin(TK, gm.crs - k0);
-    LOAD_W_ROWS:
-      for (int rw = 0; rw < TM; rw++) {
-#pragma HLS LOOP_TRIPCOUNT min=TM max=TM
-        const bool row_ok = rw < tm;
-        hls::stream<in_word_t, WPR_K> row_s("conv2d.wrow");
-        read_elems<in_t, TK>(wt, row_ok ? w_base + rw * gm.crs + k0 : 0, row_ok ? tk : 0, WPR_K, row_s);
-        acc_t part = 0;
-        FPGAOPS_CYCLES_LOOP(WPR_K);
-      LOAD_W_WORDS:
-        for (int wd = 0; wd < WPR_K; wd++) {
+      const int tk = cmin(TK, gm.crs - k0);  // a multiple of SIMD
+      // The weight slice: the tile's tm rows of TILE_K are one contiguous run of whole words in the
+      // slice-major weight layout, read in ONE burst (a word per cycle); rows past Kg are zero words.
+      const int wfirst = ((tl.g * d.nk + k0 / TK) * gm.kg + tl.m0) * WPR_K;
+      acc_t part = 0;
+      int rw = 0, wd = 0;
+      FPGAOPS_CYCLES_LOOP(tm * WPR_K);
+    LOAD_W_WORDS:
+      for (int e = 0; e < tm * WPR_K; e++) {
 #pragma HLS PIPELINE II=1
-          FPGAOPS_CYCLES_ITER();
-          const in_word_t word = row_s.read();
-          in_s.write(word);
-          if (P::ZERO_POINT) {
-          LOAD_W_SUM:
-            for (int l = 0; l < L_IN; l++) {
+#pragma HLS LOOP_TRIPCOUNT min=WPR_K max=TM*WPR_K
+#pragma HLS DEPENDENCE variable=wsum type=inter false
+        FPGAOPS_CYCLES_ITER();
+        const in_word_t word = unpack<in_t>(wt[wfirst + e]);
+        in_s.write(word);
+        acc_t sum = 0;
+        if (P::ZERO_POINT) {
+        LOAD_W_SUM:
+          for (int l = 0; l < L_IN; l++) {
 #pragma HLS UNROLL
-              part += acc_t(word.v[l]);
-            }
+            sum += acc_t(word.v[l]);
           }
         }
-        wsum[rw] += part;
+        part += sum;
+        if (wd + 1 == WPR_K) {  // the row's last word: its sum joins the row's total
+          wsum[rw] += part;
+          part = 0;
+          wd = 0;
+          rw++;
+        } else {
+          wd++;
+        }
       }
-      // Position (ci, i, j) of row k0 of P: divisions once per slice, counters inside.
-      int ci = k0 / gm.taps;
-      const int rem = k0 - ci * gm.taps;
+      FPGAOPS_CYCLES_LOOP((TM - tm) * WPR_K);
+    LOAD_W_ZERO:
+      for (int e = tm * WPR_K; e < TM * WPR_K; e++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=0 max=TM*WPR_K
+        FPGAOPS_CYCLES_ITER();
+        in_s.write(zero_lanes<in_t>());
+      }
+      // Position (cb, i, j, u) of SIMD vector row k0 / SIMD (t = ((cb*R + i)*S + j)*B + u*SIMD + l):
+      // divisions once per slice, counters inside.
+      const int vr0 = k0 / SIMD;  // powers of two: shifts
+      int u = vr0 % SUB;
+      const int rest = vr0 / SUB;
+      int cb = rest / gm.taps;
+      const int rem = rest - cb * gm.taps;
       int i = rem / a.s;
       int j = rem - i * a.s;
     LOAD_P_ROWS:
-      for (int kr = 0; kr < TK; kr++) {
-#pragma HLS LOOP_TRIPCOUNT min=TK max=TK
-        const bool valid = kr < tk;
-        if (valid && ci * a.r + i != lb_tag) {
-          fill_lines(x, lb, plane0 + ci, i, a, gm, tl);
-          lb_tag = ci * a.r + i;
+      for (int kr = 0; kr < KS; kr++) {
+#pragma HLS LOOP_TRIPCOUNT min=KS max=KS
+        const bool valid = kr * SIMD < tk;
+        if (valid && cb * a.r + i != lb_tag) {
+          fill_lines(x, lb, rot, plane0 + cb, i, a, gm, tl);
+          lb_tag = cb * a.r + i;
         }
-        emit_row(lb, kr, j, valid, a, gm, tr);
-        if (j + 1 < a.s) {
+        emit_row(lb, rot, j, u, valid, a, gm, in_s);
+        if (u + 1 < SUB) {
+          u++;
+        } else if (j + 1 < a.s) {
+          u = 0;
           j++;
         } else {
+          u = 0;
           j = 0;
           if (i + 1 < a.r) {
             i++;
           } else {
             i = 0;
-            ci++;
+            cb++;
           }
         }
-      }
-      // The P slice leaves the transposer as TILE_N canonical pixel rows of TILE_K.
-      FPGAOPS_CYCLES_LOOP(TN * WPR_K);
-    LOAD_P_EMIT:
-      for (int e = 0; e < TN * WPR_K; e++) {
-#pragma HLS PIPELINE II=1
-        FPGAOPS_CYCLES_ITER();
-        const int col = e / WPR_K;
-        in_s.write(Tr::read(tr, col, e - col * WPR_K));
       }
     }
     Side side;
@@ -404,51 +517,127 @@ struct ConvEngine {
     side_s.write(side);
   }
 
-  // ---- process 3: store ---------------------------------------------------------------------------------
-  // Epilogue and write of the tile: per channel, per output row of the tile, one run of tile_w
-  // elements of y (element-wide port, as the GEMM store) with the residual run read in one burst.
+  // ---- process 3: epilogue ----------------------------------------------------------------------------
+  // y and residual are channel-blocked like x (B = gemm.pe channels per vector, rows padded to whole
+  // words: y[nn][g][kb][p][owp][B]). A tile's output is, per channel block kb and output row, one
+  // run of q_n vectors starting on a word (q0 is a multiple of G): ceil(q_n / G) words. Per run:
+  // the residual words (one burst), then one vector per cycle (STORE_VECS): the B channels of one
+  // pixel from c_tile's B = PE banks (constant banks), B epilogues, shifted into the output word,
+  // which goes to the writer every G vectors. Vectors past the row and channels past Kg are zeros.
+  // The channel constants (bias, requantization) of the tile's TM channels are read first
+  // (STORE_CHANNELS: three reads of the one bundle per channel, II = 3).
   static void store_tile(const bias_t* bias, const int32_t* mult, const int32_t* shift, const word_t* residual,
-                         out_t* y, const acc_t c_tile[TM][TN], hls::stream<Desc>& desc_s, hls::stream<Side>& side_s) {
+                         const acc_t c_tile[TM][TN], hls::stream<Desc>& desc_s, hls::stream<Side>& side_s,
+                         hls::stream<in_word_t>& out_s, hls::stream<Desc>& wdesc_s) {
     FPGAOPS_CYCLES_PROCESS("store", 1, Mac::STORE_DEPTH);
     const Desc d = desc_s.read();
     const Side side = side_s.read();
+    wdesc_s.write(d);
     const ConvArgs& a = d.a;
     const ConvGeom& gm = d.gm;
     const ConvTile& tl = d.tl;
     const int tm = cmin(TM, gm.kg - tl.m0);
     const int q_n = cmin(gm.tile_w, a.ow - tl.q0);
+    const int words = (q_n + G - 1) >> LOG2_G;
+    ConvChannel<acc_t> ch[TM];
+#pragma HLS ARRAY_PARTITION variable=ch type=cyclic factor=PE dim=1
+    ConvChannel<acc_t> none;  // channels past Kg: computed, then masked to zero
+    none.add = 0, none.mult = 0, none.shift = 0;
+    FPGAOPS_CYCLES_LOOP(TM);
   STORE_CHANNELS:
     for (int i = 0; i < TM; i++) {
-#pragma HLS LOOP_TRIPCOUNT min=TM max=TM
-      const acc_t wsum = side.wsum[i];
-      if (i < tm) {
-        const int kk = tl.g * gm.kg + tl.m0 + i;
-        const ConvChannel<acc_t> ch = P::channel(bias, mult, shift, kk, wsum, a);
-      STORE_ROWS:
-        for (int rr = 0; rr < gm.tile_rows; rr++) {
+#pragma HLS PIPELINE II=3
+      FPGAOPS_CYCLES_ITERS(3);
+      ch[i] = i < tm ? P::channel(bias, mult, shift, tl.g * gm.kg + tl.m0 + i, side.wsum[i], a) : none;
+    }
+    const int kb_n = (tm + B - 1) / B;
+    const int plane0 = (tl.nn * a.groups + tl.g) * gm.kblocks + tl.m0 / B;
+  STORE_BLOCKS:
+    for (int kb = 0; kb < kb_n; kb++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=TM/PE
+    STORE_ROWS:
+      for (int rr = 0; rr < gm.tile_rows; rr++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=LB_ROWS
-          const int p = tl.p0 + rr;
-          if (p < a.oh) {
-            const int y_off = ((tl.nn * a.k + kk) * a.oh + p) * a.ow + tl.q0;
-            out_word_t res_row[WPR_OUT];
-            hls::stream<out_word_t, WPR_OUT> res_s("conv2d.residual");
-            if (a.has_residual) read_elems<out_t, TN>(residual, y_off, q_n, WPR_OUT, res_s);
-            FPGAOPS_CYCLES_LOOP(WPR_OUT);
-          STORE_RES_ROW:
-            for (int wd = 0; wd < WPR_OUT; wd++) {
+        const int p = tl.p0 + rr;
+        if (p < a.oh) {
+          const int first = (((plane0 + kb) * a.oh + p) * gm.owp + tl.q0) >> LOG2_G;  // word of the run
+          in_word_t res_row[RUN_WORDS];
+          if (a.has_residual) {
+            FPGAOPS_CYCLES_LOOP(words);
+          STORE_RES_READ:
+            for (int w = 0; w < words; w++) {
 #pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=RUN_WORDS
               FPGAOPS_CYCLES_ITER();
-              res_row[wd] = a.has_residual ? res_s.read() : zero_lanes<out_t>();
+              res_row[w] = unpack<out_t>(residual[first + w]);
             }
-            FPGAOPS_CYCLES_LOOP(q_n);
-          STORE_COLS:
-            for (int qq = 0; qq < q_n; qq++) {
+          }
+          in_word_t word = zero_lanes<out_t>();
+          int g = 0, w = 0;
+          FPGAOPS_CYCLES_LOOP(words * G);
+        STORE_VECS:
+          for (int e = 0; e < words * G; e++) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=TN
-              FPGAOPS_CYCLES_ITER();
-              const out_t rv = a.has_residual ? res_row[qq / L_OUT].v[qq % L_OUT] : out_t(0);
-              y[y_off + qq] = P::epilogue(c_tile[i][rr * gm.tile_w + qq], ch, rv, a);
+#pragma HLS LOOP_TRIPCOUNT min=1 max=RUN_WORDS*G
+            FPGAOPS_CYCLES_ITER();
+            const int col = rr * gm.tile_w + (e < q_n ? e : 0);
+            const in_word_t res_w = a.has_residual ? res_row[w] : zero_lanes<out_t>();
+          STORE_SHIFT:
+            for (int l = 0; l < L_OUT - B; l++) {
+#pragma HLS UNROLL
+              word.v[l] = word.v[l + B];
             }
+          STORE_LANES:
+            for (int pe = 0; pe < B; pe++) {
+#pragma HLS UNROLL
+              const int i = kb * B + pe;
+              const out_t rv = res_w.v[(g * B + pe) & (L_OUT - 1)];
+              const out_t v = P::epilogue(c_tile[i][col], ch[i], rv, a);
+              word.v[L_OUT - B + pe] = e < q_n && i < tm ? v : out_t(0);
+            }
+            if (g + 1 == G) {
+              out_s.write(word);
+              g = 0;
+              w++;
+            } else {
+              g++;
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // ---- process 4: write -----------------------------------------------------------------------------------
+  // The runs of store_tile, in its order, one word per cycle in one burst per run (the addresses
+  // recomputed from the tile descriptor, so the two processes share only the word stream).
+  static void write_tile(word_t* y, hls::stream<in_word_t>& out_s, hls::stream<Desc>& wdesc_s) {
+    FPGAOPS_CYCLES_PROCESS("write", 1, Mac::STORE_DEPTH);
+    const Desc d = wdesc_s.read();
+    const ConvArgs& a = d.a;
+    const ConvGeom& gm = d.gm;
+    const ConvTile& tl = d.tl;
+    const int tm = cmin(TM, gm.kg - tl.m0);
+    const int q_n = cmin(gm.tile_w, a.ow - tl.q0);
+    const int words = (q_n + G - 1) >> LOG2_G;
+    const int kb_n = (tm + B - 1) / B;
+    const int plane0 = (tl.nn * a.groups + tl.g) * gm.kblocks + tl.m0 / B;
+  WRITE_BLOCKS:
+    for (int kb = 0; kb < kb_n; kb++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=TM/PE
+    WRITE_ROWS:
+      for (int rr = 0; rr < gm.tile_rows; rr++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=LB_ROWS
+        const int p = tl.p0 + rr;
+        if (p < a.oh) {
+          const int first = (((plane0 + kb) * a.oh + p) * gm.owp + tl.q0) >> LOG2_G;
+          FPGAOPS_CYCLES_LOOP(words);
+        WRITE_WORDS:
+          for (int w = 0; w < words; w++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=RUN_WORDS
+            FPGAOPS_CYCLES_ITER();
+            y[first + w] = pack<out_t>(out_s.read());
           }
         }
       }
@@ -457,7 +646,7 @@ struct ConvEngine {
 
   // ---- the tile loop: one DATAFLOW region per output tile (canonical, as GemmEngine::run) ---------------
   static void run(const word_t* x, const word_t* wt, const bias_t* bias, const int32_t* mult, const int32_t* shift,
-                  const word_t* residual, out_t* y, ConvArgs a, ConvGeom gm) {
+                  const word_t* residual, word_t* y, ConvArgs a, ConvGeom gm) {
   CONV_TILES:
     for (int t = 0; t < gm.n_tiles; t++) {
 #pragma HLS DATAFLOW
@@ -466,14 +655,19 @@ struct ConvEngine {
       hls::stream<in_word_t, Mac::IN_FIFO_DEPTH> in_s("conv2d.in");
       hls::stream<Desc, 2> desc_s("conv2d.desc");
       hls::stream<Desc, 2> done_desc_s("conv2d.done_desc");
+      hls::stream<Desc, 2> write_desc_s("conv2d.write_desc");
       hls::stream<Side, 2> side_s("conv2d.side");
       hls::stream<Side, 2> done_side_s("conv2d.done_side");
+      // the finished words of y: one run's worth decouples the epilogue from the write bursts
+      hls::stream<in_word_t, RUN_WORDS> out_s("conv2d.out");
       acc_t c_tile[TM][TN];
 #pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=Mac::PE dim=1
       FPGAOPS_DATAFLOW_PROCESS(load_tile(x, wt, a, gm, t, in_s, desc_s, side_s));
-      FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side>(in_s, desc_s, side_s, c_tile, done_desc_s,
-                                                                      done_side_s));
-      FPGAOPS_DATAFLOW_PROCESS(store_tile(bias, mult, shift, residual, y, c_tile, done_desc_s, done_side_s));
+      FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side, true>(in_s, desc_s, side_s, c_tile, done_desc_s,
+                                                                            done_side_s));
+      FPGAOPS_DATAFLOW_PROCESS(store_tile(bias, mult, shift, residual, c_tile, done_desc_s, done_side_s, out_s,
+                                          write_desc_s));
+      FPGAOPS_DATAFLOW_PROCESS(write_tile(y, out_s, write_desc_s));
       FPGAOPS_DATAFLOW_END();
     }
   }
@@ -481,12 +675,15 @@ struct ConvEngine {
 
 // ---- entry point ----------------------------------------------------------------------------------------
 // The caller's contract (checked by the tops in C-simulation and by the host before every launch):
-// ConvCall's ranges, Cg*R*S <= gemm.max_dim, (S - 1)*dil_w + 1 <= conv2d.line_buffer_w.
+// ConvCall's ranges, ceil(Cg/V)*V*R*S <= gemm.max_dim, (S - 1)*dil_w + 1 <= conv2d.line_buffer_w,
+// x and weight in the channel-blocked layouts above.
 template <class Cfg, class P>
 void conv2d(const word_t* x, const word_t* wt, const typename P::bias_t* bias, const int32_t* mult,
-            const int32_t* shift, const word_t* residual, typename P::out_t* y, const ConvArgs& a) {
+            const int32_t* shift, const word_t* residual, word_t* y, const ConvArgs& a) {
 #pragma HLS INLINE
-  const ConvGeom gm = conv2d_geometry<Cfg>(a);
+  const ConvGeom gm = conv2d_geometry<Cfg, P>(a);
+  FPGAOPS_SIM_ASSERT(gm.tile_w > 0, "conv2d: the line buffer (conv2d.line_buffer_w = "
+                                        << Cfg::LB_W << ") holds no tile of whole output words for this filter");
   ConvEngine<Cfg, P>::run(x, wt, bias, mult, shift, residual, y, a, gm);
 }
 

@@ -222,7 +222,10 @@ struct GemmEngine {
   static const int NB = NB_M * TN;           // accumulators per PE: the dependence distance
   static const int MAC_STEPS = KS * NB;      // pipelined MAC iterations per K slice
   static const int FILL_STEPS = (TM + TN) * WPR_K * G;
-  static const int STEP_ITERS = cmax(MAC_STEPS, FILL_STEPS);
+  // B in vector-major order (conv2d's window generator, B_VMAJOR): TILE_K/SIMD vector rows of
+  // TILE_N SIMD-vectors, G pixels per word.
+  static const int FILL_STEPS_VMAJOR = TM * WPR_K * G + TN * KS;
+  static const int STEP_ITERS = cmax(MAC_STEPS, cmax(FILL_STEPS, FILL_STEPS_VMAJOR));
   static const int MAX_SLICES = ceil_div(MAX_DIM, TK);
   static const int MAX_SLICE_STEPS = MAX_SLICES + 1;  // slice_step calls per tile
   static const int MAX_SEG = cmax(TM, cmax(TN, TK));  // longest row segment of a slice (elements)
@@ -354,18 +357,25 @@ struct GemmEngine {
   // is hidden behind the MACs (FILL_STEPS <= MAC_STEPS for the default config, see the estimator).
   // The MAC half reads banks (pe, s) of A and s of B, fixed by the unrolled lanes; the fill writes
   // SIMD consecutive k of one row.
+  //
+  // B_VMAJOR (compile time): B arrives vector-major instead of canonical: for each of the KS vector
+  // rows v, TILE_N SIMD-vectors (pixel n fastest, G pixels per word), written to b_buf[n][v*SIMD..]
+  // -- the same constant banks s, only the order of the addresses differs. The conv2d window
+  // generator produces B this way, SIMD input channels per cycle (conv2d.hpp).
+  template <bool B_VMAJOR>
   static void slice_step(in_t a_buf[2][TM][TK], in_t b_buf[2][TN][TK], int fb, hls::stream<in_word_t>& in_s,
                          acc_t acc[NB][PE], acc_t c_tile[TM][TN], bool do_mac, bool do_fill, bool first_slice,
                          bool last_slice) {
 #pragma HLS INLINE off
     const int mb = fb ^ 1;
     const int mac_n = do_mac ? MAC_STEPS : 0;
-    const int fill_n = do_fill ? FILL_STEPS : 0;
+    const int fill_n = do_fill ? (B_VMAJOR ? FILL_STEPS_VMAJOR : FILL_STEPS) : 0;
     const int fill_a_n = TM * WPR_K * G;
     const int steps = mac_n > fill_n ? mac_n : fill_n;
 
     int ks = 0, bm = 0, n = 0, blk = 0;   // MAC position: SIMD step, row block, column; blk = bm*TN + n
     int fr = 0, fw = 0, fg = 0;           // fill position: row, word in row, step in word
+    int bn = 0, bv = 0;                   // B_VMAJOR fill position of B: pixel, vector row
     in_word_t word = zero_lanes<in_t>();  // the word being scattered into the fill buffer
 
     FPGAOPS_CYCLES_LOOP(steps);
@@ -421,36 +431,51 @@ struct GemmEngine {
       if (t < fill_n) {
         const bool is_b = t >= fill_a_n;
         if (fg == 0) word = in_s.read();
-        const int pos0 = (fw * G + fg) * SIMD;
-      FILL_LANES:
-        for (int si = 0; si < SIMD; si++) {
+        if (B_VMAJOR && is_b) {
+        FILL_B_VECTOR:
+          for (int si = 0; si < SIMD; si++) {
 #pragma HLS UNROLL
-          const in_t x = word.v[fg * SIMD + si];
-          const int pos = pos0 + si;
-          if (pos < TK) {
-            if (is_b) {
-              b_buf[fb][fr][pos] = x;
-            } else {
-              a_buf[fb][fr][pos] = x;
+            b_buf[fb][bn][bv * SIMD + si] = word.v[(fg & (G - 1)) * SIMD + si];
+          }
+          fg = fg + 1 < G ? fg + 1 : 0;
+          if (bn + 1 < TN) {
+            bn++;
+          } else {
+            bn = 0;
+            bv++;
+          }
+        } else {
+          const int pos0 = (fw * G + fg) * SIMD;
+        FILL_LANES:
+          for (int si = 0; si < SIMD; si++) {
+#pragma HLS UNROLL
+            const in_t x = word.v[(fg & (G - 1)) * SIMD + si];  // fg < G always; the mask states it to GCC
+            const int pos = pos0 + si;
+            if (pos < TK) {
+              if (is_b && !B_VMAJOR) {
+                b_buf[fb][fr][pos] = x;
+              } else {
+                a_buf[fb][fr][pos] = x;
+              }
             }
           }
-        }
-        if (fg + 1 < G) {
-          fg++;
-        } else {
-          fg = 0;
-          if (fw + 1 < WPR_K) {
-            fw++;
+          if (fg + 1 < G) {
+            fg++;
           } else {
-            fw = 0;
-            fr = fr + 1 < (is_b ? TN : TM) ? fr + 1 : 0;  // wraps exactly when A is done and B starts
+            fg = 0;
+            if (fw + 1 < WPR_K) {
+              fw++;
+            } else {
+              fw = 0;
+              fr = fr + 1 < (is_b ? TN : TM) ? fr + 1 : 0;  // wraps exactly when A is done and B starts
+            }
           }
         }
       }
     }
   }
 
-  template <class D, class Side>
+  template <class D, class Side, bool B_VMAJOR = false>
   static void compute_tile(hls::stream<in_word_t>& in_s, hls::stream<D>& desc_s, hls::stream<Side>& side_s,
                            acc_t c_tile[TM][TN], hls::stream<D>& done_desc_s, hls::stream<Side>& done_side_s) {
     FPGAOPS_CYCLES_PROCESS("compute", 1, MAC_DEPTH);
@@ -474,7 +499,7 @@ struct GemmEngine {
   COMPUTE_SLICES:
     for (int s = 0; s <= d.nk; s++) {
 #pragma HLS LOOP_TRIPCOUNT min=2 max=MAX_SLICE_STEPS
-      slice_step(a_buf, b_buf, s & 1, in_s, acc, c_tile, s > 0, s < d.nk, s == 1, s == d.nk);
+      slice_step<B_VMAJOR>(a_buf, b_buf, s & 1, in_s, acc, c_tile, s > 0, s < d.nk, s == 1, s == d.nk);
     }
     done_desc_s.write(d);
     done_side_s.write(side_s.read());

@@ -4,10 +4,10 @@ fpgaops_conv2d_f32 / fpgaops_conv2d_i8 (implicit GEMM; every algo computes the s
 
 Arguments go by name (tops.hpp's names are ConvCall's fields); the few the call record does not
 carry are derived here: has_bias / has_residual (a placeholder buffer, never read, is bound when
-absent) and the float activation code."""
+absent) and the float activation code; x, weight, residual and y go channel-blocked (blocked_launch)."""
 import numpy as np
 
-from ..csim.conv2d import dwconv_fits
+from ..csim.conv2d import blocked_launch, dwconv_fits
 from . import dwconv, winograd
 
 KERNELS = {np.dtype(np.float32): "fpgaops_conv2d_f32", np.dtype(np.int8): "fpgaops_conv2d_i8"}
@@ -22,9 +22,13 @@ def run(backend, call):
     extra = {"has_bias": int(call.bias is not None), "has_residual": int(call.residual is not None)}
     if call.bias is None:
         extra["bias"] = None
-    if call.residual is None:
-        extra["residual"] = None
     if np.dtype(call.dtype) == np.float32:
         extra["act"] = ACT[call.activation]
-    backend.launch_call(KERNELS[np.dtype(call.dtype)], call, **extra)
+
+    # x, weight, residual and y in the top's channel-blocked layouts (fpgaops/conv2d.hpp), converted
+    # on the host around the launch
+    def launch(x, wt, res, y, geo):
+        backend.launch_call(KERNELS[np.dtype(call.dtype)], call, x=x, weight=wt, residual=res, y=y, **geo, **extra)
+
+    blocked_launch(backend, call, launch)
     return None
