@@ -483,9 +483,7 @@ void conv_pw(__global const float* restrict x, __global const float* restrict wp
             floatp o = acc[r][v] + b;
             if (full) {
                 if (has_res) o += vloadp(v, res + row);
-                if (act == 1) o = fmax(o, 0.0f);
-                else if (act == 2) o = fmin(fmax(o, 0.0f), 6.0f);
-                vstorep(o, v, y + row);
+                vstorep(conv_act(o, act), v, y + row);
             } else {
                 float t[PW_VEC];
                 vstorep(o, 0, t);

@@ -258,9 +258,7 @@ __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restric
 #else
             if (full && !has_res) {
                 float8 a = acc[v] + (float8)b;
-                if (act == 1) a = fmax(a, (float8)0.0f);
-                else if (act == 2) a = fmin(fmax(a, (float8)0.0f), (float8)6.0f);
-                vstore8(a, 0, y + base);
+                vstore8(conv_act(a, act), 0, y + base);
                 continue;
             }
 #endif

@@ -9,7 +9,8 @@ import pyopencl as cl
 
 from ... import config
 
-ACT = {"none": 0, "relu": 1, "relu6": 2}
+# the conv kernels' activation codes (conv_epilogue.h); hardsigmoid and hardswish are float32 only
+ACT = {"none": 0, "relu": 1, "relu6": 2, "hardsigmoid": 3, "hardswish": 4}
 
 
 _KERNELS = {}
