@@ -368,24 +368,32 @@ __kernel void conv_im2col(__global const T* restrict xp, __global const T* restr
             for (int v = 0; v < KV; ++v) acc[p][v] = MAD(xv, wv[v], acc[p][v]);
         }
     }
+    // the epilogue on the 8 output channels of a vector at once (the operations of epilogue(),
+    // lane by lane: (acc + bias) + residual, then the activation); loads and stores run along
+    // the pixels of each channel (consecutive addresses in NCHW)
+    const int np = min(PB, P - pb * PB);
 #pragma unroll
     for (int v = 0; v < KV; ++v) {
-        T tmp[PB][8];
+        const int kk0 = kb * KB + v * 8;
+        if (kk0 >= KG) break;
+        const int nl = min(8, KG - kk0), ko0 = g * KG + kk0;
+        const size_t base = ((size_t)n * K + ko0) * P + pb * PB;
+        float b8[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+        if (has_bias)
+            for (int l = 0; l < nl; ++l) b8[l] = bias[ko0 + l];
+        const float8 bv = vload8(0, b8);
+        float o[PB][8];
+        if (has_res) {
+            for (int l = 0; l < nl; ++l)
+                for (int p = 0; p < np; ++p) o[p][l] = res[base + (size_t)l * P + p];
 #pragma unroll
-        for (int p = 0; p < PB; ++p) vstore8(acc[p][v], 0, tmp[p]);
-        for (int l = 0; l < 8; ++l) {
-            int kk = kb * KB + v * 8 + l;
-            if (kk >= KG) break;
-            int ko = g * KG + kk;
-            TBIAS b = has_bias ? bias[ko] : (TBIAS)0;
-            int m = 0, s = 1;
-            for (int p = 0; p < PB; ++p) {
-                int pix = pb * PB + p;
-                if (pix >= P) break;
-                size_t idx = ((size_t)n * K + ko) * P + pix;
-                y[idx] = epilogue(tmp[p][l], b, res, idx, has_res, act, m, s, y_zp, r_zp, r_mult, r_shift, lo, hi);
-            }
+            for (int p = 0; p < PB; ++p) vstore8(conv_act(acc[p][v] + bv + vload8(0, o[p]), act), 0, o[p]);
+        } else {
+#pragma unroll
+            for (int p = 0; p < PB; ++p) vstore8(conv_act(acc[p][v] + bv, act), 0, o[p]);
         }
+        for (int l = 0; l < nl; ++l)
+            for (int p = 0; p < np; ++p) y[base + (size_t)l * P + p] = o[p][l];
     }
 }
 

@@ -256,17 +256,25 @@ __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restric
             dw_store_i8(acc[v], base, ow0, OW, res, y, b, mu, sh, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
             continue;
 #else
-            if (full && !has_res) {
-                float8 a = acc[v] + (float8)b;
-                vstore8(conv_act(a, act), 0, y + base);
-                continue;
+            // the operations of epilogue() on 8 lanes: (acc + bias) + residual, the activation;
+            // a partial vector (ow0 + 8 > OW) computes every lane and stores the valid ones
+            float8 a = acc[v] + (float8)b;
+            if (has_res) {
+                if (full) a += vload8(0, res + base);
+                else {
+                    float r8[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+                    for (int l = 0; l < 8 && ow0 + l < OW; ++l) r8[l] = res[base + l];
+                    a += vload8(0, r8);
+                }
+            }
+            a = conv_act(a, act);
+            if (full) vstore8(a, 0, y + base);
+            else {
+                float o[8];
+                vstore8(a, 0, o);
+                for (int l = 0; l < 8 && ow0 + l < OW; ++l) y[base + l] = o[l];
             }
 #endif
-            T vals[8];
-            vstore8(acc[v], 0, vals);
-            for (int l = 0; l < 8 && ow0 + l < OW; ++l)
-                y[base + l] = epilogue(vals[l], b, res, base + l, has_res, act, mu, sh, y_zp, r_zp, r_mult, r_shift, lo,
-                                       hi);
         }
     }  // hf
 }
