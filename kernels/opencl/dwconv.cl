@@ -278,3 +278,94 @@ __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restric
         }
     }  // hf
 }
+
+#if defined(DW_FIXED) && !defined(CONV_INT8)
+// ---- dwconv_strip: float32, fixed geometry (3x3 / 5x5, stride 1 / 2, dilation 1) -------------
+// One work-item computes one channel x DW_RB output rows x 8 columns, walking down the input
+// rows its output rows need ((DW_RB - 1) * stride + R of them): each input row is loaded once as
+// its S tap vectors and multiplied into every output row that uses it. dwconv above loads the
+// R x S tap vectors once per output row (R x S loads per output vector against (R + (RB-1) *
+// stride) * S / RB here). The taps of an output row are added in the same order as in dwconv
+// (rows i, then columns j, ascending), so both kernels compute the same bits.
+#ifndef DW_RB
+#define DW_RB 4
+#endif
+#define DW_NT ((DW_RB - 1) * DW_SH + DW_R)  // input rows per work-item
+
+// tap vector j of input row hi_ (inside the image) for output columns ow0..ow0+7; the border
+// cases as in dwconv (stride 1: one unaligned load at w0 with the outside lanes zeroed, never
+// outside the buffer; otherwise a per-lane gather)
+inline float8 dw_tap(__global const float* xc, size_t coff, int hi_, int W, int w0, bool interior) {
+    __global const float* row = xc + (size_t)hi_ * W;
+    if (interior) return DW_SW == 1 ? vload8(0, row + w0) : LOAD16E(row + w0);
+    if (DW_SW == 1 && w0 <= W && (long)coff + hi_ * W + w0 >= 0) {
+        const int8 pos = (int8)(0, 1, 2, 3, 4, 5, 6, 7) + (int8)(w0);
+        return select((float8)0.0f, vload8(0, row + w0), (pos >= (int8)0) & (pos < (int8)W));
+    }
+    float tmp[8];
+    for (int l = 0; l < 8; ++l) {
+        const int wi = w0 + l * DW_SW;
+        tmp[l] = (wi >= 0 && wi < W) ? row[wi] : 0.0f;
+    }
+    return vload8(0, tmp);
+}
+
+__kernel void dwconv_strip(__global const float* restrict x, __global const float* restrict w,
+                           __global const float* restrict bias, __global const float* restrict res,
+                           __global float* restrict y, int C, int H, int W, int K, int OH, int OW, int PT, int PL,
+                           int CMULT, int NK, int has_bias, int has_res, int act) {
+    const int owb = get_global_id(0), ohb = get_global_id(1), nk = get_global_id(2);
+    const int ow0 = owb * 8, oh0 = ohb * DW_RB;
+    if (ow0 >= OW || oh0 >= OH || nk >= NK) return;
+    const int n = NK == K ? 0 : nk / K, k = nk - n * K, c = CMULT == 1 ? k : k / CMULT;
+    const size_t coff = ((size_t)n * C + c) * H * W;
+    __global const float* xc = x + coff;
+    float8 wt[DW_R * DW_S];
+#pragma unroll
+    for (int t = 0; t < DW_R * DW_S; ++t) wt[t] = (float8)(w[(size_t)k * DW_R * DW_S + t]);
+    const bool interior = ow0 * DW_SW - PL >= 0 && (ow0 + 7) * DW_SW - PL + (DW_S - 1) < W;
+    float8 acc[DW_RB];
+#pragma unroll
+    for (int v = 0; v < DW_RB; ++v) acc[v] = (float8)0.0f;
+    const int h0 = oh0 * DW_SH - PT;  // first input row of the strip
+#pragma unroll
+    for (int t = 0; t < DW_NT; ++t) {
+        const int hi_ = h0 + t;
+        if (hi_ < 0 || hi_ >= H) continue;  // zero padding (rows past the strip's last output too)
+        float8 xv[DW_S];
+#pragma unroll
+        for (int j = 0; j < DW_S; ++j) xv[j] = dw_tap(xc, coff, hi_, W, ow0 * DW_SW - PL + j, interior);
+#pragma unroll
+        for (int v = 0; v < DW_RB; ++v) {
+            const int i = t - v * DW_SH;  // the filter row of input row t in output row v
+            if (i >= 0 && i < DW_R) {
+#pragma unroll
+                for (int j = 0; j < DW_S; ++j) acc[v] = MAD(xv[j], wt[i * DW_S + j], acc[v]);
+            }
+        }
+    }
+    const float b = has_bias ? bias[k] : 0.0f;
+    const bool full = ow0 + 8 <= OW;
+#pragma unroll
+    for (int v = 0; v < DW_RB; ++v) {
+        if (oh0 + v >= OH) break;
+        const size_t base = ((size_t)nk * OH + oh0 + v) * OW + ow0;
+        float8 a = acc[v] + (float8)b;  // the operations of epilogue(), as in dwconv
+        if (has_res) {
+            if (full) a += vload8(0, res + base);
+            else {
+                float r8[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+                for (int l = 0; l < 8 && ow0 + l < OW; ++l) r8[l] = res[base + l];
+                a += vload8(0, r8);
+            }
+        }
+        a = conv_act(a, act);
+        if (full) vstore8(a, 0, y + base);
+        else {
+            float o[8];
+            vstore8(a, 0, o);
+            for (int l = 0; l < 8 && ow0 + l < OW; ++l) y[base + l] = o[l];
+        }
+    }
+}
+#endif

@@ -431,3 +431,17 @@ def test_fused_activation_is_the_activation_op(dev, act, c, k, r, stride, groups
         fused = fo.conv2d(x, w, b, stride, r // 2, groups=groups, algo=algo, activation=act, residual=r_).numpy()
         plain = fo.conv2d(x, w, b, stride, r // 2, groups=groups, algo=algo, residual=r_)
         assert np.array_equal(fused, getattr(fo, act)(plain).numpy())
+
+
+@pytest.mark.parametrize("n, c, mult, h, w, r, stride", [(1, 3, 1, 1, 1, 3, 1), (2, 5, 2, 9, 7, 3, 1), (1, 4, 1, 17, 23, 3, 2),
+                                                        (1, 6, 1, 16, 16, 5, 1), (2, 3, 1, 11, 30, 5, 2),
+                                                        (1, 8, 1, 7, 7, 3, 2), (1, 2, 3, 24, 9, 3, 1)])
+@pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True), ("hardswish", True)])
+def test_float32_depthwise_fixed_geometries(dev, n, c, mult, h, w, r, stride, act, with_res):
+    # the OpenCL float32 3x3 / 5x5 stride 1 / 2 depthwise kernel (dwconv_strip: 8 output rows per
+    # work-item): strips past the last row, rows and columns shorter than a vector, multipliers
+    rng = np.random.default_rng(n * 1000 + c * 100 + h + w + r + stride)
+    x, wt, b = make_float(rng, n, c, h, w, c * mult, r, r, c)
+    oh, ow = geometry(h, w, r, r, (stride, stride), (r // 2, r // 2), (1, 1))
+    res = rng.standard_normal((n, c * mult, oh, ow), dtype=np.float32) if with_res else None
+    run_all_float(x, wt, b, (stride, stride), (r // 2, r // 2), (1, 1), c, act, res)

@@ -8,6 +8,25 @@ from .conv_common import dtype_defines, epilogue_args, i32, launch, program, tun
 FIXED = {(3, 3), (5, 5)}
 
 
+# dwconv_strip (float32, fixed geometries): output rows per work-item (DW_RB in dwconv.cl)
+STRIP_ROWS = 8
+
+
+def run_strip(backend, call, defines, rb=None):
+    """float32 on a fixed geometry: dwconv_strip, each input row loaded once per DW_RB output rows."""
+    rb = rb or STRIP_ROWS
+    prg = program(backend, "dwconv", defines + [f"-DDW_RB={rb}"])
+    nowb, nohb = -(-call.ow // 8), -(-call.oh // rb)
+    e = epilogue_args(call)
+    l0 = min(nowb, 16)
+    l1 = min(nohb, max(1, 64 // l0))
+    l2 = min(call.n * call.k, max(1, 64 // (l0 * l1)))
+    launch(backend, prg, "dwconv_strip", (nowb, nohb, call.n * call.k), (l0, l1, l2),
+           call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle,
+           *i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.pad_top, call.pad_left, call.k // call.c,
+                call.n * call.k), *e["flags"][:3])
+
+
 def run(backend, call):
     rows = tunables()["dw_rows"]
     defines = dtype_defines(call)
@@ -16,6 +35,8 @@ def run(backend, call):
     if fixed:
         defines = defines + ["-DDW_FIXED=1", f"-DDW_R={call.r}", f"-DDW_S={call.s}", f"-DDW_SH={call.stride_h}",
                              f"-DDW_SW={call.stride_w}"]
+    if fixed and call.dtype == np.float32:
+        return run_strip(backend, call, defines)
     # int8 on a fixed geometry: the int16 tap-pair path, 16 output columns per work-item (else 8)
     pairs = fixed and call.dtype == np.int8
     if pairs:
