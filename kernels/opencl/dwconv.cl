@@ -369,3 +369,88 @@ __kernel void dwconv_strip(__global const float* restrict x, __global const floa
     }
 }
 #endif
+
+#if defined(DW_FIXED) && defined(CONV_INT8)
+// ---- dwconv_strip, int8: the float32 strip above on int16 tap pairs ---------------------------
+// One work-item: one channel x DW_RB output rows x 8 columns, walking down the input rows once.
+// Per input row, the S tap vectors (x - zp, 0 outside the image: exact in int16) become
+// ceil(S/2) vectors of int16 pairs (taps j, j+1; the odd last tap paired with 0), and every
+// output row using the row adds one pair dot product (vpmaddwd) per pair. Integer sums are
+// exact, so the result is the bits of dwconv (any order); the epilogue is dw_store_i8.
+#ifndef DW_RB
+#define DW_RB 4
+#endif
+#define DW_NT ((DW_RB - 1) * DW_SH + DW_R)
+#define DW_SP ((DW_S + 1) / 2)  // tap pairs per filter row
+
+inline int8 dw_tap_i8(__global const char* xc, size_t coff, int hi_, int W, int w0, bool interior, int zp) {
+    __global const char* row = xc + (size_t)hi_ * W;
+    if (interior) return (DW_SW == 1 ? LOAD8(row + w0) : LOAD16E(row + w0)) - (int8)(zp);
+    if (DW_SW == 1 && w0 <= W && (long)coff + hi_ * W + w0 >= 0) {
+        const int8 pos = (int8)(0, 1, 2, 3, 4, 5, 6, 7) + (int8)(w0);
+        return select((int8)(0), LOAD8(row + w0) - (int8)(zp), (pos >= (int8)0) & (pos < (int8)W));
+    }
+    int tmp[8];
+    for (int l = 0; l < 8; ++l) {
+        const int wi = w0 + l * DW_SW;
+        tmp[l] = (wi >= 0 && wi < W) ? (int)row[wi] - zp : 0;
+    }
+    return vload8(0, tmp);
+}
+
+__kernel void dwconv_strip(__global const char* restrict x, __global const char* restrict w,
+                           __global const int* restrict bias, __global const char* restrict res,
+                           __global char* restrict y, __global const int* restrict mult,
+                           __global const int* restrict shift, int C, int H, int W, int K, int OH, int OW, int PT,
+                           int PL, int CMULT, int NK, int x_zp, int has_bias, int has_res, int y_zp, int r_zp,
+                           int r_mult, int r_shift, int lo, int hi) {
+    const int owb = get_global_id(0), ohb = get_global_id(1), nk = get_global_id(2);
+    const int ow0 = owb * 8, oh0 = ohb * DW_RB;
+    if (ow0 >= OW || oh0 >= OH || nk >= NK) return;
+    const int n = NK == K ? 0 : nk / K, k = nk - n * K, c = CMULT == 1 ? k : k / CMULT;
+    const size_t coff = ((size_t)n * C + c) * H * W;
+    __global const char* xc = x + coff;
+    __global const char* wk = w + (size_t)k * DW_R * DW_S;
+    short16 wp[DW_R * DW_SP];  // weight pairs (w[i][j], w[i][j+1]) broadcast
+#pragma unroll
+    for (int i = 0; i < DW_R; ++i)
+#pragma unroll
+        for (int p = 0; p < DW_SP; ++p) {
+            const int j = 2 * p;
+            const int wa = wk[i * DW_S + j], wb = j + 1 < DW_S ? wk[i * DW_S + j + 1] : 0;
+            wp[i * DW_SP + p] = as_short16((int8)(((uint)wa & 0xFFFFu) | ((uint)wb << 16)));
+        }
+    const bool interior = ow0 * DW_SW - PL >= 0 && (ow0 + 7) * DW_SW - PL + (DW_S - 1) < W;
+    int8 acc[DW_RB];
+#pragma unroll
+    for (int v = 0; v < DW_RB; ++v) acc[v] = (int8)(0);
+    const int h0 = oh0 * DW_SH - PT;
+#pragma unroll
+    for (int t = 0; t < DW_NT; ++t) {
+        const int hi_ = h0 + t;
+        if (hi_ < 0 || hi_ >= H) continue;
+        int8 xv[2 * DW_SP];
+#pragma unroll
+        for (int j = 0; j < 2 * DW_SP; ++j)
+            xv[j] = j < DW_S ? dw_tap_i8(xc, coff, hi_, W, ow0 * DW_SW - PL + j, interior, x_zp) : (int8)(0);
+        short16 xp[DW_SP];
+#pragma unroll
+        for (int p = 0; p < DW_SP; ++p) xp[p] = as_short16(pair_words(xv[2 * p], xv[2 * p + 1]));
+#pragma unroll
+        for (int v = 0; v < DW_RB; ++v) {
+            const int i = t - v * DW_SH;
+            if (i >= 0 && i < DW_R) {
+#pragma unroll
+                for (int p = 0; p < DW_SP; ++p) acc[v] += PAIR_DOT(xp[p], wp[i * DW_SP + p]);
+            }
+        }
+    }
+    const int b = has_bias ? bias[k] : 0, mu = mult[k], sh = shift[k];
+#pragma unroll
+    for (int v = 0; v < DW_RB; ++v) {
+        if (oh0 + v >= OH) break;
+        const size_t base = ((size_t)nk * OH + oh0 + v) * OW + ow0;
+        dw_store_i8(acc[v], base, ow0, OW, res, y, b, mu, sh, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
+    }
+}
+#endif

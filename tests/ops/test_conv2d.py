@@ -445,3 +445,16 @@ def test_float32_depthwise_fixed_geometries(dev, n, c, mult, h, w, r, stride, ac
     oh, ow = geometry(h, w, r, r, (stride, stride), (r // 2, r // 2), (1, 1))
     res = rng.standard_normal((n, c * mult, oh, ow), dtype=np.float32) if with_res else None
     run_all_float(x, wt, b, (stride, stride), (r // 2, r // 2), (1, 1), c, act, res)
+
+
+@pytest.mark.parametrize("n, c, mult, h, w, r, stride", [(1, 3, 1, 1, 1, 3, 1), (2, 5, 2, 9, 7, 3, 1), (1, 4, 1, 17, 23, 3, 2),
+                                                        (1, 6, 1, 16, 16, 5, 1), (2, 3, 1, 11, 30, 5, 2),
+                                                        (1, 8, 1, 7, 7, 3, 2), (1, 2, 3, 24, 9, 3, 1),
+                                                        (1, 2, 1, 5, 100, 3, 2)])
+@pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True)])
+def test_int8_depthwise_fixed_geometries(dev, n, c, mult, h, w, r, stride, act, with_res):
+    # the int8 twin (OpenCL: dwconv_strip on int16 tap pairs, and the 16-column pair path for wide
+    # stride-2 rows): bit-exact with the reference
+    rng = np.random.default_rng(n * 1000 + c * 100 + h + w + r + stride + 7)
+    x, wt, b = make_int8(rng, n, c, h, w, c * mult, r, r, c)
+    run_all_int8(x, wt, b, (stride, stride), (r // 2, r // 2), (1, 1), c, rng, act, with_res)

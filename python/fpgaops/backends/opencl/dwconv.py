@@ -10,10 +10,14 @@ FIXED = {(3, 3), (5, 5)}
 
 # dwconv_strip (float32, fixed geometries): output rows per work-item (DW_RB in dwconv.cl)
 STRIP_ROWS = 8
+# int8 stride 2 on rows at least this wide: the 16-column pair path of dwconv (DW_PAIRS) beat
+# dwconv_strip on MobileNetV2's 96 x 112^2 layer (0.92 vs 1.12 ms); every other measured int8
+# geometry was 1.1-2.6x faster on the strip (docs/conv.md)
+INT8_PAIRS_MIN_W = 96
 
 
 def run_strip(backend, call, defines, rb=None):
-    """float32 on a fixed geometry: dwconv_strip, each input row loaded once per DW_RB output rows."""
+    """A fixed geometry: dwconv_strip, each input row loaded once per DW_RB output rows."""
     rb = rb or STRIP_ROWS
     prg = program(backend, "dwconv", defines + [f"-DDW_RB={rb}"])
     nowb, nohb = -(-call.ow // 8), -(-call.oh // rb)
@@ -21,10 +25,15 @@ def run_strip(backend, call, defines, rb=None):
     l0 = min(nowb, 16)
     l1 = min(nohb, max(1, 64 // l0))
     l2 = min(call.n * call.k, max(1, 64 // (l0 * l1)))
-    launch(backend, prg, "dwconv_strip", (nowb, nohb, call.n * call.k), (l0, l1, l2),
-           call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle,
-           *i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.pad_top, call.pad_left, call.k // call.c,
-                call.n * call.k), *e["flags"][:3])
+    geom = i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.pad_top, call.pad_left, call.k // call.c,
+               call.n * call.k)
+    if call.dtype == np.int8:  # flags: has_bias, has_res, act (the clamp is lo/hi), y_zp ... hi
+        launch(backend, prg, "dwconv_strip", (nowb, nohb, call.n * call.k), (l0, l1, l2),
+               call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, e["mult"], e["shift"],
+               *geom, np.int32(call.x_zero_point), *e["flags"][:2], *e["flags"][3:])
+    else:
+        launch(backend, prg, "dwconv_strip", (nowb, nohb, call.n * call.k), (l0, l1, l2),
+               call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, *geom, *e["flags"][:3])
 
 
 def run(backend, call):
@@ -35,7 +44,7 @@ def run(backend, call):
     if fixed:
         defines = defines + ["-DDW_FIXED=1", f"-DDW_R={call.r}", f"-DDW_S={call.s}", f"-DDW_SH={call.stride_h}",
                              f"-DDW_SW={call.stride_w}"]
-    if fixed and call.dtype == np.float32:
+    if fixed and (call.dtype == np.float32 or not (call.stride_w == 2 and call.w >= INT8_PAIRS_MIN_W)):
         return run_strip(backend, call, defines)
     # int8 on a fixed geometry: the int16 tap-pair path, 16 output columns per work-item (else 8)
     pairs = fixed and call.dtype == np.int8
