@@ -505,4 +505,34 @@ void conv_pw(__global const float* restrict x, __global const float* restrict wp
         }
     }
 }
+
+// P == 1 (a 1x1 image: the squeeze-and-excitation blocks' FCs at batch 1): conv_pw would compute
+// PW_N pixels through its short-row path for one. Here one work-item per block of PW_M output
+// channels runs conv_pw's channel loop on the one pixel -- per output channel the same fma
+// sequence, so the same bits -- and the epilogue of conv_pw's partial path.
+// global (ceil(K/PW_M), N)
+__kernel void conv_pw1(__global const float* restrict x, __global const float* restrict wp,
+                       __global const float* restrict bias, __global const float* restrict res,
+                       __global float* restrict y, int C, int K, int has_bias, int has_res, int act) {
+    const int kb = get_global_id(0), n = get_global_id(1);
+    if (kb * PW_M >= K) return;
+    __global const float* X = x + (size_t)n * C;
+    __global const float* W = wp + (size_t)kb * C * PW_M;
+    float acc[PW_M];
+#pragma unroll
+    for (int r = 0; r < PW_M; ++r) acc[r] = 0.0f;
+    for (int c = 0; c < C; ++c) {
+        const float xc = X[c];
+#pragma unroll
+        for (int r = 0; r < PW_M; ++r) acc[r] = fma(W[r], xc, acc[r]);
+        W += PW_M;
+    }
+#pragma unroll
+    for (int r = 0; r < PW_M; ++r) {
+        const int k = kb * PW_M + r;
+        if (k >= K) break;
+        const size_t at = (size_t)n * K + k;
+        y[at] = epilogue(acc[r] + (has_bias ? bias[k] : 0.0f), 0.0f, res, at, has_res, act, 0, 1, 0, 0, 0, 0, 0, 0);
+    }
+}
 #endif  // CONV_INT8
