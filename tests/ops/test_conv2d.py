@@ -415,9 +415,9 @@ def test_int8_pair_product_paths_on_opencl(require, tmp_path, monkeypatch, pmadd
 
 
 @pytest.mark.parametrize("act", ["hardswish", "hardsigmoid"])
-@pytest.mark.parametrize("c, k, r, stride, groups, algo", [(8, 20, 1, 1, 1, "im2col"), (3, 16, 3, 2, 1, "im2col"),
-                                                           (16, 16, 3, 1, 1, "winograd_f4"), (24, 24, 3, 1, 24, "dwconv"),
-                                                           (24, 24, 5, 2, 24, "dwconv")])
+@pytest.mark.parametrize("c, k, r, stride, groups, algo", [
+    (8, 20, 1, 1, 1, "im2col"), (3, 16, 3, 2, 1, "im2col"), (16, 16, 3, 1, 1, "winograd_f4"),
+    (24, 24, 3, 1, 24, "dwconv"), (24, 24, 5, 2, 24, "dwconv")])
 def test_fused_activation_is_the_activation_op(dev, act, c, k, r, stride, groups, algo):
     # conv + hardswish/hardsigmoid in the epilogue computes bit for bit what the conv followed by
     # the activation op computes (one definition of the closed forms), on every backend
@@ -433,9 +433,11 @@ def test_fused_activation_is_the_activation_op(dev, act, c, k, r, stride, groups
         assert np.array_equal(fused, getattr(fo, act)(plain).numpy())
 
 
-@pytest.mark.parametrize("n, c, mult, h, w, r, stride", [(1, 3, 1, 1, 1, 3, 1), (2, 5, 2, 9, 7, 3, 1), (1, 4, 1, 17, 23, 3, 2),
-                                                        (1, 6, 1, 16, 16, 5, 1), (2, 3, 1, 11, 30, 5, 2),
-                                                        (1, 8, 1, 7, 7, 3, 2), (1, 2, 3, 24, 9, 3, 1)])
+DW_FIXED_SHAPES = [(1, 3, 1, 1, 1, 3, 1), (2, 5, 2, 9, 7, 3, 1), (1, 4, 1, 17, 23, 3, 2), (1, 6, 1, 16, 16, 5, 1),
+                   (2, 3, 1, 11, 30, 5, 2), (1, 8, 1, 7, 7, 3, 2), (1, 2, 3, 24, 9, 3, 1)]
+
+
+@pytest.mark.parametrize("n, c, mult, h, w, r, stride", DW_FIXED_SHAPES)
 @pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True), ("hardswish", True)])
 def test_float32_depthwise_fixed_geometries(dev, n, c, mult, h, w, r, stride, act, with_res):
     # the OpenCL float32 3x3 / 5x5 stride 1 / 2 depthwise kernel (dwconv_strip: 8 output rows per
@@ -447,14 +449,11 @@ def test_float32_depthwise_fixed_geometries(dev, n, c, mult, h, w, r, stride, ac
     run_all_float(x, wt, b, (stride, stride), (r // 2, r // 2), (1, 1), c, act, res)
 
 
-@pytest.mark.parametrize("n, c, mult, h, w, r, stride", [(1, 3, 1, 1, 1, 3, 1), (2, 5, 2, 9, 7, 3, 1), (1, 4, 1, 17, 23, 3, 2),
-                                                        (1, 6, 1, 16, 16, 5, 1), (2, 3, 1, 11, 30, 5, 2),
-                                                        (1, 8, 1, 7, 7, 3, 2), (1, 2, 3, 24, 9, 3, 1),
-                                                        (1, 2, 1, 5, 100, 3, 2)])
+@pytest.mark.parametrize("n, c, mult, h, w, r, stride", DW_FIXED_SHAPES + [(1, 2, 1, 5, 100, 3, 2)])
 @pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True)])
 def test_int8_depthwise_fixed_geometries(dev, n, c, mult, h, w, r, stride, act, with_res):
-    # the int8 twin (OpenCL: dwconv_strip on int16 tap pairs, and the 16-column pair path for wide
-    # stride-2 rows): bit-exact with the reference
+    # the int8 twin (OpenCL: dwconv_strip, 16 columns per work-item: raw-byte tap pairs inside the
+    # row, (x - zp) pairs per 8-column half at its borders): bit-exact with the reference
     rng = np.random.default_rng(n * 1000 + c * 100 + h + w + r + stride + 7)
     x, wt, b = make_int8(rng, n, c, h, w, c * mult, r, r, c)
     run_all_int8(x, wt, b, (stride, stride), (r // 2, r // 2), (1, 1), c, rng, act, with_res)
