@@ -5,6 +5,7 @@
 #ifndef FPGAOPS_ACT_LUT_H
 #define FPGAOPS_ACT_LUT_H
 #pragma OPENCL FP_CONTRACT OFF
+#include "act_closed.h"
 
 
 #define ONE_ITEM __attribute__((reqd_work_group_size(1, 1, 1)))
@@ -45,16 +46,8 @@ inline float act_scalar(float x, int kind, float alpha, float beta, __global con
   switch (kind) {
     case ACT_CLAMP: return x < alpha ? alpha : (x > beta ? beta : x);
     case ACT_LEAKY: return x < 0.0f ? alpha * x : x;
-    case ACT_HARDSIGMOID: {
-      float t = x + 3.0f;
-      t = t < 0.0f ? 0.0f : (t > 6.0f ? 6.0f : t);
-      return t / 6.0f;
-    }
-    case ACT_HARDSWISH: {  // 0 where the clamp is 0: also at x = -inf, where x * 0 is NaN
-      float t = x + 3.0f;
-      t = t < 0.0f ? 0.0f : (t > 6.0f ? 6.0f : t);
-      return t == 0.0f ? 0.0f : (x * t) / 6.0f;
-    }
+    case ACT_HARDSIGMOID: return act_hardsigmoid(x);  // act_closed.h
+    case ACT_HARDSWISH: return act_hardswish(x);
     case ACT_TABLE: return act_table(x, tab);
     default: return x;
   }
@@ -97,11 +90,8 @@ inline floatV act_vector(floatV x, int kind, float alpha, float beta, __global c
   switch (kind) {
     case ACT_CLAMP: return act_clampV(x, alpha, beta);
     case ACT_LEAKY: return select(x, x * alpha, x < (floatV)(0.0f));
-    case ACT_HARDSIGMOID: return act_clampV(x + 3.0f, 0.0f, 6.0f) / 6.0f;
-    case ACT_HARDSWISH: {
-      const floatV t = act_clampV(x + 3.0f, 0.0f, 6.0f);
-      return select((x * t) / 6.0f, (floatV)(0.0f), t == (floatV)(0.0f));
-    }
+    case ACT_HARDSIGMOID: return act_hardsigmoid(x);
+    case ACT_HARDSWISH: return act_hardswish(x);
     case ACT_TABLE: return act_tableV(x, tab);
     default: return x;
   }

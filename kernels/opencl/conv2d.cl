@@ -409,24 +409,32 @@ __kernel void conv_im2col(__global const T* restrict xp, __global const T* restr
             for (int v = 0; v < KV; ++v) acc[p][v] = MAD(xv, wv[v], acc[p][v]);
         }
     }
+    // the epilogue on the 8 output channels of a vector at once (the operations of epilogue(),
+    // lane by lane: (acc + bias) + residual, then the activation); loads and stores run along
+    // the pixels of each channel (consecutive addresses in NCHW)
+    const int np = min(PB, P - pb * PB);
 #pragma unroll
     for (int v = 0; v < KV; ++v) {
-        T tmp[PB][8];
+        const int kk0 = kb * KB + v * 8;
+        if (kk0 >= KG) break;
+        const int nl = min(8, KG - kk0), ko0 = g * KG + kk0;
+        const size_t base = ((size_t)n * K + ko0) * P + pb * PB;
+        float b8[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+        if (has_bias)
+            for (int l = 0; l < nl; ++l) b8[l] = bias[ko0 + l];
+        const float8 bv = vload8(0, b8);
+        float o[PB][8];
+        if (has_res) {
+            for (int l = 0; l < nl; ++l)
+                for (int p = 0; p < np; ++p) o[p][l] = res[base + (size_t)l * P + p];
 #pragma unroll
-        for (int p = 0; p < PB; ++p) vstore8(acc[p][v], 0, tmp[p]);
-        for (int l = 0; l < 8; ++l) {
-            int kk = kb * KB + v * 8 + l;
-            if (kk >= KG) break;
-            int ko = g * KG + kk;
-            TBIAS b = has_bias ? bias[ko] : (TBIAS)0;
-            int m = 0, s = 1;
-            for (int p = 0; p < PB; ++p) {
-                int pix = pb * PB + p;
-                if (pix >= P) break;
-                size_t idx = ((size_t)n * K + ko) * P + pix;
-                y[idx] = epilogue(tmp[p][l], b, res, idx, has_res, act, m, s, y_zp, r_zp, r_mult, r_shift, lo, hi);
-            }
+            for (int p = 0; p < PB; ++p) vstore8(conv_act(acc[p][v] + bv + vload8(0, o[p]), act), 0, o[p]);
+        } else {
+#pragma unroll
+            for (int p = 0; p < PB; ++p) vstore8(conv_act(acc[p][v] + bv, act), 0, o[p]);
         }
+        for (int l = 0; l < nl; ++l)
+            for (int p = 0; p < np; ++p) y[base + (size_t)l * P + p] = o[p][l];
     }
 }
 
@@ -524,9 +532,7 @@ void conv_pw(__global const float* restrict x, __global const float* restrict wp
             floatp o = acc[r][v] + b;
             if (full) {
                 if (has_res) o += vloadp(v, res + row);
-                if (act == 1) o = fmax(o, 0.0f);
-                else if (act == 2) o = fmin(fmax(o, 0.0f), 6.0f);
-                vstorep(o, v, y + row);
+                vstorep(conv_act(o, act), v, y + row);
             } else {
                 float t[PW_VEC];
                 vstorep(o, 0, t);
@@ -538,6 +544,36 @@ void conv_pw(__global const float* restrict x, __global const float* restrict wp
                 }
             }
         }
+    }
+}
+
+// P == 1 (a 1x1 image: the squeeze-and-excitation blocks' FCs at batch 1): conv_pw would compute
+// PW_N pixels through its short-row path for one. Here one work-item per block of PW_M output
+// channels runs conv_pw's channel loop on the one pixel -- per output channel the same fma
+// sequence, so the same bits -- and the epilogue of conv_pw's partial path.
+// global (ceil(K/PW_M), N)
+__kernel void conv_pw1(__global const float* restrict x, __global const float* restrict wp,
+                       __global const float* restrict bias, __global const float* restrict res,
+                       __global float* restrict y, int C, int K, int has_bias, int has_res, int act) {
+    const int kb = get_global_id(0), n = get_global_id(1);
+    if (kb * PW_M >= K) return;
+    __global const float* X = x + (size_t)n * C;
+    __global const float* W = wp + (size_t)kb * C * PW_M;
+    float acc[PW_M];
+#pragma unroll
+    for (int r = 0; r < PW_M; ++r) acc[r] = 0.0f;
+    for (int c = 0; c < C; ++c) {
+        const float xc = X[c];
+#pragma unroll
+        for (int r = 0; r < PW_M; ++r) acc[r] = fma(W[r], xc, acc[r]);
+        W += PW_M;
+    }
+#pragma unroll
+    for (int r = 0; r < PW_M; ++r) {
+        const int k = kb * PW_M + r;
+        if (k >= K) break;
+        const size_t at = (size_t)n * K + k;
+        y[at] = epilogue(acc[r] + (has_bias ? bias[k] : 0.0f), 0.0f, res, at, has_res, act, 0, 1, 0, 0, 0, 0, 0, 0);
     }
 }
 #endif  // CONV_INT8

@@ -5,6 +5,27 @@
 #ifndef FPGAOPS_CONV_EPILOGUE_H
 #define FPGAOPS_CONV_EPILOGUE_H
 
+// Activation codes (backends/opencl/conv_common.py ACT): 0 none, 1 relu, 2 relu6, 3 hardsigmoid,
+// 4 hardswish (3 and 4: the closed forms of act_closed.h, the same code as the activation kernels).
+// float32 only: int8 activations are the clamp range [lo, hi] (quant.act_range).
+#include "act_closed.h"
+
+#ifndef CONV_INT8
+#define FPGAOPS_CONV_ACT(T)                                                               \
+    inline T __attribute__((overloadable)) conv_act(T v, int act) {                       \
+        if (act == 1) return fmax(v, (T)(0.0f));                                          \
+        if (act == 2) return fmin(fmax(v, (T)(0.0f)), (T)(6.0f));                         \
+        if (act == 3) return act_hardsigmoid(v);                                          \
+        if (act == 4) return act_hardswish(v);                                            \
+        return v;                                                                         \
+    }
+FPGAOPS_CONV_ACT(float)
+FPGAOPS_CONV_ACT(float4)
+FPGAOPS_CONV_ACT(float8)
+FPGAOPS_CONV_ACT(float16)
+#undef FPGAOPS_CONV_ACT
+#endif
+
 inline TOUT epilogue(T acc, TBIAS b, __global const TIN* res, size_t idx, int has_res, int act,
                      int mult, int shift, int y_zp, int r_zp, int r_mult, int r_shift, int lo, int hi) {
 #ifdef CONV_INT8
@@ -17,9 +38,7 @@ inline TOUT epilogue(T acc, TBIAS b, __global const TIN* res, size_t idx, int ha
 #else
     float v = acc + b;
     if (has_res) v += res[idx];
-    if (act == 1) v = fmax(v, 0.0f);
-    else if (act == 2) v = fmin(fmax(v, 0.0f), 6.0f);
-    return v;
+    return conv_act(v, act);
 #endif
 }
 

@@ -11,46 +11,17 @@
 //            the very first vector of the buffer gathers instead) and zeroes the outside lanes
 //            with select -- 10x cheaper on PoCL than shuffling; other strides gather with
 //            per-lane checks. Padded rows are skipped (uniform per work-item).
-// The common MobileNet / EfficientNet geometries are compiled with constant filter size and
-// stride (DW_FIXED, DW_R, DW_S, DW_SH, DW_SW; dilation 1) so the tap loops unroll; every other
-// geometry runs the same code with runtime values.
+// The common MobileNet / EfficientNet geometries (3x3 / 5x5, stride 1 / 2, dilation 1) are
+// compiled with constant filter size and stride (DW_FIXED, DW_R, DW_S, DW_SH, DW_SW) and run
+// dwconv_strip (below: 8 output rows per work-item, each input row loaded once); every other
+// geometry runs dwconv with runtime values.
 // CONV_INT8: int8 data, int32 accumulation, the one requantization rule in the epilogue, 8
-// outputs at a time (epilogue_i8x8, conv_int8.h). The fixed geometries with stride 1 or 2
-// (DW_PAIRS) take 16 output columns per work-item; their interior rows multiply int16 pairs of
-// horizontally adjacent taps with one vpmaddwd per pair and 8 columns (see the DW_PAIRS block)
-// instead of one int32 multiply per tap; the other columns run the per-tap code, 8 at a time.
+// outputs at a time (epilogue_i8x8, conv_int8.h).
 #ifndef DWCONV_OPENCL_ROWS
 #define DWCONV_OPENCL_ROWS 4
 #endif
 #define ROWS DWCONV_OPENCL_ROWS
-// output columns per work-item: 16 on the int8 pair path (two 8-column halves), else 8. The
-// launcher (backends/opencl/dwconv.py) defines DW_PAIRS and sizes the grid by the same PX.
-#ifdef DW_PAIRS
-#if !defined(CONV_INT8) || !defined(DW_FIXED)
-#error "DW_PAIRS needs CONV_INT8 and a fixed geometry (DW_FIXED)"
-#endif
-#define PX 16
-#else
-#define PX 8
-#endif
-
-#ifdef DW_FIXED
-#define UNROLL_TAPS _Pragma("unroll")
-#define KR DW_R
-#define KS DW_S
-#define KSH DW_SH
-#define KSW DW_SW
-#define KDH 1
-#define KDW 1
-#else
-#define UNROLL_TAPS
-#define KR R
-#define KS S
-#define KSH SH
-#define KSW SW
-#define KDH DH
-#define KDW DW
-#endif
+#define PX 8  // output columns per dwconv work-item
 
 #ifdef CONV_INT8
 typedef char TIN;
@@ -101,6 +72,13 @@ inline void dw_store_i8(int8 acc, size_t base, int ow0, int OW, __global const T
 }
 #endif
 
+#ifndef DW_FIXED  // (the fixed geometries run dwconv_strip)
+#define KR R
+#define KS S
+#define KSH SH
+#define KSW SW
+#define KDH DH
+#define KDW DW
 __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restrict w,
                      __global const TBIAS* restrict bias, __global const TIN* restrict res, __global TOUT* restrict y,
                      __global const int* restrict mult, __global const int* restrict shift,
@@ -122,50 +100,6 @@ __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restric
     mu = mult[k];
     sh = shift[k];
 #endif
-#ifdef DW_PAIRS
-    // int8, 16 interior columns: taps (j, j+1) as int16 pairs, one pair dot product (vpmaddwd)
-    // per pair and 8 columns, the odd last tap paired with a zero weight. Stride 1: the 16 bytes
-    // at w0 are the pairs of the even columns, those at w0 + 1 of the odd ones; stride 2: the 16
-    // bytes at w0 (w0 + 16) are the pairs of columns 0-7 (8-15). The last load of a row may read
-    // 1 byte past what is used (the next row or the buffer's guard word, as LOAD16E). x is used
-    // raw; the zero point comes off once: -zp * (the sum of the weights applied).
-    if (ow00 * KSW - PL >= 0 && (ow00 + 15) * KSW - PL + (KS - 1) < W) {
-#pragma unroll
-        for (int v = 0; v < ROWS; ++v) {
-            if (v >= rows) break;
-            int8 a0 = (int8)(0), a1 = (int8)(0);  // stride 1: even / odd columns; stride 2: 0-7 / 8-15
-            int wsum = 0;
-            UNROLL_TAPS
-            for (int i = 0; i < KR; ++i) {
-                const int hi_ = (oh0 + v) * KSH - PT + i;
-                if (hi_ >= 0 && hi_ < H) {
-                    __global const TIN* row = xc + (size_t)hi_ * W + ow00 * KSW - PL;
-                    UNROLL_TAPS
-                    for (int j = 0; j < KS; j += 2) {
-                        const int wa = wk[i * KS + j], wb = j + 1 < KS ? wk[i * KS + j + 1] : 0;
-                        wsum += wa + wb;
-                        const short16 wv = as_short16((int8)(((uint)wa & 0xFFFFu) | ((uint)wb << 16)));
-                        a0 += PAIR_DOT(convert_short16(vload16(0, row + j)), wv);
-                        a1 += PAIR_DOT(convert_short16(vload16(0, row + j + (KSW == 1 ? 1 : 16))), wv);
-                    }
-                }
-            }
-            const int8 zc = (int8)(x_zp * wsum);  // |x_zp * wsum| <= 128 * 128 * R * S: exact
-#if DW_SW == 1
-            const int8 lo8 = (int8)(a0.s0, a1.s0, a0.s1, a1.s1, a0.s2, a1.s2, a0.s3, a1.s3) - zc;
-            const int8 hi8 = (int8)(a0.s4, a1.s4, a0.s5, a1.s5, a0.s6, a1.s6, a0.s7, a1.s7) - zc;
-#else
-            const int8 lo8 = a0 - zc, hi8 = a1 - zc;
-#endif
-            const size_t base = ((size_t)nk * OH + oh0 + v) * OW + ow00;
-            dw_store_i8(lo8, base, ow00, OW, res, y, b, mu, sh, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
-            if (ow00 + 8 < OW)
-                dw_store_i8(hi8, base + 8, ow00 + 8, OW, res, y, b, mu, sh, has_res, y_zp, r_zp, r_mult, r_shift, lo,
-                            hi);
-        }
-        return;
-    }
-#endif
     for (int hf = 0; hf < PX / 8; ++hf) {
         const int ow0 = ow00 + 8 * hf;
         if (ow0 >= OW) break;
@@ -178,38 +112,10 @@ __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restric
 #pragma unroll
         for (int v = 0; v < ROWS; ++v) {
             if (v < rows) {
-#ifdef CONV_INT8
-                int wsum = 0;  // the int8 interior fast path: the sum of the weights it applied to raw x
-#endif
-                UNROLL_TAPS
                 for (int i = 0; i < KR; ++i) {
                     const int hi_ = (oh0 + v) * KSH - PT + i * KDH;
                     if (hi_ >= 0 && hi_ < H) {
                         __global const TIN* row = xc + (size_t)hi_ * W;
-#if defined(CONV_INT8) && defined(DW_FIXED) && (DW_SW == 1 || DW_SW == 2)
-                        if (interior) {
-                            // interior vector, int8: taps (j, j+1) as int16 pairs, one pair dot product
-                            // (vpmaddwd) per pair, the odd last tap paired with a zero weight. x is used
-                            // raw; the zero point comes off once after the rows: -zp * (sum of their weights)
-                            UNROLL_TAPS
-                            for (int j = 0; j < KS; j += 2) {
-                                const int w0 = ow0 * KSW - PL + j;
-                                const bool two = j + 1 < KS;
-                                const int wa = wk[i * KS + j], wb = two ? wk[i * KS + j + 1] : 0;
-                                wsum += wa + wb;
-#if DW_SW == 1  // lanes (x[w0+l], x[w0+l+1])
-                                const int8 xa = convert_int8(vload8(0, row + w0));
-                                const int8 xb = two ? convert_int8(vload8(0, row + w0 + 1)) : (int8)(0);
-                                const short16 xv = as_short16(pair_words(xa, xb));
-#else  // lanes (x[w0+2l], x[w0+2l+1]): 16 bytes as they are (!two: 1 past the row, as LOAD16E)
-                                const short16 xv = convert_short16(vload16(0, row + w0));
-#endif
-                                acc[v] += PAIR_DOT(xv, as_short16((int8)(((uint)wa & 0xFFFFu) | ((uint)wb << 16))));
-                            }
-                            continue;
-                        }
-#endif
-                        UNROLL_TAPS
                         for (int j = 0; j < KS; ++j) {
                             const T8 wv = (T8)((T)wk[i * KS + j]);
                             const int w0 = ow0 * KSW - PL + j * KDW;
@@ -242,9 +148,6 @@ __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restric
                         }
                     }
                 }
-#ifdef CONV_INT8
-                acc[v] -= (int8)(x_zp * wsum);  // |x_zp * wsum| <= 128 * 128 * R * S: exact
-#endif
             }
         }
         const bool full = ow0 + 8 <= OW;
@@ -256,19 +159,264 @@ __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restric
             dw_store_i8(acc[v], base, ow0, OW, res, y, b, mu, sh, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
             continue;
 #else
-            if (full && !has_res) {
-                float8 a = acc[v] + (float8)b;
-                if (act == 1) a = fmax(a, (float8)0.0f);
-                else if (act == 2) a = fmin(fmax(a, (float8)0.0f), (float8)6.0f);
-                vstore8(a, 0, y + base);
-                continue;
+            // the operations of epilogue() on 8 lanes: (acc + bias) + residual, the activation;
+            // a partial vector (ow0 + 8 > OW) computes every lane and stores the valid ones
+            float8 a = acc[v] + (float8)b;
+            if (has_res) {
+                if (full) a += vload8(0, res + base);
+                else {
+                    float r8[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+                    for (int l = 0; l < 8 && ow0 + l < OW; ++l) r8[l] = res[base + l];
+                    a += vload8(0, r8);
+                }
+            }
+            a = conv_act(a, act);
+            if (full) vstore8(a, 0, y + base);
+            else {
+                float o[8];
+                vstore8(a, 0, o);
+                for (int l = 0; l < 8 && ow0 + l < OW; ++l) y[base + l] = o[l];
             }
 #endif
-            T vals[8];
-            vstore8(acc[v], 0, vals);
-            for (int l = 0; l < 8 && ow0 + l < OW; ++l)
-                y[base + l] = epilogue(vals[l], b, res, base + l, has_res, act, mu, sh, y_zp, r_zp, r_mult, r_shift, lo,
-                                       hi);
         }
     }  // hf
 }
+#endif
+
+#if defined(DW_FIXED) && !defined(CONV_INT8)
+// ---- dwconv_strip: float32, fixed geometry (3x3 / 5x5, stride 1 / 2, dilation 1) -------------
+// One work-item computes one channel x DW_RB output rows x 8 columns, walking down the input
+// rows its output rows need ((DW_RB - 1) * stride + R of them): each input row is loaded once as
+// its S tap vectors and multiplied into every output row that uses it. dwconv above loads the
+// R x S tap vectors once per output row (R x S loads per output vector against (R + (RB-1) *
+// stride) * S / RB here). The taps of an output row are added in the same order as in dwconv
+// (rows i, then columns j, ascending), so both kernels compute the same bits.
+#ifndef DW_RB
+#define DW_RB 4
+#endif
+#define DW_NT ((DW_RB - 1) * DW_SH + DW_R)  // input rows per work-item
+
+// tap vector j of input row hi_ (inside the image) for output columns ow0..ow0+7; the border
+// cases as in dwconv (stride 1: one unaligned load at w0 with the outside lanes zeroed, never
+// outside the buffer; otherwise a per-lane gather)
+inline float8 dw_tap(__global const float* xc, size_t coff, int hi_, int W, int w0, bool interior) {
+    __global const float* row = xc + (size_t)hi_ * W;
+    if (interior) return DW_SW == 1 ? vload8(0, row + w0) : LOAD16E(row + w0);
+    if (DW_SW == 1 && w0 <= W && (long)coff + hi_ * W + w0 >= 0) {
+        const int8 pos = (int8)(0, 1, 2, 3, 4, 5, 6, 7) + (int8)(w0);
+        return select((float8)0.0f, vload8(0, row + w0), (pos >= (int8)0) & (pos < (int8)W));
+    }
+    float tmp[8];
+    for (int l = 0; l < 8; ++l) {
+        const int wi = w0 + l * DW_SW;
+        tmp[l] = (wi >= 0 && wi < W) ? row[wi] : 0.0f;
+    }
+    return vload8(0, tmp);
+}
+
+__kernel void dwconv_strip(__global const float* restrict x, __global const float* restrict w,
+                           __global const float* restrict bias, __global const float* restrict res,
+                           __global float* restrict y, int C, int H, int W, int K, int OH, int OW, int PT, int PL,
+                           int CMULT, int NK, int has_bias, int has_res, int act) {
+    const int owb = get_global_id(0), ohb = get_global_id(1), nk = get_global_id(2);
+    const int ow0 = owb * 8, oh0 = ohb * DW_RB;
+    if (ow0 >= OW || oh0 >= OH || nk >= NK) return;
+    const int n = NK == K ? 0 : nk / K, k = nk - n * K, c = CMULT == 1 ? k : k / CMULT;
+    const size_t coff = ((size_t)n * C + c) * H * W;
+    __global const float* xc = x + coff;
+    float8 wt[DW_R * DW_S];
+#pragma unroll
+    for (int t = 0; t < DW_R * DW_S; ++t) wt[t] = (float8)(w[(size_t)k * DW_R * DW_S + t]);
+    const bool interior = ow0 * DW_SW - PL >= 0 && (ow0 + 7) * DW_SW - PL + (DW_S - 1) < W;
+    float8 acc[DW_RB];
+#pragma unroll
+    for (int v = 0; v < DW_RB; ++v) acc[v] = (float8)0.0f;
+    const int h0 = oh0 * DW_SH - PT;  // first input row of the strip
+#pragma unroll
+    for (int t = 0; t < DW_NT; ++t) {
+        const int hi_ = h0 + t;
+        if (hi_ < 0 || hi_ >= H) continue;  // zero padding (rows past the strip's last output too)
+        float8 xv[DW_S];
+#pragma unroll
+        for (int j = 0; j < DW_S; ++j) xv[j] = dw_tap(xc, coff, hi_, W, ow0 * DW_SW - PL + j, interior);
+#pragma unroll
+        for (int v = 0; v < DW_RB; ++v) {
+            const int i = t - v * DW_SH;  // the filter row of input row t in output row v
+            if (i >= 0 && i < DW_R) {
+#pragma unroll
+                for (int j = 0; j < DW_S; ++j) acc[v] = MAD(xv[j], wt[i * DW_S + j], acc[v]);
+            }
+        }
+    }
+    const float b = has_bias ? bias[k] : 0.0f;
+    const bool full = ow0 + 8 <= OW;
+#pragma unroll
+    for (int v = 0; v < DW_RB; ++v) {
+        if (oh0 + v >= OH) break;
+        const size_t base = ((size_t)nk * OH + oh0 + v) * OW + ow0;
+        float8 a = acc[v] + (float8)b;  // the operations of epilogue(), as in dwconv
+        if (has_res) {
+            if (full) a += vload8(0, res + base);
+            else {
+                float r8[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+                for (int l = 0; l < 8 && ow0 + l < OW; ++l) r8[l] = res[base + l];
+                a += vload8(0, r8);
+            }
+        }
+        a = conv_act(a, act);
+        if (full) vstore8(a, 0, y + base);
+        else {
+            float o[8];
+            vstore8(a, 0, o);
+            for (int l = 0; l < 8 && ow0 + l < OW; ++l) y[base + l] = o[l];
+        }
+    }
+}
+#endif
+
+#if defined(DW_FIXED) && defined(CONV_INT8)
+// ---- dwconv_strip, int8: the float32 strip above on int16 tap pairs ---------------------------
+// One work-item: one channel x DW_RB output rows x 8 columns, walking down the input rows once.
+// Per input row, the S tap vectors (x - zp, 0 outside the image: exact in int16) become
+// ceil(S/2) vectors of int16 pairs (taps j, j+1; the odd last tap paired with 0), and every
+// output row using the row adds one pair dot product (vpmaddwd) per pair. Integer sums are
+// exact, so the result is the bits of dwconv (any order); the epilogue is dw_store_i8.
+#ifndef DW_RB
+#define DW_RB 4
+#endif
+#define DW_NT ((DW_RB - 1) * DW_SH + DW_R)
+#define DW_SP ((DW_S + 1) / 2)  // tap pairs per filter row
+
+inline int8 dw_tap_i8(__global const char* xc, size_t coff, int hi_, int W, int w0, bool interior, int zp) {
+    __global const char* row = xc + (size_t)hi_ * W;
+    if (interior) return (DW_SW == 1 ? LOAD8(row + w0) : LOAD16E(row + w0)) - (int8)(zp);
+    if (DW_SW == 1 && w0 <= W && (long)coff + hi_ * W + w0 >= 0) {
+        const int8 pos = (int8)(0, 1, 2, 3, 4, 5, 6, 7) + (int8)(w0);
+        return select((int8)(0), LOAD8(row + w0) - (int8)(zp), (pos >= (int8)0) & (pos < (int8)W));
+    }
+    int tmp[8];
+    for (int l = 0; l < 8; ++l) {
+        const int wi = w0 + l * DW_SW;
+        tmp[l] = (wi >= 0 && wi < W) ? (int)row[wi] - zp : 0;
+    }
+    return vload8(0, tmp);
+}
+
+// 8 output columns ow0.. of the strip, any position (border columns zeroed): the accumulators
+// of rows v, from (x - zp) tap pairs
+inline void strip8_i8(__global const char* xc, size_t coff, int H, int W, int h0, int ow0, int PL, int x_zp,
+                      const short16* wp, int8* acc) {
+    const bool interior = ow0 * DW_SW - PL >= 0 && (ow0 + 7) * DW_SW - PL + (DW_S - 1) < W;
+#pragma unroll
+    for (int t = 0; t < DW_NT; ++t) {
+        const int hi_ = h0 + t;
+        if (hi_ < 0 || hi_ >= H) continue;
+        int8 xv[2 * DW_SP];
+#pragma unroll
+        for (int j = 0; j < 2 * DW_SP; ++j)
+            xv[j] = j < DW_S ? dw_tap_i8(xc, coff, hi_, W, ow0 * DW_SW - PL + j, interior, x_zp) : (int8)(0);
+        short16 xp[DW_SP];
+#pragma unroll
+        for (int p = 0; p < DW_SP; ++p) xp[p] = as_short16(pair_words(xv[2 * p], xv[2 * p + 1]));
+#pragma unroll
+        for (int v = 0; v < DW_RB; ++v) {
+            const int i = t - v * DW_SH;
+            if (i >= 0 && i < DW_R) {
+#pragma unroll
+                for (int p = 0; p < DW_SP; ++p) acc[v] += PAIR_DOT(xp[p], wp[i * DW_SP + p]);
+            }
+        }
+    }
+}
+
+// global (ceil(OW/16), ceil(OH/DW_RB), N*K): 16 columns per work-item. Interior work-items use
+// the raw-byte pairs of the DW_PAIRS path of dwconv (stride 1: the 16 bytes at w0 + j are the tap
+// pairs (j, j+1) of the even columns, those at w0 + j + 1 of the odd ones; stride 2: the 16 bytes
+// at w0 + j (w0 + j + 16) those of columns 0-7 (8-15)), on raw x with zp * (the weights applied)
+// taken off per output row; the others run strip8_i8 on each 8-column half.
+__kernel void dwconv_strip(__global const char* restrict x, __global const char* restrict w,
+                           __global const int* restrict bias, __global const char* restrict res,
+                           __global char* restrict y, __global const int* restrict mult,
+                           __global const int* restrict shift, int C, int H, int W, int K, int OH, int OW, int PT,
+                           int PL, int CMULT, int NK, int x_zp, int has_bias, int has_res, int y_zp, int r_zp,
+                           int r_mult, int r_shift, int lo, int hi) {
+    const int owb = get_global_id(0), ohb = get_global_id(1), nk = get_global_id(2);
+    const int ow0 = owb * 16, oh0 = ohb * DW_RB;
+    if (ow0 >= OW || oh0 >= OH || nk >= NK) return;
+    const int n = NK == K ? 0 : nk / K, k = nk - n * K, c = CMULT == 1 ? k : k / CMULT;
+    const size_t coff = ((size_t)n * C + c) * H * W;
+    __global const char* xc = x + coff;
+    __global const char* wk = w + (size_t)k * DW_R * DW_S;
+    short16 wp[DW_R * DW_SP];  // weight pairs (w[i][j], w[i][j+1]) broadcast
+    int wrow[DW_R];            // the sum of filter row i
+#pragma unroll
+    for (int i = 0; i < DW_R; ++i) {
+        wrow[i] = 0;
+#pragma unroll
+        for (int p = 0; p < DW_SP; ++p) {
+            const int j = 2 * p;
+            const int wa = wk[i * DW_S + j], wb = j + 1 < DW_S ? wk[i * DW_S + j + 1] : 0;
+            wp[i * DW_SP + p] = as_short16((int8)(((uint)wa & 0xFFFFu) | ((uint)wb << 16)));
+            wrow[i] += wa + wb;
+        }
+    }
+    const int h0 = oh0 * DW_SH - PT;
+    const int b = has_bias ? bias[k] : 0, mu = mult[k], sh = shift[k];
+    int8 a0[DW_RB], a1[DW_RB];
+#pragma unroll
+    for (int v = 0; v < DW_RB; ++v) a0[v] = a1[v] = (int8)(0);
+    if (ow0 * DW_SW - PL >= 0 && (ow0 + 15) * DW_SW - PL + (DW_S - 1) < W) {
+        int wsum[DW_RB];
+#pragma unroll
+        for (int v = 0; v < DW_RB; ++v) wsum[v] = 0;
+#pragma unroll
+        for (int t = 0; t < DW_NT; ++t) {
+            const int hi_ = h0 + t;
+            if (hi_ < 0 || hi_ >= H) continue;
+            // (the last load may read 1 byte past what is used: the next row or the guard word)
+            __global const char* row = xc + (size_t)hi_ * W + ow0 * DW_SW - PL;
+            short16 xe[DW_SP], xo[DW_SP];
+#pragma unroll
+            for (int p = 0; p < DW_SP; ++p) {
+                xe[p] = convert_short16(vload16(0, row + 2 * p));
+                xo[p] = convert_short16(vload16(0, row + 2 * p + (DW_SW == 1 ? 1 : 16)));
+            }
+#pragma unroll
+            for (int v = 0; v < DW_RB; ++v) {
+                const int i = t - v * DW_SH;
+                if (i >= 0 && i < DW_R) {
+                    wsum[v] += wrow[i];
+#pragma unroll
+                    for (int p = 0; p < DW_SP; ++p) {
+                        a0[v] += PAIR_DOT(xe[p], wp[i * DW_SP + p]);
+                        a1[v] += PAIR_DOT(xo[p], wp[i * DW_SP + p]);
+                    }
+                }
+            }
+        }
+#pragma unroll
+        for (int v = 0; v < DW_RB; ++v) {
+            const int8 zc = (int8)(x_zp * wsum[v]);  // |x_zp * wsum| <= 128 * 128 * R * S: exact
+#if DW_SW == 1
+            const int8 e = a0[v], o = a1[v];
+            a0[v] = (int8)(e.s0, o.s0, e.s1, o.s1, e.s2, o.s2, e.s3, o.s3) - zc;
+            a1[v] = (int8)(e.s4, o.s4, e.s5, o.s5, e.s6, o.s6, e.s7, o.s7) - zc;
+#else
+            a0[v] -= zc;
+            a1[v] -= zc;
+#endif
+        }
+    } else {
+        strip8_i8(xc, coff, H, W, h0, ow0, PL, x_zp, wp, a0);
+        if (ow0 + 8 < OW) strip8_i8(xc, coff, H, W, h0, ow0 + 8, PL, x_zp, wp, a1);
+    }
+#pragma unroll
+    for (int v = 0; v < DW_RB; ++v) {
+        if (oh0 + v >= OH) break;
+        const size_t base = ((size_t)nk * OH + oh0 + v) * OW + ow0;
+        dw_store_i8(a0[v], base, ow0, OW, res, y, b, mu, sh, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
+        if (ow0 + 8 < OW)
+            dw_store_i8(a1[v], base + 8, ow0 + 8, OW, res, y, b, mu, sh, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
+    }
+}
+#endif

@@ -241,9 +241,7 @@ __kernel void wino_output(__global const T* restrict mo, __global const TBIAS* r
                     for (int l = 0; l < 8; ++l) rv[l] = l < nk ? res[o + l * P] : 0.0f;
                     a += vload8(0, rv);
                 }
-                if (act == 1) a = fmax(a, (float8)0.0f);
-                else if (act == 2) a = fmin(fmax(a, (float8)0.0f), (float8)6.0f);
-                vstore8(a, 0, vals);
+                vstore8(conv_act(a, act), 0, vals);
                 for (int l = 0; l < nk; ++l) y[o + l * P] = vals[l];
 #endif
             }

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import fpgaops as fo
 from fpgaops import quant
 from fpgaops.ops import conv2d as conv_op
+from fpgaops.reference import act_lut as act_ref
 from fpgaops.reference import conv2d as ref
 
 HAS_CSIM_CONV = importlib.util.find_spec("fpgaops.backends.csim.conv2d") is not None
@@ -52,6 +53,8 @@ def check_float(got, x, w, b, stride, pad, dilation, groups, act, res, algo):
         picked, m = conv_op.choose_algo(fo.current_device().name, x.dtype, n, c, h, wd, w.shape[0], *w.shape[2:],
                                         oh, ow, stride, dilation, groups)
     tol = ref.tolerance(x, w, b, *geom, residual=res, winograd_m=m)
+    if act in ("hardswish", "hardsigmoid"):  # Lipschitz 1.5 (1/6), plus the activation's own rounding
+        tol = 1.5 * tol + act_ref.tolerance(want)
     assert got.shape == want.shape and got.dtype == np.float32
     err = np.abs(got.astype(np.float64) - want.astype(np.float64))
     assert np.all(err <= tol), f"{algo}: max err {err.max():.3e}, worst err/bound {np.max(err / tol):.3f}"
@@ -124,7 +127,8 @@ def make_int8(rng, n, c, h, w, k, r, s, groups):
 
 
 @settings(max_examples=25)
-@given(shape=conv_shapes(), act=st.sampled_from([None, "relu", "relu6"]), with_bias=st.booleans(),
+@given(shape=conv_shapes(), act=st.sampled_from([None, "relu", "relu6", "hardswish", "hardsigmoid"]),
+       with_bias=st.booleans(),
        with_res=st.booleans(), seed=st.integers(0, 2**31))
 def test_float32_any_shape_every_algo(dev, shape, act, with_bias, with_res, seed):
     n, c, h, w, k, r, s, stride, pad, dil, groups = shape
@@ -137,7 +141,8 @@ def test_float32_any_shape_every_algo(dev, shape, act, with_bias, with_res, seed
 
 @pytest.mark.parametrize("n, c, k, h, w", [(1, 1, 1, 1, 1), (2, 3, 7, 1, 1), (1, 16, 24, 7, 7), (2, 5, 13, 4, 9),
                                            (1, 24, 6, 8, 4), (1, 8, 12, 6, 6), (1, 33, 19, 5, 13), (1, 64, 96, 14, 14)])
-@pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True), ("relu", False)])
+@pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True), ("relu", False), ("hardswish", True),
+                                          ("hardsigmoid", False)])
 def test_float32_pointwise(dev, n, c, k, h, w, act, with_res):
     # 1x1 stride-1 convs: the OpenCL launcher runs them as a GEMM over pixels (conv_pw); pixel
     # counts below, at and between its vector blocks (16 or 32), channels off its 6-row blocks
@@ -159,7 +164,7 @@ def test_int8_pointwise_bit_exact(dev, n, c, k, h, w, act, with_res):
 
 
 @settings(max_examples=25)
-@given(shape=conv_shapes(winograd=True), act=st.sampled_from([None, "relu"]), with_res=st.booleans(),
+@given(shape=conv_shapes(winograd=True), act=st.sampled_from([None, "relu", "hardswish"]), with_res=st.booleans(),
        seed=st.integers(0, 2**31))
 def test_float32_winograd_shapes(dev, shape, act, with_res, seed):
     n, c, h, w, k, r, s, stride, pad, dil, groups = shape
@@ -171,7 +176,8 @@ def test_float32_winograd_shapes(dev, shape, act, with_res, seed):
 
 
 @settings(max_examples=25)
-@given(shape=conv_shapes(depthwise=True), act=st.sampled_from([None, "relu6"]), seed=st.integers(0, 2**31))
+@given(shape=conv_shapes(depthwise=True), act=st.sampled_from([None, "relu6", "hardswish", "hardsigmoid"]),
+       seed=st.integers(0, 2**31))
 def test_float32_depthwise_shapes(dev, shape, act, seed):
     n, c, h, w, k, r, s, stride, pad, dil, groups = shape
     rng = np.random.default_rng(seed)
@@ -321,6 +327,8 @@ QP = dict(input_scale=0.1, weight_scale=0.1, output_scale=0.1)
      r"^residual: expected the output's shape \(1, 6, 6, 6\)"),
     (lambda: fo.conv2d(X, W, residual=np.ones((1, 6, 6, 6), np.int8)), fo.ArgumentTypeError, r"^residual: expected dtype"),
     (lambda: fo.conv2d(X, W, activation="gelu"), fo.ArgumentError, r"^activation: expected one of"),
+    (lambda: fo.conv2d(XQ, WQ, activation="hardswish", input_scale=0.1, weight_scale=0.1, output_scale=0.1),
+     fo.ArgumentError, r"^activation: int8 conv2d fuses None, 'relu' or 'relu6'"),
     (lambda: fo.conv2d(X, W, algo="fft"), fo.ArgumentError, r"^algo: expected one of"),
     (lambda: fo.conv2d(X, W, stride=2, algo="winograd"), fo.UnsupportedError, r"^algo: 'winograd' does not apply: .*stride 1"),
     (lambda: fo.conv2d(X, np.ones((6, 4, 5, 5), np.float32), algo="winograd_f2"), fo.UnsupportedError,
@@ -404,3 +412,48 @@ def test_int8_pair_product_paths_on_opencl(require, tmp_path, monkeypatch, pmadd
         a = rng.integers(-128, 128, (37, 300), dtype=np.int8)
         b = rng.integers(-128, 128, (300, 29), dtype=np.int8)
         np.testing.assert_array_equal(fo.matmul(a, b), a.astype(np.int32) @ b.astype(np.int32))
+
+
+@pytest.mark.parametrize("act", ["hardswish", "hardsigmoid"])
+@pytest.mark.parametrize("c, k, r, stride, groups, algo", [
+    (8, 20, 1, 1, 1, "im2col"), (3, 16, 3, 2, 1, "im2col"), (16, 16, 3, 1, 1, "winograd_f4"),
+    (24, 24, 3, 1, 24, "dwconv"), (24, 24, 5, 2, 24, "dwconv")])
+def test_fused_activation_is_the_activation_op(dev, act, c, k, r, stride, groups, algo):
+    # conv + hardswish/hardsigmoid in the epilogue computes bit for bit what the conv followed by
+    # the activation op computes (one definition of the closed forms), on every backend
+    rng = np.random.default_rng(c * 100 + r * 10 + stride)
+    x = fo.to_device(3 * rng.standard_normal((1, c, 13, 21), dtype=np.float32))
+    w = fo.to_device(rng.standard_normal((k, c // groups, r, r), dtype=np.float32))
+    b = fo.to_device(rng.standard_normal(k, dtype=np.float32))
+    res = fo.to_device(rng.standard_normal((1, k, (13 + 2 * (r // 2) - r) // stride + 1,
+                                            (21 + 2 * (r // 2) - r) // stride + 1), dtype=np.float32))
+    for r_ in (None, res):
+        fused = fo.conv2d(x, w, b, stride, r // 2, groups=groups, algo=algo, activation=act, residual=r_).numpy()
+        plain = fo.conv2d(x, w, b, stride, r // 2, groups=groups, algo=algo, residual=r_)
+        assert np.array_equal(fused, getattr(fo, act)(plain).numpy())
+
+
+DW_FIXED_SHAPES = [(1, 3, 1, 1, 1, 3, 1), (2, 5, 2, 9, 7, 3, 1), (1, 4, 1, 17, 23, 3, 2), (1, 6, 1, 16, 16, 5, 1),
+                   (2, 3, 1, 11, 30, 5, 2), (1, 8, 1, 7, 7, 3, 2), (1, 2, 3, 24, 9, 3, 1)]
+
+
+@pytest.mark.parametrize("n, c, mult, h, w, r, stride", DW_FIXED_SHAPES)
+@pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True), ("hardswish", True)])
+def test_float32_depthwise_fixed_geometries(dev, n, c, mult, h, w, r, stride, act, with_res):
+    # the OpenCL float32 3x3 / 5x5 stride 1 / 2 depthwise kernel (dwconv_strip: 8 output rows per
+    # work-item): strips past the last row, rows and columns shorter than a vector, multipliers
+    rng = np.random.default_rng(n * 1000 + c * 100 + h + w + r + stride)
+    x, wt, b = make_float(rng, n, c, h, w, c * mult, r, r, c)
+    oh, ow = geometry(h, w, r, r, (stride, stride), (r // 2, r // 2), (1, 1))
+    res = rng.standard_normal((n, c * mult, oh, ow), dtype=np.float32) if with_res else None
+    run_all_float(x, wt, b, (stride, stride), (r // 2, r // 2), (1, 1), c, act, res)
+
+
+@pytest.mark.parametrize("n, c, mult, h, w, r, stride", DW_FIXED_SHAPES + [(1, 2, 1, 5, 100, 3, 2)])
+@pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True)])
+def test_int8_depthwise_fixed_geometries(dev, n, c, mult, h, w, r, stride, act, with_res):
+    # the int8 twin (OpenCL: dwconv_strip, 16 columns per work-item: raw-byte tap pairs inside the
+    # row, (x - zp) pairs per 8-column half at its borders): bit-exact with the reference
+    rng = np.random.default_rng(n * 1000 + c * 100 + h + w + r + stride + 7)
+    x, wt, b = make_int8(rng, n, c, h, w, c * mult, r, r, c)
+    run_all_int8(x, wt, b, (stride, stride), (r // 2, r // 2), (1, 1), c, rng, act, with_res)

@@ -90,10 +90,10 @@ def _batches(net, calibration):
 def _forward_values(net, xs, fn):
     """Run the float network (the optimized graph, NumPy ops) and call fn(value, array) on every
     graph input and node output."""
-    g = net.optimized(*xs)
+    g = net.optimized(*xs, int8=True)
     for name, x in zip(g.inputs, xs):
         fn(name, x)
-    net._execute(xs, None, numpy=True, on_node=lambda n, y, dt: fn(n.outputs[0], np.asarray(y)))
+    net._execute(xs, None, numpy=True, on_node=lambda n, y, dt: fn(n.outputs[0], np.asarray(y)), int8_graph=True)
 
 
 def _entropy_threshold(hist, edges, signed):
@@ -243,7 +243,7 @@ class QuantizedNetwork:
         return self.float_network.output_names
 
     def optimized(self, *xs):
-        return self.float_network.optimized(*xs)
+        return self.float_network.optimized(*xs, int8=True)
 
     def __repr__(self):
         return (f"fpgaops.QuantizedNetwork('{self.float_network.graph.name}', int8 {self.method}, "
@@ -346,7 +346,7 @@ class QuantizedNetwork:
         fo = _fo()
         net = self.float_network
         xs = net._check_inputs(xs)
-        g = net.optimized(*xs)
+        g = net.optimized(*xs, int8=True)
         env = {}
         for name, x in zip(g.inputs, xs):
             env[name] = (fo.to_device(x, dev), None)
@@ -590,7 +590,7 @@ def quantize(net, calibration, method="minmax", per_channel=True, skip=(), perce
     if isinstance(num_bins, (bool, np.bool_)) or not isinstance(num_bins, numbers.Integral) or num_bins < 256:
         raise ArgumentError("num_bins", f"expected an int >= 256, got {num_bins!r}")
     batches = _batches(net, calibration)
-    g = net.optimized(*batches[0])
+    g = net.optimized(*batches[0], int8=True)
     skip_nodes = _resolve_skip(g, skip)
     ranges = calibrate(net, batches, method, float(percentile), int(num_bins))
     qparams = {k: qparams_from_range(*r) for k, r in ranges.items()}

@@ -21,12 +21,14 @@ from .launchplan import WARM, device_lock, plan_of, run_planned
 from .plan import plan as make_plan
 
 
-def _capabilities():
-    """Which activations the conv2d / eltwise epilogues fuse (read from the ops)."""
+def _capabilities(int8=False):
+    """Which activations the conv2d / eltwise epilogues fuse (read from the ops). ``int8``: for
+    the int8 quantizer's graph, whose conv epilogues fuse clamps only (relu, relu6)."""
     from ..ops import conv2d
     from ..ops.act_lut import ACTIVATIONS  # eltwise fuses every act_lut activation
 
-    return tuple(a for a in conv2d.ACTIVATIONS if a), tuple(ACTIVATIONS)
+    skip = conv2d.FLOAT_ONLY_ACTIVATIONS if int8 else ()
+    return tuple(a for a in conv2d.ACTIVATIONS if a and a not in skip), tuple(ACTIVATIONS)
 
 
 # --- results ------------------------------------------------------------------------------
@@ -127,6 +129,7 @@ class _Spec:
         self.plan = make_plan(g)
         self.weights = {}  # (device name, const name) -> Tensor, uploaded on first use
         self.launch = {}  # device name -> launch plan state (launchplan.py)
+        self.int8 = None  # the graph fused for the int8 quantizer (Network.optimized(int8=True))
 
 
 class Network:
@@ -189,14 +192,23 @@ class Network:
         self._specs[key] = spec
         return spec
 
-    def optimized(self, *xs_or_shapes):
-        """The lowered, fused graph for these inputs (arrays or shapes); default: declared shapes."""
+    def optimized(self, *xs_or_shapes, int8=False):
+        """The lowered, fused graph for these inputs (arrays or shapes); default: declared shapes.
+        ``int8=True``: the graph the int8 quantizer works on, where convs fuse only the
+        activations an int8 conv epilogue has (relu, relu6: clamps); hardsigmoid / hardswish
+        stay Act nodes there, with their own calibrated input."""
         if not xs_or_shapes:
             shapes = self._default_shapes()
             if shapes is None:
                 raise ArgumentError("shapes", "the model's input shapes are symbolic; pass example inputs or shapes")
-            return self._spec(shapes).graph
-        return self._spec(self._shape_map(xs_or_shapes)).graph
+        else:
+            shapes = self._shape_map(xs_or_shapes)
+        spec = self._spec(shapes)
+        if not int8:
+            return spec.graph
+        if spec.int8 is None:
+            spec.int8 = passes.optimize(self.graph, shapes, self.allow_fallback, self.fuse, *_capabilities(int8=True))
+        return spec.int8
 
     def memory_plan(self, *xs_or_shapes):
         g = self.optimized(*xs_or_shapes)
@@ -264,13 +276,17 @@ class Network:
         """Number of layers (lowered nodes) executed for these inputs."""
         return len(self.optimized(*xs).nodes)
 
-    def _execute(self, xs, dev, on_node=None, numpy=False, step=None):
+    def _execute(self, xs, dev, on_node=None, numpy=False, step=None, int8_graph=False):
         """Run every node; ``on_node(node, outputs, seconds)`` sees each result. Returns the
-        output values (Tensors on the device, or NumPy arrays in numpy mode)."""
+        output values (Tensors on the device, or NumPy arrays in numpy mode). ``int8_graph``:
+        run the quantizer's graph (``optimized(int8=True)``) instead (numpy mode, calibration)."""
         fo = _fo()
         xs = self._check_inputs(xs)
         spec = self._spec(self._shape_map(xs))
         g, last = spec.graph, spec.plan.last_use
+        if int8_graph:
+            g = self.optimized(*xs, int8=True)
+            last = make_plan(g).last_use
         env = {}
         for name, x in zip(g.inputs, xs):
             if numpy:

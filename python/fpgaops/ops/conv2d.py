@@ -1,5 +1,5 @@
 """conv2d: ``torch.nn.functional.conv2d`` semantics, float32 and int8, with a fused epilogue
-(bias, residual add, relu/relu6) and a choice of algorithm.
+(bias, residual add, relu/relu6, float32 hardsigmoid/hardswish) and a choice of algorithm.
 
     y = fo.conv2d(x, w, b, stride=1, padding=1)                      # float32
     y = fo.conv2d(x, w, b, padding="same", activation="relu", residual=skip)
@@ -30,7 +30,12 @@ from ..tensor import Tensor
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.int8))
 BIAS = {np.dtype(np.float32): np.dtype(np.float32), np.dtype(np.int8): np.dtype(np.int32)}
-ACTIVATIONS = (None, "relu", "relu6")
+ACTIVATIONS = (None, "relu", "relu6", "hardsigmoid", "hardswish")
+# float32 only (an int8 activation is a clamp range): the closed forms of fpgaops.reference.act_lut
+FLOAT_ONLY_ACTIVATIONS = ("hardsigmoid", "hardswish")
+# backends whose conv kernels apply FLOAT_ONLY_ACTIVATIONS in the epilogue; on the others the op
+# runs the conv without them and then the activation op (the same result: the same definition)
+NATIVE_FLOAT_ACTIVATIONS = ("reference", "opencl")
 ALGOS = ("auto", "im2col", "winograd", "winograd_f2", "winograd_f4", "dwconv")
 # int8: |x - zp| <= 255 and |w| <= 128, so Cg*R*S*255*128 < 2**31 keeps the int32 accumulator exact.
 INT8_MAX_TAPS = (2**31 - 1) // (255 * 128)
@@ -56,7 +61,9 @@ class ConvCall(KernelCall):
       bottom/right padding is whatever the taps of the last output row/column reach; oh and ow
       are given and consistent with the padding the user asked for).
     float32:  y = act(acc + bias[kk] + residual[nn, kk, p, q]),  act: none | relu = max(.,0) |
-              relu6 = min(max(.,0),6); any summation order (error bound: reference.conv2d.tolerance).
+              relu6 = min(max(.,0),6) | hardsigmoid | hardswish (the float32 closed forms of
+              fpgaops.reference.act_lut, applied to the float32 value); any summation order
+              (error bound: reference.conv2d.tolerance).
     int8:     acc is exact in int32 (Cg*r*s <= INT8_MAX_TAPS); acc32 = acc + bias[kk] (int32 wrap);
               v = requantize(acc32, mult[kk], shift[kk]) + y_zero_point
                   + (requantize(residual - res_zero_point, res_mult, res_shift) if residual else 0)
@@ -97,7 +104,7 @@ class ConvCall(KernelCall):
     dil_w: int
     groups: int
     winograd_m: int
-    activation: str          # "none" | "relu" | "relu6"
+    activation: str          # "none" | "relu" | "relu6" | "hardsigmoid" | "hardswish" (float32)
     # int8 epilogue (zeros / None for float32)
     x_zero_point: int = 0
     y_zero_point: int = 0
@@ -273,7 +280,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, a
 
     x (N, C, H, W); weight (K, C/groups, R, S); bias (K,) float32 (int32 for int8); stride,
     dilation: int or pair >= 1; padding: int or pair >= 0, "same" (stride 1) or "valid";
-    activation: None, "relu", "relu6" (applied after bias and residual); residual: the output's
+    activation: None, "relu", "relu6", and for float32 "hardsigmoid", "hardswish" (applied after
+    bias and residual; the definitions of fpgaops.hardsigmoid/hardswish); residual: the output's
     shape and dtype, added before the activation.
     int8 (x and weight int8): input_scale, input_zero_point, weight_scale (scalar or (K,),
     symmetric), output_scale, output_zero_point are required/used; the output is int8 with the
@@ -320,6 +328,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, a
     if not isinstance(algo, str) or algo not in ALGOS:
         raise ArgumentError("algo", f"expected one of {ALGOS}, got {algo!r}")
     int8 = xdt == np.int8
+    if int8 and activation in FLOAT_ONLY_ACTIVATIONS:
+        raise ArgumentError("activation", f"int8 conv2d fuses None, 'relu' or 'relu6' (a clamp range), not "
+                                          f"{activation!r}; apply fpgaops.activation to the int8 result instead")
     if int8 and cg * r * s > INT8_MAX_TAPS:
         raise UnsupportedError(f"weight: C/groups*R*S = {cg * r * s} taps exceed {INT8_MAX_TAPS}, "
                                "beyond which the int8 accumulator could overflow int32")
@@ -367,8 +378,14 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, a
     if int8:
         extra = dict(q)
         extra["mult"], extra["shift"] = _requant_tensors(dev, q["mult"], q["shift"])
+    after = None
+    if activation in FLOAT_ONLY_ACTIVATIONS and dev.name not in NATIVE_FLOAT_ACTIVATIONS:
+        after, activation = activation, None
     call = ConvCall(algo, xdt, tx, tw, tb, tr, y, n, c, h, w, k, r, s, oh, ow, stride[0], stride[1], pt, pl,
                     dilation[0], dilation[1], groups, m, activation or "none", **extra,
                     weight_is_constant=isinstance(weight, Tensor))
     dev.run(call)
+    if after is not None:
+        from .act_lut import activation as act_op  # (act_lut imports nothing of conv2d)
+        y = act_op(y, after)
     return y if as_tensor else y.numpy()

@@ -18,6 +18,7 @@ where [lo, hi] is the int8 range narrowed by the fused activation (``quant.act_r
 import numpy as np
 
 from .. import quant
+from . import act_lut as act_ref
 
 U32 = 2.0 ** -24
 
@@ -69,6 +70,9 @@ def conv2d_float(x, w, bias, stride, pad, dilation, groups, out_hw, activation=N
         acc = np.maximum(acc, 0)
     elif activation == "relu6":
         acc = np.clip(acc, 0, 6)
+    elif activation in ("hardsigmoid", "hardswish"):  # the float32 closed forms, on the float32 value
+        kind = act_ref.HARDSIGMOID if activation == "hardsigmoid" else act_ref.HARDSWISH
+        return act_ref.apply_float(acc.astype(np.float32), kind)
     return acc.astype(np.float32)
 
 

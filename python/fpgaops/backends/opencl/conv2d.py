@@ -184,6 +184,11 @@ def run_pointwise(backend, call):
     wpk = WEIGHTS.get(call, ("pw", PW_M), nbytes, pack)
     e = epilogue_args(call)
     p = call.h * call.w
+    flags = i32(call.bias is not None, call.residual is not None, ACT[call.activation])
+    if p == 1:  # one pixel (the SE blocks' FCs): conv_pw1, the same sums without the pixel block
+        launch(backend, prg, "conv_pw1", (kblk, call.n), (16, 1), call.x.handle, wpk, e["bias"], e["res"],
+               call.y.handle, *i32(call.c, call.k), *flags)
+        return
     launch(backend, prg, "conv_pw", (-(-p // (PW_NV * vec)), kblk, call.n), (1, 1, 1), call.x.handle, wpk,
            e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p, call.bias is not None,
                                                      call.residual is not None, ACT[call.activation]))

@@ -11,7 +11,8 @@ from ... import config
 from . import isa
 from .isa import VNNI_MAX_TAPS, int8_form  # noqa: F401  (the conv launchers' import point)
 
-ACT = {"none": 0, "relu": 1, "relu6": 2}
+# the conv kernels' activation codes (conv_epilogue.h); hardsigmoid and hardswish are float32 only
+ACT = {"none": 0, "relu": 1, "relu6": 2, "hardsigmoid": 3, "hardswish": 4}
 
 
 _KERNELS = {}

@@ -8,21 +8,42 @@ from .conv_common import dtype_defines, epilogue_args, i32, launch, program, tun
 FIXED = {(3, 3), (5, 5)}
 
 
+# dwconv_strip (the fixed geometries, float32 and int8): output rows per work-item (DW_RB in
+# dwconv.cl); 8 beat 2 and 4 on MobileNetV2's layers (docs/conv.md)
+STRIP_ROWS = 8
+
+
+def run_strip(backend, call, defines, rb=None):
+    """A fixed geometry: dwconv_strip, each input row loaded once per DW_RB output rows."""
+    rb = rb or STRIP_ROWS
+    prg = program(backend, "dwconv", defines + [f"-DDW_RB={rb}"])
+    px = 16 if call.dtype == np.int8 else 8  # output columns per work-item (dwconv.cl)
+    nowb, nohb = -(-call.ow // px), -(-call.oh // rb)
+    e = epilogue_args(call)
+    l0 = min(nowb, 16)
+    l1 = min(nohb, max(1, 64 // l0))
+    l2 = min(call.n * call.k, max(1, 64 // (l0 * l1)))
+    geom = i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.pad_top, call.pad_left, call.k // call.c,
+               call.n * call.k)
+    if call.dtype == np.int8:  # flags: has_bias, has_res, act (the clamp is lo/hi), y_zp ... hi
+        launch(backend, prg, "dwconv_strip", (nowb, nohb, call.n * call.k), (l0, l1, l2),
+               call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, e["mult"], e["shift"],
+               *geom, np.int32(call.x_zero_point), *e["flags"][:2], *e["flags"][3:])
+    else:
+        launch(backend, prg, "dwconv_strip", (nowb, nohb, call.n * call.k), (l0, l1, l2),
+               call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, *geom, *e["flags"][:3])
+
+
 def run(backend, call):
     rows = tunables()["dw_rows"]
     defines = dtype_defines(call)
     fixed = ((call.r, call.s) in FIXED and call.stride_w in (1, 2) and call.stride_h in (1, 2)
              and call.dil_h == call.dil_w == 1)
     if fixed:
-        defines = defines + ["-DDW_FIXED=1", f"-DDW_R={call.r}", f"-DDW_S={call.s}", f"-DDW_SH={call.stride_h}",
-                             f"-DDW_SW={call.stride_w}"]
-    # int8 on a fixed geometry: the int16 tap-pair path, 16 output columns per work-item (else 8)
-    pairs = fixed and call.dtype == np.int8
-    if pairs:
-        defines = defines + ["-DDW_PAIRS=1"]
+        return run_strip(backend, call, defines + ["-DDW_FIXED=1", f"-DDW_R={call.r}", f"-DDW_S={call.s}",
+                                                   f"-DDW_SH={call.stride_h}", f"-DDW_SW={call.stride_w}"])
     prg = program(backend, "dwconv", defines)
-    px = 16 if pairs else 8     # PX in dwconv.cl
-    nowb = -(-call.ow // px)
+    nowb = -(-call.ow // 8)     # PX in dwconv.cl
     nohb = -(-call.oh // rows)
     e = epilogue_args(call)
     # ~64 work-items per work-group: PoCL's per-group overhead dominates tiny groups
