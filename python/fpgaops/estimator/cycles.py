@@ -356,15 +356,47 @@ def numel(shape):
     return n
 
 
+def pool_schedule(p, dtype, a):
+    """pool.hpp's one DATAFLOW region ("stream"), its processes as the C-simulation counters count
+    them. a: x, y (NCHW shapes) and, for regular windows, kernel / stride / padding / dilation
+    (the graph node's; without them: adaptive bins, as for GlobalAvgPool).
+      read   every input row: read_elems of its w elements (one word per cycle)
+      hpool  the column windows once (OW); per input row FILL_ROW (ceil(w/L) words) and then either
+             the sliding window, one column per cycle over (OW-1)*sw + (kw-1)*dw + 1 columns, or the
+             adaptive bins, one tap per cycle (at least one per output column)
+      vpool  two OW loops, then per plane an OW loop per input row and per output row
+      write  the outputs, one element per cycle
+    Every pipelined loop entry pays its depth (read 3, hpool 4, vpool 4, write 2)."""
+    L = p.word_bits // 8 // ebytes(dtype)
+    (n, c, h, w), (_, _, oh, ow) = a["x"], a["y"]
+    planes = n * c
+    words = cdiv(w, L)
+    read = sum(read_at_cycles(r * w, w, L, words) for r in range(planes * h))
+    if a.get("kernel") is not None:
+        kw, sw, pw, dw = a["kernel"][1], a["stride"][1], a["padding"][1], a.get("dilation", (1, 1))[1]
+        per_row = (ow - 1) * sw + (kw - 1) * dw + 1 + 4
+    else:  # adaptive bins [floor(j*w/ow), ceil((j+1)*w/ow))
+        per_row = sum(max(1, -(-((j + 1) * w) // ow) - (j * w) // ow) for j in range(ow)) + 4
+    hpool = ow + 4 + planes * h * (words + 4 + per_row)
+    vpool = 2 * (ow + 4) + planes * (h + oh) * (ow + 4)
+    write = planes * oh * ow + 2
+    return {"read": read, "hpool": hpool, "vpool": vpool, "write": write}
+
+
 def stream_layer(p, o, mem, dtype, L):
-    """pool / eltwise / act / softmax kernels: (kernel, shape, result dict)."""
+    """pool / eltwise / act / softmax kernels: (kernel, shape, result dict). The pool schedule is
+    pool.hpp's (pool_schedule); eltwise and act move one word of L lanes per cycle; softmax makes
+    three passes of one element per cycle."""
     eb = ebytes(dtype)
     lanes = p.word_bits // 8 // eb
     a = L.attrs
+    schedule = None
     if L.op == "pool":
         x, y = a["x"], a["y"]
         rd, wr = numel(x) * eb, numel(y) * eb
-        comp = numel(x) / o.stream_rate + numel(x[:-1]) * ROW_OVERHEAD  # one column per cycle, per row
+        sc = pool_schedule(p, dtype, a)
+        schedule = max(sc.values())
+        comp = schedule / o.stream_rate   # what-if: the horizontal and vertical passes widened
         shape = f"{x[1]}x{x[2]}x{x[3]}->{y[1]}x{y[2]}x{y[3]}"
     elif L.op == "eltwise":
         rd, wr = (numel(a["a"]) + numel(a["b"])) * eb, numel(a["y"]) * eb
@@ -376,8 +408,6 @@ def stream_layer(p, o, mem, dtype, L):
         shape = "x".join(str(d) for d in a["y"][1:])
     memory = max(rd / mem.port("x" if L.op != "eltwise" else "a", p.word_bits), wr / mem.port("y", p.word_bits),
                  (rd + wr) / mem.board)
-    cycles, bound, schedule = _finish({"stream": comp, "memory": memory}, 0, 0)
+    cycles, bound, sched = _finish({"stream": comp, "memory": memory}, 0, 0)
     return L.op, shape, {"compute": comp, "memory": memory, "cycles": cycles, "bytes": int(rd + wr),
-                         "bound": bound, "schedule": schedule}
-
-
+                         "bound": bound, "schedule": sched if schedule is None or o.stream_rate != 1 else schedule}
