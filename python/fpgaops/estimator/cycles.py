@@ -366,11 +366,18 @@ def pool_schedule(p, dtype, a):
              adaptive bins, one tap per cycle (at least one per output column)
       vpool  two OW loops, then per plane an OW loop per input row and per output row
       write  the outputs, one element per cycle
-    Every pipelined loop entry pays its depth (read 3, hpool 4, vpool 4, write 2)."""
+    Every pipelined loop entry pays its depth (read 3, hpool 4, vpool 4, write 2).
+    A global pool (adaptive 1 x 1; int8, or float32 planes of at most one word) takes pool.hpp's
+    run_global instead: read (one burst per plane), reduce (one word per cycle), write."""
     L = p.word_bits // 8 // ebytes(dtype)
     (n, c, h, w), (_, _, oh, ow) = a["x"], a["y"]
     planes = n * c
     words = cdiv(w, L)
+    if a.get("kernel") is None and oh == ow == 1 and (dtype == "int8" or h * w <= L):
+        # run_global: each plane one burst (read), a word of L lanes folded per cycle (reduce)
+        wpp = cdiv(h * w, L)
+        return {"read": sum(read_at_cycles(q * h * w, h * w, L, wpp) for q in range(planes)),
+                "reduce": planes * wpp + 4, "write": planes + 2}
     read = sum(read_at_cycles(r * w, w, L, words) for r in range(planes * h))
     if a.get("kernel") is not None:
         kw, sw, pw, dw = a["kernel"][1], a["stride"][1], a["padding"][1], a.get("dilation", (1, 1))[1]
