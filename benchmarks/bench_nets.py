@@ -1,17 +1,21 @@
 """Network benchmark: whole-model latency of fpgaops (opencl, csim) against PyTorch CPU and ONNX
 Runtime CPU, batch 1, 224x224, on the zoo's ResNet-18, ResNet-50, MobileNetV2 and
-MobileNetV3-small/large. (torchvision's other families need torchvision, which is not installed
-here: the zoo's networks are built by fpgaops.models.)
+MobileNetV3-small/large, and on torchvision's EfficientNet-B0, ShuffleNetV2 x1.0, DenseNet-121 and
+VGG-11 (built from torchvision's constructors with random weights by tests/nets/tv_models.py,
+nothing downloaded).
 
     cd /work/main && PYTHONPATH=python .venv/bin/python benchmarks/bench_nets.py [--models resnet18,...]
-        [--min-time 3] [--csim-max-seconds 120] [--no-write]
+        [--tv-models efficientnet_b0,...] [--min-time 3] [--csim-max-seconds 120] [--no-write]
 
 Prints a table and writes (or replaces) the networks section of benchmarks/RESULTS.md.
 
 Method
   * One ONNX model per network from fpgaops.models.build_onnx (seeded random weights, the same
     bytes for every runner). PyTorch runs the hand-written torchvision-equivalent module
-    (fpgaops.models.torch_ref) carrying exactly those weights (torchvision is not installed here).
+    (fpgaops.models.torch_ref) carrying exactly those weights. The torchvision networks (--tv-models)
+    are torchvision's modules with seeded random weights (BatchNorm statistics calibrated on random
+    images, tests/nets/tv_models.py), exported at opset 17 with dynamic batch/height/width; PyTorch
+    runs that module.
   * fpgaops: ``net(x)`` -- NumPy in, NumPy out, so the input upload and the logits download are
     included; activations stay on the device between layers. Weights are uploaded by the warm-up
     run, as are kernel builds. BN folded, conv+bias+relu and residual adds fused (the default).
@@ -62,6 +66,29 @@ import fpgaops as fo  # noqa: E402
 from fpgaops import models  # noqa: E402
 
 MODELS = ("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large")
+TV_MODELS = ("efficientnet_b0", "shufflenet_v2_x1_0", "densenet121", "vgg11")
+TV_OPSET = 17
+
+
+def source(name, size):
+    """(ONNX ModelProto, a function making the PyTorch module) of a zoo or torchvision network."""
+    if name in models.NAMES:
+        from fpgaops.models import torch_ref
+
+        return models.build_onnx(name), lambda: torch_ref.from_zoo(name)
+    import copy
+    import tempfile
+
+    import onnx
+
+    sys.path.insert(0, str(HERE.parent / "tests" / "nets"))
+    import tv_models  # test-time helper: torchvision on the CPU build of torch
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, f"{name}.onnx")
+        module = tv_models.export(name, path, TV_OPSET, (1, 3, size, size))
+        proto = onnx.load(path)
+    return proto, lambda: copy.deepcopy(module)
 
 
 def progress(msg):
@@ -128,11 +155,13 @@ def agrees(got, want):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--tv-models", default=",".join(TV_MODELS), help="torchvision networks ('' = none)")
     p.add_argument("--min-time", type=float, default=3.0)
     p.add_argument("--csim-max-seconds", type=float, default=120.0)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
-    p.add_argument("--int8-models", default="resnet18,mobilenet_v2", help="networks with int8 rows ('' = none)")
+    p.add_argument("--int8-models", default="resnet18,resnet50,mobilenet_v2,efficientnet_b0",
+                   help="networks with int8 rows ('' = none)")
     p.add_argument("--calib", type=int, default=2, help="random calibration images for the int8 rows")
     p.add_argument("--size", type=int, default=224, help="input height/width (default 224)")
     p.add_argument("--peak-gflops", type=float, default=330.0,
@@ -144,20 +173,18 @@ def main(argv=None):
 
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
-    from fpgaops.models import torch_ref
-
     torch.set_num_threads(args.threads)
     avail = {d.name: d for d in fo.devices()}
     x = np.random.default_rng(0).standard_normal((1, 3, args.size, args.size)).astype(np.float32)
-    rows, notes = [], []
-    for name in [m for m in args.models.split(",") if m]:
+    rows, notes, sources = [], [], {}
+    for name in [m for m in args.models.split(",") + args.tv_models.split(",") if m]:
         progress(f"== {name}")
-        proto = models.build_onnx(name)
+        proto, make_torch = sources[name] = source(name, args.size)
         so = ort.SessionOptions()
         so.intra_op_num_threads = args.threads
         sess = ort.InferenceSession(proto.SerializeToString(), so, providers=["CPUExecutionProvider"])
         want = sess.run(None, {"input": x})[0]
-        tm = torch_ref.from_zoo(name)
+        tm = make_torch()
         xt = torch.from_numpy(x)
         with torch.no_grad():
             ok, err = agrees(tm(xt).numpy(), want)
@@ -166,7 +193,7 @@ def main(argv=None):
         def eager():
             with torch.no_grad():
                 tm(xt)
-        tcl = torch_ref.from_zoo(name).to(memory_format=torch.channels_last)
+        tcl = make_torch().to(memory_format=torch.channels_last)
         xcl = xt.contiguous(memory_format=torch.channels_last)
 
         def fast():
@@ -270,7 +297,7 @@ def main(argv=None):
         ""] + split + ([""] + [f"- note: {n}" for n in dict.fromkeys(notes)] if notes else []))
     int8_names = [m for m in args.int8_models.split(",") if m]
     if int8_names:
-        body += "\n\n" + int8_section(args, x, avail, int8_names, {n: r for n, r, _p, _k in rows})
+        body += "\n\n" + int8_section(args, x, avail, int8_names, {n: r for n, r, _p, _k in rows}, sources)
     print("\n" + body)
     if not args.no_write:
         write_section("bench_nets", body)
@@ -304,7 +331,7 @@ def ort_int8_session(proto, calib, threads):
         return ort.InferenceSession(dst, so, providers=["CPUExecutionProvider"])
 
 
-def int8_section(args, x, avail, names, float_rows):
+def int8_section(args, x, avail, names, float_rows, sources):
     """int8 rows: fpgaops int8 (opencl, csim) against its float32 and ONNX Runtime's int8 QDQ model."""
     import onnxruntime as ort
     from fpgaops.textout import table
@@ -314,7 +341,7 @@ def int8_section(args, x, avail, names, float_rows):
     rows, notes = [], []
     for name in names:
         progress(f"== {name} int8")
-        proto = models.build_onnx(name)
+        proto = sources[name][0] if name in sources else source(name, args.size)[0]
         so = ort.SessionOptions()
         so.intra_op_num_threads = args.threads
         sess = ort.InferenceSession(proto.SerializeToString(), so, providers=["CPUExecutionProvider"])

@@ -9,10 +9,10 @@ replaces) the serving section of benchmarks/RESULTS.md.
 The server runs in this process (uvicorn in a thread, models in their instance threads); the
 clients run in a separate process (asyncio + httpx, one connection per client, each sending its
 next request when the previous answer arrives). The overhead at concurrency 1 is measured per
-request: sequential requests from this process, each one's client-side latency minus the time the
-model instance spent in ``net.run`` for it (the call ``net(x)`` makes) -- HTTP, loopback, the
-client's encoding, the queue and the thread hand-off; pairing per request keeps other jobs' load
-out of the difference.
+request: sequential requests from a client process with ``tritonclient.http`` (the standard KServe
+v2 client; binary tensors), each one's client-side latency minus the time the model instance spent
+in ``net.run`` for it (the call ``net(x)`` makes) -- HTTP, loopback, the client's encoding, the
+queue and the thread hand-off; pairing per request keeps other jobs' load out of the difference.
 """
 import argparse
 import asyncio
@@ -195,12 +195,33 @@ def serve_versions(versions):
     return sock.getsockname()[1], srv, th, sock
 
 
-def paired_overhead(port, model, out_name, mv, x, n):
-    """Sequential requests from this process; for each, the client-side latency minus the time the
-    instance spent in net.run for it (the same call as net(x)): what the server, HTTP and the client's
-    encoding add. Returns (median overhead ms, median net.run ms, median request ms)."""
-    import httpx
+def _sequential_client(port, model, out_name, x, warm, n, q):
+    """The overhead client (its own process, like a real one): ``warm`` then ``n`` sequential
+    requests with tritonclient.http (the standard KServe v2 client, binary tensors); returns the
+    measured requests' latencies."""
+    import tritonclient.http as th
 
+    try:
+        c = th.InferenceServerClient(f"127.0.0.1:{port}", connection_timeout=120, network_timeout=120)
+        inp = th.InferInput("input", list(x.shape), "FP32")
+        inp.set_data_from_numpy(x, binary_data=True)
+        outs = [th.InferRequestedOutput(out_name, binary_data=True)]
+        lat = []
+        for i in range(warm + n):
+            t0 = time.perf_counter()
+            c.infer(model, [inp], outputs=outs)
+            if i >= warm:
+                lat.append(time.perf_counter() - t0)
+        q.put(lat)
+    except Exception as e:  # noqa: BLE001 -- reported by the parent
+        q.put(RuntimeError(f"{type(e).__name__}: {e}"))
+
+
+def paired_overhead(port, model, out_name, mv, x, n, warm=5):
+    """Sequential requests from a client process; for each, its client-side latency minus the time
+    the instance spent in net.run for it (the same call as net(x)): what the server, loopback HTTP and
+    the client add. Requests are sequential, so the i-th measured request is the i-th measured run.
+    Returns (median overhead ms, median net.run ms, median request ms, median inside-server ms)."""
     inst = mv.instances[0]
     real, compute = inst.run, []
 
@@ -211,24 +232,21 @@ def paired_overhead(port, model, out_name, mv, x, n):
         return out
 
     inst.run = timed
-    head = json.dumps({"inputs": [{"name": "input", "shape": list(x.shape), "datatype": "FP32",
-                                   "parameters": {"binary_data_size": x.nbytes}}],
-                       "outputs": [{"name": out_name, "parameters": {"binary_data": True}}]}).encode()
-    hdr = {"Inference-Header-Content-Length": str(len(head)), "Content-Type": "application/octet-stream"}
-    lat = []
     SPANS.clear()
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_sequential_client, args=(port, model, out_name, x, warm, n, q))
+    p.start()
     try:
-        with httpx.Client(timeout=120) as c:
-            for _ in range(n):
-                t0 = time.perf_counter()
-                r = c.post(f"http://127.0.0.1:{port}/v2/models/{model}/infer", content=head + x.tobytes(),
-                           headers=hdr)
-                lat.append(time.perf_counter() - t0)
-                assert r.status_code == 200, r.text
+        lat = q.get(timeout=600 + n)
     finally:
+        p.join()
         inst.run = real
-    ov = np.array(lat) - np.array(compute)
-    inside = np.array(SPANS[-n:]) - np.array(compute)
+    if isinstance(lat, Exception):
+        raise RuntimeError(f"overhead client failed: {lat}")
+    compute = np.array(compute[-n:])
+    ov = np.array(lat) - compute
+    inside = np.array(SPANS[-n:]) - compute
     return (float(np.median(ov)) * 1e3, float(np.median(compute)) * 1e3, float(np.median(lat)) * 1e3,
             float(np.median(inside)) * 1e3)
 
@@ -303,7 +321,7 @@ def main(argv=None):
              f"Machine: {cpu_model()}; 1-minute load average {load0:.1f} at the start and {load1:.1f} at the "
              "end (above the CPU count the figures are disturbed; one run).", "",
              f"Versions: fpgaops {version('fpgaops')}, Python {sys.version.split()[0]}, starlette "
-             f"{version('starlette')}, uvicorn {version('uvicorn')}, tritonclient {version('tritonclient')}, "
+             f"{version('starlette')}, uvicorn {version('uvicorn')} (uvloop {version('uvloop')}, httptools {version('httptools')}), tritonclient {version('tritonclient')}, "
              f"onnxruntime {version('onnxruntime')}, numpy {np.__version__}.", "",
              "| model | device | batching | clients | req/s | p50 ms | p99 ms |",
              "|---|---|---|---:|---:|---:|---:|"]

@@ -23,6 +23,10 @@
 //                PB*KV pair dot products (each lane: x0*w0 + x1*w1, exact, |.| <= 2*255*128)
 //                added into int32 accumulators. The epilogue requantizes 8 output channels at a
 //                time (conv_int8.h, the rule of conv_epilogue.h lane by lane).
+//   With -DFPGAOPS_VNNI (x86 with VNNI, backends/opencl/isa.py) the same kernels take words of
+//   TAPW = 4 taps instead of 2: u8 bytes x + 128 of the input (padding: the code zp) and s8 weights,
+//   multiplied by vpdpbusd; conv_wsum stores sum(w) per output channel after the packed weights and
+//   the epilogue subtracts (128 + zp) * sum(w) (exact: the proof is in conv_int8.h).
 #ifndef CONV2D_OPENCL_PB
 #define CONV2D_OPENCL_PB 6
 #endif
@@ -30,7 +34,13 @@
 #define CONV2D_OPENCL_KV 2
 #endif
 #define PB CONV2D_OPENCL_PB
+// -DFPGAOPS_AVX512: the device compiles for AVX-512 (backends/opencl/isa.py, the one place that
+// decides it; the launcher sizes the grid with the same kv, conv_common.tunables)
+#if defined(FPGAOPS_AVX512) && defined(CONV2D_OPENCL_KV_AVX512)
+#define KV CONV2D_OPENCL_KV_AVX512
+#else
 #define KV CONV2D_OPENCL_KV
+#endif
 #define KB (8 * KV)
 
 #ifdef CONV_INT8
@@ -72,60 +82,78 @@ inline void pixel_bases(int pb, int P, int OW, int SH, int SW, int WP, int* base
 #error "CONV_PAD_W (pairs per conv_pad work-item) must be defined by the launcher"
 #endif
 #define PAD_W CONV_PAD_W
+// Words of TAPW channels (conv_int8.h: int16 pairs x - zp, or VNNI's u8 quads x + 128); padding and
+// channels past CG hold the input code zp (a zero word in the pair form).
 __kernel void conv_pad(__global const TIN* restrict x, __global uint* restrict xp, int C, int H, int W, int HP,
                        int WP, int pad_top, int pad_left, int x_zero_point, int G, int CG, int CQ) {
     const int w00 = get_global_id(0) * PAD_W, hq = get_global_id(1), ngq = get_global_id(2);
     if (w00 >= WP || hq >= HP) return;
     const int cq = ngq % CQ, ng = ngq / CQ, g = ng % G, n = ng / G;
     const int hi = hq - pad_top;
-    const int has1 = 2 * cq + 1 < CG;
+    const char zc = (char)x_zero_point;
+    const uint padw = tap_word(zc, zc, zc, zc, x_zero_point);
     const int wend = min(WP, w00 + PAD_W);
     __global uint* drow = xp + ((size_t)ngq * HP + hq) * WP;
     if (hi < 0 || hi >= H) {
-        for (int wq = w00; wq < wend; ++wq) drow[wq] = 0u;
+        for (int wq = w00; wq < wend; ++wq) drow[wq] = padw;
         return;
     }
-    __global const TIN* r0 = x + (((size_t)n * C + g * CG + 2 * cq) * H + hi) * W;
-    __global const TIN* r1 = r0 + (size_t)H * W;
-    const int8 zp = (int8)(x_zero_point);
+    const size_t plane = (size_t)H * W;
+    __global const TIN* r0 = x + (((size_t)n * C + g * CG + TAPW * cq) * H + hi) * W;
+    const int nch = min(TAPW, CG - TAPW * cq);  // channels of this word inside the group
     for (int wq0 = w00; wq0 < wend; wq0 += 8) {
         const int wi0 = wq0 - pad_left;
         if (wi0 >= 0 && wi0 + 8 <= W && wq0 + 8 <= WP) {
-            const int8 a = convert_int8(vload8(0, r0 + wi0)) - zp;
-            const int8 b = has1 ? convert_int8(vload8(0, r1 + wi0)) - zp : (int8)(0);
-            vstore8(pair_words(a, b), 0, drow + wq0);
+            char8 v[4];
+#pragma unroll
+            for (int j = 0; j < 4; ++j) v[j] = j < nch ? vload8(0, r0 + j * plane + wi0) : (char8)(zc);
+            vstore8(tap_words(v[0], v[1], v[2], v[3], x_zero_point), 0, drow + wq0);
         } else {
             for (int l = 0; l < min(8, WP - wq0); ++l) {
                 const int wi = wi0 + l;
-                uint v = 0u;
+                uint u = padw;
                 if (wi >= 0 && wi < W) {
-                    const int a = (int)r0[wi] - x_zero_point, b = has1 ? (int)r1[wi] - x_zero_point : 0;
-                    v = ((uint)a & 0xFFFFu) | ((uint)b << 16);
+                    char v[4];
+#pragma unroll
+                    for (int j = 0; j < 4; ++j) v[j] = j < nch ? r0[j * plane + wi] : zc;
+                    u = tap_word(v[0], v[1], v[2], v[3], x_zero_point);
                 }
-                drow[wq0 + l] = v;
+                drow[wq0 + l] = u;
             }
         }
     }
 }
 
-// global (CQ*R*S, G*KBG): one pair-tap of one block of KB output channels per work-item
-__kernel void conv_pack(__global const TIN* restrict w, __global short* restrict wp, int KG, int KBG, int CG, int RS,
+// global (CQ*R*S, G*KBG): one word-tap (TAPW channels of one (r, s)) of one block of KB output
+// channels per work-item -> wp (G, KBG, CQ*R*S, KB) words, weight 0 past CG and KG
+__kernel void conv_pack(__global const TIN* restrict w, __global uint* restrict wp, int KG, int KBG, int CG, int RS,
                         int Q) {
     const int q = get_global_id(0), gkb = get_global_id(1);
     if (q >= Q) return;
     const int g = gkb / KBG, kb = gkb % KBG;
-    const int cq = q / RS, rs = q - cq * RS, c0 = 2 * cq;
-    __global short* dst = wp + ((size_t)gkb * Q + q) * KB * 2;
+    const int cq = q / RS, rs = q - cq * RS, c0 = TAPW * cq;
+    __global uint* dst = wp + ((size_t)gkb * Q + q) * KB;
     for (int l = 0; l < KB; ++l) {
         const int kk = kb * KB + l;
-        short2 v = (short2)(0);
+        uint v = 0u;
         if (kk < KG) {
             __global const TIN* src = w + ((size_t)(g * KG + kk) * CG + c0) * RS + rs;
-            v.s0 = src[0];
-            if (c0 + 1 < CG) v.s1 = src[RS];
+            for (int j = 0; j < TAPW; ++j)
+                if (c0 + j < CG) v |= W_BITS(src[j * RS], j);
         }
-        vstore2(v, l, dst);
+        dst[l] = v;
     }
+}
+
+// VNNI only: wsum[k] = the sum of output channel k's CRS weights (its correction term), stored
+// after the packed weights (at word `off` of the same buffer). global (K).
+__kernel void conv_wsum(__global const TIN* restrict w, __global int* restrict wp, int K, int CRS, int off) {
+    const int k = get_global_id(0);
+    if (k >= K) return;
+    __global const TIN* src = w + (size_t)k * CRS;
+    int s = 0;
+    for (int t = 0; t < CRS; ++t) s += src[t];  // |s| <= 128 * CRS: exact
+    wp[off + k] = s;
 }
 
 inline void store_strided8(__global TOUT* p, size_t stride, char8 v) {
@@ -145,13 +173,14 @@ inline int8 load_strided8(__global const TIN* p, size_t stride) {
 }
 
 // global (ceil(P/PB), G*KBG, N). taps[q]: the word offset of pair-tap q in a group's xp planes.
-__kernel void conv_im2col(__global const int* restrict xp, __global const short* restrict wp,
+// wp: the packed words (and, for VNNI, the weight sums after them: word G*KBG*Q*KB on).
+__kernel void conv_im2col(__global const int* restrict xp, __global const int* restrict wp,
                           __global const int* restrict taps, __global const TBIAS* restrict bias,
                           __global const TIN* restrict res, __global TOUT* restrict y,
                           __global const int* restrict mult, __global const int* restrict shift,
                           int G, int CQ, int HP, int WP, int K, int OH, int OW, int SH, int SW, int KG, int KBG,
-                          int Q, int has_bias, int has_res, int act, int y_zp, int r_zp, int r_mult, int r_shift,
-                          int lo, int hi) {
+                          int Q, int x_zp, int has_bias, int has_res, int act, int y_zp, int r_zp, int r_mult,
+                          int r_shift, int lo, int hi) {
     const int pb = get_global_id(0), gkb = get_global_id(1), n = get_global_id(2);
     const int P = OH * OW;
     if (pb * PB >= P) return;
@@ -159,7 +188,7 @@ __kernel void conv_im2col(__global const int* restrict xp, __global const short*
     int base[PB];
     pixel_bases(pb, P, OW, SH, SW, WP, base);
     __global const int* xin = xp + ((size_t)n * G + g) * CQ * HP * WP;
-    __global const short* wk = wp + (size_t)gkb * Q * KB * 2;
+    __global const int* wk = wp + (size_t)gkb * Q * KB;
     int8 acc[PB][KV];
 #pragma unroll
     for (int p = 0; p < PB; ++p)
@@ -167,24 +196,30 @@ __kernel void conv_im2col(__global const int* restrict xp, __global const short*
         for (int v = 0; v < KV; ++v) acc[p][v] = (int8)(0);
     for (int q = 0; q < Q; ++q) {
         const int off = taps[q];
-        short16 wv[KV];
+        int8 wv[KV];
 #pragma unroll
-        for (int v = 0; v < KV; ++v) wv[v] = vload16(v, wk);
-        wk += 2 * KB;
+        for (int v = 0; v < KV; ++v) wv[v] = vload8(v, wk);
+        wk += KB;
 #pragma unroll
         for (int p = 0; p < PB; ++p) {
-            const short16 xv = as_short16((int8)(xin[base[p] + off]));  // the pair, broadcast
+            const int8 xv = (int8)(xin[base[p] + off]);  // the input word, broadcast
 #pragma unroll
-            for (int v = 0; v < KV; ++v) acc[p][v] += PAIR_DOT(xv, wv[v]);
+            for (int v = 0; v < KV; ++v) acc[p][v] = TAP_DOT(acc[p][v], xv, wv[v]);
         }
     }
+#ifdef FPGAOPS_VNNI
+    __global const int* wsum = wp + (size_t)G * KBG * Q * KB;
+#endif
 #pragma unroll
     for (int v = 0; v < KV; ++v) {
         const int kk0 = kb * KB + v * 8;
         if (kk0 >= KG) break;
         const int ko0 = g * KG + kk0;
         if (kk0 + 8 <= KG) {  // 8 output channels: vector epilogue
-            const int8 b8 = has_bias ? vload8(0, bias + ko0) : (int8)(0);
+            int8 b8 = has_bias ? vload8(0, bias + ko0) : (int8)(0);
+#ifdef FPGAOPS_VNNI
+            b8 = vnni_bias8(b8, vload8(0, wsum + ko0), x_zp);
+#endif
             const int8 m8 = vload8(0, mult + ko0), s8 = vload8(0, shift + ko0);
 #pragma unroll
             for (int p = 0; p < PB; ++p) {
@@ -203,7 +238,10 @@ __kernel void conv_im2col(__global const int* restrict xp, __global const short*
             for (int p = 0; p < PB; ++p) vstore8(acc[p][v], 0, tmp[p]);
             for (int l = 0; l < KG - kk0; ++l) {
                 const int ko = ko0 + l;
-                const int b = has_bias ? bias[ko] : 0;
+                int b = has_bias ? bias[ko] : 0;
+#ifdef FPGAOPS_VNNI
+                b = vnni_bias(b, wsum[ko], x_zp);
+#endif
                 const int m = mult[ko], s = shift[ko];
                 for (int p = 0; p < PB; ++p) {
                     const int pix = pb * PB + p;
@@ -217,29 +255,28 @@ __kernel void conv_im2col(__global const int* restrict xp, __global const short*
 }
 
 // ---- int8 pointwise: 1x1, stride 1, no padding, groups 1 (the float32 conv_pw below, on pairs) --
-// The input comes from conv_pad as one row of P pair-words per channel pair, so 8 consecutive
-// pixels of a channel pair are one int8 load = a short16 of (x[2cq], x[2cq+1]) pairs; the weight
-// pair of an output channel is broadcast, and PAIR_DOT adds both products into 8 pixel lanes.
+// The input comes from conv_pad as one row of P words per TAPW channels, so 8 consecutive pixels
+// of a channel word are one int8 load; the weight word of an output channel is broadcast, and
+// TAP_DOT adds its TAPW products into 8 pixel lanes (conv_int8.h: int16 pairs, or VNNI quads).
 // PW_M output channels x PW_NV*8 pixels per work-item; the epilogue requantizes 8 pixels of one
 // channel at a time (epilogue_i8x8) and stores them with one 8-byte store.
 #define PW_M 6
 #define PW_NV 2
 #define PW_N (PW_NV * 8)
 
-// global (CQ, ceil(K/PW_M)): weight (K, C) int8 -> wp (KBLK, CQ, PW_M) words of int16 pairs
-// (w[k][2cq], w[k][2cq+1]), zero past C and K
+// global (CQ, ceil(K/PW_M)): weight (K, C) int8 -> wp (KBLK, CQ, PW_M) words of the TAPW weights
+// w[k][TAPW*cq + j], zero past C and K (VNNI: the weight sums follow, from word KBLK*CQ*PW_M)
 __kernel void conv_pw_pack(__global const TIN* restrict w, __global uint* restrict wp, int C, int K, int CQ) {
     const int cq = get_global_id(0), kb = get_global_id(1);
     if (cq >= CQ) return;
     __global uint* dst = wp + ((size_t)kb * CQ + cq) * PW_M;
     for (int r = 0; r < PW_M; ++r) {
-        const int k = kb * PW_M + r, c0 = 2 * cq;
-        int lo = 0, hi = 0;
-        if (k < K) {
-            lo = w[(size_t)k * C + c0];
-            if (c0 + 1 < C) hi = w[(size_t)k * C + c0 + 1];
-        }
-        dst[r] = ((uint)lo & 0xFFFFu) | ((uint)hi << 16);
+        const int k = kb * PW_M + r, c0 = TAPW * cq;
+        uint v = 0u;
+        if (k < K)
+            for (int j = 0; j < TAPW; ++j)
+                if (c0 + j < C) v |= W_BITS(w[(size_t)k * C + c0 + j], j);
+        dst[r] = v;
     }
 }
 
@@ -247,8 +284,8 @@ __kernel void conv_pw_pack(__global const TIN* restrict w, __global uint* restri
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void conv_pw(__global const uint* restrict xp, __global const uint* restrict wp, __global const TBIAS* restrict bias,
              __global const TIN* restrict res, __global TOUT* restrict y, __global const int* restrict mult,
-             __global const int* restrict shift, int CQ, int K, int P, int has_bias, int has_res, int y_zp, int r_zp,
-             int r_mult, int r_shift, int lo, int hi) {
+             __global const int* restrict shift, int CQ, int K, int P, int x_zp, int has_bias, int has_res, int y_zp,
+             int r_zp, int r_mult, int r_shift, int lo, int hi) {
     const int jb = get_global_id(0), kb = get_global_id(1), n = get_global_id(2);
     const int own0 = jb * PW_N;
     const int p0 = P >= PW_N ? min(own0, P - PW_N) : 0;
@@ -260,21 +297,21 @@ void conv_pw(__global const uint* restrict xp, __global const uint* restrict wp,
 #pragma unroll
         for (int v = 0; v < PW_NV; ++v) acc[r][v] = (int8)(0);
     for (int cq = 0; cq < CQ; ++cq) {
-        short16 xv[PW_NV];
+        int8 xv[PW_NV];
         if (P >= PW_N) {
 #pragma unroll
-            for (int v = 0; v < PW_NV; ++v) xv[v] = as_short16(vload8(v, X));
+            for (int v = 0; v < PW_NV; ++v) xv[v] = as_int8(vload8(v, X));
         } else {
             uint xs[PW_N];
             for (int l = 0; l < PW_N; ++l) xs[l] = l < P ? X[l] : 0u;
 #pragma unroll
-            for (int v = 0; v < PW_NV; ++v) xv[v] = as_short16(vload8(v, xs));
+            for (int v = 0; v < PW_NV; ++v) xv[v] = as_int8(vload8(v, xs));
         }
 #pragma unroll
         for (int r = 0; r < PW_M; ++r) {
-            const short16 wv = as_short16((uint8)(W[r]));
+            const int8 wv = (int8)((int)W[r]);
 #pragma unroll
-            for (int v = 0; v < PW_NV; ++v) acc[r][v] += PAIR_DOT(xv[v], wv);
+            for (int v = 0; v < PW_NV; ++v) acc[r][v] = TAP_DOT(acc[r][v], xv[v], wv);
         }
         X += P;
         W += PW_M;
@@ -284,7 +321,11 @@ void conv_pw(__global const uint* restrict xp, __global const uint* restrict wp,
     for (int r = 0; r < PW_M; ++r) {
         const int k = kb * PW_M + r;
         if (k >= K) break;
-        const int8 b8 = (int8)(has_bias ? bias[k] : 0), m8 = (int8)(mult[k]), s8 = (int8)(shift[k]);
+        int bk = has_bias ? bias[k] : 0;
+#ifdef FPGAOPS_VNNI
+        bk = vnni_bias(bk, (int)wp[(size_t)((K + PW_M - 1) / PW_M) * CQ * PW_M + k], x_zp);
+#endif
+        const int8 b8 = (int8)(bk), m8 = (int8)(mult[k]), s8 = (int8)(shift[k]);
         const size_t row = ((size_t)n * K + k) * P + p0;
 #pragma unroll
         for (int v = 0; v < PW_NV; ++v) {

@@ -5,6 +5,22 @@
 //                    |w| <= 128).
 //   pair_words       two int8 (vector) values -> the 32-bit words of their int16 pairs.
 //   epilogue_i8x8    the int8 epilogue of conv_epilogue.h on 8 lanes at once.
+// and the "tap word" abstraction of conv2d.cl's int8 GEMM kernels (conv_im2col, conv_pw), which
+// have two forms with one kernel body:
+//   portable (default)     a 32-bit word holds TAPW = 2 taps as int16 (x - zp) or int16 weights;
+//                          TAP_DOT = PAIR_DOT (vpmaddwd on AVX2).
+//   FPGAOPS_VNNI (x86)     a word holds TAPW = 4 taps as bytes: u8 (x + 128) of the input, s8
+//                          weights; TAP_DOT = QUAD_DOT8 (vpdpbusd). The zero point is not
+//                          subtracted per tap: the epilogue subtracts (128 + zp) * sum(w) per
+//                          output channel (vnni_bias), from weight sums made at pack time.
+//   Exactness of the VNNI form, T = Cg*R*S taps of one output (words past Cg hold weight 0, and
+//   padding holds the input code zp, i.e. byte zp + 128, so both contribute (x - zp) * w = 0):
+//     sum_t (x_t + 128) w_t - (128 + zp) sum_t w_t = sum_t (x_t - zp) w_t          (exactly)
+//   with |x + 128| <= 255, |128 + zp| <= 255, |w| <= 128, each of the three sums is at most
+//   255 * 128 * T in magnitude, < 2^31 for T <= 65793 = (2^31 - 1) // (255 * 128), the bound
+//   ops/conv2d.py already enforces for int8 (INT8_MAX_TAPS; the launcher checks it again,
+//   backends/opencl/conv_common.py VNNI_MAX_TAPS). vpdpbusd and the subtraction (done in uint)
+//   wrap modulo 2^32 in any case, so even an intermediate overflow would not change the result.
 #ifndef FPGAOPS_CONV_INT8_H
 #define FPGAOPS_CONV_INT8_H
 #ifdef CONV_INT8
@@ -42,6 +58,40 @@ inline char8 epilogue_i8x8(int8 acc, int8 b, int8 m, int8 s, int8 res, int has_r
     const int4 h = epilogue_i8x4(acc.hi, b.hi, m.hi, s.hi, res.hi, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
     return convert_char8((int8)(l, h));  // in [lo, hi], within [-128, 127]: exact
 }
+
+#ifdef FPGAOPS_VNNI
+#define TAPW 4
+#define TAP_DOT(acc, xw, ww) QUAD_DOT8((acc), (xw), (ww))
+// 8 pixels of TAPW channels (channels past Cg passed as the code zp: weight 0) -> 8 words of u8
+// bytes (x + 128): x ^ 0x80 is x + 128 for an int8 code.
+inline uint8 tap_words(char8 a, char8 b, char8 c, char8 d, int zp) {
+    const uchar8 f = (uchar8)(0x80);
+    return convert_uint8(as_uchar8(a) ^ f) | (convert_uint8(as_uchar8(b) ^ f) << 8) |
+           (convert_uint8(as_uchar8(c) ^ f) << 16) | (convert_uint8(as_uchar8(d) ^ f) << 24);
+}
+inline uint tap_word(char a, char b, char c, char d, int zp) {
+    return (uint)(uchar)(a ^ 0x80) | ((uint)(uchar)(b ^ 0x80) << 8) | ((uint)(uchar)(c ^ 0x80) << 16) |
+           ((uint)(uchar)(d ^ 0x80) << 24);
+}
+// the bias of output channel k, minus the VNNI correction (128 + zp) * sum(w[k]), modulo 2^32
+inline int vnni_bias(int b, int wsum, int x_zp) { return as_int(as_uint(b) - as_uint(wsum * (128 + x_zp))); }
+inline int8 vnni_bias8(int8 b, int8 wsum, int x_zp) {
+    return as_int8(as_uint8(b) - as_uint8(wsum * (int8)(128 + x_zp)));
+}
+#else
+#define TAPW 2
+#define TAP_DOT(acc, xw, ww) ((acc) + PAIR_DOT(as_short16(xw), as_short16(ww)))
+// 8 pixels of TAPW channels -> 8 words of int16 pairs (x - zp) (c, d unused)
+inline uint8 tap_words(char8 a, char8 b, char8 c, char8 d, int zp) {
+    return pair_words(convert_int8(a) - (int8)(zp), convert_int8(b) - (int8)(zp));
+}
+inline uint tap_word(char a, char b, char c, char d, int zp) {
+    return ((uint)((int)a - zp) & 0xFFFFu) | ((uint)((int)b - zp) << 16);
+}
+#endif
+#define TAP_BITS (32 / TAPW)
+// a weight's bits at tap j of a word (int16 or byte two's complement)
+#define W_BITS(w, j) (((uint)(int)(w) & ((1u << TAP_BITS) - 1u)) << ((j) * TAP_BITS))
 
 #endif  // CONV_INT8
 #endif  // FPGAOPS_CONV_INT8_H

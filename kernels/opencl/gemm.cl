@@ -332,6 +332,38 @@ inline intv pair_dot_portable(shortw a, shortw b)
 }
 #endif
 
+// The int8 epilogue of both forms: Y tile = acc (+ C, wrapping), rows past M and columns past N
+// dropped. (Inlined: acc stays in registers.)
+inline void store_tile_i8(intv acc[IBM][INV], const __global int *restrict c, __global int *restrict y, int m,
+                          int n, int ib, int jb, int p, ulong stride_c, int ldc, int beta)
+{
+    const int i0 = ib * IBM, j0 = jb * IBN;
+    const int rows = min(IBM, m - i0), cols = min(IBN, n - j0);
+    __global int *Y = y + ((size_t)p * m + i0) * n + j0;
+    const __global int *C = c + p * stride_c + (size_t)i0 * ldc + j0;
+#pragma unroll
+    for (int r = 0; r < IBM; ++r) {
+        if (r >= rows) continue;
+        __global int *yrow = Y + (size_t)r * n;
+        const __global int *crow = C + (size_t)r * ldc;
+        if (cols == IBN) {
+#pragma unroll
+            for (int v = 0; v < INV; ++v) {
+                intv out = acc[r][v];
+                if (beta) out = CAT(as_int, IVW)(CAT(as_uint, IVW)(out) + CAT(as_uint, IVW)(vloadiv(v, crow)));
+                vstoreiv(out, v, yrow);
+            }
+        } else {
+            int tmp[IBN];
+#pragma unroll
+            for (int v = 0; v < INV; ++v) vstoreiv(acc[r][v], v, tmp);
+            for (int cc = 0; cc < cols; ++cc)
+                yrow[cc] = beta ? as_int(as_uint(tmp[cc]) + as_uint(crow[cc])) : tmp[cc];
+        }
+    }
+}
+
+#ifndef FPGAOPS_VNNI
 // Packing, as for float32 (one launch for both operands), KC k-pairs per work-item:
 // global (ceil(M/IBM) + ceil(N/IBN), ceil(ceil(K/2)/KC), max(batch_a, batch_b)).
 inline void pack_a_i8(const __global char *restrict src, __global short *restrict dst, int m, int k,
@@ -450,28 +482,134 @@ __kernel ONE_ITEM void gemm_i8(__global const int *restrict ap, __global const s
         B += 2 * IBN;
     }
 
-    const int i0 = ib * IBM, j0 = jb * IBN;
-    const int rows = min(IBM, m - i0), cols = min(IBN, n - j0);
-    __global int *Y = y + ((size_t)p * m + i0) * n + j0;
-    const __global int *C = c + p * stride_c + (size_t)i0 * ldc + j0;
-#pragma unroll
+    store_tile_i8(acc, c, y, m, n, ib, jb, p, stride_c, ldc, beta);
+}
+#else  // FPGAOPS_VNNI
+// ---- int8 with VNNI (x86 vpdpbusd; -DFPGAOPS_VNNI comes from backends/opencl/isa.py) -----------
+// A as u8 quads: word (q, row i) holds a[i][4q..4q+3] + 128 (x ^ 0x80), Ap[p][ib][k4][IBM]; B as
+// s8 quads of the same k, Bp[p][jb][k4][IBN] (0 past K, so A's padding bytes multiply 0). One
+// step: IBM broadcast A words x INV vectors of 8 B words, QUAD_DOT8 each (32 MACs, twice the
+// pair form's rate). sum_k (a + 128) b = sum_k a b + 128 colsum(B)[j]: the column sums come from
+// one more QUAD_DOT8 per B vector against bytes of 1, and the epilogue subtracts 128 * colsum.
+// Exact: the true sum is within int32 (|a b| <= 2^14, K <= gemm.max_dim), and vpdpbusd and the
+// uint subtraction wrap modulo 2^32, so the result is the true sum even where
+// sum (a + 128) b leaves int32 (it cannot for K <= 65,793 = isa.VNNI_MAX_TAPS, which the
+// launcher requires anyway). Packed elements are bytes: pstride_* count bytes.
+#if IVW != 8
+#error "the VNNI int8 GEMM needs GEMM_OPENCL_INT8_VEC 8 (the launcher checks it)"
+#endif
+
+inline void pack_a_q(const __global char *restrict src, __global uint *restrict dst, int m, int k, int trans,
+                     int i0, int q0, int q1)
+{
+    const int rows = min(IBM, m - i0);
     for (int r = 0; r < IBM; ++r) {
-        if (r >= rows) continue;
-        __global int *yrow = Y + (size_t)r * n;
-        const __global int *crow = C + (size_t)r * ldc;
-        if (cols == IBN) {
-#pragma unroll
-            for (int v = 0; v < INV; ++v) {
-                intv out = acc[r][v];
-                if (beta) out = CAT(as_int, IVW)(CAT(as_uint, IVW)(out) + CAT(as_uint, IVW)(vloadiv(v, crow)));
-                vstoreiv(out, v, yrow);
+        for (int q = q0; q < q1; ++q) {
+            uint v = 0u;
+            if (r < rows) {
+                for (int j = 0; j < 4; ++j) {
+                    const int kk = 4 * q + j;
+                    if (kk < k) {
+                        const char a = trans ? src[(size_t)kk * m + i0 + r] : src[(size_t)(i0 + r) * k + kk];
+                        v |= (uint)(uchar)(a ^ 0x80) << (8 * j);
+                    }
+                }
             }
-        } else {
-            int tmp[IBN];
-#pragma unroll
-            for (int v = 0; v < INV; ++v) vstoreiv(acc[r][v], v, tmp);
-            for (int cc = 0; cc < cols; ++cc)
-                yrow[cc] = beta ? as_int(as_uint(tmp[cc]) + as_uint(crow[cc])) : tmp[cc];
+            dst[(size_t)q * IBM + r] = v;
         }
     }
 }
+
+inline void pack_b_q(const __global char *restrict src, __global uint *restrict dst, int n, int k, int trans,
+                     int j0, int q0, int q1)
+{
+    const int cols = min(IBN, n - j0);
+    for (int q = q0; q < q1; ++q) {
+        const int k0 = 4 * q;
+        if (!trans && cols == IBN && k0 + 4 <= k) {  // four contiguous column runs: bytes -> words
+            const __global char *r0 = src + (size_t)k0 * n + j0;
+#pragma unroll
+            for (int v = 0; v < INV; ++v) {
+                const uint8 w = convert_uint8(as_uchar8(vload8(v, r0))) |
+                                (convert_uint8(as_uchar8(vload8(v, r0 + n))) << 8) |
+                                (convert_uint8(as_uchar8(vload8(v, r0 + 2 * n))) << 16) |
+                                (convert_uint8(as_uchar8(vload8(v, r0 + 3 * n))) << 24);
+                vstore8(w, v, dst + (size_t)q * IBN);
+            }
+        } else {
+            for (int cc = 0; cc < IBN; ++cc) {
+                uint v = 0u;
+                if (cc < cols) {
+                    for (int j = 0; j < 4; ++j) {
+                        const int kk = k0 + j;
+                        if (kk < k) {
+                            const char b = trans ? src[(size_t)(j0 + cc) * k + kk] : src[(size_t)kk * n + j0 + cc];
+                            v |= (uint)(uchar)b << (8 * j);
+                        }
+                    }
+                }
+                dst[(size_t)q * IBN + cc] = v;
+            }
+        }
+    }
+}
+
+// global (ceil(M/IBM) + ceil(N/IBN), ceil(ceil(K/4)/KC), max(batch_a, batch_b)): KC k-quads each
+__kernel ONE_ITEM void gemm_pack_i8(__global const char *restrict a, __global const char *restrict b,
+                                    __global uint *restrict ap, __global uint *restrict bp, int m, int n,
+                                    int k, int trans_a, int trans_b, ulong stride_a, ulong stride_b,
+                                    int batch_a, int batch_b)
+{
+    const int id = get_global_id(0), qb = get_global_id(1), p = get_global_id(2);
+    const int mb = (m + IBM - 1) / IBM, nb = (n + IBN - 1) / IBN;
+    const int k4 = (k + 3) / 4, q0 = qb * KC, q1 = min(k4, q0 + KC);
+    if (id < mb) {
+        if (p < batch_a)
+            pack_a_q(a + p * stride_a, ap + ((size_t)p * mb + id) * IBM * k4, m, k, trans_a, id * IBM, q0, q1);
+    } else if (p < batch_b) {
+        const int jb = id - mb;
+        pack_b_q(b + p * stride_b, bp + ((size_t)p * nb + jb) * IBN * k4, n, k, trans_b, jb * IBN, q0, q1);
+    }
+}
+
+__kernel ONE_ITEM void gemm_i8(__global const int *restrict ap, __global const int *restrict bp,
+                               __global const int *restrict c, __global int *restrict y,
+                               int m, int n, int k, ulong pstride_a, ulong pstride_b, ulong stride_c,
+                               int ldc, int beta)
+{
+    const int ib = get_global_id(0), jb = get_global_id(1), p = get_global_id(2);
+    const int k4 = (k + 3) / 4;
+    const __global int *A = ap + p * (pstride_a / 4) + (size_t)ib * IBM * k4;
+    const __global int *B = bp + p * (pstride_b / 4) + (size_t)jb * IBN * k4;
+
+    int8 acc[IBM][INV], csum[INV];
+#pragma unroll
+    for (int v = 0; v < INV; ++v) {
+        csum[v] = (int8)(0);
+#pragma unroll
+        for (int r = 0; r < IBM; ++r) acc[r][v] = (int8)(0);
+    }
+    const int8 ones = (int8)(0x01010101);
+    for (int q = 0; q < k4; ++q) {
+        int8 bv[INV];
+#pragma unroll
+        for (int v = 0; v < INV; ++v) {
+            bv[v] = vload8(v, B);
+            csum[v] = QUAD_DOT8(csum[v], ones, bv[v]);
+        }
+#pragma unroll
+        for (int r = 0; r < IBM; ++r) {
+            const int8 av = (int8)(A[r]);  // the quad, broadcast
+#pragma unroll
+            for (int v = 0; v < INV; ++v) acc[r][v] = QUAD_DOT8(acc[r][v], av, bv[v]);
+        }
+        A += IBM;
+        B += IBN;
+    }
+#pragma unroll
+    for (int r = 0; r < IBM; ++r)
+#pragma unroll
+        for (int v = 0; v < INV; ++v) acc[r][v] = as_int8(as_uint8(acc[r][v]) - (as_uint8(csum[v]) << 7));
+    store_tile_i8(acc, c, y, m, n, ib, jb, p, stride_c, ldc, beta);
+}
+#endif  // FPGAOPS_VNNI

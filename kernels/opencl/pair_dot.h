@@ -31,4 +31,31 @@ inline int8 pair_dot8_portable(short16 a, short16 b) {
 }
 #endif
 
+// QUAD_DOT8(acc, u, s): int8 x 3 -> int8, lane l = acc[l] + sum over j < 4 of
+// u8(byte 4l+j of u) * s8(byte 4l+j of s), wrapping modulo 2^32: x86's vpdpbusd (32 MACs per
+// 256-bit instruction, twice vpmaddwd, with no widening of the operands). Only with
+// -DFPGAOPS_VNNI=512 (AVX512-VNNI) or 256 (AVX-VNNI), which the launcher passes only when the host
+// CPU has it and the device is PoCL on x86 (backends/opencl/isa.py). Inline assembly, not
+// clang's __builtin_ia32_vpdpbusd256: PoCL compiles for an LLVM CPU without VNNI (skylake-avx512
+// on Zen 4), where the builtin is refused, and a target("avx512vnni") attribute on the kernel
+// fails in PoCL's work-group wrapper (LLVM "Cannot select X86ISD::VPDPBUSD"). The "v" constraint
+// lets AVX-512 use ymm16-31. Caution: PoCL's LLVM drops an inline-asm instruction its target CPU
+// lacks *silently* (the {vex} form below vanishes on skylake-avx512), so isa.py runs a probe of
+// QUAD_DOT8 against NumPy before it lets any kernel use a form (isa.probe_vnni).
+#if defined(FPGAOPS_VNNI) && FPGAOPS_VNNI == 512
+inline int8 quad_dot8(int8 acc, int8 u, int8 s) {
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(s));
+    return acc;
+}
+#define QUAD_DOT8(acc, u, s) quad_dot8((acc), (u), (s))
+#elif defined(FPGAOPS_VNNI) && FPGAOPS_VNNI == 256
+inline int8 quad_dot8(int8 acc, int8 u, int8 s) {
+    __asm__("{vex} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(u), "x"(s));
+    return acc;
+}
+#define QUAD_DOT8(acc, u, s) quad_dot8((acc), (u), (s))
+#elif defined(FPGAOPS_VNNI) && FPGAOPS_VNNI != 0
+#error "FPGAOPS_VNNI must be 512 (AVX512-VNNI), 256 (AVX-VNNI) or 0"
+#endif
+
 #endif  // FPGAOPS_PAIR_DOT_H

@@ -61,8 +61,10 @@ SCHEMA = {
     "gemm.opencl.int8_block_n": _int(2, 64),
     "gemm.opencl.int8_vec": _int(2, 8, pow2=True),  # 2*VEC int16 of B per vector: short4..short16
     "gemm.opencl.int8_pmaddwd": _int(0, 1),
+    "gemm.opencl.int8_vnni": _int(0, 1),
     "conv2d.opencl.pb": _int(1, 16),
     "conv2d.opencl.kv": _int(1, 4),
+    "conv2d.opencl.kv_avx512": _int(1, 4),
     "winograd.opencl.tb": _int(1, 16),
     "winograd.opencl.kv": _int(1, 4),
     "dwconv.opencl.rows": _int(1, 16),

@@ -75,7 +75,7 @@ def build(name, seed=0):
     import torch
 
     tv = torchvision()
-    fn, kwargs = NETS[name]
+    fn, kwargs = NETS.get(name, (name, {}))  # other torchvision constructors by their own name
     torch.manual_seed(seed)
     net = getattr(tv.models, fn)(weights=None, **kwargs).eval()
     bns = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]

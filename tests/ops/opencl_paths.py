@@ -19,15 +19,26 @@ __kernel void pair_dot_probe(__global const short *a, __global const short *b, _
 """
 
 
-def use_pmaddwd(monkeypatch, tmp_path, on):
-    """Make the kernel config current for this test a copy of the shipped one with
-    gemm.opencl.int8_pmaddwd = on (1: the builtin where the device can compile it, 0: portable)."""
+def use_key(monkeypatch, tmp_path, name, shipped, value):
+    """Make the kernel config current for this test a copy of the shipped one with the line
+    ``name = shipped`` (which must be in it, once) changed to ``name = value``."""
     src = config.default_path().read_text()
-    assert "int8_pmaddwd = 1" in src
+    assert src.count(f"\n{name} = {shipped}\n") == 1, name
     path = tmp_path / "fpgaops.toml"
-    path.write_text(src.replace("int8_pmaddwd = 1", f"int8_pmaddwd = {int(on)}"))
+    path.write_text(src.replace(f"\n{name} = {shipped}\n", f"\n{name} = {value}\n"))
     monkeypatch.setattr(config, "_current", config.load(path))
+
+
+def use_pmaddwd(monkeypatch, tmp_path, on):
+    """gemm.opencl.int8_pmaddwd = on (1: the builtin where the device can compile it, 0: portable)."""
+    use_key(monkeypatch, tmp_path, "int8_pmaddwd", 1, int(on))
     assert config.current().gemm.opencl.int8_pmaddwd == int(on)
+
+
+def use_vnni(monkeypatch, tmp_path, on):
+    """gemm.opencl.int8_vnni = on (1: vpdpbusd where isa.detect finds VNNI, 0: the int16-pair path)."""
+    use_key(monkeypatch, tmp_path, "int8_vnni", 1, int(on))
+    assert config.current().gemm.opencl.int8_vnni == int(on)
 
 
 def pair_dot(a, b):

@@ -1,5 +1,7 @@
 """Helpers shared by the serve tests (a module of its own: `from conftest import` is ambiguous
 because tests/xrt has a conftest.py too)."""
+import os
+import shutil
 import socket
 import threading
 import time
@@ -44,3 +46,19 @@ class LiveServer:
         self.server.should_exit = True
         self.thread.join(60)
         self.sock.close()
+
+
+def add_version(repo, tmp_path, name, version, seed):
+    """Build ``name`` version ``version`` elsewhere and move it into ``repo`` with one rename."""
+    from fpgaops.serve.repository import build
+    from tinynets import tiny_cnn
+
+    src = tiny_cnn(tmp_path / f"v{version}.onnx", seed=seed)
+    toml = tmp_path / f"v{version}.toml"
+    toml.write_text(model_toml(name, os.path.basename(src), version=version,
+                               batching={"max_batch_size": 8, "max_queue": 256}))
+    build(toml, tmp_path / f"stage{version}", progress=lambda s: None)
+    tmp = os.path.join(repo, name, f".incoming{version}")
+    shutil.copytree(tmp_path / f"stage{version}" / name / str(version), tmp)
+    os.rename(tmp, os.path.join(repo, name, str(version)))
+    return src

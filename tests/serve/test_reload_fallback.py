@@ -1,7 +1,6 @@
 """Hot reload under load (nothing dropped, every answer right for the version that gave it) and the
 SLO fallback switch."""
 import os
-import shutil
 
 import httpx
 import numpy as np
@@ -11,23 +10,10 @@ import fpgaops
 from fpgaops.serve.degrade import Degrader
 from fpgaops.serve.repository import build
 
-from serve_helpers import LiveServer, model_toml
+from serve_helpers import LiveServer, add_version, model_toml
 from tinynets import tiny_cnn
 
 tritonclient = pytest.importorskip("tritonclient.http")
-
-
-def add_version(repo, tmp_path, name, version, seed):
-    """Build ``name`` version ``version`` elsewhere and move it into ``repo`` with one rename."""
-    src = tiny_cnn(tmp_path / f"v{version}.onnx", seed=seed)
-    toml = tmp_path / f"v{version}.toml"
-    toml.write_text(model_toml(name, os.path.basename(src), version=version,
-                               batching={"max_batch_size": 8, "max_queue": 256}))
-    build(toml, tmp_path / f"stage{version}", progress=lambda s: None)
-    tmp = os.path.join(repo, name, f".incoming{version}")
-    shutil.copytree(tmp_path / f"stage{version}" / name / str(version), tmp)
-    os.rename(tmp, os.path.join(repo, name, str(version)))
-    return src
 
 
 def send(client, model, x, rid):

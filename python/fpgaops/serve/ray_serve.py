@@ -10,36 +10,118 @@ KServe v2 routes (app.make_app) behind Ray Serve's HTTP proxy and forwards each 
 replica through a deployment handle; a request whose replica dies is retried on another (the
 inference is idempotent), so a lost replica costs latency, never a wrong or missing answer.
 
-Under Ray, new versions are rolled out by redeploying (``serve.run`` again: Ray Serve's rolling
-update); the repository load/unload routes answer 400 there. Batch-level metrics live in the
-replicas' processes; the ingress's /metrics counts requests, outcomes and fallbacks.
+Versions under Ray: the ingress decides which version of a model takes new requests and names it
+in every call; a replica serves exactly the version it is asked for, loading it (in a thread, from
+the shared repository folder) the first time it is asked. ``POST /v2/repository/models/{name}/load``
+first asks the replicas to load the new version (``prepare``, until every replica of the deployment
+has answered or a replica's load fails, which refuses the load and keeps the old version), then
+switches the ingress to it in one assignment; a replica frees an old version once a newer one is
+in use on it (after the old one's queued requests finish). Requests already sent keep their
+version, so nothing is dropped or answered by the wrong version during the switch. A replica that
+Ray restarts later loads whatever version it is asked for. ``unload`` stops routing to the model
+(503); its replicas keep their card until the application is redeployed without it (``serve.run``,
+Ray Serve's rolling update), which is also how models are added or replicas re-counted. The
+repository must be at the same path on every host (a shared folder).
+
+Metrics: the ingress's /metrics counts requests, outcomes and fallbacks; the batch-level metrics
+(queue depth, batch size, queue and compute time, device busy time) live in the replicas'
+processes and go out through Ray's own metrics pipeline (``ray.serve.metrics``, which adds the
+application, deployment and replica tags): each node's Prometheus endpoint
+(``ray start --metrics-export-port P``), names prefixed ``ray_``.
 """
 import asyncio
 import logging
 import os
+import time
 
-from .repository import model_names, read_manifest, versions
+from .repository import RepositoryError, model_names, read_manifest, versions
 from .runtime import Unavailable
 from .server import ModelServer, Slot
 
 RETRIES = 5  # with 0.1, 0.2, ... s pauses: 1.5 s for Ray Serve to route around a dead replica
+PREPARE_TIMEOUT_S = 600  # a load gives up when the replicas have not all answered by then
 log = logging.getLogger("fpgaops.serve")
 
 
+class _Bound:
+    def __init__(self, metric, tags):
+        self.metric, self.tags = metric, tags
+
+    def observe(self, v):
+        self.metric.observe(v, tags=self.tags)
+
+    def inc(self, v=1.0):
+        self.metric.inc(v, tags=self.tags)
+
+    def set(self, v):
+        self.metric.set(v, tags=self.tags)
+
+
+class _Family:
+    def __init__(self, metric, keys):
+        self.metric, self.keys = metric, keys
+
+    def labels(self, *values):
+        return _Bound(self.metric, dict(zip(self.keys, map(str, values))))
+
+
+class ReplicaMetrics:
+    """What runtime.ModelVersion records (metrics.BATCH_METRICS: same names, labels, buckets), on
+    ray.serve.metrics instead of a prometheus_client registry."""
+
+    def __init__(self):
+        from ray.serve import metrics as rm
+
+        from .metrics import BATCH_METRICS
+
+        kinds = {"gauge": rm.Gauge, "counter": rm.Counter, "histogram": rm.Histogram}
+        for attr, (kind, name, doc, labels, buckets) in BATCH_METRICS.items():
+            kw = {"boundaries": [float(b) for b in buckets]} if buckets else {}
+            setattr(self, attr, _Family(kinds[kind](name, description=doc, tag_keys=labels, **kw), labels))
+
+
 class ModelReplica:
-    """A Ray Serve replica: one network copy on this replica's device, with its batcher."""
+    """A Ray Serve replica: network copies of the versions it is asked for, on this replica's device,
+    each with its batcher (runtime.ModelVersion with one instance)."""
 
     def __init__(self, repo, name, version):
         from . import logs
         from .runtime import load_version
 
         logs.setup("info")
-        self.mv = load_version(repo, name, version, instances=1)
+        self.repo, self.name, self.newest = repo, name, version
+        self.metrics = ReplicaMetrics()
+        self.loaded = {version: load_version(repo, name, version, self.metrics, instances=1)}
+        self.loading = {}  # version -> the task loading it (shared by the requests waiting for it)
 
-    async def infer(self, xs):
-        if self.mv.state == "loaded":
-            self.mv.start()  # needs the replica's event loop, which exists only here
-        return await self.mv.submit(xs, self.mv.spec.timeout_ms / 1e3)
+    async def _version(self, version, retire=True):
+        from .runtime import load_version
+
+        mv = self.loaded.get(version)
+        if mv is None:
+            task = self.loading.get(version)
+            if task is None:
+                task = asyncio.ensure_future(asyncio.to_thread(load_version, self.repo, self.name, version,
+                                                               self.metrics, 1))
+                self.loading[version] = task
+                task.add_done_callback(lambda t, v=version: self.loading.pop(v, None))
+            mv = self.loaded.setdefault(version, await task)
+        if mv.state == "loaded":
+            mv.start()  # needs the replica's event loop, which exists only here
+        if retire and version > self.newest:  # a newer version is in use here: the older ones finish and go
+            self.newest = version
+            for v in [v for v in self.loaded if v < version]:
+                asyncio.ensure_future(self.loaded.pop(v).drain_and_stop())
+        return mv
+
+    async def infer(self, xs, version=None):
+        mv = await self._version(self.newest if version is None else version)
+        return await mv.submit(xs, mv.spec.timeout_ms / 1e3)
+
+    async def prepare(self, version):
+        """Load ``version`` (if not yet) and answer this replica's process id."""
+        await self._version(version, retire=False)  # the old version keeps serving until the switch
+        return os.getpid()
 
     def pid(self):
         return os.getpid()
@@ -58,6 +140,16 @@ class RemoteVersion:
         self.sizes = []
         self.state = "ready"
 
+    async def prepare(self, want, timeout_s=PREPARE_TIMEOUT_S):
+        """Have the ``want`` replicas load this version (the router spreads concurrent calls over
+        them; repeated until each replica's process has answered). A failed load raises."""
+        seen, t_end = set(), time.monotonic() + timeout_s
+        while len(seen) < want:
+            if time.monotonic() > t_end:
+                raise Unavailable(f"model {self.name} version {self.version}: {len(seen)} of {want} replicas "
+                                  f"loaded it within {timeout_s} s")
+            seen.update(await asyncio.gather(*(self.handle.prepare.remote(self.version) for _ in range(2 * want))))
+
     def submit(self, xs, timeout_s):
         if self.state != "ready":
             raise Unavailable(f"model {self.name} is {self.state}")
@@ -68,7 +160,7 @@ class RemoteVersion:
 
         for attempt in range(RETRIES + 1):
             try:
-                return await self.handle.infer.remote(xs)
+                return await self.handle.infer.remote(xs, self.version)
             except (RayActorError, ActorDiedError, ActorUnavailableError) as e:
                 if attempt == RETRIES:
                     raise
@@ -82,15 +174,24 @@ class RayModelServer(ModelServer):
 
     def __init__(self, repo, handles, degrade_kw=None):
         super().__init__(repo, poll_s=0, degrade_kw=degrade_kw)
+        self.handles = dict(handles)
+        self.replicas = {}  # the deployment's replica count (its first version's instances)
+        for name in handles:
+            s = self.slots.setdefault(name, Slot(name))
+            self._switch(s, self._remote(name, versions(self.repo, name)[-1]))
+            self.replicas[name] = s.current.spec.instances
+
+    def _remote(self, name, version):
+        return RemoteVersion(read_manifest(self.repo, name, version), self.handles[name])
+
+    def _switch(self, s, new):
         from .degrade import Degrader
 
-        for name, h in handles.items():
-            man = read_manifest(self.repo, name, versions(self.repo, name)[-1])
-            s = self.slots.setdefault(name, Slot(name))
-            s.current = RemoteVersion(man, h)
-            spec = man["spec"]
-            if spec.latency_objective_ms and spec.fallback:
-                s.degrader = Degrader(spec.latency_objective_ms / 1e3, **self.degrade_kw)
+        old, s.current = s.current, new  # the atomic switch
+        spec = new.spec
+        s.degrader = Degrader(spec.latency_objective_ms / 1e3, **self.degrade_kw) \
+            if spec.latency_objective_ms and spec.fallback else None
+        return old
 
     async def start(self, watch=True):
         pass
@@ -99,10 +200,33 @@ class RayModelServer(ModelServer):
         pass
 
     async def load(self, name, version=None):
-        raise Unavailable("on Ray Serve a new version is rolled out by redeploying (fpgaops serve --ray again)")
+        """Have the replicas load ``version`` (default: the newest), then route new requests to it."""
+        if name not in self.handles:
+            raise RepositoryError(os.path.join(self.repo, name), "not deployed on Ray Serve: add a model by "
+                                  "redeploying the repository (fpgaops serve --ray again)")
+        s = self.slots[name]
+        async with s.lock:
+            vs = versions(self.repo, name)
+            v = version if version is not None else (vs[-1] if vs else None)
+            if v not in vs:
+                raise RepositoryError(os.path.join(self.repo, name), f"version {v} not found (have {vs})")
+            if s.current is not None and s.current.version == v:
+                return s.current
+            new = self._remote(name, v)  # verifies the manifest's digests here first
+            await new.prepare(self.replicas[name])
+            old = self._switch(s, new)
+            log.info("model switched", extra={"event": "switch", "model": name, "version": v,
+                                              "previous": old.version if old else None})
+        return new
 
     async def unload(self, name):
-        raise Unavailable("on Ray Serve, remove a model by redeploying without it")
+        s = self.slots.get(name)
+        if s is None or s.current is None:
+            return False
+        async with s.lock:
+            old, s.current = s.current, None
+        log.info("model unloaded", extra={"event": "unload", "model": name, "version": old.version})
+        return True
 
 
 class KServeIngress:

@@ -3,7 +3,7 @@
 import numpy as np
 
 from . import dwconv, winograd
-from .conv_common import ACT, WEIGHTS, dtype_defines, epilogue_args, i32, launch, program, scratch, tunables
+from .conv_common import ACT, WEIGHTS, dtype_defines, epilogue_args, i32, int8_form, launch, program, scratch, tunables
 
 # int8 conv_pad: consecutive channel pairs of one padded row per work-item (conv2d.cl PAD_W)
 PAD_PAIRS = 64
@@ -18,7 +18,8 @@ def padded_input(backend, prg, call, hp, wp):
 
 
 def padded_pairs(backend, prg, call, hp, wp, cq):
-    """int8: x -> (N, G, CQ, HP, WP) int16 channel pairs (x - zp, 0 outside and past C/groups)."""
+    """int8: x -> (N, G, CQ, HP, WP) words of TW channels (conv_int8.h: int16 pairs x - zp, or
+    VNNI's u8 quads x + 128; the code zp outside and past C/groups)."""
     cg = call.c // call.groups
     xp = scratch(backend, call.n * call.groups * cq * hp * wp * 4, "conv_xp")
     h, w, hp_, wp_ = call.h, call.w, hp, wp
@@ -58,7 +59,7 @@ def tap_table(backend, planes, r, s, hp, wp, dil_h, dil_w):
 def run_im2col(backend, call):
     if call.dtype == np.int8:
         return run_im2col_int8(backend, call)
-    tun = tunables()
+    tun = tunables(backend)
     prg = program(backend, "conv2d", dtype_defines(call))
     hp, wp = padded_extent(call)
     if (hp, wp) == (call.h, call.w) and call.pad_top == call.pad_left == 0:
@@ -88,33 +89,38 @@ def run_im2col(backend, call):
 
 
 def run_im2col_int8(backend, call):
-    """int8: the input as int16 channel pairs, the weights as int16 pair-taps (conv2d.cl header)."""
-    tun = tunables()
-    prg = program(backend, "conv2d", dtype_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"])
-    hp, wp = padded_extent(call)
+    """int8: the input as words of TW channels, the weights as words of TW taps (conv2d.cl header;
+    TW and the VNNI form from int8_form), plus the weight sums for VNNI's correction."""
+    tun = tunables(backend)
     cg, kg = call.c // call.groups, call.k // call.groups
-    cq = -(-cg // 2)
+    rs = call.r * call.s
+    tw, form = int8_form(backend, cg * rs)
+    prg = program(backend, "conv2d", dtype_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"] + form)
+    hp, wp = padded_extent(call)
+    cq = -(-cg // tw)
     xp = padded_pairs(backend, prg, call, hp, wp, cq)
     kb = 8 * tun["kv"]
     kbg = -(-kg // kb)
-    rs = call.r * call.s
     q = cq * rs
-    nbytes = call.groups * kbg * q * kb * 4
+    words = call.groups * kbg * q * kb
+    nbytes = (words + (call.k if form else 0)) * 4
 
     def pack(_):
         wpk = scratch(backend, nbytes)
         launch(backend, prg, "conv_pack", (q, call.groups * kbg), (64, 1), call.weight.handle, wpk,
                *i32(kg, kbg, cg, rs, q))
+        if form:
+            launch(backend, prg, "conv_wsum", (call.k,), (64,), call.weight.handle, wpk, *i32(call.k, cg * rs, words))
         return wpk
 
-    wpk = WEIGHTS.get(call, ("im2col", str(call.dtype), kb, call.groups), nbytes, pack)
+    wpk = WEIGHTS.get(call, ("im2col", str(call.dtype), kb, call.groups, tw), nbytes, pack)
     tbuf = tap_table(backend, cq, call.r, call.s, hp, wp, call.dil_h, call.dil_w)
     e = epilogue_args(call)
     npb = -(-(call.oh * call.ow) // tun["pb"])
     launch(backend, prg, "conv_im2col", (npb, call.groups * kbg, call.n), (8, 1, 1), xp, wpk, tbuf, e["bias"],
            e["res"], call.y.handle, e["mult"], e["shift"],
-           *i32(call.groups, cq, hp, wp, call.k, call.oh, call.ow, call.stride_h, call.stride_w, kg, kbg, q),
-           *e["flags"])
+           *i32(call.groups, cq, hp, wp, call.k, call.oh, call.ow, call.stride_h, call.stride_w, kg, kbg, q,
+                call.x_zero_point), *e["flags"])
 
 
 PW_M, PW_NV = 6, 2  # conv2d.cl: output channels x vectors of pixels per conv_pw work-item
@@ -133,26 +139,32 @@ def pw_vec(backend):
 
 
 def run_pointwise_int8(backend, call):
-    """int8: the input as channel-pair words (conv_pad, one row of H*W per pair), the weights as
-    int16 pair words (conv_pw_pack), the GEMM over pixels with PAIR_DOT (conv2d.cl)."""
-    prg = program(backend, "conv2d", dtype_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"])
-    cq = -(-call.c // 2)
+    """int8: the input as words of TW channels (conv_pad, one row of H*W per word), the weights as
+    words of TW taps (conv_pw_pack; TW and the VNNI form from int8_form), the GEMM over pixels
+    with TAP_DOT (conv2d.cl)."""
+    tw, form = int8_form(backend, call.c)
+    prg = program(backend, "conv2d", dtype_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"] + form)
+    cq = -(-call.c // tw)
     xp = padded_pairs(backend, prg, call, call.h, call.w, cq)
     kblk = -(-call.k // PW_M)
-    nbytes = kblk * cq * PW_M * 4
+    words = kblk * cq * PW_M
+    nbytes = (words + (call.k if form else 0)) * 4
 
     def pack(_):
         wpk = scratch(backend, nbytes)
         launch(backend, prg, "conv_pw_pack", (cq, kblk), (min(cq, 64), 1), call.weight.handle, wpk,
                *i32(call.c, call.k, cq))
+        if form:
+            launch(backend, prg, "conv_wsum", (call.k,), (64,), call.weight.handle, wpk, *i32(call.k, call.c, words))
         return wpk
 
-    wpk = WEIGHTS.get(call, ("pw", "int8", PW_M), nbytes, pack)
+    wpk = WEIGHTS.get(call, ("pw", "int8", PW_M, tw), nbytes, pack)
     e = epilogue_args(call)
     p = call.h * call.w
     flags = e["flags"]  # has_bias, has_res, act, y_zp, r_zp, r_mult, r_shift, lo, hi
     launch(backend, prg, "conv_pw", (-(-p // (PW_NV * 8)), kblk, call.n), (1, 1, 1), xp, wpk, e["bias"], e["res"],
-           call.y.handle, e["mult"], e["shift"], *i32(cq, call.k, p), flags[0], flags[1], *flags[3:])
+           call.y.handle, e["mult"], e["shift"], *i32(cq, call.k, p, call.x_zero_point), flags[0], flags[1],
+           *flags[3:])
 
 
 def run_pointwise(backend, call):

@@ -8,6 +8,8 @@ import numpy as np
 import pyopencl as cl
 
 from ... import config
+from . import isa
+from .isa import VNNI_MAX_TAPS, int8_form  # noqa: F401  (the conv launchers' import point)
 
 ACT = {"none": 0, "relu": 1, "relu6": 2}
 
@@ -17,24 +19,30 @@ _PROGRAMS = {}
 _TUNABLES = {}
 
 
-def tunables():
-    """The conv tunables of the current kernel config, looked up once per config object."""
+def tunables(backend=None):
+    """The conv tunables of the current kernel config for ``backend``'s instruction set (isa.py),
+    looked up once per (config object, ISA). conv_im2col's kv is conv2d.opencl.kv_avx512 where the
+    device compiles for AVX-512 (32 vector registers), else conv2d.opencl.kv (AVX2's 16); the
+    same choice reaches the kernel as -DFPGAOPS_AVX512 (program() below, conv2d.cl's KV)."""
     cfg = config.current()
-    t = _TUNABLES.get(id(cfg))
+    avx512 = backend is not None and isa.detect(backend).avx512
+    t = _TUNABLES.get((id(cfg), avx512))
     if t is None:
-        t = _TUNABLES[id(cfg)] = dict(
-            pb=cfg.conv2d.opencl.pb, kv=cfg.conv2d.opencl.kv, wino_tb=cfg.winograd.opencl.tb,
+        kv = cfg.conv2d.opencl.kv_avx512 if avx512 else cfg.conv2d.opencl.kv
+        t = _TUNABLES[(id(cfg), avx512)] = dict(
+            pb=cfg.conv2d.opencl.pb, kv=kv, wino_tb=cfg.winograd.opencl.tb,
             wino_kv=cfg.winograd.opencl.kv, dw_rows=cfg.dwconv.opencl.rows, cfg=cfg)
     return t
 
 
 def program(backend, stem, defines):
-    """backend.program(stem, defines), memoised per (backend, config object) to skip the config
-    digest on every launch."""
+    """backend.program(stem, defines + the device's ISA flags), memoised per (backend, config
+    object) to skip the config digest on every launch."""
+    defines = list(defines) + isa.build_defines(isa.detect(backend))
     key = (id(backend), id(config.current()), stem, tuple(defines))
     prg = _PROGRAMS.get(key)
     if prg is None:
-        prg = _PROGRAMS[key] = backend.program(stem, list(defines))
+        prg = _PROGRAMS[key] = backend.program(stem, defines)
     return prg
 
 

@@ -4,7 +4,8 @@ One call enqueues two kernels on ``backend.queue`` and returns without waiting (
 product of at most GEMV_MAX_M rows enqueues gemv_f32 alone, reading both operands in place):
 
     gemm_pack_{f32,i8}   op(A_p) -> row panels and op(B_p) -> column panels (each once when
-                         its batch stride is 0, else once per batch entry)
+                         its batch stride is 0, else once per batch entry); int8 as int16
+                         k-pairs, or with VNNI (isa.int8_form) as byte k-quads
     gemm_{f32,i8}        one BLOCK_M x BLOCK_N tile of Y per work-item, every batch entry
 
 The packed panels live in scratch buffers cached per backend and grown on demand. The queue
@@ -18,6 +19,7 @@ import numpy as np
 
 from ... import config
 from ...errors import DeviceError
+from . import isa
 
 KERNELS = ("gemm_pack_f32", "gemm_f32", "gemm_pack_i8", "gemm_i8", "gemv_f32")
 # float32 products of at most this many rows (and A not transposed) take gemv_f32: no packing
@@ -37,21 +39,31 @@ class _State:
     def __init__(self):
         self.lock = threading.Lock()
         self.cfg = None
-        self.kernels = {}
+        self.kernels = {}  # (TW of the int8 form, its -D flags) -> {kernel name: kernel}
         self.blocks = {}  # dtype name -> (block_m, block_n)
         self.kc = 0
+        self.vnni_form = (2, [])  # the int8 form for K <= isa.VNNI_MAX_TAPS
         self.scratch = {}  # "a" / "b" -> (buffer, nbytes)
 
     def configure(self, backend):
         """Called under the lock: keeps Python work per call small (config lookups are slow)."""
         cfg = config.current()
         if cfg is not self.cfg:
-            prg = backend.program("gemm")
-            self.kernels = {name: backend.cl.Kernel(prg, name) for name in KERNELS}
             g = cfg.gemm.opencl
+            self.kernels = {}
             self.blocks = {"float32": (g.block_m, g.block_n), "int8": (g.int8_block_m, g.int8_block_n)}
             self.kc = g.kc
+            # gemm.cl's VNNI micro-kernel works on int8 vectors: int8_vec 8 only
+            self.vnni_form = isa.int8_form(backend, 1) if g.int8_vec == 8 else (2, [])
             self.cfg = cfg
+
+    def kernels_for(self, backend, form):
+        key = (form[0], tuple(form[1]))
+        ks = self.kernels.get(key)
+        if ks is None:
+            prg = backend.program("gemm", form[1])
+            ks = self.kernels[key] = {name: backend.cl.Kernel(prg, name) for name in KERNELS}
+        return ks
 
 
 _states = weakref.WeakKeyDictionary()
@@ -80,10 +92,14 @@ def _cdiv(a, b):
     return -(-a // b)
 
 
-def geometry(call, block_m, block_n):
+def geometry(call, block_m, block_n, tw=2):
     """(packed elements of one A_p, of one B_p, bytes per packed element) for a call blocked
-    block_m x block_n: float32 panels are K deep; int8 panels hold ceil(K/2) int16 pairs."""
-    kdim, esize = (call.k, 4) if call.dtype == np.float32 else (2 * _cdiv(call.k, 2), 2)
+    block_m x block_n: float32 panels are K deep; int8 panels hold ceil(K/2) int16 pairs, or with
+    VNNI (tw 4) ceil(K/4) quads of bytes."""
+    if call.dtype == np.float32:
+        kdim, esize = call.k, 4
+    else:
+        kdim, esize = tw * _cdiv(call.k, tw), 4 // tw
     return _cdiv(call.m, block_m) * block_m * kdim, _cdiv(call.n, block_n) * block_n * kdim, esize
 
 
@@ -106,7 +122,8 @@ def run(backend, call):
     try:
         with st.lock:
             st.configure(backend)
-            ks = st.kernels
+            form = st.vnni_form if not is_f32 and call.k <= isa.VNNI_MAX_TAPS else (2, [])
+            ks = st.kernels_for(backend, form)
             if is_f32 and call.m <= GEMV_MAX_M and not call.trans_a:
                 backend.enqueue(ks["gemv_f32"], (_cdiv(call.n, GEMV_COLS), call.m, call.batch), (1, 1, 1),
                                 (call.a.handle, call.b.handle, c_handle, call.y.handle, i32(call.m), i32(call.n),
@@ -114,9 +131,9 @@ def run(backend, call):
                                  u64(call.stride_c if use_c else 0), i32(call.ldc if use_c else 0), *tail))
                 return
             bm, bn = st.blocks["float32" if is_f32 else "int8"]
-            panel_a, panel_b, esize = geometry(call, bm, bn)
+            panel_a, panel_b, esize = geometry(call, bm, bn, form[0])
             mb, nb = _cdiv(call.m, bm), _cdiv(call.n, bn)
-            kchunks = _cdiv(call.k if is_f32 else _cdiv(call.k, 2), st.kc)
+            kchunks = _cdiv(call.k if is_f32 else _cdiv(call.k, form[0]), st.kc)
             ap = _scratch(backend, st, "a", batch_a * panel_a * esize)
             bp = _scratch(backend, st, "b", batch_b * panel_b * esize)
             one = (1, 1, 1)
