@@ -85,3 +85,24 @@ def test_cli_estimate_measure(capsys):
     out = capsys.readouterr().out
     assert "measured (C-simulation cycle counters) vs analytic cycles" in out
     assert "features.1.conv.0.0" in out and "dwconv" in out
+
+
+def test_dwconv_float32_schedule_matches_the_counters():
+    # float32: the same loops, the deeper float pipeline (D = 14) and 16 lanes per word
+    import numpy as np
+
+    import fpgaops as fo
+    from fpgaops import _csim, config
+
+    p = E.GemmParams.from_config(config.current())
+    for c, h, stride in ((48, 14, 1), (24, 15, 2)):
+        L = conv("f32", c, h, c, 3, stride, groups=c)
+        rng = np.random.default_rng(1)
+        x = rng.standard_normal((1, c, h, h)).astype(np.float32)
+        w = rng.standard_normal((c, 1, 3, 3)).astype(np.float32)
+        _csim.cycles_reset()
+        with fo.device("csim"):
+            fo.conv2d(x, w, stride=stride, padding=1, groups=c, algo="dwconv")
+        got = {r["process"]: r["cycles"] for r in _csim.cycles() if r["kernel"] == "fpgaops_dwconv_f32"}
+        sc = E.dwconv_schedule(p, "float32", L.attrs)
+        assert got == {k: sc[k] for k in ("fetch", "split", "compute", "store")}, (c, h, stride)
