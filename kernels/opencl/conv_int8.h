@@ -4,7 +4,8 @@
 //                    (pair_dot.h; the int8 operands are widened to int16 first, |x - zp| <= 255,
 //                    |w| <= 128).
 //   pair_words       two int8 (vector) values -> the 32-bit words of their int16 pairs.
-//   epilogue_i8x8    the int8 epilogue of conv_epilogue.h on 8 lanes at once.
+//   epilogue_i8x8    the int8 epilogue of conv_epilogue.h on 8 lanes at once (in 32-bit lanes under
+//                    CONV_REQ32 when there is no residual: the proof is above it).
 // and the "tap word" abstraction of conv2d.cl's int8 GEMM kernels (conv_im2col, conv_pw), which
 // have two forms with one kernel body:
 //   portable (default)     a 32-bit word holds TAPW = 2 taps as int16 (x - zp) or int16 weights;
