@@ -280,68 +280,74 @@ __kernel void conv_pw_pack(__global const TIN* restrict w, __global uint* restri
     }
 }
 
-// global (ceil(P/PW_N), ceil(K/PW_M), N), one work-item per group; windows as the float32 conv_pw
+// global (ceil(P/PW_N), ceil(ceil(K/PW_M)/KBN), N), one work-item per group; windows as the float32
+// conv_pw. KBN blocks of PW_M output channels per work-item, one after the other (the input block
+// stays in L1): fewer work-groups where a block is little work (few input channels; PoCL pays a
+// fixed cost per work-group).
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void conv_pw(__global const uint* restrict xp, __global const uint* restrict wp, __global const TBIAS* restrict bias,
              __global const TIN* restrict res, __global TOUT* restrict y, __global const int* restrict mult,
              __global const int* restrict shift, int CQ, int K, int P, int x_zp, int has_bias, int has_res, int y_zp,
-             int r_zp, int r_mult, int r_shift, int lo, int hi) {
-    const int jb = get_global_id(0), kb = get_global_id(1), n = get_global_id(2);
-    const int own0 = jb * PW_N;
-    const int p0 = P >= PW_N ? min(own0, P - PW_N) : 0;
-    __global const uint* X = xp + (size_t)n * CQ * P + p0;
-    __global const uint* W = wp + (size_t)kb * CQ * PW_M;
-    int8 acc[PW_M][PW_NV];
+             int r_zp, int r_mult, int r_shift, int lo, int hi, int KBN) {
+    const int jb = get_global_id(0), n = get_global_id(2);
+    const int kb1 = min((K + PW_M - 1) / PW_M, (int)get_global_id(1) * KBN + KBN);
+    for (int kb = get_global_id(1) * KBN; kb < kb1; ++kb) {
+        const int own0 = jb * PW_N;
+        const int p0 = P >= PW_N ? min(own0, P - PW_N) : 0;
+        __global const uint* X = xp + (size_t)n * CQ * P + p0;
+        __global const uint* W = wp + (size_t)kb * CQ * PW_M;
+        int8 acc[PW_M][PW_NV];
 #pragma unroll
-    for (int r = 0; r < PW_M; ++r)
+        for (int r = 0; r < PW_M; ++r)
 #pragma unroll
-        for (int v = 0; v < PW_NV; ++v) acc[r][v] = (int8)(0);
-    for (int cq = 0; cq < CQ; ++cq) {
-        int8 xv[PW_NV];
-        if (P >= PW_N) {
+            for (int v = 0; v < PW_NV; ++v) acc[r][v] = (int8)(0);
+        for (int cq = 0; cq < CQ; ++cq) {
+            int8 xv[PW_NV];
+            if (P >= PW_N) {
 #pragma unroll
-            for (int v = 0; v < PW_NV; ++v) xv[v] = as_int8(vload8(v, X));
-        } else {
-            uint xs[PW_N];
-            for (int l = 0; l < PW_N; ++l) xs[l] = l < P ? X[l] : 0u;
+                for (int v = 0; v < PW_NV; ++v) xv[v] = as_int8(vload8(v, X));
+            } else {
+                uint xs[PW_N];
+                for (int l = 0; l < PW_N; ++l) xs[l] = l < P ? X[l] : 0u;
 #pragma unroll
-            for (int v = 0; v < PW_NV; ++v) xv[v] = as_int8(vload8(v, xs));
+                for (int v = 0; v < PW_NV; ++v) xv[v] = as_int8(vload8(v, xs));
+            }
+#pragma unroll
+            for (int r = 0; r < PW_M; ++r) {
+                const int8 wv = (int8)((int)W[r]);
+#pragma unroll
+                for (int v = 0; v < PW_NV; ++v) acc[r][v] = TAP_DOT(acc[r][v], xv[v], wv);
+            }
+            X += P;
+            W += PW_M;
         }
+        const int full = p0 == own0 && p0 + PW_N <= P;
 #pragma unroll
         for (int r = 0; r < PW_M; ++r) {
-            const int8 wv = (int8)((int)W[r]);
+            const int k = kb * PW_M + r;
+            if (k >= K) break;
+            int bk = has_bias ? bias[k] : 0;
+    #ifdef FPGAOPS_VNNI
+            bk = vnni_bias(bk, (int)wp[(size_t)((K + PW_M - 1) / PW_M) * CQ * PW_M + k], x_zp);
+    #endif
+            const int8 b8 = (int8)(bk), m8 = (int8)(mult[k]), s8 = (int8)(shift[k]);
+            const size_t row = ((size_t)n * K + k) * P + p0;
 #pragma unroll
-            for (int v = 0; v < PW_NV; ++v) acc[r][v] = TAP_DOT(acc[r][v], xv[v], wv);
-        }
-        X += P;
-        W += PW_M;
-    }
-    const int full = p0 == own0 && p0 + PW_N <= P;
-#pragma unroll
-    for (int r = 0; r < PW_M; ++r) {
-        const int k = kb * PW_M + r;
-        if (k >= K) break;
-        int bk = has_bias ? bias[k] : 0;
-#ifdef FPGAOPS_VNNI
-        bk = vnni_bias(bk, (int)wp[(size_t)((K + PW_M - 1) / PW_M) * CQ * PW_M + k], x_zp);
-#endif
-        const int8 b8 = (int8)(bk), m8 = (int8)(mult[k]), s8 = (int8)(shift[k]);
-        const size_t row = ((size_t)n * K + k) * P + p0;
-#pragma unroll
-        for (int v = 0; v < PW_NV; ++v) {
-            const size_t at = row + v * 8;
-            if (full) {
-                const int8 r8 = has_res ? convert_int8(vload8(0, res + at)) : (int8)(0);
-                vstore8(epilogue_i8x8(acc[r][v], b8, m8, s8, r8, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi), 0,
-                        y + at);
-            } else {
-                int t[8];
-                vstore8(acc[r][v], 0, t);
-                for (int l = 0; l < 8; ++l) {
-                    const int p = p0 + v * 8 + l;
-                    if (p < own0 || p >= P) continue;
-                    y[at + l] = epilogue(t[l], b8.s0, res, at + l, has_res, 0, m8.s0, s8.s0, y_zp, r_zp, r_mult,
-                                         r_shift, lo, hi);
+            for (int v = 0; v < PW_NV; ++v) {
+                const size_t at = row + v * 8;
+                if (full) {
+                    const int8 r8 = has_res ? convert_int8(vload8(0, res + at)) : (int8)(0);
+                    vstore8(epilogue_i8x8(acc[r][v], b8, m8, s8, r8, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi), 0,
+                            y + at);
+                } else {
+                    int t[8];
+                    vstore8(acc[r][v], 0, t);
+                    for (int l = 0; l < 8; ++l) {
+                        const int p = p0 + v * 8 + l;
+                        if (p < own0 || p >= P) continue;
+                        y[at + l] = epilogue(t[l], b8.s0, res, at + l, has_res, 0, m8.s0, s8.s0, y_zp, r_zp, r_mult,
+                                             r_shift, lo, hi);
+                    }
                 }
             }
         }

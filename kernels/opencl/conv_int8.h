@@ -4,7 +4,8 @@
 //                    (pair_dot.h; the int8 operands are widened to int16 first, |x - zp| <= 255,
 //                    |w| <= 128).
 //   pair_words       two int8 (vector) values -> the 32-bit words of their int16 pairs.
-//   epilogue_i8x8    the int8 epilogue of conv_epilogue.h on 8 lanes at once.
+//   epilogue_i8x8    the int8 epilogue of conv_epilogue.h on 8 lanes at once (in 32-bit lanes under
+//                    CONV_REQ32 when there is no residual: the proof is above it).
 // and the "tap word" abstraction of conv2d.cl's int8 GEMM kernels (conv_im2col, conv_pw), which
 // have two forms with one kernel body:
 //   portable (default)     a 32-bit word holds TAPW = 2 taps as int16 (x - zp) or int16 weights;
@@ -52,8 +53,36 @@ inline int4 epilogue_i8x4(int4 acc, int4 b, int4 m, int4 s, int4 res, int has_re
     return convert_int4(clamp(v, (long4)((long)lo), (long4)((long)hi)));
 }
 
+// CONV_REQ32 (the launcher's choice, backends/opencl/conv_common.py requant_defines: every shift of
+// the layer in [33, 62] and every multiplier >= 0, as fpgaops.quant.quantize_multiplier gives for
+// a scale ratio below 1/4, i.e. nearly every conv layer): the same rule in 32-bit lanes when there is
+// no residual. With P = a * m (|a| <= 2^31, 0 <= m < 2^31: |P| < 2^62) and
+// H = mul_hi8(a, m) = floor(P / 2^32) (the high word of the 64-bit two's complement product):
+//   floor((P + 2^(s-1)) / 2^s) = floor((H + 2^(s-33)) / 2^(s-32))          for s >= 33
+// because 2^(s-1) is the whole multiple 2^(s-33) * 2^32 and floor(floor(x / c) / d) = floor(x / cd).
+// |H| <= 2^30 and 2^(s-33) <= 2^29, so the sum fits int32; the shift s - 32 is in [1, 30].
+// Checked against fpgaops.quant.requantize in tests/quant/test_requant32.py (a NumPy model of these
+// lines) and by the OpenCL int8 conv tests (both forms). One 8-lane pass in 32 bits instead of two
+// 4-lane passes in 64 bits: the epilogue is most of the time of 1x1 layers with few input channels.
+// A per-vector check of the shifts in the kernel (all()) cost more than it saved, hence the define.
+#ifdef CONV_REQ32
+// mul_hi of int8 vectors as two vpmuldq (even and odd lanes, sign-extended in their 64-bit lanes)
+// and a blend of the high words.
+inline int8 mul_hi8(int8 a, int8 b) {
+    const long4 al = as_long4(a), bl = as_long4(b);
+    const long4 pe = ((al << 32) >> 32) * ((bl << 32) >> 32), po = (al >> 32) * (bl >> 32);
+    return as_int8((as_ulong4(pe) >> 32) | (as_ulong4(po) & (ulong4)(0xFFFFFFFF00000000UL)));
+}
+#endif
 inline char8 epilogue_i8x8(int8 acc, int8 b, int8 m, int8 s, int8 res, int has_res, int y_zp, int r_zp,
                            int r_mult, int r_shift, int lo, int hi) {
+#ifdef CONV_REQ32
+    if (!has_res) {
+        const int8 a = as_int8(as_uint8(acc) + as_uint8(b));    // int32 wrap, as the reference
+        const int8 v = ((mul_hi8(a, m) + ((int8)(1) << (s - (int8)(33)))) >> (s - (int8)(32))) + (int8)(y_zp);
+        return convert_char8(clamp(v, (int8)(lo), (int8)(hi)));  // in [lo, hi] within [-128, 127]: exact
+    }
+#endif
     const int4 l = epilogue_i8x4(acc.lo, b.lo, m.lo, s.lo, res.lo, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
     const int4 h = epilogue_i8x4(acc.hi, b.hi, m.hi, s.hi, res.hi, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
     return convert_char8((int8)(l, h));  // in [lo, hi], within [-128, 127]: exact

@@ -3,7 +3,8 @@
 import numpy as np
 
 from . import dwconv, winograd
-from .conv_common import ACT, WEIGHTS, dtype_defines, epilogue_args, i32, int8_form, launch, program, scratch, tunables
+from .conv_common import (ACT, WEIGHTS, dtype_defines, epilogue_args, i32, int8_form, launch, program,
+                          requant_defines, scratch, tunables)
 
 # int8 conv_pad: consecutive channel pairs of one padded row per work-item (conv2d.cl PAD_W)
 PAD_PAIRS = 64
@@ -95,7 +96,7 @@ def run_im2col_int8(backend, call):
     cg, kg = call.c // call.groups, call.k // call.groups
     rs = call.r * call.s
     tw, form = int8_form(backend, cg * rs)
-    prg = program(backend, "conv2d", dtype_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"] + form)
+    prg = program(backend, "conv2d", dtype_defines(call) + requant_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"] + form)
     hp, wp = padded_extent(call)
     cq = -(-cg // tw)
     xp = padded_pairs(backend, prg, call, hp, wp, cq)
@@ -138,12 +139,22 @@ def pw_vec(backend):
     return min(16, max(4, backend.device.native_vector_width_float))
 
 
+# int8 conv_pw: at least this many input words x k-blocks per work-item (KBN k-blocks; PoCL's
+# fixed cost per work-group outweighs a block of a few input words)
+PW_MIN_WORDS = 64
+
+
+def pw_kbn(cq, kblk):
+    """k-blocks of PW_M output channels per int8 conv_pw work-item for CQ input words."""
+    return max(1, min(kblk, -(-PW_MIN_WORDS // cq)))
+
+
 def run_pointwise_int8(backend, call):
     """int8: the input as words of TW channels (conv_pad, one row of H*W per word), the weights as
     words of TW taps (conv_pw_pack; TW and the VNNI form from int8_form), the GEMM over pixels
     with TAP_DOT (conv2d.cl)."""
     tw, form = int8_form(backend, call.c)
-    prg = program(backend, "conv2d", dtype_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"] + form)
+    prg = program(backend, "conv2d", dtype_defines(call) + requant_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"] + form)
     cq = -(-call.c // tw)
     xp = padded_pairs(backend, prg, call, call.h, call.w, cq)
     kblk = -(-call.k // PW_M)
@@ -162,9 +173,10 @@ def run_pointwise_int8(backend, call):
     e = epilogue_args(call)
     p = call.h * call.w
     flags = e["flags"]  # has_bias, has_res, act, y_zp, r_zp, r_mult, r_shift, lo, hi
-    launch(backend, prg, "conv_pw", (-(-p // (PW_NV * 8)), kblk, call.n), (1, 1, 1), xp, wpk, e["bias"], e["res"],
-           call.y.handle, e["mult"], e["shift"], *i32(cq, call.k, p, call.x_zero_point), flags[0], flags[1],
-           *flags[3:])
+    kbn = pw_kbn(cq, kblk)
+    launch(backend, prg, "conv_pw", (-(-p // (PW_NV * 8)), -(-kblk // kbn), call.n), (1, 1, 1), xp, wpk, e["bias"],
+           e["res"], call.y.handle, e["mult"], e["shift"], *i32(cq, call.k, p, call.x_zero_point), flags[0], flags[1],
+           *flags[3:], *i32(kbn))
 
 
 def run_pointwise(backend, call):

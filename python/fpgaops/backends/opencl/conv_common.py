@@ -124,6 +124,31 @@ def dtype_defines(call):
     return ["-DCONV_INT8=1"] if call.dtype == np.int8 else []
 
 
+# conv_int8.h CONV_REQ32: the 32-bit requantization is exact for shifts in this range (the proof is there)
+REQ32_SHIFTS = (33, 62)
+_REQ32 = collections.OrderedDict()
+
+
+def requant_defines(call):
+    """["-DCONV_REQ32=1"] where every (mult, shift) of an int8 conv allows the 32-bit epilogue of
+    conv_int8.h, else []. mult/shift are small device tensors made once per layer and cached
+    (ops/conv2d.py _requant_tensors): read back once, the answer kept with the tensors themselves
+    (so an id is never reused while its entry lives)."""
+    if call.dtype != np.int8 or call.mult is None:
+        return []
+    key = (id(call.mult), id(call.shift))
+    hit = _REQ32.get(key)
+    if hit is None:
+        m, s = call.mult.numpy(), call.shift.numpy()
+        ok = bool(np.all(m >= 0) and np.all(s >= REQ32_SHIFTS[0]) and np.all(s <= REQ32_SHIFTS[1]))
+        hit = _REQ32[key] = (call.mult, call.shift, ok)
+        if len(_REQ32) > 1024:
+            _REQ32.popitem(last=False)
+    else:
+        _REQ32.move_to_end(key)
+    return ["-DCONV_REQ32=1"] if hit[2] else []
+
+
 def epilogue_args(call):
     """Buffers and scalars of the shared epilogue: bias, residual, mult, shift + flags."""
     dummy = call.x.handle

@@ -2,7 +2,7 @@
 groups == C, any channel multiplier K / C."""
 import numpy as np
 
-from .conv_common import dtype_defines, epilogue_args, i32, launch, program, tunables
+from .conv_common import dtype_defines, epilogue_args, i32, launch, program, requant_defines, tunables
 
 # filter sizes compiled with constant geometry (one program per size and stride in {1, 2})
 FIXED = {(3, 3), (5, 5)}
@@ -36,7 +36,7 @@ def run_strip(backend, call, defines, rb=None):
 
 def run(backend, call):
     rows = tunables()["dw_rows"]
-    defines = dtype_defines(call)
+    defines = dtype_defines(call) + requant_defines(call)
     fixed = ((call.r, call.s) in FIXED and call.stride_w in (1, 2) and call.stride_h in (1, 2)
              and call.dil_h == call.dil_w == 1)
     if fixed:
