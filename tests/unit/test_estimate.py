@@ -212,10 +212,10 @@ def test_bank_bram18_by_hand():
 
 def test_gemm_cu_resources_by_hand():
     r = E.mac_array_resources(DEFAULT, "int8")
-    # a_buf: 2 x PE x SIMD = 512 banks of 16 x 8 bits (LUTRAM); b_buf: 2 x SIMD = 32 banks of 256 x 8
-    # bits (one BRAM18 each); acc: PE = 16 banks of 256 x 32 bits; c_tile PIPO: 2 x 16 banks of
-    # 256 x 32; the transposer: 64 banks of 64 x 8 (LUTRAM). 32 + 16 + 32 = 80 BRAM18.
-    assert r["b18"] == 80
+    # a_w: 2 x PE = 32 word-wide banks of 4 x 512 bits, b_w: 2 banks of 64 x 512 (LUTRAM: <= 64
+    # deep); acc: PE = 16 banks of 256 x 32 bits; c_tile PIPO: 2 x 16 banks of 256 x 32; the
+    # transposer: 64 banks of 64 x 8 (LUTRAM). 16 + 32 = 48 BRAM18.
+    assert r["b18"] == 48
     # 256 int8 MACs, two per DSP48E2 (gemm.pack_int8 = 1, WP486), else one each
     assert r["dsps"] == 128 + E.ENGINE_DSP_OVERHEAD["int8"]
     unpacked = E.mac_array_resources(E.GemmParams(pack_int8=0), "int8")

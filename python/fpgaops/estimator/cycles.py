@@ -19,18 +19,18 @@ def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False):
 
     nk + 1 calls of SLICE_STEP (one call site, ping-pong bit), one pipelined loop each: a MAC half
     of KS * NB iterations (KS = TK/SIMD SIMD steps, NB = TM/PE * TN accumulators, PE x SIMD MACs
-    per iteration) and a fill half of (TM + TN) * ceil(TK/L) * L/SIMD steps (SIMD elements of k per
-    step), overlapped: the first call only fills, the last only multiplies. Both operands reach
-    the array canonical (the load process transposes), so the layouts do not change it.
-    b_vmajor (conv2d's window generator, compute_tile<..., B_VMAJOR>): B arrives as TK/SIMD vector
-    rows of TN SIMD-vectors, TN * TK/SIMD fill steps (the same when L divides TK)."""
+    per iteration) and a fill half of (TM + TN) * ceil(TK/L) steps (the slice buffers hold bus
+    words: one word per step), overlapped: the first call only fills, the last only multiplies.
+    Both operands reach the array canonical (the load process transposes), so the layouts do not
+    change it. b_vmajor (conv2d's window generator, compute_tile<..., B_VMAJOR>): B arrives as
+    TK/SIMD vector rows of TN SIMD-vectors, L/SIMD per word: the same TN * TK/L words (conv2d
+    requires L | TK), stored as they arrive."""
     L = p.word_bits // 8 // ebytes(dtype)
     tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
     nb = (tm // p.pe) * tn
     ii = max(1, cdiv(ACC_LATENCY[dtype], nb))
     mac = (tk // p.simd) * nb * ii
-    per_row = cdiv(tk, L) * (L // p.simd)
-    fill = tm * per_row + tn * (tk // p.simd if b_vmajor else per_row)
+    fill = (tm + tn) * cdiv(tk, L)
     nk = cdiv(k, tk)
     tile = fill + (nk - 1) * max(mac, fill) + mac + (nk + 1) * PIPE_DEPTH[dtype]
     return {"nk": nk, "nb": nb, "ii": ii, "mac_steps": mac, "fill_steps": fill, "tile_cycles": tile}

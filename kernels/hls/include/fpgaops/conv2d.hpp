@@ -23,8 +23,8 @@
 // P is never materialized anywhere: the window generator below produces its TILE_K x TILE_N
 // slices on the fly from a line buffer and streams them straight into GemmEngine::compute_tile,
 // the same ping-pong MAC array the GEMM kernel uses, in B_VMAJOR order: per slice TILE_K / SIMD
-// vector rows of TILE_N SIMD-vectors (one per cycle = SIMD MAC-array k values per cycle, the
-// rate the array's fill consumes), so no transposer is needed. The epilogue writes PE output
+// vector rows of TILE_N SIMD-vectors (one per cycle, L/SIMD per word; the array's fill stores the
+// words as they arrive, a word per cycle), so no transposer is needed. The epilogue writes PE output
 // channels (one vector of y) per cycle.
 //
 // ---- output tiles ---------------------------------------------------------------------------------
