@@ -32,7 +32,7 @@ def conv(n=1, c=64, h=56, w=56, k=64, r=3, s=3, stride=1, pad=1, groups=1, resid
 def test_mac_tile_default_float32_by_hand():
     # PE 16 x SIMD 16 (gemm.hpp SLICE_STEP), L = 512/32 = 16 floats per word. MAC iterations per
     # slice = TK/SIMD * (TM/PE * TN) = 4 * 256 = 1024 (NB = 256 accumulators >= the 8-cycle add: II = 1);
-    # fill steps = (TM + TN) * ceil(TK/L) * L/SIMD = 128 * 4 * 1 = 512.
+    # fill steps = (TM + TN) * ceil(TK/L) = 128 * 4 = 512 (one bus word per step).
     t = E.mac_tile(DEFAULT, "float32", 64)
     assert (t["fill_steps"], t["mac_steps"], t["ii"], t["nb"], t["nk"]) == (512, 1024, 1, 256, 1)
     # one slice: fill-only step + MAC-only step + 2 pipeline depths
@@ -42,11 +42,12 @@ def test_mac_tile_default_float32_by_hand():
 
 
 def test_mac_tile_int8_by_hand():
-    # L = 64 int8 per word: fill = 128 * 1 * 64/16 = 512; the operand layout does not matter (the
-    # load process transposes), nor does the DSP packing (the same PE x SIMD MACs per cycle)
+    # L = 64 int8 per word: fill = 128 * 1 = 128 words (a word per step, not SIMD elements); the
+    # operand layout does not matter (the load process transposes), nor does the DSP packing (the
+    # same PE x SIMD MACs per cycle)
     t = E.mac_tile(DEFAULT, "int8", 64)
-    assert (t["fill_steps"], t["mac_steps"]) == (512, 1024)
-    assert t["tile_cycles"] == 512 + 1024 + 2 * 6
+    assert (t["fill_steps"], t["mac_steps"]) == (128, 1024)
+    assert t["tile_cycles"] == 128 + 1024 + 2 * 6
     assert E.mac_tile(DEFAULT, "int8", 64, trans_a=True, trans_b=True) == t
 
 

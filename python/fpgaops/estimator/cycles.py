@@ -9,6 +9,8 @@ DATAFLOW overlap of its processes over consecutive tiles:
 
 The formulas and their derivation from the loop structure are in docs/estimator.md.
 """
+import math
+
 from ..errors import UnsupportedError
 from .params import (ACC_LATENCY, LOAD_DEPTH, STORE_DEPTH, MEM_LATENCY_CYCLES, PIPE_DEPTH, ROW_OVERHEAD, WINO_TILE_OVERHEAD, cdiv,
                      ebytes)
@@ -73,20 +75,20 @@ def gemm_schedule(p, dtype, batch, m, n, k, trans_a=False, trans_b=False):
     last_k = k - (nk - 1) * tk_
     compute = mac_tile(p, dtype, k)["tile_cycles"]
 
-    def canonical(rows, valid):  # load_rows: `rows` rows of WPR_K words, `valid` of them read
-        return valid * (wpr_k + 1 + 2 * d) + (rows - valid) * (wpr_k + d)
+    def canonical(rows, valid, len_, pitch):  # load_rows: `rows` rows of WPR_K words, `valid` of them read
+        return valid * read_row_cycles(len_, wpr_k, pitch, L) + (rows - valid) * (wpr_k + d)
 
-    def transposed(out_rows, len_, valid_k):  # load_transposed: TILE_K rows in, out_rows rows out
+    def transposed(out_rows, len_, valid_k, pitch):  # load_transposed: TILE_K rows in, out_rows rows out
         words = cdiv(len_, L)
-        rows_in = valid_k * read_elems_cycles(words) + (tk_ - valid_k) * read_elems_cycles(0, words)
+        rows_in = valid_k * read_row_cycles(len_, words, pitch, L) + (tk_ - valid_k) * read_elems_cycles(0, words)
         return rows_in + tk_ * (words + d) + out_rows * wpr_k + d
 
     def load(tm, tn):
         total = 0
         for s in range(2 if nk > 1 else 1):
             count, tk = (nk - 1, tk_) if s == 0 and nk > 1 else (1, last_k)
-            a = transposed(tm_, tm, tk) if trans_a else canonical(tm_, tm)
-            b = canonical(tn_, tn) if trans_b else transposed(tn_, tn, tk)
+            a = transposed(tm_, tm, tk, m) if trans_a else canonical(tm_, tm, tk, k)
+            b = canonical(tn_, tn, tk, k) if trans_b else transposed(tn_, tn, tk, n)
             total += count * (a + b)
         return total
 
@@ -172,6 +174,25 @@ def read_elems_cycles(words, out_words=None):
     if words:
         return out_words + 1 + 2 * LOAD_DEPTH
     return out_words + LOAD_DEPTH if out_words else 0
+
+
+def read_elems_at(sh, length, out_words, L):
+    """common.hpp read_elems of ``length`` elements starting at lane ``sh`` of a word: the burst
+    loop reads ceil((sh + length)/L) words, the flush loop emits the rest up to ``out_words``; a
+    loop that runs no iteration costs nothing (the counters charge LOAD_DEPTH per entered loop)."""
+    in_words = cdiv(sh + length, L) if length else 0
+    flush = out_words - (in_words - 1 if in_words else 0)
+    return (in_words + LOAD_DEPTH if in_words else 0) + (flush + LOAD_DEPTH if flush > 0 else 0)
+
+
+def read_row_cycles(length, out_words, pitch, L):
+    """Mean read_elems cycles of rows ``pitch`` elements apart in a matrix whose tile starts on a
+    word: row r starts at lane (r * pitch) mod L, so over a slice the first lanes are the multiples
+    of gcd(pitch, L), each equally often (a row straddling one more word than its length costs one
+    burst beat more and no flush)."""
+    g = math.gcd(pitch, L) if pitch else L
+    shs = range(0, L, g)
+    return sum(read_elems_at(sh, length, out_words, L) for sh in shs) / len(shs)
 
 
 def lb_row_fill(seg_len, inside, G, skip, sh):
