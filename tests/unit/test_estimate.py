@@ -381,3 +381,21 @@ def test_cli_estimate_zcu104_out_of_the_box(capsys):
     assert cli.main(["estimate", "resnet18", "--platform", "zcu104"]) == 0
     out = capsys.readouterr().out
     assert "BW floor" in out and "modeled" in out
+
+
+def test_conv2d_resident_weights_by_hand():
+    # 64 -> 64 channels, 3x3, 56x56, int8: K = 576 -> nk = 9 slices of TK = 64 (one word per row
+    # slice): a weight tile is TM * 9 = 576 words. It fits conv2d.weight_buffer_words = 1024, so the
+    # weights cross the port once (64 rows x 9 words), not once per each of the 56 pixel tiles; the
+    # load cycles (a word per cycle from DDR or from the buffer) do not change.
+    a = conv().attrs
+    assert E.conv2d_weight_words(DEFAULT, "int8", a) == 64 * 9
+    words = 64 * 9 * 64
+    res = E.conv2d_layer(dataclasses.replace(DEFAULT, weight_buffer_words=1024), E.Options(), Mem(1e9), "int8", a)
+    rer = E.conv2d_layer(dataclasses.replace(DEFAULT, weight_buffer_words=512), E.Options(), Mem(1e9), "int8", a)
+    assert rer["bytes"] - res["bytes"] == 55 * words
+    assert res["schedule"] == rer["schedule"]
+    # the buffer is one URAM memory of 512-bit words: 8 columns of 72 bits, 4096 deep each
+    assert E.uram_blocks(1024, 512) == 8 and E.uram_blocks(8192, 512) == 16
+    cu = E.kernel_cu_resources("fpgaops_conv2d_i8", None, dataclasses.replace(DEFAULT, weight_buffer_words=8192), None)
+    assert cu["uram"] == 16

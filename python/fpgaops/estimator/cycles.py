@@ -287,6 +287,20 @@ def fold_width_attrs(p, a):
     return dict(a, c=a["c"] * a["s"], w=a["ow"], s=1, stride=(a["stride"][0], 1), dilation=(a["dilation"][0], 1))
 
 
+def conv2d_weights_resident(p, gm, nk, L):
+    """conv2d.hpp conv2d_geometry's `resident`: the tile's weights, TILE_M rows of nk slices of
+    ceil(TK/L) words, fit the on-chip weight buffer."""
+    return p.tile_m * nk * cdiv(p.tile_k, L) <= p.weight_buffer_words
+
+
+def conv2d_weight_words(p, dtype, a):
+    """Words of one weight tile of conv layer ``a`` (the buffer that holds it resident)."""
+    a = fold_width_attrs(p, a)
+    gm = conv2d_geometry(p, a, dtype)
+    L = p.word_bits // 8 // ebytes(dtype)
+    return p.tile_m * cdiv(gm["crs"], p.tile_k) * cdiv(p.tile_k, L)
+
+
 def conv2d_layer(p, o, mem, dtype, a):
     """One fpgaops_conv2d call (implicit GEMM, SIMD window generator, word-wide fused epilogue)."""
     a = fold_width_attrs(p, a)
@@ -303,8 +317,10 @@ def conv2d_layer(p, o, mem, dtype, a):
     # bytes / bandwidth
     wpr_k = cdiv(tk, L)
     w_cyc, emit_cyc, f_cyc, x_words = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk))
-    pixel_tiles = a["n"] * a["groups"] * gm["tiles_p"] * gm["tiles_q"]
-    w_bytes = pixel_tiles * gm["kg"] * nk * cdiv(tk * eb, wb) * wb   # slice-major: whole words per row slice
+    # slice-major weights, whole words per row slice; re-read per pixel tile unless the weight tile
+    # (TM rows of nk slices) is resident (conv2d.weight_buffer_words): then once per weight tile
+    reads = 1 if conv2d_weights_resident(p, gm, nk, L) else a["n"] * gm["tiles_p"] * gm["tiles_q"]
+    w_bytes = reads * a["groups"] * gm["kg"] * nk * cdiv(tk * eb, wb) * wb
     x_bytes = x_words * wb
     w_mem, x_mem = w_bytes / mem.port("weight", p.word_bits), x_bytes / mem.port("x", p.word_bits)
     load = max(w_cyc, w_mem) + emit_cyc + max(f_cyc, x_mem)

@@ -68,6 +68,7 @@ class GemmParams:
     wino_bk: int = 16
     wino_bt: int = 8
     pack_int8: int = 1
+    weight_buffer_words: int = 2048   # conv2d.weight_buffer_words: the resident weight tile (bus words)
 
     @classmethod
     def from_config(cls, cfg):
@@ -75,7 +76,8 @@ class GemmParams:
         return cls(g.tile_m, g.tile_n, g.tile_k, g.pe, g.simd, cfg.axi.word_bits, cfg.axi.max_burst_beats,
                    v.get("conv2d.line_buffer_w", 256), v.get("conv2d.line_buffer_rows", 32),
                    v.get("dwconv.max_w", 1024), v.get("dwconv.max_kernel", 7), v.get("dwconv.line_buffer_rows", 8),
-                   v.get("winograd.tile_k", 16), v.get("winograd.tile_w", 8), v.get("gemm.pack_int8", 0))
+                   v.get("winograd.tile_k", 16), v.get("winograd.tile_w", 8), v.get("gemm.pack_int8", 0),
+                   v.get("conv2d.weight_buffer_words", 2048))
 
     def check(self):
         """The rules of config.py and the static_asserts of gemm.hpp / conv2d.hpp, naming the key."""

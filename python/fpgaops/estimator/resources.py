@@ -24,6 +24,12 @@ def _lutram_luts(depth, width_bits):
     return 0 if bank_bram18(depth, width_bits) else width_bits * cdiv(depth, 64)
 
 
+def uram_blocks(depth, width_bits):
+    """URAM288 blocks of one memory bound to URAM (BIND_STORAGE impl=uram): 4096 x 72 bits each,
+    cascaded in width and depth (UG573 UltraRAM; UG1399 BIND_STORAGE)."""
+    return cdiv(width_bits, 72) * cdiv(depth, 4096)
+
+
 def axi_bram18(width_bits, beats):
     """The m_axi adapter's data FIFO of one bundle: num_outstanding x burst beats words (UG1399)."""
     return bank_bram18(READ_OUTSTANDING * beats, width_bits)
@@ -73,7 +79,7 @@ def kernel_cu_resources(name, spec, p, cfg):
     dtype = "float32" if name.endswith("_f32") else "int8"
     eb = ebytes(dtype)
     lanes = p.word_bits // 8 // eb
-    b18, dsps, luts = _bundles_b18(spec, p), 8, LUTS_PER_CU
+    b18, dsps, luts, uram = _bundles_b18(spec, p), 8, LUTS_PER_CU, 0
     v = cfg.values if cfg is not None else {}
     if name.startswith(("fpgaops_gemm_", "fpgaops_conv2d_")):
         r = mac_array_resources(p, dtype, transposer=name.startswith("fpgaops_gemm_"))
@@ -89,6 +95,7 @@ def kernel_cu_resources(name, spec, p, cfg):
             b18 += p.pe * bank_bram18(cdiv(p.tile_m, p.pe), 96)
             luts += 2 * _lutram_luts(run_words, p.word_bits) + p.pe * _lutram_luts(cdiv(p.tile_m, p.pe), 96)
             b18 += bank_bram18(p.tile_m, 32)                                   # weight row sums
+            uram += uram_blocks(p.weight_buffer_words, p.word_bits)            # resident weights (wbuf)
             dsps += 6 if dtype == "int8" else 4                                # requantize / epilogue
     elif name.startswith("fpgaops_winograd_"):
         # the A*A products of one MAC step (II = 1), for the largest m the top instantiates; the
@@ -117,7 +124,7 @@ def kernel_cu_resources(name, spec, p, cfg):
     elif "_softmax_" in name:
         b18 += bank_bram18(v.get("softmax.max_dim", 16384), 32)
         dsps = 30
-    return {"dsps": dsps, "bram36": cdiv(b18, 2), "uram": 0, "luts": luts}
+    return {"dsps": dsps, "bram36": cdiv(b18, 2), "uram": uram, "luts": luts}
 
 
 _SPECS = []  # the parsed kernel table, cached
