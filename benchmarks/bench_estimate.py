@@ -188,10 +188,12 @@ def render(rows, quick=False):
         "- *As written*, the MAC array is PE x SIMD with two int8 MACs per DSP (gemm.hpp); the conv window "
         "generator of `conv2d.hpp` feeds it SIMD input channels per cycle from a line buffer of bus words, and "
         "its epilogue writes gemm.pe output channels per cycle, a bus word per L/PE pixels (activations "
-        "channel-blocked by gemm.pe, issue 12 item 1). What remains is in the *where the time goes* column: "
+        "channel-blocked by gemm.pe, issue 12 item 1); the array's slice buffers fill a bus word per cycle, and "
+        "a conv layer's weight tile stays on chip (URAM, conv2d.weight_buffer_words) across its pixel tiles. "
+        "What remains is in the *where the time goes* column: "
         "the array's own tile efficiency (edge tiles, K slices, channels padded to gemm.pe, e.g. the 3-channel "
-        "stem), the weight rows re-read per pixel tile in the loader, the pool engine (one column per cycle) and "
-        "depthwise layers on `fpgaops_dwconv` (one output pixel per cycle).",
+        "stem), the window generator's SIMD channels per cycle in the loader, the pool engine (one column per "
+        "cycle) and depthwise layers on `fpgaops_dwconv` (dwconv.simd channels per cycle).",
         "- The search covers PE 8-64 x SIMD 4-16, tiles up to 256 and 1-2 conv CUs; *none* means no config "
         "in that space, and the DSP ceiling column says whether any config of these kernels could.",
         "- Measured against C-simulation: the model's cycles agree with the csim cycle counters of the same "

@@ -71,6 +71,7 @@ SCHEMA = {
     # HLS conv2d / dwconv (kernels/hls/include/fpgaops/{conv2d,dwconv}.hpp)
     "conv2d.line_buffer_w": _int(1, 1 << 16),
     "conv2d.line_buffer_rows": _int(1, 1024),
+    "conv2d.weight_buffer_words": _int(1, 1 << 20, pow2=True),
     "dwconv.line_buffer_rows": _int(2, 64),
     "winograd.tile_k": _int(1, 256),
     "winograd.tile_w": _int(1, 256),

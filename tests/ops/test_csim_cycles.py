@@ -30,7 +30,7 @@ def gemm_compute_iterations(m, n, k, in_bits):
     tiles = math.ceil(m / tm) * math.ceil(n / tn)
     nk = math.ceil(k / tk)
     mac = (tk // g.simd) * (tm // g.pe) * tn                       # PE x SIMD MACs per iteration
-    fill = (tm + tn) * math.ceil(tk / lanes) * (lanes // g.simd)  # canonical rows of A and B, SIMD k per step
+    fill = (tm + tn) * math.ceil(tk / lanes)                      # canonical rows of A and B, a word per step
     return tiles * (fill + (nk - 1) * max(mac, fill) + mac), tiles, nk
 
 

@@ -32,7 +32,7 @@ def conv(n=1, c=64, h=56, w=56, k=64, r=3, s=3, stride=1, pad=1, groups=1, resid
 def test_mac_tile_default_float32_by_hand():
     # PE 16 x SIMD 16 (gemm.hpp SLICE_STEP), L = 512/32 = 16 floats per word. MAC iterations per
     # slice = TK/SIMD * (TM/PE * TN) = 4 * 256 = 1024 (NB = 256 accumulators >= the 8-cycle add: II = 1);
-    # fill steps = (TM + TN) * ceil(TK/L) * L/SIMD = 128 * 4 * 1 = 512.
+    # fill steps = (TM + TN) * ceil(TK/L) = 128 * 4 = 512 (one bus word per step).
     t = E.mac_tile(DEFAULT, "float32", 64)
     assert (t["fill_steps"], t["mac_steps"], t["ii"], t["nb"], t["nk"]) == (512, 1024, 1, 256, 1)
     # one slice: fill-only step + MAC-only step + 2 pipeline depths
@@ -42,11 +42,12 @@ def test_mac_tile_default_float32_by_hand():
 
 
 def test_mac_tile_int8_by_hand():
-    # L = 64 int8 per word: fill = 128 * 1 * 64/16 = 512; the operand layout does not matter (the
-    # load process transposes), nor does the DSP packing (the same PE x SIMD MACs per cycle)
+    # L = 64 int8 per word: fill = 128 * 1 = 128 words (a word per step, not SIMD elements); the
+    # operand layout does not matter (the load process transposes), nor does the DSP packing (the
+    # same PE x SIMD MACs per cycle)
     t = E.mac_tile(DEFAULT, "int8", 64)
-    assert (t["fill_steps"], t["mac_steps"]) == (512, 1024)
-    assert t["tile_cycles"] == 512 + 1024 + 2 * 6
+    assert (t["fill_steps"], t["mac_steps"]) == (128, 1024)
+    assert t["tile_cycles"] == 128 + 1024 + 2 * 6
     assert E.mac_tile(DEFAULT, "int8", 64, trans_a=True, trans_b=True) == t
 
 
@@ -232,10 +233,10 @@ def test_bank_bram18_by_hand():
 
 def test_gemm_cu_resources_by_hand():
     r = E.mac_array_resources(DEFAULT, "int8")
-    # a_buf: 2 x PE x SIMD = 512 banks of 16 x 8 bits (LUTRAM); b_buf: 2 x SIMD = 32 banks of 256 x 8
-    # bits (one BRAM18 each); acc: PE = 16 banks of 256 x 32 bits; c_tile PIPO: 2 x 16 banks of
-    # 256 x 32; the transposer: 64 banks of 64 x 8 (LUTRAM). 32 + 16 + 32 = 80 BRAM18.
-    assert r["b18"] == 80
+    # a_w: 2 x PE = 32 word-wide banks of 4 x 512 bits, b_w: 2 banks of 64 x 512 (LUTRAM: <= 64
+    # deep); acc: PE = 16 banks of 256 x 32 bits; c_tile PIPO: 2 x 16 banks of 256 x 32; the
+    # transposer: 64 banks of 64 x 8 (LUTRAM). 16 + 32 = 48 BRAM18.
+    assert r["b18"] == 48
     # 256 int8 MACs, two per DSP48E2 (gemm.pack_int8 = 1, WP486), else one each
     assert r["dsps"] == 128 + E.ENGINE_DSP_OVERHEAD["int8"]
     unpacked = E.mac_array_resources(E.GemmParams(pack_int8=0), "int8")
@@ -400,3 +401,21 @@ def test_cli_estimate_zcu104_out_of_the_box(capsys):
     assert cli.main(["estimate", "resnet18", "--platform", "zcu104"]) == 0
     out = capsys.readouterr().out
     assert "BW floor" in out and "modeled" in out
+
+
+def test_conv2d_resident_weights_by_hand():
+    # 64 -> 64 channels, 3x3, 56x56, int8: K = 576 -> nk = 9 slices of TK = 64 (one word per row
+    # slice): a weight tile is TM * 9 = 576 words. It fits conv2d.weight_buffer_words = 1024, so the
+    # weights cross the port once (64 rows x 9 words), not once per each of the 56 pixel tiles; the
+    # load cycles (a word per cycle from DDR or from the buffer) do not change.
+    a = conv().attrs
+    assert E.conv2d_weight_words(DEFAULT, "int8", a) == 64 * 9
+    words = 64 * 9 * 64
+    res = E.conv2d_layer(dataclasses.replace(DEFAULT, weight_buffer_words=1024), E.Options(), Mem(1e9), "int8", a)
+    rer = E.conv2d_layer(dataclasses.replace(DEFAULT, weight_buffer_words=512), E.Options(), Mem(1e9), "int8", a)
+    assert rer["bytes"] - res["bytes"] == 55 * words
+    assert res["schedule"] == rer["schedule"]
+    # the buffer is one URAM memory of 512-bit words: 8 columns of 72 bits, 4096 deep each
+    assert E.uram_blocks(1024, 512) == 8 and E.uram_blocks(8192, 512) == 16
+    cu = E.kernel_cu_resources("fpgaops_conv2d_i8", None, dataclasses.replace(DEFAULT, weight_buffer_words=8192), None)
+    assert cu["uram"] == 16

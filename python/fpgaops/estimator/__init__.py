@@ -23,8 +23,8 @@ Modules (one concern each, so a reviewer can check one rule against the code it 
 
 The command line (``fpgaops estimate``) lives in fpgaops.cli_estimate.
 """
-from .cycles import (conv2d_geometry, conv2d_layer, dwconv_fit, dwconv_layer, dwconv_schedule, gemm_bytes,
-                     gemm_engine, gemm_layer, mac_tile, stream_layer, winograd_layer)
+from .cycles import (conv2d_geometry, conv2d_layer, conv2d_weight_words, dwconv_fit, dwconv_layer, dwconv_schedule,
+                     gemm_bytes, gemm_engine, gemm_layer, mac_tile, stream_layer, winograd_layer)
 from .layers import Layer, layers_of, resolve_net
 from .memory import PortBandwidth, roofline
 from .network import choose_conv, estimate, estimate_layers, peak_macs
@@ -34,9 +34,9 @@ from .params import (ACC_LATENCY, ALGOS, BRAM18_SHAPES, DSP_PER_MAC, DTYPES, ENG
                      READ_OUTSTANDING, ROW_OVERHEAD, WHAT_IF_KEYS, WINO_TILE_OVERHEAD, ZYNQ_PORT_BITS, GemmParams,
                      Options, default_algos)
 from .report import LayerEstimate, NetworkEstimate, ResourceEstimate
-from .resources import (axi_bram18, bank_bram18, check_fits, kernel_cu_resources, mac_array_resources, main_kernel,
+from .resources import (axi_bram18, bank_bram18, check_fits, uram_blocks, kernel_cu_resources, mac_array_resources, main_kernel,
                         resources)
-from .search import WHAT_IFS, SearchResult, candidates, overlay, search
+from .search import WHAT_IFS, SearchResult, candidates, overlay, search, size_weight_buffer
 from .measure import Measured, conv_layer, measure
 
 # AMD Vitis AI DPU figures (images/s) quoted in issues 7 and 12: ZCU104 with 2 x DPUCZDX8G B4096 at

@@ -9,6 +9,8 @@ DATAFLOW overlap of its processes over consecutive tiles:
 
 The formulas and their derivation from the loop structure are in docs/estimator.md.
 """
+import math
+
 from ..errors import UnsupportedError
 from .params import (ACC_LATENCY, LOAD_DEPTH, STORE_DEPTH, MEM_LATENCY_CYCLES, PIPE_DEPTH, ROW_OVERHEAD, WINO_TILE_OVERHEAD, cdiv,
                      ebytes)
@@ -19,18 +21,18 @@ def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False):
 
     nk + 1 calls of SLICE_STEP (one call site, ping-pong bit), one pipelined loop each: a MAC half
     of KS * NB iterations (KS = TK/SIMD SIMD steps, NB = TM/PE * TN accumulators, PE x SIMD MACs
-    per iteration) and a fill half of (TM + TN) * ceil(TK/L) * L/SIMD steps (SIMD elements of k per
-    step), overlapped: the first call only fills, the last only multiplies. Both operands reach
-    the array canonical (the load process transposes), so the layouts do not change it.
-    b_vmajor (conv2d's window generator, compute_tile<..., B_VMAJOR>): B arrives as TK/SIMD vector
-    rows of TN SIMD-vectors, TN * TK/SIMD fill steps (the same when L divides TK)."""
+    per iteration) and a fill half of (TM + TN) * ceil(TK/L) steps (the slice buffers hold bus
+    words: one word per step), overlapped: the first call only fills, the last only multiplies.
+    Both operands reach the array canonical (the load process transposes), so the layouts do not
+    change it. b_vmajor (conv2d's window generator, compute_tile<..., B_VMAJOR>): B arrives as
+    TK/SIMD vector rows of TN SIMD-vectors, L/SIMD per word: the same TN * TK/L words (conv2d
+    requires L | TK), stored as they arrive."""
     L = p.word_bits // 8 // ebytes(dtype)
     tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
     nb = (tm // p.pe) * tn
     ii = max(1, cdiv(ACC_LATENCY[dtype], nb))
     mac = (tk // p.simd) * nb * ii
-    per_row = cdiv(tk, L) * (L // p.simd)
-    fill = tm * per_row + tn * (tk // p.simd if b_vmajor else per_row)
+    fill = (tm + tn) * cdiv(tk, L)
     nk = cdiv(k, tk)
     tile = fill + (nk - 1) * max(mac, fill) + mac + (nk + 1) * PIPE_DEPTH[dtype]
     return {"nk": nk, "nb": nb, "ii": ii, "mac_steps": mac, "fill_steps": fill, "tile_cycles": tile}
@@ -73,20 +75,20 @@ def gemm_schedule(p, dtype, batch, m, n, k, trans_a=False, trans_b=False):
     last_k = k - (nk - 1) * tk_
     compute = mac_tile(p, dtype, k)["tile_cycles"]
 
-    def canonical(rows, valid):  # load_rows: `rows` rows of WPR_K words, `valid` of them read
-        return valid * (wpr_k + 1 + 2 * d) + (rows - valid) * (wpr_k + d)
+    def canonical(rows, valid, len_, pitch):  # load_rows: `rows` rows of WPR_K words, `valid` of them read
+        return valid * read_row_cycles(len_, wpr_k, pitch, L) + (rows - valid) * (wpr_k + d)
 
-    def transposed(out_rows, len_, valid_k):  # load_transposed: TILE_K rows in, out_rows rows out
+    def transposed(out_rows, len_, valid_k, pitch):  # load_transposed: TILE_K rows in, out_rows rows out
         words = cdiv(len_, L)
-        rows_in = valid_k * read_elems_cycles(words) + (tk_ - valid_k) * read_elems_cycles(0, words)
+        rows_in = valid_k * read_row_cycles(len_, words, pitch, L) + (tk_ - valid_k) * read_elems_cycles(0, words)
         return rows_in + tk_ * (words + d) + out_rows * wpr_k + d
 
     def load(tm, tn):
         total = 0
         for s in range(2 if nk > 1 else 1):
             count, tk = (nk - 1, tk_) if s == 0 and nk > 1 else (1, last_k)
-            a = transposed(tm_, tm, tk) if trans_a else canonical(tm_, tm)
-            b = canonical(tn_, tn) if trans_b else transposed(tn_, tn, tk)
+            a = transposed(tm_, tm, tk, m) if trans_a else canonical(tm_, tm, tk, k)
+            b = canonical(tn_, tn, tk, k) if trans_b else transposed(tn_, tn, tk, n)
             total += count * (a + b)
         return total
 
@@ -172,6 +174,25 @@ def read_elems_cycles(words, out_words=None):
     if words:
         return out_words + 1 + 2 * LOAD_DEPTH
     return out_words + LOAD_DEPTH if out_words else 0
+
+
+def read_elems_at(sh, length, out_words, L):
+    """common.hpp read_elems of ``length`` elements starting at lane ``sh`` of a word: the burst
+    loop reads ceil((sh + length)/L) words, the flush loop emits the rest up to ``out_words``; a
+    loop that runs no iteration costs nothing (the counters charge LOAD_DEPTH per entered loop)."""
+    in_words = cdiv(sh + length, L) if length else 0
+    flush = out_words - (in_words - 1 if in_words else 0)
+    return (in_words + LOAD_DEPTH if in_words else 0) + (flush + LOAD_DEPTH if flush > 0 else 0)
+
+
+def read_row_cycles(length, out_words, pitch, L):
+    """Mean read_elems cycles of rows ``pitch`` elements apart in a matrix whose tile starts on a
+    word: row r starts at lane (r * pitch) mod L, so over a slice the first lanes are the multiples
+    of gcd(pitch, L), each equally often (a row straddling one more word than its length costs one
+    burst beat more and no flush)."""
+    g = math.gcd(pitch, L) if pitch else L
+    shs = range(0, L, g)
+    return sum(read_elems_at(sh, length, out_words, L) for sh in shs) / len(shs)
 
 
 def lb_row_fill(seg_len, inside, G, skip, sh):
@@ -266,6 +287,20 @@ def fold_width_attrs(p, a):
     return dict(a, c=a["c"] * a["s"], w=a["ow"], s=1, stride=(a["stride"][0], 1), dilation=(a["dilation"][0], 1))
 
 
+def conv2d_weights_resident(p, gm, nk, L):
+    """conv2d.hpp conv2d_geometry's `resident`: the tile's weights, TILE_M rows of nk slices of
+    ceil(TK/L) words, fit the on-chip weight buffer."""
+    return p.tile_m * nk * cdiv(p.tile_k, L) <= p.weight_buffer_words
+
+
+def conv2d_weight_words(p, dtype, a):
+    """Words of one weight tile of conv layer ``a`` (the buffer that holds it resident)."""
+    a = fold_width_attrs(p, a)
+    gm = conv2d_geometry(p, a, dtype)
+    L = p.word_bits // 8 // ebytes(dtype)
+    return p.tile_m * cdiv(gm["crs"], p.tile_k) * cdiv(p.tile_k, L)
+
+
 def conv2d_layer(p, o, mem, dtype, a):
     """One fpgaops_conv2d call (implicit GEMM, SIMD window generator, word-wide fused epilogue)."""
     a = fold_width_attrs(p, a)
@@ -282,8 +317,10 @@ def conv2d_layer(p, o, mem, dtype, a):
     # bytes / bandwidth
     wpr_k = cdiv(tk, L)
     w_cyc, emit_cyc, f_cyc, x_words = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk))
-    pixel_tiles = a["n"] * a["groups"] * gm["tiles_p"] * gm["tiles_q"]
-    w_bytes = pixel_tiles * gm["kg"] * nk * cdiv(tk * eb, wb) * wb   # slice-major: whole words per row slice
+    # slice-major weights, whole words per row slice; re-read per pixel tile unless the weight tile
+    # (TM rows of nk slices) is resident (conv2d.weight_buffer_words): then once per weight tile
+    reads = 1 if conv2d_weights_resident(p, gm, nk, L) else a["n"] * gm["tiles_p"] * gm["tiles_q"]
+    w_bytes = reads * a["groups"] * gm["kg"] * nk * cdiv(tk * eb, wb) * wb
     x_bytes = x_words * wb
     w_mem, x_mem = w_bytes / mem.port("weight", p.word_bits), x_bytes / mem.port("x", p.word_bits)
     load = max(w_cyc, w_mem) + emit_cyc + max(f_cyc, x_mem)

@@ -24,24 +24,33 @@ def _lutram_luts(depth, width_bits):
     return 0 if bank_bram18(depth, width_bits) else width_bits * cdiv(depth, 64)
 
 
+def uram_blocks(depth, width_bits):
+    """URAM288 blocks of one memory bound to URAM (BIND_STORAGE impl=uram): 4096 x 72 bits each,
+    cascaded in width and depth (UG573 UltraRAM; UG1399 BIND_STORAGE)."""
+    return cdiv(width_bits, 72) * cdiv(depth, 4096)
+
+
 def axi_bram18(width_bits, beats):
     """The m_axi adapter's data FIFO of one bundle: num_outstanding x burst beats words (UG1399)."""
     return bank_bram18(READ_OUTSTANDING * beats, width_bits)
 
 
 def mac_array_resources(p, dtype, transposer=True):
-    """The MAC array of gemm.hpp (compute_tile / run): the ping-pong slice buffers a_buf[2][TM][TK]
-    (complete on the ping-pong bit, cyclic PE on rows and SIMD on k: 2*PE*SIMD banks) and
-    b_buf[2][TN][TK] (2*SIMD banks), the accumulators acc[NB][PE] (PE banks), the c_tile PIPO
-    (cyclic PE on rows, two copies) and the load process's transposer tr[L][ceil(TK/L)*max(TM,TN)]
-    (L banks; the GEMM's only: conv2d's window generator feeds B vector-major, ``transposer`` False). DSPs: PE*SIMD multipliers, 5 DSP48E2 per float32 MAC, 1 per int8 MAC or 1 per two
-    when gemm.pack_int8 (WP486: two weights sharing an activation in one 27x18 multiply)."""
+    """The MAC array of gemm.hpp (compute_tile / run): the ping-pong slice buffers of bus words
+    a_w[2][TM][ceil(TK/L)] (complete on the ping-pong bit, cyclic PE on rows: 2*PE banks one word
+    wide) and b_w[2][TN*ceil(TK/L)] (2 banks one word wide), the accumulators acc[NB][PE] (PE banks),
+    the c_tile PIPO (cyclic PE on rows, two copies) and the load process's transposer
+    tr[L][ceil(TK/L)*max(TM,TN)] (L banks; the GEMM's only: conv2d's window generator feeds B
+    vector-major, ``transposer`` False). DSPs: PE*SIMD multipliers, 5 DSP48E2 per float32 MAC, 1 per
+    int8 MAC or 1 per two when gemm.pack_int8 (WP486: two weights sharing an activation in one 27x18
+    multiply)."""
     eb = ebytes(dtype)
     L = p.word_bits // 8 // eb
     nb = (p.tile_m // p.pe) * p.tile_n
+    wpr_k = cdiv(p.tile_k, L)
     banks = [  # (count, depth, width)
-        (2 * p.pe * p.simd, (p.tile_m // p.pe) * (p.tile_k // p.simd), 8 * eb),   # a_buf
-        (2 * p.simd, p.tile_n * (p.tile_k // p.simd), 8 * eb),                     # b_buf
+        (2 * p.pe, (p.tile_m // p.pe) * wpr_k, p.word_bits),                      # a_w
+        (2, p.tile_n * wpr_k, p.word_bits),                                        # b_w
         (p.pe, nb, 32),                                                            # acc
         (2 * p.pe, (p.tile_m // p.pe) * p.tile_n, 32),                             # c_tile PIPO
     ]
@@ -115,6 +124,7 @@ def kernel_cu_resources(name, spec, p, cfg):
             b18 += p.pe * bank_bram18(cdiv(p.tile_m, p.pe), 96)
             luts += 2 * _lutram_luts(run_words, p.word_bits) + p.pe * _lutram_luts(cdiv(p.tile_m, p.pe), 96)
             b18 += bank_bram18(p.tile_m, 32)                                   # weight row sums
+            uram += uram_blocks(p.weight_buffer_words, p.word_bits)            # resident weights (wbuf)
             dsps += 6 if dtype == "int8" else 4                                # requantize / epilogue
     elif name.startswith("fpgaops_winograd_"):
         # the A*A products of one MAC step (II = 1), for the largest m the top instantiates; the

@@ -8,6 +8,7 @@ from ..errors import ConfigError
 from .layers import resolve_net
 from .memory import load_platform
 from .network import estimate_layers
+from .cycles import conv2d_weight_words
 from .params import LABEL, GemmParams, Options
 from .report import NetworkEstimate
 from .resources import resources
@@ -49,7 +50,7 @@ def overlay(p, base):
     keys = {"tile_m": "gemm.tile_m", "tile_n": "gemm.tile_n", "tile_k": "gemm.tile_k", "pe": "gemm.pe",
             "simd": "gemm.simd", "pack_int8": "gemm.pack_int8", "word_bits": "axi.word_bits",
             "max_burst_beats": "axi.max_burst_beats", "line_buffer_w": "conv2d.line_buffer_w",
-            "line_buffer_rows": "conv2d.line_buffer_rows"}
+            "line_buffer_rows": "conv2d.line_buffer_rows", "weight_buffer_words": "conv2d.weight_buffer_words"}
     return {key: getattr(p, f) for f, key in keys.items() if getattr(p, f) != getattr(base, f)}
 
 
@@ -65,6 +66,20 @@ class SearchResult:
         wi = (", needs " + ", ".join(f"{k}={v}" for k, v in e.what_if.items())) if e.what_if else ""
         return (f"{e.gemm.short()}, {e.cus} CU(s), {e.clock_mhz:g} MHz{wi}: {e.images_per_s:.0f} images/s modeled, "
                 f"{e.resources.totals['dsps']} DSP / {e.resources.totals['bram36']} BRAM36")
+
+
+def size_weight_buffer(p, layers, plat, cfg, dtype, o):
+    """conv2d.weight_buffer_words for config ``p``: the smallest power of two holding the largest
+    weight tile of the network's conv layers, halved while the board's URAM budget refuses it (a
+    smaller buffer leaves the largest layers re-reading their weights, see conv2d_layer)."""
+    need = max([conv2d_weight_words(p, dtype, L.attrs) for L in layers if L.op == "conv"] or [1])
+    words = 1 << max(0, need - 1).bit_length()
+    while words > 1:
+        q = dataclasses.replace(p, weight_buffer_words=words)
+        if resources(plat, cfg, dtype, o, q).totals["uram"] <= plat.budget["uram"]:
+            return q
+        words //= 2
+    return dataclasses.replace(p, weight_buffer_words=1)
 
 
 WHAT_IFS = ({}, {"store_rate": 4}, {"store_rate": 4, "stream_rate": 4}, {"store_rate": 16, "stream_rate": 16})
@@ -95,6 +110,7 @@ def search(net, platform, target_images_per_s, *, dtype="int8", batch=1, cus=(1,
         for n_cu, kset in [(c, k) for c in cus for k in ((kernels,) if isinstance(kernels, str) else kernels)]:
             o = Options(cus=n_cu, kernels=kset, **wi, **opts)
             for p in candidates(base, dtype, word_bits):
+                p = size_weight_buffer(p, layers, plat, cfg, dtype, o)
                 if not resources(plat, cfg, dtype, o, p).fits:
                     continue
                 e = estimate_layers(layers, plat, dtype, p, o, cfg, batch, name, check_budget=False)

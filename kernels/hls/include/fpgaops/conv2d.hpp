@@ -23,8 +23,8 @@
 // P is never materialized anywhere: the window generator below produces its TILE_K x TILE_N
 // slices on the fly from a line buffer and streams them straight into GemmEngine::compute_tile,
 // the same ping-pong MAC array the GEMM kernel uses, in B_VMAJOR order: per slice TILE_K / SIMD
-// vector rows of TILE_N SIMD-vectors (one per cycle = SIMD MAC-array k values per cycle, the
-// rate the array's fill consumes), so no transposer is needed. The epilogue writes PE output
+// vector rows of TILE_N SIMD-vectors (one per cycle, L/SIMD per word; the array's fill stores the
+// words as they arrive, a word per cycle), so no transposer is needed. The epilogue writes PE output
 // channels (one vector of y) per cycle.
 //
 // ---- output tiles ---------------------------------------------------------------------------------
@@ -69,6 +69,7 @@ struct Conv2dConfig {
   typedef GemmConfig Gemm;
   static const int LB_W = cfg::CONV2D_LINE_BUFFER_W;        // longest row segment of the line buffer
   static const int LB_ROWS = cfg::CONV2D_LINE_BUFFER_ROWS;  // output rows stacked in one tile
+  static const int WB_WORDS = cfg::CONV2D_WEIGHT_BUFFER_WORDS;  // resident weight tile (bus words)
 };
 
 // Float activation codes (int8 folds the activation into act_min / act_max).
@@ -89,6 +90,8 @@ struct ConvGeom {
   int kblocks, wp, owp;               // y's channel blocks ceil(Kg/B); x's / y's row pitch (vectors)
   int tile_w, tile_rows, seg_len;     // pixels of a tile, line-buffer segment length
   int tiles_m, tiles_q, tiles_p;      // tiles along Kg, OW, OH
+  int pixel_tiles;                    // tiles sharing one weight tile: n * tiles_p * tiles_q
+  bool resident;                      // the weight tile (TILE_M rows of crs) fits conv2d.weight_buffer_words
   int n_tiles;
 };
 
@@ -124,7 +127,11 @@ ConvGeom conv2d_geometry(const ConvArgs& a) {
   gm.tiles_m = (gm.kg + TM - 1) / TM;
   gm.tiles_q = gm.tile_w > 0 ? (a.ow + gm.tile_w - 1) / gm.tile_w : 0;
   gm.tiles_p = (a.oh + gm.tile_rows - 1) / gm.tile_rows;
-  gm.n_tiles = a.n * a.groups * gm.tiles_p * gm.tiles_q * gm.tiles_m;
+  gm.pixel_tiles = a.n * gm.tiles_p * gm.tiles_q;
+  gm.n_tiles = a.groups * gm.tiles_m * gm.pixel_tiles;
+  const int lanes = lanes_per_word<typename P::in_t>::value;
+  gm.resident = TM * ((gm.crs + Cfg::Gemm::TILE_K - 1) / Cfg::Gemm::TILE_K) *
+                    ((Cfg::Gemm::TILE_K + lanes - 1) / lanes) <= Cfg::WB_WORDS;
   return gm;
 }
 
@@ -237,6 +244,9 @@ struct ConvEngine {
 
   static_assert(LB_W >= 1 && LB_W <= 65536, "conv2d.line_buffer_w must be in [1, 65536]");
   static_assert(LB_ROWS >= 1 && LB_ROWS <= TN, "conv2d.line_buffer_rows must be in [1, gemm.tile_n]");
+  static const int WB_WORDS = Cfg::WB_WORDS;
+  static_assert(WB_WORDS >= 1 && (WB_WORDS & (WB_WORDS - 1)) == 0,
+                "conv2d.weight_buffer_words must be a power of two >= 1");
   static_assert(WPR_N * L_IN == TN, "gemm.tile_n must be a multiple of the lanes of an AXI word (the window "
                 "generator emits whole words of P)");
 
@@ -260,18 +270,21 @@ struct ConvEngine {
     acc_t wsum[TM];
   };
 
-  // Which output tile: channel tile fastest (consecutive tiles reuse the same input pixels), then
-  // columns, rows, groups, batch. The only run-time divisions of the tile loop, once per tile.
-  static void tile_coords(int t, ConvGeom gm, int groups, ConvTile& tl) {
+  // Which output tile: the weight tile (group, channel tile) outermost, its pixel tiles inside
+  // (columns fastest, then rows, then batch), so a weight tile held on chip serves all its pixel
+  // tiles in a row (load_tile). The only run-time divisions of the tile loop, once per tile.
+  // first_of_weights: the tile is the first of its weight tile (the weights come from DDR).
+  static void tile_coords(int t, ConvGeom gm, ConvTile& tl, bool& first_of_weights) {
 #pragma HLS INLINE
-    int q = t / gm.tiles_m;
-    tl.m0 = (t - q * gm.tiles_m) * TM;
-    int q2 = q / gm.tiles_q;
-    tl.q0 = (q - q2 * gm.tiles_q) * gm.tile_w;
-    q = q2 / gm.tiles_p;
-    tl.p0 = (q2 - q * gm.tiles_p) * gm.tile_rows;
-    tl.nn = q / groups;
-    tl.g = q - tl.nn * groups;
+    const int wt = t / gm.pixel_tiles;
+    const int pix = t - wt * gm.pixel_tiles;
+    first_of_weights = pix == 0;
+    tl.g = wt / gm.tiles_m;
+    tl.m0 = (wt - tl.g * gm.tiles_m) * TM;
+    int q = pix / gm.tiles_q;
+    tl.q0 = (pix - q * gm.tiles_q) * gm.tile_w;
+    tl.nn = q / gm.tiles_p;
+    tl.p0 = (q - tl.nn * gm.tiles_p) * gm.tile_rows;
   }
 
   // ---- process 1: load (weights + window generator) ------------------------------------------------
@@ -398,11 +411,20 @@ struct ConvEngine {
   // Per K slice: the weight slice (TILE_M rows of TILE_K, row sums on the way for int8), then the
   // P slice from the line buffer: TILE_K / SIMD vector rows of TILE_N sub-vectors, in compute_tile's
   // B_VMAJOR fill order. After the last slice, the TILE_M weight row sums.
-  static void load_tile(const word_t* x, const word_t* wt, ConvArgs a, ConvGeom gm, int t,
+  //
+  // Resident weights: when the tile's weight tile (TILE_M rows of all nk slices) fits wbuf
+  // (gm.resident), the first pixel tile of a weight tile reads it from DDR (one burst per slice)
+  // and keeps a copy in wbuf; the following pixel tiles of the same weight tile (tile_coords puts
+  // them next) send it from wbuf instead, a word per cycle either way. So weights cross the DDR
+  // port once per weight tile, not once per pixel tile. wbuf is only ever touched by this process
+  // (one reader and writer in the DATAFLOW region; its iterations run in order).
+  static void load_tile(const word_t* x, const word_t* wt, in_word_t wbuf[WB_WORDS], ConvArgs a, ConvGeom gm, int t,
                         hls::stream<in_word_t>& in_s, hls::stream<Desc>& desc_s, hls::stream<Side>& side_s) {
     FPGAOPS_CYCLES_PROCESS("load", 1, Mac::LOAD_DEPTH);
     ConvTile tl;
-    tile_coords(t, gm, a.groups, tl);
+    bool first_of_weights;
+    tile_coords(t, gm, tl, first_of_weights);
+    const bool from_ddr = !gm.resident || first_of_weights;
     Desc d;
     d.nk = (gm.crs + TK - 1) / TK;
     d.a = a, d.gm = gm, d.tl = tl;
@@ -436,6 +458,7 @@ struct ConvEngine {
       // The weight slice: the tile's tm rows of TILE_K are one contiguous run of whole words in the
       // slice-major weight layout, read in ONE burst (a word per cycle); rows past Kg are zero words.
       const int wfirst = ((tl.g * d.nk + k0 / TK) * gm.kg + tl.m0) * WPR_K;
+      const int wres = (k0 / TK) * TM * WPR_K;  // the slice's rows in wbuf
       acc_t part = 0;
       int rw = 0, wd = 0;
       FPGAOPS_CYCLES_LOOP(tm * WPR_K);
@@ -445,7 +468,15 @@ struct ConvEngine {
 #pragma HLS LOOP_TRIPCOUNT min=WPR_K max=TM*WPR_K
 #pragma HLS DEPENDENCE variable=wsum type=inter false
         FPGAOPS_CYCLES_ITER();
-        const in_word_t word = unpack<in_t>(wt[wfirst + e]);
+        // The m_axi read only on the DDR path (a predicated read in one loop; each branch's
+        // addresses are consecutive, so both stay bursts / a word per cycle).
+        in_word_t word;
+        if (from_ddr) {
+          word = unpack<in_t>(wt[wfirst + e]);
+          if (gm.resident) wbuf[(wres + e) & (WB_WORDS - 1)] = word;
+        } else {
+          word = wbuf[(wres + e) & (WB_WORDS - 1)];
+        }
         in_s.write(word);
         acc_t sum = 0;
         if (P::ZERO_POINT) {
@@ -647,6 +678,10 @@ struct ConvEngine {
   // ---- the tile loop: one DATAFLOW region per output tile (canonical, as GemmEngine::run) ---------------
   static void run(const word_t* x, const word_t* wt, const bias_t* bias, const int32_t* mult, const int32_t* shift,
                   const word_t* residual, word_t* y, ConvArgs a, ConvGeom gm) {
+    // The resident weight tile (load_tile): one memory of bus words, kept across the tile loop's
+    // DATAFLOW iterations.
+    in_word_t wbuf[WB_WORDS];
+#pragma HLS BIND_STORAGE variable=wbuf type=ram_2p impl=uram
   CONV_TILES:
     for (int t = 0; t < gm.n_tiles; t++) {
 #pragma HLS DATAFLOW
@@ -662,7 +697,7 @@ struct ConvEngine {
       hls::stream<in_word_t, RUN_WORDS> out_s("conv2d.out");
       acc_t c_tile[TM][TN];
 #pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=Mac::PE dim=1
-      FPGAOPS_DATAFLOW_PROCESS(load_tile(x, wt, a, gm, t, in_s, desc_s, side_s));
+      FPGAOPS_DATAFLOW_PROCESS(load_tile(x, wt, wbuf, a, gm, t, in_s, desc_s, side_s));
       FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side, true>(in_s, desc_s, side_s, c_tile, done_desc_s,
                                                                             done_side_s));
       FPGAOPS_DATAFLOW_PROCESS(store_tile(bias, mult, shift, residual, c_tile, done_desc_s, done_side_s, out_s,

@@ -38,9 +38,10 @@
 // ---- the MAC array ------------------------------------------------------------------------------------
 // Per K slice the MAC loop visits (ks, bm, n): ks < TILE_K/SIMD outermost, then the TILE_M/PE row
 // blocks, then the TILE_N columns. One iteration computes PE output channels (rows bm*PE..+PE) of
-// column n, each a SIMD-long dot product over k = ks*SIMD..+SIMD: PE x SIMD MACs, weights read at
-// constant banks (pe, s) of A, the activation vector at constant banks s of B (shared by the PE
-// rows: the broadcast the DSP packing exploits). Output-stationary: acc[bm, n][pe] accumulates over
+// column n, each a SIMD-long dot product over k = ks*SIMD..+SIMD: PE x SIMD MACs, weights read as
+// PE bus words from constant row banks pe of A, the activation vector from one word of B (shared by
+// the PE rows: the broadcast the DSP packing exploits); the slice buffers hold bus words, so their
+// fill moves a whole word per cycle (slice_step). Output-stationary: acc[bm, n][pe] accumulates over
 // the whole K; consecutive iterations hit different accumulators and one accumulator is
 // read-modified-written every NB = (TILE_M/PE) * TILE_N iterations, which covers a float adder's
 // latency at II=1 (the DEPENDENCE pragma states that distance, a true dependence).
@@ -212,7 +213,7 @@ struct GemmEngine {
                 "gemm.max_dim must be in [1, 131071]: an int8 dot product of length K <= gemm.max_dim must stay "
                 "exact in the int32 accumulator (|a*b| <= 2^14)");
 
-  static const int G = L_IN / SIMD;           // fill steps per word (SIMD elements each)
+  static const int G = L_IN / SIMD;           // SIMD-lane groups per word (the MAC read's lane select)
   static const int WPR_K = ceil_div(TK, L_IN);  // words per canonical row (TILE_K elements)
   static const int WPR_M = ceil_div(TM, L_IN);  // words per stored A^T row (TILE_M elements)
   static const int WPR_N = ceil_div(TN, L_IN);  // words per stored B row (TILE_N elements)
@@ -221,11 +222,12 @@ struct GemmEngine {
   static const int NB_M = TM / PE;           // row blocks
   static const int NB = NB_M * TN;           // accumulators per PE: the dependence distance
   static const int MAC_STEPS = KS * NB;      // pipelined MAC iterations per K slice
-  static const int FILL_STEPS = (TM + TN) * WPR_K * G;
-  // B in vector-major order (conv2d's window generator, B_VMAJOR): TILE_K/SIMD vector rows of
-  // TILE_N SIMD-vectors, G pixels per word.
-  static const int FILL_STEPS_VMAJOR = TM * WPR_K * G + TN * KS;
-  static const int STEP_ITERS = cmax(MAC_STEPS, cmax(FILL_STEPS, FILL_STEPS_VMAJOR));
+  static const int LOG2_G = ilog2(G);
+  // Fill: one bus word per step, TILE_M rows of A then TILE_N rows of B (WPR_K words each; B in
+  // vector-major order (conv2d, B_VMAJOR) is the same number of words when L divides TILE_K).
+  static const int B_WORDS = TN * WPR_K;
+  static const int FILL_STEPS = (TM + TN) * WPR_K;
+  static const int STEP_ITERS = cmax(MAC_STEPS, FILL_STEPS);
   static const int MAX_SLICES = ceil_div(MAX_DIM, TK);
   static const int MAX_SLICE_STEPS = MAX_SLICES + 1;  // slice_step calls per tile
   static const int MAX_SEG = cmax(TM, cmax(TN, TK));  // longest row segment of a slice (elements)
@@ -354,29 +356,32 @@ struct GemmEngine {
   // ---- process 2: compute ---------------------------------------------------------------------------
   // One ping-pong step: MAC the slice held in buffer `mb` into acc while writing the next slice,
   // read from in_s, into buffer `fb` = !mb. Both halves run in the same pipelined loop, so the fill
-  // is hidden behind the MACs (FILL_STEPS <= MAC_STEPS for the default config, see the estimator).
-  // The MAC half reads banks (pe, s) of A and s of B, fixed by the unrolled lanes; the fill writes
-  // SIMD consecutive k of one row.
+  // is hidden behind the MACs.
   //
-  // B_VMAJOR (compile time): B arrives vector-major instead of canonical: for each of the KS vector
-  // rows v, TILE_N SIMD-vectors (pixel n fastest, G pixels per word), written to b_buf[n][v*SIMD..]
-  // -- the same constant banks s, only the order of the addresses differs. The conv2d window
-  // generator produces B this way, SIMD input channels per cycle (conv2d.hpp).
+  // The slice buffers hold whole bus words, as they arrive: the fill moves ONE WORD (L_IN elements)
+  // per cycle, (TM + TN) * WPR_K steps per slice, so it stays below the MAC half's KS * NB steps
+  // for any tile with TM*TN/(TM+TN) >= PE * SIMD / L_IN (a word of SIMD-element fills cost
+  // (TM + TN) * TK / SIMD steps, which exceeded the MACs unless TM*TN/(TM+TN) >= PE). The MAC half
+  // reads PE words of A (one per row bank pe: constant banks) and one word of B, and takes its
+  // SIMD lanes at a lane offset of the word (a G:1 multiplexer on the read data, no bank choice):
+  //   A (canonical, k-contiguous rows): a_w[.][i][k / L_IN], lanes k % L_IN
+  //   B canonical:  b_w[.][n * WPR_K + k / L_IN],              lanes k % L_IN
+  //   B_VMAJOR (compile time; conv2d's window generator): B arrives as the KS vector rows of TILE_N
+  //                 SIMD-vectors, G pixels per word: b_w[.][v * (TN / G) + n / G], lanes (n % G) * SIMD
+  // In both B orders the fill writes b_w in arrival order (index = fill step), so it selects nothing.
   template <bool B_VMAJOR>
-  static void slice_step(in_t a_buf[2][TM][TK], in_t b_buf[2][TN][TK], int fb, hls::stream<in_word_t>& in_s,
-                         acc_t acc[NB][PE], acc_t c_tile[TM][TN], bool do_mac, bool do_fill, bool first_slice,
-                         bool last_slice) {
+  static void slice_step(in_word_t a_w[2][TM][WPR_K], in_word_t b_w[2][B_WORDS], int fb,
+                         hls::stream<in_word_t>& in_s, acc_t acc[NB][PE], acc_t c_tile[TM][TN], bool do_mac,
+                         bool do_fill, bool first_slice, bool last_slice) {
 #pragma HLS INLINE off
     const int mb = fb ^ 1;
     const int mac_n = do_mac ? MAC_STEPS : 0;
-    const int fill_n = do_fill ? (B_VMAJOR ? FILL_STEPS_VMAJOR : FILL_STEPS) : 0;
-    const int fill_a_n = TM * WPR_K * G;
+    const int fill_n = do_fill ? FILL_STEPS : 0;
+    const int fill_a_n = TM * WPR_K;
     const int steps = mac_n > fill_n ? mac_n : fill_n;
 
-    int ks = 0, bm = 0, n = 0, blk = 0;   // MAC position: SIMD step, row block, column; blk = bm*TN + n
-    int fr = 0, fw = 0, fg = 0;           // fill position: row, word in row, step in word
-    int bn = 0, bv = 0;                   // B_VMAJOR fill position of B: pixel, vector row
-    in_word_t word = zero_lanes<in_t>();  // the word being scattered into the fill buffer
+    int ks = 0, bm = 0, n = 0, blk = 0;  // MAC position: SIMD step, row block, column; blk = bm*TN + n
+    int fr = 0, fw = 0;                  // fill position of A: row, word in row
 
     FPGAOPS_CYCLES_LOOP(steps);
   SLICE_STEP:
@@ -389,20 +394,30 @@ struct GemmEngine {
       if (t < mac_n) {
         const bool first = first_slice && ks == 0;  // acc starts from the first products: no clear pass
         const bool last = last_slice && ks == KS - 1;
+        const int kw = ks >> LOG2_G;                 // word of k in a canonical row
+        const int ka = (ks & (G - 1)) * SIMD;        // first lane of k in that word
+        const int bi = B_VMAJOR ? ks * (TN / G) + (n >> LOG2_G) : n * WPR_K + kw;
+        const int kb = B_VMAJOR ? (n & (G - 1)) * SIMD : ka;
+        const in_word_t bword = b_w[mb][bi];
         in_t wv[PE][SIMD], xv[SIMD];
         acc_t prod[PE];
 #pragma HLS ARRAY_PARTITION variable=wv type=complete dim=0
 #pragma HLS ARRAY_PARTITION variable=xv type=complete dim=0
 #pragma HLS ARRAY_PARTITION variable=prod type=complete dim=0
-      MAC_READ_SIMD:
+      MAC_READ_PE:
+        for (int pe = 0; pe < PE; pe++) {
+#pragma HLS UNROLL
+          const in_word_t aword = a_w[mb][bm * PE + pe][kw];
+        MAC_READ_SIMD:
+          for (int si = 0; si < SIMD; si++) {
+#pragma HLS UNROLL
+            wv[pe][si] = aword.v[(ka + si) & (L_IN - 1)];
+          }
+        }
+      MAC_READ_X:
         for (int si = 0; si < SIMD; si++) {
 #pragma HLS UNROLL
-          xv[si] = b_buf[mb][n][ks * SIMD + si];
-        MAC_READ_PE:
-          for (int pe = 0; pe < PE; pe++) {
-#pragma HLS UNROLL
-            wv[pe][si] = a_buf[mb][bm * PE + pe][ks * SIMD + si];
-          }
+          xv[si] = bword.v[(kb + si) & (L_IN - 1)];
         }
         P::template dot<PE, SIMD, PACK>(wv, xv, prod);
       MAC_ACC:
@@ -427,49 +442,19 @@ struct GemmEngine {
           }
         }
       }
-      // -- fill half: TM rows of A, then TN rows of B, SIMD elements of k per step ------------------
+      // -- fill half: one bus word per step, TM rows of A (WPR_K words each), then B in arrival order
       if (t < fill_n) {
-        const bool is_b = t >= fill_a_n;
-        if (fg == 0) word = in_s.read();
-        if (B_VMAJOR && is_b) {
-        FILL_B_VECTOR:
-          for (int si = 0; si < SIMD; si++) {
-#pragma HLS UNROLL
-            b_buf[fb][bn][bv * SIMD + si] = word.v[(fg & (G - 1)) * SIMD + si];
-          }
-          fg = fg + 1 < G ? fg + 1 : 0;
-          if (bn + 1 < TN) {
-            bn++;
+        const in_word_t word = in_s.read();
+        if (t < fill_a_n) {
+          a_w[fb][fr][fw] = word;
+          if (fw + 1 < WPR_K) {
+            fw++;
           } else {
-            bn = 0;
-            bv++;
+            fw = 0;
+            fr++;
           }
         } else {
-          const int pos0 = (fw * G + fg) * SIMD;
-        FILL_LANES:
-          for (int si = 0; si < SIMD; si++) {
-#pragma HLS UNROLL
-            const in_t x = word.v[(fg & (G - 1)) * SIMD + si];  // fg < G always; the mask states it to GCC
-            const int pos = pos0 + si;
-            if (pos < TK) {
-              if (is_b && !B_VMAJOR) {
-                b_buf[fb][fr][pos] = x;
-              } else {
-                a_buf[fb][fr][pos] = x;
-              }
-            }
-          }
-          if (fg + 1 < G) {
-            fg++;
-          } else {
-            fg = 0;
-            if (fw + 1 < WPR_K) {
-              fw++;
-            } else {
-              fw = 0;
-              fr = fr + 1 < (is_b ? TN : TM) ? fr + 1 : 0;  // wraps exactly when A is done and B starts
-            }
-          }
+          b_w[fb][t - fill_a_n] = word;
         }
       }
     }
@@ -480,16 +465,14 @@ struct GemmEngine {
                            acc_t c_tile[TM][TN], hls::stream<D>& done_desc_s, hls::stream<Side>& done_side_s) {
     FPGAOPS_CYCLES_PROCESS("compute", 1, MAC_DEPTH);
     const D d = desc_s.read();
-    // Ping-pong slice buffers, both k-contiguous: a_buf[.][i][k], b_buf[.][j][k]. The first
-    // dimension (the ping-pong bit) and the SIMD lanes of k are separate banks; A is also split
-    // into PE row banks, so one cycle reads PE x SIMD weights and SIMD activations.
-    in_t a_buf[2][TM][TK];
-    in_t b_buf[2][TN][TK];
-#pragma HLS ARRAY_PARTITION variable=a_buf type=complete dim=1
-#pragma HLS ARRAY_PARTITION variable=a_buf type=cyclic factor=PE dim=2
-#pragma HLS ARRAY_PARTITION variable=a_buf type=cyclic factor=SIMD dim=3
-#pragma HLS ARRAY_PARTITION variable=b_buf type=complete dim=1
-#pragma HLS ARRAY_PARTITION variable=b_buf type=cyclic factor=SIMD dim=3
+    // Ping-pong slice buffers of bus words (see slice_step). The first dimension (the ping-pong
+    // bit) is two banks; A is also split into PE row banks (cyclic: row i in bank i % PE), so one
+    // cycle reads PE words of A and one of B, each bank one word wide.
+    in_word_t a_w[2][TM][WPR_K];
+    in_word_t b_w[2][B_WORDS];
+#pragma HLS ARRAY_PARTITION variable=a_w type=complete dim=1
+#pragma HLS ARRAY_PARTITION variable=a_w type=cyclic factor=PE dim=2
+#pragma HLS ARRAY_PARTITION variable=b_w type=complete dim=1
     // Accumulators: NB per PE, one bank per PE.
     acc_t acc[NB][PE];
 #pragma HLS ARRAY_PARTITION variable=acc type=complete dim=2
@@ -499,7 +482,7 @@ struct GemmEngine {
   COMPUTE_SLICES:
     for (int s = 0; s <= d.nk; s++) {
 #pragma HLS LOOP_TRIPCOUNT min=2 max=MAX_SLICE_STEPS
-      slice_step<B_VMAJOR>(a_buf, b_buf, s & 1, in_s, acc, c_tile, s > 0, s < d.nk, s == 1, s == d.nk);
+      slice_step<B_VMAJOR>(a_w, b_w, s & 1, in_s, acc, c_tile, s > 0, s < d.nk, s == 1, s == d.nk);
     }
     done_desc_s.write(d);
     done_side_s.write(side_s.read());
