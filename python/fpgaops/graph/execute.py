@@ -43,6 +43,13 @@ def np_node(n, args, opset):
                              a.get("count_include_pad", False))
     if n.op == "GlobalAvgPool":
         return refops.op_gap(args, {}, opset)[0]
+    if n.op == "SEGate":  # passes.fuse_se: the pool and the two 1x1 convs it replaced
+        x, w1, b1, w2, b2 = args[:5]
+        h = refops.op_gap([x], {}, opset)[0]
+        for w, b, act in ((w1, b1, a["act1"]), (w2, b2, a["act2"])):
+            h = refops.conv2d(h, w, b, (1, 1), (0, 0, 0, 0), (1, 1), 1)
+            h = np_act(act, h) if act else h
+        return h
     if n.op == "Gemm":
         return refops.run("Gemm", args, {"alpha": a["alpha"], "beta": a["beta"], "transA": int(a["trans_a"]),
                                          "transB": int(a["trans_b"])}, opset)[0]

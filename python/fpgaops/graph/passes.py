@@ -13,7 +13,10 @@
 4. ``fuse_residual``: Add(conv(x), skip) with the conv's output used only there and skip of the
    same shape -> conv(x, residual=skip) (the conv2d epilogue adds it before the activation).
 5. ``fuse_activation``: Relu/Clip(0,6) after a Conv (single user) -> the conv's epilogue.
-6. ``remove_dead``: nodes that no graph output depends on.
+6. ``fuse_se``: the squeeze-and-excitation gate GlobalAvgPool -> 1x1 Conv (act) -> 1x1 Conv (act)
+   on one pixel -> one ``SEGate`` node (one launch on opencl: se_gate.cl); the Mul by the block
+   input stays. Float graphs only (the int8 quantizer's graph keeps the separate ops).
+7. ``remove_dead``: nodes that no graph output depends on.
 """
 import numpy as np
 
@@ -313,6 +316,61 @@ def fuse_activation(g, conv_acts=("relu", "relu6"), eltwise_acts=()):
     return ix.finish()
 
 
+SE_ACTS = (None, "relu", "relu6", "hardsigmoid", "hardswish")  # the conv epilogue's closed forms
+
+
+def _fc(g, ix, n, c):
+    """Whether ``n`` is a 1x1 Conv on one pixel with constant weights and ``c`` input channels."""
+    if n is None or n.op != "Conv" or n.inputs[3] or n.attrs["activation"] not in SE_ACTS:
+        return False
+    a = n.attrs
+    w = g.shapes[n.inputs[1]]
+    return (w[1:] == (c, 1, 1) and a["groups"] == 1 and tuple(a["stride"]) == (1, 1) and
+            tuple(a["padding"]) == (0, 0) and tuple(g.shapes[n.inputs[0]][2:]) == (1, 1) and
+            all(i in g.consts for i in n.inputs[1:3] if i))
+
+
+def fuse_se(g):
+    """GlobalAvgPool(x) -> Conv1 -> Conv2 (1x1, one pixel, single users) -> SEGate(x) with inputs
+    [x, w1, b1, w2, b2, w1t, w2t] (w1t (C, R), w2t (R, C): the FC weights transposed for the
+    opencl kernel; the first five run the unfused ops anywhere else) and attrs act1, act2."""
+    ix = _Index(g)
+    users = {}
+    for n in g.nodes:
+        for i in n.inputs:
+            if i:
+                users.setdefault(i, []).append(n)
+    replace = {}
+    for gap in [n for n in g.nodes if n.op == "GlobalAvgPool"]:
+        x = gap.inputs[0]
+        xs = g.shapes[x]
+        if len(xs) != 4 or not ix.single_use(gap.outputs[0]):
+            continue
+        fc1 = _user(ix, users, gap.outputs[0])
+        if not _fc(g, ix, fc1, xs[1]) or not ix.single_use(fc1.outputs[0]):
+            continue
+        r = g.shapes[fc1.inputs[1]][0]
+        fc2 = _user(ix, users, fc1.outputs[0])
+        if not _fc(g, ix, fc2, r) or g.shapes[fc2.inputs[1]][0] != xs[1]:
+            continue
+        w1t, w2t = fc1.name + "::weight(se,transposed)", fc2.name + "::weight(se,transposed)"
+        g.consts[w1t] = np.ascontiguousarray(g.consts[fc1.inputs[1]].reshape(r, xs[1]).T)
+        g.consts[w2t] = np.ascontiguousarray(g.consts[fc2.inputs[1]].reshape(xs[1], r).T)
+        g.shapes[w1t], g.shapes[w2t] = g.consts[w1t].shape, g.consts[w2t].shape
+        se = Node(gap.name + "/se_gate", "SEGate",
+                  [x, fc1.inputs[1], fc1.inputs[2], fc2.inputs[1], fc2.inputs[2], w1t, w2t], list(fc2.outputs),
+                  {"act1": fc1.attrs["activation"], "act2": fc2.attrs["activation"]},
+                  gap.origin + fc1.origin + fc2.origin)
+        replace[id(fc2)] = [se]
+        ix.dropped.update((id(gap), id(fc1)))
+    return ix.finish(replace)
+
+
+def _user(ix, users, value):
+    """The one node reading ``value``, or None (not single-use)."""
+    return users[value][0] if ix.single_use(value) and value in users else None
+
+
 def remove_dead(g):
     need = set(g.outputs)
     keep = []
@@ -325,8 +383,10 @@ def remove_dead(g):
     return g
 
 
-def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("relu", "relu6"), eltwise_acts=()):
-    """A new, lowered and fused Graph for concrete ``input_shapes`` ({input name: shape})."""
+def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("relu", "relu6"), eltwise_acts=(),
+             se=True):
+    """A new, lowered and fused Graph for concrete ``input_shapes`` ({input name: shape}).
+    ``se``: fuse squeeze-and-excitation gates (fuse_se; False for the int8 quantizer's graph)."""
     g = graph.copy()
     infer(g, input_shapes)
     # (a graph output that folded to a constant is returned from g.consts by the runner)
@@ -335,6 +395,8 @@ def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("r
         fold_batchnorm(g)
         fuse_residual(g)
         fuse_activation(g, conv_acts, eltwise_acts)
+        if se:
+            fuse_se(g)
     else:
         fold_batchnorm(g)  # a lone BatchNorm has no kernel; as Mul+Add it always runs
     remove_dead(g)
@@ -360,6 +422,8 @@ def flops(g, n):
         return size * k[0] * k[1]
     if n.op == "GlobalAvgPool":
         return int(np.prod(s[n.inputs[0]], dtype=np.int64))
+    if n.op == "SEGate":
+        return int(np.prod(s[n.inputs[0]], dtype=np.int64)) + 4 * int(np.prod(s[n.inputs[1]], dtype=np.int64))
     if n.op == "View":
         return 0
     return size

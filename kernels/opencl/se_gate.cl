@@ -1,0 +1,57 @@
+// The squeeze-and-excitation gate in one launch (graph pass fuse_se, graph/passes.py):
+//   s = global_avg_pool(x); h = act1(W1 s + b1); y = act2(W2 h + b2)     per batch sample
+// y (N, C) is the per-channel scale the block then multiplies its input by (an eltwise Mul).
+// Before this kernel the gate was three launches (pool_global_f32, conv_pw1, conv_pw1) plus the
+// Mul; each ran a few microseconds of work behind ~20 us of launch overhead.
+//
+// Bit-identical to those three kernels: the pool repeats pool_global_f32's float8 partial sums
+// and their tree, each FC output is conv_pw1's sequence fma(w, x, acc) over c ascending from 0,
+// then (acc + bias) + 0.0f and the conv epilogue's activation (conv_epilogue.h). Only the loop
+// over outputs is spread over the work-group's items (PoCL vectorises across items, so the
+// weights come transposed: w1t (C, R), w2t (R, C), consecutive items read consecutive words).
+// One work-group per sample (global (SE_WG, N)); the pooled and hidden vectors stay in local
+// memory, SE_MAX floats (the launcher falls back to the unfused ops above that).
+#pragma OPENCL FP_CONTRACT OFF
+#define T float
+#define TBIAS float
+#define TIN float
+#define TOUT float
+#include "conv_epilogue.h"
+
+#ifndef SE_WG
+#define SE_WG 64
+#endif
+#ifndef SE_MAX
+#define SE_MAX 4096
+#endif
+
+__kernel __attribute__((reqd_work_group_size(SE_WG, 1, 1)))
+void se_gate_f32(__global const float* restrict x, __global const float* restrict w1t,
+                 __global const float* restrict b1, __global const float* restrict w2t,
+                 __global const float* restrict b2, __global float* restrict y, int C, int R, int hw,
+                 int has_b1, int has_b2, int act1, int act2) {
+    __local float s[SE_MAX];
+    const int lid = get_local_id(0);
+    const size_t n = get_global_id(1);
+    for (int c = lid; c < C; c += SE_WG) {  // pool_global_f32, one plane
+        __global const float* xp = x + (n * C + c) * (size_t)hw;
+        float8 acc = (float8)(0.0f);
+        int i = 0;
+        for (; i + 8 <= hw; i += 8) acc += vload8(0, xp + i);
+        float v = ((acc.s0 + acc.s1) + (acc.s2 + acc.s3)) + ((acc.s4 + acc.s5) + (acc.s6 + acc.s7));
+        for (; i < hw; ++i) v += xp[i];
+        s[c] = v / (float)hw;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int j = lid; j < R; j += SE_WG) {  // conv_pw1 of FC1
+        float acc = 0.0f;
+        for (int c = 0; c < C; ++c) acc = fma(w1t[(size_t)c * R + j], s[c], acc);
+        s[C + j] = conv_act((acc + (has_b1 ? b1[j] : 0.0f)) + 0.0f, act1);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int k = lid; k < C; k += SE_WG) {  // conv_pw1 of FC2
+        float acc = 0.0f;
+        for (int j = 0; j < R; ++j) acc = fma(w2t[(size_t)j * C + k], s[C + j], acc);
+        y[n * C + k] = conv_act((acc + (has_b2 ? b2[k] : 0.0f)) + 0.0f, act2);
+    }
+}

@@ -1,0 +1,36 @@
+"""OpenCL launcher of the squeeze-and-excitation gate: kernels/opencl/se_gate.cl (design notes and
+the bit-identity argument in that file's header). Called by the graph's SEGate device op
+(graph/devops.py), which runs the unfused ops where ``supported`` says no."""
+import numpy as np
+
+from ...errors import DeviceError
+from .act_lut import kernel
+from .conv_common import ACT
+
+WG = 64      # se_gate.cl SE_WG: items per work-group (one work-group per batch sample)
+MAX = 4096   # se_gate.cl SE_MAX: pooled + hidden floats in local memory
+
+i32 = np.int32
+
+
+def supported(backend, c, r, act1, act2):
+    """Whether one se_gate_f32 launch computes this gate (else the caller runs the unfused ops)."""
+    return (c + r <= MAX and 4 * MAX <= backend.device.local_mem_size
+            and (act1 or "none") in ACT and (act2 or "none") in ACT)
+
+
+def run(backend, x, w1t, b1, w2t, b2, act1, act2):
+    """Gate (N, C, 1, 1) of x (N, C, H, W); w1t (C, R) and w2t (R, C) transposed FC weights, b1 / b2
+    Tensors or None (all float32 device Tensors)."""
+    n, c, h, w = x.shape
+    r = w1t.shape[1]
+    y = backend.empty((n, c, 1, 1), np.float32)
+    args = (x.handle, w1t.handle, (b1 if b1 is not None else w1t).handle, w2t.handle, (b2 if b2 is not None else w2t).handle, y.handle,
+            *i32((c, r, h * w, b1 is not None, b2 is not None, ACT[act1 or "none"], ACT[act2 or "none"])))
+    lock, k = kernel(backend, "se_gate", "se_gate_f32")
+    try:
+        with lock:
+            backend.enqueue(k, (WG, n), (WG, 1), args)
+    except backend.cl.Error as e:
+        raise DeviceError(f"opencl se_gate: {e}", code=getattr(e, "code", None)) from None
+    return y
