@@ -1,12 +1,15 @@
 // The squeeze-and-excitation gate in one launch (graph pass fuse_se, graph/passes.py):
-//   s = global_avg_pool(x); h = act1(W1 s + b1); y = act2(W2 h + b2)     per batch sample
+//   s = global_avg_pool(x); h = tab1(act1(W1 s + b1)); y = tab2(act2(W2 h + b2))   per batch sample
+// (act: the conv epilogue's closed forms; tab: an optional table activation after it, sigmoid or
+// silu, act_lut.h's act_table: the evaluation act_f32 applies lane by lane)
 // y (N, C) is the per-channel scale the block then multiplies its input by (an eltwise Mul).
 // Before this kernel the gate was three launches (pool_global_f32, conv_pw1, conv_pw1) plus the
 // Mul; each ran a few microseconds of work behind ~20 us of launch overhead.
 //
 // Bit-identical to those three kernels: the pool repeats pool_global_f32's float8 partial sums
 // and their tree, each FC output is conv_pw1's sequence fma(w, x, acc) over c ascending from 0,
-// then (acc + bias) + 0.0f and the conv epilogue's activation (conv_epilogue.h). Only the loop
+// then (acc + bias) + 0.0f and the conv epilogue's activation (conv_epilogue.h), then the table
+// of the separate act_f32 launch. Only the loop
 // over outputs is spread over the work-group's items (PoCL vectorises across items, so the
 // weights come transposed: w1t (C, R), w2t (R, C), consecutive items read consecutive words).
 // One work-group per sample (global (SE_WG, N)); the pooled and hidden vectors stay in local
@@ -17,6 +20,8 @@
 #define TIN float
 #define TOUT float
 #include "conv_epilogue.h"
+#define VEC 8
+#include "act_lut.h"
 
 #ifndef SE_WG
 #define SE_WG 64
@@ -29,7 +34,8 @@ __kernel __attribute__((reqd_work_group_size(SE_WG, 1, 1)))
 void se_gate_f32(__global const float* restrict x, __global const float* restrict w1t,
                  __global const float* restrict b1, __global const float* restrict w2t,
                  __global const float* restrict b2, __global float* restrict y, int C, int R, int hw,
-                 int has_b1, int has_b2, int act1, int act2) {
+                 int has_b1, int has_b2, int act1, int act2, int has_tab1, int has_tab2,
+                 __global const float* restrict tab1, __global const float* restrict tab2) {
     __local float s[SE_MAX];
     const int lid = get_local_id(0);
     const size_t n = get_global_id(1);
@@ -46,12 +52,14 @@ void se_gate_f32(__global const float* restrict x, __global const float* restric
     for (int j = lid; j < R; j += SE_WG) {  // conv_pw1 of FC1
         float acc = 0.0f;
         for (int c = 0; c < C; ++c) acc = fma(w1t[(size_t)c * R + j], s[c], acc);
-        s[C + j] = conv_act((acc + (has_b1 ? b1[j] : 0.0f)) + 0.0f, act1);
+        const float v = conv_act((acc + (has_b1 ? b1[j] : 0.0f)) + 0.0f, act1);
+        s[C + j] = has_tab1 ? act_table(v, tab1) : v;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int k = lid; k < C; k += SE_WG) {  // conv_pw1 of FC2
         float acc = 0.0f;
         for (int j = 0; j < R; ++j) acc = fma(w2t[(size_t)j * C + k], s[C + j], acc);
-        y[n * C + k] = conv_act((acc + (has_b2 ? b2[k] : 0.0f)) + 0.0f, act2);
+        const float v = conv_act((acc + (has_b2 ? b2[k] : 0.0f)) + 0.0f, act2);
+        y[n * C + k] = has_tab2 ? act_table(v, tab2) : v;
     }
 }

@@ -28,6 +28,8 @@ def se_model(c, r, hw, act1, act2, bias=True, seed=0):
     ops = {"relu": lambda i, o: [helper.make_node("Relu", [i], [o])],
            "hardsigmoid": lambda i, o: [helper.make_node("HardSigmoid", [i], [o], alpha=1 / 6)],
            "hardswish": lambda i, o: [helper.make_node("HardSwish", [i], [o])],
+           "sigmoid": lambda i, o: [helper.make_node("Sigmoid", [i], [o])],
+           "silu": lambda i, o: [helper.make_node("Sigmoid", [i], [o + "s"]), helper.make_node("Mul", [i, o + "s"], [o])],
            None: lambda i, o: []}
     nodes = [helper.make_node("GlobalAveragePool", ["x"], ["s"]),
              helper.make_node("Conv", ["s", "w1"] + (["b1"] if bias else []), ["h0" if act1 else "h"]),
@@ -64,6 +66,8 @@ def test_mobilenet_v3_se_blocks_become_gates():
     (16, 8, (7, 9), "relu", "hardsigmoid", True, 2),      # hw not a multiple of the 8-wide pool vector
     (200, 56, (5, 5), "hardswish", None, False, 1),       # C above the work-group, no biases
     (24, 96, (8, 8), None, "relu", True, 3),              # R > C
+    (32, 8, (17, 17), "silu", "sigmoid", True, 2),        # EfficientNet's (SiLU exported as Sigmoid * x)
+    (72, 20, (4, 4), "sigmoid", "silu", False, 1),
 ])
 def test_se_gate_is_bit_identical_to_the_unfused_ops_on_opencl(require, unfused, c, r, hw, act1, act2, bias, n):
     require("opencl")
@@ -71,6 +75,10 @@ def test_se_gate_is_bit_identical_to_the_unfused_ops_on_opencl(require, unfused,
     fused = fpgaops.load_onnx(proto)
     x = x_of((n, c) + hw, 1)
     assert [nd.op for nd in fused.optimized(x).nodes] == ["SEGate", "Mul"]
+    tabs = {"sigmoid", "silu"}
+    g = fused.optimized(x)
+    assert (g.nodes[0].attrs["tab1"], g.nodes[0].attrs["tab2"]) == (act1 if act1 in tabs else None,
+                                                                     act2 if act2 in tabs else None)
     plain = unfused(proto)
     assert "SEGate" not in [nd.op for nd in plain.optimized(x).nodes]
     with fpgaops.device("opencl"):
@@ -79,6 +87,19 @@ def test_se_gate_is_bit_identical_to_the_unfused_ops_on_opencl(require, unfused,
             np.testing.assert_array_equal(fused(x), want)
         assert fused.launch_plan(x).num_launches == 2
     np.testing.assert_allclose(fused.run_numpy(x), want, rtol=1e-5, atol=1e-5)
+
+
+def test_exported_silu_becomes_one_activation():
+    m = model([helper.make_node("Sigmoid", ["x"], ["s"]), helper.make_node("Mul", ["s", "x"], ["y"]),
+               helper.make_node("Sigmoid", ["y"], ["t"]), helper.make_node("Mul", ["y", "t"], ["z"]),
+               helper.make_node("Add", ["z", "t"], ["out"])],  # t has two users: stays sigmoid
+              [("x", (2, 5))], [("out", None)])
+    net = fpgaops.load_onnx(m)
+    x = x_of((2, 5), 4)
+    g = net.optimized(x)
+    assert [(n.op, n.attrs.get("kind")) for n in g.nodes] == [("Act", "silu"), ("Act", "sigmoid"), ("Mul", None),
+                                                              ("Add", None)]
+    np.testing.assert_allclose(net.run_numpy(x), net(x), rtol=1e-5, atol=1e-5)
 
 
 def test_gate_beyond_local_memory_runs_the_unfused_ops(require, monkeypatch):

@@ -6,6 +6,8 @@ the float runner (runner.py) and the int8 runner (quantize.py) for the layers th
 backends have no kernels for (``FAMILY``: the data movers, layer norm, erf -- none on csim/xrt,
 which have no HLS tops for them yet) run there as host ops (lower.HOST_OPS, NumPy), and the
 profile says so."""
+import numpy as np
+
 from ..errors import UnsupportedError
 
 
@@ -64,12 +66,18 @@ def _dev_se_gate(n, x, w1, b1, w2, b2, w1t, w2t):
     dev = getattr(x, "device", None)
     if getattr(dev, "name", None) == "opencl" and len(x.shape) == 4:
         from ..backends.opencl import se_gate
+        from ..ops import act_lut
+
         if se_gate.supported(dev, x.shape[1], w1t.shape[1], a["act1"], a["act2"]):
-            return se_gate.run(dev, x, w1t, b1, w2t, b2, a["act1"], a["act2"])
+            tabs = [act_lut.kernel_args(act_lut.Activation.of(t), np.float32, dev)[3] if t else None
+                    for t in (a["tab1"], a["tab2"])]
+            return se_gate.run(dev, x, w1t, b1, w2t, b2, a["act1"], a["act2"], *tabs)
     conv = _op("conv2d")
-    s = _dev_gap(n, x)
-    h = conv(s, w1, b1, activation=a["act1"])
-    return conv(h, w2, b2, activation=a["act2"])
+    h = _dev_gap(n, x)
+    for w, b, act, tab in ((w1, b1, a["act1"], a["tab1"]), (w2, b2, a["act2"], a["tab2"])):
+        h = conv(h, w, b, activation=act)
+        h = _op(tab)(h) if tab else h
+    return h
 
 
 DEVICE_OPS = {

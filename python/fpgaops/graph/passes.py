@@ -13,10 +13,12 @@
 4. ``fuse_residual``: Add(conv(x), skip) with the conv's output used only there and skip of the
    same shape -> conv(x, residual=skip) (the conv2d epilogue adds it before the activation).
 5. ``fuse_activation``: Relu/Clip(0,6) after a Conv (single user) -> the conv's epilogue.
-6. ``fuse_se``: the squeeze-and-excitation gate GlobalAvgPool -> 1x1 Conv (act) -> 1x1 Conv (act)
-   on one pixel -> one ``SEGate`` node (one launch on opencl: se_gate.cl); the Mul by the block
-   input stays. Float graphs only (the int8 quantizer's graph keeps the separate ops).
-7. ``remove_dead``: nodes that no graph output depends on.
+6. ``fuse_silu``: Mul(a, Sigmoid(a)) (how torch exports SiLU) -> Act silu(a), one table launch.
+7. ``fuse_se``: the squeeze-and-excitation gate GlobalAvgPool -> 1x1 Conv (act) [-> table Act]
+   -> 1x1 Conv (act) [-> table Act] on one pixel -> one ``SEGate`` node (one launch on opencl:
+   se_gate.cl); the Mul by the block input stays.
+   6 and 7 run on float graphs only (the int8 quantizer's graph keeps the separate ops).
+8. ``remove_dead``: nodes that no graph output depends on.
 """
 import numpy as np
 
@@ -330,10 +332,39 @@ def _fc(g, ix, n, c):
             all(i in g.consts for i in n.inputs[1:3] if i))
 
 
+def fuse_silu(g):
+    """Mul(a, Sigmoid(a)) with the Sigmoid's output used only there -> Act silu(a)."""
+    ix = _Index(g)
+    replace = {}
+    for mul in [n for n in g.nodes if n.op == "Mul" and n.attrs.get("activation") is None]:
+        for k in (0, 1):
+            a, s = mul.inputs[k], mul.inputs[1 - k]
+            sig = ix.prod.get(s)
+            if sig is None or sig.op != "Act" or sig.attrs["kind"] != "sigmoid" or sig.attrs["params"] \
+                    or sig.inputs[0] != a or not ix.single_use(s) or id(sig) in ix.dropped:
+                continue
+            replace[id(mul)] = [Node(mul.name, "Act", [a], list(mul.outputs), {"kind": "silu", "params": {}},
+                                     sig.origin + mul.origin)]
+            ix.dropped.add(id(sig))
+            break
+    return ix.finish(replace)
+
+
+SE_TABLES = ("sigmoid", "silu")  # table activations after an SE conv (run by act_lut's act_table)
+
+
+def _table_after(ix, users, value):
+    """The parameterless sigmoid / silu Act node that is ``value``'s only user, or None."""
+    n = _user(ix, users, value)
+    return n if n is not None and n.op == "Act" and n.attrs["kind"] in SE_TABLES and not n.attrs["params"] else None
+
+
 def fuse_se(g):
-    """GlobalAvgPool(x) -> Conv1 -> Conv2 (1x1, one pixel, single users) -> SEGate(x) with inputs
-    [x, w1, b1, w2, b2, w1t, w2t] (w1t (C, R), w2t (R, C): the FC weights transposed for the
-    opencl kernel; the first five run the unfused ops anywhere else) and attrs act1, act2."""
+    """GlobalAvgPool(x) -> Conv1 [-> Act1] -> Conv2 [-> Act2] (1x1 on one pixel, single users;
+    Act: sigmoid / silu) -> SEGate(x) with inputs [x, w1, b1, w2, b2, w1t, w2t] (w1t (C, R), w2t
+    (R, C): the FC weights transposed for the opencl kernel; the first five run the unfused ops
+    anywhere else) and attrs act1 / act2 (the convs' epilogue activations), tab1 / tab2 (the
+    table activation after each conv, or None)."""
     ix = _Index(g)
     users = {}
     for n in g.nodes:
@@ -344,25 +375,31 @@ def fuse_se(g):
     for gap in [n for n in g.nodes if n.op == "GlobalAvgPool"]:
         x = gap.inputs[0]
         xs = g.shapes[x]
-        if len(xs) != 4 or not ix.single_use(gap.outputs[0]):
+        if len(xs) != 4:
             continue
         fc1 = _user(ix, users, gap.outputs[0])
-        if not _fc(g, ix, fc1, xs[1]) or not ix.single_use(fc1.outputs[0]):
+        if not _fc(g, ix, fc1, xs[1]):
             continue
         r = g.shapes[fc1.inputs[1]][0]
-        fc2 = _user(ix, users, fc1.outputs[0])
+        t1 = _table_after(ix, users, fc1.outputs[0])
+        h = (t1 or fc1).outputs[0]
+        fc2 = _user(ix, users, h)
         if not _fc(g, ix, fc2, r) or g.shapes[fc2.inputs[1]][0] != xs[1]:
             continue
+        t2 = _table_after(ix, users, fc2.outputs[0])
+        last = t2 or fc2
         w1t, w2t = fc1.name + "::weight(se,transposed)", fc2.name + "::weight(se,transposed)"
         g.consts[w1t] = np.ascontiguousarray(g.consts[fc1.inputs[1]].reshape(r, xs[1]).T)
         g.consts[w2t] = np.ascontiguousarray(g.consts[fc2.inputs[1]].reshape(xs[1], r).T)
         g.shapes[w1t], g.shapes[w2t] = g.consts[w1t].shape, g.consts[w2t].shape
+        chain = [n for n in (gap, fc1, t1, fc2, t2) if n is not None]
         se = Node(gap.name + "/se_gate", "SEGate",
-                  [x, fc1.inputs[1], fc1.inputs[2], fc2.inputs[1], fc2.inputs[2], w1t, w2t], list(fc2.outputs),
-                  {"act1": fc1.attrs["activation"], "act2": fc2.attrs["activation"]},
-                  gap.origin + fc1.origin + fc2.origin)
-        replace[id(fc2)] = [se]
-        ix.dropped.update((id(gap), id(fc1)))
+                  [x, fc1.inputs[1], fc1.inputs[2], fc2.inputs[1], fc2.inputs[2], w1t, w2t], list(last.outputs),
+                  {"act1": fc1.attrs["activation"], "tab1": t1.attrs["kind"] if t1 else None,
+                   "act2": fc2.attrs["activation"], "tab2": t2.attrs["kind"] if t2 else None},
+                  [o for n in chain for o in n.origin])
+        replace[id(last)] = [se]
+        ix.dropped.update(id(n) for n in chain[:-1])
     return ix.finish(replace)
 
 
@@ -386,13 +423,16 @@ def remove_dead(g):
 def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("relu", "relu6"), eltwise_acts=(),
              se=True):
     """A new, lowered and fused Graph for concrete ``input_shapes`` ({input name: shape}).
-    ``se``: fuse squeeze-and-excitation gates (fuse_se; False for the int8 quantizer's graph)."""
+    ``se``: fuse SiLU pairs and squeeze-and-excitation gates (fuse_silu, fuse_se; False for the int8
+    quantizer's graph)."""
     g = graph.copy()
     infer(g, input_shapes)
     # (a graph output that folded to a constant is returned from g.consts by the runner)
     lower(g, allow_fallback)
     if fuse:
         fold_batchnorm(g)
+        if se:
+            fuse_silu(g)
         fuse_residual(g)
         fuse_activation(g, conv_acts, eltwise_acts)
         if se:
