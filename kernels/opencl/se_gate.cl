@@ -1,7 +1,8 @@
 // The squeeze-and-excitation gate in one launch (graph pass fuse_se, graph/passes.py):
 //   s = global_avg_pool(x); h = tab1(act1(W1 s + b1)); y = tab2(act2(W2 h + b2))   per batch sample
 // (act: the conv epilogue's closed forms; tab: an optional table activation after it, sigmoid or
-// silu, act_lut.h's act_table: the evaluation act_f32 applies lane by lane)
+// silu, act_lut.h's act_table: the evaluation act_f32 applies lane by lane; with mul, times its
+// input, as the eltwise Mul of torch's exported SiLU x * sigmoid(x))
 // y (N, C) is the per-channel scale the block then multiplies its input by (an eltwise Mul).
 // Before this kernel the gate was three launches (pool_global_f32, conv_pw1, conv_pw1) plus the
 // Mul; each ran a few microseconds of work behind ~20 us of launch overhead.
@@ -30,11 +31,18 @@
 #define SE_MAX 4096
 #endif
 
+// mode 0: v; 1: table(v); 2: v * table(v)
+inline float se_table(float v, int mode, __global const float* restrict tab) {
+    if (mode == 0) return v;
+    const float t = act_table(v, tab);
+    return mode == 2 ? v * t : t;
+}
+
 __kernel __attribute__((reqd_work_group_size(SE_WG, 1, 1)))
 void se_gate_f32(__global const float* restrict x, __global const float* restrict w1t,
                  __global const float* restrict b1, __global const float* restrict w2t,
                  __global const float* restrict b2, __global float* restrict y, int C, int R, int hw,
-                 int has_b1, int has_b2, int act1, int act2, int has_tab1, int has_tab2,
+                 int has_b1, int has_b2, int act1, int act2, int tab1_mode, int tab2_mode,
                  __global const float* restrict tab1, __global const float* restrict tab2) {
     __local float s[SE_MAX];
     const int lid = get_local_id(0);
@@ -53,13 +61,13 @@ void se_gate_f32(__global const float* restrict x, __global const float* restric
         float acc = 0.0f;
         for (int c = 0; c < C; ++c) acc = fma(w1t[(size_t)c * R + j], s[c], acc);
         const float v = conv_act((acc + (has_b1 ? b1[j] : 0.0f)) + 0.0f, act1);
-        s[C + j] = has_tab1 ? act_table(v, tab1) : v;
+        s[C + j] = se_table(v, tab1_mode, tab1);
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int k = lid; k < C; k += SE_WG) {  // conv_pw1 of FC2
         float acc = 0.0f;
         for (int j = 0; j < R; ++j) acc = fma(w2t[(size_t)j * C + k], s[C + j], acc);
         const float v = conv_act((acc + (has_b2 ? b2[k] : 0.0f)) + 0.0f, act2);
-        y[n * C + k] = has_tab2 ? act_table(v, tab2) : v;
+        y[n * C + k] = se_table(v, tab2_mode, tab2);
     }
 }

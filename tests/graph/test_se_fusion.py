@@ -77,8 +77,10 @@ def test_se_gate_is_bit_identical_to_the_unfused_ops_on_opencl(require, unfused,
     assert [nd.op for nd in fused.optimized(x).nodes] == ["SEGate", "Mul"]
     tabs = {"sigmoid", "silu"}
     g = fused.optimized(x)
-    assert (g.nodes[0].attrs["tab1"], g.nodes[0].attrs["tab2"]) == (act1 if act1 in tabs else None,
-                                                                     act2 if act2 in tabs else None)
+    # torch's exported SiLU stays x * sigmoid(x) (mul1 / mul2)
+    want = [("sigmoid" if a == "silu" else a, a == "silu") if a in tabs else (None, False) for a in (act1, act2)]
+    a = g.nodes[0].attrs
+    assert [(a["tab1"], a["mul1"]), (a["tab2"], a["mul2"])] == want
     plain = unfused(proto)
     assert "SEGate" not in [nd.op for nd in plain.optimized(x).nodes]
     with fpgaops.device("opencl"):
@@ -89,17 +91,16 @@ def test_se_gate_is_bit_identical_to_the_unfused_ops_on_opencl(require, unfused,
     np.testing.assert_allclose(fused.run_numpy(x), want, rtol=1e-5, atol=1e-5)
 
 
-def test_exported_silu_becomes_one_activation():
+def test_fuse_silu_makes_the_exported_silu_one_activation():
     m = model([helper.make_node("Sigmoid", ["x"], ["s"]), helper.make_node("Mul", ["s", "x"], ["y"]),
                helper.make_node("Sigmoid", ["y"], ["t"]), helper.make_node("Mul", ["y", "t"], ["z"]),
                helper.make_node("Add", ["z", "t"], ["out"])],  # t has two users: stays sigmoid
               [("x", (2, 5))], [("out", None)])
     net = fpgaops.load_onnx(m)
     x = x_of((2, 5), 4)
-    g = net.optimized(x)
+    g = passes.fuse_silu(net.optimized(x).copy())  # not run by optimize (its docstring)
     assert [(n.op, n.attrs.get("kind")) for n in g.nodes] == [("Act", "silu"), ("Act", "sigmoid"), ("Mul", None),
                                                               ("Add", None)]
-    np.testing.assert_allclose(net.run_numpy(x), net(x), rtol=1e-5, atol=1e-5)
 
 
 def test_gate_beyond_local_memory_runs_the_unfused_ops(require, monkeypatch):

@@ -71,12 +71,13 @@ def _dev_se_gate(n, x, w1, b1, w2, b2, w1t, w2t):
         if se_gate.supported(dev, x.shape[1], w1t.shape[1], a["act1"], a["act2"]):
             tabs = [act_lut.kernel_args(act_lut.Activation.of(t), np.float32, dev)[3] if t else None
                     for t in (a["tab1"], a["tab2"])]
-            return se_gate.run(dev, x, w1t, b1, w2t, b2, a["act1"], a["act2"], *tabs)
+            return se_gate.run(dev, x, w1t, b1, w2t, b2, a["act1"], a["act2"], *tabs, a["mul1"], a["mul2"])
     conv = _op("conv2d")
     h = _dev_gap(n, x)
-    for w, b, act, tab in ((w1, b1, a["act1"], a["tab1"]), (w2, b2, a["act2"], a["tab2"])):
+    for w, b, act, tab, mul in ((w1, b1, a["act1"], a["tab1"], a["mul1"]), (w2, b2, a["act2"], a["tab2"], a["mul2"])):
         h = conv(h, w, b, activation=act)
-        h = _op(tab)(h) if tab else h
+        if tab:
+            h = _op("mul")(h, _op(tab)(h)) if mul else _op(tab)(h)
     return h
 
 

@@ -46,10 +46,12 @@ def np_node(n, args, opset):
     if n.op == "SEGate":  # passes.fuse_se: the pool and the two 1x1 convs it replaced
         x, w1, b1, w2, b2 = args[:5]
         h = refops.op_gap([x], {}, opset)[0]
-        for w, b, act, tab in ((w1, b1, a["act1"], a["tab1"]), (w2, b2, a["act2"], a["tab2"])):
+        for w, b, act, tab, mul in ((w1, b1, a["act1"], a["tab1"], a["mul1"]),
+                                    (w2, b2, a["act2"], a["tab2"], a["mul2"])):
             h = refops.conv2d(h, w, b, (1, 1), (0, 0, 0, 0), (1, 1), 1)
             h = np_act(act, h) if act else h
-            h = np_act(tab, h) if tab else h
+            if tab:
+                h = h * np_act(tab, h) if mul else np_act(tab, h)
         return h
     if n.op == "Gemm":
         return refops.run("Gemm", args, {"alpha": a["alpha"], "beta": a["beta"], "transA": int(a["trans_a"]),

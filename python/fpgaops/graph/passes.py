@@ -13,12 +13,13 @@
 4. ``fuse_residual``: Add(conv(x), skip) with the conv's output used only there and skip of the
    same shape -> conv(x, residual=skip) (the conv2d epilogue adds it before the activation).
 5. ``fuse_activation``: Relu/Clip(0,6) after a Conv (single user) -> the conv's epilogue.
-6. ``fuse_silu``: Mul(a, Sigmoid(a)) (how torch exports SiLU) -> Act silu(a), one table launch.
-7. ``fuse_se``: the squeeze-and-excitation gate GlobalAvgPool -> 1x1 Conv (act) [-> table Act]
-   -> 1x1 Conv (act) [-> table Act] on one pixel -> one ``SEGate`` node (one launch on opencl:
-   se_gate.cl); the Mul by the block input stays.
-   6 and 7 run on float graphs only (the int8 quantizer's graph keeps the separate ops).
-8. ``remove_dead``: nodes that no graph output depends on.
+6. ``fuse_se``: the squeeze-and-excitation gate GlobalAvgPool -> 1x1 Conv (act) [-> table Act
+   [* its input]] -> 1x1 Conv (act) [-> table Act [* its input]] on one pixel -> one ``SEGate`` node
+   (one launch on opencl: se_gate.cl); the Mul by the block input stays. Float graphs only (the
+   int8 quantizer's graph keeps the separate ops). (``fuse_silu``, Mul(a, Sigmoid(a)) -> Act silu,
+   is not run: the silu table's absolute error on small activations made EfficientNet-B0's logits
+   17x further from ONNX Runtime, 4.8e-5 -> 8.3e-4 relative; RESULTS.md "SE and sigmoid fusion".)
+7. ``remove_dead``: nodes that no graph output depends on.
 """
 import numpy as np
 
@@ -333,7 +334,8 @@ def _fc(g, ix, n, c):
 
 
 def fuse_silu(g):
-    """Mul(a, Sigmoid(a)) with the Sigmoid's output used only there -> Act silu(a)."""
+    """Mul(a, Sigmoid(a)) with the Sigmoid's output used only there -> Act silu(a): one table launch
+    instead of two, but not run by ``optimize`` (its accuracy cost: the module docstring)."""
     ix = _Index(g)
     replace = {}
     for mul in [n for n in g.nodes if n.op == "Mul" and n.attrs.get("activation") is None]:
@@ -354,9 +356,23 @@ SE_TABLES = ("sigmoid", "silu")  # table activations after an SE conv (run by ac
 
 
 def _table_after(ix, users, value):
-    """The parameterless sigmoid / silu Act node that is ``value``'s only user, or None."""
+    """(last node, table kind, times-input) of a parameterless sigmoid / silu Act reading
+    ``value`` -- alone, or with a Mul(value, act) (torch's exported SiLU: x * sigmoid(x)) -- or
+    (None, None, False)."""
+    def table(n):
+        return n is not None and n.op == "Act" and n.attrs["kind"] in SE_TABLES and not n.attrs["params"]
+
     n = _user(ix, users, value)
-    return n if n is not None and n.op == "Act" and n.attrs["kind"] in SE_TABLES and not n.attrs["params"] else None
+    if table(n):
+        return n, n.attrs["kind"], False
+    us = users.get(value, [])
+    if len(us) == 2 and value not in ix.outputs:
+        act = next((u for u in us if table(u)), None)
+        mul = next((u for u in us if u.op == "Mul" and u is not act), None)
+        if act is not None and mul is not None and sorted(mul.inputs) == sorted([value, act.outputs[0]]) \
+                and mul.attrs.get("activation") is None and ix.single_use(act.outputs[0]):
+            return mul, act.attrs["kind"], True
+    return None, None, False
 
 
 def fuse_se(g):
@@ -364,7 +380,7 @@ def fuse_se(g):
     Act: sigmoid / silu) -> SEGate(x) with inputs [x, w1, b1, w2, b2, w1t, w2t] (w1t (C, R), w2t
     (R, C): the FC weights transposed for the opencl kernel; the first five run the unfused ops
     anywhere else) and attrs act1 / act2 (the convs' epilogue activations), tab1 / tab2 (the
-    table activation after each conv, or None)."""
+    table activation after each conv, or None), mul1 / mul2 (the table's result times its input)."""
     ix = _Index(g)
     users = {}
     for n in g.nodes:
@@ -381,22 +397,24 @@ def fuse_se(g):
         if not _fc(g, ix, fc1, xs[1]):
             continue
         r = g.shapes[fc1.inputs[1]][0]
-        t1 = _table_after(ix, users, fc1.outputs[0])
+        t1, tab1, mul1 = _table_after(ix, users, fc1.outputs[0])
         h = (t1 or fc1).outputs[0]
         fc2 = _user(ix, users, h)
         if not _fc(g, ix, fc2, r) or g.shapes[fc2.inputs[1]][0] != xs[1]:
             continue
-        t2 = _table_after(ix, users, fc2.outputs[0])
+        t2, tab2, mul2 = _table_after(ix, users, fc2.outputs[0])
         last = t2 or fc2
         w1t, w2t = fc1.name + "::weight(se,transposed)", fc2.name + "::weight(se,transposed)"
         g.consts[w1t] = np.ascontiguousarray(g.consts[fc1.inputs[1]].reshape(r, xs[1]).T)
         g.consts[w2t] = np.ascontiguousarray(g.consts[fc2.inputs[1]].reshape(xs[1], r).T)
         g.shapes[w1t], g.shapes[w2t] = g.consts[w1t].shape, g.consts[w2t].shape
         chain = [n for n in (gap, fc1, t1, fc2, t2) if n is not None]
+        chain[-1:-1] = [ix.prod[i] for n in (t1, t2) if n is not None and n.op == "Mul" for i in n.inputs
+                        if ix.prod.get(i) is not None and ix.prod[i].op == "Act"]
         se = Node(gap.name + "/se_gate", "SEGate",
                   [x, fc1.inputs[1], fc1.inputs[2], fc2.inputs[1], fc2.inputs[2], w1t, w2t], list(last.outputs),
-                  {"act1": fc1.attrs["activation"], "tab1": t1.attrs["kind"] if t1 else None,
-                   "act2": fc2.attrs["activation"], "tab2": t2.attrs["kind"] if t2 else None},
+                  {"act1": fc1.attrs["activation"], "tab1": tab1, "mul1": mul1,
+                   "act2": fc2.attrs["activation"], "tab2": tab2, "mul2": mul2},
                   [o for n in chain for o in n.origin])
         replace[id(last)] = [se]
         ix.dropped.update(id(n) for n in chain[:-1])
@@ -423,16 +441,13 @@ def remove_dead(g):
 def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("relu", "relu6"), eltwise_acts=(),
              se=True):
     """A new, lowered and fused Graph for concrete ``input_shapes`` ({input name: shape}).
-    ``se``: fuse SiLU pairs and squeeze-and-excitation gates (fuse_silu, fuse_se; False for the int8
-    quantizer's graph)."""
+    ``se``: fuse squeeze-and-excitation gates (fuse_se; False for the int8 quantizer's graph)."""
     g = graph.copy()
     infer(g, input_shapes)
     # (a graph output that folded to a constant is returned from g.consts by the runner)
     lower(g, allow_fallback)
     if fuse:
         fold_batchnorm(g)
-        if se:
-            fuse_silu(g)
         fuse_residual(g)
         fuse_activation(g, conv_acts, eltwise_acts)
         if se:
