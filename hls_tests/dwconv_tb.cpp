@@ -8,22 +8,79 @@
 // a dilation filling the line buffer, the widest padded row, a 1x1 image. Then malformed calls
 // (beyond the kernel's limits) must be refused by the C-simulation checks.
 #include <cstdio>
+#include <type_traits>
 
 #include "conv_tb.hpp"
 
 namespace {
 
+const int SIMD = fpgaops::cfg::DWCONV_SIMD;
+
+// The host side of the channel-innermost kernel (as fpgaops/backends/csim/dwconv.py does it): x NCHW ->
+// NHWC with output channel kk reading input channel kk / multiplier, weights KCRS -> [r*s][c], the
+// channels padded to a multiple of SIMD; the NHWC result back into the case's NCHW y.
+template <typename T>
+struct Nhwc {
+  typedef typename std::conditional<sizeof(T) == 4, float, int32_t>::type bias_t;
+  int cp;
+  opstb::DeviceBuffer x, w, y, bias, mult, shift;
+  Nhwc(const convtb::ConvBuffers& b, const convtb::ConvShape& g)
+      : cp((g.k + SIMD - 1) / SIMD * SIMD),
+        x(std::size_t(g.n) * g.h * g.w * cp * sizeof(T)),
+        w(std::size_t(g.r) * g.s * cp * sizeof(T)),
+        y(std::size_t(g.n) * g.oh * g.ow * cp * sizeof(T)),
+        bias(cp * 4),
+        mult(cp * 4),
+        shift(cp * 4) {
+    const T* sx = reinterpret_cast<const T*>(b.x);
+    const T* sw = reinterpret_cast<const T*>(b.w);
+    T* dx = x.as<T>();
+    T* dw = w.as<T>();
+    const int mk = g.k / g.c;
+    for (int nn = 0; nn < g.n; nn++)
+      for (int h = 0; h < g.h; h++)
+        for (int ww = 0; ww < g.w; ww++)
+          for (int kk = 0; kk < cp; kk++)
+            dx[((std::size_t(nn) * g.h + h) * g.w + ww) * cp + kk] =
+                kk < g.k ? sx[((std::size_t(nn) * g.c + kk / mk) * g.h + h) * g.w + ww] : T(0);
+    for (int t = 0; t < g.r * g.s; t++)
+      for (int kk = 0; kk < cp; kk++) dw[std::size_t(t) * cp + kk] = kk < g.k ? sw[std::size_t(kk) * g.r * g.s + t] : T(0);
+    for (int kk = 0; kk < cp; kk++) {
+      bias.as<bias_t>()[kk] = b.bias && kk < g.k ? static_cast<const bias_t*>(b.bias)[kk] : bias_t(0);
+      mult.as<int32_t>()[kk] = b.mult && kk < g.k ? b.mult[kk] : 0;
+      shift.as<int32_t>()[kk] = b.shift && kk < g.k ? b.shift[kk] : 0;
+    }
+  }
+  void finish(const convtb::ConvBuffers& b, const convtb::ConvShape& g) {
+    if (!y.guard_intact()) throw std::runtime_error("dwconv wrote past the last word of y");
+    const T* sy = y.as<T>();
+    T* dy = static_cast<T*>(b.y);
+    for (int nn = 0; nn < g.n; nn++)
+      for (int kk = 0; kk < g.k; kk++)
+        for (int p = 0; p < g.oh; p++)
+          for (int q = 0; q < g.ow; q++)
+            dy[((std::size_t(nn) * g.k + kk) * g.oh + p) * g.ow + q] =
+                sy[((std::size_t(nn) * g.oh + p) * g.ow + q) * cp + kk];
+  }
+};
+
 struct Launch {
   void f32(const convtb::ConvBuffers& b, const convtb::ConvShape& g, const opstb::Row& c) const {
     if (b.res) throw std::runtime_error("dwconv has no residual");
-    fpgaops_dwconv_f32(b.x, b.w, static_cast<const float*>(b.bias), static_cast<float*>(b.y), g.n, g.c, g.h, g.w, g.k,
-                       g.r, g.s, g.oh, g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, b.bias != nullptr, int(c.i("act")));
+    Nhwc<float> d(b, g);
+    fpgaops_dwconv_f32(d.x.words(), d.w.words(), b.bias ? d.bias.as<float>() : nullptr, d.y.words(), g.n, d.cp, g.h,
+                       g.w, d.cp, g.r, g.s, g.oh, g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, b.bias != nullptr,
+                       int(c.i("act")));
+    d.finish(b, g);
   }
   void i8(const convtb::ConvBuffers& b, const convtb::ConvShape& g, const opstb::Row& c) const {
     if (b.res) throw std::runtime_error("dwconv has no residual");
-    fpgaops_dwconv_i8(b.x, b.w, static_cast<const int32_t*>(b.bias), static_cast<int8_t*>(b.y), g.n, g.c, g.h, g.w,
-                      g.k, g.r, g.s, g.oh, g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, b.bias != nullptr,
-                      int(c.i("xzp")), int(c.i("yzp")), b.mult, b.shift, int(c.i("amin")), int(c.i("amax")));
+    Nhwc<int8_t> d(b, g);
+    fpgaops_dwconv_i8(d.x.words(), d.w.words(), b.bias ? d.bias.as<int32_t>() : nullptr, d.y.words(), g.n, d.cp,
+                      g.h, g.w, d.cp, g.r, g.s, g.oh, g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, b.bias != nullptr,
+                      int(c.i("xzp")), int(c.i("yzp")), d.mult.as<int32_t>(), d.shift.as<int32_t>(),
+                      int(c.i("amin")), int(c.i("amax")));
+    d.finish(b, g);
   }
 };
 
@@ -44,16 +101,18 @@ int main(int argc, char** argv) {
   opstb::DeviceBuffer dx(4096), dw(4096), dy(4096);
   const opstb::word_t* x = dx.words();
   const opstb::word_t* w = dw.words();
-  float* y = dy.as<float>();
+  opstb::word_t* y = dy.words();
   const int mk = fpgaops::cfg::DWCONV_MAX_KERNEL, mw = fpgaops::cfg::DWCONV_MAX_W;
-  const int lbr = fpgaops::cfg::DWCONV_LINE_BUFFER_ROWS;
+  const int lbr = fpgaops::cfg::DWCONV_LINE_BUFFER_ROWS, S = SIMD;
   //                      n  c  h  w  k  r       s  oh ow sh sw pt pl dh   dw
   const int bad_calls[][15] = {
-      {1, 4, 4, 4, 6, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},              // k not a multiple of c
-      {1, 4, 9, 9, 4, mk + 1, 3, 1, 7, 1, 1, 0, 0, 1, 1},         // filter taller than max_kernel
-      {1, 1, 40, 4, 1, 3, 3, 2, 2, 1, 1, 0, 0, lbr, 1},           // dilated height beyond the line buffer
-      {1, 1, 2, mw + 8, 1, 1, 1, 2, mw + 1, 1, 1, 0, 0, 1, 1},    // padded row wider than max_w
-      {1, 4, 4, 4, 4, 3, 3, 2, 2, 0, 1, 0, 0, 1, 1},              // stride 0
+      {1, S, 4, 4, 2 * S, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},          // k != c (the host expands a multiplier)
+      {1, S + (S > 1), 4, 4, S + (S > 1), 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},   // c not a multiple of simd
+      {1, S, 9, 9, S, mk + 1, 3, 1, 7, 1, 1, 0, 0, 1, 1},         // filter taller than max_kernel
+      {1, S, 40, 4, S, 3, 3, 2, 2, 1, 1, 0, 0, lbr, 1},           // dilated height beyond the line buffer
+      {1, S, 4, 40, S, 3, 3, 2, 2, 1, 1, 0, 0, 1, 2 * mk},        // dilated width beyond the column banks
+      {1, S, 2, mw + 8, S, 1, 1, 2, mw + 1, 1, 1, 0, 0, 1, 1},    // padded row wider than max_w
+      {1, S, 4, 4, S, 3, 3, 2, 2, 0, 1, 0, 0, 1, 1},              // stride 0
   };
   for (const auto& a : bad_calls) {
     cases++;

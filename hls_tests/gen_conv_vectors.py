@@ -112,13 +112,18 @@ def dwconv_cases(cfg):
                 kw2.pop("xzp", None), kw2.pop("yzp", None)
             cases.append(conv_case(rng, f"{name}_{'f32' if dt == 'float32' else 'i8'}", dt, *args, **kw2))
 
+    simd, max_row = cfg.dwconv.simd, cfg.dwconv.max_row
+    nb = mk                                          # dwconv.hpp NB: column banks
+    depth = -(-max_row // (simd * nb))               # vectors per (row slot, bank)
     add("mbv2_3x3_s1", 2, 16, 14, 14, 16, 3, 3, pad=(1, 1), groups=16, act="relu6", xzp=-3, yzp=4)
     add("mbv2_3x3_s2", 1, 24, 15, 16, 24, 3, 3, stride=(2, 2), pad=(1, 1), groups=24, act="relu6", xzp=9)
+    add("channels_not_simd_s2", 2, 40, 7, 9, 40, 3, 3, stride=(2, 2), pad=(1, 1), groups=40, xzp=-5, yzp=2)
     add("multiplier_3", 1, 4, 9, 7, 12, 3, 3, pad=(1, 1), groups=4, bias=False, xzp=-128, yzp=127)
-    add("max_kernel_5x7", 1, 3, 12, 13, 3, 5, mk, pad=(2, 3), groups=3, act="relu")
-    add("dilated_full_buffer", 1, 2, 12, 12, 2, 2, 3, dil=((lbr - 1), 2), pad=(1, 2), groups=2, xzp=1)
+    add("max_kernel", 1, 3, 12, 13, 3, mk, mk, pad=(mk // 2, mk // 2), groups=3, act="relu")
+    add("dilated_full_buffer", 1, 2, 12, 12, 2, 2, 2, dil=((lbr - 2), nb - 1), pad=(1, 2), groups=2, xzp=1)
     add("stride3_no_pad", 1, 3, 11, 10, 3, 2, 2, stride=(3, 3), groups=3)
-    add("widest_row", 1, 2, 3, mw - 2, 2, 3, 3, pad=(1, 1), groups=2)   # padded row == max_w
+    wide = min(mw, depth * nb)                       # one channel group: the widest padded row that fits
+    add("widest_row", 1, 2, 3, wide - 2, 2, 3, 3, pad=(1, 1), groups=2)   # padded row == wide
     add("one_pixel", 1, 5, 1, 1, 5, 3, 3, pad=(1, 1), groups=5, xzp=7)
     return cases
 

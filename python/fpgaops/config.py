@@ -71,11 +71,15 @@ SCHEMA = {
     # HLS conv2d / dwconv (kernels/hls/include/fpgaops/{conv2d,dwconv}.hpp)
     "conv2d.line_buffer_w": _int(1, 1 << 16),
     "conv2d.line_buffer_rows": _int(1, 1024),
-    "dwconv.line_buffer_rows": _int(1, 64, pow2=True),
+    "dwconv.line_buffer_rows": _int(2, 64),
     "winograd.tile_k": _int(1, 256),
     "winograd.tile_w": _int(1, 256),
     "dwconv.max_w": _int(1, 1 << 16),
     "dwconv.max_kernel": _int(1, 16),
+    "dwconv.simd": _int(1, 64, pow2=True),
+    "dwconv.max_channels": _int(1, 1 << 16),
+    "dwconv.max_row": _int(1, 1 << 20),
+    "dwconv.line_buffer_uram": _int(0, 1),
 }
 
 
@@ -104,6 +108,12 @@ def _not_above(c, key, of):
         raise ConfigError(key, f"must be <= {of} ({c[of]}), got {c[key]}")
 
 
+def _dw_rows(c):
+    if c["dwconv.max_kernel"] >= c["dwconv.line_buffer_rows"]:
+        raise ConfigError("dwconv.max_kernel", f"must be < dwconv.line_buffer_rows ({c['dwconv.line_buffer_rows']}), "
+                                               f"got {c['dwconv.max_kernel']}")
+
+
 # Rules between keys, checked after every key passed its own validator.
 CROSS_CHECKS = [
     _multiple("gemm.tile_m", "gemm.pe"),
@@ -117,8 +127,13 @@ CROSS_CHECKS = [
     _multiple("gemm.opencl.int8_block_n", "gemm.opencl.int8_vec"),
     # conv2d stacks up to line_buffer_rows output rows in the TILE_N columns of the MAC array
     lambda c: _not_above(c, "conv2d.line_buffer_rows", "gemm.tile_n"),
-    # a max_kernel x max_kernel filter's rows must all be in the depthwise line buffer at once
-    lambda c: _not_above(c, "dwconv.max_kernel", "dwconv.line_buffer_rows"),
+    # a max_kernel x max_kernel filter's rows and the next row must all be in the depthwise line
+    # buffer at once (it fills while the window reads)
+    lambda c: _dw_rows(c),
+    # a vector of dwconv.simd channels is a whole part of an AXI word, in float32 as in int8
+    _divides("dwconv.simd", "the float32 lanes of an AXI word (axi.word_bits / 32)", lambda c: c["axi.word_bits"] // 32),
+    _multiple("dwconv.max_channels", "dwconv.simd"),
+    _multiple("dwconv.max_row", "dwconv.simd"),
 ]
 
 # ---- pool / act_lut / eltwise / softmax ------------------------------------------------------

@@ -8,7 +8,7 @@ Sizes keep CI time bounded: 64x64 batch 1 for every network; VGG-11 at 224x224 o
 AdaptiveAvgPool2d((7, 7)) exports only when the feature map is 7x7, and its opset-18 graph, whose
 ops did not change from 17, runs on opencl only: 12 s on the reference backend); MobileNetV3-small
 at 224x224; ResNet-18 and DenseNet-121 at an odd size (65x67) with batch 2, ShuffleNetV2, ConvNeXt-Tiny
-and SqueezeNet at 97x131 with batch 2 on opencl. Every model is exported
+SqueezeNet and EfficientNet-B0 at 97x131 with batch 2 on opencl. Every model is exported
 with dynamic batch/height/width, so one file per (network, opset) serves every size, and the
 importer specializes it (shape chains folded) per input shape.
 
@@ -41,9 +41,13 @@ OPSETS = (17, 18)
 REFUSED = {}
 # name -> (looser bound, reason): networks that run but miss RTOL for a known reason; the test
 # still requires identical top-5 and the looser bound, and fails if the network meets RTOL.
+# (name or (name, input shape)) -> (looser bound, reason): runs that miss RTOL for a known reason; the
+# test still requires identical top-5 and the looser bound, and fails if the run meets RTOL.
+# (EfficientNet-B0 missed at every size until the sigmoid table got 8192 segments: docs/act_lut.md.)
 LOOSE = {
-    "efficientnet_b0": (1e-3, "the float LUT sigmoid (SiLU exports as Sigmoid + Mul; SE gates) is within 3e-6 per "
-                              "call, ~50x float32 rounding; compounded over 16 MBConv blocks: ~3e-4 relative"),
+    ("efficientnet_b0", (2, 3, 97, 131)): (1e-3, "5.7e-4 relative (5.5e-3 with the 2048-segment sigmoid table); "
+                                                 "the same network and size with another input image: 5.0e-5. Not "
+                                                 "yet explained: a logit of 6e2 dominates the scale"),
 }
 # ... and those still refused with allow_fallback=True
 REFUSED_WITH_FALLBACK = {}
@@ -73,7 +77,8 @@ RUNS = [(n, o, d, (1, 3, _size(n), _size(n))) for n in NETS for o in OPSETS for 
 RUNS += [("mobilenet_v3_small", 18, d, (1, 3, 224, 224)) for d in ("reference", "opencl")]
 RUNS += [(n, 18, d, (2, 3, 65, 67)) for n in ("resnet18", "densenet121") for d in ("reference", "opencl")]
 # the networks whose ops became device ops (movement, norm, erf families), at an odd size and batch
-RUNS += [(n, 17, "opencl", (2, 3, 97, 131)) for n in ("shufflenet_v2_x0_5", "convnext_tiny", "squeezenet1_1")]
+RUNS += [(n, 17, "opencl", (2, 3, 97, 131)) for n in ("shufflenet_v2_x0_5", "convnext_tiny", "squeezenet1_1",
+                                                   "efficientnet_b0")]
 
 
 def _id(run):
@@ -85,12 +90,16 @@ class ToleranceMiss(AssertionError):
     """Within LOOSE[name]'s bound with identical top-5, but above RTOL: the expected failure."""
 
 
-def _xfail(table, name):
+def _loose(name, shape=None):
+    return LOOSE.get((name, shape)) or LOOSE.get(name)
+
+
+def _xfail(table, name, shape=None):
     marks = []
     if name in table:
         marks.append(pytest.mark.xfail(strict=True, raises=UnsupportedOpsError, reason=table[name][1]))
-    if name in LOOSE:
-        marks.append(pytest.mark.xfail(strict=True, raises=ToleranceMiss, reason=LOOSE[name][1]))
+    if _loose(name, shape):
+        marks.append(pytest.mark.xfail(strict=True, raises=ToleranceMiss, reason=_loose(name, shape)[1]))
     return marks
 
 
@@ -135,22 +144,22 @@ def _load(exports, name, opset, x, table, allow_fallback=False):
     return net
 
 
-def _check(got, want, name):
+def _check(got, want, name, shape=None):
     err = rel_err(got, want)
     assert (top5(got) == top5(want)).all(), f"top-5 classes differ (relative error {err:.3e})"
-    loose = LOOSE.get(name, (RTOL,))[0]
+    loose = (_loose(name, shape) or (RTOL,))[0]
     assert err <= loose, f"relative error {err:.3e} > {loose:g} (max |ORT| {np.max(np.abs(want)):.3e})"
     if err > RTOL:
         raise ToleranceMiss(f"relative error {err:.3e} > {RTOL:g} (max |ORT| {np.max(np.abs(want)):.3e})")
 
 
 @pytest.mark.parametrize("name,opset,dev,shape",
-                         [pytest.param(*r, id=_id(r), marks=_xfail(REFUSED, r[0])) for r in RUNS])
+                         [pytest.param(*r, id=_id(r), marks=_xfail(REFUSED, r[0], r[3])) for r in RUNS])
 def test_against_onnxruntime(require, exports, name, opset, dev, shape):
     require(dev)
     x = images(shape, seed=1)
     net = _load(exports, name, opset, x, REFUSED)
-    _check(net(x, device=dev), exports.ort(name, opset, x), name)
+    _check(net(x, device=dev), exports.ort(name, opset, x), name, shape)
 
 
 @pytest.mark.parametrize("name,opset", [pytest.param(n, o, id=f"{n}-op{o}", marks=_xfail(REFUSED_WITH_FALLBACK, n))

@@ -150,19 +150,39 @@ def test_conv2d_loader_by_hand():
     assert (write, words) == (tiles * 4 * (14 + E.STORE_DEPTH), tiles * 4 * 14)
 
 
-def test_dwconv_plane_cycles_by_hand():
-    # 144 channels, 3x3 stride 1 pad 1 on 56x56, int8: per plane 3 tap rows of 3, 58 padded rows of 58
-    # columns filled, 56 rows of 56 pixels at one per cycle (II = 1: the 3 taps of a row sit in 3
-    # banks); every entry of one of compute_plane's pipelined loops pays the MAC depth (6 for int8)
+def test_dwconv_cycles_by_hand():
+    # 144 channels, 3x3 stride 1 pad 1 on 56x56, int8, SIMD 16: CG = 9 channel groups, padded rows of
+    # 58 columns. compute (dwconv.hpp): 3*3*9 weight vectors, then per image 57 steps: step 0 fills
+    # the 3 rows of output row 0 (3*58*9 vectors), steps 1..55 compute a row (56*9 vectors) while
+    # filling the next one (58*9), step 56 computes the last; every loop entry pays the depth (6)
     d = E.PIPE_DEPTH["int8"]
+    p = dataclasses.replace(DEFAULT, dw_simd=16)
     a = conv(c=144, k=144, groups=144).attrs
-    r = E.dwconv_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a)
-    plane = 3 * (3 + d) + 58 * (58 + d) + 56 * (56 + d)
-    assert r["compute"] == 144 * plane and r["bound"] == "compute"
-    # stride 2: 28 x 28 pixels from 57 of the 58 padded rows, 57 padded columns
+    r = E.dwconv_layer(p, E.Options(), Mem(1e9), "int8", a)
+    assert r["compute"] == 81 + d + (3 * 58 * 9 + d) + 55 * (58 * 9 + d) + (56 * 9 + d)
+    # stride 2: 28 x 28 pixels from 57 padded rows of 57 columns; each step fills 2 rows (2*57*9
+    # vectors) while computing 28*9: filling the line buffer bounds a stride-2 layer
     a2 = conv(c=144, k=144, groups=144, stride=2).attrs
-    r2 = E.dwconv_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a2)
-    assert r2["compute"] == 144 * (3 * (3 + d) + 57 * (57 + d) + 28 * (28 + d))
+    r2 = E.dwconv_layer(p, E.Options(), Mem(1e9), "int8", a2)
+    assert r2["compute"] == 81 + d + (3 * 57 * 9 + d) + 27 * (2 * 57 * 9 + d) + (28 * 9 + d)
+    # split: one vector per cycle of every padded row it sends (58 rows), + the 9 tap rows
+    sc = E.dwconv_schedule(p, "int8", a)
+    assert sc["split"] == 9 * (9 + E.LOAD_DEPTH) + 58 * (58 * 9 + E.LOAD_DEPTH)
+    assert r["schedule"] == max(sc["fetch"], sc["split"], sc["compute"], sc["store"]) == sc["compute"]
+    # twice the SIMD lanes: about half the cycles
+    r32 = E.dwconv_layer(dataclasses.replace(p, dw_simd=32), E.Options(), Mem(1e9), "int8", a)
+    assert r32["compute"] < 0.6 * r["compute"]
+
+
+def test_dwconv_limits_route_to_im2col():
+    a = conv(c=144, k=144, groups=144, r=5).attrs                       # 5x5 > dwconv.max_kernel = 3
+    with pytest.raises(UnsupportedError, match="max_kernel"):
+        E.dwconv_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a)
+    kern, _ = E.choose_conv(DEFAULT, E.Options(), lambda fam: Mem(64.0), "int8", a, E.ALGOS, True)
+    assert kern == "conv2d"
+    big = conv(c=2048, k=2048, groups=2048).attrs                       # channels > dwconv.max_channels
+    assert "max_channels" in E.dwconv_fit(DEFAULT, big)
+    assert E.dwconv_fit(DEFAULT, conv(c=960, k=960, groups=960, h=7, w=7).attrs) is None
 
 
 def test_depthwise_dwconv_beats_the_mac_array():

@@ -31,6 +31,9 @@ LAYERS = [
     conv("mobilenetv2.features.2.dw (56->28)", 96, 28, 96, 3, 2, groups=96),
     conv("mobilenetv2.features.4.dw", 144, 28, 144, 3, 1, groups=144),
     conv("mobilenetv2.features.14.dw", 576, 14, 576, 3, 2, groups=576),
+    conv("mobilenetv2.features.1.dw (112->28)", 32, 28, 32, 3, 1, groups=32),
+    conv("mobilenetv2.features.11.dw", 384, 14, 384, 3, 1, groups=384),
+    conv("mobilenetv2.features.17.dw", 960, 7, 960, 3, 1, groups=960),
     conv("mobilenetv2.features.17.project", 960, 7, 320, 1),
 ]
 
@@ -55,6 +58,26 @@ def test_analytic_within_10_percent_of_the_csim_counters(rows, i):
         f"{r.name} on {r.kernel}: analytic {r.analytic:.0f} vs measured {r.measured:.0f} cycles ({r.processes})"
 
 
+def test_dwconv_processes_match_the_counters_exactly(rows):
+    # dwconv.hpp's region, process by process: the model (cycles.py dwconv_schedule) counts the same
+    # loop entries and iterations as the C-simulation counters, so it is exact, not just within 10 %
+    from fpgaops import config
+
+    p = E.GemmParams.from_config(config.current())
+    dw = [(r, L) for r, L in zip(rows, LAYERS) if r.kernel == "dwconv"]
+    assert len(dw) == 6
+    for r, L in dw:
+        sc = E.dwconv_schedule(p, "int8", L.attrs)
+        assert r.processes == {f"image/{k}": sc[k] for k in ("fetch", "split", "compute", "store")}, r.name
+
+
+def test_dwconv_batch_odd_channels_and_multiplier_measured():
+    # n = 2, channels not a multiple of SIMD (padded by the host), a channel multiplier of 2 (expanded)
+    layers = [conv("odd", 40, 9, 40, 3, 2, groups=40, n=2), conv("mult2", 24, 10, 48, 3, 1, groups=24)]
+    for r in E.measure(layers):
+        assert r.kernel == "dwconv" and r.analytic == r.measured, (r.name, r.analytic, r.processes)
+
+
 def test_cli_estimate_measure(capsys):
     from fpgaops import cli
 
@@ -62,3 +85,24 @@ def test_cli_estimate_measure(capsys):
     out = capsys.readouterr().out
     assert "measured (C-simulation cycle counters) vs analytic cycles" in out
     assert "features.1.conv.0.0" in out and "dwconv" in out
+
+
+def test_dwconv_float32_schedule_matches_the_counters():
+    # float32: the same loops, the deeper float pipeline (D = 14) and 16 lanes per word
+    import numpy as np
+
+    import fpgaops as fo
+    from fpgaops import _csim, config
+
+    p = E.GemmParams.from_config(config.current())
+    for c, h, stride in ((48, 14, 1), (24, 15, 2)):
+        L = conv("f32", c, h, c, 3, stride, groups=c)
+        rng = np.random.default_rng(1)
+        x = rng.standard_normal((1, c, h, h)).astype(np.float32)
+        w = rng.standard_normal((c, 1, 3, 3)).astype(np.float32)
+        _csim.cycles_reset()
+        with fo.device("csim"):
+            fo.conv2d(x, w, stride=stride, padding=1, groups=c, algo="dwconv")
+        got = {r["process"]: r["cycles"] for r in _csim.cycles() if r["kernel"] == "fpgaops_dwconv_f32"}
+        sc = E.dwconv_schedule(p, "float32", L.attrs)
+        assert got == {k: sc[k] for k in ("fetch", "split", "compute", "store")}, (c, h, stride)

@@ -23,8 +23,8 @@ Modules (one concern each, so a reviewer can check one rule against the code it 
 
 The command line (``fpgaops estimate``) lives in fpgaops.cli_estimate.
 """
-from .cycles import (conv2d_geometry, conv2d_layer, dwconv_layer, gemm_bytes, gemm_engine, gemm_layer, mac_tile,
-                     stream_layer, winograd_layer)
+from .cycles import (conv2d_geometry, conv2d_layer, dwconv_fit, dwconv_layer, dwconv_schedule, gemm_bytes,
+                     gemm_engine, gemm_layer, mac_tile, stream_layer, winograd_layer)
 from .layers import Layer, layers_of, resolve_net
 from .memory import PortBandwidth, roofline
 from .network import choose_conv, estimate, estimate_layers, peak_macs

@@ -336,31 +336,110 @@ def winograd_layer(p, o, mem, dtype, a, wm):
             "schedule": schedule}
 
 
-def dwconv_layer(p, o, mem, dtype, a, max_k=7):
-    """fpgaops_dwconv (dwconv.hpp): one DATAFLOW region per output plane (nn, kk). compute_plane
-    reads the R*S taps, then per output row fills the new padded input rows into the line buffer
-    (one element per cycle) and computes one output pixel per cycle (the window unrolled); the
-    load process streams the same rows, the store one element per cycle. Planes overlap."""
-    eb, wb = ebytes(dtype), p.word_bits // 8
+def dw_banks(max_kernel):
+    """dwconv.hpp NB: the line buffer's column banks, one per filter column."""
+    return max_kernel
+
+
+def dwconv_fit(p, a):
+    """None when dwconv.hpp takes the layer (the host launchers' dwconv_fits), else why not. Channels
+    are padded to a multiple of SIMD and a multiplier K / C is expanded, so the kernel sees K channels."""
     (sh, sw), (dh, dw) = a["stride"], a["dilation"]
-    extent_h, extent_w = (a["r"] - 1) * dh + 1, (a["s"] - 1) * dw + 1
-    wp = (a["ow"] - 1) * sw + extent_w                    # padded row: the columns the windows span
-    rows = (a["oh"] - 1) * sh + extent_h if sh <= extent_h else a["oh"] * extent_h   # input rows per plane
-    banks = [(j * dw) % max_k for j in range(a["s"])]
-    ii = max(1, cdiv(max(banks.count(b) for b in set(banks)), 2))  # taps of one row in one bank
+    cp = cdiv(a["k"], p.dw_simd) * p.dw_simd
+    nb = dw_banks(p.dw_max_kernel)
+    wp = (a["ow"] - 1) * sw + (a["s"] - 1) * dw + 1
+    if a["residual"]:
+        return "a residual"
+    if max(a["r"], a["s"]) > p.dw_max_kernel:
+        return f"filter {a['r']}x{a['s']} > dwconv.max_kernel {p.dw_max_kernel}"
+    if cp > p.dw_max_channels:
+        return f"{cp} channels > dwconv.max_channels {p.dw_max_channels}"
+    if (a["r"] - 1) * dh + 1 + sh > p.dw_line_buffer_rows:
+        return f"filter height + stride > dwconv.line_buffer_rows {p.dw_line_buffer_rows}"
+    if (a["s"] - 1) * dw + 1 > nb or wp > p.dw_max_w:
+        return "padded row or dilated width beyond the line buffer"
+    if cdiv(wp, nb) * (cp // p.dw_simd) > cdiv(p.dw_max_row, p.dw_simd * nb):
+        return f"padded row x channels > dwconv.max_row {p.dw_max_row}"
+    return None
+
+
+def read_at_cycles(off, count, lanes, out_words):
+    """common.hpp read_elems of ``count`` elements at element offset ``off``: the burst of the
+    in_words words they touch, then the flush up to ``out_words`` (a loop of 0 trips, when the
+    elements straddle one more word than they fill, pays no pipeline depth)."""
+    if count == 0:
+        return out_words + LOAD_DEPTH if out_words else 0
+    in_words = cdiv(off % lanes + count, lanes)
+    flush = out_words - (in_words - 1)
+    return in_words + LOAD_DEPTH + (flush + LOAD_DEPTH if flush > 0 else 0)
+
+
+def dwconv_schedule(p, dtype, a):
+    """The processes of dwconv.hpp's one DATAFLOW region, as the C-simulation counters count them
+    (iterations x II + pipelined-loop entries x depth), with CG = K/SIMD channel groups (channels
+    padded), V = L/SIMD vectors per word, D the compute depth (PIPE_DEPTH):
+      fetch    per tap row read_elems of ceil(K/L) words; per image, every input row the output rows
+               need, once: read_elems of its len*K in-image elements (nothing for a pad row)
+      split    per tap row CG vectors; per needed input row wp*CG vectors, one per cycle
+      compute  R*S*CG weight vectors; per image OH + 1 steps of max(output vectors OW*CG, fill
+               vectors of the next output row's new input rows) iterations, one pipeline fill each
+      store    K epilogue constants at II = 3 (three reads on one bundle), then N*OH*OW*CG vectors
+    Returns dict(fetch, split, compute, store, rows: input rows per image, cp: padded channels)."""
+    L = p.word_bits // 8 // ebytes(dtype)
+    simd, d, dd = p.dw_simd, LOAD_DEPTH, PIPE_DEPTH[dtype]
+    cp = cdiv(a["k"], simd) * simd
+    cg, v = cp // simd, L // simd
+    (sh, sw), (dh, dw) = a["stride"], a["dilation"]
+    extent_h = (a["r"] - 1) * dh + 1
+    wp = (a["ow"] - 1) * sw + (a["s"] - 1) * dw + 1
+    pad_top = a.get("pad_top", max(0, cdiv((a["oh"] - 1) * sh + extent_h - a["h"], 2)))
+    pad_left = a.get("pad_left", max(0, cdiv(wp - a["w"], 2)))
+    length = max(0, min(a["w"], wp - pad_left))
     taps = a["r"] * a["s"]
-    planes = a["n"] * a["k"]
-    d = PIPE_DEPTH[dtype]  # compute_plane's loops: taps (R loops of S), row fills, output rows
-    plane = a["r"] * (a["s"] + d) + rows * (wp + d) + a["oh"] * (a["ow"] * ii + d)
-    comp = planes * plane
-    store = planes * a["oh"] * a["ow"] / o.store_rate
-    x_bytes = planes * min(rows, a["h"]) * cdiv(a["w"] * eb, wb) * wb   # each plane reads its channel's rows
-    w_bytes = planes * cdiv(taps * eb, wb) * wb
-    wr = planes * a["oh"] * a["ow"] * eb
+    fetch = sum(read_at_cycles(t * cp, cp, L, cdiv(cp, L)) for t in range(taps))
+    split = taps * (cg + d)
+    fills, prev_hi = [], None
+    for q in range(a["oh"]):                        # the input rows each output row adds
+        lo = q * sh - pad_top
+        first = lo if prev_hi is None or prev_hi < lo else prev_hi + 1
+        prev_hi = lo + extent_h - 1
+        rows = list(range(first, prev_hi + 1))
+        fills.append(len(rows))
+        for h in rows:
+            inside = 0 <= h < a["h"] and length > 0
+            if inside:
+                fetch += sum(read_at_cycles((nn * a["h"] + h) * a["w"] * cp, length * cp, L, cdiv(length * cg, v))
+                             for nn in range(a["n"]))
+            split += a["n"] * (wp * cg + d)
+    compute = taps * cg + dd
+    outs = a["ow"] * cg
+    for step in range(a["oh"] + 1):
+        trips = max(outs if step > 0 else 0, fills[step] * wp * cg if step < a["oh"] else 0)
+        compute += a["n"] * (trips + (dd if trips else 0))
+    store = 3 * cp + 8 + a["n"] * a["oh"] * a["ow"] * cg + 8
+    return {"fetch": fetch, "split": split, "compute": compute, "store": store, "rows": sum(fills), "cp": cp}
+
+
+def dwconv_layer(p, o, mem, dtype, a, max_k=None):
+    """fpgaops_dwconv (dwconv.hpp): SIMD channels x one output pixel per cycle, NHWC, one DATAFLOW
+    region per launch (dwconv_schedule). Raises UnsupportedError when the layer exceeds the
+    kernel's limits (the host then runs it on im2col). DDR: every needed input row once (one burst
+    of w*K elements), the taps once, y once."""
+    why = dwconv_fit(p, a)
+    if why:
+        raise UnsupportedError(f"dwconv: {why}")
+    eb, wb = ebytes(dtype), p.word_bits // 8
+    sc = dwconv_schedule(p, dtype, a)
+    cp = sc["cp"]
+    x_bytes = a["n"] * sc["rows"] * cdiv(a["w"] * cp * eb, wb) * wb   # an upper bound: pad rows read nothing
+    w_bytes = a["r"] * a["s"] * cdiv(cp * eb, wb) * wb
+    wr = cdiv(a["n"] * a["oh"] * a["ow"] * cp * eb, wb) * wb
     memory = max(x_bytes / mem.port("x", p.word_bits) + w_bytes / mem.port("weight", p.word_bits),
-                 wr / mem.port("y", 32 * o.store_rate), (x_bytes + w_bytes + wr) / mem.board)
-    cycles, bound, schedule = _finish({"compute": comp, "store": store, "memory": memory},
-                                      taps + extent_h * wp, a["ow"])
+                 wr / mem.port("y", p.word_bits), (x_bytes + w_bytes + wr) / mem.board)
+    comp = sc["compute"]
+    loader = max(sc["fetch"], sc["split"])
+    cycles, bound, schedule = _finish({"compute": comp, "loader": loader, "store": sc["store"], "memory": memory},
+                                      0, 0)
     return {"compute": comp, "memory": memory, "cycles": cycles, "bytes": int(x_bytes + w_bytes + wr),
             "bound": bound, "schedule": schedule}
 
@@ -372,15 +451,54 @@ def numel(shape):
     return n
 
 
+def pool_schedule(p, dtype, a):
+    """pool.hpp's one DATAFLOW region ("stream"), its processes as the C-simulation counters count
+    them. a: x, y (NCHW shapes) and, for regular windows, kernel / stride / padding / dilation
+    (the graph node's; without them: adaptive bins, as for GlobalAvgPool).
+      read   every input row: read_elems of its w elements (one word per cycle)
+      hpool  the column windows once (OW); per input row FILL_ROW (ceil(w/L) words) and then either
+             the sliding window, one column per cycle over (OW-1)*sw + (kw-1)*dw + 1 columns, or the
+             adaptive bins, one tap per cycle (at least one per output column)
+      vpool  two OW loops, then per plane an OW loop per input row and per output row
+      write  the outputs, one element per cycle
+    Every pipelined loop entry pays its depth (read 3, hpool 4, vpool 4, write 2).
+    A global pool (adaptive 1 x 1; int8, or float32 planes of at most one word) takes pool.hpp's
+    run_global instead: read (one burst per plane), reduce (one word per cycle), write."""
+    L = p.word_bits // 8 // ebytes(dtype)
+    (n, c, h, w), (_, _, oh, ow) = a["x"], a["y"]
+    planes = n * c
+    words = cdiv(w, L)
+    if a.get("kernel") is None and oh == ow == 1 and (dtype == "int8" or h * w <= L):
+        # run_global: each plane one burst (read), a word of L lanes folded per cycle (reduce)
+        wpp = cdiv(h * w, L)
+        return {"read": sum(read_at_cycles(q * h * w, h * w, L, wpp) for q in range(planes)),
+                "reduce": planes * wpp + 4, "write": planes + 2}
+    read = sum(read_at_cycles(r * w, w, L, words) for r in range(planes * h))
+    if a.get("kernel") is not None:
+        kw, sw, pw, dw = a["kernel"][1], a["stride"][1], a["padding"][1], a.get("dilation", (1, 1))[1]
+        per_row = (ow - 1) * sw + (kw - 1) * dw + 1 + 4
+    else:  # adaptive bins [floor(j*w/ow), ceil((j+1)*w/ow))
+        per_row = sum(max(1, -(-((j + 1) * w) // ow) - (j * w) // ow) for j in range(ow)) + 4
+    hpool = ow + 4 + planes * h * (words + 4 + per_row)
+    vpool = 2 * (ow + 4) + planes * (h + oh) * (ow + 4)
+    write = planes * oh * ow + 2
+    return {"read": read, "hpool": hpool, "vpool": vpool, "write": write}
+
+
 def stream_layer(p, o, mem, dtype, L):
-    """pool / eltwise / act / softmax kernels: (kernel, shape, result dict)."""
+    """pool / eltwise / act / softmax kernels: (kernel, shape, result dict). The pool schedule is
+    pool.hpp's (pool_schedule); eltwise and act move one word of L lanes per cycle; softmax makes
+    three passes of one element per cycle."""
     eb = ebytes(dtype)
     lanes = p.word_bits // 8 // eb
     a = L.attrs
+    schedule = None
     if L.op == "pool":
         x, y = a["x"], a["y"]
         rd, wr = numel(x) * eb, numel(y) * eb
-        comp = numel(x) / o.stream_rate + numel(x[:-1]) * ROW_OVERHEAD  # one column per cycle, per row
+        sc = pool_schedule(p, dtype, a)
+        schedule = max(sc.values())
+        comp = schedule / o.stream_rate   # what-if: the horizontal and vertical passes widened
         shape = f"{x[1]}x{x[2]}x{x[3]}->{y[1]}x{y[2]}x{y[3]}"
     elif L.op == "eltwise":
         rd, wr = (numel(a["a"]) + numel(a["b"])) * eb, numel(a["y"]) * eb
@@ -392,8 +510,6 @@ def stream_layer(p, o, mem, dtype, L):
         shape = "x".join(str(d) for d in a["y"][1:])
     memory = max(rd / mem.port("x" if L.op != "eltwise" else "a", p.word_bits), wr / mem.port("y", p.word_bits),
                  (rd + wr) / mem.board)
-    cycles, bound, schedule = _finish({"stream": comp, "memory": memory}, 0, 0)
+    cycles, bound, sched = _finish({"stream": comp, "memory": memory}, 0, 0)
     return L.op, shape, {"compute": comp, "memory": memory, "cycles": cycles, "bytes": int(rd + wr),
-                         "bound": bound, "schedule": schedule}
-
-
+                         "bound": bound, "schedule": sched if schedule is None or o.stream_rate != 1 else schedule}

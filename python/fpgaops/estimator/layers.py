@@ -15,6 +15,12 @@ class Layer:
     attrs: dict
 
 
+def _pair(v, default):
+    if v is None:
+        return default
+    return (int(v), int(v)) if isinstance(v, int) else tuple(int(i) for i in v)
+
+
 def layers_of(graph):
     """The fused graph's nodes (``Network.optimized()``) as Layer records with their shapes."""
     out, sh = [], graph.shapes
@@ -36,8 +42,13 @@ def layers_of(graph):
                 lead *= d
             out.append(Layer(nd.name, "gemm", dict(batch=lead, m=a[-1] if ta else a[-2], k=a[-2] if ta else a[-1],
                                                    n=b[-2] if tb else b[-1], trans_a=ta, trans_b=tb)))
-        elif nd.op in ("GlobalAvgPool", "MaxPool", "AveragePool", "Pool"):
-            out.append(Layer(nd.name, "pool", dict(x=ins[0], y=y)))
+        elif nd.op in ("GlobalAvgPool", "MaxPool", "AvgPool", "AveragePool", "Pool"):
+            win = {}
+            if nd.attrs.get("kernel_size") is not None:   # a regular window (pool.hpp's sliding window)
+                k = _pair(nd.attrs["kernel_size"], None)
+                win = dict(kernel=k, stride=_pair(nd.attrs.get("stride"), k), padding=_pair(nd.attrs.get("padding"), (0, 0)),
+                           dilation=_pair(nd.attrs.get("dilation"), (1, 1)))
+            out.append(Layer(nd.name, "pool", dict(x=ins[0], y=y, **win)))
         elif nd.op in ("Add", "Mul", "Sub", "Div"):
             out.append(Layer(nd.name, "eltwise", dict(a=ins[0], b=ins[1], y=y)))
         elif nd.op == "Act":

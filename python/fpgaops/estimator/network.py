@@ -18,7 +18,10 @@ def choose_conv(p, o, mems, dtype, a, algos, have_conv2d):
     cands = []
     depthwise = a["groups"] == a["c"] and a["groups"] > 1
     if "dwconv" in algos and depthwise and not a["residual"]:  # dwconv.hpp takes no residual
-        cands.append(("dwconv", dwconv_layer(p, o, mems("dwconv"), dtype, a, p.dw_max_kernel)))
+        try:
+            cands.append(("dwconv", dwconv_layer(p, o, mems("dwconv"), dtype, a)))
+        except UnsupportedError:  # beyond the kernel's limits: the host runs it on im2col
+            pass
     # winograd.hpp: 3x3, stride 1, dilation 1, groups 1; int8 F(2x2) only
     if ("winograd" in algos and a["r"] == a["s"] == 3 and a["stride"] == (1, 1) and a["dilation"] == (1, 1)
             and a["groups"] == 1):
@@ -38,11 +41,11 @@ def choose_conv(p, o, mems, dtype, a, algos, have_conv2d):
 
 def peak_macs(kernel, p):
     """Useful MACs per cycle of the engine that runs a layer at full rate (the roofline's compute roof):
-    the PE_M x PE_N array (conv2d / gemm), the MAX_K x MAX_K unrolled depthwise window (dwconv.hpp),
+    the PE_M x PE_N array (conv2d / gemm), SIMD channels x the MAX_K x MAX_K unrolled depthwise window (dwconv.hpp),
     or the A*A Winograd products, each worth 9*m*m/(A*A) direct MACs (winograd.hpp)."""
     k = kernel.rstrip("*")
     if k == "dwconv":
-        return p.dw_max_kernel ** 2
+        return p.dw_simd * p.dw_max_kernel ** 2
     if k.startswith("winograd-f"):
         m = int(k[len("winograd-f"):])
         return 9 * m * m

@@ -63,19 +63,25 @@ class GemmParams:
     line_buffer_w: int = 256
     line_buffer_rows: int = 32
     dw_max_w: int = 1024
-    dw_max_kernel: int = 7
-    dw_line_buffer_rows: int = 8
+    dw_max_kernel: int = 3
+    dw_line_buffer_rows: int = 5
     wino_bk: int = 16
     wino_bt: int = 8
     pack_int8: int = 1
+    dw_simd: int = 16
+    dw_max_channels: int = 1024
+    dw_max_row: int = 24576
+    dw_lb_uram: int = 1
 
     @classmethod
     def from_config(cls, cfg):
         g, v = cfg.gemm, cfg.values
         return cls(g.tile_m, g.tile_n, g.tile_k, g.pe, g.simd, cfg.axi.word_bits, cfg.axi.max_burst_beats,
                    v.get("conv2d.line_buffer_w", 256), v.get("conv2d.line_buffer_rows", 32),
-                   v.get("dwconv.max_w", 1024), v.get("dwconv.max_kernel", 7), v.get("dwconv.line_buffer_rows", 8),
-                   v.get("winograd.tile_k", 16), v.get("winograd.tile_w", 8), v.get("gemm.pack_int8", 0))
+                   v.get("dwconv.max_w", 1024), v.get("dwconv.max_kernel", 3), v.get("dwconv.line_buffer_rows", 5),
+                   v.get("winograd.tile_k", 16), v.get("winograd.tile_w", 8), v.get("gemm.pack_int8", 0),
+                   v.get("dwconv.simd", 16), v.get("dwconv.max_channels", 1024), v.get("dwconv.max_row", 24576),
+                   v.get("dwconv.line_buffer_uram", 1))
 
     def check(self):
         """The rules of config.py and the static_asserts of gemm.hpp / conv2d.hpp, naming the key."""

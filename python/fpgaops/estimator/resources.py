@@ -8,7 +8,7 @@ import math
 from ..errors import ArgumentError, ConfigError
 from .memory import board_config, load_platform
 from .params import (BRAM18_SHAPES, DSP_PER_MAC, ENGINE_DSP_OVERHEAD, KERNEL_SETS, LUTRAM_MAX_BITS,
-                     LUTRAM_MAX_DEPTH, LUTS_PER_CU, LUTS_PER_MAC, READ_OUTSTANDING, GemmParams, Options, cdiv,
+                     LUTRAM_MAX_DEPTH, LUTS_PER_CU, LUTS_PER_MAC, READ_OUTSTANDING, URAM_SHAPE, GemmParams, Options, cdiv,
                      ebytes, suffix)
 from .report import ResourceEstimate
 
@@ -54,6 +54,35 @@ def mac_array_resources(p, dtype, transposer=True):
             "luts": p.macs * LUTS_PER_MAC[dtype] + LUTS_PER_CU + luts}
 
 
+def dwconv_resources(p, dtype):
+    """dwconv.hpp: SIMD x MAX_K^2 MACs (the unrolled window, one product per lane and tap) and SIMD
+    epilogues (int8: a 32 x 32-bit requantization multiply, 4 DSP48E2 each; float32: the bias add, 2);
+    the line buffer lb[LB_ROWS][NB][LB_DEPTH] (every (slot, bank) its own SIMD-lane-wide bank), the
+    weights wk[MAX_K^2][MAX_CG] (a bank per tap) and the epilogue constants ch[MAX_CG][SIMD] (a bank
+    per lane, bias + mult + shift = 96 bits). The streams (<= 64 deep) are LUTRAM / SRL."""
+    from .cycles import dw_banks
+
+    eb, simd, k = ebytes(dtype), p.dw_simd, p.dw_max_kernel
+    nb = dw_banks(k)
+    lb_depth = cdiv(p.dw_max_row, simd * nb)
+    max_cg = p.dw_max_channels // simd
+    lb = (p.dw_line_buffer_rows * nb, lb_depth, simd * 8 * eb)        # line buffer
+    banks = [(k * k, max_cg, simd * 8 * eb),                            # weights
+             (simd, max_cg, 96)]                                        # epilogue constants
+    uram = 0
+    if p.dw_lb_uram:   # dwconv.line_buffer_uram: BIND_STORAGE impl=uram, URAM288 4K x 72 per block (UG573)
+        uram = lb[0] * cdiv(lb[2], URAM_SHAPE[1]) * cdiv(lb[1], URAM_SHAPE[0])
+    else:
+        banks.append(lb)
+    b18 = sum(c * bank_bram18(d, w) for c, d, w in banks)
+    lutram = sum(c * _lutram_luts(d, w) for c, d, w in banks)
+    macs = simd * k * k
+    dsps = macs * DSP_PER_MAC[dtype] + simd * (4 if dtype == "int8" else 2) + 4
+    # the window's multiplexers: per tap and lane an LB_ROWS:1 slot mux and an NB:1 bank rotation
+    mux = macs * 8 * eb * (p.dw_line_buffer_rows + nb) // 4
+    return {"dsps": dsps, "b18": b18, "uram": uram, "luts": macs * LUTS_PER_MAC[dtype] + lutram + mux}
+
+
 def _bundles_b18(spec, p):
     """m_axi adapters of a kernel: one FIFO per bundle, word-wide if any of its pointers is a word_t*."""
     if spec is None:
@@ -70,7 +99,7 @@ def kernel_cu_resources(name, spec, p, cfg):
     dtype = "float32" if name.endswith("_f32") else "int8"
     eb = ebytes(dtype)
     lanes = p.word_bits // 8 // eb
-    b18, dsps, luts = _bundles_b18(spec, p), 8, LUTS_PER_CU
+    b18, dsps, luts, uram = _bundles_b18(spec, p), 8, LUTS_PER_CU, 0
     v = cfg.values if cfg is not None else {}
     if name.startswith(("fpgaops_gemm_", "fpgaops_conv2d_")):
         r = mac_array_resources(p, dtype, transposer=name.startswith("fpgaops_gemm_"))
@@ -95,11 +124,8 @@ def kernel_cu_resources(name, spec, p, cfg):
         b18 += big_a * big_a * bank_bram18(p.wino_bk * p.wino_bt, 32)
         luts += big_a * big_a * LUTS_PER_MAC[dtype] + big_a * big_a * _lutram_luts(p.wino_bk * p.wino_bt, 32)
     elif name.startswith("fpgaops_dwconv_"):
-        k = p.dw_max_kernel
-        # the unrolled MAX_K x MAX_K window; line buffer: LB_ROWS slots x MAX_K cyclic banks
-        dsps = k * k * DSP_PER_MAC[dtype] + ENGINE_DSP_OVERHEAD[dtype]
-        b18 += p.dw_line_buffer_rows * k * bank_bram18(cdiv(p.dw_max_w, k), 8 * eb)
-        luts += k * k * LUTS_PER_MAC[dtype]
+        r = dwconv_resources(p, dtype)
+        b18, dsps, luts, uram = b18 + r["b18"], r["dsps"], luts + r["luts"], r["uram"]
     elif "_pool_" in name:
         w = v.get("pool.max_width", 1024)
         b18 += bank_bram18(w, 8 * eb) + v.get("pool.max_open_rows", 16) * bank_bram18(w, 32)
@@ -114,7 +140,7 @@ def kernel_cu_resources(name, spec, p, cfg):
     elif "_softmax_" in name:
         b18 += bank_bram18(v.get("softmax.max_dim", 16384), 32)
         dsps = 30
-    return {"dsps": dsps, "bram36": cdiv(b18, 2), "uram": 0, "luts": luts}
+    return {"dsps": dsps, "bram36": cdiv(b18, 2), "uram": uram, "luts": luts}
 
 
 _SPECS = []  # the parsed kernel table, cached

@@ -31,6 +31,9 @@
 //              the host: reference.pool.open_rows) is how many slots the geometry needs.
 //   write_out  the outputs, element-wide (pool outputs are a fraction of the input traffic).
 //
+// A global pool (adaptive, 1 x 1 output: GlobalAvgPool) takes a region of its own, run_global:
+// each plane one burst, a whole word folded per cycle (see below).
+//
 // Buffers are sized from kernels/config: pool.max_width (row buffer, accumulator row length),
 // pool.max_open_rows (accumulator rows), pool.max_kernel (trip counts).
 #ifndef FPGAOPS_POOL_HPP
@@ -91,15 +94,20 @@ inline Window axis_window(int i, int n, int o, int k, int s, int p, int d, bool 
 }
 
 // ---- dtype policies -----------------------------------------------------------------------------
+// CHAIN_II1: combining into the running accumulator fits one cycle (int32 add / compare), so the
+// global path may chain several words of a plane at II=1; a float add cannot (the global path then
+// takes only planes of one word).
 struct PoolF32 {
   typedef float in_t;
   typedef float acc_t;
   typedef float out_t;
+  static const bool CHAIN_II1 = false;
 };
 struct PoolI8 {
   typedef int8_t in_t;
   typedef int32_t acc_t;  // sums of (q - zero_point): |.| <= 255 * taps, taps <= 2^31 / 255 (host)
   typedef int8_t out_t;
+  static const bool CHAIN_II1 = true;
 };
 
 // Exact round-half-to-even of a / b, b > 0.
@@ -422,6 +430,80 @@ struct PoolEngine {
     }
   }
 
+  // ---- the global path: adaptive 1 x 1 output (GlobalAvgPool), one word of L lanes per cycle -----------
+  //   read_planes --words--> reduce_planes --outputs--> write_out
+  // Each plane is one realigned burst of its h*w elements; reduce_planes folds a whole word per cycle
+  // (the lanes combined by a tree) into the plane's accumulator, so a plane takes ceil(h*w / L)
+  // cycles instead of the row-by-row passes of the general engine.
+  static bool global_path(const PoolArgs& g) {
+#pragma HLS INLINE
+    return g.adaptive != 0 && g.oh == 1 && g.ow == 1 && (D::CHAIN_II1 || (long long)g.h * g.w <= L);
+  }
+
+  static const int MAX_PLANE = mul_sat(MAX_W, MAX_W);
+
+  static void read_planes(const word_t* x, PoolArgs g, hls::stream<word_lanes_t>& words_s) {
+    FPGAOPS_CYCLES_PROCESS("read", 1, 3);
+    const int hw = g.h * g.w;
+  READ_PLANES:
+    for (int p = 0; p < g.planes; p++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+      read_elems<in_t, MAX_PLANE>(x, p * hw, hw, ceil_div(hw, L), words_s);
+    }
+  }
+
+  static void reduce_planes(PoolArgs g, hls::stream<word_lanes_t>& words_s, hls::stream<out_t>& out_s) {
+    FPGAOPS_CYCLES_PROCESS("reduce", 1, 4);
+    const int hw = g.h * g.w;
+    const int wpp = ceil_div(hw, L);
+    const int total = g.planes * wpp;
+    acc_t acc = Op::init();
+    int k = 0;  // word of the plane
+    FPGAOPS_CYCLES_LOOP(total);
+  REDUCE_WORDS:
+    for (int t = 0; t < total; t++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+      FPGAOPS_CYCLES_ITER();
+      const word_lanes_t v = words_s.read();
+      acc_t part[L];
+#pragma HLS ARRAY_PARTITION variable=part type=complete
+    REDUCE_LIFT:
+      for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+        part[l] = k * L + l < hw ? Op::lift(v.v[l], g.zero_point) : Op::init();  // lanes past the plane: identity
+      }
+    REDUCE_TREE:
+      for (int span = L / 2; span >= 1; span /= 2) {
+#pragma HLS UNROLL
+      REDUCE_PAIRS:
+        for (int l = 0; l < L / 2; l++) {
+#pragma HLS UNROLL
+          if (l < span) part[l] = Op::combine(part[l], part[l + span]);
+        }
+      }
+      acc = Op::combine(acc, part[0]);
+      if (k + 1 == wpp) {
+        out_s.write(Op::finish(acc, hw, g.zero_point));
+        acc = Op::init();
+        k = 0;
+      } else {
+        k++;
+      }
+    }
+  }
+
+  static void run_global(const word_t* x, out_t* y, PoolArgs g) {
+#pragma HLS DATAFLOW
+    FPGAOPS_CYCLES_REGION("global");
+    hls::stream<word_lanes_t, 2*MAX_WORDS+2> words_s("pool.plane_words");
+    hls::stream<out_t, MAX_W> out_s("pool.plane_outputs");
+    FPGAOPS_DATAFLOW_PROCESS(read_planes(x, g, words_s));
+    FPGAOPS_DATAFLOW_PROCESS(reduce_planes(g, words_s, out_s));
+    FPGAOPS_DATAFLOW_PROCESS(write_out(y, g, out_s));
+    FPGAOPS_DATAFLOW_END();
+  }
+
   static void run(const word_t* x, out_t* y, PoolArgs g) {
 #pragma HLS DATAFLOW
     FPGAOPS_CYCLES_REGION("stream");
@@ -461,10 +543,19 @@ inline void check_pool_args(const PoolArgs& g) {
 template <class Cfg, class D>
 void pool(const word_t* x, typename D::out_t* y, int kind, PoolArgs g) {
   check_pool_args(g);
-  if (kind == POOL_MAX)
-    PoolEngine<Cfg, D, POOL_MAX>::run(x, y, g);
-  else
-    PoolEngine<Cfg, D, POOL_AVG>::run(x, y, g);
+  typedef PoolEngine<Cfg, D, POOL_MAX> Max;
+  typedef PoolEngine<Cfg, D, POOL_AVG> Avg;
+  if (kind == POOL_MAX) {
+    if (Max::global_path(g))
+      Max::run_global(x, y, g);
+    else
+      Max::run(x, y, g);
+  } else {
+    if (Avg::global_path(g))
+      Avg::run_global(x, y, g);
+    else
+      Avg::run(x, y, g);
+  }
 }
 
 }  // namespace hw

@@ -37,17 +37,20 @@ void fpgaops_conv2d_i8(const fpgaops::hw::word_t* x, const fpgaops::hw::word_t* 
                        const int32_t* mult, const int32_t* shift, int res_zero_point, int res_mult, int res_shift,
                        int act_min, int act_max);
 
-// ---- dwconv (fpgaops_dwconv.cpp): depthwise convolution (groups == c), no residual ----------------
-// Semantics: fpgaops.ops.conv2d.ConvCall with groups == c (same names); limits in fpgaops/dwconv.hpp
-// (r, s <= dwconv.max_kernel, padded row <= dwconv.max_w). x and weight at any element offset,
-// bias / mult / shift per output channel, y element-wise.
-void fpgaops_dwconv_f32(const fpgaops::hw::word_t* x, const fpgaops::hw::word_t* weight, const float* bias, float* y,
-                        int n, int c, int h, int w, int k, int r, int s, int oh, int ow, int stride_h, int stride_w,
-                        int pad_top, int pad_left, int dil_h, int dil_w, int has_bias, int act);
+// ---- dwconv (fpgaops_dwconv.cpp): depthwise convolution (groups == c == k), no residual -----------
+// Semantics: fpgaops.ops.conv2d.ConvCall with groups == c == k (same names), but channel-innermost:
+// x [n][h][w][c], weight [r*s][c], y [n][oh][ow][c] in whole words, c a multiple of dwconv.simd
+// (the host launchers convert, pad the channels and expand a channel multiplier). Limits in
+// fpgaops/dwconv.hpp. bias / mult / shift per channel.
+void fpgaops_dwconv_f32(const fpgaops::hw::word_t* x, const fpgaops::hw::word_t* weight, const float* bias,
+                        fpgaops::hw::word_t* y, int n, int c, int h, int w, int k, int r, int s, int oh, int ow,
+                        int stride_h, int stride_w, int pad_top, int pad_left, int dil_h, int dil_w, int has_bias,
+                        int act);
 void fpgaops_dwconv_i8(const fpgaops::hw::word_t* x, const fpgaops::hw::word_t* weight, const int32_t* bias,
-                       int8_t* y, int n, int c, int h, int w, int k, int r, int s, int oh, int ow, int stride_h,
-                       int stride_w, int pad_top, int pad_left, int dil_h, int dil_w, int has_bias, int x_zero_point,
-                       int y_zero_point, const int32_t* mult, const int32_t* shift, int act_min, int act_max);
+                       fpgaops::hw::word_t* y, int n, int c, int h, int w, int k, int r, int s, int oh, int ow,
+                       int stride_h, int stride_w, int pad_top, int pad_left, int dil_h, int dil_w, int has_bias,
+                       int x_zero_point, int y_zero_point, const int32_t* mult, const int32_t* shift, int act_min,
+                       int act_max);
 
 // ---- winograd (fpgaops_winograd.cpp): Winograd F(m x m, 3x3), stride 1, dilation 1, groups 1 -----
 // Semantics: fpgaops.ops.conv2d.ConvCall (same names; r = s = 3). float32: winograd_m in {2, 4};

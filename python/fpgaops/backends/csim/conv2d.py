@@ -2,8 +2,9 @@
 
     im2col    fpgaops_conv2d_f32 / fpgaops_conv2d_i8   (kernels/hls/top/fpgaops_conv2d.cpp)
     dwconv    fpgaops_dwconv_f32 / fpgaops_dwconv_i8   (kernels/hls/top/fpgaops_dwconv.cpp) within its
-              limits (``dwconv_fits``: filter <= dwconv.max_kernel, padded row <= dwconv.max_w,
-              no residual), else the im2col tops
+              limits (``dwconv_fits``: filter <= dwconv.max_kernel, the line buffer's rows, columns
+              and banks, no residual), else the im2col tops; csim/dwconv.py converts to and from
+              the kernel's channel-innermost layout
     winograd  fpgaops_winograd_f32 (F(2x2) / F(4x4)) / fpgaops_winograd_i8 (F(2x2))
               (kernels/hls/top/fpgaops_winograd.cpp)
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from ... import config
 from ...errors import DeviceError, UnsupportedError
+from . import dwconv
 
 ACT = {"none": 0, "relu": 1, "relu6": 2}
 
@@ -164,24 +166,14 @@ def _im2col(backend, call):
 
 def dwconv_fits(call, cfg=None):
     """True when the depthwise kernel takes the call (fpgaops/dwconv.hpp's limits); else im2col runs it."""
-    d = (cfg or config.current()).dwconv
+    cfg = cfg or config.current()
+    d = cfg.dwconv
     return (call.groups == call.c and call.residual is None and max(call.r, call.s) <= d.max_kernel
-            and (call.r - 1) * call.dil_h + 1 <= d.line_buffer_rows
-            and (call.ow - 1) * call.stride_w + (call.s - 1) * call.dil_w + 1 <= d.max_w)
-
-
-def _dwconv(backend, call):
-    if not dwconv_fits(call):
-        return _im2col(backend, call)
-    mod = backend.module
-    common = (call.x.handle, call.weight.handle, call.bias.handle if call.bias is not None else None, call.y.handle,
-              call.n, call.c, call.h, call.w, call.k, call.r, call.s, call.oh, call.ow, call.stride_h, call.stride_w,
-              call.pad_top, call.pad_left, call.dil_h, call.dil_w)
-    if np.dtype(call.dtype) == np.float32:
-        mod.dwconv_f32(*common, ACT[call.activation])
-    else:
-        mod.dwconv_i8(*common, call.x_zero_point, call.y_zero_point, call.mult.handle, call.shift.handle,
-                      call.act_min, call.act_max)
+            and dwconv.padded_channels(call.k, cfg) <= d.max_channels
+            and (call.r - 1) * call.dil_h + 1 + call.stride_h <= d.line_buffer_rows
+            and (call.s - 1) * call.dil_w + 1 <= dwconv.column_banks(d.max_kernel)
+            and (call.ow - 1) * call.stride_w + (call.s - 1) * call.dil_w + 1 <= d.max_w
+            and dwconv.row_fits(call, cfg))
 
 
 def _winograd(backend, call):
@@ -196,6 +188,14 @@ def _winograd(backend, call):
                         call.res_zero_point, call.res_mult, call.res_shift, call.act_min, call.act_max)
 
 
+def _dwconv(backend, call):
+    if dwconv_fits(call):
+        dwconv.run(backend, call)
+    else:
+        _im2col(backend, call)
+
+
+# algo -> launcher(backend, call)
 TOPS = {"im2col": _im2col, "dwconv": _dwconv, "winograd": _winograd}
 
 
