@@ -68,10 +68,10 @@ def _dev_se_gate(n, x, w1, b1, w2, b2, w1t, w2t):
         from ..backends.opencl import se_gate
         from ..ops import act_lut
 
-        if se_gate.supported(dev, x.shape[1], w1t.shape[1], a["act1"], a["act2"]):
+        if se_gate.supported(dev, x.shape[1], w1.shape[0], a["act1"], a["act2"]):
             tabs = [act_lut.kernel_args(act_lut.Activation.of(t), np.float32, dev)[3] if t else None
                     for t in (a["tab1"], a["tab2"])]
-            return se_gate.run(dev, x, w1t, b1, w2t, b2, a["act1"], a["act2"], *tabs, a["mul1"], a["mul2"])
+            return se_gate.run(dev, x, w1.shape[0], w1t, b1, w2t, b2, a["act1"], a["act2"], *tabs, a["mul1"], a["mul2"])
     conv = _op("conv2d")
     h = _dev_gap(n, x)
     for w, b, act, tab, mul in ((w1, b1, a["act1"], a["tab1"], a["mul1"]), (w2, b2, a["act2"], a["tab2"], a["mul2"])):

@@ -7,7 +7,7 @@ from ...errors import DeviceError
 from .act_lut import kernel
 from .conv_common import ACT
 
-WG = 64      # se_gate.cl SE_WG: items per work-group (one work-group per batch sample)
+WG = 1       # se_gate.cl SE_WG: items per work-group (one work-group per batch sample)
 MAX = 4096   # se_gate.cl SE_MAX: pooled + hidden floats in local memory
 
 i32 = np.int32
@@ -19,16 +19,16 @@ def supported(backend, c, r, act1, act2):
             and (act1 or "none") in ACT and (act2 or "none") in ACT)
 
 
-def run(backend, x, w1t, b1, w2t, b2, act1, act2, tab1=None, tab2=None, mul1=False, mul2=False):
-    """Gate (N, C, 1, 1) of x (N, C, H, W); w1t (C, R) and w2t (R, C) transposed FC weights, b1 / b2
+def run(backend, x, r, w1t, b1, w2t, b2, act1, act2, tab1=None, tab2=None, mul1=False, mul2=False):
+    """Gate (N, C, 1, 1) of x (N, C, H, W), R hidden channels; w1t (C, RP) and w2t (R, CP) the
+    transposed FC weights zero-padded to multiples of 16 (passes.fuse_se), b1 / b2
     Tensors or None (all float32 device Tensors); act1 / act2 conv epilogue activations, tab1 / tab2
     float table Tensors (act_lut's layout) applied after them, or None; mul1 / mul2: the table's
     result times its input (torch's exported SiLU)."""
     n, c, h, w = x.shape
-    r = w1t.shape[1]
     y = backend.empty((n, c, 1, 1), np.float32)
     args = (x.handle, w1t.handle, (b1 if b1 is not None else w1t).handle, w2t.handle, (b2 if b2 is not None else w2t).handle, y.handle,
-            *i32((c, r, h * w, b1 is not None, b2 is not None, ACT[act1 or "none"], ACT[act2 or "none"],
+            *i32((c, r, w2t.shape[1], w1t.shape[1], h * w, b1 is not None, b2 is not None, ACT[act1 or "none"], ACT[act2 or "none"],
                   0 if tab1 is None else 1 + bool(mul1), 0 if tab2 is None else 1 + bool(mul2))),
             (tab1 if tab1 is not None else w1t).handle, (tab2 if tab2 is not None else w1t).handle)
     lock, k = kernel(backend, "se_gate", "se_gate_f32")
