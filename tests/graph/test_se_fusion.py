@@ -29,7 +29,8 @@ def se_model(c, r, hw, act1, act2, bias=True, seed=0):
            "hardsigmoid": lambda i, o: [helper.make_node("HardSigmoid", [i], [o], alpha=1 / 6)],
            "hardswish": lambda i, o: [helper.make_node("HardSwish", [i], [o])],
            "sigmoid": lambda i, o: [helper.make_node("Sigmoid", [i], [o])],
-           "silu": lambda i, o: [helper.make_node("Sigmoid", [i], [o + "s"]), helper.make_node("Mul", [i, o + "s"], [o])],
+           "silu": lambda i, o: [helper.make_node("Sigmoid", [i], [o + "s"]),
+                                 helper.make_node("Mul", [i, o + "s"], [o])],
            None: lambda i, o: []}
     nodes = [helper.make_node("GlobalAveragePool", ["x"], ["s"]),
              helper.make_node("Conv", ["s", "w1"] + (["b1"] if bias else []), ["h0" if act1 else "h"]),

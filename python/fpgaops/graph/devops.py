@@ -74,7 +74,8 @@ def _dev_se_gate(n, x, w1, b1, w2, b2, w1t, w2t):
             return se_gate.run(dev, x, w1.shape[0], w1t, b1, w2t, b2, a["act1"], a["act2"], *tabs, a["mul1"], a["mul2"])
     conv = _op("conv2d")
     h = _dev_gap(n, x)
-    for w, b, act, tab, mul in ((w1, b1, a["act1"], a["tab1"], a["mul1"]), (w2, b2, a["act2"], a["tab2"], a["mul2"])):
+    for w, b, act, tab, mul in ((w1, b1, a["act1"], a["tab1"], a["mul1"]),
+                                (w2, b2, a["act2"], a["tab2"], a["mul2"])):
         h = conv(h, w, b, activation=act)
         if tab:
             h = _op("mul")(h, _op(tab)(h)) if mul else _op(tab)(h)

@@ -386,9 +386,9 @@ def _padded_t(w):
 
 def fuse_se(g):
     """GlobalAvgPool(x) -> Conv1 [-> Act1] -> Conv2 [-> Act2] (1x1 on one pixel, single users;
-    Act: sigmoid / silu) -> SEGate(x) with inputs [x, w1, b1, w2, b2, w1t, w2t] (w1t (C, R), w2t
-    (R, C): the FC weights transposed for the opencl kernel; the first five run the unfused ops
-    anywhere else) and attrs act1 / act2 (the convs' epilogue activations), tab1 / tab2 (the
+    Act: sigmoid / silu) -> SEGate(x) with inputs [x, w1, b1, w2, b2, w1t, w2t] (w1t (C, RP), w2t
+    (R, CP): the FC weights transposed, zero-padded to SE_LANES columns, for the opencl kernel; the
+    first five run the unfused ops anywhere else) and attrs act1 / act2 (the convs' epilogue activations), tab1 / tab2 (the
     table activation after each conv, or None), mul1 / mul2 (the table's result times its input)."""
     ix = _Index(g)
     users = {}

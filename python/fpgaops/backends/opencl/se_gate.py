@@ -7,7 +7,9 @@ from ...errors import DeviceError
 from .act_lut import kernel
 from .conv_common import ACT
 
-WG = 1       # se_gate.cl SE_WG: items per work-group (one work-group per batch sample)
+# se_gate.cl SE_WG: items per work-group, one work-group per batch sample. One item: the gate is
+# bound by reading the FC weights (1.8 MB in MobileNetV3-large's last blocks); 16 items were slower.
+WG = 1
 MAX = 4096   # se_gate.cl SE_MAX: pooled + hidden floats in local memory
 
 i32 = np.int32
@@ -27,10 +29,13 @@ def run(backend, x, r, w1t, b1, w2t, b2, act1, act2, tab1=None, tab2=None, mul1=
     result times its input (torch's exported SiLU)."""
     n, c, h, w = x.shape
     y = backend.empty((n, c, 1, 1), np.float32)
-    args = (x.handle, w1t.handle, (b1 if b1 is not None else w1t).handle, w2t.handle, (b2 if b2 is not None else w2t).handle, y.handle,
-            *i32((c, r, w2t.shape[1], w1t.shape[1], h * w, b1 is not None, b2 is not None, ACT[act1 or "none"], ACT[act2 or "none"],
+    dummy = w1t  # never read: the bias / table flags are 0
+    args = (x.handle, w1t.handle, (b1 if b1 is not None else dummy).handle, w2t.handle,
+            (b2 if b2 is not None else dummy).handle, y.handle,
+            *i32((c, r, w2t.shape[1], w1t.shape[1], h * w, b1 is not None, b2 is not None,
+                  ACT[act1 or "none"], ACT[act2 or "none"],
                   0 if tab1 is None else 1 + bool(mul1), 0 if tab2 is None else 1 + bool(mul2))),
-            (tab1 if tab1 is not None else w1t).handle, (tab2 if tab2 is not None else w1t).handle)
+            (tab1 if tab1 is not None else dummy).handle, (tab2 if tab2 is not None else dummy).handle)
     lock, k = kernel(backend, "se_gate", "se_gate_f32")
     try:
         with lock:
