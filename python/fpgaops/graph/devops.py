@@ -6,6 +6,8 @@ the float runner (runner.py) and the int8 runner (quantize.py) for the layers th
 backends have no kernels for (``FAMILY``: the data movers, layer norm, erf -- none on csim/xrt,
 which have no HLS tops for them yet) run there as host ops (lower.HOST_OPS, NumPy), and the
 profile says so."""
+import numpy as np
+
 from ..errors import UnsupportedError
 
 
@@ -57,6 +59,29 @@ def _dev_layer_norm(n, x, w, b=None):
     return _op("layer_norm")(x, tuple(x.shape[n.attrs["axis"]:]), w, b, eps=n.attrs["epsilon"])
 
 
+def _dev_se_gate(n, x, w1, b1, w2, b2, w1t, w2t):
+    """passes.fuse_se's gate: one se_gate launch on opencl, else (and beyond its local memory) the
+    unfused ops -- which define the result: the opencl kernel repeats their arithmetic bit for bit."""
+    a = n.attrs
+    dev = getattr(x, "device", None)
+    if getattr(dev, "name", None) == "opencl" and len(x.shape) == 4:
+        from ..backends.opencl import se_gate
+        from ..ops import act_lut
+
+        if se_gate.supported(dev, x.shape[1], w1.shape[0], a["act1"], a["act2"]):
+            tabs = [act_lut.kernel_args(act_lut.Activation.of(t), np.float32, dev)[3] if t else None
+                    for t in (a["tab1"], a["tab2"])]
+            return se_gate.run(dev, x, w1.shape[0], w1t, b1, w2t, b2, a["act1"], a["act2"], *tabs, a["mul1"], a["mul2"])
+    conv = _op("conv2d")
+    h = _dev_gap(n, x)
+    for w, b, act, tab, mul in ((w1, b1, a["act1"], a["tab1"], a["mul1"]),
+                                (w2, b2, a["act2"], a["tab2"], a["mul2"])):
+        h = conv(h, w, b, activation=act)
+        if tab:
+            h = _op("mul")(h, _op(tab)(h)) if mul else _op(tab)(h)
+    return h
+
+
 DEVICE_OPS = {
     "Conv": _dev_conv,
     "Act": _dev_act,
@@ -69,6 +94,7 @@ DEVICE_OPS = {
                                                 padding=n.attrs["padding"], ceil_mode=n.attrs["ceil_mode"],
                                                 count_include_pad=n.attrs["count_include_pad"]),
     "GlobalAvgPool": _dev_gap,
+    "SEGate": _dev_se_gate,
     "Gemm": lambda n, a, b, c=None: _op("gemm")(a, b, c, alpha=n.attrs["alpha"], beta=n.attrs["beta"] if c is not None else 0.0,
                                                  trans_a=n.attrs["trans_a"], trans_b=n.attrs["trans_b"]),
     "MatMul": lambda n, a, b: _op("matmul")(a, b),
@@ -97,6 +123,7 @@ def on_device(op, dev):
 
 # which fpgaops functions each lowered op needs (for "not yet implemented" checks)
 NEEDS = {"Conv": ["conv2d"], "Add": ["add"], "Mul": ["mul"], "MaxPool": ["max_pool2d"], "AvgPool": ["avg_pool2d"],
-         "GlobalAvgPool": ["adaptive_avg_pool2d|global_avg_pool2d"], "Gemm": ["gemm"], "MatMul": ["matmul"],
+         "GlobalAvgPool": ["adaptive_avg_pool2d|global_avg_pool2d"],
+         "SEGate": ["adaptive_avg_pool2d|global_avg_pool2d", "conv2d"], "Gemm": ["gemm"], "MatMul": ["matmul"],
          "Softmax": ["softmax"], "Concat": ["concat"], "Split": ["split"], "Slice": ["slice"],
          "Transpose": ["permute"], "LayerNorm": ["layer_norm"], "Gelu": ["gelu_exact"], "Erf": ["erf"]}

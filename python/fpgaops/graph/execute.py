@@ -15,7 +15,7 @@ def np_act(kind, x, params=None):
     f = {"relu": lambda v: np.maximum(v, 0), "relu6": lambda v: np.clip(v, 0, 6),
          "leaky_relu": lambda v: np.where(v >= 0, v, p.get("negative_slope", 0.01) * v),
          "hardtanh": lambda v: np.clip(v, p.get("min_val", -1.0), p.get("max_val", 1.0)),
-         "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "tanh": np.tanh,
+         "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "silu": lambda v: v / (1 + np.exp(-v)), "tanh": np.tanh,
          "hardsigmoid": lambda v: np.clip(v / 6 + 0.5, 0, 1), "hardswish": lambda v: np.where(v <= -3, 0.0, v * np.clip(v / 6 + 0.5, 0, 1)),  # 0 at -inf (docs/act_lut.md)
          "gelu": lambda v: refops._gelu(v, p)}[kind]
     with np.errstate(over="ignore"):
@@ -43,6 +43,16 @@ def np_node(n, args, opset):
                              a.get("count_include_pad", False))
     if n.op == "GlobalAvgPool":
         return refops.op_gap(args, {}, opset)[0]
+    if n.op == "SEGate":  # passes.fuse_se: the pool and the two 1x1 convs it replaced
+        x, w1, b1, w2, b2 = args[:5]
+        h = refops.op_gap([x], {}, opset)[0]
+        for w, b, act, tab, mul in ((w1, b1, a["act1"], a["tab1"], a["mul1"]),
+                                    (w2, b2, a["act2"], a["tab2"], a["mul2"])):
+            h = refops.conv2d(h, w, b, (1, 1), (0, 0, 0, 0), (1, 1), 1)
+            h = np_act(act, h) if act else h
+            if tab:
+                h = h * np_act(tab, h) if mul else np_act(tab, h)
+        return h
     if n.op == "Gemm":
         return refops.run("Gemm", args, {"alpha": a["alpha"], "beta": a["beta"], "transA": int(a["trans_a"]),
                                          "transB": int(a["trans_b"])}, opset)[0]

@@ -13,7 +13,13 @@
 4. ``fuse_residual``: Add(conv(x), skip) with the conv's output used only there and skip of the
    same shape -> conv(x, residual=skip) (the conv2d epilogue adds it before the activation).
 5. ``fuse_activation``: Relu/Clip(0,6) after a Conv (single user) -> the conv's epilogue.
-6. ``remove_dead``: nodes that no graph output depends on.
+6. ``fuse_se``: the squeeze-and-excitation gate GlobalAvgPool -> 1x1 Conv (act) [-> table Act
+   [* its input]] -> 1x1 Conv (act) [-> table Act [* its input]] on one pixel -> one ``SEGate`` node
+   (one launch on opencl: se_gate.cl); the Mul by the block input stays. Float graphs only (the
+   int8 quantizer's graph keeps the separate ops). (``fuse_silu``, Mul(a, Sigmoid(a)) -> Act silu,
+   is not run: the silu table's absolute error on small activations moved EfficientNet-B0's logits
+   from 4.8e-5 to 1.6e-4 relative of ONNX Runtime; RESULTS.md "SE and sigmoid fusion".)
+7. ``remove_dead``: nodes that no graph output depends on.
 """
 import numpy as np
 
@@ -313,6 +319,122 @@ def fuse_activation(g, conv_acts=("relu", "relu6"), eltwise_acts=()):
     return ix.finish()
 
 
+SE_ACTS = (None, "relu", "relu6", "hardsigmoid", "hardswish")  # the conv epilogue's closed forms
+
+
+def _fc(g, ix, n, c):
+    """Whether ``n`` is a 1x1 Conv on one pixel with constant weights and ``c`` input channels."""
+    if n is None or n.op != "Conv" or n.inputs[3] or n.attrs["activation"] not in SE_ACTS:
+        return False
+    a = n.attrs
+    w = g.shapes[n.inputs[1]]
+    return (w[1:] == (c, 1, 1) and a["groups"] == 1 and tuple(a["stride"]) == (1, 1) and
+            tuple(a["padding"]) == (0, 0) and tuple(g.shapes[n.inputs[0]][2:]) == (1, 1) and
+            all(i in g.consts for i in n.inputs[1:3] if i))
+
+
+def fuse_silu(g):
+    """Mul(a, Sigmoid(a)) with the Sigmoid's output used only there -> Act silu(a): one table launch
+    instead of two, but not run by ``optimize`` (its accuracy cost: the module docstring)."""
+    ix = _Index(g)
+    replace = {}
+    for mul in [n for n in g.nodes if n.op == "Mul" and n.attrs.get("activation") is None]:
+        for k in (0, 1):
+            a, s = mul.inputs[k], mul.inputs[1 - k]
+            sig = ix.prod.get(s)
+            if sig is None or sig.op != "Act" or sig.attrs["kind"] != "sigmoid" or sig.attrs["params"] \
+                    or sig.inputs[0] != a or not ix.single_use(s) or id(sig) in ix.dropped:
+                continue
+            replace[id(mul)] = [Node(mul.name, "Act", [a], list(mul.outputs), {"kind": "silu", "params": {}},
+                                     sig.origin + mul.origin)]
+            ix.dropped.add(id(sig))
+            break
+    return ix.finish(replace)
+
+
+SE_LANES = 16  # se_gate.cl SE_LANES: the transposed SE weights' rows are zero-padded to a multiple
+SE_TABLES = ("sigmoid", "silu")  # table activations after an SE conv (run by act_lut's act_table)
+
+
+def _table_after(ix, users, value):
+    """(last node, table kind, times-input) of a parameterless sigmoid / silu Act reading
+    ``value`` -- alone, or with a Mul(value, act) (torch's exported SiLU: x * sigmoid(x)) -- or
+    (None, None, False)."""
+    def table(n):
+        return n is not None and n.op == "Act" and n.attrs["kind"] in SE_TABLES and not n.attrs["params"]
+
+    n = _user(ix, users, value)
+    if table(n):
+        return n, n.attrs["kind"], False
+    us = users.get(value, [])
+    if len(us) == 2 and value not in ix.outputs:
+        act = next((u for u in us if table(u)), None)
+        mul = next((u for u in us if u.op == "Mul" and u is not act), None)
+        if act is not None and mul is not None and sorted(mul.inputs) == sorted([value, act.outputs[0]]) \
+                and mul.attrs.get("activation") is None and ix.single_use(act.outputs[0]):
+            return mul, act.attrs["kind"], True
+    return None, None, False
+
+
+def _padded_t(w):
+    """w (K, C) as (C, KP) float32, KP the multiple of SE_LANES above K, zeros past K."""
+    k, c = w.shape
+    out = np.zeros((c, -(-k // SE_LANES) * SE_LANES), np.float32)
+    out[:, :k] = w.T
+    return out
+
+
+def fuse_se(g):
+    """GlobalAvgPool(x) -> Conv1 [-> Act1] -> Conv2 [-> Act2] (1x1 on one pixel, single users;
+    Act: sigmoid / silu) -> SEGate(x) with inputs [x, w1, b1, w2, b2, w1t, w2t] (w1t (C, RP), w2t
+    (R, CP): the FC weights transposed, zero-padded to SE_LANES columns, for the opencl kernel; the
+    first five run the unfused ops anywhere else) and attrs act1 / act2 (the convs' epilogue activations), tab1 / tab2 (the
+    table activation after each conv, or None), mul1 / mul2 (the table's result times its input)."""
+    ix = _Index(g)
+    users = {}
+    for n in g.nodes:
+        for i in n.inputs:
+            if i:
+                users.setdefault(i, []).append(n)
+    replace = {}
+    for gap in [n for n in g.nodes if n.op == "GlobalAvgPool"]:
+        x = gap.inputs[0]
+        xs = g.shapes[x]
+        if len(xs) != 4:
+            continue
+        fc1 = _user(ix, users, gap.outputs[0])
+        if not _fc(g, ix, fc1, xs[1]):
+            continue
+        r = g.shapes[fc1.inputs[1]][0]
+        t1, tab1, mul1 = _table_after(ix, users, fc1.outputs[0])
+        h = (t1 or fc1).outputs[0]
+        fc2 = _user(ix, users, h)
+        if not _fc(g, ix, fc2, r) or g.shapes[fc2.inputs[1]][0] != xs[1]:
+            continue
+        t2, tab2, mul2 = _table_after(ix, users, fc2.outputs[0])
+        last = t2 or fc2
+        w1t, w2t = fc1.name + "::weight(se,transposed)", fc2.name + "::weight(se,transposed)"
+        g.consts[w1t] = _padded_t(g.consts[fc1.inputs[1]].reshape(r, xs[1]))
+        g.consts[w2t] = _padded_t(g.consts[fc2.inputs[1]].reshape(xs[1], r))
+        g.shapes[w1t], g.shapes[w2t] = g.consts[w1t].shape, g.consts[w2t].shape
+        chain = [n for n in (gap, fc1, t1, fc2, t2) if n is not None]
+        chain[-1:-1] = [ix.prod[i] for n in (t1, t2) if n is not None and n.op == "Mul" for i in n.inputs
+                        if ix.prod.get(i) is not None and ix.prod[i].op == "Act"]
+        se = Node(gap.name + "/se_gate", "SEGate",
+                  [x, fc1.inputs[1], fc1.inputs[2], fc2.inputs[1], fc2.inputs[2], w1t, w2t], list(last.outputs),
+                  {"act1": fc1.attrs["activation"], "tab1": tab1, "mul1": mul1,
+                   "act2": fc2.attrs["activation"], "tab2": tab2, "mul2": mul2},
+                  [o for n in chain for o in n.origin])
+        replace[id(last)] = [se]
+        ix.dropped.update(id(n) for n in chain[:-1])
+    return ix.finish(replace)
+
+
+def _user(ix, users, value):
+    """The one node reading ``value``, or None (not single-use)."""
+    return users[value][0] if ix.single_use(value) and value in users else None
+
+
 def remove_dead(g):
     need = set(g.outputs)
     keep = []
@@ -325,8 +447,10 @@ def remove_dead(g):
     return g
 
 
-def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("relu", "relu6"), eltwise_acts=()):
-    """A new, lowered and fused Graph for concrete ``input_shapes`` ({input name: shape})."""
+def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("relu", "relu6"), eltwise_acts=(),
+             se=True):
+    """A new, lowered and fused Graph for concrete ``input_shapes`` ({input name: shape}).
+    ``se``: fuse squeeze-and-excitation gates (fuse_se; False for the int8 quantizer's graph)."""
     g = graph.copy()
     infer(g, input_shapes)
     # (a graph output that folded to a constant is returned from g.consts by the runner)
@@ -335,6 +459,8 @@ def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("r
         fold_batchnorm(g)
         fuse_residual(g)
         fuse_activation(g, conv_acts, eltwise_acts)
+        if se:
+            fuse_se(g)
     else:
         fold_batchnorm(g)  # a lone BatchNorm has no kernel; as Mul+Add it always runs
     remove_dead(g)
@@ -360,6 +486,8 @@ def flops(g, n):
         return size * k[0] * k[1]
     if n.op == "GlobalAvgPool":
         return int(np.prod(s[n.inputs[0]], dtype=np.int64))
+    if n.op == "SEGate":
+        return int(np.prod(s[n.inputs[0]], dtype=np.int64)) + 4 * int(np.prod(s[n.inputs[1]], dtype=np.int64))
     if n.op == "View":
         return 0
     return size

@@ -207,7 +207,8 @@ class Network:
         if not int8:
             return spec.graph
         if spec.int8 is None:
-            spec.int8 = passes.optimize(self.graph, shapes, self.allow_fallback, self.fuse, *_capabilities(int8=True))
+            spec.int8 = passes.optimize(self.graph, shapes, self.allow_fallback, self.fuse, *_capabilities(int8=True),
+                                         se=False)
         return spec.int8
 
     def memory_plan(self, *xs_or_shapes):
