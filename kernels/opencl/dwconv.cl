@@ -70,6 +70,29 @@ inline void dw_store_i8(int8 acc, size_t base, int ow0, int OW, __global const T
         for (int l = 0; l < 8 && ow0 + l < OW; ++l) y[base + l] = to[l];
     }
 }
+#else
+// the operations of epilogue() on 8 output columns ow0.. of one row at y[base..]: (acc + bias) +
+// residual, the activation; a partial vector (ow0 + 8 > OW) computes every lane, stores the valid ones
+inline void dw_store_f32(float8 acc, size_t base, int ow0, int OW, __global const float* res, __global float* y,
+                         float b, int has_res, int act) {
+    const bool full = ow0 + 8 <= OW;
+    float8 a = acc + (float8)b;
+    if (has_res) {
+        if (full) a += vload8(0, res + base);
+        else {
+            float r8[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+            for (int l = 0; l < 8 && ow0 + l < OW; ++l) r8[l] = res[base + l];
+            a += vload8(0, r8);
+        }
+    }
+    a = conv_act(a, act);
+    if (full) vstore8(a, 0, y + base);
+    else {
+        float o[8];
+        vstore8(a, 0, o);
+        for (int l = 0; l < 8 && ow0 + l < OW; ++l) y[base + l] = o[l];
+    }
+}
 #endif
 
 #ifndef DW_FIXED  // (the fixed geometries run dwconv_strip)
@@ -150,33 +173,14 @@ __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restric
                 }
             }
         }
-        const bool full = ow0 + 8 <= OW;
 #pragma unroll
         for (int v = 0; v < ROWS; ++v) {
             if (v >= rows) break;
             const size_t base = ((size_t)nk * OH + oh0 + v) * OW + ow0;
 #ifdef CONV_INT8
             dw_store_i8(acc[v], base, ow0, OW, res, y, b, mu, sh, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
-            continue;
 #else
-            // the operations of epilogue() on 8 lanes: (acc + bias) + residual, the activation;
-            // a partial vector (ow0 + 8 > OW) computes every lane and stores the valid ones
-            float8 a = acc[v] + (float8)b;
-            if (has_res) {
-                if (full) a += vload8(0, res + base);
-                else {
-                    float r8[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-                    for (int l = 0; l < 8 && ow0 + l < OW; ++l) r8[l] = res[base + l];
-                    a += vload8(0, r8);
-                }
-            }
-            a = conv_act(a, act);
-            if (full) vstore8(a, 0, y + base);
-            else {
-                float o[8];
-                vstore8(a, 0, o);
-                for (int l = 0; l < 8 && ow0 + l < OW; ++l) y[base + l] = o[l];
-            }
+            dw_store_f32(acc[v], base, ow0, OW, res, y, b, has_res, act);
 #endif
         }
     }  // hf
@@ -249,27 +253,11 @@ __kernel void dwconv_strip(__global const float* restrict x, __global const floa
         }
     }
     const float b = has_bias ? bias[k] : 0.0f;
-    const bool full = ow0 + 8 <= OW;
 #pragma unroll
     for (int v = 0; v < DW_RB; ++v) {
         if (oh0 + v >= OH) break;
         const size_t base = ((size_t)nk * OH + oh0 + v) * OW + ow0;
-        float8 a = acc[v] + (float8)b;  // the operations of epilogue(), as in dwconv
-        if (has_res) {
-            if (full) a += vload8(0, res + base);
-            else {
-                float r8[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-                for (int l = 0; l < 8 && ow0 + l < OW; ++l) r8[l] = res[base + l];
-                a += vload8(0, r8);
-            }
-        }
-        a = conv_act(a, act);
-        if (full) vstore8(a, 0, y + base);
-        else {
-            float o[8];
-            vstore8(a, 0, o);
-            for (int l = 0; l < 8 && ow0 + l < OW; ++l) y[base + l] = o[l];
-        }
+        dw_store_f32(acc[v], base, ow0, OW, res, y, b, has_res, act);
     }
 }
 #endif
