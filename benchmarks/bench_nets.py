@@ -159,6 +159,7 @@ def main(argv=None):
     p.add_argument("--min-time", type=float, default=3.0)
     p.add_argument("--csim-max-seconds", type=float, default=120.0)
     p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--skip-csim", action="store_true", help="no csim column (its warm-up runs take minutes)")
     p.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     p.add_argument("--int8-models", default="resnet18,resnet50,mobilenet_v2,efficientnet_b0",
                    help="networks with int8 rows ('' = none)")
@@ -175,6 +176,10 @@ def main(argv=None):
 
     torch.set_num_threads(args.threads)
     avail = {d.name: d for d in fo.devices()}
+    if args.skip_csim:
+        import types
+
+        avail["csim"] = types.SimpleNamespace(name="csim", available=False, detail="skipped (--skip-csim)")
     x = np.random.default_rng(0).standard_normal((1, 3, args.size, args.size)).astype(np.float32)
     rows, notes, sources = [], [], {}
     for name in [m for m in args.models.split(",") + args.tv_models.split(",") if m]:
