@@ -25,7 +25,6 @@ Method
 import argparse
 import importlib.metadata
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -34,7 +33,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "python"))
-from results_md import RESULTS, write_section  # noqa: E402
+from results_md import RESULTS, cpu_model, write_section  # noqa: E402
 
 import fpgaops as fo  # noqa: E402
 
@@ -68,16 +67,6 @@ def best_times(runners, min_time, min_reps=3, max_reps=50, slow=0.5):
         if min(counts) >= min_reps and time.perf_counter() - start >= min_time * len(runners):
             break
     return {name: min(ts) for name, ts in times.items()}
-
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} logical CPUs"
-    except OSError:
-        pass
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs"
 
 
 def blas_info():
