@@ -14,11 +14,13 @@ A client's request id (``X-Request-ID`` header or the body's ``id``) is echoed i
 import asyncio
 import contextlib
 import logging
+import re
 import time
 
 import numpy as np
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -28,6 +30,7 @@ from .runtime import Overloaded, RequestTimeout, Unavailable
 
 log = logging.getLogger("fpgaops.serve")
 MAX_BODY = 256 << 20  # bytes; a larger Content-Length is refused before it is read
+INFER_PATH = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?/infer")  # the infer Routes below
 
 
 def _error(status, msg, rid=None, retry=None):
@@ -263,4 +266,23 @@ def make_app(server, watch=True):
         Route("/v2/repository/models/{name}/unload", repo_unload, methods=["POST"]),
         Route("/metrics", metrics),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    star = Starlette(routes=routes, lifespan=lifespan)
+
+    async def app(scope, receive, send):
+        """Infer requests go straight to ``infer`` (the hot path: no middleware stack or route scan,
+        which at one client cost about as much as the model's queue and thread hand-off); the rest to
+        Starlette. An unexpected error still answers 500, as Starlette's ServerErrorMiddleware would."""
+        if scope["type"] == "http" and scope["method"] == "POST":
+            mt = INFER_PATH.fullmatch(scope["path"])
+            if mt is not None:
+                scope["path_params"] = {"name": mt[1]} if mt[2] is None else {"name": mt[1], "version": mt[2]}
+                try:
+                    response = await infer(Request(scope, receive))
+                except Exception as e:
+                    log.error("infer failed", extra={"event": "request", "error": f"{type(e).__name__}: {e}"})
+                    response = _error(500, "Internal Server Error")
+                await response(scope, receive, send)
+                return
+        await star(scope, receive, send)
+
+    return app
