@@ -63,10 +63,7 @@ class Instance:
         self.net, self.device, self.index = net, device, index
         self.busy_s = 0.0
         self._jobs = queue.SimpleQueue()
-        # a daemon: a version that is never stopped must not hold the interpreter open at exit;
-        # close() (drain_and_stop) ends it after its last job
-        self._thread = threading.Thread(target=self._work, name=f"fpgaops-{device}-{index}", daemon=True)
-        self._thread.start()
+        self._thread = None  # started by the first job: a version that fails to load leaves no thread
 
     def run(self, xs):
         t0 = time.perf_counter()
@@ -77,6 +74,12 @@ class Instance:
 
     def submit(self, xs, done):
         """Run ``xs`` in this instance's thread, then call ``done(outputs, None)`` or ``done(None, error)`` there."""
+        if self._thread is None:
+            # a daemon: a version that is never stopped must not hold the interpreter open at exit;
+            # close() (drain_and_stop) ends it after its last job
+            self._thread = threading.Thread(target=self._work, name=f"fpgaops-{self.device}-{self.index}",
+                                            daemon=True)
+            self._thread.start()
         self._jobs.put((xs, done))
 
     def _work(self):
@@ -95,7 +98,7 @@ class Instance:
                 log.error("result lost", extra={"event": "result_lost", "error": str(e)})
 
     def close(self):
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._jobs.put(None)
             self._thread.join()
 
