@@ -97,7 +97,7 @@ def _check_inputs(mv, arrays):
                                 f"{spec.batching.max_batch_size} per request")
         if not np.all(np.isfinite(a)):
             raise ProtocolError(f"input {name!r} contains NaN or Inf")
-        xs.append(np.ascontiguousarray(a))
+        xs.append(a)  # C-contiguous (decode_request)
     if len({x.shape[0] for x in xs}) != 1:
         raise ProtocolError("every input must have the same batch dimension")
     return xs
