@@ -30,7 +30,7 @@ from .runtime import Overloaded, RequestTimeout, Unavailable
 
 log = logging.getLogger("fpgaops.serve")
 MAX_BODY = 256 << 20  # bytes; a larger Content-Length is refused before it is read
-INFER_PATH = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?/infer")  # the infer Routes below
+INFER_PATH = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?/infer")  # POSTs skip Starlette (make_app)
 
 
 def _error(status, msg, rid=None, retry=None):
@@ -259,6 +259,7 @@ def make_app(server, watch=True):
         Route("/v2/models/{name}", model_meta), Route("/v2/models/{name}/versions/{version}", model_meta),
         Route("/v2/models/{name}/ready", model_ready),
         Route("/v2/models/{name}/versions/{version}/ready", model_ready),
+        # POSTs are answered by app() below without Starlette; listed here for 405 on other methods
         Route("/v2/models/{name}/infer", infer, methods=["POST"]),
         Route("/v2/models/{name}/versions/{version}/infer", infer, methods=["POST"]),
         Route("/v2/repository/index", repo_index, methods=["POST"]),
@@ -273,7 +274,8 @@ def make_app(server, watch=True):
         which at one client cost about as much as the model's queue and thread hand-off); the rest to
         Starlette. An unexpected error still answers 500, as Starlette's ServerErrorMiddleware would."""
         if scope["type"] == "http" and scope["method"] == "POST":
-            mt = INFER_PATH.fullmatch(scope["path"])
+            path, root = scope["path"], scope.get("root_path", "")  # mounted under a prefix (ASGI spec)
+            mt = INFER_PATH.fullmatch(path[len(root):] if root and path.startswith(root) else path)
             if mt is not None:
                 scope["path_params"] = {"name": mt[1]} if mt[2] is None else {"name": mt[1], "version": mt[2]}
                 try:
