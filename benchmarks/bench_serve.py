@@ -5,6 +5,7 @@ behind the same server (an ``onnxruntime`` instance, in this benchmark only). On
 replaces) the serving section of benchmarks/RESULTS.md.
 
     .venv/bin/python benchmarks/bench_serve.py [--size 64] [--seconds 6] [--levels 1 4 16] [--no-write]
+    .venv/bin/python benchmarks/bench_serve.py --overhead-only [--pairs 200]   # the overheads only, prints
 
 The server runs in this process (uvicorn in a thread, models in their instance threads); the
 clients run in a separate process (asyncio + httpx, one connection per client, each sending its
@@ -259,6 +260,8 @@ def main(argv=None):
     ap.add_argument("--models", nargs="+", default=["resnet18", "mobilenet_v2"])
     ap.add_argument("--pairs", type=int, default=40, help="request/net(x) pairs for the overhead")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--overhead-only", action="store_true",
+                    help="measure the overheads at one client only (no throughput levels); prints, never writes")
     args = ap.parse_args(argv)
 
     import fpgaops as fo
@@ -301,7 +304,7 @@ def main(argv=None):
         direct[(m, backend, mb)] = paired_overhead(port, served, out_name, mv, x, args.pairs)
         progress("  overhead {0:+.3f} ms, inside the server {3:+.3f} ms (request {2:.2f} ms, net.run {1:.2f} ms)"
                  .format(*direct[(m, backend, mb)]))
-        for c in args.levels:
+        for c in [] if args.overhead_only else args.levels:
             res = run_level(port, served, out_name, x, c, args.seconds)
             res.update(model=m, backend=backend, batching="dynamic (max 8)" if mb > 1 else "batch 1",
                        conc=c, sizes=mv.sizes)
@@ -357,7 +360,7 @@ def main(argv=None):
     lines += ["", NOTE]
     body = "\n".join(lines)
     print(body)
-    if not args.no_write:
+    if not (args.no_write or args.overhead_only):
         write_section("bench_serve", body)
         progress(f"wrote the serving section of {RESULTS}")
 

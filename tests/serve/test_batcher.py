@@ -1,5 +1,6 @@
 """The dynamic batcher on its own (no HTTP): merging, splitting back, deadlines, draining."""
 import asyncio
+import threading
 
 import numpy as np
 import pytest
@@ -58,6 +59,51 @@ def test_deadline_and_draining(mv):
             await late
         r = await ok  # queued before the drain: still answered
         await stop
+        return r
+
+    assert asyncio.run(go())[0].shape == (1, 5)
+
+
+def test_lone_request_starts_at_once_and_close_ends_the_thread(mv):
+    """A request that finds an instance idle and nobody queued is handed to the instance's thread
+    inside submit -- it never waits for max_queue_delay_ms (tiny_a: batching up to 8, 5 ms delay);
+    requests arriving while the instance is busy queue and are merged when it frees."""
+    mv, net = mv
+    gate = threading.Event()
+
+    async def go():
+        mv.start()
+        real = mv.instances[0].run
+        mv.instances[0].run = lambda xs: (gate.wait(60), real(xs))[1]
+        x = np.random.default_rng(0).standard_normal((1, 3, 8, 8), dtype=np.float32)
+        first = mv.submit([x], 30)
+        assert mv.inflight == 1 and not mv.queue and mv._timer is None  # running, no fill wait
+        later = [mv.submit([x], 30) for _ in range(3)]
+        assert mv.inflight == 1 and len(mv.queue) == 3  # the instance is busy: they wait
+        gate.set()
+        outs = await asyncio.gather(first, *later)
+        await mv.drain_and_stop()
+        return x, outs
+
+    x, outs = asyncio.run(go())
+    for o in outs:
+        np.testing.assert_array_equal(o[0], net(x, device=mv.device))
+    assert mv.instances[0]._thread is not None and not mv.instances[0]._thread.is_alive()
+
+
+def test_failing_batch_fails_its_requests_only(mv):
+    mv, _ = mv
+
+    async def go():
+        mv.start()
+        real = mv.instances[0].run
+        mv.instances[0].run = lambda xs: (_ for _ in ()).throw(RuntimeError("device lost"))
+        x = np.zeros((1, 3, 8, 8), np.float32)
+        with pytest.raises(RuntimeError, match="device lost"):
+            await mv.submit([x], 30)
+        mv.instances[0].run = real  # the instance thread survived and serves the next request
+        r = await mv.submit([x], 30)
+        await mv.drain_and_stop()
         return r
 
     assert asyncio.run(go())[0].shape == (1, 5)

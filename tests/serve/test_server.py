@@ -192,3 +192,18 @@ def test_request_deadline_504(tiny_repo):
         mv.spec = dataclasses.replace(mv.spec, timeout_ms=10000.0)
         assert httpx.post(f"http://{ls.url}/v2/models/tiny_a/infer", json=body, timeout=30).status_code == 200
         assert 'outcome="timeout"' in httpx.get(f"http://{ls.url}/metrics").text
+
+
+def test_unexpected_infer_error_is_a_clean_500(live):
+    """The infer route bypasses Starlette's middleware (app.make_app): an unexpected error must
+    still answer 500 with a JSON reason, and the server keeps serving."""
+    srv = live.model_server
+    real = srv.route
+    srv.route = lambda name: (_ for _ in ()).throw(KeyError("boom"))
+    body = {"inputs": [{"name": "input", "shape": [1, 3, 8, 8], "datatype": "FP32", "data": [0.0] * 192}]}
+    try:
+        r = httpx.post(f"http://{live.url}/v2/models/tiny_a/infer", json=body, timeout=30)
+    finally:
+        srv.route = real
+    assert r.status_code == 500 and "error" in r.json()
+    assert httpx.post(f"http://{live.url}/v2/models/tiny_a/versions/1/infer", json=body, timeout=30).status_code == 200

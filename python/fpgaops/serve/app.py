@@ -14,11 +14,13 @@ A client's request id (``X-Request-ID`` header or the body's ``id``) is echoed i
 import asyncio
 import contextlib
 import logging
+import re
 import time
 
 import numpy as np
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -28,6 +30,7 @@ from .runtime import Overloaded, RequestTimeout, Unavailable
 
 log = logging.getLogger("fpgaops.serve")
 MAX_BODY = 256 << 20  # bytes; a larger Content-Length is refused before it is read
+INFER_PATH = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?/infer")  # POSTs skip Starlette (make_app)
 
 
 def _error(status, msg, rid=None, retry=None):
@@ -52,6 +55,27 @@ async def _body(request):
     return b"".join(chunks)
 
 
+async def _within(fut, timeout):
+    """``await fut``, cancelling it after ``timeout`` seconds (RequestTimeout). What asyncio.wait_for
+    does, with one timer instead of a waiter future and its extra event-loop turn per request."""
+    expired = []
+
+    def expire():
+        if not fut.done():
+            expired.append(True)
+            fut.cancel()
+
+    timer = asyncio.get_running_loop().call_later(timeout, expire)
+    try:
+        return await fut
+    except asyncio.CancelledError:
+        if expired:
+            raise RequestTimeout(f"no answer within {timeout:g} s") from None
+        raise
+    finally:
+        timer.cancel()
+
+
 def _check_inputs(mv, arrays):
     """The request's tensors in the model's input order: FP32, the declared item shape, a batch."""
     spec = mv.spec
@@ -71,9 +95,9 @@ def _check_inputs(mv, arrays):
         if rows < 1 or rows > max(spec.batching.max_batch_size, 1):
             raise ProtocolError(f"input {name!r}: {rows} rows; this model takes 1 to "
                                 f"{spec.batching.max_batch_size} per request")
-        if not np.all(np.isfinite(a)):
+        if not np.isfinite(a).all():  # the method, not np.all: no Python-level wrapper per request
             raise ProtocolError(f"input {name!r} contains NaN or Inf")
-        xs.append(np.ascontiguousarray(a))
+        xs.append(a)  # C-contiguous (decode_request)
     if len({x.shape[0] for x in xs}) != 1:
         raise ProtocolError("every input must have the same batch dimension")
     return xs
@@ -157,15 +181,14 @@ def make_app(server, watch=True):
             return _error(400, f"unknown output(s) {unknown}; model {target.name} has {target.out_names}", rid)
         timeout = mv.spec.timeout_ms / 1e3
         try:
-            fut = target.submit(xs, timeout)
-            results = await asyncio.wait_for(fut, timeout)
+            results = await _within(target.submit(xs, timeout), timeout)
         except Overloaded as e:
             m.requests.labels(target.name, str(target.version), "overloaded").inc()
             return _error(429, str(e), rid, retry=1)
         except Unavailable as e:
             m.requests.labels(target.name, str(target.version), "unavailable").inc()
             return _error(503, str(e), rid, retry=1)
-        except (asyncio.TimeoutError, RequestTimeout) as e:
+        except RequestTimeout as e:
             m.requests.labels(target.name, str(target.version), "timeout").inc()
             return _error(504, f"deadline of {timeout:g} s passed: {e}", rid)
         except Exception as e:  # the model itself failed on this input
@@ -174,20 +197,24 @@ def make_app(server, watch=True):
                                                  "error": str(e)})
             return _error(500, f"{type(e).__name__}: {e}", rid)
         dt = time.perf_counter() - t0
-        if not fell_back:
-            server.observe(name, dt)
-        else:
-            m.fallbacks.labels(name, target.name).inc()
-        m.requests.labels(target.name, str(target.version), "ok").inc()
         params = {"served_by": target.name, "served_version": str(target.version), "fallback": fell_back}
         if rid:
             req["id"] = rid
         body, headers = encode_response(name, mv.version, target.out_names, results, req, outs, params)
         if hid or rid:
             headers["x-request-id"] = hid or rid
+        # bookkeeping runs once this task has written the response (send does not suspend): off the latency
+        asyncio.get_running_loop().call_soon(record_ok, name, target, fell_back, rid, dt)
+        return Response(body, headers=headers)
+
+    def record_ok(name, target, fell_back, rid, dt):
+        if not fell_back:
+            server.observe(name, dt)
+        else:
+            m.fallbacks.labels(name, target.name).inc()
+        m.requests.labels(target.name, str(target.version), "ok").inc()
         log.debug("request", extra={"event": "request", "model": name, "served_by": target.name,
                                     "version": target.version, "request_id": rid, "ms": round(dt * 1e3, 3)})
-        return Response(body, headers=headers)
 
     async def repo_index(request):
         out = []
@@ -232,6 +259,7 @@ def make_app(server, watch=True):
         Route("/v2/models/{name}", model_meta), Route("/v2/models/{name}/versions/{version}", model_meta),
         Route("/v2/models/{name}/ready", model_ready),
         Route("/v2/models/{name}/versions/{version}/ready", model_ready),
+        # POSTs are answered by app() below without Starlette; listed here for 405 on other methods
         Route("/v2/models/{name}/infer", infer, methods=["POST"]),
         Route("/v2/models/{name}/versions/{version}/infer", infer, methods=["POST"]),
         Route("/v2/repository/index", repo_index, methods=["POST"]),
@@ -239,4 +267,24 @@ def make_app(server, watch=True):
         Route("/v2/repository/models/{name}/unload", repo_unload, methods=["POST"]),
         Route("/metrics", metrics),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    star = Starlette(routes=routes, lifespan=lifespan)
+
+    async def app(scope, receive, send):
+        """Infer requests go straight to ``infer`` (the hot path: no middleware stack or route scan,
+        which at one client cost about as much as the model's queue and thread hand-off); the rest to
+        Starlette. An unexpected error still answers 500, as Starlette's ServerErrorMiddleware would."""
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path, root = scope["path"], scope.get("root_path", "")  # mounted under a prefix (ASGI spec)
+            mt = INFER_PATH.fullmatch(path[len(root):] if root and path.startswith(root) else path)
+            if mt is not None:
+                scope["path_params"] = {"name": mt[1]} if mt[2] is None else {"name": mt[1], "version": mt[2]}
+                try:
+                    response = await infer(Request(scope, receive))
+                except Exception as e:
+                    log.error("infer failed", extra={"event": "request", "error": f"{type(e).__name__}: {e}"})
+                    response = _error(500, "Internal Server Error")
+                await response(scope, receive, send)
+                return
+        await star(scope, receive, send)
+
+    return app

@@ -17,6 +17,7 @@ DTYPES = {"FP32": np.float32, "FP64": np.float64, "FP16": np.float16, "INT8": np
           "INT32": np.int32, "INT64": np.int64, "UINT8": np.uint8, "UINT16": np.uint16, "UINT32": np.uint32,
           "UINT64": np.uint64, "BOOL": np.bool_}
 NAMES = {np.dtype(v): k for k, v in DTYPES.items()}
+ITEMSIZE = {k: np.dtype(v).itemsize for k, v in DTYPES.items()}
 MAX_ELEMENTS = 1 << 26  # 64 Mi elements (256 MiB of FP32) per tensor: larger declarations are refused
 
 
@@ -43,7 +44,8 @@ def _shape(inp, name):
 
 
 def decode_request(body, header_length=None):
-    """(request JSON dict, {input name: ndarray}, [requested outputs]) from the raw body."""
+    """(request JSON dict, {input name: C-contiguous ndarray}, [requested outputs]) from the raw body.
+    Binary tensors are read-only views of ``body`` (no copy)."""
     if header_length is not None:
         try:
             hl = int(header_length)
@@ -78,7 +80,7 @@ def decode_request(body, header_length=None):
         if size is not None:
             if not isinstance(size, int) or isinstance(size, bool) or size < 0:
                 raise ProtocolError(f"input {name!r}: binary_data_size must be a non-negative integer")
-            want = n * np.dtype(DTYPES[dt]).itemsize
+            want = n * ITEMSIZE[dt]
             if size != want:
                 raise ProtocolError(f"input {name!r}: binary_data_size {size} != {want} bytes for {dt} {list(shape)}")
             if offset + size > len(rest):
@@ -115,11 +117,10 @@ def encode_response(model, version, names, arrays, req, outs, parameters=None):
     for name, a in zip(names, arrays):
         if wanted and name not in wanted:
             continue
-        a = np.ascontiguousarray(a)
         e = {"name": name, "datatype": NAMES[a.dtype], "shape": list(a.shape)}
         op = (wanted.get(name) or {}).get("parameters") or {}
         if op.get("binary_data", binary_all):
-            b = a.tobytes()
+            b = a.tobytes()  # C order whatever the layout
             e["parameters"] = {"binary_data_size": len(b)}
             blobs.append(b)
         else:
@@ -133,4 +134,4 @@ def encode_response(model, version, names, arrays, req, outs, parameters=None):
     head = json.dumps(resp, separators=(",", ":")).encode()
     if not blobs:
         return head, {"content-type": "application/json"}
-    return head + b"".join(blobs), {"content-type": "application/octet-stream", HEADER: str(len(head))}
+    return b"".join([head, *blobs]), {"content-type": "application/octet-stream", HEADER: str(len(head))}

@@ -1,9 +1,10 @@
 """One loaded model version: its instances (a network copy and a thread each) and its dynamic batcher.
 
-Requests go into a bounded queue. A dispatcher task takes an idle instance, then gathers queued
-requests of the same item shape until ``max_batch_size`` rows or ``max_queue_delay_ms`` after the
-first one, concatenates them along the batch dimension, runs the batch in the instance's thread
-(never on the event loop) and splits the outputs back.
+Requests go into a bounded queue. The dispatcher (``ModelVersion._pump``, run on the event loop
+at each arrival, finished batch and fill deadline) takes an idle instance, gathers queued requests
+of the same item shape until ``max_batch_size`` rows or ``max_queue_delay_ms`` after the first one
+(only under load: see ``_fill_wait``), concatenates them along the batch dimension, runs the batch
+in the instance's thread (never on the event loop) and splits the outputs back.
 
 Bit-identity: a batch of rows must give each row exactly what running it alone gives. The runner
 computes every image of a batch with the same reduction order, but the algorithm a layer picks may
@@ -14,8 +15,9 @@ merged, and only into verified sizes; a request carrying several rows runs alone
 """
 import asyncio
 import collections
-import concurrent.futures
+import functools
 import logging
+import queue
 import threading
 import time
 
@@ -50,12 +52,18 @@ def batch_sizes(max_batch):
 
 
 class Instance:
-    """A network copy on one device, run by one thread."""
+    """A network copy on one device, run by its own thread.
+
+    The thread takes jobs from a SimpleQueue and hands each result to the job's callback (which
+    must be thread-safe): one lock release to start a batch and one ``call_soon_threadsafe`` to
+    finish it, instead of a ThreadPoolExecutor's work item, Future and chained asyncio future --
+    at one client every step after ``net.run`` is on the request's latency."""
 
     def __init__(self, net, device, index):
         self.net, self.device, self.index = net, device, index
-        self.executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"fpgaops-{index}")
         self.busy_s = 0.0
+        self._jobs = queue.SimpleQueue()
+        self._thread = None  # started by the first job: a version that fails to load leaves no thread
 
     def run(self, xs):
         t0 = time.perf_counter()
@@ -64,8 +72,35 @@ class Instance:
         self.busy_s += time.perf_counter() - t0
         return [np.asarray(o) for o in outs]
 
+    def submit(self, xs, done):
+        """Run ``xs`` in this instance's thread, then call ``done(outputs, None)`` or ``done(None, error)`` there."""
+        if self._thread is None:
+            # a daemon: a version that is never stopped must not hold the interpreter open at exit;
+            # close() (drain_and_stop) ends it after its last job
+            self._thread = threading.Thread(target=self._work, name=f"fpgaops-{self.device}-{self.index}",
+                                            daemon=True)
+            self._thread.start()
+        self._jobs.put((xs, done))
+
+    def _work(self):
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            xs, done = job
+            try:
+                outs, err = self.run(xs), None
+            except Exception as e:  # the batch's requests fail, the thread goes on
+                outs, err = None, e
+            try:
+                done(outs, err)
+            except Exception as e:  # e.g. the event loop was closed under a running batch
+                log.error("result lost", extra={"event": "result_lost", "error": str(e)})
+
     def close(self):
-        self.executor.shutdown(wait=True)
+        if self._thread is not None and self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join()
 
 
 def resolve_device(name):
@@ -116,7 +151,11 @@ class Request:
 
 
 class ModelVersion:
-    """A served version: instances + bounded queue + dispatcher. ``submit`` from the event loop."""
+    """A served version: instances + bounded queue + dispatcher. ``submit`` from the event loop.
+
+    The dispatcher is ``_pump``, called on the event loop at each event that can start a batch (an
+    arrival, a finished batch, the end of a fill wait): no task of its own, so a request that finds
+    an instance idle is in that instance's thread before ``submit`` returns."""
 
     def __init__(self, spec, manifest, instances, sizes, out_names, out_shapes, out_dtypes, metrics=None):
         self.spec, self.manifest, self.instances = spec, manifest, instances
@@ -129,29 +168,32 @@ class ModelVersion:
         self.queue = collections.deque()
         self.inflight = 0
         self.state = "loaded"
-        self._wake = None
-        self._idle = None
-        self._task = None
+        self._loop = None
+        self._idle = []       # instances with no batch
+        self._timer = None    # the pending end of a fill wait
+        self._series = None   # metrics series (start)
         self._drained = None
         self._prev_arrival = self._last_arrival = -1e9  # arrival times feeding the wait decision
         self._last_compute = 0.0
 
     # -- lifecycle (on the event loop)
     def start(self):
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Queue()
-        for inst in self.instances:
-            self._idle.put_nowait(inst)
+        self._loop = asyncio.get_running_loop()
+        self._idle = list(self.instances)
         self._drained = asyncio.Event()
+        m = self.metrics  # the labelled series, looked up once (each lookup takes a lock)
+        self._series = None if m is None else (
+            m.queue_depth.labels(self.name), m.batch_size.labels(self.name), m.queue_seconds.labels(self.name),
+            m.compute_seconds.labels(self.name), {d: m.device_busy.labels(d) for d in {i.device for i in self.instances}})
         self.state = "ready"
-        self._task = asyncio.get_running_loop().create_task(self._dispatch())
 
     async def drain_and_stop(self):
         """No new requests; finish every queued and running one; release the instances."""
         self.state = "draining"
-        self._wake.set()
+        self._pump()
         await self._drained.wait()
-        self._task.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         await asyncio.get_running_loop().run_in_executor(None, self._close)
         self.state = "stopped"
 
@@ -165,17 +207,17 @@ class ModelVersion:
             raise Unavailable(f"model {self.name} version {self.version} is {self.state}")
         if len(self.queue) >= self.spec.batching.max_queue:
             raise Overloaded(f"model {self.name}: {len(self.queue)} requests queued (max_queue)")
-        fut = asyncio.get_running_loop().create_future()
+        fut = self._loop.create_future()
         r = Request(xs, fut, time.perf_counter() + timeout_s)
         self._prev_arrival, self._last_arrival = self._last_arrival, r.t_enq
         self.queue.append(r)
+        self._pump()
         self._gauge()
-        self._wake.set()
         return fut
 
     def _gauge(self):
-        if self.metrics:
-            self.metrics.queue_depth.labels(self.name).set(len(self.queue))
+        if self._series:
+            self._series[0].set(len(self.queue))
 
     def _take(self):
         """The next batch from the queue: same item shape, a verified size (module doc)."""
@@ -207,70 +249,85 @@ class ModelVersion:
             self.queue.extendleft(reversed(keep))
         return batch
 
-    async def _dispatch(self):
-        loop = asyncio.get_running_loop()
-        delay = self.spec.batching.max_queue_delay_ms / 1e3
-        limit = self.spec.batching.max_batch_size
-        while True:
-            if not self.queue:
-                if self.state == "draining" and self.inflight == 0:
-                    self._drained.set()
-                    return
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            inst = await self._idle.get()
-            # let a batch fill: wait until max_batch rows are queued or the first one waited `delay`,
-            # but only while requests arrive faster than a batch computes (a lone client never waits)
-            busy = len(self.queue) > 1 or (self.queue and self.queue[0].t_enq - self._prev_arrival < self._last_compute)
-            if limit > 1 and delay > 0 and busy:
-                t_end = self.queue[0].t_enq + delay
-                while sum(r.rows for r in self.queue) < limit and time.perf_counter() < t_end:
-                    self._wake.clear()
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), max(0.0, t_end - time.perf_counter()))
-                    except asyncio.TimeoutError:
-                        break
-            batch = self._take()
-            self._gauge()
-            if not batch:
-                self._idle.put_nowait(inst)
-                continue
-            self.inflight += 1
-            loop.create_task(self._run(inst, batch))
+    def _fill_wait(self):
+        """Seconds the queue head should still wait for batch-mates (0: start now). A batch fills until
+        max_batch rows are queued or the head waited max_queue_delay, but only while requests arrive
+        faster than a batch computes: a lone client never waits, and batch-1 models never do."""
+        b = self.spec.batching
+        if b.max_batch_size <= 1 or b.max_queue_delay_ms <= 0:
+            return 0.0
+        head = self.queue[0]
+        if len(self.queue) == 1 and head.t_enq - self._prev_arrival >= self._last_compute:
+            return 0.0
+        if sum(r.rows for r in self.queue) >= b.max_batch_size:
+            return 0.0
+        return max(0.0, head.t_enq + b.max_queue_delay_ms / 1e3 - time.perf_counter())
 
-    async def _run(self, inst, batch):
-        loop = asyncio.get_running_loop()
+    def _on_timer(self):
+        self._timer = None
+        self._pump()
+
+    def _pump(self):
+        """Start batches while an instance is idle and requests wait (see the class doc)."""
+        while self.queue and self._idle:
+            wait = self._fill_wait()
+            if wait > 0:
+                if self._timer is None:
+                    self._timer = self._loop.call_later(wait, self._on_timer)
+                break
+            batch = self._take()
+            if batch:
+                self._start(self._idle.pop(), batch)
+        if self.state == "draining" and not self.queue and self.inflight == 0:
+            self._drained.set()
+
+    def _start(self, inst, batch):
         t0 = time.perf_counter()
         for r in batch:
             r.t_start = t0
+        self.inflight += 1
         try:
             xs = [np.concatenate([r.xs[k] for r in batch]) if len(batch) > 1 else batch[0].xs[k]
                   for k in range(len(batch[0].xs))]
-            outs = await loop.run_in_executor(inst.executor, inst.run, xs)
-            dt = time.perf_counter() - t0
+        except Exception as e:
+            self._finish(inst, batch, t0, None, e)
+            return
+        inst.submit(xs, functools.partial(self._loop.call_soon_threadsafe, self._finish, inst, batch, t0))
+
+    def _finish(self, inst, batch, t0, outs, err):
+        """A batch is back (on the event loop): free its instance, start the next batch, answer."""
+        dt = time.perf_counter() - t0
+        self.inflight -= 1
+        self._idle.append(inst)
+        self._pump()
+        if err is not None:  # a failing batch fails its requests, never the dispatcher
+            log.error("batch failed", extra={"event": "batch_failed", "model": self.name, "error": str(err)})
+            for r in batch:
+                if not r.future.done():
+                    r.future.set_exception(err)
+        else:
             self._last_compute = dt / 2
-            if self.metrics:
-                m = self.metrics
-                m.batch_size.labels(self.name).observe(sum(r.rows for r in batch))
-                m.compute_seconds.labels(self.name).observe(dt)
-                m.device_busy.labels(inst.device).inc(dt)
+            if len(batch) == 1:  # the outputs are the request's own
+                if not batch[0].future.done():
+                    batch[0].future.set_result(outs)
+            else:
+                at = 0
                 for r in batch:
-                    m.queue_seconds.labels(self.name).observe(t0 - r.t_enq)
-            at = 0
-            for r in batch:
-                if not r.future.done():
-                    r.future.set_result([o[at:at + r.rows] for o in outs])
-                at += r.rows
-        except Exception as e:  # a failing batch fails its requests, never the dispatcher
-            log.error("batch failed", extra={"event": "batch_failed", "model": self.name, "error": str(e)})
-            for r in batch:
-                if not r.future.done():
-                    r.future.set_exception(e)
-        finally:
-            self.inflight -= 1
-            self._idle.put_nowait(inst)
-            self._wake.set()
+                    if not r.future.done():
+                        r.future.set_result([o[at:at + r.rows] for o in outs])
+                    at += r.rows
+        if self._series:  # after the waiting requests' turns on the loop: not on their latency
+            self._loop.call_soon(self._record, inst.device, batch, t0, dt if err is None else None)
+
+    def _record(self, device, batch, t0, dt):
+        depth, size, queued, compute, busy = self._series
+        depth.set(len(self.queue))
+        for r in batch:
+            queued.observe(t0 - r.t_enq)
+        if dt is not None:
+            size.observe(sum(r.rows for r in batch))
+            compute.observe(dt)
+            busy[device].inc(dt)
 
 
 def load_version(repo, name, version, metrics=None, instances=None):
