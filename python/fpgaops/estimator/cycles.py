@@ -24,8 +24,8 @@ def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False):
     per iteration) and a fill half of (TM + TN) * ceil(TK/L) steps (the slice buffers hold bus
     words: one word per step), overlapped: the first call only fills, the last only multiplies.
     Both operands reach the array canonical (the load process transposes), so the layouts do not
-    change it. b_vmajor (conv2d's window generator, compute_tile<..., B_VMAJOR>): B arrives as
-    TK/SIMD vector rows of TN SIMD-vectors, L/SIMD per word: the same TN * TK/L words (conv2d
+    change it. b_vmajor (conv2d's window generator, compute_tile<..., B_VEC = gemm.pe>): B arrives
+    as TK/PE vector rows of TN channel vectors, L/PE per word: the same TN * TK/L words (conv2d
     requires L | TK), stored as they arrive."""
     L = p.word_bits // 8 // ebytes(dtype)
     tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
@@ -218,8 +218,8 @@ def conv2d_load_tile(p, dtype, a, gm, nk):
     II = 1, depth LOAD_DEPTH), as (weights, window generator, line-buffer fills, x words read):
     WSUM_CLEAR (TILE_M); per K slice the weight slice, one burst of tm * TK/L words (LOAD_W_WORDS,
     a word per cycle; slice-major weights) plus (TILE_M - tm) * TK/L zero words for the rows past
-    Kg of an edge tile (LOAD_W_ZERO), and TILE_K/SIMD vector rows of P (EMIT_VECTORS: TILE_N SIMD-channel sub-vectors, one per
-    cycle); per (channel block, filter row) of the tile, tile_rows line-buffer rows (lb_row_fill: a
+    Kg of an edge tile (LOAD_W_ZERO), and TILE_K/B vector rows of P (EMIT_VECTORS: TILE_N channel
+    vectors of B = gemm.pe channels, one per cycle); per (channel block, filter row) of the tile, tile_rows line-buffer rows (lb_row_fill: a
     bus word of G = L/B vectors per cycle; rows in the padding fill pad words only)."""
     L = p.word_bits // 8 // ebytes(dtype)
     G = gm["G"]
@@ -227,7 +227,7 @@ def conv2d_load_tile(p, dtype, a, gm, nk):
     weights = 0.0
     for tm, mc in _edges(gm["kg"], p.tile_m):  # edge tiles along Kg also run the zero loop
         weights += mc / gm["tiles_m"] * nk * (p.tile_m * wpr_k + d + (d if tm < p.tile_m else 0))
-    emit = p.tile_m + d + nk * (p.tile_k // p.simd) * (p.tile_n + d)
+    emit = p.tile_m + d + nk * (p.tile_k // gm["B"]) * (p.tile_n + d)
     (sh_, sw), (dh, _) = a["stride"], a["dilation"]
     pad_top, pad_left = _pad(a)
     inside_rows = sum(0 <= pp * sh_ - pad_top + i * dh < a["h"] for i in range(a["r"]) for pp in range(a["oh"]))
@@ -302,7 +302,7 @@ def conv2d_weight_words(p, dtype, a):
 
 
 def conv2d_layer(p, o, mem, dtype, a):
-    """One fpgaops_conv2d call (implicit GEMM, SIMD window generator, word-wide fused epilogue)."""
+    """One fpgaops_conv2d call (implicit GEMM, PE-channel window generator, word-wide fused epilogue)."""
     a = fold_width_attrs(p, a)
     gm = conv2d_geometry(p, a, dtype)
     eb, wb = ebytes(dtype), p.word_bits // 8
@@ -312,8 +312,8 @@ def conv2d_layer(p, o, mem, dtype, a):
     mt = mac_tile(p, dtype, crs, b_vmajor=True)
     nk, tiles = mt["nk"], gm["n_tiles"]
     compute = tiles * mt["tile_cycles"]
-    # load process, per tile: weight rows (a word per cycle), the window generator (a SIMD-channel
-    # sub-vector per cycle), line-buffer refills (a word per cycle); the memory parts at least
+    # load process, per tile: weight rows (a word per cycle), the window generator (a vector of
+    # B = gemm.pe channels per cycle), line-buffer refills (a word per cycle); the memory parts at least
     # bytes / bandwidth
     wpr_k = cdiv(tk, L)
     w_cyc, emit_cyc, f_cyc, x_words = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk))
@@ -331,7 +331,7 @@ def conv2d_layer(p, o, mem, dtype, a):
     wmem = y_bytes / mem.port("y", p.word_bits) + res / mem.port("residual", p.word_bits)
     total = w_bytes + x_bytes + y_bytes + res + a["k"] * 4
     memory = max(w_mem + x_mem, wmem, total / mem.board)
-    prologue = tm * wpr_k + (tk // p.simd) * tn
+    prologue = tm * wpr_k + (tk // gm["B"]) * tn
     cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": max(store, write),
                                        "memory": memory},
                                       prologue, tm * tn / gm["B"],

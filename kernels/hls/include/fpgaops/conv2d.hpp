@@ -22,10 +22,12 @@
 // The host launchers convert (fpgaops.backends.csim.conv2d: blocked_act, blocked_weight).
 // P is never materialized anywhere: the window generator below produces its TILE_K x TILE_N
 // slices on the fly from a line buffer and streams them straight into GemmEngine::compute_tile,
-// the same ping-pong MAC array the GEMM kernel uses, in B_VMAJOR order: per slice TILE_K / SIMD
-// vector rows of TILE_N SIMD-vectors (one per cycle, L/SIMD per word; the array's fill stores the
-// words as they arrive, a word per cycle), so no transposer is needed. The epilogue writes PE output
-// channels (one vector of y) per cycle.
+// the same ping-pong MAC array the GEMM kernel uses, in vector-major order (compute_tile<..., B_VEC =
+// B>): per slice TILE_K / B vector rows (cb, i, j) of TILE_N channel vectors (B channels of one
+// pixel, one per cycle, G = L/B per word; the array's fill stores the words as they arrive, a word
+// per cycle, and its MAC half takes SIMD of a vector's B lanes per step), so no transposer is
+// needed and the generator emits B = PE channels per cycle, PE/SIMD times what the array consumes
+// per step from one pixel. The epilogue writes PE output channels (one vector of y) per cycle.
 //
 // ---- output tiles ---------------------------------------------------------------------------------
 // A tile is TILE_M output channels x a block of output pixels: `tile_rows` consecutive output rows
@@ -234,9 +236,7 @@ struct ConvEngine {
   static const int B = PE;                     // channels per vector: the activations' channel block
   static const int G = L_IN / B;               // vectors (pixels of one block) per bus word
   static const int LOG2_G = ilog2(G);
-  static const int SUB = B / SIMD;             // SIMD sub-vectors of a vector
-  static const int GS = L_IN / SIMD;           // SIMD sub-vectors per word of in_s (compute's fill)
-  static const int KS = TK / SIMD;             // SIMD vector rows per K slice
+  static const int VR = TK / B;                // vector rows (cb, i, j) per K slice
   static const int LB_WW = ceil_div(LB_W, G) + 1;  // words of a line-buffer row (+1: the rotation)
   static const int RUN_WORDS = ceil_div(TN, G) + 1;  // y / residual words of one store run
   static const int MAX_SLICES = Mac::MAX_SLICES;
@@ -285,6 +285,24 @@ struct ConvEngine {
     tl.q0 = (pix - q * gm.tiles_q) * gm.tile_w;
     tl.nn = q / gm.tiles_p;
     tl.p0 = (q - tl.nn * gm.tiles_p) * gm.tile_rows;
+  }
+
+  // The word assembled by the window generator and by the epilogue: a shift register of B-lane
+  // vectors, each new vector entering at the top lanes (the oldest leaves at lane 0), so after G
+  // vectors the word holds them in order and no lane is selected at run time on the write side.
+  template <typename T>
+  static void shift_in(lanes_t<T>& word, const T vec[B]) {
+#pragma HLS INLINE
+  SHIFT_DOWN:
+    for (int l = 0; l < L_IN - B; l++) {
+#pragma HLS UNROLL
+      word.v[l] = word.v[l + B];
+    }
+  SHIFT_TOP:
+    for (int l = 0; l < B; l++) {
+#pragma HLS UNROLL
+      word.v[L_IN - B + l] = vec[l];
+    }
   }
 
   // ---- process 1: load (weights + window generator) ------------------------------------------------
@@ -365,13 +383,13 @@ struct ConvEngine {
     }
   }
 
-  // SIMD vector row (cb, i, j, u) of the P slice: TILE_N sub-vectors u (SIMD channels) of the
-  // vectors lb qq*sw + j*dw + rot[rr] of column (rr, qq), one per cycle, GS pixels per word into in_s
-  // (compute_tile's B_VMAJOR order). valid == false: a row past the GEMM's K (the last slice), all
-  // zeros. The word is a shift register (each sub-vector enters at the top lanes), so no lane is
-  // selected at run time on the write side; the read selects one of the L/SIMD sub-vectors of the
-  // line-buffer word (a lane multiplexer on the word read, not a choice of memory bank).
-  static void emit_row(const in_word_t lb[LB_ROWS][LB_WW], const int rot[LB_ROWS], int j, int u, bool valid,
+  // Vector row (cb, i, j) of the P slice: the TILE_N channel vectors (B channels) lb qq*sw + j*dw +
+  // rot[rr] of the tile's columns (rr, qq), one per cycle, G pixels per word into in_s
+  // (compute_tile's vector-major order, B_VEC = B). valid == false: a row past the GEMM's K (the
+  // last slice), all zeros. The word is a shift register (shift_in); the read selects one of the G
+  // vectors of the line-buffer word (a lane multiplexer on the word read, not a choice of memory
+  // bank; none when G = 1).
+  static void emit_row(const in_word_t lb[LB_ROWS][LB_WW], const int rot[LB_ROWS], int j, bool valid,
                        ConvArgs a, ConvGeom gm, hls::stream<in_word_t>& in_s) {
     const int cols = valid ? gm.tile_rows * gm.tile_w : 0;
     int rr = 0, qq = 0, eg = 0;
@@ -384,19 +402,17 @@ struct ConvEngine {
       FPGAOPS_CYCLES_ITER();
       const int pos = base + rot[rr];
       const in_word_t src = lb[rr][pos >> LOG2_G];
-      const int lane0 = (pos & (G - 1)) * B + u * SIMD;  // first lane of the sub-vector in the word
-    EMIT_SHIFT:
-      for (int l = 0; l < L_IN - SIMD; l++) {
-#pragma HLS UNROLL
-        word.v[l] = word.v[l + SIMD];
-      }
+      const int lane0 = (pos & (G - 1)) * B;  // first lane of the vector in the word
+      in_t vec[B];
+#pragma HLS ARRAY_PARTITION variable=vec type=complete dim=1
     EMIT_LANES:
-      for (int l = 0; l < SIMD; l++) {
+      for (int l = 0; l < B; l++) {
 #pragma HLS UNROLL
-        word.v[L_IN - SIMD + l] = e < cols ? src.v[(lane0 + l) & (L_IN - 1)] : in_t(0);
+        vec[l] = e < cols ? src.v[(lane0 + l) & (L_IN - 1)] : in_t(0);
       }
-      if (eg + 1 == GS) in_s.write(word);
-      eg = eg + 1 == GS ? 0 : eg + 1;
+      shift_in<in_t>(word, vec);
+      if (eg + 1 == G) in_s.write(word);
+      eg = eg + 1 == G ? 0 : eg + 1;
       if (qq + 1 < gm.tile_w) {
         qq++;
         base += a.stride_w;
@@ -409,8 +425,8 @@ struct ConvEngine {
   }
 
   // Per K slice: the weight slice (TILE_M rows of TILE_K, row sums on the way for int8), then the
-  // P slice from the line buffer: TILE_K / SIMD vector rows of TILE_N sub-vectors, in compute_tile's
-  // B_VMAJOR fill order. After the last slice, the TILE_M weight row sums.
+  // P slice from the line buffer: TILE_K / B vector rows of TILE_N channel vectors, in compute_tile's
+  // vector-major fill order. After the last slice, the TILE_M weight row sums.
   //
   // Resident weights: when the tile's weight tile (TILE_M rows of all nk slices) fits wbuf
   // (gm.resident), the first pixel tile of a weight tile reads it from DDR (one burst per slice)
@@ -454,7 +470,7 @@ struct ConvEngine {
   LOAD_SLICES:
     for (int k0 = 0; k0 < gm.crs; k0 += TK) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
-      const int tk = cmin(TK, gm.crs - k0);  // a multiple of SIMD
+      const int tk = cmin(TK, gm.crs - k0);  // a multiple of B
       // The weight slice: the tile's tm rows of TILE_K are one contiguous run of whole words in the
       // slice-major weight layout, read in ONE burst (a word per cycle); rows past Kg are zero words.
       const int wfirst = ((tl.g * d.nk + k0 / TK) * gm.kg + tl.m0) * WPR_K;
@@ -504,31 +520,25 @@ struct ConvEngine {
         FPGAOPS_CYCLES_ITER();
         in_s.write(zero_lanes<in_t>());
       }
-      // Position (cb, i, j, u) of SIMD vector row k0 / SIMD (t = ((cb*R + i)*S + j)*B + u*SIMD + l):
-      // divisions once per slice, counters inside.
-      const int vr0 = k0 / SIMD;  // powers of two: shifts
-      int u = vr0 % SUB;
-      const int rest = vr0 / SUB;
-      int cb = rest / gm.taps;
-      const int rem = rest - cb * gm.taps;
+      // Position (cb, i, j) of vector row k0 / B (t = ((cb*R + i)*S + j)*B + cv): divisions once
+      // per slice, counters inside.
+      const int vr0 = k0 / B;  // a power of two: a shift
+      int cb = vr0 / gm.taps;
+      const int rem = vr0 - cb * gm.taps;
       int i = rem / a.s;
       int j = rem - i * a.s;
     LOAD_P_ROWS:
-      for (int kr = 0; kr < KS; kr++) {
-#pragma HLS LOOP_TRIPCOUNT min=KS max=KS
-        const bool valid = kr * SIMD < tk;
+      for (int kr = 0; kr < VR; kr++) {
+#pragma HLS LOOP_TRIPCOUNT min=VR max=VR
+        const bool valid = kr * B < tk;
         if (valid && cb * a.r + i != lb_tag) {
           fill_lines(x, lb, rot, plane0 + cb, i, a, gm, tl);
           lb_tag = cb * a.r + i;
         }
-        emit_row(lb, rot, j, u, valid, a, gm, in_s);
-        if (u + 1 < SUB) {
-          u++;
-        } else if (j + 1 < a.s) {
-          u = 0;
+        emit_row(lb, rot, j, valid, a, gm, in_s);
+        if (j + 1 < a.s) {
           j++;
         } else {
-          u = 0;
           j = 0;
           if (i + 1 < a.r) {
             i++;
@@ -604,6 +614,8 @@ struct ConvEngine {
             }
           }
           in_word_t word = zero_lanes<out_t>();
+          out_t vec[B];
+#pragma HLS ARRAY_PARTITION variable=vec type=complete dim=1
           int g = 0, w = 0;
           FPGAOPS_CYCLES_LOOP(words * G);
         STORE_VECS:
@@ -613,19 +625,15 @@ struct ConvEngine {
             FPGAOPS_CYCLES_ITER();
             const int col = rr * gm.tile_w + (e < q_n ? e : 0);
             const in_word_t res_w = a.has_residual ? res_row[w] : zero_lanes<out_t>();
-          STORE_SHIFT:
-            for (int l = 0; l < L_OUT - B; l++) {
-#pragma HLS UNROLL
-              word.v[l] = word.v[l + B];
-            }
           STORE_LANES:
             for (int pe = 0; pe < B; pe++) {
 #pragma HLS UNROLL
               const int i = kb * B + pe;
               const out_t rv = res_w.v[(g * B + pe) & (L_OUT - 1)];
               const out_t v = P::epilogue(c_tile[i][col], ch[i], rv, a);
-              word.v[L_OUT - B + pe] = e < q_n && i < tm ? v : out_t(0);
+              vec[pe] = e < q_n && i < tm ? v : out_t(0);
             }
+            shift_in<out_t>(word, vec);
             if (g + 1 == G) {
               out_s.write(word);
               g = 0;
@@ -698,7 +706,7 @@ struct ConvEngine {
       acc_t c_tile[TM][TN];
 #pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=Mac::PE dim=1
       FPGAOPS_DATAFLOW_PROCESS(load_tile(x, wt, wbuf, a, gm, t, in_s, desc_s, side_s));
-      FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side, true>(in_s, desc_s, side_s, c_tile, done_desc_s,
+      FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side, B>(in_s, desc_s, side_s, c_tile, done_desc_s,
                                                                             done_side_s));
       FPGAOPS_DATAFLOW_PROCESS(store_tile(bias, mult, shift, residual, c_tile, done_desc_s, done_side_s, out_s,
                                           write_desc_s));
