@@ -239,6 +239,11 @@ struct ConvEngine {
   static const int VR = TK / B;                // vector rows (cb, i, j) per K slice
   static const int LB_WW = ceil_div(LB_W, G) + 1;  // words of a line-buffer row (+1: the rotation)
   static const int RUN_WORDS = ceil_div(TN, G) + 1;  // y / residual words of one store run
+  // fetch_x -> load_tile: x words of the line-buffer fills. Deep enough for one fill of a stride-1
+  // or stride-2 tile (a tile's TN pixels are <= 2 * TN / G words at stride 2, plus the filter's
+  // overhang and the rotation, two words per row), so the fetch reads the next fill through the
+  // narrow port while the generator emits the current one; capped by the line buffer itself.
+  static const int XW_DEPTH = cmin(LB_ROWS * LB_WW, 2 * ceil_div(TN, G) + 2 * LB_ROWS);
   static const int MAX_SLICES = Mac::MAX_SLICES;
   static const int MAX_TILES = Mac::MAX_TILES;
 
@@ -258,7 +263,7 @@ struct ConvEngine {
                 "(the weights' K slices are whole words)");
 
   // What store_tile needs of a tile, passed down the pipeline with it (canonical dataflow: the
-  // launch's scalars are read by load_tile alone), and the tile's weight row sums (int8 zero point),
+  // launch's scalars are read by fetch_x alone), and the tile's weight row sums (int8 zero point),
   // known only once the weights went by.
   struct Desc {
     int nk;
@@ -268,6 +273,19 @@ struct ConvEngine {
   };
   struct Side {
     acc_t wsum[TM];
+  };
+  // fetch_x -> load_tile: the launch's scalars and the tile (fetch_x is the one process that reads them).
+  struct Job {
+    ConvArgs a;
+    ConvGeom gm;
+    int t;
+  };
+  // Where row rr of the line-buffer fill for (channel block plane, filter row i) comes from and goes
+  // (fill_row): x's first word and the count read (in_words, 0 for a row in the padding), the
+  // line-buffer word u0 of the first, the row's words n_words, its rotation rt, and the vector slots
+  // [lane_lo, lane_hi) counted from word u0 that hold image vectors.
+  struct RowFill {
+    int first, in_words, u0, n_words, rt, lane_lo, lane_hi;
   };
 
   // Which output tile: the weight tile (group, channel tile) outermost, its pixel tiles inside
@@ -305,15 +323,81 @@ struct ConvEngine {
     }
   }
 
-  // ---- process 1: load (weights + window generator) ------------------------------------------------
-  // Fill the line buffer for vector row (cb, i): tile_rows row segments of seg_len vectors of
-  // channel block cb (x's plane `plane`), a bus word (G vectors) per cycle. The part inside the
-  // image is ONE burst of whole words per row (x[first .. first + in_words)); row rr is stored
-  // rotated by rot[rr] vectors, chosen so that burst word r lands on line-buffer word u0 + r whole:
-  // the word is written as read, with its vectors outside the segment's image part replaced by the
-  // pad vector. Line-buffer words before / after the burst (padding columns only) are pad words.
-  static void fill_lines(const word_t* x, in_word_t lb[LB_ROWS][LB_WW], int rot[LB_ROWS], int plane, int i, ConvArgs a,
-                         ConvGeom gm, ConvTile tl) {
+  // ---- the line-buffer fill's geometry (fetch_x and fill_lines agree on it) -------------------------
+  // Row rr of the fill for vector row (cb, i): tile_rows row segments of seg_len vectors of channel
+  // block cb (x's plane `plane`), the part inside the image ONE burst of whole words per row
+  // (x[first .. first + in_words)); row rr is stored rotated by rt vectors, chosen so that burst
+  // word r lands on line-buffer word u0 + r whole; line-buffer words before / after the burst
+  // (padding columns only) are pad words.
+  static RowFill fill_row(int plane, int i, int rr, const ConvArgs& a, const ConvGeom& gm, const ConvTile& tl) {
+#pragma HLS INLINE
+    const int w_lo = tl.q0 * a.stride_w - a.pad_left;  // image column of segment column 0
+    const int lo = w_lo > 0 ? w_lo : 0;
+    const int hi = cmin(a.w, w_lo + gm.seg_len);
+    const int skip = lo - w_lo;  // leading padding columns of the segment
+    const int p = tl.p0 + rr;
+    const int h_in = p * a.stride_h - a.pad_top + i * a.dil_h;
+    const bool row_in = p < a.oh && h_in >= 0 && h_in < a.h;
+    const int len = row_in && hi > lo ? hi - lo : 0;       // vectors inside the image
+    const int vec0 = len > 0 ? (plane * a.h + h_in) * gm.wp + lo : 0;  // x's vector index of the first
+    const int sh = vec0 & (G - 1);                         // its place in its bus word
+    RowFill f;
+    f.first = vec0 >> LOG2_G;
+    f.rt = (sh - skip) & (G - 1);                          // segment column c -> line-buffer vector c + rt
+    f.u0 = len > 0 ? (skip + f.rt - sh) >> LOG2_G : 0;     // line-buffer word of burst word 0
+    f.in_words = len > 0 ? (sh + len + G - 1) >> LOG2_G : 0;
+    f.n_words = (f.rt + gm.seg_len + G - 1) >> LOG2_G;
+    f.lane_lo = sh;                                        // first image vector's slot counted from word u0
+    f.lane_hi = sh + len;                                  // one past the last
+    return f;
+  }
+
+  // ---- process 1: fetch_x (the x reads of the line-buffer fills) ------------------------------------
+  // Every fill of the tile in load_tile's order -- each (channel block cb, filter row i) once, cb
+  // outermost, as the reduction order t = ((cb*R + i)*S + j)*B + c visits them -- row by row, one
+  // burst of in_words words per row, into xw_s. A process of its own so that x's bursts (through a
+  // port narrower than the bus word on Zynq) run ahead of the window generator by up to XW_DEPTH
+  // words instead of in series with it. It is the one reader of the launch's scalars; load_tile
+  // gets them (and the tile) through job_s.
+  static void fetch_x(const word_t* x, ConvArgs a, ConvGeom gm, int t, hls::stream<in_word_t>& xw_s,
+                      hls::stream<Job>& job_s) {
+    FPGAOPS_CYCLES_PROCESS("fetch", 1, Mac::LOAD_DEPTH);
+    Job job;
+    job.a = a, job.gm = gm, job.t = t;
+    job_s.write(job);
+    ConvTile tl;
+    bool first_of_weights;
+    tile_coords(t, gm, tl, first_of_weights);
+    const int plane0 = (tl.nn * a.groups + tl.g) * gm.cblocks;
+  FETCH_BLOCKS:
+    for (int cb = 0; cb < gm.cblocks; cb++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
+    FETCH_FILTER_ROWS:
+      for (int i = 0; i < a.r; i++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
+      FETCH_ROWS:
+        for (int rr = 0; rr < gm.tile_rows; rr++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=LB_ROWS
+          const RowFill f = fill_row(plane0 + cb, i, rr, a, gm, tl);
+          FPGAOPS_CYCLES_LOOP(f.in_words);
+        FETCH_WORDS:
+          for (int r = 0; r < f.in_words; r++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=LB_WW
+            FPGAOPS_CYCLES_ITER();
+            xw_s.write(unpack<in_t>(x[f.first + r]));
+          }
+        }
+      }
+    }
+  }
+
+  // ---- process 2: load (weights + window generator) ------------------------------------------------
+  // Fill the line buffer for vector row (cb, i) (geometry: fill_row), a bus word (G vectors) per
+  // cycle: the image part from xw_s (fetch_x's words, in the same order), written as read with its
+  // vectors outside the segment's image part replaced by the pad vector; pad words around it.
+  static void fill_lines(hls::stream<in_word_t>& xw_s, in_word_t lb[LB_ROWS][LB_WW], int rot[LB_ROWS], int plane,
+                         int i, ConvArgs a, ConvGeom gm, ConvTile tl) {
     const in_t pad = P::pad_value(a);
     in_word_t pad_word;
   FILL_PAD_LANES:
@@ -321,60 +405,44 @@ struct ConvEngine {
 #pragma HLS UNROLL
       pad_word.v[l] = pad;
     }
-    const int w_lo = tl.q0 * a.stride_w - a.pad_left;  // image column of segment column 0
-    const int lo = w_lo > 0 ? w_lo : 0;
-    const int hi = cmin(a.w, w_lo + gm.seg_len);
-    const int skip = lo - w_lo;  // leading padding columns of the segment
   FILL_ROWS:
     for (int rr = 0; rr < gm.tile_rows; rr++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=LB_ROWS
-      const int p = tl.p0 + rr;
-      const int h_in = p * a.stride_h - a.pad_top + i * a.dil_h;
-      const bool row_in = p < a.oh && h_in >= 0 && h_in < a.h;
-      const int len = row_in && hi > lo ? hi - lo : 0;       // vectors inside the image
-      const int vec0 = len > 0 ? (plane * a.h + h_in) * gm.wp + lo : 0;  // x's vector index of the first
-      const int sh = vec0 & (G - 1);                         // its place in its bus word
-      const int first = vec0 >> LOG2_G;
-      const int rt = (sh - skip) & (G - 1);                  // segment column c -> line-buffer vector c + rt
-      const int u0 = len > 0 ? (skip + rt - sh) >> LOG2_G : 0;  // line-buffer word of burst word 0
-      const int in_words = len > 0 ? (sh + len + G - 1) >> LOG2_G : 0;
-      const int n_words = (rt + gm.seg_len + G - 1) >> LOG2_G;
-      const int lane_lo = sh;                                // first image vector's slot counted from word u0
-      const int lane_hi = sh + len;                          // one past the last
-      rot[rr] = rt;
-      FPGAOPS_CYCLES_LOOP(u0);
+      const RowFill f = fill_row(plane, i, rr, a, gm, tl);
+      rot[rr] = f.rt;
+      FPGAOPS_CYCLES_LOOP(f.u0);
     FILL_PAD_HEAD:
-      for (int u = 0; u < u0; u++) {
+      for (int u = 0; u < f.u0; u++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=0 max=LB_WW
         FPGAOPS_CYCLES_ITER();
         lb[rr][u] = pad_word;
       }
-      FPGAOPS_CYCLES_LOOP(in_words);
+      FPGAOPS_CYCLES_LOOP(f.in_words);
     FILL_WORDS:
-      for (int r = 0; r < in_words; r++) {
+      for (int r = 0; r < f.in_words; r++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=LB_WW
         FPGAOPS_CYCLES_ITER();
-        const in_word_t word = unpack<in_t>(x[first + r]);
+        const in_word_t word = xw_s.read();
         in_word_t out;
       FILL_GROUPS:
         for (int g = 0; g < G; g++) {
 #pragma HLS UNROLL
           const int slot = r * G + g;  // vector slot counted from word u0
-          const bool inside = slot >= lane_lo && slot < lane_hi;
+          const bool inside = slot >= f.lane_lo && slot < f.lane_hi;
         FILL_LANES:
           for (int l = 0; l < B; l++) {
 #pragma HLS UNROLL
             out.v[g * B + l] = inside ? word.v[g * B + l] : pad;
           }
         }
-        lb[rr][u0 + r] = out;
+        lb[rr][f.u0 + r] = out;
       }
-      const int tail0 = u0 + in_words;
-      FPGAOPS_CYCLES_LOOP(n_words - tail0);
+      const int tail0 = f.u0 + f.in_words;
+      FPGAOPS_CYCLES_LOOP(f.n_words - tail0);
     FILL_PAD_TAIL:
-      for (int u = tail0; u < n_words; u++) {
+      for (int u = tail0; u < f.n_words; u++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=0 max=LB_WW
         FPGAOPS_CYCLES_ITER();
@@ -434,9 +502,14 @@ struct ConvEngine {
   // them next) send it from wbuf instead, a word per cycle either way. So weights cross the DDR
   // port once per weight tile, not once per pixel tile. wbuf is only ever touched by this process
   // (one reader and writer in the DATAFLOW region; its iterations run in order).
-  static void load_tile(const word_t* x, const word_t* wt, in_word_t wbuf[WB_WORDS], ConvArgs a, ConvGeom gm, int t,
-                        hls::stream<in_word_t>& in_s, hls::stream<Desc>& desc_s, hls::stream<Side>& side_s) {
+  static void load_tile(hls::stream<in_word_t>& xw_s, hls::stream<Job>& job_s, const word_t* wt,
+                        in_word_t wbuf[WB_WORDS], hls::stream<in_word_t>& in_s, hls::stream<Desc>& desc_s,
+                        hls::stream<Side>& side_s) {
     FPGAOPS_CYCLES_PROCESS("load", 1, Mac::LOAD_DEPTH);
+    const Job job = job_s.read();
+    const ConvArgs& a = job.a;
+    const ConvGeom& gm = job.gm;
+    const int t = job.t;
     ConvTile tl;
     bool first_of_weights;
     tile_coords(t, gm, tl, first_of_weights);
@@ -532,7 +605,7 @@ struct ConvEngine {
 #pragma HLS LOOP_TRIPCOUNT min=VR max=VR
         const bool valid = kr * B < tk;
         if (valid && cb * a.r + i != lb_tag) {
-          fill_lines(x, lb, rot, plane0 + cb, i, a, gm, tl);
+          fill_lines(xw_s, lb, rot, plane0 + cb, i, a, gm, tl);
           lb_tag = cb * a.r + i;
         }
         emit_row(lb, rot, j, valid, a, gm, in_s);
@@ -558,7 +631,7 @@ struct ConvEngine {
     side_s.write(side);
   }
 
-  // ---- process 3: epilogue ----------------------------------------------------------------------------
+  // ---- process 4: epilogue ----------------------------------------------------------------------------
   // y and residual are channel-blocked like x (B = gemm.pe channels per vector, rows padded to whole
   // words: y[nn][g][kb][p][owp][B]). A tile's output is, per channel block kb and output row, one
   // run of q_n vectors starting on a word (q0 is a multiple of G): ceil(q_n / G) words. Per run:
@@ -647,7 +720,7 @@ struct ConvEngine {
     }
   }
 
-  // ---- process 4: write -----------------------------------------------------------------------------------
+  // ---- process 5: write -----------------------------------------------------------------------------------
   // The runs of store_tile, in its order, one word per cycle in one burst per run (the addresses
   // recomputed from the tile descriptor, so the two processes share only the word stream).
   static void write_tile(word_t* y, hls::stream<in_word_t>& out_s, hls::stream<Desc>& wdesc_s) {
@@ -695,6 +768,8 @@ struct ConvEngine {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_TILES
       FPGAOPS_CYCLES_REGION("tiles");
+      hls::stream<in_word_t, XW_DEPTH> xw_s("conv2d.xw");
+      hls::stream<Job, 2> job_s("conv2d.job");
       hls::stream<in_word_t, Mac::IN_FIFO_DEPTH> in_s("conv2d.in");
       hls::stream<Desc, 2> desc_s("conv2d.desc");
       hls::stream<Desc, 2> done_desc_s("conv2d.done_desc");
@@ -705,7 +780,8 @@ struct ConvEngine {
       hls::stream<in_word_t, RUN_WORDS> out_s("conv2d.out");
       acc_t c_tile[TM][TN];
 #pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=Mac::PE dim=1
-      FPGAOPS_DATAFLOW_PROCESS(load_tile(x, wt, wbuf, a, gm, t, in_s, desc_s, side_s));
+      FPGAOPS_DATAFLOW_PROCESS(fetch_x(x, a, gm, t, xw_s, job_s));
+      FPGAOPS_DATAFLOW_PROCESS(load_tile(xw_s, job_s, wt, wbuf, in_s, desc_s, side_s));
       FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side, B>(in_s, desc_s, side_s, c_tile, done_desc_s,
                                                                             done_side_s));
       FPGAOPS_DATAFLOW_PROCESS(store_tile(bias, mult, shift, residual, c_tile, done_desc_s, done_side_s, out_s,
