@@ -186,13 +186,15 @@ def render(rows, quick=False):
         "(two per DSP48E2 with `gemm.pack_int8`, as the GEMM engine now computes) at the clock used. It bounds any "
         "config of these kernels.",
         "- *As written*, the MAC array is PE x SIMD with two int8 MACs per DSP (gemm.hpp); the conv window "
-        "generator of `conv2d.hpp` feeds it SIMD input channels per cycle from a line buffer of bus words, and "
+        "generator of `conv2d.hpp` feeds it gemm.pe input channels (a channel vector) per cycle from a line buffer "
+        "of bus words filled by a process of its own (x bursts ahead of the generator), and "
         "its epilogue writes gemm.pe output channels per cycle, a bus word per L/PE pixels (activations "
         "channel-blocked by gemm.pe, issue 12 item 1); the array's slice buffers fill a bus word per cycle, and "
         "a conv layer's weight tile stays on chip (URAM, conv2d.weight_buffer_words) across its pixel tiles. "
         "What remains is in the *where the time goes* column: "
         "the array's own tile efficiency (edge tiles, K slices, channels padded to gemm.pe, e.g. the 3-channel "
-        "stem), the window generator's SIMD channels per cycle in the loader, the pool engine (one column per "
+        "stem), the array's size (PE x SIMD per CU), x / y bytes through the ZCU104's 128-bit port, the pool "
+        "engine (one column per "
         "cycle) and depthwise layers on `fpgaops_dwconv` (dwconv.simd channels per cycle).",
         "- The search covers PE 8-64 x SIMD 4-16, tiles up to 256 and 1-2 conv CUs; *none* means no config "
         "in that space, and the DSP ceiling column says whether any config of these kernels could.",

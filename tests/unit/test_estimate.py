@@ -137,7 +137,7 @@ def test_conv2d_loader_by_hand():
     fill_pad = 16 + d
     frac = (3 * 56 - 2) / (3 * 56)                     # tap rows inside the image (pad 1)
     fills = 4 * 3 * (frac * fill_in + (1 - frac) * fill_pad)
-    lw, le, lf, _ = E.cycles.conv2d_load_tile(DEFAULT, "int8", a, g, nk)
+    lw, le, lf, *_ = E.cycles.conv2d_load_tile(DEFAULT, "int8", a, g, nk)
     assert (lw, le) == (weights, emit) and lf == pytest.approx(fills)
     assert tiles * (weights + emit + fills) < r["compute"] / 2   # the SIMD window generator keeps up
     assert r["bound"] == "compute"

@@ -24,8 +24,8 @@ def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False):
     per iteration) and a fill half of (TM + TN) * ceil(TK/L) steps (the slice buffers hold bus
     words: one word per step), overlapped: the first call only fills, the last only multiplies.
     Both operands reach the array canonical (the load process transposes), so the layouts do not
-    change it. b_vmajor (conv2d's window generator, compute_tile<..., B_VMAJOR>): B arrives as
-    TK/SIMD vector rows of TN SIMD-vectors, L/SIMD per word: the same TN * TK/L words (conv2d
+    change it. b_vmajor (conv2d's window generator, compute_tile<..., B_VEC = gemm.pe>): B arrives
+    as TK/PE vector rows of TN channel vectors, L/PE per word: the same TN * TK/L words (conv2d
     requires L | TK), stored as they arrive."""
     L = p.word_bits // 8 // ebytes(dtype)
     tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
@@ -215,24 +215,29 @@ def lb_row_fill(seg_len, inside, G, skip, sh):
 
 def conv2d_load_tile(p, dtype, a, gm, nk):
     """Cycles of conv2d.hpp load_tile per tile, averaged over the layer's tiles (process "load",
-    II = 1, depth LOAD_DEPTH), as (weights, window generator, line-buffer fills, x words read):
+    II = 1, depth LOAD_DEPTH), as (weights, window generator, line-buffer fills, x words read,
+    fetch): 
     WSUM_CLEAR (TILE_M); per K slice the weight slice, one burst of tm * TK/L words (LOAD_W_WORDS,
     a word per cycle; slice-major weights) plus (TILE_M - tm) * TK/L zero words for the rows past
-    Kg of an edge tile (LOAD_W_ZERO), and TILE_K/SIMD vector rows of P (EMIT_VECTORS: TILE_N SIMD-channel sub-vectors, one per
-    cycle); per (channel block, filter row) of the tile, tile_rows line-buffer rows (lb_row_fill: a
-    bus word of G = L/B vectors per cycle; rows in the padding fill pad words only)."""
+    Kg of an edge tile (LOAD_W_ZERO), and TILE_K/B vector rows of P (EMIT_VECTORS: TILE_N channel
+    vectors of B = gemm.pe channels, one per cycle); per (channel block, filter row) of the tile, tile_rows line-buffer rows (lb_row_fill: a
+    bus word of G = L/B vectors per cycle; rows in the padding fill pad words only). fetch: the
+    cycles of process "fetch" (fetch_x), which reads those x words for the fills, a word per cycle
+    in one loop (FETCH_WORDS, LOAD_DEPTH per entry) per line-buffer row with image columns."""
     L = p.word_bits // 8 // ebytes(dtype)
     G = gm["G"]
     wpr_k, d = cdiv(p.tile_k, L), LOAD_DEPTH
     weights = 0.0
     for tm, mc in _edges(gm["kg"], p.tile_m):  # edge tiles along Kg also run the zero loop
         weights += mc / gm["tiles_m"] * nk * (p.tile_m * wpr_k + d + (d if tm < p.tile_m else 0))
-    emit = p.tile_m + d + nk * (p.tile_k // p.simd) * (p.tile_n + d)
+    emit = p.tile_m + d + nk * (p.tile_k // gm["B"]) * (p.tile_n + d)
     (sh_, sw), (dh, _) = a["stride"], a["dilation"]
     pad_top, pad_left = _pad(a)
     inside_rows = sum(0 <= pp * sh_ - pad_top + i * dh < a["h"] for i in range(a["r"]) for pp in range(a["oh"]))
-    frac = inside_rows / (a["r"] * a["oh"])
-    c_in = c_pad = w_in = 0.0
+    # rows the tiles visit: tiles_p * tile_rows per filter row (an edge tile of stacked rows runs past
+    # OH: those rows fill pad words only and read no x)
+    frac = inside_rows / (a["r"] * gm["tiles_p"] * gm["tile_rows"])
+    c_in = c_pad = w_in = r_in = 0.0
     nq = gm["tiles_q"]
     for tq in range(nq):  # the column tiles: where the segment lies decides skip, length and alignment
         w_lo = tq * gm["tile_w"] * sw - pad_left
@@ -240,10 +245,11 @@ def conv2d_load_tile(p, dtype, a, gm, nk):
         inside, skip = max(0, hi - lo), lo - w_lo
         ci, wi = lb_row_fill(gm["seg_len"], inside, G, skip, lo % G)
         cp, _ = lb_row_fill(gm["seg_len"], 0, G, skip, 0)
-        c_in, c_pad, w_in = c_in + ci / nq, c_pad + cp / nq, w_in + wi / nq
+        c_in, c_pad, w_in, r_in = c_in + ci / nq, c_pad + cp / nq, w_in + wi / nq, r_in + (wi > 0) / nq
     rows = gm["cblocks"] * a["r"] * gm["tile_rows"]
     fills = rows * (frac * c_in + (1 - frac) * c_pad)
-    return weights, emit, fills, rows * frac * w_in
+    x_words = rows * frac * w_in
+    return weights, emit, fills, x_words, x_words + rows * frac * r_in * d
 
 
 def _edges(total, tile):
@@ -302,7 +308,7 @@ def conv2d_weight_words(p, dtype, a):
 
 
 def conv2d_layer(p, o, mem, dtype, a):
-    """One fpgaops_conv2d call (implicit GEMM, SIMD window generator, word-wide fused epilogue)."""
+    """One fpgaops_conv2d call (implicit GEMM, PE-channel window generator, word-wide fused epilogue)."""
     a = fold_width_attrs(p, a)
     gm = conv2d_geometry(p, a, dtype)
     eb, wb = ebytes(dtype), p.word_bits // 8
@@ -312,18 +318,20 @@ def conv2d_layer(p, o, mem, dtype, a):
     mt = mac_tile(p, dtype, crs, b_vmajor=True)
     nk, tiles = mt["nk"], gm["n_tiles"]
     compute = tiles * mt["tile_cycles"]
-    # load process, per tile: weight rows (a word per cycle), the window generator (a SIMD-channel
-    # sub-vector per cycle), line-buffer refills (a word per cycle); the memory parts at least
+    # load process, per tile: weight rows (a word per cycle), the window generator (a vector of
+    # B = gemm.pe channels per cycle), line-buffer refills (a word per cycle); the memory parts at least
     # bytes / bandwidth
     wpr_k = cdiv(tk, L)
-    w_cyc, emit_cyc, f_cyc, x_words = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk))
+    w_cyc, emit_cyc, f_cyc, x_words, fetch_cyc = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk))
     # slice-major weights, whole words per row slice; re-read per pixel tile unless the weight tile
     # (TM rows of nk slices) is resident (conv2d.weight_buffer_words): then once per weight tile
     reads = 1 if conv2d_weights_resident(p, gm, nk, L) else a["n"] * gm["tiles_p"] * gm["tiles_q"]
     w_bytes = reads * a["groups"] * gm["kg"] * nk * cdiv(tk * eb, wb) * wb
     x_bytes = x_words * wb
     w_mem, x_mem = w_bytes / mem.port("weight", p.word_bits), x_bytes / mem.port("x", p.word_bits)
-    load = max(w_cyc, w_mem) + emit_cyc + max(f_cyc, x_mem)
+    # x's bursts are a process of their own (fetch_x), running ahead of the generator through the
+    # conv2d.xw FIFO: they overlap the weights and the emission instead of adding to them
+    load = max(max(w_cyc, w_mem) + emit_cyc + f_cyc, max(fetch_cyc, x_mem))
     # store + write processes: B channels per cycle, a word of y per G vectors (blocked y, whole words)
     store, write, y_words = conv2d_store(p, dtype, a, gm)
     y_bytes = y_words * wb
@@ -331,11 +339,11 @@ def conv2d_layer(p, o, mem, dtype, a):
     wmem = y_bytes / mem.port("y", p.word_bits) + res / mem.port("residual", p.word_bits)
     total = w_bytes + x_bytes + y_bytes + res + a["k"] * 4
     memory = max(w_mem + x_mem, wmem, total / mem.board)
-    prologue = tm * wpr_k + (tk // p.simd) * tn
+    prologue = tm * wpr_k + (tk // gm["B"]) * tn
     cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": max(store, write),
                                        "memory": memory},
                                       prologue, tm * tn / gm["B"],
-                                      max(compute, w_cyc + emit_cyc + f_cyc, store, write))
+                                      max(compute, w_cyc + emit_cyc + f_cyc, fetch_cyc, store, write))
     return {"compute": compute, "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound,
             "schedule": schedule}
 

@@ -121,6 +121,10 @@ def kernel_cu_resources(name, spec, p, cfg):
             run_words = cdiv(p.tile_n, g) + 1
             b18 += bank_bram18(p.line_buffer_rows * (cdiv(p.line_buffer_w, g) + 1), p.word_bits)
             b18 += 2 * bank_bram18(run_words, p.word_bits)
+            # the fetch_x -> load_tile FIFO of x words (conv2d.hpp XW_DEPTH): one fill of a tile
+            lb_ww = cdiv(p.line_buffer_w, g) + 1
+            b18 += bank_bram18(min(p.line_buffer_rows * lb_ww, 2 * cdiv(p.tile_n, g) + 2 * p.line_buffer_rows),
+                               p.word_bits)
             b18 += p.pe * bank_bram18(cdiv(p.tile_m, p.pe), 96)
             luts += 2 * _lutram_luts(run_words, p.word_bits) + p.pe * _lutram_luts(cdiv(p.tile_m, p.pe), 96)
             b18 += bank_bram18(p.tile_m, 32)                                   # weight row sums

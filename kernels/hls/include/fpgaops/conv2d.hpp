@@ -22,10 +22,12 @@
 // The host launchers convert (fpgaops.backends.csim.conv2d: blocked_act, blocked_weight).
 // P is never materialized anywhere: the window generator below produces its TILE_K x TILE_N
 // slices on the fly from a line buffer and streams them straight into GemmEngine::compute_tile,
-// the same ping-pong MAC array the GEMM kernel uses, in B_VMAJOR order: per slice TILE_K / SIMD
-// vector rows of TILE_N SIMD-vectors (one per cycle, L/SIMD per word; the array's fill stores the
-// words as they arrive, a word per cycle), so no transposer is needed. The epilogue writes PE output
-// channels (one vector of y) per cycle.
+// the same ping-pong MAC array the GEMM kernel uses, in vector-major order (compute_tile<..., B_VEC =
+// B>): per slice TILE_K / B vector rows (cb, i, j) of TILE_N channel vectors (B channels of one
+// pixel, one per cycle, G = L/B per word; the array's fill stores the words as they arrive, a word
+// per cycle, and its MAC half takes SIMD of a vector's B lanes per step), so no transposer is
+// needed and the generator emits B = PE channels per cycle, PE/SIMD times what the array consumes
+// per step from one pixel. The epilogue writes PE output channels (one vector of y) per cycle.
 //
 // ---- output tiles ---------------------------------------------------------------------------------
 // A tile is TILE_M output channels x a block of output pixels: `tile_rows` consecutive output rows
@@ -234,11 +236,14 @@ struct ConvEngine {
   static const int B = PE;                     // channels per vector: the activations' channel block
   static const int G = L_IN / B;               // vectors (pixels of one block) per bus word
   static const int LOG2_G = ilog2(G);
-  static const int SUB = B / SIMD;             // SIMD sub-vectors of a vector
-  static const int GS = L_IN / SIMD;           // SIMD sub-vectors per word of in_s (compute's fill)
-  static const int KS = TK / SIMD;             // SIMD vector rows per K slice
+  static const int VR = TK / B;                // vector rows (cb, i, j) per K slice
   static const int LB_WW = ceil_div(LB_W, G) + 1;  // words of a line-buffer row (+1: the rotation)
   static const int RUN_WORDS = ceil_div(TN, G) + 1;  // y / residual words of one store run
+  // fetch_x -> load_tile: x words of the line-buffer fills. Deep enough for one fill of a stride-1
+  // or stride-2 tile (a tile's TN pixels are <= 2 * TN / G words at stride 2, plus the filter's
+  // overhang and the rotation, two words per row), so the fetch reads the next fill through the
+  // narrow port while the generator emits the current one; capped by the line buffer itself.
+  static const int XW_DEPTH = cmin(LB_ROWS * LB_WW, 2 * ceil_div(TN, G) + 2 * LB_ROWS);
   static const int MAX_SLICES = Mac::MAX_SLICES;
   static const int MAX_TILES = Mac::MAX_TILES;
 
@@ -258,7 +263,7 @@ struct ConvEngine {
                 "(the weights' K slices are whole words)");
 
   // What store_tile needs of a tile, passed down the pipeline with it (canonical dataflow: the
-  // launch's scalars are read by load_tile alone), and the tile's weight row sums (int8 zero point),
+  // launch's scalars are read by fetch_x alone), and the tile's weight row sums (int8 zero point),
   // known only once the weights went by.
   struct Desc {
     int nk;
@@ -268,6 +273,19 @@ struct ConvEngine {
   };
   struct Side {
     acc_t wsum[TM];
+  };
+  // fetch_x -> load_tile: the launch's scalars and the tile (fetch_x is the one process that reads them).
+  struct Job {
+    ConvArgs a;
+    ConvGeom gm;
+    int t;
+  };
+  // Where row rr of the line-buffer fill for (channel block plane, filter row i) comes from and goes
+  // (fill_row): x's first word and the count read (in_words, 0 for a row in the padding), the
+  // line-buffer word u0 of the first, the row's words n_words, its rotation rt, and the vector slots
+  // [lane_lo, lane_hi) counted from word u0 that hold image vectors.
+  struct RowFill {
+    int first, in_words, u0, n_words, rt, lane_lo, lane_hi;
   };
 
   // Which output tile: the weight tile (group, channel tile) outermost, its pixel tiles inside
@@ -287,15 +305,99 @@ struct ConvEngine {
     tl.p0 = (q - tl.nn * gm.tiles_p) * gm.tile_rows;
   }
 
-  // ---- process 1: load (weights + window generator) ------------------------------------------------
-  // Fill the line buffer for vector row (cb, i): tile_rows row segments of seg_len vectors of
-  // channel block cb (x's plane `plane`), a bus word (G vectors) per cycle. The part inside the
-  // image is ONE burst of whole words per row (x[first .. first + in_words)); row rr is stored
-  // rotated by rot[rr] vectors, chosen so that burst word r lands on line-buffer word u0 + r whole:
-  // the word is written as read, with its vectors outside the segment's image part replaced by the
-  // pad vector. Line-buffer words before / after the burst (padding columns only) are pad words.
-  static void fill_lines(const word_t* x, in_word_t lb[LB_ROWS][LB_WW], int rot[LB_ROWS], int plane, int i, ConvArgs a,
-                         ConvGeom gm, ConvTile tl) {
+  // The word assembled by the window generator and by the epilogue: a shift register of B-lane
+  // vectors, each new vector entering at the top lanes (the oldest leaves at lane 0), so after G
+  // vectors the word holds them in order and no lane is selected at run time on the write side.
+  template <typename T>
+  static void shift_in(lanes_t<T>& word, const T vec[B]) {
+#pragma HLS INLINE
+  SHIFT_DOWN:
+    for (int l = 0; l < L_IN - B; l++) {
+#pragma HLS UNROLL
+      word.v[l] = word.v[l + B];
+    }
+  SHIFT_TOP:
+    for (int l = 0; l < B; l++) {
+#pragma HLS UNROLL
+      word.v[L_IN - B + l] = vec[l];
+    }
+  }
+
+  // ---- the line-buffer fill's geometry (fetch_x and fill_lines agree on it) -------------------------
+  // Row rr of the fill for vector row (cb, i): tile_rows row segments of seg_len vectors of channel
+  // block cb (x's plane `plane`), the part inside the image ONE burst of whole words per row
+  // (x[first .. first + in_words)); row rr is stored rotated by rt vectors, chosen so that burst
+  // word r lands on line-buffer word u0 + r whole; line-buffer words before / after the burst
+  // (padding columns only) are pad words.
+  static RowFill fill_row(int plane, int i, int rr, const ConvArgs& a, const ConvGeom& gm, const ConvTile& tl) {
+#pragma HLS INLINE
+    const int w_lo = tl.q0 * a.stride_w - a.pad_left;  // image column of segment column 0
+    const int lo = w_lo > 0 ? w_lo : 0;
+    const int hi = cmin(a.w, w_lo + gm.seg_len);
+    const int skip = lo - w_lo;  // leading padding columns of the segment
+    const int p = tl.p0 + rr;
+    const int h_in = p * a.stride_h - a.pad_top + i * a.dil_h;
+    const bool row_in = p < a.oh && h_in >= 0 && h_in < a.h;
+    const int len = row_in && hi > lo ? hi - lo : 0;       // vectors inside the image
+    const int vec0 = len > 0 ? (plane * a.h + h_in) * gm.wp + lo : 0;  // x's vector index of the first
+    const int sh = vec0 & (G - 1);                         // its place in its bus word
+    RowFill f;
+    f.first = vec0 >> LOG2_G;
+    f.rt = (sh - skip) & (G - 1);                          // segment column c -> line-buffer vector c + rt
+    f.u0 = len > 0 ? (skip + f.rt - sh) >> LOG2_G : 0;     // line-buffer word of burst word 0
+    f.in_words = len > 0 ? (sh + len + G - 1) >> LOG2_G : 0;
+    f.n_words = (f.rt + gm.seg_len + G - 1) >> LOG2_G;
+    f.lane_lo = sh;                                        // first image vector's slot counted from word u0
+    f.lane_hi = sh + len;                                  // one past the last
+    return f;
+  }
+
+  // ---- process 1: fetch_x (the x reads of the line-buffer fills) ------------------------------------
+  // Every fill of the tile in load_tile's order -- each (channel block cb, filter row i) once, cb
+  // outermost, as the reduction order t = ((cb*R + i)*S + j)*B + c visits them -- row by row, one
+  // burst of in_words words per row, into xw_s. A process of its own so that x's bursts (through a
+  // port narrower than the bus word on Zynq) run ahead of the window generator by up to XW_DEPTH
+  // words instead of in series with it. It is the one reader of the launch's scalars; load_tile
+  // gets them (and the tile) through job_s.
+  static void fetch_x(const word_t* x, ConvArgs a, ConvGeom gm, int t, hls::stream<in_word_t>& xw_s,
+                      hls::stream<Job>& job_s) {
+    FPGAOPS_CYCLES_PROCESS("fetch", 1, Mac::LOAD_DEPTH);
+    Job job;
+    job.a = a, job.gm = gm, job.t = t;
+    job_s.write(job);
+    ConvTile tl;
+    bool first_of_weights;
+    tile_coords(t, gm, tl, first_of_weights);
+    const int plane0 = (tl.nn * a.groups + tl.g) * gm.cblocks;
+  FETCH_BLOCKS:
+    for (int cb = 0; cb < gm.cblocks; cb++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
+    FETCH_FILTER_ROWS:
+      for (int i = 0; i < a.r; i++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
+      FETCH_ROWS:
+        for (int rr = 0; rr < gm.tile_rows; rr++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=LB_ROWS
+          const RowFill f = fill_row(plane0 + cb, i, rr, a, gm, tl);
+          FPGAOPS_CYCLES_LOOP(f.in_words);
+        FETCH_WORDS:
+          for (int r = 0; r < f.in_words; r++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=LB_WW
+            FPGAOPS_CYCLES_ITER();
+            xw_s.write(unpack<in_t>(x[f.first + r]));
+          }
+        }
+      }
+    }
+  }
+
+  // ---- process 2: load (weights + window generator) ------------------------------------------------
+  // Fill the line buffer for vector row (cb, i) (geometry: fill_row), a bus word (G vectors) per
+  // cycle: the image part from xw_s (fetch_x's words, in the same order), written as read with its
+  // vectors outside the segment's image part replaced by the pad vector; pad words around it.
+  static void fill_lines(hls::stream<in_word_t>& xw_s, in_word_t lb[LB_ROWS][LB_WW], int rot[LB_ROWS], int plane,
+                         int i, ConvArgs a, ConvGeom gm, ConvTile tl) {
     const in_t pad = P::pad_value(a);
     in_word_t pad_word;
   FILL_PAD_LANES:
@@ -303,60 +405,44 @@ struct ConvEngine {
 #pragma HLS UNROLL
       pad_word.v[l] = pad;
     }
-    const int w_lo = tl.q0 * a.stride_w - a.pad_left;  // image column of segment column 0
-    const int lo = w_lo > 0 ? w_lo : 0;
-    const int hi = cmin(a.w, w_lo + gm.seg_len);
-    const int skip = lo - w_lo;  // leading padding columns of the segment
   FILL_ROWS:
     for (int rr = 0; rr < gm.tile_rows; rr++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=LB_ROWS
-      const int p = tl.p0 + rr;
-      const int h_in = p * a.stride_h - a.pad_top + i * a.dil_h;
-      const bool row_in = p < a.oh && h_in >= 0 && h_in < a.h;
-      const int len = row_in && hi > lo ? hi - lo : 0;       // vectors inside the image
-      const int vec0 = len > 0 ? (plane * a.h + h_in) * gm.wp + lo : 0;  // x's vector index of the first
-      const int sh = vec0 & (G - 1);                         // its place in its bus word
-      const int first = vec0 >> LOG2_G;
-      const int rt = (sh - skip) & (G - 1);                  // segment column c -> line-buffer vector c + rt
-      const int u0 = len > 0 ? (skip + rt - sh) >> LOG2_G : 0;  // line-buffer word of burst word 0
-      const int in_words = len > 0 ? (sh + len + G - 1) >> LOG2_G : 0;
-      const int n_words = (rt + gm.seg_len + G - 1) >> LOG2_G;
-      const int lane_lo = sh;                                // first image vector's slot counted from word u0
-      const int lane_hi = sh + len;                          // one past the last
-      rot[rr] = rt;
-      FPGAOPS_CYCLES_LOOP(u0);
+      const RowFill f = fill_row(plane, i, rr, a, gm, tl);
+      rot[rr] = f.rt;
+      FPGAOPS_CYCLES_LOOP(f.u0);
     FILL_PAD_HEAD:
-      for (int u = 0; u < u0; u++) {
+      for (int u = 0; u < f.u0; u++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=0 max=LB_WW
         FPGAOPS_CYCLES_ITER();
         lb[rr][u] = pad_word;
       }
-      FPGAOPS_CYCLES_LOOP(in_words);
+      FPGAOPS_CYCLES_LOOP(f.in_words);
     FILL_WORDS:
-      for (int r = 0; r < in_words; r++) {
+      for (int r = 0; r < f.in_words; r++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=LB_WW
         FPGAOPS_CYCLES_ITER();
-        const in_word_t word = unpack<in_t>(x[first + r]);
+        const in_word_t word = xw_s.read();
         in_word_t out;
       FILL_GROUPS:
         for (int g = 0; g < G; g++) {
 #pragma HLS UNROLL
           const int slot = r * G + g;  // vector slot counted from word u0
-          const bool inside = slot >= lane_lo && slot < lane_hi;
+          const bool inside = slot >= f.lane_lo && slot < f.lane_hi;
         FILL_LANES:
           for (int l = 0; l < B; l++) {
 #pragma HLS UNROLL
             out.v[g * B + l] = inside ? word.v[g * B + l] : pad;
           }
         }
-        lb[rr][u0 + r] = out;
+        lb[rr][f.u0 + r] = out;
       }
-      const int tail0 = u0 + in_words;
-      FPGAOPS_CYCLES_LOOP(n_words - tail0);
+      const int tail0 = f.u0 + f.in_words;
+      FPGAOPS_CYCLES_LOOP(f.n_words - tail0);
     FILL_PAD_TAIL:
-      for (int u = tail0; u < n_words; u++) {
+      for (int u = tail0; u < f.n_words; u++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=0 max=LB_WW
         FPGAOPS_CYCLES_ITER();
@@ -365,13 +451,13 @@ struct ConvEngine {
     }
   }
 
-  // SIMD vector row (cb, i, j, u) of the P slice: TILE_N sub-vectors u (SIMD channels) of the
-  // vectors lb qq*sw + j*dw + rot[rr] of column (rr, qq), one per cycle, GS pixels per word into in_s
-  // (compute_tile's B_VMAJOR order). valid == false: a row past the GEMM's K (the last slice), all
-  // zeros. The word is a shift register (each sub-vector enters at the top lanes), so no lane is
-  // selected at run time on the write side; the read selects one of the L/SIMD sub-vectors of the
-  // line-buffer word (a lane multiplexer on the word read, not a choice of memory bank).
-  static void emit_row(const in_word_t lb[LB_ROWS][LB_WW], const int rot[LB_ROWS], int j, int u, bool valid,
+  // Vector row (cb, i, j) of the P slice: the TILE_N channel vectors (B channels) lb qq*sw + j*dw +
+  // rot[rr] of the tile's columns (rr, qq), one per cycle, G pixels per word into in_s
+  // (compute_tile's vector-major order, B_VEC = B). valid == false: a row past the GEMM's K (the
+  // last slice), all zeros. The word is a shift register (shift_in); the read selects one of the G
+  // vectors of the line-buffer word (a lane multiplexer on the word read, not a choice of memory
+  // bank; none when G = 1).
+  static void emit_row(const in_word_t lb[LB_ROWS][LB_WW], const int rot[LB_ROWS], int j, bool valid,
                        ConvArgs a, ConvGeom gm, hls::stream<in_word_t>& in_s) {
     const int cols = valid ? gm.tile_rows * gm.tile_w : 0;
     int rr = 0, qq = 0, eg = 0;
@@ -384,19 +470,17 @@ struct ConvEngine {
       FPGAOPS_CYCLES_ITER();
       const int pos = base + rot[rr];
       const in_word_t src = lb[rr][pos >> LOG2_G];
-      const int lane0 = (pos & (G - 1)) * B + u * SIMD;  // first lane of the sub-vector in the word
-    EMIT_SHIFT:
-      for (int l = 0; l < L_IN - SIMD; l++) {
-#pragma HLS UNROLL
-        word.v[l] = word.v[l + SIMD];
-      }
+      const int lane0 = (pos & (G - 1)) * B;  // first lane of the vector in the word
+      in_t vec[B];
+#pragma HLS ARRAY_PARTITION variable=vec type=complete dim=1
     EMIT_LANES:
-      for (int l = 0; l < SIMD; l++) {
+      for (int l = 0; l < B; l++) {
 #pragma HLS UNROLL
-        word.v[L_IN - SIMD + l] = e < cols ? src.v[(lane0 + l) & (L_IN - 1)] : in_t(0);
+        vec[l] = e < cols ? src.v[(lane0 + l) & (L_IN - 1)] : in_t(0);
       }
-      if (eg + 1 == GS) in_s.write(word);
-      eg = eg + 1 == GS ? 0 : eg + 1;
+      shift_in<in_t>(word, vec);
+      if (eg + 1 == G) in_s.write(word);
+      eg = eg + 1 == G ? 0 : eg + 1;
       if (qq + 1 < gm.tile_w) {
         qq++;
         base += a.stride_w;
@@ -409,8 +493,8 @@ struct ConvEngine {
   }
 
   // Per K slice: the weight slice (TILE_M rows of TILE_K, row sums on the way for int8), then the
-  // P slice from the line buffer: TILE_K / SIMD vector rows of TILE_N sub-vectors, in compute_tile's
-  // B_VMAJOR fill order. After the last slice, the TILE_M weight row sums.
+  // P slice from the line buffer: TILE_K / B vector rows of TILE_N channel vectors, in compute_tile's
+  // vector-major fill order. After the last slice, the TILE_M weight row sums.
   //
   // Resident weights: when the tile's weight tile (TILE_M rows of all nk slices) fits wbuf
   // (gm.resident), the first pixel tile of a weight tile reads it from DDR (one burst per slice)
@@ -418,9 +502,14 @@ struct ConvEngine {
   // them next) send it from wbuf instead, a word per cycle either way. So weights cross the DDR
   // port once per weight tile, not once per pixel tile. wbuf is only ever touched by this process
   // (one reader and writer in the DATAFLOW region; its iterations run in order).
-  static void load_tile(const word_t* x, const word_t* wt, in_word_t wbuf[WB_WORDS], ConvArgs a, ConvGeom gm, int t,
-                        hls::stream<in_word_t>& in_s, hls::stream<Desc>& desc_s, hls::stream<Side>& side_s) {
+  static void load_tile(hls::stream<in_word_t>& xw_s, hls::stream<Job>& job_s, const word_t* wt,
+                        in_word_t wbuf[WB_WORDS], hls::stream<in_word_t>& in_s, hls::stream<Desc>& desc_s,
+                        hls::stream<Side>& side_s) {
     FPGAOPS_CYCLES_PROCESS("load", 1, Mac::LOAD_DEPTH);
+    const Job job = job_s.read();
+    const ConvArgs& a = job.a;
+    const ConvGeom& gm = job.gm;
+    const int t = job.t;
     ConvTile tl;
     bool first_of_weights;
     tile_coords(t, gm, tl, first_of_weights);
@@ -454,7 +543,7 @@ struct ConvEngine {
   LOAD_SLICES:
     for (int k0 = 0; k0 < gm.crs; k0 += TK) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
-      const int tk = cmin(TK, gm.crs - k0);  // a multiple of SIMD
+      const int tk = cmin(TK, gm.crs - k0);  // a multiple of B
       // The weight slice: the tile's tm rows of TILE_K are one contiguous run of whole words in the
       // slice-major weight layout, read in ONE burst (a word per cycle); rows past Kg are zero words.
       const int wfirst = ((tl.g * d.nk + k0 / TK) * gm.kg + tl.m0) * WPR_K;
@@ -504,31 +593,25 @@ struct ConvEngine {
         FPGAOPS_CYCLES_ITER();
         in_s.write(zero_lanes<in_t>());
       }
-      // Position (cb, i, j, u) of SIMD vector row k0 / SIMD (t = ((cb*R + i)*S + j)*B + u*SIMD + l):
-      // divisions once per slice, counters inside.
-      const int vr0 = k0 / SIMD;  // powers of two: shifts
-      int u = vr0 % SUB;
-      const int rest = vr0 / SUB;
-      int cb = rest / gm.taps;
-      const int rem = rest - cb * gm.taps;
+      // Position (cb, i, j) of vector row k0 / B (t = ((cb*R + i)*S + j)*B + cv): divisions once
+      // per slice, counters inside.
+      const int vr0 = k0 / B;  // a power of two: a shift
+      int cb = vr0 / gm.taps;
+      const int rem = vr0 - cb * gm.taps;
       int i = rem / a.s;
       int j = rem - i * a.s;
     LOAD_P_ROWS:
-      for (int kr = 0; kr < KS; kr++) {
-#pragma HLS LOOP_TRIPCOUNT min=KS max=KS
-        const bool valid = kr * SIMD < tk;
+      for (int kr = 0; kr < VR; kr++) {
+#pragma HLS LOOP_TRIPCOUNT min=VR max=VR
+        const bool valid = kr * B < tk;
         if (valid && cb * a.r + i != lb_tag) {
-          fill_lines(x, lb, rot, plane0 + cb, i, a, gm, tl);
+          fill_lines(xw_s, lb, rot, plane0 + cb, i, a, gm, tl);
           lb_tag = cb * a.r + i;
         }
-        emit_row(lb, rot, j, u, valid, a, gm, in_s);
-        if (u + 1 < SUB) {
-          u++;
-        } else if (j + 1 < a.s) {
-          u = 0;
+        emit_row(lb, rot, j, valid, a, gm, in_s);
+        if (j + 1 < a.s) {
           j++;
         } else {
-          u = 0;
           j = 0;
           if (i + 1 < a.r) {
             i++;
@@ -548,7 +631,7 @@ struct ConvEngine {
     side_s.write(side);
   }
 
-  // ---- process 3: epilogue ----------------------------------------------------------------------------
+  // ---- process 4: epilogue ----------------------------------------------------------------------------
   // y and residual are channel-blocked like x (B = gemm.pe channels per vector, rows padded to whole
   // words: y[nn][g][kb][p][owp][B]). A tile's output is, per channel block kb and output row, one
   // run of q_n vectors starting on a word (q0 is a multiple of G): ceil(q_n / G) words. Per run:
@@ -604,6 +687,8 @@ struct ConvEngine {
             }
           }
           in_word_t word = zero_lanes<out_t>();
+          out_t vec[B];
+#pragma HLS ARRAY_PARTITION variable=vec type=complete dim=1
           int g = 0, w = 0;
           FPGAOPS_CYCLES_LOOP(words * G);
         STORE_VECS:
@@ -613,19 +698,15 @@ struct ConvEngine {
             FPGAOPS_CYCLES_ITER();
             const int col = rr * gm.tile_w + (e < q_n ? e : 0);
             const in_word_t res_w = a.has_residual ? res_row[w] : zero_lanes<out_t>();
-          STORE_SHIFT:
-            for (int l = 0; l < L_OUT - B; l++) {
-#pragma HLS UNROLL
-              word.v[l] = word.v[l + B];
-            }
           STORE_LANES:
             for (int pe = 0; pe < B; pe++) {
 #pragma HLS UNROLL
               const int i = kb * B + pe;
               const out_t rv = res_w.v[(g * B + pe) & (L_OUT - 1)];
               const out_t v = P::epilogue(c_tile[i][col], ch[i], rv, a);
-              word.v[L_OUT - B + pe] = e < q_n && i < tm ? v : out_t(0);
+              vec[pe] = e < q_n && i < tm ? v : out_t(0);
             }
+            shift_in<out_t>(word, vec);
             if (g + 1 == G) {
               out_s.write(word);
               g = 0;
@@ -639,7 +720,7 @@ struct ConvEngine {
     }
   }
 
-  // ---- process 4: write -----------------------------------------------------------------------------------
+  // ---- process 5: write -----------------------------------------------------------------------------------
   // The runs of store_tile, in its order, one word per cycle in one burst per run (the addresses
   // recomputed from the tile descriptor, so the two processes share only the word stream).
   static void write_tile(word_t* y, hls::stream<in_word_t>& out_s, hls::stream<Desc>& wdesc_s) {
@@ -687,6 +768,8 @@ struct ConvEngine {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_TILES
       FPGAOPS_CYCLES_REGION("tiles");
+      hls::stream<in_word_t, XW_DEPTH> xw_s("conv2d.xw");
+      hls::stream<Job, 2> job_s("conv2d.job");
       hls::stream<in_word_t, Mac::IN_FIFO_DEPTH> in_s("conv2d.in");
       hls::stream<Desc, 2> desc_s("conv2d.desc");
       hls::stream<Desc, 2> done_desc_s("conv2d.done_desc");
@@ -697,8 +780,9 @@ struct ConvEngine {
       hls::stream<in_word_t, RUN_WORDS> out_s("conv2d.out");
       acc_t c_tile[TM][TN];
 #pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=Mac::PE dim=1
-      FPGAOPS_DATAFLOW_PROCESS(load_tile(x, wt, wbuf, a, gm, t, in_s, desc_s, side_s));
-      FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side, true>(in_s, desc_s, side_s, c_tile, done_desc_s,
+      FPGAOPS_DATAFLOW_PROCESS(fetch_x(x, a, gm, t, xw_s, job_s));
+      FPGAOPS_DATAFLOW_PROCESS(load_tile(xw_s, job_s, wt, wbuf, in_s, desc_s, side_s));
+      FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side, B>(in_s, desc_s, side_s, c_tile, done_desc_s,
                                                                             done_side_s));
       FPGAOPS_DATAFLOW_PROCESS(store_tile(bias, mult, shift, residual, c_tile, done_desc_s, done_side_s, out_s,
                                           write_desc_s));

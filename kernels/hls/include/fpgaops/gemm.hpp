@@ -224,7 +224,7 @@ struct GemmEngine {
   static const int MAC_STEPS = KS * NB;      // pipelined MAC iterations per K slice
   static const int LOG2_G = ilog2(G);
   // Fill: one bus word per step, TILE_M rows of A then TILE_N rows of B (WPR_K words each; B in
-  // vector-major order (conv2d, B_VMAJOR) is the same number of words when L divides TILE_K).
+  // vector-major order (conv2d, B_VEC > 0) is the same number of words when L divides TILE_K).
   static const int B_WORDS = TN * WPR_K;
   static const int FILL_STEPS = (TM + TN) * WPR_K;
   static const int STEP_ITERS = cmax(MAC_STEPS, FILL_STEPS);
@@ -366,14 +366,23 @@ struct GemmEngine {
   // SIMD lanes at a lane offset of the word (a G:1 multiplexer on the read data, no bank choice):
   //   A (canonical, k-contiguous rows): a_w[.][i][k / L_IN], lanes k % L_IN
   //   B canonical:  b_w[.][n * WPR_K + k / L_IN],              lanes k % L_IN
-  //   B_VMAJOR (compile time; conv2d's window generator): B arrives as the KS vector rows of TILE_N
-  //                 SIMD-vectors, G pixels per word: b_w[.][v * (TN / G) + n / G], lanes (n % G) * SIMD
-  // In both B orders the fill writes b_w in arrival order (index = fill step), so it selects nothing.
-  template <bool B_VMAJOR>
+  //   B_VEC > 0 (compile time; conv2d's window generator, B_VEC = its channel block): B arrives as
+  //                 TK / B_VEC vector rows of TILE_N vectors of B_VEC lanes, GV = L_IN / B_VEC
+  //                 pixels per word: SIMD step ks is sub-vector ks % SV (SV = B_VEC / SIMD) of vector
+  //                 row ks / SV: b_w[.][(ks / SV) * (TN / GV) + n / GV], lanes (n % GV) * B_VEC + (ks % SV) * SIMD
+  // In both B orders the fill writes b_w in arrival order (index = fill step), so it selects nothing,
+  // and the MAC read picks one of L_IN / SIMD lane offsets of a word, as for canonical B.
+  template <int B_VEC>
   static void slice_step(in_word_t a_w[2][TM][WPR_K], in_word_t b_w[2][B_WORDS], int fb,
                          hls::stream<in_word_t>& in_s, acc_t acc[NB][PE], acc_t c_tile[TM][TN], bool do_mac,
                          bool do_fill, bool first_slice, bool last_slice) {
 #pragma HLS INLINE off
+    static_assert(B_VEC == 0 || (B_VEC % SIMD == 0 && L_IN % B_VEC == 0 && TN % (L_IN / B_VEC) == 0 &&
+                                 TK % B_VEC == 0),
+                  "gemm: a vector-major B needs SIMD | B_VEC | L_IN, whole words per TILE_N and whole vectors per TILE_K");
+    static const int SV = B_VEC > 0 ? B_VEC / SIMD : 1;       // SIMD sub-vectors per vector
+    static const int GV = B_VEC > 0 ? L_IN / B_VEC : 1;       // vectors (pixels) per word
+    static const int LOG2_SV = ilog2(SV), LOG2_GV = ilog2(GV);
     const int mb = fb ^ 1;
     const int mac_n = do_mac ? MAC_STEPS : 0;
     const int fill_n = do_fill ? FILL_STEPS : 0;
@@ -396,8 +405,8 @@ struct GemmEngine {
         const bool last = last_slice && ks == KS - 1;
         const int kw = ks >> LOG2_G;                 // word of k in a canonical row
         const int ka = (ks & (G - 1)) * SIMD;        // first lane of k in that word
-        const int bi = B_VMAJOR ? ks * (TN / G) + (n >> LOG2_G) : n * WPR_K + kw;
-        const int kb = B_VMAJOR ? (n & (G - 1)) * SIMD : ka;
+        const int bi = B_VEC > 0 ? (ks >> LOG2_SV) * (TN / GV) + (n >> LOG2_GV) : n * WPR_K + kw;
+        const int kb = B_VEC > 0 ? (n & (GV - 1)) * B_VEC + (ks & (SV - 1)) * SIMD : ka;
         const in_word_t bword = b_w[mb][bi];
         in_t wv[PE][SIMD], xv[SIMD];
         acc_t prod[PE];
@@ -460,7 +469,7 @@ struct GemmEngine {
     }
   }
 
-  template <class D, class Side, bool B_VMAJOR = false>
+  template <class D, class Side, int B_VEC = 0>
   static void compute_tile(hls::stream<in_word_t>& in_s, hls::stream<D>& desc_s, hls::stream<Side>& side_s,
                            acc_t c_tile[TM][TN], hls::stream<D>& done_desc_s, hls::stream<Side>& done_side_s) {
     FPGAOPS_CYCLES_PROCESS("compute", 1, MAC_DEPTH);
@@ -482,7 +491,7 @@ struct GemmEngine {
   COMPUTE_SLICES:
     for (int s = 0; s <= d.nk; s++) {
 #pragma HLS LOOP_TRIPCOUNT min=2 max=MAX_SLICE_STEPS
-      slice_step<B_VMAJOR>(a_w, b_w, s & 1, in_s, acc, c_tile, s > 0, s < d.nk, s == 1, s == d.nk);
+      slice_step<B_VEC>(a_w, b_w, s & 1, in_s, acc, c_tile, s > 0, s < d.nk, s == 1, s == d.nk);
     }
     done_desc_s.write(d);
     done_side_s.write(side_s.read());
