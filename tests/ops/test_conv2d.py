@@ -152,6 +152,33 @@ def test_float32_pointwise(dev, n, c, k, h, w, act, with_res):
     run_all_float(x, wt, b, (1, 1), (0, 0), (1, 1), 1, act, res)
 
 
+@pytest.mark.filterwarnings("ignore:Non-empty compiler output")
+@pytest.mark.parametrize("n, c, k, h, w", [(1, 16, 24, 7, 7), (2, 5, 13, 4, 9), (1, 40, 50, 7, 7), (1, 24, 32, 4, 4),
+                                           (1, 9, 70, 1, 7), (2, 96, 17, 14, 14)])
+@pytest.mark.parametrize("pwt", [True, False], ids=["conv_pwt", "conv_pw"])
+@pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True), ("hardswish", True)])
+def test_float32_pointwise_both_kernels(backend, monkeypatch, n, c, k, h, w, pwt, act, with_res):
+    # the OpenCL launcher picks conv_pwt (output channels in the lanes) or conv_pw (pixels in the
+    # lanes) per layer (use_pwt, from the lanes each would use): both forced on the same shapes, on
+    # any machine: pixel counts at, off and below multiples of conv2d.opencl.pwt_p, channel counts
+    # off the vector blocks, bias, residual and activation in the epilogue
+    if backend != "opencl":
+        pytest.skip("the conv_pw / conv_pwt choice is the OpenCL launcher's")
+    from fpgaops.backends.opencl import conv2d as ocl_conv2d
+    chosen = []
+
+    def force(p, *args):
+        chosen.append(p >= args[-1].pwt_p and pwt)  # conv_pwt needs P >= PWT_P
+        return chosen[-1]
+    monkeypatch.setattr(ocl_conv2d, "use_pwt", force)
+    rng = np.random.default_rng(n * 100000 + c * 1000 + k * 10 + h + w)
+    x, wt, b = make_float(rng, n, c, h, w, k, 1, 1, 1)
+    res = rng.standard_normal((n, k, h, w), dtype=np.float32) if with_res else None
+    got = fo.conv2d(x, wt, b, (1, 1), (0, 0), (1, 1), 1, algo="im2col", activation=act, residual=res)
+    check_float(got, x, wt, b, (1, 1), (0, 0), (1, 1), 1, act, res, "im2col")
+    assert chosen == [pwt]
+
+
 @pytest.mark.parametrize("n, c, k, h, w", [(1, 1, 1, 1, 1), (2, 3, 7, 1, 1), (1, 16, 24, 7, 7), (2, 5, 13, 4, 9),
                                            (1, 33, 19, 5, 13), (1, 64, 96, 14, 14)])
 @pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True), ("relu", True)])

@@ -128,7 +128,7 @@ PW_M, PW_NV = 6, 2  # conv2d.cl: output channels x vectors of pixels per conv_pw
 
 
 def pointwise(call):
-    """A 1x1 stride-1 unpadded ungrouped conv: the GEMM kernel conv_pw (conv2d.cl)."""
+    """A 1x1 stride-1 unpadded ungrouped conv: the GEMM kernels conv_pw / conv_pwt (conv2d.cl)."""
     return (call.r == call.s == 1 and call.stride_h == call.stride_w == 1 and call.groups == 1
             and call.pad_top == call.pad_left == 0 and (call.oh, call.ow) == (call.h, call.w)
             and (call.dtype == np.int8 or call.x_zero_point == 0))
@@ -139,14 +139,27 @@ def pw_vec(backend):
     return min(16, max(4, backend.device.native_vector_width_float))
 
 
-# int8 conv_pw: at least this many input words x k-blocks per work-item (KBN k-blocks; PoCL's
-# fixed cost per work-group outweighs a block of a few input words)
-PW_MIN_WORDS = 64
+def pw_kbn(cq, kblk, min_words):
+    """k-blocks of PW_M output channels per int8 conv_pw work-item for CQ input words: at least
+    conv2d.opencl.pw_min_words input words x k-blocks of work per work-item."""
+    return max(1, min(kblk, -(-min_words // cq)))
 
 
-def pw_kbn(cq, kblk):
-    """k-blocks of PW_M output channels per int8 conv_pw work-item for CQ input words."""
-    return max(1, min(kblk, -(-PW_MIN_WORDS // cq)))
+def use_pwt(p, c, k, vec, opencl):
+    """float32: conv_pwt (output channels in the lanes, PWT_P pixels broadcast) rather than conv_pw
+    (pixels in the lanes) for an image of P pixels, C input and K output channels: on images of at
+    most conv2d.opencl.pwt_max_pixels pixels with at least conv2d.opencl.pwt_min_channels input
+    channels (below, its transposed stores cost more than its loop saves), when its share of
+    useful lanes is no smaller (conv_pw
+    computes whole blocks of PW_NV vectors of pixels and PW_M channels, conv_pwt of PWT_KV vectors
+    of channels and PWT_P pixels; the last blocks overlap the previous ones or run past K)."""
+    pp, kb = opencl.pwt_p, opencl.pwt_kv * vec
+    if not (pp <= p <= opencl.pwt_max_pixels and c >= opencl.pwt_min_channels):
+        return False
+    pn = PW_NV * vec
+    used_pw = (p / (-(-p // pn) * pn) if p >= pn else p / pn) * k / (-(-k // PW_M) * PW_M)
+    used_pwt = p / (-(-p // pp) * pp) * k / (-(-k // kb) * kb)
+    return used_pwt >= used_pw
 
 
 def run_pointwise_int8(backend, call):
@@ -173,7 +186,7 @@ def run_pointwise_int8(backend, call):
     e = epilogue_args(call)
     p = call.h * call.w
     flags = e["flags"]  # has_bias, has_res, act, y_zp, r_zp, r_mult, r_shift, lo, hi
-    kbn = pw_kbn(cq, kblk)
+    kbn = pw_kbn(cq, kblk, tunables(backend)["cfg"].conv2d.opencl.pw_min_words)
     launch(backend, prg, "conv_pw", (-(-p // (PW_NV * 8)), -(-kblk // kbn), call.n), (1, 1, 1), xp, wpk, e["bias"],
            e["res"], call.y.handle, e["mult"], e["shift"], *i32(cq, call.k, p, call.x_zero_point), flags[0], flags[1],
            *flags[3:], *i32(kbn))
@@ -183,7 +196,26 @@ def run_pointwise(backend, call):
     if call.dtype == np.int8:
         return run_pointwise_int8(backend, call)
     vec = pw_vec(backend)
+    opencl = tunables(backend)["cfg"].conv2d.opencl
     prg = program(backend, "conv2d", [f"-DPW_VEC={vec}"])
+    p = call.h * call.w
+    e = epilogue_args(call)
+    flags = i32(call.bias is not None, call.residual is not None, ACT[call.activation])
+    if p > 1 and use_pwt(p, call.c, call.k, vec, opencl):  # output channels in the lanes
+        kb = opencl.pwt_kv * vec
+        kblk = -(-call.k // kb)
+        nbytes = kblk * call.c * kb * 4
+
+        def pack_t(_):
+            wpk = scratch(backend, nbytes)
+            launch(backend, prg, "conv_pwt_pack", (call.c, kblk), (min(call.c, 64), 1), call.weight.handle, wpk,
+                   *i32(call.c, call.k))
+            return wpk
+
+        wpk = WEIGHTS.get(call, ("pwt", kb), nbytes, pack_t)
+        launch(backend, prg, "conv_pwt", (-(-p // opencl.pwt_p), kblk, call.n), (1, 1, 1), call.x.handle, wpk,
+               e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p), *flags)
+        return
     kblk = -(-call.k // PW_M)
     nbytes = kblk * call.c * PW_M * 4
 
@@ -194,16 +226,12 @@ def run_pointwise(backend, call):
         return wpk
 
     wpk = WEIGHTS.get(call, ("pw", PW_M), nbytes, pack)
-    e = epilogue_args(call)
-    p = call.h * call.w
-    flags = i32(call.bias is not None, call.residual is not None, ACT[call.activation])
     if p == 1:  # one pixel (the SE blocks' FCs): conv_pw1, the same sums without the pixel block
         launch(backend, prg, "conv_pw1", (kblk, call.n), (16, 1), call.x.handle, wpk, e["bias"], e["res"],
                call.y.handle, *i32(call.c, call.k), *flags)
         return
     launch(backend, prg, "conv_pw", (-(-p // (PW_NV * vec)), kblk, call.n), (1, 1, 1), call.x.handle, wpk,
-           e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p, call.bias is not None,
-                                                     call.residual is not None, ACT[call.activation]))
+           e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p), *flags)
 
 
 def run(backend, call):
