@@ -451,7 +451,8 @@ __kernel void conv_im2col(__global const T* restrict xp, __global const T* restr
 // as the main cost; here the lanes run along pixels (the BLIS micro-kernel with A = the packed
 // weights): per input channel, PW_NV vector loads of X, PW_M broadcast weights, PW_M * PW_NV FMAs,
 // and the epilogue (bias per channel, residual, activation) stores whole vectors.
-// PW_VEC (lanes) comes from the launcher: the device's native float vector width.
+// PW_VEC (lanes) comes from the launcher: the device's native float vector width; PW_M (output
+// channels per work-item) too: conv2d.opencl.pw_m or pw_m_avx512 (backends/opencl/conv2d.py pw_m).
 #ifndef PW_VEC
 #define PW_VEC 8
 #endif

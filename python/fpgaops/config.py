@@ -66,6 +66,8 @@ SCHEMA = {
     "conv2d.opencl.kv": _int(1, 4),
     "conv2d.opencl.kv_avx512": _int(1, 4),
     "conv2d.opencl.pw_min_words": _int(1, 1 << 16),
+    "conv2d.opencl.pw_m": _int(1, 16),
+    "conv2d.opencl.pw_m_avx512": _int(1, 16),
     "conv2d.opencl.pwt_p": _int(1, 16),
     "conv2d.opencl.pwt_kv": _int(1, 4),
     "conv2d.opencl.pwt_max_pixels": _int(0, 1 << 20),

@@ -2,7 +2,7 @@
 "winograd" and "dwconv" in their own modules (same stems as their .cl files)."""
 import numpy as np
 
-from . import dwconv, winograd
+from . import dwconv, isa, winograd
 from .conv_common import (ACT, WEIGHTS, dtype_defines, epilogue_args, i32, int8_form, launch, program,
                           requant_defines, scratch, tunables)
 
@@ -124,7 +124,16 @@ def run_im2col_int8(backend, call):
                 call.x_zero_point), *e["flags"])
 
 
-PW_M, PW_NV = 6, 2  # conv2d.cl: output channels x vectors of pixels per conv_pw work-item
+# conv2d.cl: output channels x vectors of pixels per int8 conv_pw work-item (its PW_M, PW_NV); the
+# float32 conv_pw takes PW_NV vectors too and pw_m(backend) output channels
+PW_M, PW_NV = 6, 2
+
+
+def pw_m(backend):
+    """Output channels per float32 conv_pw work-item: conv2d.opencl.pw_m_avx512 where the device
+    compiles for AVX-512 (isa.py), else conv2d.opencl.pw_m; passed to conv2d.cl as -DPW_M."""
+    opencl = tunables(backend)["cfg"].conv2d.opencl
+    return opencl.pw_m_avx512 if isa.detect(backend).avx512 else opencl.pw_m
 
 
 def pointwise(call):
@@ -145,19 +154,19 @@ def pw_kbn(cq, kblk, min_words):
     return max(1, min(kblk, -(-min_words // cq)))
 
 
-def use_pwt(p, c, k, vec, opencl):
+def use_pwt(p, c, k, vec, m, opencl):
     """float32: conv_pwt (output channels in the lanes, PWT_P pixels broadcast) rather than conv_pw
     (pixels in the lanes) for an image of P pixels, C input and K output channels: on images of at
     most conv2d.opencl.pwt_max_pixels pixels with at least conv2d.opencl.pwt_min_channels input
     channels (below, its transposed stores cost more than its loop saves), when its share of
     useful lanes is no smaller (conv_pw
-    computes whole blocks of PW_NV vectors of pixels and PW_M channels, conv_pwt of PWT_KV vectors
+    computes whole blocks of PW_NV vectors of pixels and M channels, conv_pwt of PWT_KV vectors
     of channels and PWT_P pixels; the last blocks overlap the previous ones or run past K)."""
     pp, kb = opencl.pwt_p, opencl.pwt_kv * vec
     if not (pp <= p <= opencl.pwt_max_pixels and c >= opencl.pwt_min_channels):
         return False
     pn = PW_NV * vec
-    used_pw = (p / (-(-p // pn) * pn) if p >= pn else p / pn) * k / (-(-k // PW_M) * PW_M)
+    used_pw = (p / (-(-p // pn) * pn) if p >= pn else p / pn) * k / (-(-k // m) * m)
     used_pwt = p / (-(-p // pp) * pp) * k / (-(-k // kb) * kb)
     return used_pwt >= used_pw
 
@@ -195,13 +204,13 @@ def run_pointwise_int8(backend, call):
 def run_pointwise(backend, call):
     if call.dtype == np.int8:
         return run_pointwise_int8(backend, call)
-    vec = pw_vec(backend)
+    vec, m = pw_vec(backend), pw_m(backend)
     opencl = tunables(backend)["cfg"].conv2d.opencl
-    prg = program(backend, "conv2d", [f"-DPW_VEC={vec}"])
+    prg = program(backend, "conv2d", [f"-DPW_VEC={vec}", f"-DPW_M={m}"])
     p = call.h * call.w
     e = epilogue_args(call)
     flags = i32(call.bias is not None, call.residual is not None, ACT[call.activation])
-    if p > 1 and use_pwt(p, call.c, call.k, vec, opencl):  # output channels in the lanes
+    if p > 1 and use_pwt(p, call.c, call.k, vec, m, opencl):  # output channels in the lanes
         kb = opencl.pwt_kv * vec
         kblk = -(-call.k // kb)
         nbytes = kblk * call.c * kb * 4
@@ -216,8 +225,8 @@ def run_pointwise(backend, call):
         launch(backend, prg, "conv_pwt", (-(-p // opencl.pwt_p), kblk, call.n), (1, 1, 1), call.x.handle, wpk,
                e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p), *flags)
         return
-    kblk = -(-call.k // PW_M)
-    nbytes = kblk * call.c * PW_M * 4
+    kblk = -(-call.k // m)
+    nbytes = kblk * call.c * m * 4
 
     def pack(_):
         wpk = scratch(backend, nbytes)
@@ -225,7 +234,7 @@ def run_pointwise(backend, call):
                *i32(call.c, call.k))
         return wpk
 
-    wpk = WEIGHTS.get(call, ("pw", PW_M), nbytes, pack)
+    wpk = WEIGHTS.get(call, ("pw", m), nbytes, pack)
     if p == 1:  # one pixel (the SE blocks' FCs): conv_pw1, the same sums without the pixel block
         launch(backend, prg, "conv_pw1", (kblk, call.n), (16, 1), call.x.handle, wpk, e["bias"], e["res"],
                call.y.handle, *i32(call.c, call.k), *flags)
