@@ -86,12 +86,13 @@ class MainKernel:
         self.pack.set_args(dw, self.wp, np.int32(c), np.int32(k))
         cl.enqueue_nd_range_kernel(self.b.queue, self.pack, (c, kblk), None)
         p = x.shape[2] * x.shape[3]
-        self.k.set_args(self.dx, self.wp, self.dummy, self.dummy, self.y, np.int32(c), np.int32(k), np.int32(p),
-                        np.int32(0), np.int32(0), np.int32(0))
+        self.args = (self.dx, self.wp, self.dummy, self.dummy, self.y, np.int32(c), np.int32(k), np.int32(p),
+                     np.int32(0), np.int32(0), np.int32(0))
         self.g = (-(-p // (self.nv * self.vec)), kblk, 1)
         self.shape = (1, k, x.shape[2], x.shape[3])
 
     def run(self):
+        self.k.set_args(*self.args)
         return self.cl.enqueue_nd_range_kernel(self.b.queue, self.k, self.g, (1, 1, 1))
 
     def result(self):

@@ -158,14 +158,13 @@ def test_float32_pointwise(dev, n, c, k, h, w, act, with_res):
 @pytest.mark.parametrize("pwt, avx512", [(True, True), (False, True), (False, False)],
                          ids=["conv_pwt", "conv_pw-pw_m_avx512", "conv_pw-pw_m"])
 @pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True), ("hardswish", True)])
-def test_float32_pointwise_both_kernels(backend, monkeypatch, n, c, k, h, w, pwt, avx512, act, with_res):
+def test_float32_pointwise_both_kernels(require, monkeypatch, n, c, k, h, w, pwt, avx512, act, with_res):
     # the OpenCL launcher picks conv_pwt (output channels in the lanes) or conv_pw (pixels in the
     # lanes) per layer (use_pwt, from the lanes each would use): both forced on the same shapes, on
     # any machine: pixel counts at, off and below multiples of conv2d.opencl.pwt_p, channel counts
     # off the vector blocks, bias, residual and activation in the epilogue; conv_pw with either
     # blocking (conv2d.opencl.pw_m / pw_m_avx512, picked through isa.detect: forced here)
-    if backend != "opencl":
-        pytest.skip("the conv_pw / conv_pwt choice is the OpenCL launcher's")
+    require("opencl")  # the conv_pw / conv_pwt choice is the OpenCL launcher's
     from fpgaops.backends.opencl import conv2d as ocl_conv2d, isa
     monkeypatch.setattr(isa, "detect", lambda be: isa.Isa(True, avx512, 0))
     cfg = config.current().conv2d.opencl
@@ -179,7 +178,8 @@ def test_float32_pointwise_both_kernels(backend, monkeypatch, n, c, k, h, w, pwt
     rng = np.random.default_rng(n * 100000 + c * 1000 + k * 10 + h + w)
     x, wt, b = make_float(rng, n, c, h, w, k, 1, 1, 1)
     res = rng.standard_normal((n, k, h, w), dtype=np.float32) if with_res else None
-    got = fo.conv2d(x, wt, b, (1, 1), (0, 0), (1, 1), 1, algo="im2col", activation=act, residual=res)
+    with fo.device("opencl"):
+        got = fo.conv2d(x, wt, b, (1, 1), (0, 0), (1, 1), 1, algo="im2col", activation=act, residual=res)
     check_float(got, x, wt, b, (1, 1), (0, 0), (1, 1), 1, act, res, "im2col")
     assert chosen == [pwt]
 
