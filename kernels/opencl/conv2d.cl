@@ -635,9 +635,9 @@ void conv_pwt(__global const float* restrict x, __global const float* restrict w
                 bv = vloadp(0, t[0]);
             }
         }
-        if (has_res) {
-            for (int l = 0; l < nl; ++l)
-                for (int p = skip; p < PT_P; ++p) t[p][l] = res[base + (size_t)l * P + p];
+        if (has_res) {  // (the window's pixels all exist; lanes past K read 0)
+            for (int l = 0; l < PW_VEC; ++l)
+                for (int p = 0; p < PT_P; ++p) t[p][l] = l < nl ? res[base + (size_t)l * P + p] : 0.0f;
 #pragma unroll
             for (int p = 0; p < PT_P; ++p) vstorep(conv_act(acc[p][v] + bv + vloadp(0, t[p]), act), 0, t[p]);
         } else {

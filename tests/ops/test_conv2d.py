@@ -152,6 +152,21 @@ def test_float32_pointwise(dev, n, c, k, h, w, act, with_res):
     run_all_float(x, wt, b, (1, 1), (0, 0), (1, 1), 1, act, res)
 
 
+def test_pointwise_kernel_rule():
+    # use_pwt (backends/opencl/conv2d.py) on explicit lane widths, with the shipped keys:
+    # conv_pwt only on small images with enough input channels, and only where it wastes no more
+    # lanes than conv_pw (pure arithmetic: no device needed)
+    pytest.importorskip("pyopencl")
+    from fpgaops.backends.opencl.conv2d import use_pwt
+    o = config.current().conv2d.opencl
+    small, big = o.pwt_p * o.pwt_p, o.pwt_max_pixels + 1
+    assert use_pwt(small, o.pwt_min_channels, 2 * o.pwt_kv * 16, 16, 8, o)  # 49 pixels: conv_pw fills 64
+    assert not use_pwt(big, 4 * o.pwt_min_channels, 2 * o.pwt_kv * 16, 16, 8, o)
+    assert not use_pwt(small, o.pwt_min_channels - 1, 2 * o.pwt_kv * 16, 16, 8, o)
+    assert not use_pwt(o.pwt_p - 1, o.pwt_min_channels, 2 * o.pwt_kv * 16, 16, 8, o)
+    assert not use_pwt(small, o.pwt_min_channels, 1, 16, 8, o)  # one channel of a KB-channel block
+
+
 @pytest.mark.filterwarnings("ignore:Non-empty compiler output")
 @pytest.mark.parametrize("n, c, k, h, w", [(1, 16, 24, 7, 7), (2, 5, 13, 4, 9), (1, 40, 50, 7, 7), (1, 24, 32, 4, 4),
                                            (1, 9, 70, 1, 7), (2, 96, 17, 14, 14)])

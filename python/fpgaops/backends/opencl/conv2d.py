@@ -159,9 +159,9 @@ def use_pwt(p, c, k, vec, m, opencl):
     (pixels in the lanes) for an image of P pixels, C input and K output channels: on images of at
     most conv2d.opencl.pwt_max_pixels pixels with at least conv2d.opencl.pwt_min_channels input
     channels (below, its transposed stores cost more than its loop saves), when its share of
-    useful lanes is no smaller (conv_pw
-    computes whole blocks of PW_NV vectors of pixels and M channels, conv_pwt of PWT_KV vectors
-    of channels and PWT_P pixels; the last blocks overlap the previous ones or run past K)."""
+    useful lanes is no smaller (conv_pw computes whole blocks of PW_NV vectors of pixels and M
+    channels, conv_pwt of PWT_KV vectors of channels and PWT_P pixels; the last blocks overlap the
+    previous ones or run past K)."""
     pp, kb = opencl.pwt_p, opencl.pwt_kv * vec
     if not (pp <= p <= opencl.pwt_max_pixels and c >= opencl.pwt_min_channels):
         return False
