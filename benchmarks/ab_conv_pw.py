@@ -60,7 +60,8 @@ class Profiler:
 
 
 class MainKernel:
-    """conv_pw of the base tree, launched as its launcher did (6 x 2 vectors per work-item)."""
+    """conv_pw of the base tree, launched as its launcher did (6 x 2 vectors per work-item; other
+    m x nv only with a conv2d.cl that takes -DPW_M, -DPW_NV)."""
 
     def __init__(self, backend, base, m=6, nv=2, defines=()):
         cl = backend.cl
@@ -68,7 +69,8 @@ class MainKernel:
         self.b, self.cl = backend, cl
         src = inline_includes(Path(base) / "kernels" / "opencl" / "conv2d.cl")
         self.vec = min(16, max(4, backend.device.native_vector_width_float))
-        opts = config.current().cl_defines() + [f"-DPW_VEC={self.vec}", f"-DPW_M={m}", f"-DPW_NV={nv}", *defines] + isa.build_defines(isa.detect(backend))
+        opts = (config.current().cl_defines() + [f"-DPW_VEC={self.vec}", f"-DPW_M={m}", f"-DPW_NV={nv}", *defines]
+                + isa.build_defines(isa.detect(backend)))
         self.prg = cl.Program(backend.ctx, src).build(options=opts)
         self.k = cl.Kernel(self.prg, "conv_pw")
         self.pack = cl.Kernel(self.prg, "conv_pw_pack")
