@@ -1,6 +1,6 @@
 """End-to-end A/B of the int8 conv epilogue work of issue 13 (benchmarks/RESULTS.md, "Issue 13"):
 MobileNetV2 (and any zoo network) int8 on opencl, "before" = one output block per conv_pw work-item
-(PW_MIN_WORDS = 1) and the 64-bit requantization everywhere (requant_defines -> []), i.e. the former
+(conv2d.opencl.pw_min_words = 1) and the 64-bit requantization everywhere (requant_defines -> []), i.e. the former
 kernels' arithmetic and grid, against the shipped "after", plus fpgaops float32, in one process,
 interleaved rounds (wall medians) and device time by kernel (OpenCL events of launch-plan replays,
 median of 3). Both int8 variants must give identical codes. Batch 1, 224x224, zoo seeded weights.
@@ -25,12 +25,12 @@ from fpgaops.backends.opencl import conv2d, dwconv  # noqa: E402
 
 def variant(before):
     """Set the launchers to the 'before' (True) or shipped (False) int8 epilogue and grid."""
-    conv2d.PW_MIN_WORDS = 1 if before else SHIPPED[0]
+    conv2d.pw_kbn = (lambda cq, kblk, _words: 1) if before else SHIPPED[0]
     conv2d.requant_defines = (lambda call: []) if before else SHIPPED[1]
     dwconv.requant_defines = (lambda call: []) if before else SHIPPED[1]
 
 
-SHIPPED = (conv2d.PW_MIN_WORDS, conv2d.requant_defines)
+SHIPPED = (conv2d.pw_kbn, conv2d.requant_defines)
 
 
 def main(argv=None):

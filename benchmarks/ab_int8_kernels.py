@@ -28,7 +28,7 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--only", default="", help="layers whose name contains this")
     p.add_argument("--pw-min-words", type=int, default=None,
-                   help="instead of --before: int8 conv_pw with this PW_MIN_WORDS (1: one k-block per item) vs shipped")
+                   help="instead of --before: int8 conv_pw with this conv2d.opencl.pw_min_words (1: one k-block per item) vs shipped")
     args = p.parse_args(argv)
     be = fo.get_device("opencl")
     cl = be.cl
@@ -41,7 +41,7 @@ def main(argv=None):
         events.append((k.function_name, cl.enqueue_nd_range_kernel(be.queue, k, gsize, lsize)))
     be.enqueue = enqueue
     from fpgaops.backends.opencl import conv2d
-    shipped_words = conv2d.PW_MIN_WORDS
+    shipped_kbn = conv2d.pw_kbn
     after = Path(config.kernel_source_dir())
     dirs = {"before": Path(args.before).resolve() / "kernels" if args.before else after, "after": after}
     caches = {v: ({}, {}) for v in dirs}  # per variant: backend programs, conv_common programs
@@ -50,7 +50,8 @@ def main(argv=None):
     def use(v):
         config.kernel_source_dir = lambda: dirs[v]
         if args.pw_min_words is not None:
-            conv2d.PW_MIN_WORDS = args.pw_min_words if v == "before" else shipped_words
+            conv2d.pw_kbn = ((lambda cq, kblk, _words: shipped_kbn(cq, kblk, args.pw_min_words)) if v == "before"
+                             else shipped_kbn)
         be._programs, conv_common._PROGRAMS = caches[v]
 
     rng = np.random.default_rng(0)

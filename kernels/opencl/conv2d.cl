@@ -451,12 +451,17 @@ __kernel void conv_im2col(__global const T* restrict xp, __global const T* restr
 // as the main cost; here the lanes run along pixels (the BLIS micro-kernel with A = the packed
 // weights): per input channel, PW_NV vector loads of X, PW_M broadcast weights, PW_M * PW_NV FMAs,
 // and the epilogue (bias per channel, residual, activation) stores whole vectors.
-// PW_VEC (lanes) comes from the launcher: the device's native float vector width.
+// PW_VEC (lanes) comes from the launcher: the device's native float vector width; PW_M (output
+// channels per work-item) too: conv2d.opencl.pw_m or pw_m_avx512 (backends/opencl/conv2d.py pw_m).
 #ifndef PW_VEC
 #define PW_VEC 8
 #endif
+#ifndef PW_M
 #define PW_M 6
+#endif
+#ifndef PW_NV
 #define PW_NV 2
+#endif
 #define PW_N (PW_NV * PW_VEC)  // (the int8 section above is compiled only under CONV_INT8)
 #define PW_CAT_(a, b) a##b
 #define PW_CAT(a, b) PW_CAT_(a, b)
@@ -550,6 +555,97 @@ void conv_pw(__global const float* restrict x, __global const float* restrict wp
                 }
             }
         }
+    }
+}
+
+// ---- pointwise, output channels in the lanes (conv_pwt): small images -------------------------
+// conv_pw's lanes run along pixels, so a small image wastes lanes (7x7 = 49 pixels: 64 computed)
+// and its few pixel blocks give little work per weight load. conv_pwt puts PT_KV vectors of
+// PW_VEC output channels in the lanes and PT_P pixels as broadcast scalars (the launcher picks
+// PT_P so that it divides P or nearly: 7 for 7x7 and 14x14): per input channel PT_KV weight
+// vector loads, PT_P broadcasts and PT_P * PT_KV FMAs into registers. The epilogue adds the bias
+// vector, the residual (gathered) and the activation lane-wise, then stores each channel's PT_P
+// pixels (consecutive addresses in NCHW).
+// PT_P, PT_KV: conv2d.opencl.pwt_p / pwt_kv (kernels/config/fpgaops.toml; the launcher sizes the grid
+// with the same keys)
+#ifndef CONV2D_OPENCL_PWT_P
+#define CONV2D_OPENCL_PWT_P 7
+#endif
+#ifndef CONV2D_OPENCL_PWT_KV
+#define CONV2D_OPENCL_PWT_KV 2
+#endif
+#define PT_P CONV2D_OPENCL_PWT_P
+#define PT_KV CONV2D_OPENCL_PWT_KV
+#define PT_KB (PT_KV * PW_VEC)
+
+// global (C, ceil(K/PT_KB)): weight (K, C) -> wp (KBLK, C, PT_KB), zero past K
+__kernel void conv_pwt_pack(__global const float* restrict w, __global float* restrict wp, int C, int K) {
+    const int c = get_global_id(0), kb = get_global_id(1);
+    if (c >= C) return;
+    __global float* dst = wp + ((size_t)kb * C + c) * PT_KB;
+    for (int l = 0; l < PT_KB; ++l) {
+        const int k = kb * PT_KB + l;
+        dst[l] = k < K ? w[(size_t)k * C + c] : 0.0f;
+    }
+}
+
+// global (ceil(P/PT_P), ceil(K/PT_KB), N), one work-item per work-group; P >= PT_P. The last
+// pixel block is computed on the window [P - PT_P, P) and stores only its own pixels.
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void conv_pwt(__global const float* restrict x, __global const float* restrict wp, __global const float* restrict bias,
+              __global const float* restrict res, __global float* restrict y, int C, int K, int P, int has_bias,
+              int has_res, int act) {
+    const int pb = get_global_id(0), kb = get_global_id(1), n = get_global_id(2);
+    const int own0 = pb * PT_P, p0 = min(own0, P - PT_P);
+    __global const float* X = x + (size_t)n * C * P + p0;
+    __global const float* W = wp + (size_t)kb * C * PT_KB;
+    floatp acc[PT_P][PT_KV];
+#pragma unroll
+    for (int p = 0; p < PT_P; ++p)
+#pragma unroll
+        for (int v = 0; v < PT_KV; ++v) acc[p][v] = (floatp)(0.0f);
+    for (int c = 0; c < C; ++c) {
+        floatp wv[PT_KV];
+#pragma unroll
+        for (int v = 0; v < PT_KV; ++v) wv[v] = vloadp(v, W);
+#pragma unroll
+        for (int p = 0; p < PT_P; ++p) {
+            const floatp xb = (floatp)(X[p]);
+#pragma unroll
+            for (int v = 0; v < PT_KV; ++v) acc[p][v] = fma(xb, wv[v], acc[p][v]);
+        }
+        X += P;
+        W += PT_KB;
+    }
+    const int skip = own0 - p0;  // leading pixels of the window owned by the previous block
+#pragma unroll
+    for (int v = 0; v < PT_KV; ++v) {
+        const int k0 = kb * PT_KB + v * PW_VEC;
+        if (k0 >= K) break;
+        const int nl = min(PW_VEC, K - k0);
+        const size_t base = ((size_t)n * K + k0) * P + p0;
+        float t[PT_P][PW_VEC];
+        floatp bv = (floatp)(0.0f);
+        if (has_bias) {
+            if (nl == PW_VEC) {
+                bv = vloadp(0, bias + k0);
+            } else {
+                for (int l = 0; l < nl; ++l) t[0][l] = bias[k0 + l];
+                for (int l = nl; l < PW_VEC; ++l) t[0][l] = 0.0f;
+                bv = vloadp(0, t[0]);
+            }
+        }
+        if (has_res) {  // (the window's pixels all exist; lanes past K read 0)
+            for (int l = 0; l < PW_VEC; ++l)
+                for (int p = 0; p < PT_P; ++p) t[p][l] = l < nl ? res[base + (size_t)l * P + p] : 0.0f;
+#pragma unroll
+            for (int p = 0; p < PT_P; ++p) vstorep(conv_act(acc[p][v] + bv + vloadp(0, t[p]), act), 0, t[p]);
+        } else {
+#pragma unroll
+            for (int p = 0; p < PT_P; ++p) vstorep(conv_act(acc[p][v] + bv, act), 0, t[p]);
+        }
+        for (int l = 0; l < nl; ++l)
+            for (int p = skip; p < PT_P; ++p) y[base + (size_t)l * P + p] = t[p][l];
     }
 }
 

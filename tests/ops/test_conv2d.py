@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fpgaops as fo
-from fpgaops import quant
+from fpgaops import config, quant
 from fpgaops.ops import conv2d as conv_op
 from fpgaops.reference import act_lut as act_ref
 from fpgaops.reference import conv2d as ref
@@ -150,6 +150,53 @@ def test_float32_pointwise(dev, n, c, k, h, w, act, with_res):
     x, wt, b = make_float(rng, n, c, h, w, k, 1, 1, 1)
     res = rng.standard_normal((n, k, h, w), dtype=np.float32) if with_res else None
     run_all_float(x, wt, b, (1, 1), (0, 0), (1, 1), 1, act, res)
+
+
+def test_pointwise_kernel_rule():
+    # use_pwt (backends/opencl/conv2d.py) on explicit lane widths, with the shipped keys:
+    # conv_pwt only on small images with enough input channels, and only where it wastes no more
+    # lanes than conv_pw (pure arithmetic: no device needed)
+    pytest.importorskip("pyopencl")
+    from fpgaops.backends.opencl.conv2d import use_pwt
+    o = config.current().conv2d.opencl
+    small, big = o.pwt_p * o.pwt_p, o.pwt_max_pixels + 1
+    assert use_pwt(small, o.pwt_min_channels, 2 * o.pwt_kv * 16, 16, 8, o)  # 49 pixels: conv_pw fills 64
+    assert not use_pwt(big, 4 * o.pwt_min_channels, 2 * o.pwt_kv * 16, 16, 8, o)
+    assert not use_pwt(small, o.pwt_min_channels - 1, 2 * o.pwt_kv * 16, 16, 8, o)
+    assert not use_pwt(o.pwt_p - 1, o.pwt_min_channels, 2 * o.pwt_kv * 16, 16, 8, o)
+    assert not use_pwt(small, o.pwt_min_channels, 1, 16, 8, o)  # one channel of a KB-channel block
+
+
+@pytest.mark.filterwarnings("ignore:Non-empty compiler output")
+@pytest.mark.parametrize("n, c, k, h, w", [(1, 16, 24, 7, 7), (2, 5, 13, 4, 9), (1, 40, 50, 7, 7), (1, 24, 32, 4, 4),
+                                           (1, 9, 70, 1, 7), (2, 96, 17, 14, 14)])
+@pytest.mark.parametrize("pwt, avx512", [(True, True), (False, True), (False, False)],
+                         ids=["conv_pwt", "conv_pw-pw_m_avx512", "conv_pw-pw_m"])
+@pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True), ("hardswish", True)])
+def test_float32_pointwise_both_kernels(require, monkeypatch, n, c, k, h, w, pwt, avx512, act, with_res):
+    # the OpenCL launcher picks conv_pwt (output channels in the lanes) or conv_pw (pixels in the
+    # lanes) per layer (use_pwt, from the lanes each would use): both forced on the same shapes, on
+    # any machine: pixel counts at, off and below multiples of conv2d.opencl.pwt_p, channel counts
+    # off the vector blocks, bias, residual and activation in the epilogue; conv_pw with either
+    # blocking (conv2d.opencl.pw_m / pw_m_avx512, picked through isa.detect: forced here)
+    require("opencl")  # the conv_pw / conv_pwt choice is the OpenCL launcher's
+    from fpgaops.backends.opencl import conv2d as ocl_conv2d, isa
+    monkeypatch.setattr(isa, "detect", lambda be: isa.Isa(True, avx512, 0))
+    cfg = config.current().conv2d.opencl
+    assert ocl_conv2d.pw_m(fo.get_device("opencl")) == (cfg.pw_m_avx512 if avx512 else cfg.pw_m)
+    chosen = []
+
+    def force(p, *args):
+        chosen.append(p >= args[-1].pwt_p and pwt)  # conv_pwt needs P >= PWT_P
+        return chosen[-1]
+    monkeypatch.setattr(ocl_conv2d, "use_pwt", force)
+    rng = np.random.default_rng(n * 100000 + c * 1000 + k * 10 + h + w)
+    x, wt, b = make_float(rng, n, c, h, w, k, 1, 1, 1)
+    res = rng.standard_normal((n, k, h, w), dtype=np.float32) if with_res else None
+    with fo.device("opencl"):
+        got = fo.conv2d(x, wt, b, (1, 1), (0, 0), (1, 1), 1, algo="im2col", activation=act, residual=res)
+    check_float(got, x, wt, b, (1, 1), (0, 0), (1, 1), 1, act, res, "im2col")
+    assert chosen == [pwt]
 
 
 @pytest.mark.parametrize("n, c, k, h, w", [(1, 1, 1, 1, 1), (2, 3, 7, 1, 1), (1, 16, 24, 7, 7), (2, 5, 13, 4, 9),

@@ -72,8 +72,10 @@ def test_both_requant_forms_bit_exact(vnni_form, decisions, form, shape, with_re
 @pytest.mark.filterwarnings("ignore:Non-empty compiler output")
 @pytest.mark.parametrize("min_words", [1, 3, 10 ** 6])
 def test_pointwise_output_blocks_per_item(vnni_form, monkeypatch, min_words):
-    """KBN = 1, a few, and all of K's blocks per conv_pw work-item; K not a multiple of the block."""
-    monkeypatch.setattr(ocl_conv2d, "PW_MIN_WORDS", min_words)
+    """KBN = 1, a few, and all of K's blocks per conv_pw work-item; K not a multiple of the block.
+    (pw_kbn is wrapped rather than conv2d.opencl.pw_min_words set: vnni_form owns the config.)"""
+    shipped = ocl_conv2d.pw_kbn
+    monkeypatch.setattr(ocl_conv2d, "pw_kbn", lambda cq, kblk, _words: shipped(cq, kblk, min_words))
     rng = np.random.default_rng(min_words)
     for c, k in ((3, 7), (16, 31), (40, 50)):
         x, wt, b = make_int8(rng, 1, c, 5, 9, k, 1, 1, 1)

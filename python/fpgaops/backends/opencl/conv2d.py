@@ -2,7 +2,7 @@
 "winograd" and "dwconv" in their own modules (same stems as their .cl files)."""
 import numpy as np
 
-from . import dwconv, winograd
+from . import dwconv, isa, winograd
 from .conv_common import (ACT, WEIGHTS, dtype_defines, epilogue_args, i32, int8_form, launch, program,
                           requant_defines, scratch, tunables)
 
@@ -124,11 +124,20 @@ def run_im2col_int8(backend, call):
                 call.x_zero_point), *e["flags"])
 
 
-PW_M, PW_NV = 6, 2  # conv2d.cl: output channels x vectors of pixels per conv_pw work-item
+# conv2d.cl: output channels x vectors of pixels per int8 conv_pw work-item (its PW_M, PW_NV); the
+# float32 conv_pw takes PW_NV vectors too and pw_m(backend) output channels
+PW_M, PW_NV = 6, 2
+
+
+def pw_m(backend):
+    """Output channels per float32 conv_pw work-item: conv2d.opencl.pw_m_avx512 where the device
+    compiles for AVX-512 (isa.py), else conv2d.opencl.pw_m; passed to conv2d.cl as -DPW_M."""
+    opencl = tunables(backend)["cfg"].conv2d.opencl
+    return opencl.pw_m_avx512 if isa.detect(backend).avx512 else opencl.pw_m
 
 
 def pointwise(call):
-    """A 1x1 stride-1 unpadded ungrouped conv: the GEMM kernel conv_pw (conv2d.cl)."""
+    """A 1x1 stride-1 unpadded ungrouped conv: the GEMM kernels conv_pw / conv_pwt (conv2d.cl)."""
     return (call.r == call.s == 1 and call.stride_h == call.stride_w == 1 and call.groups == 1
             and call.pad_top == call.pad_left == 0 and (call.oh, call.ow) == (call.h, call.w)
             and (call.dtype == np.int8 or call.x_zero_point == 0))
@@ -139,14 +148,27 @@ def pw_vec(backend):
     return min(16, max(4, backend.device.native_vector_width_float))
 
 
-# int8 conv_pw: at least this many input words x k-blocks per work-item (KBN k-blocks; PoCL's
-# fixed cost per work-group outweighs a block of a few input words)
-PW_MIN_WORDS = 64
+def pw_kbn(cq, kblk, min_words):
+    """k-blocks of PW_M output channels per int8 conv_pw work-item for CQ input words: at least
+    conv2d.opencl.pw_min_words input words x k-blocks of work per work-item."""
+    return max(1, min(kblk, -(-min_words // cq)))
 
 
-def pw_kbn(cq, kblk):
-    """k-blocks of PW_M output channels per int8 conv_pw work-item for CQ input words."""
-    return max(1, min(kblk, -(-PW_MIN_WORDS // cq)))
+def use_pwt(p, c, k, vec, m, opencl):
+    """float32: conv_pwt (output channels in the lanes, PWT_P pixels broadcast) rather than conv_pw
+    (pixels in the lanes) for an image of P pixels, C input and K output channels: on images of at
+    most conv2d.opencl.pwt_max_pixels pixels with at least conv2d.opencl.pwt_min_channels input
+    channels (below, its transposed stores cost more than its loop saves), when its share of
+    useful lanes is no smaller (conv_pw computes whole blocks of PW_NV vectors of pixels and M
+    channels, conv_pwt of PWT_KV vectors of channels and PWT_P pixels; the last blocks overlap the
+    previous ones or run past K)."""
+    pp, kb = opencl.pwt_p, opencl.pwt_kv * vec
+    if not (pp <= p <= opencl.pwt_max_pixels and c >= opencl.pwt_min_channels):
+        return False
+    pn = PW_NV * vec
+    used_pw = (p / (-(-p // pn) * pn) if p >= pn else p / pn) * k / (-(-k // m) * m)
+    used_pwt = p / (-(-p // pp) * pp) * k / (-(-k // kb) * kb)
+    return used_pwt >= used_pw
 
 
 def run_pointwise_int8(backend, call):
@@ -173,7 +195,7 @@ def run_pointwise_int8(backend, call):
     e = epilogue_args(call)
     p = call.h * call.w
     flags = e["flags"]  # has_bias, has_res, act, y_zp, r_zp, r_mult, r_shift, lo, hi
-    kbn = pw_kbn(cq, kblk)
+    kbn = pw_kbn(cq, kblk, tunables(backend)["cfg"].conv2d.opencl.pw_min_words)
     launch(backend, prg, "conv_pw", (-(-p // (PW_NV * 8)), -(-kblk // kbn), call.n), (1, 1, 1), xp, wpk, e["bias"],
            e["res"], call.y.handle, e["mult"], e["shift"], *i32(cq, call.k, p, call.x_zero_point), flags[0], flags[1],
            *flags[3:], *i32(kbn))
@@ -182,10 +204,29 @@ def run_pointwise_int8(backend, call):
 def run_pointwise(backend, call):
     if call.dtype == np.int8:
         return run_pointwise_int8(backend, call)
-    vec = pw_vec(backend)
-    prg = program(backend, "conv2d", [f"-DPW_VEC={vec}"])
-    kblk = -(-call.k // PW_M)
-    nbytes = kblk * call.c * PW_M * 4
+    vec, m = pw_vec(backend), pw_m(backend)
+    opencl = tunables(backend)["cfg"].conv2d.opencl
+    prg = program(backend, "conv2d", [f"-DPW_VEC={vec}", f"-DPW_M={m}"])
+    p = call.h * call.w
+    e = epilogue_args(call)
+    flags = i32(call.bias is not None, call.residual is not None, ACT[call.activation])
+    if p > 1 and use_pwt(p, call.c, call.k, vec, m, opencl):  # output channels in the lanes
+        kb = opencl.pwt_kv * vec
+        kblk = -(-call.k // kb)
+        nbytes = kblk * call.c * kb * 4
+
+        def pack_t(_):
+            wpk = scratch(backend, nbytes)
+            launch(backend, prg, "conv_pwt_pack", (call.c, kblk), (min(call.c, 64), 1), call.weight.handle, wpk,
+                   *i32(call.c, call.k))
+            return wpk
+
+        wpk = WEIGHTS.get(call, ("pwt", kb), nbytes, pack_t)
+        launch(backend, prg, "conv_pwt", (-(-p // opencl.pwt_p), kblk, call.n), (1, 1, 1), call.x.handle, wpk,
+               e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p), *flags)
+        return
+    kblk = -(-call.k // m)
+    nbytes = kblk * call.c * m * 4
 
     def pack(_):
         wpk = scratch(backend, nbytes)
@@ -193,17 +234,13 @@ def run_pointwise(backend, call):
                *i32(call.c, call.k))
         return wpk
 
-    wpk = WEIGHTS.get(call, ("pw", PW_M), nbytes, pack)
-    e = epilogue_args(call)
-    p = call.h * call.w
-    flags = i32(call.bias is not None, call.residual is not None, ACT[call.activation])
+    wpk = WEIGHTS.get(call, ("pw", m), nbytes, pack)
     if p == 1:  # one pixel (the SE blocks' FCs): conv_pw1, the same sums without the pixel block
         launch(backend, prg, "conv_pw1", (kblk, call.n), (16, 1), call.x.handle, wpk, e["bias"], e["res"],
                call.y.handle, *i32(call.c, call.k), *flags)
         return
     launch(backend, prg, "conv_pw", (-(-p // (PW_NV * vec)), kblk, call.n), (1, 1, 1), call.x.handle, wpk,
-           e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p, call.bias is not None,
-                                                     call.residual is not None, ACT[call.activation]))
+           e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p), *flags)
 
 
 def run(backend, call):
