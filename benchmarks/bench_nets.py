@@ -34,8 +34,8 @@ Method
     starts after a SETTLE pause: PyTorch's OpenMP threads (libgomp) busy-wait ~300k spins after
     each parallel region, and the runner timed right after torch found a core taken for a few ms
     (MobileNetV3-small opencl: 10.8 ms right after torch vs 6.0 ms settled; docs/networks.md).
-    csim (the HLS tops C-simulated) is run once after the warm-up and skipped for a model whose warm-up took longer
-    than --csim-max-seconds.
+    csim (the HLS tops C-simulated) is run once after the warm-up and skipped for a model whose
+    warm-up took longer than --csim-max-seconds.
   * Profile (opencl): one replay of the launch plan on a profiling queue gives every kernel's
     device time from the OpenCL events. kernel time = their sum; host + launch overhead = the
     median wall time minus it (input upload and logits download included); GFLOP/s and the
