@@ -33,7 +33,7 @@ Method
     the per-round ratios, so a disturbance hits both sides of a ratio alike. Every timed run
     starts after a SETTLE pause: PyTorch's OpenMP threads (libgomp) busy-wait ~300k spins after
     each parallel region, and the runner timed right after torch found a core taken for a few ms
-    (MobileNetV3-small opencl: 10.8 ms right after torch vs 6.0 ms settled; docs/networks.md).
+    (ResNet-18 opencl on a quiet machine: 25.0 ms right after torch, 19.7 ms settled; docs/networks.md).
     csim (the HLS tops C-simulated) is run once after the warm-up and skipped for a model whose
     warm-up took longer than --csim-max-seconds.
   * Profile (opencl): one replay of the launch plan on a profiling queue gives every kernel's
