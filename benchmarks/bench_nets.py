@@ -30,9 +30,12 @@ Method
     opencl op by op (``net.launch_plans = False``, the host path before launch plans) -- are
     timed in interleaved rounds (one run of each per round, for at least --min-time seconds, at
     least 5 rounds, at most 60). Each runner's median is reported, and ORT/opencl is the median of
-    the per-round ratios, so a disturbance hits both sides of a ratio alike. csim (the HLS tops
-    C-simulated) is run once after the warm-up and skipped for a model whose warm-up took longer
-    than --csim-max-seconds.
+    the per-round ratios, so a disturbance hits both sides of a ratio alike. Every timed run
+    starts after a SETTLE pause: PyTorch's OpenMP threads (libgomp) busy-wait ~300k spins after
+    each parallel region, and the runner timed right after torch found a core taken for a few ms
+    (ResNet-18 opencl on a quiet machine: 25.0 ms right after torch, 19.7 ms settled; docs/networks.md).
+    csim (the HLS tops C-simulated) is run once after the warm-up and skipped for a model whose
+    warm-up took longer than --csim-max-seconds.
   * Profile (opencl): one replay of the launch plan on a profiling queue gives every kernel's
     device time from the OpenCL events. kernel time = their sum; host + launch overhead = the
     median wall time minus it (input upload and logits download included); GFLOP/s and the
@@ -104,12 +107,17 @@ def best_time(fn, min_time, min_reps=3, max_reps=50):
     return min(times)
 
 
+SETTLE = 0.01  # seconds of idle before each timed run: longer than libgomp's spin-wait after torch
+
+
 def interleaved(fns, min_time, min_rounds=5, max_rounds=60):
-    """{name: [seconds per round]}: one run of every fn per round, rotating the order."""
+    """{name: [seconds per round]}: one run of every fn per round, rotating the order, each run
+    after SETTLE seconds of idle (so no runner's spinning threads still hold a core)."""
     times = {k: [] for k in fns}
     names, start, r = list(fns), time.perf_counter(), 0
     while r < min_rounds or (time.perf_counter() - start < min_time and r < max_rounds):
         for k in names[r % len(names):] + names[:r % len(names)]:
+            time.sleep(SETTLE)
             t0 = time.perf_counter()
             fns[k]()
             times[k].append(time.perf_counter() - t0)

@@ -192,3 +192,22 @@ def test_replay_movement_norm_gelu_is_bit_exact(opencl):
             np.testing.assert_array_equal(net(x), w)
     plan = net.launch_plan(xs[0])
     assert plan is not None and not isinstance(plan, str), plan
+
+
+def test_timeline_of_a_replay(opencl):
+    net = fpgaops.load_onnx(models.build_onnx("mobilenet_v3_small", num_classes=10))
+    x = images(1, 64, seed=6)[0]
+    for _ in range(3):
+        net(x)
+    plan = net.launch_plan(x)
+    tl = plan.timeline([x])
+    assert [r.name for r in tl.launches] == [k.function_name for k, _g, _l in plan.steps]
+    for r, (_k, gsize, lsize) in zip(tl.launches, plan.steps):
+        assert r.gsize == gsize and 0 <= r.start <= r.end
+        assert r.groups == (None if lsize is None else int(np.prod(np.ceil(np.divide(gsize, lsize)))))
+    # the queue is in order: a launch starts after the previous one ended
+    assert len(tl.gaps) == plan.num_launches - 1 and min(tl.gaps) >= 0
+    assert tl.kernel == pytest.approx(sum(r.end - r.start for r in tl.launches))
+    assert tl.upload >= 0 and tl.readback >= 0 and tl.wall > 0
+    assert [n for n, _g, _s in plan.kernel_times([x])] == [r.name for r in tl.launches]
+    np.testing.assert_array_equal(net(x), eager(net, [x])[0])  # the profiled replay left the plan intact

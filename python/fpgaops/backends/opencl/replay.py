@@ -22,6 +22,8 @@ contents never change. Scratch buffers shared with eager calls are safe: the que
 each launch sequence writes its scratch before reading it.
 """
 import threading
+import time
+from collections import namedtuple
 
 import numpy as np
 
@@ -146,12 +148,56 @@ class LaunchPlan:
     def kernel_times(self, xs):
         """One replay on a profiling queue of the same context: [(kernel name, global size,
         seconds on the device)] per launch, from the OpenCL events (no host time included)."""
+        return [(r.name, r.gsize, r.end - r.start) for r in self.timeline(xs).launches]
+
+    def timeline(self, xs):
+        """One replay of NumPy inputs ``xs`` on a profiling queue of the same context, timed by the
+        OpenCL events: where a replay's time goes (docs/networks.md, "Where a replay's time goes").
+
+        Returns a ``Timeline``: ``launches`` as ``Launch(name, gsize, groups, start, end)`` with
+        start and end in seconds from the start of the input upload and ``groups`` the launch's
+        work-group count (None when the runtime picks the local size); ``upload`` and ``readback``
+        (device seconds of the input and output copies); ``wall`` (host seconds from enqueueing
+        the upload to the outputs on the host). The idle time between kernels k and k+1 is
+        ``launches[k + 1].start - launches[k].end`` (``Timeline.gaps``)."""
         cl = self.backend.cl
         queue = cl.CommandQueue(self.backend.ctx, properties=cl.command_queue_properties.PROFILING_ENABLE)
+        outs = [np.empty(t.shape, t.dtype) for t in self.outputs]
         self.backend.finish()
-        for t, x in zip(self.inputs, xs):
-            cl.enqueue_copy(queue, t.handle, x, is_blocking=True)
-        events = [(k.function_name, gsize, cl.enqueue_nd_range_kernel(queue, k, gsize, lsize))
-                  for k, gsize, lsize in self.steps]
-        queue.finish()
-        return [(name, gsize, (ev.profile.end - ev.profile.start) * 1e-9) for name, gsize, ev in events]
+        t0 = time.perf_counter()
+        ups = [cl.enqueue_copy(queue, t.handle, np.ascontiguousarray(x), is_blocking=False)
+               for t, x in zip(self.inputs, xs)]
+        events = [cl.enqueue_nd_range_kernel(queue, k, gsize, lsize) for k, gsize, lsize in self.steps]
+        downs = [cl.enqueue_copy(queue, o, t.handle, is_blocking=False) for t, o in zip(self.outputs, outs)]
+        cl.wait_for_events(downs)
+        wall = time.perf_counter() - t0
+        queue.finish()  # (in order: every event is complete; this only makes it explicit)
+        zero = ups[0].profile.start if ups else events[0].profile.start
+        sec = lambda ns: (ns - zero) * 1e-9
+        launches = [Launch(k.function_name, gsize, _groups(gsize, lsize), sec(ev.profile.start), sec(ev.profile.end))
+                    for (k, gsize, lsize), ev in zip(self.steps, events)]
+        copies = lambda evs: sum((e.profile.end - e.profile.start) * 1e-9 for e in evs)
+        return Timeline(launches, copies(ups), copies(downs), wall)
+
+
+def _groups(gsize, lsize):
+    if lsize is None:
+        return None
+    return int(np.prod([-(-g // l) for g, l in zip(gsize, lsize)]))
+
+
+Launch = namedtuple("Launch", "name gsize groups start end")
+
+
+class Timeline(namedtuple("Timeline", "launches upload readback wall")):
+    """One profiled replay (``LaunchPlan.timeline``); times in seconds."""
+
+    @property
+    def kernel(self):
+        """Device time of all kernels."""
+        return sum(r.end - r.start for r in self.launches)
+
+    @property
+    def gaps(self):
+        """[idle seconds between the end of launch k and the start of launch k + 1]."""
+        return [b.start - a.end for a, b in zip(self.launches, self.launches[1:])]
