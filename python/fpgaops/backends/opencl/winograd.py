@@ -16,12 +16,13 @@ def cl_defines(m, integer):
 
 
 def run(backend, call):
-    tun = tunables()
+    tun = tunables(backend)
     m = call.winograd_m
     a2 = (m + 2) ** 2
     int8 = call.dtype == np.int8
-    prg = program(backend, "winograd", dtype_defines(call) + list(cl_defines(m, int8)))
-    kb, tb = 8 * tun["wino_kv"], tun["wino_tb"]
+    kv, tb = tun["wino_kv"], tun["wino_tb"]
+    prg = program(backend, "winograd", dtype_defines(call) + list(cl_defines(m, int8)) + [f"-DWINO_TB={tb}", f"-DWINO_KV={kv}"])
+    kb = 8 * kv
     kp = -(-call.k // kb) * kb
     th, tw = -(-call.oh // m), -(-call.ow // m)
     t = call.n * th * tw
