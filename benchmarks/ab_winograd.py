@@ -74,11 +74,41 @@ class Profiler:
         return out
 
 
+def ab_net(name, base, reps):
+    """net(x) wall time (launch plan replay) of two copies of the network, one recorded with each
+    launcher, alternated; the outputs are checked against each other and the first is printed
+    against ORT-free reference tolerance by the tests, not here."""
+    import time
+
+    from fpgaops import models
+    import fpgaops.backends.opencl.conv2d as c2d
+    proto = models.build_onnx(name)
+    x = np.random.default_rng(1).standard_normal((1, 3, 224, 224), dtype=np.float32)
+    nets, outs = {}, {}
+    for v, mod in (("A", base), ("B", wino_b)):
+        nets[v] = fo.load_onnx(proto)
+        c2d.winograd = mod
+        try:
+            outs[v] = [nets[v](x, device="opencl") for _ in range(3)][-1]
+        finally:
+            c2d.winograd = wino_b
+    print(f"# {name}: max |A - B| {np.abs(outs['A'] - outs['B']).max():.2e} (max |A| {np.abs(outs['A']).max():.2e})")
+    t = {"A": [], "B": []}
+    for _ in range(reps):
+        for v in "AB":
+            t0 = time.perf_counter()
+            nets[v](x, device="opencl")
+            t[v].append(time.perf_counter() - t0)
+    print(f"{name} net(x) median A {np.median(t['A'])*1e3:.2f} ms (min {min(t['A'])*1e3:.2f}), "
+          f"B {np.median(t['B'])*1e3:.2f} ms (min {min(t['B'])*1e3:.2f})", flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--base", required=True)
     p.add_argument("--reps", type=int, default=15)
     p.add_argument("--layers", default="64,128,256,512")
+    p.add_argument("--net", default="", help="also A/B this zoo network's net(x) at 224x224, e.g. resnet18")
     p.add_argument("--b-tunables", default="", help="B's overrides, e.g. wino_tb=4,wino_kv=4")
     args = p.parse_args()
     base = load_base(args.base)
@@ -87,10 +117,12 @@ def main():
         orig = wino_b.tunables
         wino_b.tunables = lambda backend=None: {**orig(backend), **over}
     dev = get_device("opencl")
-    prof = Profiler(dev)
     rng = np.random.default_rng(0)
     want = {int(s) for s in args.layers.split(",")}
     import fpgaops.backends.opencl.conv2d as c2d
+    if args.net:
+        ab_net(args.net, base, args.reps)   # before the profiler: its enqueue bypasses plan recording
+    prof = Profiler(dev)
     for c, hw in LAYERS:
         if c not in want:
             continue
