@@ -109,13 +109,12 @@ def main():
     p.add_argument("--reps", type=int, default=15)
     p.add_argument("--layers", default="64,128,256,512")
     p.add_argument("--net", default="", help="also A/B this zoo network's net(x) at 224x224, e.g. resnet18")
-    p.add_argument("--b-tunables", default="", help="B's overrides, e.g. wino_tb=4,wino_kv=4")
+    p.add_argument("--b-blocking", default="", help="B's wino_gemm (tb, kv), e.g. 8,4")
     args = p.parse_args()
     base = load_base(args.base)
-    if args.b_tunables:
-        over = {k: int(v) for k, v in (kv.split("=") for kv in args.b_tunables.split(","))}
-        orig = wino_b.tunables
-        wino_b.tunables = lambda backend=None: {**orig(backend), **over}
+    if args.b_blocking:
+        tb, kv = (int(v) for v in args.b_blocking.split(","))
+        wino_b.blocking = lambda backend: (tb, kv)
     dev = get_device("opencl")
     rng = np.random.default_rng(0)
     want = {int(s) for s in args.layers.split(",")}
