@@ -16,14 +16,10 @@
 //   wino_output  y = epilogue(A^T M A)            per (8 output channels, tile), vector over k
 // CONV_INT8: everything in int32 with two's-complement wrap; G is the integer 2G, so A^T M A is
 // 4*acc exactly and the arithmetic shift by WINO_INT_SHIFT (= 2) is an exact division.
-#ifndef WINOGRAD_OPENCL_TB
-#define WINOGRAD_OPENCL_TB 6
-#endif
-#ifndef WINOGRAD_OPENCL_KV
-#define WINOGRAD_OPENCL_KV 2
-#endif
-#define TB WINOGRAD_OPENCL_TB
-#define KV WINOGRAD_OPENCL_KV
+// The GEMM blocking arrives from the launcher (winograd.py: winograd.opencl.tb, and kv or
+// kv_avx512 by the device's ISA), so launcher and kernel cannot disagree.
+#define TB WINO_TB
+#define KV WINO_KV
 #define KB (8 * KV)
 #define M_ WINO_M
 #define A_ WINO_A
@@ -48,7 +44,8 @@ typedef float8 TA8;
 #define FROM_TA8(v) (v)
 typedef float TOUT;
 typedef float TBIAS;
-#define MAD(a, b, c) mad(a, b, c)
+// fma, not mad: PoCL lowers mad() to vmulps + vaddps (no contraction), half the FMA rate
+#define MAD(a, b, c) fma(a, b, c)
 #endif
 
 __kernel void wino_filter(__global const TIN* restrict w, __global T* restrict u, int C, int CP, int K, int KP) {
@@ -141,6 +138,26 @@ __kernel void wino_input(__global const TIN* restrict x, __global T* restrict v,
     for (int i = 0; i < A2; ++i) vstore8(r[i / A_][i % A_], 0, v + ((size_t)i * TP + t) * CP + c8 * 8);
 }
 
+// The GEMM's vectors: 16 lanes (one zmm) where the device compiles for AVX-512 and KB allows it,
+// else 8 (two per zmm would halve the work per instruction; on AVX2 8 is the register width).
+#if defined(FPGAOPS_AVX512) && (KV % 2 == 0)
+#define GV 16
+#define GVN (KV / 2)
+#define GLOAD vload16
+#define GSTORE vstore16
+#ifdef CONV_INT8
+typedef int16 TG;
+#else
+typedef float16 TG;
+#endif
+#else
+#define GV 8
+#define GVN KV
+#define GLOAD vload8
+#define GSTORE vstore8
+typedef T8 TG;
+#endif
+
 __kernel void wino_gemm(__global const T* restrict u, __global const T* restrict v, __global T* restrict mo,
                         int C, int KP, int TP) {
     // C here is CP (channels rounded up to 8; the padding channels are zero in U and V)
@@ -148,20 +165,20 @@ __kernel void wino_gemm(__global const T* restrict u, __global const T* restrict
     if (tb * TB >= TP) return;
     __global const T* uk = u + ((size_t)xi * (KP / KB) + kb) * C * KB;
     __global const T* vt = v + ((size_t)xi * TP + tb * TB) * C;
-    T8 acc[TB][KV];
+    TG acc[TB][GVN];
 #pragma unroll
     for (int p = 0; p < TB; ++p)
 #pragma unroll
-        for (int q = 0; q < KV; ++q) acc[p][q] = (T8)0;
+        for (int q = 0; q < GVN; ++q) acc[p][q] = (TG)0;
     for (int c = 0; c < C; ++c) {
-        T8 wv[KV];
+        TG wv[GVN];
 #pragma unroll
-        for (int q = 0; q < KV; ++q) wv[q] = vload8(q, uk);
+        for (int q = 0; q < GVN; ++q) wv[q] = GLOAD(q, uk);
 #pragma unroll
         for (int p = 0; p < TB; ++p) {
-            T8 xv = (T8)(vt[p * C]);
+            TG xv = (TG)(vt[p * C]);
 #pragma unroll
-            for (int q = 0; q < KV; ++q) acc[p][q] = MAD(xv, wv[q], acc[p][q]);
+            for (int q = 0; q < GVN; ++q) acc[p][q] = MAD(xv, wv[q], acc[p][q]);
         }
         uk += KB;
         vt += 1;
@@ -170,7 +187,7 @@ __kernel void wino_gemm(__global const T* restrict u, __global const T* restrict
 #pragma unroll
     for (int p = 0; p < TB; ++p)
 #pragma unroll
-        for (int q = 0; q < KV; ++q) vstore8(acc[p][q], q, out + (size_t)p * KP);
+        for (int q = 0; q < GVN; ++q) GSTORE(acc[p][q], q, out + (size_t)p * KP);
 }
 
 #include "conv_epilogue.h"

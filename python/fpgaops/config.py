@@ -74,6 +74,8 @@ SCHEMA = {
     "conv2d.opencl.pwt_min_channels": _int(1, 1 << 20),
     "winograd.opencl.tb": _int(1, 16),
     "winograd.opencl.kv": _int(1, 4),
+    "winograd.opencl.tb_avx512": _int(1, 16),
+    "winograd.opencl.kv_avx512": _int(1, 4),
     "dwconv.opencl.rows": _int(1, 16),
     # HLS conv2d / dwconv (kernels/hls/include/fpgaops/{conv2d,dwconv}.hpp)
     "conv2d.line_buffer_w": _int(1, 1 << 16),

@@ -6,8 +6,10 @@ import numpy as np
 
 import functools
 
+from ... import config
 from ...reference import winograd as wino
-from .conv_common import WEIGHTS, dtype_defines, program, tunables, epilogue_args, i32, launch, scratch
+from . import isa
+from .conv_common import WEIGHTS, dtype_defines, program, epilogue_args, i32, launch, scratch
 
 
 @functools.lru_cache(maxsize=None)
@@ -15,13 +17,24 @@ def cl_defines(m, integer):
     return tuple(wino.cl_defines(m, integer=integer))
 
 
+def blocking(backend):
+    """(tb, kv) of wino_gemm for ``backend``: winograd.opencl.{tb,kv}, or the *_avx512 pair where
+    the device compiles for AVX-512 (32 vector registers; winograd.cl then uses 16-lane vectors
+    for an even kv). Passed to the kernel as -DWINO_TB/-DWINO_KV: one source of truth."""
+    cfg = config.current().winograd.opencl
+    if isa.detect(backend).avx512:
+        return cfg.tb_avx512, cfg.kv_avx512
+    return cfg.tb, cfg.kv
+
+
 def run(backend, call):
-    tun = tunables()
     m = call.winograd_m
     a2 = (m + 2) ** 2
     int8 = call.dtype == np.int8
-    prg = program(backend, "winograd", dtype_defines(call) + list(cl_defines(m, int8)))
-    kb, tb = 8 * tun["wino_kv"], tun["wino_tb"]
+    tb, kv = blocking(backend)
+    prg = program(backend, "winograd",
+                  dtype_defines(call) + list(cl_defines(m, int8)) + [f"-DWINO_TB={tb}", f"-DWINO_KV={kv}"])
+    kb = 8 * kv
     kp = -(-call.k // kb) * kb
     th, tw = -(-call.oh // m), -(-call.ow // m)
     t = call.n * th * tw
