@@ -358,7 +358,7 @@ void conv_pw(__global const uint* restrict xp, __global const uint* restrict wp,
 // ================================================================================================
 // float32
 // ================================================================================================
-#define MAD(a, b, c) mad(a, b, c)
+#define MAD(a, b, c) fma(a, b, c)  // not mad(): PoCL lowers it to vmulps + vaddps (no contraction)
 
 __kernel void conv_pad(__global const TIN* restrict x, __global T* restrict xp, int C, int H, int W, int HP,
                        int WP, int pad_top, int pad_left, int x_zero_point) {

@@ -38,7 +38,7 @@ typedef float T;
 typedef float8 T8;
 typedef float TOUT;
 typedef float TBIAS;
-#define MAD(a, b, c) mad(a, b, c)
+#define MAD(a, b, c) fma(a, b, c)  // not mad(): PoCL lowers it to vmulps + vaddps (no contraction)
 #define LOAD8(p) vload8(0, p)
 #define LOAD16E(p) ((float8)(vload8(0, p).even, vload8(1, p).even))
 #endif

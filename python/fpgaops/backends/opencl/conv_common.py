@@ -31,8 +31,7 @@ def tunables(backend=None):
     if t is None:
         kv = cfg.conv2d.opencl.kv_avx512 if avx512 else cfg.conv2d.opencl.kv
         t = _TUNABLES[(id(cfg), avx512)] = dict(
-            pb=cfg.conv2d.opencl.pb, kv=kv, wino_tb=cfg.winograd.opencl.tb,
-            wino_kv=cfg.winograd.opencl.kv, dw_rows=cfg.dwconv.opencl.rows, cfg=cfg)
+            pb=cfg.conv2d.opencl.pb, kv=kv, dw_rows=cfg.dwconv.opencl.rows, cfg=cfg)
     return t
 
 
