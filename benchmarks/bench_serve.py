@@ -11,7 +11,8 @@ The server runs in this process (uvicorn in a thread, models in their instance t
 clients run in a separate process (asyncio + httpx, one connection per client, each sending its
 next request when the previous answer arrives). The overhead at concurrency 1 is measured per
 request: sequential requests from a client process with ``tritonclient.http`` (the standard KServe
-v2 client; binary tensors), each one's client-side latency minus the time the model instance spent
+v2 client; binary tensors) and again with the standard library's ``http.client`` sending the same
+binary request built once (the least any client adds: its figure is the server plus loopback TCP), each one's client-side latency minus the time the model instance spent
 in ``net.run`` for it (the call ``net(x)`` makes) -- HTTP, loopback, the client's encoding, the
 queue and the thread hand-off; pairing per request keeps other jobs' load out of the difference.
 """
@@ -196,21 +197,43 @@ def serve_versions(versions):
     return sock.getsockname()[1], srv, th, sock
 
 
-def _sequential_client(port, model, out_name, x, warm, n, q):
+def _sequential_client(port, model, out_name, x, warm, n, q, client="tritonclient"):
     """The overhead client (its own process, like a real one): ``warm`` then ``n`` sequential
-    requests with tritonclient.http (the standard KServe v2 client, binary tensors); returns the
-    measured requests' latencies."""
-    import tritonclient.http as th
-
+    requests; returns the measured requests' latencies. ``client``: "tritonclient" (tritonclient.http,
+    the standard KServe v2 client, binary tensors) or "http" (the standard library's http.client on one
+    keep-alive connection, the same binary request built once: the least a client can do, so its
+    figure is the server plus loopback TCP)."""
     try:
-        c = th.InferenceServerClient(f"127.0.0.1:{port}", connection_timeout=120, network_timeout=120)
-        inp = th.InferInput("input", list(x.shape), "FP32")
-        inp.set_data_from_numpy(x, binary_data=True)
-        outs = [th.InferRequestedOutput(out_name, binary_data=True)]
+        if client == "tritonclient":
+            import tritonclient.http as th
+
+            c = th.InferenceServerClient(f"127.0.0.1:{port}", connection_timeout=120, network_timeout=120)
+            inp = th.InferInput("input", list(x.shape), "FP32")
+            inp.set_data_from_numpy(x, binary_data=True)
+            outs = [th.InferRequestedOutput(out_name, binary_data=True)]
+
+            def one():
+                c.infer(model, [inp], outputs=outs)
+        else:
+            import http.client
+
+            head = json.dumps({"inputs": [{"name": "input", "shape": list(x.shape), "datatype": "FP32",
+                                           "parameters": {"binary_data_size": x.nbytes}}],
+                               "outputs": [{"name": out_name, "parameters": {"binary_data": True}}]}).encode()
+            body = head + x.tobytes()
+            hdrs = {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(len(head))}
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+            def one():
+                conn.request("POST", f"/v2/models/{model}/infer", body, hdrs)
+                r = conn.getresponse()
+                data = r.read()
+                if r.status != 200:
+                    raise RuntimeError(f"HTTP {r.status}: {data[:200]!r}")
         lat = []
         for i in range(warm + n):
             t0 = time.perf_counter()
-            c.infer(model, [inp], outputs=outs)
+            one()
             if i >= warm:
                 lat.append(time.perf_counter() - t0)
         q.put(lat)
@@ -218,7 +241,7 @@ def _sequential_client(port, model, out_name, x, warm, n, q):
         q.put(RuntimeError(f"{type(e).__name__}: {e}"))
 
 
-def paired_overhead(port, model, out_name, mv, x, n, warm=5):
+def paired_overhead(port, model, out_name, mv, x, n, warm=5, client="tritonclient"):
     """Sequential requests from a client process; for each, its client-side latency minus the time
     the instance spent in net.run for it (the same call as net(x)): what the server, loopback HTTP and
     the client add. Requests are sequential, so the i-th measured request is the i-th measured run.
@@ -236,7 +259,7 @@ def paired_overhead(port, model, out_name, mv, x, n, warm=5):
     SPANS.clear()
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    p = ctx.Process(target=_sequential_client, args=(port, model, out_name, x, warm, n, q))
+    p = ctx.Process(target=_sequential_client, args=(port, model, out_name, x, warm, n, q, client))
     p.start()
     try:
         lat = q.get(timeout=600 + n)
@@ -276,15 +299,17 @@ def main(argv=None):
             for mb in (1, 8):
                 net = fo.load_onnx(proto) if backend == "opencl" else OrtNet(proto)
                 configs.append((m, backend, mb, f"{m}-{backend}-b{mb}", net, net.output_names[0]))
-    rows, direct = [], {}
+    rows, direct, direct_http = [], {}, {}
     null_mv = make_version("null", NullNet(), "null", args.size, 1)
-    null_ov = None
+    null_ov = null_http = None
     configs.insert(0, ("null", "none", 1, "null", None, "output"))
     for m, backend, mb, served, net, out_name in configs:
         if m == "null":
             port, srv, th, sock = serve_versions([null_mv])
             null_ov = paired_overhead(port, "null", "output", null_mv, x, args.pairs * 5)
             progress("null model: overhead {0:+.3f} ms, inside the server {3:.3f} ms (medians)".format(*null_ov))
+            null_http = paired_overhead(port, "null", "output", null_mv, x, args.pairs * 5, client="http")
+            progress("null model, http.client: overhead {0:+.3f} ms, inside the server {3:.3f} ms".format(*null_http))
             srv.should_exit = True
             th.join(60)
             sock.close()
@@ -304,6 +329,9 @@ def main(argv=None):
         direct[(m, backend, mb)] = paired_overhead(port, served, out_name, mv, x, args.pairs)
         progress("  overhead {0:+.3f} ms, inside the server {3:+.3f} ms (request {2:.2f} ms, net.run {1:.2f} ms)"
                  .format(*direct[(m, backend, mb)]))
+        direct_http[(m, backend, mb)] = paired_overhead(port, served, out_name, mv, x, args.pairs, client="http")
+        progress("  http.client: overhead {0:+.3f} ms, inside the server {3:+.3f} ms (request {2:.2f} ms, "
+                 "net.run {1:.2f} ms)".format(*direct_http[(m, backend, mb)]))
         for c in [] if args.overhead_only else args.levels:
             res = run_level(port, served, out_name, x, c, args.seconds)
             res.update(model=m, backend=backend, batching="dynamic (max 8)" if mb > 1 else "batch 1",
@@ -336,7 +364,8 @@ def main(argv=None):
     if null_ov:
         lines.append(f"- a null model answering at once, same server: **{null_ov[0]:+.3f} ms** per request seen by "
                      f"the client (HTTP on loopback, the client's encoding, the server), of which "
-                     f"**{null_ov[3]:.3f} ms** inside the server app (decode, checks, queue, thread hand-off, encode)")
+                     f"**{null_ov[3]:.3f} ms** inside the server app (decode, checks, queue, thread hand-off, encode); "
+                     f"with the minimal http.client client **{null_http[0]:+.3f} ms** ({null_http[3]:.3f} ms inside)")
 
     def find(m, b, bat, c):
         for r in rows:
@@ -353,9 +382,11 @@ def main(argv=None):
             for mb in (1, 8):
                 if (m, b, mb) in direct:
                     ov, d, req, inside = direct[(m, b, mb)]
+                    hov, _, _, hinside = direct_http[(m, b, mb)]
                     lines.append(f"- {m} {b}, {'dynamic batching' if mb > 1 else 'batch 1'}, 1 client: overhead "
-                                 f"**{ov:+.3f} ms** seen by the client, **{inside:+.3f} ms** inside the server "
-                                 f"(request {req:.2f} ms, its net.run {d:.2f} ms)"
+                                 f"**{ov:+.3f} ms** seen by a tritonclient.http client, **{hov:+.3f} ms** by the "
+                                 f"minimal http.client client; **{inside:+.3f} ms** / {hinside:+.3f} ms of it inside "
+                                 f"the server (request {req:.2f} ms, its net.run {d:.2f} ms)"
                                  + (" (target <= 1 ms)" if b == "opencl" else ""))
     lines += ["", NOTE]
     body = "\n".join(lines)
