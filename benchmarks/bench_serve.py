@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE.parent / "python"))
 from results_md import RESULTS, cpu_model, version, write_section  # noqa: E402
 NOTE = ('Reading: the time *inside the server* (decode, checks, queue, thread hand-off, encode) is the '
         "server's own cost per request; the rest of the client-side overhead is loopback HTTP and the client "
-        'itself, and on this 2-core machine shared with other jobs also the wait for a core at each hand-off '
+        'itself (the minimal http.client figure is the least any client adds on top of the server), and on this 2-core machine shared with other jobs also the wait for a core at each hand-off '
         "(event loop, instance thread, PoCL's or ONNX Runtime's threads, the client process); the null "
         "model's client-side figure is that floor without any device threads. Dynamic batching helps the "
         'opencl device because at 64x64 a batch costs little more than one image (ResNet-18: about 25 ms at '
