@@ -126,8 +126,9 @@ def render_defaults(rows):
         "### Each board's default config (`platforms/<board>/kernel.toml`)",
         "",
         "| network | board | DPU, published (images/s) | fpgaops modeled, board default (images/s) | modeled / DPU | "
-        ">= half the DPU? | board default config (modeled resources) | where the time goes, when short (modeled) |",
-        "|---|---|---:|---:|---:|---|---|---|",
+        ">= half the DPU? | modeled, one image at a time (1/latency: the runner as built) | "
+        "board default config (modeled resources) | where the time goes, when short (modeled) |",
+        "|---|---|---:|---:|---:|---|---:|---|---|",
     ]
     for r in rows:
         e = r["board_default"]
@@ -137,7 +138,7 @@ def render_defaults(rows):
                 f"{e.resources.budget['dsps']} / {e.resources.budget['bram36']} / {e.resources.budget['uram']}")
         short = limits(e) if ratio < 0.5 else "-"
         lines.append(f"| {r['net']} | {r['board']} | {r['dpu']} | {e.images_per_s:.0f} | {ratio:.3f} | "
-                     f"{'yes' if ratio >= 0.5 else 'no'} | {conf} | {short} |")
+                     f"{'yes' if ratio >= 0.5 else 'no'} | {e.batch / e.latency_s:.0f} | {conf} | {short} |")
     return lines
 
 
@@ -182,6 +183,14 @@ def render(rows, quick=False):
         "",
         "Reading the table (all modeled):",
         "",
+        "- *images/s* assumes images in flight on every kernel at once (each kernel working on another image; "
+        "`docs/estimator.md`, \"Network totals\"), as the DPU's published figures do. The runner as built "
+        "(`graph/launchplan.py`) runs one image at a time on a device (it holds the device lock from the first "
+        "launch to the outputs, each launch started then waited for), so what it would reach is the "
+        "*one image at a time* column, 1/latency. Keeping several images in flight (a lock per kernel or CU, "
+        "asynchronous launches) is not built yet.",
+        "- A second conv CU (searched below) would also need its own `sp=` lines in the board's "
+        "`connectivity.cfg` and that pipelined runner: the board defaults keep one.",
         "- *DSP ceiling*: images/s if every budgeted DSP (70 % of the device) were busy every cycle with int8 MACs "
         "(two per DSP48E2 with `gemm.pack_int8`, as the GEMM engine now computes) at the clock used. It bounds any "
         "config of these kernels.",
