@@ -12,14 +12,18 @@
    into the conv's weights and bias; a lone BatchNorm becomes a per-channel Mul + Add.
 4. ``fuse_residual``: Add(conv(x), skip) with the conv's output used only there and skip of the
    same shape -> conv(x, residual=skip) (the conv2d epilogue adds it before the activation).
-5. ``fuse_activation``: Relu/Clip(0,6) after a Conv (single user) -> the conv's epilogue.
+5. ``fuse_activation``: Relu/Clip(0,6)/HardSigmoid/HardSwish after a Conv (single user) -> the
+   conv's epilogue (the activations the conv ops fuse: runner._capabilities).
 6. ``fuse_se``: the squeeze-and-excitation gate GlobalAvgPool -> 1x1 Conv (act) [-> table Act
    [* its input]] -> 1x1 Conv (act) [-> table Act [* its input]] on one pixel -> one ``SEGate`` node
    (one launch on opencl: se_gate.cl); the Mul by the block input stays. Float graphs only (the
    int8 quantizer's graph keeps the separate ops). (``fuse_silu``, Mul(a, Sigmoid(a)) -> Act silu,
    is not run: the silu table's absolute error on small activations moved EfficientNet-B0's logits
    from 4.8e-5 to 1.6e-4 relative of ONNX Runtime; RESULTS.md "SE and sigmoid fusion".)
-7. ``remove_dead``: nodes that no graph output depends on.
+7. ``fuse_conv_sigmoid``: Sigmoid, or SiLU (Mul(a, Sigmoid(a)) or a Silu Act), after a Conv ->
+   the conv's epilogue, in closed form (not the act table; so fuse_silu's accuracy cost does not
+   apply). After fuse_se, so the SE gate's 1x1 convs keep their table activations.
+8. ``remove_dead``: nodes that no graph output depends on.
 """
 import numpy as np
 
@@ -333,6 +337,40 @@ def _fc(g, ix, n, c):
             all(i in g.consts for i in n.inputs[1:3] if i))
 
 
+CONV_TABLE_ACTS = ("sigmoid", "silu")  # conv epilogue activations fused after fuse_se (below)
+
+
+def fuse_conv_sigmoid(g, conv_acts):
+    """Conv -> Sigmoid -> Conv(activation="sigmoid"); Conv -> Sigmoid with Mul(conv, sigmoid)
+    (torch's exported SiLU) or Conv -> Silu -> Conv(activation="silu"), for the kinds in
+    ``conv_acts``. Runs after fuse_se, whose 1x1 convs keep their table activations (se_gate.cl).
+    The conv epilogue computes these in closed form with the device's exp (conv_epilogue.h):
+    closer to the exact function than the act tables (fuse_silu's accuracy cost does not apply);
+    backends without them in the epilogue run the table ops after the conv (ops.conv2d)."""
+    ix = _Index(g)
+    users = {}
+    for n in g.nodes:
+        for i in n.inputs:
+            if i:
+                users.setdefault(i, []).append(n)
+    for conv in [n for n in g.nodes if n.op == "Conv"]:
+        if conv.attrs.get("activation") is not None or id(conv) in ix.dropped or conv.outputs[0] in ix.outputs:
+            continue
+        last, kind, times = _table_after(ix, users, conv.outputs[0])
+        fused = "silu" if (kind == "sigmoid" and times) or (kind == "silu" and not times) else kind
+        if last is None or fused not in conv_acts or id(last) in ix.dropped:
+            continue
+        if times:  # the Mul's other input is the Act's output: drop that Act too
+            act = next(u for u in users[conv.outputs[0]] if u is not last)
+            if id(act) in ix.dropped:
+                continue
+            ix.dropped.add(id(act))
+            conv.origin = conv.origin + act.origin
+        conv.attrs["activation"] = fused
+        ix.splice(conv, last)
+    return ix.finish()
+
+
 def fuse_silu(g):
     """Mul(a, Sigmoid(a)) with the Sigmoid's output used only there -> Act silu(a): one table launch
     instead of two, but not run by ``optimize`` (its accuracy cost: the module docstring)."""
@@ -458,9 +496,10 @@ def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("r
     if fuse:
         fold_batchnorm(g)
         fuse_residual(g)
-        fuse_activation(g, conv_acts, eltwise_acts)
+        fuse_activation(g, [a for a in conv_acts if a not in CONV_TABLE_ACTS], eltwise_acts)
         if se:
             fuse_se(g)
+        fuse_conv_sigmoid(g, conv_acts)
     else:
         fold_batchnorm(g)  # a lone BatchNorm has no kernel; as Mul+Add it always runs
     remove_dead(g)
