@@ -18,20 +18,17 @@
         const T t = act_clamp06(x + 3.0f);                                                          \
         return select((x * t) / 6.0f, (T)(0.0f), t == (T)(0.0f));                                   \
     }                                                                                               \
-    /* sigmoid with the device's exp (not native_exp: <= 3 ulp), overflow-free: e = exp(-|x|) in */ \
-    /* (0, 1], 1/(1+e) for x >= 0, e/(1+e) below; NaN stays NaN (x >= 0 is false). The conv     */ \
-    /* epilogue's sigmoid/silu only -- the act kernels keep the tables (docs/act_lut.md).        */ \
-    inline T __attribute__((overloadable)) act_sigmoid(T x) {                                       \
-        const T e = exp(-fabs(x));                                                                  \
-        const T s = 1.0f / (1.0f + e);                                                              \
-        return select(e * s, s, x >= (T)(0.0f));                                                    \
-    }                                                                                               \
-    /* silu: x * sigmoid(x), and 0 where sigmoid(x) underflows to 0 (x < -103: also -inf, the   */ \
-    /* limit, as fpgaops.reference.act_lut.exact; the true value is below float32's range)      */ \
+    /* sigmoid = 1 / (1 + exp(-x)) with the device's exp (not native_exp: <= 3 ulp). No overflow */ \
+    /* trouble: exp(-x) = inf below x = -88.7 gives 1 / inf = 0 (the float32 value there) and  */ \
+    /* NaN stays NaN. The conv epilogue's sigmoid / silu only: the act kernels keep the tables  */ \
+    /* (docs/act_lut.md).                                                                        */ \
+    inline T __attribute__((overloadable)) act_sigmoid(T x) { return 1.0f / (1.0f + exp(-x)); }     \
+    /* silu = x / (1 + exp(-x)) (one division), and 0 at x = -inf (-inf / inf = NaN there; the   */ \
+    /* limit, as fpgaops.reference.act_lut.exact)                                                */ \
     inline T __attribute__((overloadable)) act_silu(T x) {                                          \
-        const T sg = act_sigmoid(x);                                                                \
-        return select(x * sg, (T)(0.0f), sg == (T)(0.0f));                                          \
+        return select(x / (1.0f + exp(-x)), (T)(0.0f), x == (T)(-INFINITY));                        \
     }
+
 FPGAOPS_ACT_CLOSED(float)
 FPGAOPS_ACT_CLOSED(float2)
 FPGAOPS_ACT_CLOSED(float4)
