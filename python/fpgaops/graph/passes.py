@@ -344,9 +344,10 @@ def fuse_conv_sigmoid(g, conv_acts):
     """Conv -> Sigmoid -> Conv(activation="sigmoid"); Conv -> Sigmoid with Mul(conv, sigmoid)
     (torch's exported SiLU) or Conv -> Silu -> Conv(activation="silu"), for the kinds in
     ``conv_acts``. Before fuse_se: the SE gate's 1x1 convs take them too (se_gate.cl applies the
-    same conv_act; SE_TABLES remain for graphs without them, the int8 quantizer's). The conv epilogue computes these in closed form with the device's exp (conv_epilogue.h):
-    closer to the exact function than the act tables (fuse_silu's accuracy cost does not apply);
-    backends without them in the epilogue run the table ops after the conv (ops.conv2d)."""
+    same conv_act; SE_TABLES remain for graphs without them). The conv epilogue computes these in
+    closed form with the device's exp (act_closed.h): closer to the exact function than the act
+    tables (fuse_silu's accuracy cost does not apply); backends without them in the epilogue run
+    the table ops after the conv (ops.conv2d)."""
     ix = _Index(g)
     users = {}
     for n in g.nodes:
