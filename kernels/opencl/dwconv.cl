@@ -206,9 +206,11 @@ __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restric
 inline float8 dw_tap(__global const float* xc, size_t coff, int hi_, int W, int w0, bool interior) {
     __global const float* row = xc + (size_t)hi_ * W;
     if (interior) return DW_SW == 1 ? vload8(0, row + w0) : LOAD16E(row + w0);
-    if (DW_SW == 1 && w0 <= W && (long)coff + hi_ * W + w0 >= 0) {
-        const int8 pos = (int8)(0, 1, 2, 3, 4, 5, 6, 7) + (int8)(w0);
-        return select((float8)0.0f, vload8(0, row + w0), (pos >= (int8)0) & (pos < (int8)W));
+    if (w0 <= W && (long)coff + hi_ * W + w0 >= 0) {
+        // (stride 2 reads up to 16 floats from w0 <= W: at most the 64-byte guard past the buffer)
+        const int8 pos = (int8)(0, 1, 2, 3, 4, 5, 6, 7) * DW_SW + (int8)(w0);
+        const float8 raw = DW_SW == 1 ? vload8(0, row + w0) : LOAD16E(row + w0);
+        return select((float8)0.0f, raw, (pos >= (int8)0) & (pos < (int8)W));
     }
     float tmp[8];
     for (int l = 0; l < 8; ++l) {
