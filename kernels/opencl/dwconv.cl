@@ -280,9 +280,10 @@ __kernel void dwconv_strip(__global const float* restrict x, __global const floa
 inline int8 dw_tap_i8(__global const char* xc, size_t coff, int hi_, int W, int w0, bool interior, int zp) {
     __global const char* row = xc + (size_t)hi_ * W;
     if (interior) return (DW_SW == 1 ? LOAD8(row + w0) : LOAD16E(row + w0)) - (int8)(zp);
-    if (DW_SW == 1 && w0 <= W && (long)coff + hi_ * W + w0 >= 0) {
-        const int8 pos = (int8)(0, 1, 2, 3, 4, 5, 6, 7) + (int8)(w0);
-        return select((int8)(0), LOAD8(row + w0) - (int8)(zp), (pos >= (int8)0) & (pos < (int8)W));
+    if (w0 <= W && (long)coff + hi_ * W + w0 >= 0) {  // (as dw_tap: stride 2 reads 16 bytes from w0)
+        const int8 pos = (int8)(0, 1, 2, 3, 4, 5, 6, 7) * DW_SW + (int8)(w0);
+        const int8 raw = DW_SW == 1 ? LOAD8(row + w0) : LOAD16E(row + w0);
+        return select((int8)(0), raw - (int8)(zp), (pos >= (int8)0) & (pos < (int8)W));
     }
     int tmp[8];
     for (int l = 0; l < 8; ++l) {
