@@ -6,7 +6,9 @@
 #define FPGAOPS_CONV_EPILOGUE_H
 
 // Activation codes (backends/opencl/conv_common.py ACT): 0 none, 1 relu, 2 relu6, 3 hardsigmoid,
-// 4 hardswish (3 and 4: the closed forms of act_closed.h, the same code as the activation kernels).
+// 4 hardswish (3 and 4: the closed forms of act_closed.h, the same code as the activation kernels),
+// 5 sigmoid, 6 silu (act_closed.h's exp forms: the exact functions within a few ulp, where the
+// unfused act kernels use the tables -- more accurate, and one launch instead of two or three).
 // float32 only: int8 activations are the clamp range [lo, hi] (quant.act_range).
 #include "act_closed.h"
 
@@ -17,6 +19,8 @@
         if (act == 2) return fmin(fmax(v, (T)(0.0f)), (T)(6.0f));                         \
         if (act == 3) return act_hardsigmoid(v);                                          \
         if (act == 4) return act_hardswish(v);                                            \
+        if (act == 5) return act_sigmoid(v);                                              \
+        if (act == 6) return act_silu(v);                                                 \
         return v;                                                                         \
     }
 FPGAOPS_CONV_ACT(float)

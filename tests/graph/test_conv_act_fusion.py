@@ -1,7 +1,9 @@
 """hardswish / hardsigmoid after a conv run in the conv epilogue (graph/passes.fuse_activation with
 the activations ops.conv2d declares): the fused network computes the bits of the unfused one on
 opencl (one definition of the closed forms, kernels/opencl/act_closed.h), and the int8 quantizer
-works on the graph where they stay Act nodes (an int8 conv epilogue is a clamp range)."""
+works on the graph where they stay Act nodes (an int8 conv epilogue is a clamp range). sigmoid and
+SiLU after a conv (passes.fuse_conv_sigmoid): the exact functions in the epilogue, so the fused
+network is checked against the NumPy oracle (exact activations), not bit for bit."""
 import numpy as np
 import pytest
 
@@ -9,6 +11,9 @@ pytest.importorskip("onnx")
 
 import fpgaops  # noqa: E402
 from fpgaops import models  # noqa: E402
+from fpgaops.graph import passes  # noqa: E402
+
+from graph_helpers import helper, model  # noqa: E402
 
 FLOAT_ONLY = ("hardswish", "hardsigmoid")
 
@@ -59,3 +64,33 @@ def test_quantized_mobilenet_v3_keeps_its_activations_as_int8_luts(require):
     with fpgaops.device("opencl"):
         y = qnet(x64(3))
     assert y.shape == (1, 10) and np.all(np.isfinite(y))
+
+
+def sigmoid_model(seed=0):
+    """x -> conv a -> Sigmoid; conv b -> x * Sigmoid(x) (torch's SiLU export); conv c -> x * Sigmoid(x)
+    whose x has a third user (stays Act + Mul); their sum."""
+    rng = np.random.default_rng(seed)
+    inits = {f"w{k}": (3 * rng.standard_normal((6, 4, 3, 3)) / 6).astype(np.float32) for k in "abc"}
+    inits.update({f"b{k}": rng.standard_normal(6).astype(np.float32) for k in "abc"})
+    conv = lambda k: helper.make_node("Conv", ["x", f"w{k}", f"b{k}"], [f"y{k}"], pads=[1, 1, 1, 1])
+    nodes = [conv("a"), helper.make_node("Sigmoid", ["ya"], ["sa"]),
+             conv("b"), helper.make_node("Sigmoid", ["yb"], ["sb"]), helper.make_node("Mul", ["sb", "yb"], ["mb"]),
+             conv("c"), helper.make_node("Sigmoid", ["yc"], ["sc"]), helper.make_node("Mul", ["sc", "yc"], ["mc"]),
+             helper.make_node("Add", ["sa", "mb"], ["t"]), helper.make_node("Add", ["t", "yc"], ["u"]),
+             helper.make_node("Add", ["u", "mc"], ["out"])]
+    return model(nodes, [("x", (None, 4, 9, 11))], [("out", None)], inits)
+
+
+def test_conv_sigmoid_and_silu_fuse_into_the_epilogue(backend):
+    net = fpgaops.load_onnx(sigmoid_model())
+    x = np.random.default_rng(1).standard_normal((2, 4, 9, 11)).astype(np.float32)
+    g = net.optimized(x)
+    acts = sorted(n.attrs["activation"] or "-" for n in g.nodes if n.op == "Conv")
+    assert acts == ["-", "sigmoid", "silu"]  # conv c: its output has a third user
+    assert [n.attrs["kind"] for n in g.nodes if n.op == "Act"] == ["sigmoid"]
+    g8 = net.optimized(x, int8=True)  # an int8 conv epilogue is a clamp range: they stay Act nodes
+    assert not [n for n in g8.nodes if n.op == "Conv" and n.attrs["activation"] in passes.CONV_TABLE_ACTS]
+    got = net(x)
+    want = net.run_numpy(x)
+    # the sigmoid table of the unfused conv c's Act (8192 segments: docs/act_lut.md) and float32
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

@@ -76,12 +76,12 @@ def test_se_gate_is_bit_identical_to_the_unfused_ops_on_opencl(require, unfused,
     fused = fpgaops.load_onnx(proto)
     x = x_of((n, c) + hw, 1)
     assert [nd.op for nd in fused.optimized(x).nodes] == ["SEGate", "Mul"]
-    tabs = {"sigmoid", "silu"}
     g = fused.optimized(x)
-    # torch's exported SiLU stays x * sigmoid(x) (mul1 / mul2)
-    want = [("sigmoid" if a == "silu" else a, a == "silu") if a in tabs else (None, False) for a in (act1, act2)]
+    # sigmoid and torch's exported SiLU (x * sigmoid(x)) are the convs' epilogue activations
+    # (passes.fuse_conv_sigmoid, closed forms), no tables
     a = g.nodes[0].attrs
-    assert [(a["tab1"], a["mul1"]), (a["tab2"], a["mul2"])] == want
+    assert [(a["act1"], a["tab1"], a["mul1"]), (a["act2"], a["tab2"], a["mul2"])] == \
+        [(act1, None, False), (act2, None, False)]
     plain = unfused(proto)
     assert "SEGate" not in [nd.op for nd in plain.optimized(x).nodes]
     with fpgaops.device("opencl"):
@@ -125,3 +125,17 @@ def test_se_gate_on_the_reference_backend_matches_numpy():
     with fpgaops.device("reference"):
         y = net(x)
     np.testing.assert_allclose(y, net.run_numpy(x), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("act1, act2", [("silu", "sigmoid"), ("sigmoid", "silu")])
+def test_se_tables_remain_without_the_conv_sigmoid_epilogue(act1, act2):
+    # passes.optimize with conv activations that lack sigmoid / silu (fuse_conv_sigmoid fuses
+    # only the kinds it is given): the gate keeps the table activations (tab / mul attributes)
+    net = fpgaops.load_onnx(se_model(32, 8, (5, 5), act1, act2, True))
+    x = x_of((1, 32, 5, 5), 1)
+    g = passes.optimize(net.graph, {net.graph.inputs[0]: x.shape}, conv_acts=("relu", "relu6"))
+    assert [n.op for n in g.nodes] == ["SEGate", "Mul"]
+    a = g.nodes[0].attrs
+    want = [("sigmoid", k == "silu") for k in (act1, act2)]
+    assert [(a["act1"], a["tab1"], a["mul1"]), (a["act2"], a["tab2"], a["mul2"])] == \
+        [(None,) + want[0], (None,) + want[1]]

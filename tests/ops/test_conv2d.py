@@ -52,7 +52,7 @@ def check_float(got, x, w, b, stride, pad, dilation, groups, act, res, algo):
         n, c, h, wd = x.shape
         picked, m = conv_op.choose_algo(fo.current_device().name, x.dtype, n, c, h, wd, w.shape[0], *w.shape[2:],
                                         oh, ow, stride, dilation, groups)
-    tol = ref.tolerance(x, w, b, *geom, residual=res, winograd_m=m)
+    tol = ref.tolerance(x, w, b, *geom, residual=res, winograd_m=m, activation=act)
     if act in ("hardswish", "hardsigmoid"):  # Lipschitz 1.5 (1/6), plus the activation's own rounding
         tol = 1.5 * tol + act_ref.tolerance(want)
     assert got.shape == want.shape and got.dtype == np.float32
@@ -478,6 +478,49 @@ def test_fused_activation_is_the_activation_op(dev, act, c, k, r, stride, groups
         fused = fo.conv2d(x, w, b, stride, r // 2, groups=groups, algo=algo, activation=act, residual=r_).numpy()
         plain = fo.conv2d(x, w, b, stride, r // 2, groups=groups, algo=algo, residual=r_)
         assert np.array_equal(fused, getattr(fo, act)(plain).numpy())
+
+
+@settings(max_examples=20)
+@given(shape=st.one_of(conv_shapes(), conv_shapes(winograd=True), conv_shapes(depthwise=True)),
+       act=st.sampled_from(["sigmoid", "silu"]), with_res=st.booleans(), seed=st.integers(0, 2**31))
+def test_float32_sigmoid_silu_epilogue(dev, shape, act, with_res, seed):
+    # sigmoid / silu in the conv epilogue: the exact functions within reference.conv2d.tolerance
+    # (ACT_LIPSCHITZ, ACT_ULPS) where the backend's epilogue has them, every algorithm; elsewhere
+    # (the HLS conv: tables only) bit for bit the conv followed by the table ops the unfused graph
+    # runs (silu: y * sigmoid(y))
+    n, c, h, w, k, r, s, stride, pad, dil, groups = shape
+    rng = np.random.default_rng(seed)
+    x, wt, b = make_float(rng, n, c, h, w, k, r, s, groups)
+    x *= 4  # pre-activations across sigmoid's curved range and its tails
+    oh, ow = geometry(h, w, r, s, stride, pad, dil)
+    res = 4 * rng.standard_normal((n, k, oh, ow), dtype=np.float32) if with_res else None
+    if dev in conv_op.NATIVE_FLOAT_ACTIVATIONS:
+        run_all_float(x, wt, b, stride, pad, dil, groups, act, res)
+        return
+    for algo in algos_for(np.float32, c, r, s, stride, dil, groups):
+        fused = fo.conv2d(x, wt, b, stride, pad, dil, groups, algo=algo, activation=act, residual=res)
+        y = fo.conv2d(x, wt, b, stride, pad, dil, groups, algo=algo, residual=res)
+        want = fo.sigmoid(y) if act == "sigmoid" else fo.mul(y, fo.sigmoid(y))
+        assert np.array_equal(fused, want), algo
+
+
+def test_sigmoid_silu_epilogue_special_values(dev):
+    # +-inf, NaN and large |x| through the epilogue (1x1 conv with weight 1): no overflow to NaN
+    # (exp(-|x|) only), silu's -inf * 0 -> the limit 0 (reference.act_lut.exact)
+    if dev not in conv_op.NATIVE_FLOAT_ACTIVATIONS:
+        pytest.skip(f"{dev}: sigmoid / silu run as the table ops after the conv (their own tests)")
+    v = np.array([-np.inf, -1e30, -200.0, -104.0, -88.0, -20.0, -1e-30, 0.0, 1e-30, 2.4, 20.0, 89.0, 1e30,
+                  np.inf, np.nan], np.float32)
+    x = v.reshape(1, 1, 1, -1)
+    w = np.ones((1, 1, 1, 1), np.float32)
+    for act in ("sigmoid", "silu"):
+        got = fo.conv2d(x, w, activation=act).reshape(-1)
+        want = act_ref.exact(act, v.astype(np.float64))
+        assert np.array_equal(np.isnan(got), np.isnan(want)), act
+        ok = ~np.isnan(want)
+        g64 = got[ok].astype(np.float64)
+        err = np.where(g64 == want[ok], 0.0, np.abs(g64 - want[ok]))  # (inf == inf)
+        assert np.all(err <= 32 * 2.0 ** -24 * np.abs(want[ok]) + np.finfo(np.float32).tiny), (act, got, want)
 
 
 DW_FIXED_SHAPES = [(1, 3, 1, 1, 1, 3, 1), (2, 5, 2, 9, 7, 3, 1), (1, 4, 1, 17, 23, 3, 2), (1, 6, 1, 16, 16, 5, 1),

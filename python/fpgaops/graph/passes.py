@@ -12,14 +12,18 @@
    into the conv's weights and bias; a lone BatchNorm becomes a per-channel Mul + Add.
 4. ``fuse_residual``: Add(conv(x), skip) with the conv's output used only there and skip of the
    same shape -> conv(x, residual=skip) (the conv2d epilogue adds it before the activation).
-5. ``fuse_activation``: Relu/Clip(0,6) after a Conv (single user) -> the conv's epilogue.
-6. ``fuse_se``: the squeeze-and-excitation gate GlobalAvgPool -> 1x1 Conv (act) [-> table Act
+5. ``fuse_activation``: Relu/Clip(0,6)/HardSigmoid/HardSwish after a Conv (single user) -> the
+   conv's epilogue (the activations the conv ops fuse: runner._capabilities).
+6. ``fuse_conv_sigmoid``: Sigmoid, or SiLU (Mul(a, Sigmoid(a)) or a Silu Act), after a Conv ->
+   the conv's epilogue, in closed form with exp (not the act table; so fuse_silu's accuracy cost
+   does not apply). Before fuse_se, so the SE gate's 1x1 convs carry them as epilogue activations.
+7. ``fuse_se``: the squeeze-and-excitation gate GlobalAvgPool -> 1x1 Conv (act) [-> table Act
    [* its input]] -> 1x1 Conv (act) [-> table Act [* its input]] on one pixel -> one ``SEGate`` node
    (one launch on opencl: se_gate.cl); the Mul by the block input stays. Float graphs only (the
    int8 quantizer's graph keeps the separate ops). (``fuse_silu``, Mul(a, Sigmoid(a)) -> Act silu,
    is not run: the silu table's absolute error on small activations moved EfficientNet-B0's logits
    from 4.8e-5 to 1.6e-4 relative of ONNX Runtime; RESULTS.md "SE and sigmoid fusion".)
-7. ``remove_dead``: nodes that no graph output depends on.
+8. ``remove_dead``: nodes that no graph output depends on.
 """
 import numpy as np
 
@@ -319,7 +323,7 @@ def fuse_activation(g, conv_acts=("relu", "relu6"), eltwise_acts=()):
     return ix.finish()
 
 
-SE_ACTS = (None, "relu", "relu6", "hardsigmoid", "hardswish")  # the conv epilogue's closed forms
+SE_ACTS = (None, "relu", "relu6", "hardsigmoid", "hardswish", "sigmoid", "silu")  # the conv epilogue's closed forms
 
 
 def _fc(g, ix, n, c):
@@ -331,6 +335,41 @@ def _fc(g, ix, n, c):
     return (w[1:] == (c, 1, 1) and a["groups"] == 1 and tuple(a["stride"]) == (1, 1) and
             tuple(a["padding"]) == (0, 0) and tuple(g.shapes[n.inputs[0]][2:]) == (1, 1) and
             all(i in g.consts for i in n.inputs[1:3] if i))
+
+
+CONV_TABLE_ACTS = ("sigmoid", "silu")  # conv epilogue activations fused by fuse_conv_sigmoid (below)
+
+
+def fuse_conv_sigmoid(g, conv_acts):
+    """Conv -> Sigmoid -> Conv(activation="sigmoid"); Conv -> Sigmoid with Mul(conv, sigmoid)
+    (torch's exported SiLU) or Conv -> Silu -> Conv(activation="silu"), for the kinds in
+    ``conv_acts``. Before fuse_se: the SE gate's 1x1 convs take them too (se_gate.cl applies the
+    same conv_act; SE_TABLES remain for graphs without them). The conv epilogue computes these in
+    closed form with the device's exp (act_closed.h): closer to the exact function than the act
+    tables (fuse_silu's accuracy cost does not apply); backends without them in the epilogue run
+    the table ops after the conv (ops.conv2d)."""
+    ix = _Index(g)
+    users = {}
+    for n in g.nodes:
+        for i in n.inputs:
+            if i:
+                users.setdefault(i, []).append(n)
+    for conv in [n for n in g.nodes if n.op == "Conv"]:
+        if conv.attrs.get("activation") is not None or id(conv) in ix.dropped or conv.outputs[0] in ix.outputs:
+            continue
+        last, kind, times = _table_after(ix, users, conv.outputs[0])
+        fused = "silu" if (kind == "sigmoid" and times) or (kind == "silu" and not times) else kind
+        if last is None or fused not in conv_acts or id(last) in ix.dropped:
+            continue
+        if times:  # the Mul's other input is the Act's output: drop that Act too
+            act = next(u for u in users[conv.outputs[0]] if u is not last)
+            if id(act) in ix.dropped:
+                continue
+            ix.dropped.add(id(act))
+            conv.origin = conv.origin + act.origin
+        conv.attrs["activation"] = fused
+        ix.splice(conv, last)
+    return ix.finish()
 
 
 def fuse_silu(g):
@@ -458,7 +497,8 @@ def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("r
     if fuse:
         fold_batchnorm(g)
         fuse_residual(g)
-        fuse_activation(g, conv_acts, eltwise_acts)
+        fuse_activation(g, [a for a in conv_acts if a not in CONV_TABLE_ACTS], eltwise_acts)
+        fuse_conv_sigmoid(g, conv_acts)
         if se:
             fuse_se(g)
     else:

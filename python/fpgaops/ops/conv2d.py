@@ -30,11 +30,13 @@ from ..tensor import Tensor
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.int8))
 BIAS = {np.dtype(np.float32): np.dtype(np.float32), np.dtype(np.int8): np.dtype(np.int32)}
-ACTIVATIONS = (None, "relu", "relu6", "hardsigmoid", "hardswish")
-# float32 only (an int8 activation is a clamp range): the closed forms of fpgaops.reference.act_lut
-FLOAT_ONLY_ACTIVATIONS = ("hardsigmoid", "hardswish")
+ACTIVATIONS = (None, "relu", "relu6", "hardsigmoid", "hardswish", "sigmoid", "silu")
+# float32 only (an int8 activation is a clamp range): the closed forms of fpgaops.reference.act_lut;
+# sigmoid and silu are the exact functions (the conv epilogue's closed forms with exp, not a table)
+FLOAT_ONLY_ACTIVATIONS = ("hardsigmoid", "hardswish", "sigmoid", "silu")
 # backends whose conv kernels apply FLOAT_ONLY_ACTIVATIONS in the epilogue; on the others the op
-# runs the conv without them and then the activation op (the same result: the same definition)
+# runs the conv without them and then the activation ops (hardsigmoid / hardswish: the same
+# result; sigmoid: the act table; silu: y * sigmoid-table(y), what the unfused graph computes)
 NATIVE_FLOAT_ACTIVATIONS = ("reference", "opencl")
 ALGOS = ("auto", "im2col", "winograd", "winograd_f2", "winograd_f4", "dwconv")
 # int8: |x - zp| <= 255 and |w| <= 128, so Cg*R*S*255*128 < 2**31 keeps the int32 accumulator exact.
@@ -62,7 +64,8 @@ class ConvCall(KernelCall):
       are given and consistent with the padding the user asked for).
     float32:  y = act(acc + bias[kk] + residual[nn, kk, p, q]),  act: none | relu = max(.,0) |
               relu6 = min(max(.,0),6) | hardsigmoid | hardswish (the float32 closed forms of
-              fpgaops.reference.act_lut, applied to the float32 value); any summation order
+              fpgaops.reference.act_lut, applied to the float32 value) | sigmoid | silu (the
+              exact functions, within a few ulp); any summation order
               (error bound: reference.conv2d.tolerance).
     int8:     acc is exact in int32 (Cg*r*s <= INT8_MAX_TAPS); acc32 = acc + bias[kk] (int32 wrap);
               v = requantize(acc32, mult[kk], shift[kk]) + y_zero_point
@@ -104,7 +107,7 @@ class ConvCall(KernelCall):
     dil_w: int
     groups: int
     winograd_m: int
-    activation: str          # "none" | "relu" | "relu6" | "hardsigmoid" | "hardswish" (float32)
+    activation: str          # "none" | "relu" | "relu6" | float32: "hardsigmoid" | "hardswish" | "sigmoid" | "silu"
     # int8 epilogue (zeros / None for float32)
     x_zero_point: int = 0
     y_zero_point: int = 0
@@ -281,7 +284,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, a
     x (N, C, H, W); weight (K, C/groups, R, S); bias (K,) float32 (int32 for int8); stride,
     dilation: int or pair >= 1; padding: int or pair >= 0, "same" (stride 1) or "valid";
     activation: None, "relu", "relu6", and for float32 "hardsigmoid", "hardswish" (applied after
-    bias and residual; the definitions of fpgaops.hardsigmoid/hardswish); residual: the output's
+    bias and residual; the definitions of fpgaops.hardsigmoid/hardswish), "sigmoid", "silu" (the
+    exact functions within a few ulp where the device's conv epilogue has them -- reference,
+    opencl -- else the act tables after the conv: docs/act_lut.md); residual: the output's
     shape and dtype, added before the activation.
     int8 (x and weight int8): input_scale, input_zero_point, weight_scale (scalar or (K,),
     symmetric), output_scale, output_zero_point are required/used; the output is int8 with the
@@ -387,5 +392,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, a
     dev.run(call)
     if after is not None:
         from .act_lut import activation as act_op  # (act_lut imports nothing of conv2d)
-        y = act_op(y, after)
+        if after == "silu":  # Mul(y, Sigmoid(y)), as the unfused graph (the silu table is coarser near 0)
+            from .eltwise import mul
+            y = mul(y, act_op(y, "sigmoid"))
+        else:
+            y = act_op(y, after)
     return y if as_tensor else y.numpy()

@@ -73,7 +73,17 @@ def conv2d_float(x, w, bias, stride, pad, dilation, groups, out_hw, activation=N
     elif activation in ("hardsigmoid", "hardswish"):  # the float32 closed forms, on the float32 value
         kind = act_ref.HARDSIGMOID if activation == "hardsigmoid" else act_ref.HARDSWISH
         return act_ref.apply_float(acc.astype(np.float32), kind)
+    elif activation in ("sigmoid", "silu"):  # the exact functions (the kernels: within ACT_ULPS)
+        acc = act_ref.exact(activation, acc)
     return acc.astype(np.float32)
+
+
+# The Lipschitz constants of the smooth epilogue activations (max |f'|: silu's is 1.0998 at
+# x = 2.3994) and the kernels' error bound on evaluating them, in units of 2**-24 of |f(v)|: the
+# closed forms of kernels/opencl/act_closed.h, exp (<= 3 ulp, OpenCL), 1 + e, the division
+# (<= 2.5 ulp) and one or two products -- at most about 8 ulp = 16 * 2**-24; doubled for margin.
+ACT_LIPSCHITZ = {"sigmoid": 0.25, "silu": 1.1}
+ACT_ULPS = 32
 
 
 def wrap32(v):
@@ -94,8 +104,9 @@ def conv2d_int8(x, w, bias, stride, pad, dilation, groups, out_hw, *, x_zero_poi
     return np.clip(v, lo, hi).astype(np.int8)
 
 
-def tolerance(x, w, bias, stride, pad, dilation, groups, out_hw, residual=None, winograd_m=0):
-    """Per-element bound on |y_float32 - y_exact| (before the activation, which is 1-Lipschitz).
+def tolerance(x, w, bias, stride, pad, dilation, groups, out_hw, residual=None, winograd_m=0, activation=None):
+    """Per-element bound on |y_float32 - y_exact| (before the activation, which is 1-Lipschitz;
+    ``activation`` "sigmoid" / "silu": the bound after them, ACT_LIPSCHITZ and ACT_ULPS).
 
     Direct summation (im2col, dwconv), any order: gamma_{CRS+2} * (|X| * |W| + |b| + |res|)
     (Higham), plus the final rounding. Winograd F(m x m, 3x3): the transforms mix the (m+2)^2
@@ -118,4 +129,9 @@ def tolerance(x, w, bias, stride, pad, dilation, groups, out_hw, residual=None, 
     if residual is not None:
         mag = mag + np.abs(residual.astype(np.float64))
     exact = conv2d_float(x, w, bias, stride, pad, dilation, groups, out_hw, None, residual)
-    return gamma * mag + U32 * np.abs(exact.astype(np.float64)) + np.finfo(np.float32).tiny
+    tol = gamma * mag + U32 * np.abs(exact.astype(np.float64)) + np.finfo(np.float32).tiny
+    if activation in ACT_LIPSCHITZ:  # |f~(v~) - f(v)| <= L |v~ - v| + c |f(v~)|, |f(v~)| <= |f(v)| + L |v~ - v|
+        lip = ACT_LIPSCHITZ[activation]
+        fv = np.abs(act_ref.exact(activation, exact.astype(np.float64)))
+        tol = lip * tol + ACT_ULPS * U32 * (fv + lip * tol) + np.finfo(np.float32).tiny
+    return tol

@@ -11,8 +11,9 @@ from ... import config
 from . import isa
 from .isa import VNNI_MAX_TAPS, int8_form  # noqa: F401  (the conv launchers' import point)
 
-# the conv kernels' activation codes (conv_epilogue.h); hardsigmoid and hardswish are float32 only
-ACT = {"none": 0, "relu": 1, "relu6": 2, "hardsigmoid": 3, "hardswish": 4}
+# the conv kernels' activation codes (conv_epilogue.h); hardsigmoid, hardswish, sigmoid and silu
+# are float32 only
+ACT = {"none": 0, "relu": 1, "relu6": 2, "hardsigmoid": 3, "hardswish": 4, "sigmoid": 5, "silu": 6}
 
 
 _KERNELS = {}
