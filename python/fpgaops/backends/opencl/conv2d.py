@@ -201,6 +201,21 @@ def run_pointwise_int8(backend, call):
            *flags[3:], *i32(kbn))
 
 
+def _packed_pw(backend, prg, call, form, kb):
+    """float32 1x1 weights packed once into blocks of ``kb`` output channels by conv_<form>_pack
+    (form "pw": conv_pw's layout, "pwt": conv_pwt's), cached with the call's weights: (blocks, buffer)."""
+    kblk = -(-call.k // kb)
+    nbytes = kblk * call.c * kb * 4
+
+    def pack(_):
+        wpk = scratch(backend, nbytes)
+        launch(backend, prg, f"conv_{form}_pack", (call.c, kblk), (min(call.c, 64), 1), call.weight.handle, wpk,
+               *i32(call.c, call.k))
+        return wpk
+
+    return kblk, WEIGHTS.get(call, (form, kb), nbytes, pack)
+
+
 def run_pointwise(backend, call):
     if call.dtype == np.int8:
         return run_pointwise_int8(backend, call)
@@ -212,29 +227,11 @@ def run_pointwise(backend, call):
     flags = i32(call.bias is not None, call.residual is not None, ACT[call.activation])
     if p > 1 and use_pwt(p, call.c, call.k, vec, m, opencl):  # output channels in the lanes
         kb = opencl.pwt_kv * vec
-        kblk = -(-call.k // kb)
-        nbytes = kblk * call.c * kb * 4
-
-        def pack_t(_):
-            wpk = scratch(backend, nbytes)
-            launch(backend, prg, "conv_pwt_pack", (call.c, kblk), (min(call.c, 64), 1), call.weight.handle, wpk,
-                   *i32(call.c, call.k))
-            return wpk
-
-        wpk = WEIGHTS.get(call, ("pwt", kb), nbytes, pack_t)
+        kblk, wpk = _packed_pw(backend, prg, call, "pwt", kb)
         launch(backend, prg, "conv_pwt", (-(-p // opencl.pwt_p), kblk, call.n), (1, 1, 1), call.x.handle, wpk,
                e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p), *flags)
         return
-    kblk = -(-call.k // m)
-    nbytes = kblk * call.c * m * 4
-
-    def pack(_):
-        wpk = scratch(backend, nbytes)
-        launch(backend, prg, "conv_pw_pack", (call.c, kblk), (min(call.c, 64), 1), call.weight.handle, wpk,
-               *i32(call.c, call.k))
-        return wpk
-
-    wpk = WEIGHTS.get(call, ("pw", m), nbytes, pack)
+    kblk, wpk = _packed_pw(backend, prg, call, "pw", m)
     if p == 1:  # one pixel (the SE blocks' FCs): conv_pw1, the same sums without the pixel block
         launch(backend, prg, "conv_pw1", (kblk, call.n), (16, 1), call.x.handle, wpk, e["bias"], e["res"],
                call.y.handle, *i32(call.c, call.k), *flags)
