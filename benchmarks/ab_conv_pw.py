@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE.parent / "python"))
 import fpgaops as fo  # noqa: E402
 from fpgaops import config  # noqa: E402
 from fpgaops.backends.opencl import inline_includes, isa  # noqa: E402
+from ab_common import profiled_opencl  # noqa: E402
 
 # (C, K, H=W): count in the network
 NETS = {
@@ -111,15 +112,8 @@ class MainKernel:
 def networks(names, reps):
     from fpgaops import models
     from fpgaops.backends.opencl import conv2d as oc
-    dev = fo.get_device("opencl")
+    dev, events = profiled_opencl()
     cl = dev.cl
-    dev.queue = cl.CommandQueue(dev.ctx, properties=cl.command_queue_properties.PROFILING_ENABLE)
-    events = []
-
-    def enqueue(k, gsize, lsize, args):
-        k.set_args(*args)
-        events.append((k.function_name, cl.enqueue_nd_range_kernel(dev.queue, k, gsize, lsize)))
-    dev.enqueue = enqueue
     shipped = (oc.use_pwt, oc.pw_m)
     variants = {"before": (lambda *a: False, lambda backend: 6), "after": shipped}
     x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)

@@ -9,15 +9,16 @@ read once and the output written once.
 import argparse
 import importlib.util
 import statistics
-import sys
 from pathlib import Path
 
 import numpy as np
 
 import fpgaops as fo
 from fpgaops import config
-from fpgaops.backends.opencl import conv2d, conv_common, dwconv, isa
+from fpgaops.backends.opencl import conv2d, conv_common, dwconv
 from fpgaops.transfer import to_device
+
+from ab_common import profiled_opencl  # noqa: E402  (benchmarks/ is the script's folder)
 
 # MobileNetV2 (224x224) depthwise layers: (channels, input size, stride, count in the net)
 LAYERS = [(32, 112, 1, 1), (96, 112, 2, 1), (144, 56, 1, 1), (144, 56, 2, 1), (192, 28, 1, 2), (192, 28, 2, 1),
@@ -30,16 +31,8 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=9)
     p.add_argument("--int8", action="store_true", help="int8 (input zero point -128) instead of float32")
     args = p.parse_args(argv)
-    be = fo.get_device("opencl")
+    be, events = profiled_opencl()
     cl = be.cl
-    print(f"device {be.device.name.strip()}; isa {isa.detect(be)}", file=sys.stderr)
-    be.queue = cl.CommandQueue(be.ctx, properties=cl.command_queue_properties.PROFILING_ENABLE)
-    events = []
-
-    def enqueue(k, gsize, lsize, a):
-        k.set_args(*a)
-        events.append((k.function_name, cl.enqueue_nd_range_kernel(be.queue, k, gsize, lsize)))
-    be.enqueue = enqueue
     before = Path(args.before).resolve()
     spec = importlib.util.spec_from_file_location(
         "fpgaops.backends.opencl._dwconv_before", before / "python/fpgaops/backends/opencl/dwconv.py")

@@ -15,10 +15,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ab_int8_layers import LAYERS, SKIP  # noqa: E402
+from ab_common import profiled_opencl  # noqa: E402
 
 import fpgaops as fo  # noqa: E402
 from fpgaops import config  # noqa: E402
-from fpgaops.backends.opencl import conv_common, isa  # noqa: E402
+from fpgaops.backends.opencl import conv_common  # noqa: E402
 from fpgaops.transfer import to_device  # noqa: E402
 
 
@@ -30,16 +31,8 @@ def main(argv=None):
     p.add_argument("--pw-min-words", type=int, default=None,
                    help="instead of --before: int8 conv_pw with this conv2d.opencl.pw_min_words (1: one k-block per item) vs shipped")
     args = p.parse_args(argv)
-    be = fo.get_device("opencl")
+    be, events = profiled_opencl()
     cl = be.cl
-    print(f"device {be.device.name.strip()}; isa {isa.detect(be)}", file=sys.stderr)
-    be.queue = cl.CommandQueue(be.ctx, properties=cl.command_queue_properties.PROFILING_ENABLE)
-    events = []
-
-    def enqueue(k, gsize, lsize, a):
-        k.set_args(*a)
-        events.append((k.function_name, cl.enqueue_nd_range_kernel(be.queue, k, gsize, lsize)))
-    be.enqueue = enqueue
     from fpgaops.backends.opencl import conv2d
     shipped_kbn = conv2d.pw_kbn
     after = Path(config.kernel_source_dir())

@@ -12,7 +12,6 @@ noise, not as bias between the variants.
 """
 import argparse
 import statistics
-import sys
 
 import numpy as np
 
@@ -20,6 +19,8 @@ import fpgaops as fo
 from fpgaops import config
 from fpgaops.backends.opencl import isa
 from fpgaops.transfer import to_device
+
+from ab_common import profiled_opencl  # noqa: E402  (benchmarks/ is the script's folder)
 
 # name: (C, H, K, R, stride, groups)
 LAYERS = {
@@ -60,17 +61,9 @@ def main(argv=None):
     p.add_argument("--kv", action="store_true", help="also im2col with conv2d.opencl.kv vs kv_avx512")
     p.add_argument("--only", default="", help="layers whose name contains this")
     args = p.parse_args(argv)
-    be = fo.get_device("opencl")
+    be, events = profiled_opencl()
     cl = be.cl
     found = isa.detect(be)
-    print(f"device {be.device.name.strip()}; isa {found}", file=sys.stderr)
-    be.queue = cl.CommandQueue(be.ctx, properties=cl.command_queue_properties.PROFILING_ENABLE)
-    events = []
-
-    def enqueue(k, gsize, lsize, a):
-        k.set_args(*a)
-        events.append((k.function_name, cl.enqueue_nd_range_kernel(be.queue, k, gsize, lsize)))
-    be.enqueue = enqueue
 
     shipped = config.current()
     cfgs = {"f32": shipped, "i8 vnni": config_with(int8_vnni=1), "i8 pairs": config_with(int8_vnni=0)}
