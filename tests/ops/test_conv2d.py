@@ -170,18 +170,21 @@ def test_pointwise_kernel_rule():
 @pytest.mark.filterwarnings("ignore:Non-empty compiler output")
 @pytest.mark.parametrize("n, c, k, h, w", [(1, 16, 24, 7, 7), (2, 5, 13, 4, 9), (1, 40, 50, 7, 7), (1, 24, 32, 4, 4),
                                            (1, 9, 70, 1, 7), (2, 96, 17, 14, 14)])
-@pytest.mark.parametrize("pwt, avx512", [(True, True), (False, True), (False, False)],
-                         ids=["conv_pwt", "conv_pw-pw_m_avx512", "conv_pw-pw_m"])
+@pytest.mark.parametrize("pwt, avx512", [(True, True), (True, False), (False, True), (False, False)],
+                         ids=["conv_pwt", "conv_pwt-8-lanes", "conv_pw-pw_m_avx512", "conv_pw-pw_m"])
 @pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True), ("hardswish", True)])
 def test_float32_pointwise_both_kernels(require, monkeypatch, n, c, k, h, w, pwt, avx512, act, with_res):
     # the OpenCL launcher picks conv_pwt (output channels in the lanes) or conv_pw (pixels in the
     # lanes) per layer (use_pwt, from the lanes each would use): both forced on the same shapes, on
     # any machine: pixel counts at, off and below multiples of conv2d.opencl.pwt_p, channel counts
     # off the vector blocks, bias, residual and activation in the epilogue; conv_pw with either
-    # blocking (conv2d.opencl.pw_m / pw_m_avx512, picked through isa.detect: forced here)
+    # blocking (conv2d.opencl.pw_m / pw_m_avx512, picked through isa.detect: forced here), and
+    # without AVX-512 also the 8-lane vectors an AVX2 device's native width gives (pw_vec)
     require("opencl")  # the conv_pw / conv_pwt choice is the OpenCL launcher's
     from fpgaops.backends.opencl import conv2d as ocl_conv2d, isa
     monkeypatch.setattr(isa, "detect", lambda be: isa.Isa(True, avx512, 0))
+    if not avx512:  # an AVX2 device's native float width: 8-lane vectors in both kernels
+        monkeypatch.setattr(ocl_conv2d, "pw_vec", lambda be: 8)
     cfg = config.current().conv2d.opencl
     assert ocl_conv2d.pw_m(fo.get_device("opencl")) == (cfg.pw_m_avx512 if avx512 else cfg.pw_m)
     chosen = []

@@ -1,6 +1,6 @@
 """The OpenCL Winograd GEMM at every register blocking it can be configured to (winograd.opencl.tb
 x kv; on an AVX-512 device an even kv takes the 16-lane path of winograd.cl, an odd kv the 8-lane
-one, elsewhere both take the 8-lane one), float32 within the reference tolerance and int8 bit-exact.
+one, elsewhere both take the 8-lane one; the ISA is forced both ways here), float32 within the reference tolerance and int8 bit-exact.
 The launcher passes the blocking to the kernel (-DWINO_TB/-DWINO_KV), so patching its blocking()
 here exercises the same code a different config file would."""
 import numpy as np
@@ -19,12 +19,16 @@ def opencl(require):
         yield
 
 
-@pytest.fixture(params=BLOCKINGS, ids=lambda p: f"tb{p[0]}-kv{p[1]}")
+@pytest.fixture(params=[(tb, kv, avx512) for tb, kv in BLOCKINGS for avx512 in (False, True)],
+                ids=lambda p: f"tb{p[0]}-kv{p[1]}-{'avx512' if p[2] else 'avx2'}")
 def blocking(request, monkeypatch, opencl):
-    from fpgaops.backends.opencl import winograd as wino_cl   # imports pyopencl: after the skip check
+    from fpgaops.backends.opencl import isa, winograd as wino_cl   # imports pyopencl: after the skip check
 
-    tb, kv = request.param
+    tb, kv, avx512 = request.param
     monkeypatch.setattr(wino_cl, "blocking", lambda backend: (tb, kv))
+    # both sides of the ISA branch on any CPU: -DFPGAOPS_AVX512 (from isa.detect) picks the 16-lane
+    # path for an even kv; its float16 vectors are portable OpenCL, so it runs on AVX2 hosts too
+    monkeypatch.setattr(isa, "detect", lambda be: isa.Isa(True, avx512, 0))
     return tb, kv
 
 
