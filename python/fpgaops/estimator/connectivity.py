@@ -1,0 +1,137 @@
+"""A board's v++ link config (platforms/<board>/connectivity.cfg) for N compute-unit sets.
+
+A CU set is one CU of each kernel (the xrt backend runs one image per set at a time,
+backends/xrt/__init__.py); the search (search.py) chooses N. The kernels that carry most of a
+CNN's time (REPLICATED: the conv engines and pooling) get N CUs; the others keep one, shared by
+every set (the network estimate bounds images/s by them, network.py). Set 0 is the board's
+hand-laid connectivity (the ``<kernel>_1`` lines); the others are derived from it per board kind:
+
+  * HBM boards (u50, u280): with several sets the channels are laid out afresh, set 0 too, in
+    nk= and argument order: every streaming port of a CU gets its own pseudo channel (UG1393 "HBM
+    Configuration and Use"); a family's float32 and int8 CUs share theirs port by port (a network
+    runs in one precision), Winograd shares conv2d's (a layer runs on one of them), read-once
+    tables (and dwconv's taps) stay on the tables' channel. Refused (ConfigError) when the board
+    has too few channels for the sets.
+  * DDR boards with a bank per SLR (u250): set s sits s*SLRs/N SLRs further round, its ports on
+    the banks shifted by as much (DDR[i] is attached to SLR i, UG1120).
+  * Zynq (zcu104): every set uses the same HP ports (one PS DDR behind them all).
+Alveo sets go on different SLRs where the device has several (a set's DSPs do not fit one SLR
+next to another set's).
+"""
+import re
+
+from ..errors import ConfigError
+
+REPLICATED = ("fpgaops_conv2d", "fpgaops_winograd", "fpgaops_dwconv", "fpgaops_pool")
+TABLE_PORTS = {"table", "lut", "bias", "mult", "shift"}
+FAMILY_TABLE_PORTS = {"fpgaops_dwconv": {"weight"}}
+ALTERNATIVES = {"fpgaops_winograd": "fpgaops_conv2d"}
+HEADER_END = "[connectivity]"
+
+
+def family(kernel):
+    """fpgaops_conv2d_i8 -> fpgaops_conv2d (fpgaops_winograd_* -> fpgaops_conv2d: one op's alternatives)."""
+    fam = kernel.rsplit("_", 1)[0]
+    return ALTERNATIVES.get(fam, fam)
+
+
+def replicated(kernel):
+    return kernel.rsplit("_", 1)[0] in REPLICATED
+
+
+def cu_counts(kernels, sets, linked):
+    """kernel -> CU count for ``sets`` CU sets: REPLICATED linked kernels get ``sets``, the rest one."""
+    return {k: (sets if k in linked and replicated(k) else 1) for k in kernels}
+
+
+def _shift(tag, by, counts):
+    m = re.fullmatch(r"(\w+)\[(\d+)\]", tag)
+    if not m or m.group(1) not in counts:
+        return tag
+    return f"{m.group(1)}[{(int(m.group(2)) + by) % counts[m.group(1)]}]"
+
+
+def layout(plat, specs, linked, sets):
+    """(nk, sp, slr) for ``sets`` CU sets: nk {kernel: [cu]}, sp {(cu, arg): bank tag}, slr {cu: SLR}."""
+    conn = plat.connectivity
+    counts = {}
+    for b in plat.banks:
+        m = re.fullmatch(r"(\w+)\[\d+\]", b.tag)
+        if m:
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    n_of = cu_counts(list(conn.nk), sets, linked)
+    nk, sp, slr = {}, {}, {}
+    hbm = plat.memory_type.startswith("HBM")
+    channel = {}  # HBM: (family, set, port) -> tag, laid out afresh (set 0 included) when sets > 1
+    table_tags = {conn.sp[(conn.nk[k][0], a.name)] for k in conn.nk if k in specs for a in specs[k].pointer_args
+                  if (conn.nk[k][0], a.name) in conn.sp
+                  and a.name in TABLE_PORTS | FAMILY_TABLE_PORTS.get(k.rsplit("_", 1)[0], set())}
+    free = [b.tag for b in plat.banks if b.tag.startswith("HBM[") and b.tag not in table_tags]
+    for k in conn.nk:
+        base = conn.nk[k][0]
+        nk[k] = [base] + [f"{k}_{s + 1}" for s in range(1, n_of[k])]
+        for s, cu in enumerate(nk[k]):
+            if base in conn.slr:
+                slr[cu] = plat.slrs[(plat.slrs.index(conn.slr[base]) + s * len(plat.slrs) // sets) % len(plat.slrs)] \
+                    if plat.kind == "alveo" else conn.slr[base]
+            if k not in specs:
+                continue
+            tables = TABLE_PORTS | FAMILY_TABLE_PORTS.get(k.rsplit("_", 1)[0], set())
+            by_bundle = {}
+            for a in specs[k].pointer_args:
+                tag = conn.sp.get((base, a.name))
+                if tag is None or sets == 1 or s == 0 and not hbm:
+                    if tag is not None:
+                        sp[(cu, a.name)] = tag
+                    continue
+                if a.bundle in by_bundle:  # arguments sharing an m_axi bundle share a bank
+                    sp[(cu, a.name)] = by_bundle[a.bundle]
+                    continue
+                if hbm and a.name not in tables:
+                    key = (family(k), s, a.name)
+                    if key not in channel:
+                        if not free:
+                            raise ConfigError("connectivity", f"{plat.board}: {sets} CU sets need more HBM pseudo "
+                                                              f"channels than the board's (one per streaming port)")
+                        channel[key] = free.pop(0)
+                    new = channel[key]
+                elif hbm:
+                    new = tag
+                else:
+                    new = _shift(tag, s * counts.get(re.sub(r"\[.*", "", tag), 0) // sets, counts)
+                by_bundle[a.bundle] = sp[(cu, a.name)] = new
+    return nk, sp, slr
+
+
+def text(plat, specs, linked, sets):
+    """The connectivity.cfg text for ``sets`` CU sets: the board file's header comment kept, the
+    [connectivity] lines regenerated (nk=, then sp= and slr= per CU). One set: the file as it is."""
+    old = (plat.directory / "connectivity.cfg").read_text()
+    if sets == 1 and all(len(c) == 1 for c in plat.connectivity.nk.values()):
+        return old
+    nk, sp, slr = layout(plat, specs, linked, sets)
+    header = old.split(HEADER_END, 1)[0].rstrip("\n")
+    header = re.sub(r"\n# CU sets: .*?(?=\n[^#]|\Z)", "", header, flags=re.S)
+    header += (f"\n# CU sets: {sets} (written by benchmarks/bench_estimate.py --write-configs, "
+               "fpgaops.estimator.connectivity): set 0 is the layout above, the\n# others are derived from it "
+               "(see that module); each set runs whole images (backends/xrt/__init__.py).")
+    lines = [header, HEADER_END]
+    lines += [f"nk={k}:{len(cus)}:{'.'.join(cus)}" for k, cus in nk.items()]
+    lines.append("")
+    lines += [f"sp={cu}.{arg}:{tag}" for (cu, arg), tag in sp.items()]
+    if slr:
+        lines.append("")
+        lines += [f"slr={cu}:{s}" for cu, s in slr.items()]
+    return "\n".join(lines) + "\n"
+
+
+def with_sets(plat, specs, linked, sets):
+    """``plat`` with its connectivity for ``sets`` CU sets (a copy; the file is not touched)."""
+    import copy
+
+    from ..platforms import Connectivity
+
+    nk, sp, slr = layout(plat, specs, linked, sets)
+    q = copy.copy(plat)
+    q.connectivity = Connectivity(nk=nk, sp=sp, slr=slr)
+    return q
