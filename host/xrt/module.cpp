@@ -160,7 +160,7 @@ class Kernel {
   // union over the CUs). cu named: that compute unit only ("kernel:{cu}"), with its own banks.
   Kernel(const xrt::device& dev, const xrt::uuid& uuid, const xrt::xclbin::kernel& meta, const std::string& cu)
       : name_(meta.get_name()), cu_(cu),
-        kernel_(dev, uuid, cu.empty() ? meta.get_name() : meta.get_name() + ":{" + cu + "}") {
+        kernel_(dev, uuid, open_name(meta, cu)) {
     const auto args = cu.empty() ? meta.get_args() : cu_meta(meta, cu).get_args();
     for (const auto& a : args) {
       ArgInfo info;
@@ -182,6 +182,13 @@ class Kernel {
 
   const std::string& name() const { return name_; }
   const std::string& cu() const { return cu_; }
+
+  // The name xrt::kernel opens: "kernel", or "kernel:{cu}" once cu is checked (a KeyError naming it).
+  static std::string open_name(const xrt::xclbin::kernel& meta, const std::string& cu) {
+    if (cu.empty()) return meta.get_name();
+    cu_meta(meta, cu);
+    return meta.get_name() + ":{" + cu + "}";
+  }
 
   // The xclbin's IP of compute unit ``cu`` (IP names are "kernel:cu").
   static xrt::xclbin::ip cu_meta(const xrt::xclbin::kernel& meta, const std::string& cu) {

@@ -193,3 +193,17 @@ def test_read_only_inputs_get_replicas_in_the_other_sets_banks(xrt_sets):
     assert list(h.replicas) == [bo.bank]
     dev.copy_in(h, np.zeros(16, np.int32))   # a write drops the stale replica
     assert h.replicas == {}
+
+
+def test_native_kernel_per_compute_unit(xrt, tmp_path):
+    """The binding opens one CU ("kernel:{cu}") with that CU's banks, or all of them."""
+    d = xrt.Device(0)
+    d.load_xclbin(str(_two_set_xclbin(tmp_path, 2)))
+    name = "fpgaops_conv2d_i8"
+    assert d.compute_units(name) == [f"{name}_1", f"{name}_2"]
+    one, two, both = d.kernel(name, f"{name}_1"), d.kernel(name, f"{name}_2"), d.kernel(name)
+    assert (one.cu, two.cu, both.cu) == (f"{name}_1", f"{name}_2", "")
+    x = [next(a["banks"] for a in k.args if a["name"] == "x") for k in (one, two, both)]
+    assert len(x[0]) == len(x[1]) == 1 and x[0] != x[1] and sorted(x[0] + x[1]) == x[2]
+    with pytest.raises(KeyError, match="no compute unit"):
+        d.kernel(name, "nope")
