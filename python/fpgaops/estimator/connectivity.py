@@ -10,8 +10,10 @@ hand-laid connectivity (the ``<kernel>_1`` lines); the others are derived from i
     nk= and argument order: every streaming port of a CU gets its own pseudo channel (UG1393 "HBM
     Configuration and Use"); a family's float32 and int8 CUs share theirs port by port (a network
     runs in one precision), Winograd shares conv2d's (a layer runs on one of them), read-once
-    tables (and dwconv's taps) stay on the tables' channel. Refused (ConfigError) when the board
-    has too few channels for the sets.
+    tables (and dwconv's taps) stay on the tables' channel. When the channels run out, a later
+    set's port shares the same port's channel of an earlier set (set s with set s mod S, S the
+    sets that got channels of their own); the estimator divides a shared bank's bandwidth among
+    the sets streaming through it (memory.py, sharers()).
   * DDR boards with a bank per SLR (u250): set s sits s*SLRs/N SLRs further round, its ports on
     the banks shifted by as much (DDR[i] is attached to SLR i, UG1120).
   * Zynq (zcu104): every set uses the same HP ports (one PS DDR behind them all).
@@ -20,7 +22,6 @@ next to another set's).
 """
 import re
 
-from ..errors import ConfigError
 
 REPLICATED = ("fpgaops_conv2d", "fpgaops_winograd", "fpgaops_dwconv", "fpgaops_pool")
 TABLE_PORTS = {"table", "lut", "bias", "mult", "shift"}
@@ -51,6 +52,26 @@ def _shift(tag, by, counts):
     return f"{m.group(1)}[{(int(m.group(2)) + by) % counts[m.group(1)]}]"
 
 
+def sharers(plat, specs=None):
+    """bank tag -> how many CU sets stream through it (a set: the CUs at one index of the nk= lists;
+    ports of one set never stream at once, the runner runs one layer at a time per set; nor do the
+    float32 and int8 kernels, a network runs in one precision). Read-once table ports do not count."""
+    from .resources import kernel_specs
+
+    specs = specs or kernel_specs()
+    conn, out = plat.connectivity, {}
+    for k, cus in conn.nk.items():
+        if k not in specs:
+            continue
+        tables = TABLE_PORTS | FAMILY_TABLE_PORTS.get(k.rsplit("_", 1)[0], set())
+        for s, cu in enumerate(cus):
+            for a in specs[k].pointer_args:
+                if a.name not in tables:
+                    for tag in plat.port_banks(cu, a.name):
+                        out.setdefault(tag, {}).setdefault(k.rsplit("_", 1)[1], set()).add(s)
+    return {tag: max(len(sets) for sets in by_dtype.values()) for tag, by_dtype in out.items()}
+
+
 def layout(plat, specs, linked, sets):
     """(nk, sp, slr) for ``sets`` CU sets: nk {kernel: [cu]}, sp {(cu, arg): bank tag}, slr {cu: SLR}."""
     conn = plat.connectivity
@@ -67,6 +88,22 @@ def layout(plat, specs, linked, sets):
                   if (conn.nk[k][0], a.name) in conn.sp
                   and a.name in TABLE_PORTS | FAMILY_TABLE_PORTS.get(k.rsplit("_", 1)[0], set())}
     free = [b.tag for b in plat.banks if b.tag.startswith("HBM[") and b.tag not in table_tags]
+    short = 0  # the first set that found no free channel
+    if hbm and sets > 1:  # set after set, so whole sets get channels of their own first
+        for s in range(sets):
+            for k in conn.nk:
+                if k not in specs or s >= n_of[k]:
+                    continue
+                tables = TABLE_PORTS | FAMILY_TABLE_PORTS.get(k.rsplit("_", 1)[0], set())
+                for a in specs[k].pointer_args:
+                    key = (family(k), s, a.name)
+                    if a.name in tables or key in channel or (conn.nk[k][0], a.name) not in conn.sp:
+                        continue
+                    if free:
+                        channel[key] = free.pop(0)
+                    else:  # out of channels: share the same port's channel of an earlier set
+                        short = short or max(s, 1)
+                        channel[key] = channel.get((family(k), s % short, a.name), conn.sp[(conn.nk[k][0], a.name)])
     for k in conn.nk:
         base = conn.nk[k][0]
         nk[k] = [base] + [f"{k}_{s + 1}" for s in range(1, n_of[k])]
@@ -88,13 +125,7 @@ def layout(plat, specs, linked, sets):
                     sp[(cu, a.name)] = by_bundle[a.bundle]
                     continue
                 if hbm and a.name not in tables:
-                    key = (family(k), s, a.name)
-                    if key not in channel:
-                        if not free:
-                            raise ConfigError("connectivity", f"{plat.board}: {sets} CU sets need more HBM pseudo "
-                                                              f"channels than the board's (one per streaming port)")
-                        channel[key] = free.pop(0)
-                    new = channel[key]
+                    new = channel[(family(k), s, a.name)]
                 elif hbm:
                     new = tag
                 else:
