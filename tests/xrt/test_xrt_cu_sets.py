@@ -133,6 +133,8 @@ def test_two_runs_proceed_at_once_on_two_sets_and_are_exact(xrt_sets):
     conv_cus = {cu for _me, _i, name, cu in seen if name == "fpgaops_conv2d_i8"}
     assert conv_cus == {"fpgaops_conv2d_i8_1", "fpgaops_conv2d_i8_2"}
     assert dev._free_sets == [0, 1]
+    # a kernel with several CUs is only ever opened CU by CU (one context per CU and process)
+    assert all(cu for name, cu in dev._kernels if len(dev.compute_units[name]) > 1)
 
 
 def test_one_set_serialises_runs_as_before(xrt_sets):

@@ -291,13 +291,17 @@ class XrtBackend(Backend):
     def has_kernel(self, name):
         return name in self.kernel_names
 
-    def kernel(self, name, cu=""):
-        """The native kernel ``name`` (on compute unit ``cu``, else on any of its CUs);
+    def kernel(self, name, cu=None):
+        """The native kernel ``name`` on compute unit ``cu`` ("": any of its CUs); by default the CU
+        of the set this thread holds (set 0 outside a run). Only a kernel with one CU is opened for
+        "any": a CU is never opened both alone and as part of all (one context per CU and process).
         UnsupportedError when the xclbin does not contain it."""
         if name not in self.kernel_names:
             raise UnsupportedError(f"xrt: {Path(self.path).name} has no kernel {name} (it has "
                                    f"{', '.join(sorted(self.kernel_names)) or 'none'}); rebuild the xclbin with it "
                                    f"or allow a fallback device ({ENV_FALLBACK}=csim)")
+        if cu is None:
+            cu = self.cu_of(name, self._held.index if getattr(self._held, "depth", 0) else 0)
         with self._lock:
             k = self._kernels.get((name, cu))
             if k is None:
@@ -315,7 +319,8 @@ class XrtBackend(Backend):
         connected to (moved there if needed); None binds a placeholder for a pointer the kernel
         will not read. Scalars are checked against the argument's C type by the native module.
         Runs on the CU of the set this thread holds (cu_set()), else holds one for this launch."""
-        self.kernel(name)  # UnsupportedError first when the xclbin lacks it
+        if name not in self.kernel_names:
+            self.kernel(name)  # UnsupportedError naming what the xclbin has
         with self.cu_set() as index:
             self._launch(self.kernel(name, self.cu_of(name, index)), name, values)
 
