@@ -143,9 +143,12 @@ def text(plat, specs, linked, sets):
     nk, sp, slr = layout(plat, specs, linked, sets)
     header = old.split(HEADER_END, 1)[0].rstrip("\n")
     header = re.sub(r"\n# CU sets: .*?(?=\n[^#]|\Z)", "", header, flags=re.S)
-    header += (f"\n# CU sets: {sets} (written by benchmarks/bench_estimate.py --write-configs, "
-               "fpgaops.estimator.connectivity): set 0 is the layout above, the\n# others are derived from it "
-               "(see that module); each set runs whole images (backends/xrt/__init__.py).")
+    how = ("the HBM channels are laid out afresh,\n# set 0 included (the text above describes the one-set layout), "
+           "while they last, then later sets share" if plat.memory_type.startswith("HBM") else
+           "set 0 is the layout above, the others\n# are derived from it")
+    header += (f"\n# CU sets: {sets} (written by benchmarks/bench_estimate.py --write-configs with "
+               f"fpgaops.estimator.connectivity): {how}\n# (see that module). Each set runs whole images "
+               "(backends/xrt/__init__.py); kernels outside its REPLICATED list keep one CU.")
     lines = [header, HEADER_END]
     lines += [f"nk={k}:{len(cus)}:{'.'.join(cus)}" for k, cus in nk.items()]
     lines.append("")
