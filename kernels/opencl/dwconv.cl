@@ -321,11 +321,18 @@ inline void strip8_i8(__global const char* xc, size_t coff, int H, int W, int h0
     }
 }
 
-// global (ceil(OW/16), ceil(OH/DW_RB), N*K): 16 columns per work-item. Interior work-items use
-// the raw-byte pairs of the DW_PAIRS path of dwconv (stride 1: the 16 bytes at w0 + j are the tap
-// pairs (j, j+1) of the even columns, those at w0 + j + 1 of the odd ones; stride 2: the 16 bytes
-// at w0 + j (w0 + j + 16) those of columns 0-7 (8-15)), on raw x with zp * (the weights applied)
-// taken off per output row; the others run strip8_i8 on each 8-column half.
+// global (ceil(OW/16), ceil(OH/DW_RB), N*K): 16 columns per work-item, from raw-byte pairs
+// (stride 1: the 16 bytes at w0 + j are the tap pairs (j, j+1) of the even columns, those at
+// w0 + j + 1 of the odd ones; stride 2: the 16 bytes at w0 + j (w0 + j + 16) those of columns 0-7
+// (8-15)), on raw x with zp * (the weights applied) taken off per output row. Work-items touching
+// the left/right border take the same path: the bytes outside the row are replaced by the code zp
+// (a select per load), whose zp * w the correction takes off again, so padding contributes
+// (zp - zp) * w = 0 exactly. Only where a load would start before the buffer (the first channel's
+// top-left work-item) or run more than DW_GUARD bytes past its end does strip8_i8 run instead,
+// on each 8-column half (measured on MobileNetV2: the border work-items were most of the time of
+// the 28x28 and smaller layers, docs/int8.md).
+#define DW_REACH (2 * (DW_SP - 1) + (DW_SW == 1 ? 1 : 16) + 16)  // bytes read from a row's first tap column
+#define DW_GUARD 32  // bytes past a tensor's end a load may touch (backends/base.py alloc_bytes: >= one 32-byte word)
 __kernel void dwconv_strip(__global const char* restrict x, __global const char* restrict w,
                            __global const int* restrict bias, __global const char* restrict res,
                            __global char* restrict y, __global const int* restrict mult,
@@ -357,7 +364,22 @@ __kernel void dwconv_strip(__global const char* restrict x, __global const char*
     int8 a0[DW_RB], a1[DW_RB];
 #pragma unroll
     for (int v = 0; v < DW_RB; ++v) a0[v] = a1[v] = (int8)(0);
-    if (ow0 * DW_SW - PL >= 0 && (ow0 + 15) * DW_SW - PL + (DW_S - 1) < W) {
+    const int c0 = ow0 * DW_SW - PL;  // the input column of the strip's first tap
+    const bool inner = c0 >= 0 && (ow0 + 15) * DW_SW - PL + (DW_S - 1) < W;
+    const int hlo = max(h0, 0), hhi = min(h0 + DW_NT, H) - 1;  // the input rows the strip reads
+    const long total = (long)(NK / K) * C * H * W;
+    if (inner || (W < 32000 && (long)coff + (long)hlo * W + c0 >= 0 &&
+                  (long)coff + (long)hhi * W + c0 + DW_REACH <= total + DW_GUARD)) {
+        // valid[p] / valid[DW_SP + p]: the lanes of the even / odd loads of pair p inside the row
+        short16 valid[2 * DW_SP];
+#pragma unroll
+        for (int p = 0; p < DW_SP; ++p) {
+            const short16 pe = (short16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) + (short16)(c0 + 2 * p);
+            const short16 po = pe + (short16)(DW_SW == 1 ? 1 : 16);
+            valid[p] = (pe >= (short16)(0)) & (pe < (short16)(W));
+            valid[DW_SP + p] = (po >= (short16)(0)) & (po < (short16)(W));
+        }
+        const short16 zp16 = (short16)(x_zp);
         int wsum[DW_RB];
 #pragma unroll
         for (int v = 0; v < DW_RB; ++v) wsum[v] = 0;
@@ -366,12 +388,16 @@ __kernel void dwconv_strip(__global const char* restrict x, __global const char*
             const int hi_ = h0 + t;
             if (hi_ < 0 || hi_ >= H) continue;
             // (the last load may read 1 byte past what is used: the next row or the guard word)
-            __global const char* row = xc + (size_t)hi_ * W + ow0 * DW_SW - PL;
+            __global const char* row = xc + ((long)hi_ * W + c0);
             short16 xe[DW_SP], xo[DW_SP];
 #pragma unroll
             for (int p = 0; p < DW_SP; ++p) {
                 xe[p] = convert_short16(vload16(0, row + 2 * p));
                 xo[p] = convert_short16(vload16(0, row + 2 * p + (DW_SW == 1 ? 1 : 16)));
+                if (!inner) {
+                    xe[p] = select(zp16, xe[p], valid[p]);
+                    xo[p] = select(zp16, xo[p], valid[DW_SP + p]);
+                }
             }
 #pragma unroll
             for (int v = 0; v < DW_RB; ++v) {
