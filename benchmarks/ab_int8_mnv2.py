@@ -30,10 +30,54 @@ from bench_nets import interleaved, ort_int8_session  # noqa: E402
 import fpgaops as fo  # noqa: E402
 from fpgaops import config, models  # noqa: E402
 from fpgaops.backends import opencl as ocl_pkg  # noqa: E402
-from fpgaops.backends.opencl import conv_common  # noqa: E402
 
 HERE = Path(__file__).resolve().parent.parent
 PKG = "python/fpgaops/backends/opencl"
+
+
+_LOADED = {}  # checkout dir -> ({module stem: module}, the backend's program cache for it)
+
+
+def _modules(before, be):
+    """The launcher modules of checkout ``before`` that differ from this one's (conv_common always:
+    it holds the program, kernel and packed-weight caches, which must not be shared), loaded once."""
+    if before not in _LOADED:
+        for p in sorted((HERE / PKG).glob("*.py")):  # this checkout's modules imported first
+            if p.name != "__init__.py":
+                importlib.import_module(f"fpgaops.backends.opencl.{p.stem}")
+        stems = [p.stem for p in sorted((before / PKG).glob("*.py"))
+                 if p.name != "__init__.py" and (HERE / PKG / p.name).exists()
+                 and (p.stem == "conv_common" or p.read_text() != (HERE / PKG / p.name).read_text())]
+        mods = {}
+        for stem in stems:
+            spec = importlib.util.spec_from_file_location(f"fpgaops.backends.opencl.{stem}", before / PKG / f"{stem}.py")
+            mods[stem] = (spec, importlib.util.module_from_spec(spec))
+        _LOADED[before] = ({s: m for s, (_sp, m) in mods.items()}, {}, mods)
+        with _swapped(_LOADED[before][0], be, before, _LOADED[before][1]):
+            for stem in sorted(mods, key=lambda s: s != "conv_common"):  # conv_common first: the others import it
+                spec, mod = mods[stem]
+                spec.loader.exec_module(mod)
+        print(f"before: {before} (launchers {', '.join(s for s in stems if s != 'conv_common') or 'none'} differ)",
+              file=sys.stderr)
+    return _LOADED[before][:2]
+
+
+@contextlib.contextmanager
+def _swapped(mods, be, before, programs):
+    saved = {s: sys.modules[f"fpgaops.backends.opencl.{s}"] for s in mods}
+    saved_dir, saved_programs = config.kernel_source_dir, be._programs
+    try:
+        for s, m in mods.items():
+            sys.modules[f"fpgaops.backends.opencl.{s}"] = m
+            setattr(ocl_pkg, s, m)
+        config.kernel_source_dir = lambda: before / "kernels"
+        be._programs = programs
+        yield
+    finally:
+        for s, m in saved.items():
+            sys.modules[f"fpgaops.backends.opencl.{s}"] = m
+            setattr(ocl_pkg, s, m)
+        config.kernel_source_dir, be._programs = saved_dir, saved_programs
 
 
 @contextlib.contextmanager
@@ -42,30 +86,9 @@ def checkout(before, be):
     if before is None:
         yield
         return
-    saved_mods, saved_dir = {}, config.kernel_source_dir
-    saved_caches = (be._programs, conv_common._PROGRAMS, conv_common._KERNELS)
-    changed = [p.stem for p in sorted((before / PKG).glob("*.py"))
-               if p.name != "__init__.py" and (HERE / PKG / p.name).exists()
-               and p.read_text() != (HERE / PKG / p.name).read_text()]
-    try:
-        be._programs, conv_common._PROGRAMS, conv_common._KERNELS = {}, {}, {}
-        config.kernel_source_dir = lambda: before / "kernels"
-        for stem in sorted(changed, key=lambda s: s != "conv_common"):  # conv_common first: the others import it
-            name = f"fpgaops.backends.opencl.{stem}"
-            saved_mods[stem] = sys.modules[name]
-            spec = importlib.util.spec_from_file_location(name, before / PKG / f"{stem}.py")
-            mod = importlib.util.module_from_spec(spec)
-            sys.modules[name] = mod
-            setattr(ocl_pkg, stem, mod)
-            spec.loader.exec_module(mod)
-        print(f"before: {before} (launchers {', '.join(changed) or 'none'} differ)", file=sys.stderr)
+    mods, programs = _modules(before, be)
+    with _swapped(mods, be, before, programs):
         yield
-    finally:
-        for stem, mod in saved_mods.items():
-            sys.modules[f"fpgaops.backends.opencl.{stem}"] = mod
-            setattr(ocl_pkg, stem, mod)
-        config.kernel_source_dir = saved_dir
-        be._programs, conv_common._PROGRAMS, conv_common._KERNELS = saved_caches
 
 
 def profile(plan, x, reps=5):
