@@ -7,8 +7,8 @@ per-channel weights, as bench_nets.py). "before" and "after" must give the same 
 (checked). Then the profile of each launch plan by kernel: device time (OpenCL events, median of
 5 replays), launches, and the idle time between launches.
 
-How "before" runs in this process: every module of fpgaops/backends/opencl/ whose source differs
-between the checkouts is loaded from DIR in its place, and kernels come from DIR/kernels, while the
+How "before" runs in this process: every module of fpgaops/backends/opencl/ (but its __init__) is
+loaded from DIR in place of this checkout's, and kernels come from DIR/kernels, while the
 "before" network is quantized and its launch plan recorded; a recorded plan keeps its own kernel
 objects, so the two plans then replay side by side. (Only launcher and kernel changes can be
 compared this way.)
@@ -39,26 +39,34 @@ _LOADED = {}  # checkout dir -> ({module stem: module}, the backend's program ca
 
 
 def _modules(before, be):
-    """The launcher modules of checkout ``before`` that differ from this one's (conv_common always:
-    it holds the program, kernel and packed-weight caches, which must not be shared), loaded once."""
+    """Every launcher module of checkout ``before``, loaded once: all of them, not only those that
+    differ, so that no cache (programs, kernels, packed weights: conv_common) is shared."""
     if before not in _LOADED:
         for p in sorted((HERE / PKG).glob("*.py")):  # this checkout's modules imported first
             if p.name != "__init__.py":
                 importlib.import_module(f"fpgaops.backends.opencl.{p.stem}")
         stems = [p.stem for p in sorted((before / PKG).glob("*.py"))
-                 if p.name != "__init__.py" and (HERE / PKG / p.name).exists()
-                 and (p.stem == "conv_common" or p.read_text() != (HERE / PKG / p.name).read_text())]
+                 if p.name != "__init__.py" and (HERE / PKG / p.name).exists()]
+        differ = [s for s in stems if (before / PKG / f"{s}.py").read_text() != (HERE / PKG / f"{s}.py").read_text()]
         mods = {}
         for stem in stems:
             spec = importlib.util.spec_from_file_location(f"fpgaops.backends.opencl.{stem}", before / PKG / f"{stem}.py")
             mods[stem] = (spec, importlib.util.module_from_spec(spec))
         _LOADED[before] = ({s: m for s, (_sp, m) in mods.items()}, {}, mods)
         with _swapped(_LOADED[before][0], be, before, _LOADED[before][1]):
-            for stem in sorted(mods, key=lambda s: s != "conv_common"):  # conv_common first: the others import it
-                spec, mod = mods[stem]
-                spec.loader.exec_module(mod)
-        print(f"before: {before} (launchers {', '.join(s for s in stems if s != 'conv_common') or 'none'} differ)",
-              file=sys.stderr)
+            pending = list(mods)
+            while pending:  # a module whose imports are not executed yet is retried after the others
+                failed = []
+                for stem in pending:
+                    spec, mod = mods[stem]
+                    try:
+                        spec.loader.exec_module(mod)
+                    except ImportError:
+                        failed.append(stem)
+                if len(failed) == len(pending):
+                    raise ImportError(f"{before}: cannot load the launchers {failed}")
+                pending = failed
+        print(f"before: {before} (launchers {', '.join(differ) or 'none'} differ)", file=sys.stderr)
     return _LOADED[before][:2]
 
 
