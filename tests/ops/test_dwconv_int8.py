@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import fpgaops as fo
 
 from opencl_paths import use_pmaddwd
+from test_opencl_isa import ocl, vnni_form  # noqa: F401  (fixtures)
 
 
 @st.composite
@@ -40,6 +41,11 @@ def pair_form(request, require, tmp_path, monkeypatch):
 @given(case=strip_cases(), act=st.sampled_from([None, "relu", "relu6"]), with_res=st.booleans(),
        seed=st.integers(0, 2**31))
 def test_int8_depthwise_strip_bit_exact(pair_form, case, act, with_res, seed):
+    check(case, act, with_res, seed)
+
+
+def check(case, act, with_res, seed):
+    """opencl's algo="dwconv" against the reference, bit for bit."""
     n, c, h, w, k, r, stride, pad, zp = case
     rng = np.random.default_rng(seed)
     x = rng.integers(-128, 128, (n, c, h, w), dtype=np.int8)
@@ -59,3 +65,27 @@ def test_int8_depthwise_strip_bit_exact(pair_form, case, act, with_res, seed):
     with fo.device("opencl"):
         got = fo.conv2d(x, wt, b, stride, pad, 1, c, algo="dwconv", activation=act, residual=res, **q)
     np.testing.assert_array_equal(got, want)
+
+
+@st.composite
+def wide_cases(draw):
+    """3x3 layers with output rows of DWQ_MIN_OW+ columns (dwconv_strip_q on a VNNI device)."""
+    sh, sw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    h = draw(st.integers(max(1, 3 - 2 * ph), 14))
+    w = draw(st.integers(26 * sw, 80))
+    n, c, mult = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.sampled_from([1, 1, 2]))
+    zp = draw(st.sampled_from([-128, 127, 0, 9]))
+    return n, c, h, w, c * mult, 3, (sh, sw), (ph, pw), zp
+
+
+@pytest.mark.filterwarnings("ignore:Non-empty compiler output")
+@settings(max_examples=20)
+@given(case=wide_cases(), act=st.sampled_from([None, "relu", "relu6"]), with_res=st.booleans(),
+       seed=st.integers(0, 2**31))
+def test_int8_depthwise_vnni_strip_bit_exact(vnni_form, case, act, with_res, seed):
+    # vnni: dwconv_strip_q (its masked borders, its scalar path at the buffer's first and last
+    # work-items, partial 32-column blocks, both strides); portable: the pair strip on the same layers
+    from fpgaops.backends.opencl import dwconv
+    assert case[3] // case[6][1] >= dwconv.DWQ_MIN_OW
+    check(case, act, with_res, seed)
