@@ -259,9 +259,16 @@ __kernel void conv_im2col(__global const int* restrict xp, __global const int* r
 // of a channel word are one int8 load; the weight word of an output channel is broadcast, and
 // TAP_DOT adds its TAPW products into 8 pixel lanes (conv_int8.h: int16 pairs, or VNNI quads).
 // PW_M output channels x PW_NV*8 pixels per work-item; the epilogue requantizes 8 pixels of one
-// channel at a time (epilogue_i8x8) and stores them with one 8-byte store.
+// channel at a time (epilogue_i8x8) and stores them with one 8-byte store. PW_NV is 2, or 4 where the
+// launcher passes -DCONV_PW_NV=4 (images of many pixels: each weight broadcast and each channel's
+// epilogue constants then serve 4 vectors; measured 1.1-1.2x on MobileNetV2's 56x56 and 112x112
+// layers, slower on small images, docs/int8.md).
 #define PW_M 6
+#ifdef CONV_PW_NV
+#define PW_NV CONV_PW_NV
+#else
 #define PW_NV 2
+#endif
 #define PW_N (PW_NV * 8)
 
 // global (CQ, ceil(K/PW_M)): weight (K, C) int8 -> wp (KBLK, CQ, PW_M) words of the TAPW weights
