@@ -7,18 +7,10 @@
 // global (items): a contiguous chunk of elements per work-item (act_lut.chunking).
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 
-// 8 elements at a time, each lane the scalar expression of the tail loop (the same IEEE operations:
-// the division correctly rounded, rint half to even): 8 lanes of vdivpd instead of one (~5x faster
-// on the 224x224 input of a network, docs/int8.md)
 __kernel void quantize_f32(__global const float* restrict x, __global char* restrict y, int count, int chunk,
                            double scale, int zero_point) {
     const int i0 = get_global_id(0) * chunk, i1 = min(count, i0 + chunk);
-    int i = i0;
-    for (; i + 8 <= i1; i += 8) {
-        const double8 v = rint(convert_double8(vload8(0, x + i)) / (double8)(scale)) + (double8)(zero_point);
-        vstore8(convert_char8(clamp(v, (double8)(-128.0), (double8)(127.0))), 0, y + i);
-    }
-    for (; i < i1; ++i) y[i] = (char)clamp(rint((double)x[i] / scale) + zero_point, -128.0, 127.0);
+    for (int i = i0; i < i1; ++i) y[i] = (char)clamp(rint((double)x[i] / scale) + zero_point, -128.0, 127.0);
 }
 
 __kernel void dequantize_i8(__global const char* restrict x, __global float* restrict y, int count, int chunk,

@@ -1,6 +1,6 @@
-"""The OpenCL device quantize/dequantize of the int8 runner (kernels/opencl/quant.cl) bit-exact
-against fpgaops.quant on any length (quantize_f32's 8-lane body and its scalar tail, chunks of
-several work-items), scale and zero point, with ties of x / scale and saturating values."""
+"""The OpenCL device quantize of the int8 runner (kernels/opencl/quant.cl) bit-exact against
+fpgaops.quant on any length (chunks of several work-items and a partial last one), scale and zero
+point, with ties of x / scale and saturating values."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
