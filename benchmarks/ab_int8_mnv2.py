@@ -50,7 +50,8 @@ def _modules(before, be):
         differ = [s for s in stems if (before / PKG / f"{s}.py").read_text() != (HERE / PKG / f"{s}.py").read_text()]
         mods = {}
         for stem in stems:
-            spec = importlib.util.spec_from_file_location(f"fpgaops.backends.opencl.{stem}", before / PKG / f"{stem}.py")
+            name = f"fpgaops.backends.opencl.{stem}"
+            spec = importlib.util.spec_from_file_location(name, before / PKG / f"{stem}.py")
             mods[stem] = (spec, importlib.util.module_from_spec(spec))
         _LOADED[before] = ({s: m for s, (_sp, m) in mods.items()}, {}, mods)
         with _swapped(_LOADED[before][0], be, before, _LOADED[before][1]):

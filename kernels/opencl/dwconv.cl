@@ -598,7 +598,8 @@ void dwconv_strip_q(__global const char* restrict x, __global const char* restri
 #else
                 // columns 16 (j / 2) + (j % 2) + 2m: bytes 2m + j % 2 of the half j / 2
                 const uint4 hw = (j >> 1) ? rw.hi : rw.lo;
-                const uint8 hw2 = (uint8)(hw.s0, hw.s0 >> 16, hw.s1, hw.s1 >> 16, hw.s2, hw.s2 >> 16, hw.s3, hw.s3 >> 16);
+                const uint8 hw2 =
+                    (uint8)(hw.s0, hw.s0 >> 16, hw.s1, hw.s1 >> 16, hw.s2, hw.s2 >> 16, hw.s3, hw.s3 >> 16);
                 r8 = convert_int8(as_char8(convert_uchar8(hw2 >> (uint8)(8 * (j & 1)))));
 #endif
             }

@@ -1,8 +1,9 @@
-"""The OpenCL int8 pointwise kernels: conv_pw1 (one pixel) and conv_pw with 4 pixel vectors per work-item (-DCONV_PW_NV=4, taken
-by images of at least PW_NV4_MIN_PIXELS pixels; smaller images, with 2, are covered by
-test_conv2d.py and test_opencl_requant.py) bit-exact against the reference: pixel counts that
-leave a partial last block, channel counts that leave a partial word and a partial block of
-output channels, zero points at the extremes, a residual; in the VNNI and the int16-pair forms."""
+"""The OpenCL int8 pointwise kernels conv_pw1 (one pixel) and conv_pw with 4 pixel vectors per
+work-item (-DCONV_PW_NV=4, taken by images of at least PW_NV4_MIN_PIXELS pixels; smaller images,
+with 2, are covered by test_conv2d.py and test_opencl_requant.py) bit-exact against the
+reference: pixel counts that leave a partial last block, channel counts that leave a partial word
+and a partial block of output channels, zero points at the extremes, a residual; in the VNNI and
+the int16-pair forms."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
