@@ -89,3 +89,20 @@ def test_int8_depthwise_vnni_strip_bit_exact(vnni_form, case, act, with_res, see
     from fpgaops.backends.opencl import dwconv
     assert case[3] // case[6][1] >= dwconv.DWQ_MIN_OW
     check(case, act, with_res, seed)
+
+
+@pytest.mark.filterwarnings("ignore:Non-empty compiler output")
+def test_mobilenet_v2_int8_every_layer_bit_exact(vnni_form):
+    # a network whose layers take the new paths: at 96x96 the first depthwise layers have rows of
+    # 48 and 24 columns (dwconv_strip_q on a VNNI device) and the first 1x1 layers 2304 pixels
+    # (conv_pw with 4 vectors); the classifier is a one-pixel 1x1 (conv_pw1). Every int8 value of
+    # the network, opencl against the reference.
+    net = fo.models.get("mobilenet_v2", num_classes=10)
+    rng = np.random.default_rng(5)
+    qnet = net.quantize([rng.standard_normal((1, 3, 96, 96)).astype(np.float32) for _ in range(2)])
+    x = rng.standard_normal((1, 3, 96, 96)).astype(np.float32)
+    want = qnet.codes(x, device="reference")
+    got = qnet.codes(x, device="opencl")
+    assert want.keys() == got.keys() and len(want) > 50
+    for k in want:
+        np.testing.assert_array_equal(got[k][1], want[k][1], err_msg=k)
