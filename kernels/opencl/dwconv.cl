@@ -332,7 +332,9 @@ inline void strip8_i8(__global const char* xc, size_t coff, int H, int W, int h0
 // on each 8-column half (measured on MobileNetV2: the border work-items were most of the time of
 // the 28x28 and smaller layers, docs/int8.md).
 #define DW_REACH (2 * (DW_SP - 1) + (DW_SW == 1 ? 1 : 16) + 16)  // bytes read from a row's first tap column
-#define DW_GUARD 32  // bytes past a tensor's end a load may touch (backends/base.py alloc_bytes: >= one 32-byte word)
+// bytes past a tensor's end a load may touch: the guard word of every allocation (backends/base.py
+// alloc_bytes; AXI_WORD_BITS comes with the kernel config's -D flags)
+#define DW_GUARD (AXI_WORD_BITS / 8)
 __kernel void dwconv_strip(__global const char* restrict x, __global const char* restrict w,
                            __global const int* restrict bias, __global const char* restrict res,
                            __global char* restrict y, __global const int* restrict mult,
