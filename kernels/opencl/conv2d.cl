@@ -259,9 +259,16 @@ __kernel void conv_im2col(__global const int* restrict xp, __global const int* r
 // of a channel word are one int8 load; the weight word of an output channel is broadcast, and
 // TAP_DOT adds its TAPW products into 8 pixel lanes (conv_int8.h: int16 pairs, or VNNI quads).
 // PW_M output channels x PW_NV*8 pixels per work-item; the epilogue requantizes 8 pixels of one
-// channel at a time (epilogue_i8x8) and stores them with one 8-byte store.
+// channel at a time (epilogue_i8x8) and stores them with one 8-byte store. PW_NV is 2, or 4 where the
+// launcher passes -DCONV_PW_NV=4 (images of many pixels: each weight broadcast and each channel's
+// epilogue constants then serve 4 vectors; measured 1.1-1.2x on MobileNetV2's 56x56 and 112x112
+// layers, slower on small images, docs/int8.md).
 #define PW_M 6
+#ifdef CONV_PW_NV
+#define PW_NV CONV_PW_NV
+#else
 #define PW_NV 2
+#endif
 #define PW_N (PW_NV * 8)
 
 // global (CQ, ceil(K/PW_M)): weight (K, C) int8 -> wp (KBLK, CQ, PW_M) words of the TAPW weights
@@ -352,6 +359,52 @@ void conv_pw(__global const uint* restrict xp, __global const uint* restrict wp,
             }
         }
     }
+}
+
+// ---- int8 pointwise on one pixel (a classifier's Gemm, SE blocks): conv_pw1 -------------------
+// conv_pw puts pixels in its lanes, so on one pixel 15 of its 16 lanes are wasted and every input
+// word is gathered; here the lanes run along the input words instead: output channel k's TAP_DOT
+// of 8 input words with its 8 weight words, then the sum of the lanes (integer: exact in any
+// order) and the scalar epilogue.
+// global (CQ, K): weight (K, C) int8 -> wp (K, CQ) words of the TAPW weights w[k][TAPW*cq + j], zero
+// past C (VNNI: conv_wsum stores the weight sums after them, from word K*CQ)
+__kernel void conv_pw1_pack(__global const TIN* restrict w, __global uint* restrict wp, int C, int K, int CQ) {
+    const int cq = get_global_id(0), k = get_global_id(1);
+    if (cq >= CQ || k >= K) return;
+    uint v = 0u;
+    for (int j = 0; j < TAPW; ++j)
+        if (TAPW * cq + j < C) v |= W_BITS(w[(size_t)k * C + TAPW * cq + j], j);
+    wp[(size_t)k * CQ + cq] = v;
+}
+
+// global (K, N); xp: (N, CQ) words from conv_pad
+__kernel void conv_pw1(__global const uint* restrict xp, __global const uint* restrict wp,
+                       __global const TBIAS* restrict bias, __global const TIN* restrict res, __global TOUT* restrict y,
+                       __global const int* restrict mult, __global const int* restrict shift, int CQ, int K, int x_zp,
+                       int has_bias, int has_res, int y_zp, int r_zp, int r_mult, int r_shift, int lo, int hi) {
+    const int k = get_global_id(0), n = get_global_id(1);
+    if (k >= K) return;
+    __global const uint* X = xp + (size_t)n * CQ;
+    __global const uint* W = wp + (size_t)k * CQ;
+    int8 acc = (int8)(0);
+    int cq = 0;
+    for (; cq + 8 <= CQ; cq += 8) acc = TAP_DOT(acc, as_int8(vload8(0, X + cq)), as_int8(vload8(0, W + cq)));
+    if (cq < CQ) {  // the last words; a weight word 0 adds 0 in both forms
+        uint xs[8], ws[8];
+        for (int l = 0; l < 8; ++l) {
+            xs[l] = cq + l < CQ ? X[cq + l] : 0u;
+            ws[l] = cq + l < CQ ? W[cq + l] : 0u;
+        }
+        acc = TAP_DOT(acc, as_int8(vload8(0, xs)), as_int8(vload8(0, ws)));
+    }
+    const int4 h4 = acc.lo + acc.hi;
+    const int2 h2 = h4.lo + h4.hi;
+    int bk = has_bias ? bias[k] : 0;
+#ifdef FPGAOPS_VNNI
+    bk = vnni_bias(bk, (int)wp[(size_t)K * CQ + k], x_zp);
+#endif
+    const size_t at = (size_t)n * K + k;
+    y[at] = epilogue(h2.s0 + h2.s1, bk, res, at, has_res, 0, mult[k], shift[k], y_zp, r_zp, r_mult, r_shift, lo, hi);
 }
 
 #else

@@ -180,14 +180,24 @@ def use_pwt(p, c, k, vec, m, opencl):
     return used_pwt >= used_pw
 
 
+# int8 conv_pw: images of at least this many pixels take 4 vectors of 8 pixels per work-item
+# (-DCONV_PW_NV=4), smaller ones PW_NV (conv2d.cl)
+PW_NV4_MIN_PIXELS = 2048
+
+
 def run_pointwise_int8(backend, call):
     """int8: the input as words of TW channels (conv_pad, one row of H*W per word), the weights as
     words of TW taps (conv_pw_pack; TW and the VNNI form from int8_form), the GEMM over pixels
     with TAP_DOT (conv2d.cl)."""
     tw, form = int8_form(backend, call.c)
-    prg = program(backend, "conv2d", dtype_defines(call) + requant_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"] + form)
+    p = call.h * call.w
+    nv = 4 if p >= PW_NV4_MIN_PIXELS else PW_NV
+    prg = program(backend, "conv2d", dtype_defines(call) + requant_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"] + form
+                  + ([f"-DCONV_PW_NV={nv}"] if nv != PW_NV else []))
     cq = -(-call.c // tw)
     xp = padded_pairs(backend, prg, call, call.h, call.w, cq)
+    if p == 1:
+        return _pointwise1_int8(backend, prg, call, xp, cq, tw, form)
     kblk = -(-call.k // PW_M)
     words = kblk * cq * PW_M
     nbytes = (words + (call.k if form else 0)) * 4
@@ -202,12 +212,31 @@ def run_pointwise_int8(backend, call):
 
     wpk = WEIGHTS.get(call, ("pw", "int8", PW_M, tw), nbytes, pack)
     e = epilogue_args(call)
-    p = call.h * call.w
     flags = e["flags"]  # has_bias, has_res, act, y_zp, r_zp, r_mult, r_shift, lo, hi
     kbn = pw_kbn(cq, kblk, tunables(backend)["cfg"].conv2d.opencl.pw_min_words)
-    launch(backend, prg, "conv_pw", (-(-p // (PW_NV * 8)), -(-kblk // kbn), call.n), (1, 1, 1), xp, wpk, e["bias"],
+    launch(backend, prg, "conv_pw", (-(-p // (nv * 8)), -(-kblk // kbn), call.n), (1, 1, 1), xp, wpk, e["bias"],
            e["res"], call.y.handle, e["mult"], e["shift"], *i32(cq, call.k, p, call.x_zero_point), flags[0], flags[1],
            *flags[3:], *i32(kbn))
+
+
+def _pointwise1_int8(backend, prg, call, xp, cq, tw, form):
+    """int8 on one pixel: conv_pw1 (conv2d.cl), output channels over work-items, input words in the lanes."""
+    nbytes = (call.k * cq + (call.k if form else 0)) * 4
+
+    def pack(_):
+        wpk = scratch(backend, nbytes)
+        launch(backend, prg, "conv_pw1_pack", (cq, call.k), (min(cq, 64), 1), call.weight.handle, wpk,
+               *i32(call.c, call.k, cq))
+        if form:
+            launch(backend, prg, "conv_wsum", (call.k,), (64,), call.weight.handle, wpk,
+                   *i32(call.k, call.c, call.k * cq))
+        return wpk
+
+    wpk = WEIGHTS.get(call, ("pw1", "int8", tw), nbytes, pack)
+    e = epilogue_args(call)
+    flags = e["flags"]  # has_bias, has_res, act, y_zp, r_zp, r_mult, r_shift, lo, hi
+    launch(backend, prg, "conv_pw1", (call.k, call.n), (64, 1), xp, wpk, e["bias"], e["res"], call.y.handle,
+           e["mult"], e["shift"], *i32(cq, call.k, call.x_zero_point), flags[0], flags[1], *flags[3:])
 
 
 def _packed_pw(backend, prg, call, form, kb):

@@ -2,7 +2,7 @@
 groups == C, any channel multiplier K / C."""
 import numpy as np
 
-from .conv_common import dtype_defines, epilogue_args, i32, launch, program, requant_defines, tunables
+from .conv_common import dtype_defines, epilogue_args, i32, int8_form, launch, program, requant_defines, tunables
 
 # filter sizes compiled with constant geometry (one program per size and stride in {1, 2})
 FIXED = {(3, 3), (5, 5)}
@@ -11,6 +11,22 @@ FIXED = {(3, 3), (5, 5)}
 # dwconv_strip (the fixed geometries, float32 and int8): output rows per work-item (DW_RB in
 # dwconv.cl); 8 beat 2 and 4 on MobileNetV2's layers (docs/conv.md)
 STRIP_ROWS = 8
+
+
+# dwconv_strip_q (int8 3x3 with VNNI, 32 output columns per work-item): output rows of at least this
+# many columns (lanes used: 28/32 at 28, 56/64 at 56); narrower rows stay on dwconv_strip's 16 columns
+DWQ_MIN_OW = 24
+
+
+def run_strip_q(backend, call, defines):
+    """int8 3x3 on a VNNI device: dwconv_strip_q (dwconv.cl), one filter row per vpdpbusd."""
+    prg = program(backend, "dwconv", defines)
+    nowb, nohb = -(-call.ow // 32), -(-call.oh // 4)  # 32 columns x DWQ_RB rows per work-item
+    e = epilogue_args(call)
+    launch(backend, prg, "dwconv_strip_q", (nowb, nohb, call.n * call.k), (1, 1, 1),
+           call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, e["mult"], e["shift"],
+           *i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.pad_top, call.pad_left, call.k // call.c,
+                call.n * call.k), np.int32(call.x_zero_point), *e["flags"][:2], *e["flags"][3:])
 
 
 def run_strip(backend, call, defines, rb=None):
@@ -40,8 +56,17 @@ def run(backend, call):
     fixed = ((call.r, call.s) in FIXED and call.stride_w in (1, 2) and call.stride_h in (1, 2)
              and call.dil_h == call.dil_w == 1)
     if fixed:
-        return run_strip(backend, call, defines + ["-DDW_FIXED=1", f"-DDW_R={call.r}", f"-DDW_S={call.s}",
-                                                   f"-DDW_SH={call.stride_h}", f"-DDW_SW={call.stride_w}"])
+        defines = defines + ["-DDW_FIXED=1", f"-DDW_R={call.r}", f"-DDW_S={call.s}", f"-DDW_SH={call.stride_h}",
+                             f"-DDW_SW={call.stride_w}"]
+        if call.dtype == np.int8 and (call.r, call.s) == (3, 3) and call.ow >= DWQ_MIN_OW:
+            tw, form = int8_form(backend, 9)
+            if tw == 4:
+                return run_strip_q(backend, call, defines + form)
+        # int8: the strip height that divides the output rows most evenly with at most STRIP_ROWS
+        # per strip (7 for 14 and 7 rows: no computed row thrown away; measured 1.06-1.09x on those
+        # MobileNetV2 layers, docs/int8.md)
+        rb = -(-call.oh // -(-call.oh // STRIP_ROWS)) if call.dtype == np.int8 else None
+        return run_strip(backend, call, defines, rb)
     prg = program(backend, "dwconv", defines)
     nowb = -(-call.ow // 8)     # PX in dwconv.cl
     nohb = -(-call.oh // rows)
