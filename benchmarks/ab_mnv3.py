@@ -11,7 +11,9 @@ then finds the variant that runs), each with its own OpenCL context on the same 
 in rotating order, one run of each runner (``net(x)``: NumPy in, NumPy out, the launch plan
 replayed), each after a SETTLE pause as in bench_nets.py (the device idle, as a request finds it).
 Reported: each runner's median, the median of the per-round after/before ratios, and ORT / each
-(the ratio bench_nets reports). Outputs are checked: after and before agree with ORT (the
+(the ratio bench_nets reports); with --timeline also the medians of each plan's
+LaunchPlan.timeline (device time of the kernels, the gaps between them, the time before the first
+and after the last). Outputs are checked: after and before agree with ORT (the
 bench_nets criterion) before timing.
 """
 import argparse
@@ -59,6 +61,8 @@ def main(argv=None):
     p.add_argument("--models", default="mobilenet_v3_small")
     p.add_argument("--rounds", type=int, default=40)
     p.add_argument("--threads", type=int, default=2, help="ORT intra-op threads")
+    p.add_argument("--timeline", action="store_true",
+                   help="also each plan's LaunchPlan.timeline (kernels, gaps), variants alternating")
     args = p.parse_args(argv)
     import onnxruntime as ort
 
@@ -72,14 +76,14 @@ def main(argv=None):
         so.intra_op_num_threads = args.threads
         sess = ort.InferenceSession(proto.SerializeToString(), so, providers=["CPUExecutionProvider"])
         want = sess.run(None, {"input": x})[0]
-        runners = {"ORT": lambda: sess.run(None, {"input": x})}
+        runners, plans = {"ORT": lambda: sess.run(None, {"input": x})}, {}
         for v in variants:
             with v as fo:
                 net = fo.load_onnx(proto)
                 dev = fo.get_device("opencl")
                 for _ in range(4):
                     got = net(x, device=dev)
-                plan = net.launch_plan(x, device=dev)
+                plan = plans[v.name] = net.launch_plan(x, device=dev)
                 err = float(np.max(np.abs(got - want)))
                 ok = err <= 1e-4 + 2e-3 * float(np.max(np.abs(want)))
                 print(f"{name} {v.name}: {plan}; max |err| vs ORT {err:.2e}{'' if ok else '  MISMATCH'}",
@@ -99,6 +103,19 @@ def main(argv=None):
                 t0 = time.perf_counter()
                 runners[k]()
                 times[k].append(time.perf_counter() - t0)
+        if args.timeline:  # device view, each variant's plan on a profiling queue, alternating
+            tl = {v.name: [] for v in variants}
+            for r in range(args.rounds):
+                for v in variants[::1 if r % 2 else -1]:
+                    with v:
+                        time.sleep(SETTLE)
+                        tl[v.name].append(plans[v.name].timeline([x]))
+            for k, ts in tl.items():
+                m = lambda f: statistics.median(f(t) for t in ts) * 1e3
+                print(f"  {k:6s} timeline: wall {m(lambda t: t.wall):.2f} ms = kernels {m(lambda t: t.kernel):.2f}"
+                      f" + gaps {m(lambda t: sum(t.gaps)):.2f} + before the first kernel "
+                      f"{m(lambda t: t.launches[0].start):.2f} + after the last {m(lambda t: t.wall - t.launches[-1].end):.2f}"
+                      f" (medians; {len(ts[0].launches)} launches)")
         med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
         ratio = lambda a, b: statistics.median(x / y for x, y in zip(times[a], times[b]))
         print(f"{name}: before {med['before']:.2f} ms, after {med['after']:.2f} ms, ORT {med['ORT']:.2f} ms; "
