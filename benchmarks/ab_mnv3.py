@@ -58,7 +58,8 @@ class Variant:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--before", required=True, help="checkout whose python/ is 'before'")
-    p.add_argument("--models", default="mobilenet_v3_small")
+    p.add_argument("--models", default="mobilenet_v3_small",
+                   help="zoo names (fpgaops.models) or torchvision ones (tests/nets/tv_models.py)")
     p.add_argument("--rounds", type=int, default=40)
     p.add_argument("--threads", type=int, default=2, help="ORT intra-op threads")
     p.add_argument("--timeline", action="store_true",
@@ -71,7 +72,18 @@ def main(argv=None):
     x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
     for name in args.models.split(","):
         with variants[1] as fo:
-            proto = fo.models.build_onnx(name)
+            if name in fo.models.NAMES:
+                proto = fo.models.build_onnx(name)
+            else:  # a torchvision network, exported as bench_nets.py does
+                import tempfile
+
+                import onnx
+                sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "nets"))
+                import tv_models
+
+                with tempfile.TemporaryDirectory() as d:
+                    tv_models.export(name, f"{d}/m.onnx", 17, (1, 3, 224, 224))
+                    proto = onnx.load(f"{d}/m.onnx")
         so = ort.SessionOptions()
         so.intra_op_num_threads = args.threads
         sess = ort.InferenceSession(proto.SerializeToString(), so, providers=["CPUExecutionProvider"])
