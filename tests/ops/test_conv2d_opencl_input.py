@@ -107,13 +107,13 @@ def test_input_scale_refuses_a_conv_it_would_not_scale(cl):
     rng = np.random.default_rng(0)
     x = fo.to_device(arr(rng, (1, 4, 6, 6)))
     s = fo.to_device(np.ones((1, 4, 1, 1), np.float32))
-    with pytest.raises(RuntimeError, match="input_scale"):  # 3x3: not a pointwise conv
+    with pytest.raises(fo.UnsupportedError, match="input_scale"):  # 3x3: not a pointwise conv
         with conv2d.input_scale(s):
             fo.conv2d(x, arr(rng, (4, 4, 3, 3)), padding=1)
-    with pytest.raises(RuntimeError, match="input_scale"):  # one pixel: conv_pw1 has no scale
+    with pytest.raises(fo.UnsupportedError, match="input_scale"):  # one pixel: conv_pw1 has no scale
         with conv2d.input_scale(s):
             fo.conv2d(fo.to_device(arr(rng, (1, 4, 1, 1))), arr(rng, (8, 4, 1, 1)))
-    with pytest.raises(RuntimeError, match="input_scale"):  # no conv at all
+    with pytest.raises(fo.UnsupportedError, match="input_scale"):  # no conv at all
         with conv2d.input_scale(s):
             pass
     # the scale is not left behind for the next conv

@@ -5,6 +5,7 @@ import threading
 
 import numpy as np
 
+from ...errors import UnsupportedError
 from . import dwconv, isa, winograd
 from .conv_common import (ACT, WEIGHTS, dtype_defines, epilogue_args, i32, int8_form, launch, program,
                           requant_defines, scratch, tunables)
@@ -232,14 +233,14 @@ _pending = threading.local()
 def input_scale(scale):
     """Around one fo.conv2d call on opencl: its input is x * scale, scale a float32 device Tensor
     (N, C, 1, 1). The conv must take the float pointwise path on more than one pixel (1x1, stride
-    1, no padding, groups 1); anything else raises instead of ignoring the scale."""
+    1, no padding, groups 1); anything else raises UnsupportedError instead of ignoring the scale."""
     _pending.scale, _pending.used = scale, False
     try:
         yield
     finally:
         used, _pending.scale = _pending.used, None
     if not used:
-        raise RuntimeError("input_scale: the conv did not take the float pointwise path")
+        raise UnsupportedError("input_scale: the conv did not take the float pointwise path")
 
 
 def _take_scale(call, ok):
@@ -247,7 +248,8 @@ def _take_scale(call, ok):
     if scale is None:
         return None
     if not ok or _pending.used or scale.shape != (call.n, call.c, 1, 1) or scale.dtype != np.float32:
-        raise RuntimeError("input_scale: only for one float pointwise conv on more than one pixel, scale (N, C, 1, 1)")
+        raise UnsupportedError("input_scale: only for one float pointwise conv on more than one pixel, "
+                               "scale (N, C, 1, 1)")
     _pending.used = True
     return scale
 
