@@ -126,7 +126,8 @@ def main(argv=None):
                 m = lambda f: statistics.median(f(t) for t in ts) * 1e3
                 print(f"  {k:6s} timeline: wall {m(lambda t: t.wall):.2f} ms = kernels {m(lambda t: t.kernel):.2f}"
                       f" + gaps {m(lambda t: sum(t.gaps)):.2f} + before the first kernel "
-                      f"{m(lambda t: t.launches[0].start):.2f} + after the last {m(lambda t: t.wall - t.launches[-1].end):.2f}"
+                      f"{m(lambda t: t.launches[0].start):.2f} + after the last "
+                      f"{m(lambda t: t.wall - t.launches[-1].end):.2f}"
                       f" (medians; {len(ts[0].launches)} launches)")
         med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
         ratio = lambda a, b: statistics.median(x / y for x, y in zip(times[a], times[b]))
