@@ -380,6 +380,17 @@ __kernel void conv_pad(__global const TIN* restrict x, __global T* restrict xp, 
     for (int q = b; q < WP; ++q) dst[q] = (T)0;                         // right padding
 }
 
+// A 1x1 unpadded conv with stride (ResNet's downsampling shortcuts) is a pointwise conv of the
+// input's every SH-th row and SW-th column: this gathers them, (N*C, H, W) -> (N*C, OH, OW), so the
+// GEMM kernels conv_pw / conv_pwt run on contiguous pixels (backends/opencl/conv2d.py
+// strided_pointwise; measured faster than conv_im2col's per-pixel gathers, docs/conv.md).
+__kernel void conv_subsample(__global const T* restrict x, __global T* restrict xs, int H, int W, int OH, int OW,
+                             int SH, int SW) {
+    int ow = get_global_id(0), oh = get_global_id(1), nc = get_global_id(2);
+    if (ow >= OW || oh >= OH) return;
+    xs[((size_t)nc * OH + oh) * OW + ow] = x[((size_t)nc * H + (size_t)oh * SH) * W + (size_t)ow * SW];
+}
+
 __kernel void conv_pack(__global const TIN* restrict w, __global T* restrict wp, int KG, int KBG, int CRS) {
     // one work-item per (group*KBG + kb, tap)
     int t = get_global_id(0), gkb = get_global_id(1);

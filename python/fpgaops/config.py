@@ -72,6 +72,7 @@ SCHEMA = {
     "conv2d.opencl.pwt_kv": _int(1, 4),
     "conv2d.opencl.pwt_max_pixels": _int(0, 1 << 20),
     "conv2d.opencl.pwt_min_channels": _int(1, 1 << 20),
+    "conv2d.opencl.pws_min_macs": _int(0, 1 << 40),
     "winograd.opencl.tb": _int(1, 16),
     "winograd.opencl.kv": _int(1, 4),
     "winograd.opencl.tb_avx512": _int(1, 16),

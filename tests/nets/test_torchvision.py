@@ -194,3 +194,24 @@ def test_torchvision_stub_keeps_nms_unusable():
         torch.ops.torchvision.nms(torch.zeros(1, 4), torch.zeros(1), 0.5)
     with pytest.raises(RuntimeError, match="custom C\\+\\+ ops"):
         tv.ops.nms(torch.zeros(1, 4), torch.zeros(1), 0.5)
+
+
+@pytest.mark.parametrize("dev", ["reference", "opencl"])
+def test_efficientnet_b0_224_against_float64(require, exports, dev):
+    """EfficientNet-B0 at 224x224 against the exact result: the torchvision module in float64 with
+    the same weights. ONNX Runtime's float32 logits are ~2e-4 from it on this random-weight net
+    (its last squeeze-and-excitation gates amplify rounding; benchmarks/bench_conditioning.py,
+    docs/networks.md), so 1e-4 against ORT is out of reach at 224; this is the check that fpgaops
+    itself computes the network to 1e-4 (measured: reference 1.4e-5, opencl 5.7e-5 on this image)."""
+    import torch
+
+    require(dev)
+    shape = (1, 3, 224, 224)
+    module = export("efficientnet_b0", exports.folder / "efficientnet_b0-224-op17.onnx", 17, shape)
+    x = images(shape, seed=1)
+    with torch.no_grad():
+        truth = module.double()(torch.from_numpy(x).double()).numpy()
+    net = fpgaops.load_onnx(str(exports.folder / "efficientnet_b0-224-op17.onnx"))
+    got = net(x, device=dev)
+    assert (top5(got) == top5(truth)).all()
+    assert rel_err(got, truth) <= RTOL, f"relative error {rel_err(got, truth):.3e} against float64"

@@ -165,6 +165,8 @@ def test_pointwise_kernel_rule():
     assert not use_pwt(small, o.pwt_min_channels - 1, 2 * o.pwt_kv * 16, 16, 8, o)
     assert not use_pwt(o.pwt_p - 1, o.pwt_min_channels, 2 * o.pwt_kv * 16, 16, 8, o)
     assert not use_pwt(small, o.pwt_min_channels, 1, 16, 8, o)  # one channel of a KB-channel block
+    # strided 1x1 convs gathered + pointwise: ResNet-50's shortcuts (103M MACs) yes, ResNet-18's (6.4M) no
+    assert 64 * 128 * 28 * 28 < o.pws_min_macs <= 256 * 512 * 28 * 28
 
 
 @pytest.mark.filterwarnings("ignore:Non-empty compiler output")
@@ -200,6 +202,43 @@ def test_float32_pointwise_both_kernels(require, monkeypatch, n, c, k, h, w, pwt
         got = fo.conv2d(x, wt, b, (1, 1), (0, 0), (1, 1), 1, algo="im2col", activation=act, residual=res)
     check_float(got, x, wt, b, (1, 1), (0, 0), (1, 1), 1, act, res, "im2col")
     assert chosen == [pwt]
+
+
+@pytest.mark.filterwarnings("ignore:Non-empty compiler output")
+@pytest.mark.parametrize("n, c, k, h, w, stride", [(1, 16, 24, 14, 14, (2, 2)), (2, 5, 13, 9, 11, (2, 3)),
+                                                   (1, 40, 50, 15, 15, (3, 3)), (1, 24, 32, 7, 8, (2, 1)),
+                                                   (1, 8, 9, 2, 2, (2, 2))])
+@pytest.mark.parametrize("gathered", [True, False], ids=["conv_subsample+pw", "conv_im2col"])
+@pytest.mark.parametrize("act, with_res", [(None, False), ("relu", True)])
+def test_float32_strided_pointwise_both_paths(require, monkeypatch, n, c, k, h, w, stride, gathered, act, with_res):
+    # 1x1 convs with stride > 1: the OpenCL launcher gathers every stride-th pixel (conv_subsample)
+    # and runs the pointwise GEMM where the layer has at least conv2d.opencl.pws_min_macs MACs,
+    # else conv_im2col; both sides forced on odd shapes, strides per axis, both pw kernels reached
+    require("opencl")
+    from fpgaops.backends.opencl import conv2d as ocl_conv2d
+    seen = []
+    orig = ocl_conv2d.strided_pointwise
+
+    def force(call, o):
+        seen.append(orig(call, _with_pws_min_macs(o, 0 if gathered else 1 << 40)))
+        return seen[-1]
+    monkeypatch.setattr(ocl_conv2d, "strided_pointwise", force)
+    rng = np.random.default_rng(n * 100000 + c * 1000 + k * 10 + h + w + 7)
+    x, wt, b = make_float(rng, n, c, h, w, k, 1, 1, 1)
+    oh, ow = -(-h // stride[0]), -(-w // stride[1])
+    res = rng.standard_normal((n, k, oh, ow), dtype=np.float32) if with_res else None
+    with fo.device("opencl"):
+        got = fo.conv2d(x, wt, b, stride, (0, 0), (1, 1), 1, algo="im2col", activation=act, residual=res)
+    check_float(got, x, wt, b, stride, (0, 0), (1, 1), 1, act, res, "im2col")
+    assert seen == [gathered]
+
+
+def _with_pws_min_macs(o, pws_min_macs):
+    """``o`` (a conv2d.opencl config section) with pws_min_macs replaced."""
+    class _O:
+        def __getattr__(self, name):
+            return pws_min_macs if name == "pws_min_macs" else getattr(o, name)
+    return _O()
 
 
 @pytest.mark.parametrize("n, c, k, h, w", [(1, 1, 1, 1, 1), (2, 3, 7, 1, 1), (1, 16, 24, 7, 7), (2, 5, 13, 4, 9),

@@ -149,6 +149,15 @@ def pointwise(call):
             and (call.dtype == np.int8 or call.x_zero_point == 0))
 
 
+def strided_pointwise(call, opencl):
+    """float32: a 1x1 unpadded ungrouped conv with stride > 1 (ResNet's downsampling shortcuts) of at
+    least conv2d.opencl.pws_min_macs MACs per image, run as conv_subsample (every stride-th pixel,
+    into a scratch buffer) + the pointwise GEMM, not conv_im2col (docs/conv.md)."""
+    return (call.dtype != np.int8 and call.r == call.s == 1 and call.groups == 1 and call.x_zero_point == 0
+            and call.pad_top == call.pad_left == 0 and (call.stride_h, call.stride_w) != (1, 1)
+            and call.dil_h == call.dil_w == 1 and call.c * call.k * call.oh * call.ow >= opencl.pws_min_macs)
+
+
 def pw_vec(backend):
     """Lanes of conv_pw's vectors: the device's native float vector width (16 on AVX-512)."""
     return min(16, max(4, backend.device.native_vector_width_float))
@@ -257,33 +266,40 @@ def _take_scale(call, ok):
 def run_pointwise(backend, call):
     if call.dtype == np.int8:
         return run_pointwise_int8(backend, call)
-    p = call.h * call.w
-    scale = _take_scale(call, p > 1)
+    p = call.oh * call.ow
+    scale = _take_scale(call, p > 1 and pointwise(call))
     vec, m = pw_vec(backend), pw_m(backend)
     opencl = tunables(backend)["cfg"].conv2d.opencl
     prg = program(backend, "conv2d", [f"-DPW_VEC={vec}", f"-DPW_M={m}"] + (["-DPW_XSCALE"] if scale else []))
+    x = call.x.handle
+    if (call.oh, call.ow) != (call.h, call.w):  # strided_pointwise: the GEMM reads the gathered pixels
+        x = scratch(backend, call.n * call.c * p * 4, "conv_xs")
+        lw = min(call.ow, 64)
+        launch(backend, prg, "conv_subsample", (call.ow, call.oh, call.n * call.c), (lw, min(call.oh, 256 // lw), 1),
+               call.x.handle, x,
+               *i32(call.h, call.w, call.oh, call.ow, call.stride_h, call.stride_w))
     e = epilogue_args(call)
     flags = i32(call.bias is not None, call.residual is not None, ACT[call.activation])
     xs = (scale.handle,) if scale is not None else ()
     if p > 1 and use_pwt(p, call.c, call.k, vec, m, opencl):  # output channels in the lanes
         kb = opencl.pwt_kv * vec
         kblk, wpk = _packed_pw(backend, prg, call, "pwt", kb)
-        launch(backend, prg, "conv_pwt", (-(-p // opencl.pwt_p), kblk, call.n), (1, 1, 1), call.x.handle, wpk,
+        launch(backend, prg, "conv_pwt", (-(-p // opencl.pwt_p), kblk, call.n), (1, 1, 1), x, wpk,
                e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p), *flags, *xs)
         return
     kblk, wpk = _packed_pw(backend, prg, call, "pw", m)
     if p == 1:  # one pixel (the SE blocks' FCs): conv_pw1, the same sums without the pixel block
-        launch(backend, prg, "conv_pw1", (kblk, call.n), (16, 1), call.x.handle, wpk, e["bias"], e["res"],
+        launch(backend, prg, "conv_pw1", (kblk, call.n), (16, 1), x, wpk, e["bias"], e["res"],
                call.y.handle, *i32(call.c, call.k), *flags)
         return
-    launch(backend, prg, "conv_pw", (-(-p // (PW_NV * vec)), kblk, call.n), (1, 1, 1), call.x.handle, wpk,
+    launch(backend, prg, "conv_pw", (-(-p // (PW_NV * vec)), kblk, call.n), (1, 1, 1), x, wpk,
            e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p), *flags, *xs)
 
 
 def run(backend, call):
     if getattr(_pending, "scale", None) is not None and not (call.algo == "im2col" and pointwise(call)):
         _take_scale(call, False)  # raises: the scale would be ignored
-    if call.algo == "im2col" and pointwise(call):
+    if call.algo == "im2col" and (pointwise(call) or strided_pointwise(call, tunables(backend)["cfg"].conv2d.opencl)):
         run_pointwise(backend, call)
     elif call.algo == "im2col":
         run_im2col(backend, call)
