@@ -211,3 +211,29 @@ def test_timeline_of_a_replay(opencl):
     assert tl.upload >= 0 and tl.readback >= 0 and tl.wall > 0
     assert [n for n, _g, _s in plan.kernel_times([x])] == [r.name for r in tl.launches]
     np.testing.assert_array_equal(net(x), eager(net, [x])[0])  # the profiled replay left the plan intact
+
+
+def test_a_failed_enqueue_leaves_the_queue_usable(opencl):
+    # LaunchPlan.run enqueues behind a user event: an error halfway must still release it, or
+    # every later command on the device's queue would wait forever
+    import threading
+
+    net = fpgaops.load_onnx(models.build_onnx("mobilenet_v3_small", num_classes=10))
+    x = images(1, 64, seed=7)[0]
+    want = eager(net, [x])[0]
+    for _ in range(3):
+        net(x)
+    plan = net.launch_plan(x)
+    steps = plan.steps
+    k, gsize, _l = steps[1]
+    big = (2 * opencl.device.max_work_group_size,) + (1,) * (len(gsize) - 1)  # above any device's limit
+    plan.steps = steps[:2] + [(k, big, big)] + steps[2:]
+    try:
+        with pytest.raises(opencl.cl.Error):
+            plan.run([x])
+    finally:
+        plan.steps = steps
+    done = threading.Event()
+    threading.Thread(target=lambda: (opencl.finish(), done.set()), daemon=True).start()
+    assert done.wait(30), "the queue is blocked"
+    np.testing.assert_array_equal(net(x), want)

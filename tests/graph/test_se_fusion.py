@@ -1,7 +1,9 @@
 """The squeeze-and-excitation gate (graph/passes.fuse_se): GlobalAvgPool -> 1x1 conv (act) -> 1x1
 conv (act) becomes one SEGate node, one se_gate.cl launch on opencl that computes the bits of the
 unfused pool and two convs (op by op and under launch-plan replay); other backends, and gates
-beyond the kernel's local memory, run the unfused ops; the int8 quantizer's graph keeps them."""
+beyond the kernel's local memory, run the unfused ops; the int8 quantizer's graph keeps them.
+passes.fuse_se_scale: the Mul of the block input by the gate, read by a 1x1 conv, becomes that
+conv's input scale (Conv inputs[4]), bit-identical to the Mul then the conv."""
 import numpy as np
 import pytest
 
@@ -139,3 +141,70 @@ def test_se_tables_remain_without_the_conv_sigmoid_epilogue(act1, act2):
     want = [("sigmoid", k == "silu") for k in (act1, act2)]
     assert [(a["act1"], a["tab1"], a["mul1"]), (a["act2"], a["tab2"], a["mul2"])] == \
         [(None,) + want[0], (None,) + want[1]]
+
+
+def se_conv_model(c, k, hw, residual, act):
+    """x -> SE gate (relu, hardsigmoid) -> x * gate -> 1x1 conv (K) [+ x] [-> act], as MobileNetV3's blocks."""
+    rng = np.random.default_rng(c + k)
+    m = se_model(c, max(1, c // 4), hw, "relu", "hardsigmoid")
+    g = m.graph
+    g.output.pop()
+    g.initializer.extend([helper.make_tensor("w3", 1, (k, c, 1, 1), (rng.standard_normal((k, c)) / np.sqrt(c)).ravel()),
+                          helper.make_tensor("b3", 1, (k,), rng.standard_normal(k))])
+    g.node.append(helper.make_node("Conv", ["y", "w3", "b3"], ["z"]))
+    out = "z"
+    if residual:
+        g.node.append(helper.make_node("Add", ["z", "x"], ["zr"]))
+        out = "zr"
+    if act:
+        g.node.append(helper.make_node(act, [out], ["out"]))
+        out = "out"
+    g.output.append(helper.make_tensor_value_info(out, 1, None))
+    return m
+
+
+@pytest.fixture
+def unscaled(monkeypatch):
+    """load(proto): the Network with every fusion but fuse_se_scale."""
+    def load(proto):
+        monkeypatch.setattr(passes, "fuse_se_scale", lambda g: g)
+        return fpgaops.load_onnx(proto)
+    return load
+
+
+@pytest.mark.parametrize("c, k, hw, residual, act, n", [
+    (96, 96, (7, 7), True, None, 1),        # conv_pwt, the residual added after the scaled conv
+    (40, 24, (14, 14), False, "Relu", 2),   # conv_pw
+    (16, 16, (3, 5), True, "HardSwish", 2),  # conv_pw's short rows
+    (24, 8, (1, 1), False, None, 1),        # one pixel: not fused (conv_pw1 has no scale)
+])
+def test_se_scale_is_bit_identical_to_the_mul_then_the_conv(require, unscaled, c, k, hw, residual, act, n):
+    require("opencl")
+    proto = se_conv_model(c, k, hw, residual, act)
+    x = x_of((n, c) + hw, 3)
+    fused = fpgaops.load_onnx(proto)
+    ops = [nd.op for nd in fused.optimized(x).nodes]
+    one_pixel = hw == (1, 1)
+    assert ops == (["SEGate", "Mul", "Conv"] if one_pixel else ["SEGate", "Conv"])
+    conv = fused.optimized(x).nodes[-1]
+    assert len(conv.inputs) == (4 if one_pixel else 5) and bool(conv.inputs[3]) == residual
+    plain = unscaled(proto)
+    assert [nd.op for nd in plain.optimized(x).nodes] == ["SEGate", "Mul", "Conv"]
+    with fpgaops.device("opencl"):
+        want = plain(x)
+        for _ in range(3):  # op by op, recorded, replayed
+            np.testing.assert_array_equal(fused(x), want)
+        assert fused.launch_plan(x).num_launches == len(ops)
+    with fpgaops.device("reference"):  # devops runs the Mul first off opencl
+        np.testing.assert_allclose(fused(x), want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(fused.run_numpy(x), want, rtol=1e-5, atol=1e-5)  # execute.np_node
+
+
+def test_mobilenet_v3_se_muls_become_conv_input_scales():
+    net = fpgaops.load_onnx(models.build_onnx("mobilenet_v3_small", num_classes=10))
+    x = x_of((1, 3, 64, 64))
+    g = net.optimized(x)
+    assert not [n for n in g.nodes if n.op == "Mul"]
+    scaled = [n for n in g.nodes if n.op == "Conv" and len(n.inputs) > 4]
+    assert len(scaled) == 9 and all(g.shapes[n.inputs[1]][2:] == (1, 1) for n in scaled)
+    assert [n for n in net.optimized(x, int8=True).nodes if n.op == "Mul"]  # the int8 graph keeps them

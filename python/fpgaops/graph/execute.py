@@ -25,7 +25,9 @@ def np_act(kind, x, params=None):
 def np_node(n, args, opset):
     a = n.attrs
     if n.op == "Conv":
-        x, w, b, r = args
+        x, w, b, r = args[:4]
+        if len(args) > 4 and args[4] is not None:  # passes.fuse_se_scale: the Mul it replaced
+            x = refops.run("Mul", [x, args[4]], {}, opset)[0]
         pd = a["padding"]
         y = refops.conv2d(x, w, b, a["stride"], (pd[0], pd[1], pd[0], pd[1]), a["dilation"], a["groups"])
         if r is not None:

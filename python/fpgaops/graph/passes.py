@@ -23,6 +23,8 @@
    int8 quantizer's graph keeps the separate ops). (``fuse_silu``, Mul(a, Sigmoid(a)) -> Act silu,
    is not run: the silu table's absolute error on small activations moved EfficientNet-B0's logits
    from 4.8e-5 to 1.6e-4 relative of ONNX Runtime; RESULTS.md "SE and sigmoid fusion".)
+   ``fuse_se_scale``: the Mul of the block input by that gate, read only by a 1x1 Conv -> the
+   conv's input scale (Conv inputs[4]; one launch less per SE block).
 8. ``remove_dead``: nodes that no graph output depends on.
 """
 import numpy as np
@@ -471,6 +473,36 @@ def fuse_se(g):
     return ix.finish(replace)
 
 
+def fuse_se_scale(g):
+    """Mul(x, gate) with ``gate`` an SEGate of x, read only by a pointwise Conv (1x1, stride 1, no
+    padding, groups 1) on an image of more than one pixel -> that Conv with inputs[4] = gate: the
+    conv's input is x times the gate, per (sample, channel) (opencl: conv_pw / conv_pwt multiply each
+    input value as they load it, the product the Mul's kernel computed, so the same bits; elsewhere
+    devops runs the Mul first). Saves the Mul's launch in every SE block (MobileNetV3, EfficientNet)."""
+    ix = _Index(g)
+    users = _users(g)
+    for m in [n for n in g.nodes if n.op == "Mul" and n.attrs.get("activation") is None]:
+        for k in (0, 1):
+            gate, x = m.inputs[k], m.inputs[1 - k]
+            se = ix.prod.get(gate)
+            if se is None or se.op != "SEGate" or se.inputs[0] != x or gate == x:
+                continue
+            xs = g.shapes[x]
+            conv = _user(ix, users, m.outputs[0])
+            if conv is None or conv.op != "Conv" or len(conv.inputs) != 4 or conv.inputs[0] != m.outputs[0] \
+                    or len(xs) != 4 or xs[2] * xs[3] < 2 or g.shapes[gate] != (xs[0], xs[1], 1, 1):
+                continue
+            a = conv.attrs
+            if tuple(g.shapes[conv.inputs[1]][2:]) != (1, 1) or tuple(a["stride"]) != (1, 1) or any(a["padding"]) \
+                    or tuple(a["dilation"]) != (1, 1) or a["groups"] != 1:
+                continue
+            conv.inputs = [x] + conv.inputs[1:] + [gate]
+            conv.origin = m.origin + conv.origin
+            ix.dropped.add(id(m))
+            break
+    return ix.finish()
+
+
 def _user(ix, users, value):
     """The one node reading ``value``, or None (not single-use)."""
     return users[value][0] if ix.single_use(value) and value in users else None
@@ -503,6 +535,7 @@ def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("r
         fuse_conv_sigmoid(g, conv_acts)
         if se:
             fuse_se(g)
+            fuse_se_scale(g)
     else:
         fold_batchnorm(g)  # a lone BatchNorm has no kernel; as Mul+Add it always runs
     remove_dead(g)

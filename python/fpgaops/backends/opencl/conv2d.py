@@ -1,11 +1,17 @@
 """OpenCL launcher for ConvCall: "im2col" (implicit GEMM, kernels/opencl/conv2d.cl) here;
 "winograd" and "dwconv" in their own modules (same stems as their .cl files)."""
+import contextlib
+import threading
+
 import numpy as np
 
+from ...errors import UnsupportedError
 from . import dwconv, isa, winograd
 from .conv_common import (ACT, WEIGHTS, dtype_defines, epilogue_args, i32, int8_form, launch, program,
                           requant_defines, scratch, tunables)
 
+# float conv_pad: padded rows (one per work-item) per work-group
+PAD_ROWS = 16
 # int8 conv_pad: consecutive channel pairs of one padded row per work-item (conv2d.cl PAD_W)
 PAD_PAIRS = 64
 
@@ -13,7 +19,7 @@ PAD_PAIRS = 64
 def padded_input(backend, prg, call, hp, wp):
     """float32: x -> (N, C, HP, WP), zeros outside."""
     xp = scratch(backend, call.n * call.c * hp * wp * 4, "conv_xp")
-    launch(backend, prg, "conv_pad", (wp, hp, call.n * call.c), (wp, 4, 1), call.x.handle, xp,
+    launch(backend, prg, "conv_pad", (hp, call.n * call.c), (PAD_ROWS, 1), call.x.handle, xp,
                  *i32(call.c, call.h, call.w, hp, wp, call.pad_top, call.pad_left, call.x_zero_point))
     return xp
 
@@ -254,13 +260,46 @@ def _packed_pw(backend, prg, call, form, kb):
     return kblk, WEIGHTS.get(call, (form, kb), nbytes, pack)
 
 
+# The input scale of the next float pointwise conv launched by this thread (graph pass
+# fuse_se_scale, through graph/devops.py: the squeeze-and-excitation gate times the block input,
+# multiplied as conv_pw / conv_pwt load it). A thread-local, not a ConvCall field: the public
+# conv2d has no such argument.
+_pending = threading.local()
+
+
+@contextlib.contextmanager
+def input_scale(scale):
+    """Around one fo.conv2d call on opencl: its input is x * scale, scale a float32 device Tensor
+    (N, C, 1, 1). The conv must take the float pointwise path on more than one pixel (1x1, stride
+    1, no padding, groups 1); anything else raises UnsupportedError instead of ignoring the scale."""
+    _pending.scale, _pending.used = scale, False
+    try:
+        yield
+    finally:
+        used, _pending.scale = _pending.used, None
+    if not used:
+        raise UnsupportedError("input_scale: the conv did not take the float pointwise path")
+
+
+def _take_scale(call, ok):
+    scale = getattr(_pending, "scale", None)
+    if scale is None:
+        return None
+    if not ok or _pending.used or scale.shape != (call.n, call.c, 1, 1) or scale.dtype != np.float32:
+        raise UnsupportedError("input_scale: only for one float pointwise conv on more than one pixel, "
+                               "scale (N, C, 1, 1)")
+    _pending.used = True
+    return scale
+
+
 def run_pointwise(backend, call):
     if call.dtype == np.int8:
         return run_pointwise_int8(backend, call)
+    p = call.oh * call.ow
+    scale = _take_scale(call, p > 1 and pointwise(call))
     vec, m = pw_vec(backend), pw_m(backend)
     opencl = tunables(backend)["cfg"].conv2d.opencl
-    prg = program(backend, "conv2d", [f"-DPW_VEC={vec}", f"-DPW_M={m}"])
-    p = call.oh * call.ow
+    prg = program(backend, "conv2d", [f"-DPW_VEC={vec}", f"-DPW_M={m}"] + (["-DPW_XSCALE"] if scale else []))
     x = call.x.handle
     if (call.oh, call.ow) != (call.h, call.w):  # strided_pointwise: the GEMM reads the gathered pixels
         x = scratch(backend, call.n * call.c * p * 4, "conv_xs")
@@ -270,11 +309,12 @@ def run_pointwise(backend, call):
                *i32(call.h, call.w, call.oh, call.ow, call.stride_h, call.stride_w))
     e = epilogue_args(call)
     flags = i32(call.bias is not None, call.residual is not None, ACT[call.activation])
+    xs = (scale.handle,) if scale is not None else ()
     if p > 1 and use_pwt(p, call.c, call.k, vec, m, opencl):  # output channels in the lanes
         kb = opencl.pwt_kv * vec
         kblk, wpk = _packed_pw(backend, prg, call, "pwt", kb)
         launch(backend, prg, "conv_pwt", (-(-p // opencl.pwt_p), kblk, call.n), (1, 1, 1), x, wpk,
-               e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p), *flags)
+               e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p), *flags, *xs)
         return
     kblk, wpk = _packed_pw(backend, prg, call, "pw", m)
     if p == 1:  # one pixel (the SE blocks' FCs): conv_pw1, the same sums without the pixel block
@@ -282,10 +322,12 @@ def run_pointwise(backend, call):
                call.y.handle, *i32(call.c, call.k), *flags)
         return
     launch(backend, prg, "conv_pw", (-(-p // (PW_NV * vec)), kblk, call.n), (1, 1, 1), x, wpk,
-           e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p), *flags)
+           e["bias"], e["res"], call.y.handle, *i32(call.c, call.k, p), *flags, *xs)
 
 
 def run(backend, call):
+    if getattr(_pending, "scale", None) is not None and not (call.algo == "im2col" and pointwise(call)):
+        _take_scale(call, False)  # raises: the scale would be ignored
     if call.algo == "im2col" and (pointwise(call) or strided_pointwise(call, tunables(backend)["cfg"].conv2d.opencl)):
         run_pointwise(backend, call)
     elif call.algo == "im2col":

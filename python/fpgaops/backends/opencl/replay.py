@@ -124,15 +124,32 @@ class LaunchPlan:
     def run(self, xs):
         """Upload ``xs`` (NumPy arrays or device Tensors of the recorded shapes and dtypes) and
         enqueue every launch; returns without waiting."""
-        cl, queue = self.backend.cl, self.backend.queue
-        for t, x in zip(self.inputs, xs):
-            if isinstance(x, np.ndarray):
-                cl.enqueue_copy(queue, t.handle, x, is_blocking=True)
-            else:
-                cl.enqueue_copy(queue, t.handle, x.handle, byte_count=t.nbytes)
-        enqueue = cl.enqueue_nd_range_kernel
-        for k, gsize, lsize in self.steps:
-            enqueue(queue, k, gsize, lsize)
+        self._uploads = self._enqueue(self.backend.queue, xs)[0]
+
+    def _enqueue(self, queue, xs):
+        """(upload events, launch events) of one replay on ``queue``.
+
+        The whole replay is enqueued behind a user event and released at once: the device starts
+        when every launch is queued and then runs them back to back. Released launch by launch,
+        the device idled between kernels waiting for the host: PoCL's pthread workers use the
+        CPU cores the enqueueing thread needs, and after an idle pause each launch woke them
+        (docs/networks.md, "Where a replay's time goes"). The upload is non-blocking (its event,
+        kept until the next replay, holds the host array)."""
+        cl = self.backend.cl
+        gate = cl.UserEvent(self.backend.ctx)
+        try:
+            ups = []
+            for t, x in zip(self.inputs, xs):
+                if isinstance(x, np.ndarray):
+                    ups.append(cl.enqueue_copy(queue, t.handle, x, is_blocking=False, wait_for=[gate]))
+                else:
+                    ups.append(cl.enqueue_copy(queue, t.handle, x.handle, byte_count=t.nbytes, wait_for=[gate]))
+            enqueue = cl.enqueue_nd_range_kernel
+            events = [enqueue(queue, k, gsize, lsize, wait_for=None if ups else [gate]) if i == 0 else
+                      enqueue(queue, k, gsize, lsize) for i, (k, gsize, lsize) in enumerate(self.steps)]
+        finally:  # (also on an error: never leave the queue blocked)
+            gate.set_status(cl.command_execution_status.COMPLETE)
+        return ups, events
 
     def results(self, as_tensors):
         """The outputs of the last run: NumPy arrays (waits), or new device Tensors the caller owns."""
@@ -151,8 +168,9 @@ class LaunchPlan:
         return [(r.name, r.gsize, r.end - r.start) for r in self.timeline(xs).launches]
 
     def timeline(self, xs):
-        """One replay of NumPy inputs ``xs`` on a profiling queue of the same context, timed by the
-        OpenCL events: where a replay's time goes (docs/networks.md, "Where a replay's time goes").
+        """One replay of NumPy inputs ``xs`` on a profiling queue of the same context, enqueued as
+        ``run`` does, timed by the OpenCL events: where a replay's time goes (docs/networks.md,
+        "Where a replay's time goes").
 
         Returns a ``Timeline``: ``launches`` as ``Launch(name, gsize, groups, start, end)`` with
         start and end in seconds from the start of the input upload and ``groups`` the launch's
@@ -165,9 +183,7 @@ class LaunchPlan:
         outs = [np.empty(t.shape, t.dtype) for t in self.outputs]
         self.backend.finish()
         t0 = time.perf_counter()
-        ups = [cl.enqueue_copy(queue, t.handle, np.ascontiguousarray(x), is_blocking=False)
-               for t, x in zip(self.inputs, xs)]
-        events = [cl.enqueue_nd_range_kernel(queue, k, gsize, lsize) for k, gsize, lsize in self.steps]
+        ups, events = self._enqueue(queue, [np.ascontiguousarray(x) for x in xs])
         downs = [cl.enqueue_copy(queue, o, t.handle, is_blocking=False) for t, o in zip(self.outputs, outs)]
         cl.wait_for_events(downs)
         wall = time.perf_counter() - t0
