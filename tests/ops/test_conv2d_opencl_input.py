@@ -55,16 +55,13 @@ def _path(dev, p, c, k):
 
 
 def _scaled_vs_mul(rng, n, c, k, h, w, act, residual):
-    from fpgaops.backends.opencl import conv2d
-
     x, wt, b = arr(rng, (n, c, h, w)), arr(rng, (k, c, 1, 1)), arr(rng, (k,))
     s = rng.uniform(0, 1, (n, c, 1, 1)).astype(np.float32)  # a gate: hardsigmoid / sigmoid range
     s[0, 0] = 0.0
     res = fo.to_device(arr(rng, (n, k, h, w))) if residual else None
     tx, ts, tw, tb = fo.to_device(x), fo.to_device(s), fo.to_device(wt), fo.to_device(b)
     want = fo.conv2d(fo.mul(tx, ts), tw, tb, activation=act, residual=res).numpy()
-    with conv2d.input_scale(ts):
-        got = fo.conv2d(tx, tw, tb, activation=act, residual=res).numpy()
+    got = fo.conv2d(tx, tw, tb, activation=act, residual=res, channel_scale=ts).numpy()
     np.testing.assert_array_equal(got, want)
     if act is None:  # and both are right: the conv of the float32 product x * s (the kernels' input)
         xs = x * s
@@ -101,21 +98,37 @@ def test_input_scale_hypothesis(cl, n, c, k, h, w, act, residual, seed):
     _scaled_vs_mul(np.random.default_rng(seed), n, c, k, h, w, act, residual)
 
 
-def test_input_scale_refuses_a_conv_it_would_not_scale(cl):
+def test_channel_scale_where_the_kernel_cannot_fuse_it(cl):
+    # a 3x3 conv, a strided 1x1 and a one-pixel image: the launcher declines (takes_x_scale) and
+    # ops.conv2d multiplies first -- the same bits as mul then conv, on opencl as on the reference
     from fpgaops.backends.opencl import conv2d
 
     rng = np.random.default_rng(0)
-    x = fo.to_device(arr(rng, (1, 4, 6, 6)))
-    s = fo.to_device(np.ones((1, 4, 1, 1), np.float32))
-    with pytest.raises(fo.UnsupportedError, match="input_scale"):  # 3x3: not a pointwise conv
-        with conv2d.input_scale(s):
-            fo.conv2d(x, arr(rng, (4, 4, 3, 3)), padding=1)
-    with pytest.raises(fo.UnsupportedError, match="input_scale"):  # one pixel: conv_pw1 has no scale
-        with conv2d.input_scale(s):
-            fo.conv2d(fo.to_device(arr(rng, (1, 4, 1, 1))), arr(rng, (8, 4, 1, 1)))
-    with pytest.raises(fo.UnsupportedError, match="input_scale"):  # no conv at all
-        with conv2d.input_scale(s):
-            pass
-    # the scale is not left behind for the next conv
-    y = fo.conv2d(x, arr(rng, (8, 4, 1, 1)))
-    assert y.shape == (1, 8, 6, 6)
+    for xs, ws, kw in [((1, 4, 6, 6), (5, 4, 3, 3), dict(padding=1)), ((2, 6, 9, 9), (3, 6, 1, 1), dict(stride=2)),
+                       ((1, 4, 1, 1), (8, 4, 1, 1), {})]:
+        x, wt = fo.to_device(arr(rng, xs)), fo.to_device(arr(rng, ws))
+        s = fo.to_device(rng.uniform(0, 1, (xs[0], xs[1], 1, 1)).astype(np.float32))
+        want = fo.conv2d(fo.mul(x, s), wt, **kw).numpy()
+        np.testing.assert_array_equal(fo.conv2d(x, wt, channel_scale=s, **kw).numpy(), want)
+        np.testing.assert_array_equal(fo.conv2d(x.numpy(), wt.numpy(), channel_scale=s.numpy(), **kw), want)
+    calls = []
+    orig = conv2d.takes_x_scale
+    conv2d.takes_x_scale = lambda be, call: calls.append(orig(be, call)) or calls[-1]
+    try:
+        fo.conv2d(fo.to_device(arr(rng, (1, 4, 6, 6))), arr(rng, (8, 4, 1, 1)), channel_scale=np.ones((1, 4, 1, 1), np.float32))
+    finally:
+        conv2d.takes_x_scale = orig
+    assert calls and all(calls)  # ... and a 1x1 stride-1 conv is fused (asked by ops, checked by run)
+
+
+def test_channel_scale_arguments(cl):
+    rng = np.random.default_rng(1)
+    x, wt = arr(rng, (2, 4, 5, 5)), arr(rng, (3, 4, 1, 1))
+    with pytest.raises(fo.ArgumentError, match="channel_scale"):
+        fo.conv2d(x, wt, channel_scale=np.ones((1, 4, 1, 1), np.float32))  # one row for two images
+    with pytest.raises(fo.ArgumentTypeError, match="channel_scale"):
+        fo.conv2d(x, wt, channel_scale=np.ones((2, 4, 1, 1), np.float64))
+    xq, wq = np.zeros((1, 4, 5, 5), np.int8), np.ones((3, 4, 1, 1), np.int8)
+    with pytest.raises(fo.ArgumentError, match="channel_scale"):
+        fo.conv2d(xq, wq, input_scale=0.1, weight_scale=0.1, output_scale=0.1,
+                  channel_scale=np.ones((1, 4, 1, 1), np.float32))

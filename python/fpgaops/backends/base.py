@@ -70,13 +70,18 @@ class Backend:
 
     def run(self, call):
         """Execute one kernel call; the launcher lives in fpgaops.backends.<name>.<family>."""
+        self.launcher(call.family).run(self, call)
+
+    def launcher(self, family):
+        """The launcher module fpgaops.backends.<name>.<family> (UnsupportedError if there is none).
+        Besides ``run(backend, call)`` a launcher may declare what it fuses, e.g. conv2d's
+        ``takes_x_scale(backend, call)``; ops ask before they hand it such a call."""
         try:
-            launcher = importlib.import_module(f"fpgaops.backends.{self.name}.{call.family}")
+            return importlib.import_module(f"fpgaops.backends.{self.name}.{family}")
         except ModuleNotFoundError as e:
-            if e.name and e.name.endswith(f"{self.name}.{call.family}"):
-                raise UnsupportedError(f"backend '{self.name}' has no '{call.family}' kernels") from None
+            if e.name and e.name.endswith(f"{self.name}.{family}"):
+                raise UnsupportedError(f"backend '{self.name}' has no '{family}' kernels") from None
             raise
-        launcher.run(self, call)
 
     def has_family(self, family):
         """Whether this backend has a launcher for op family ``family`` (ops whose family a backend

@@ -40,6 +40,21 @@ def replicated(kernel):
     return kernel.rsplit("_", 1)[0] in REPLICATED
 
 
+_SPECS = []  # the parsed kernel table, cached
+
+
+def kernel_specs():
+    """The kernel table of tops.hpp (fpgaops.kernels), parsed once; {} when it cannot be read."""
+    from .. import kernels as kmod
+
+    if not _SPECS:
+        try:
+            _SPECS.append(kmod.load())
+        except Exception:  # noqa: BLE001 - optional for the model: two word bundles per kernel then
+            _SPECS.append({})
+    return _SPECS[0]
+
+
 def cu_counts(kernels, sets, linked):
     """kernel -> CU count for ``sets`` CU sets: REPLICATED linked kernels get ``sets``, the rest one."""
     return {k: (sets if k in linked and replicated(k) else 1) for k in kernels}
@@ -56,8 +71,6 @@ def sharers(plat, specs=None):
     """bank tag -> how many CU sets stream through it (a set: the CUs at one index of the nk= lists;
     ports of one set never stream at once, the runner runs one layer at a time per set; nor do the
     float32 and int8 kernels, a network runs in one precision). Read-once table ports do not count."""
-    from .resources import kernel_specs
-
     specs = specs or kernel_specs()
     conn, out = plat.connectivity, {}
     for k, cus in conn.nk.items():

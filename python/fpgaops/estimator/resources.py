@@ -6,7 +6,7 @@ docs/estimator.md ("Resource model").
 import math
 
 from ..errors import ArgumentError, ConfigError
-from .connectivity import replicated
+from .connectivity import kernel_specs, replicated
 from .memory import board_config, load_platform
 from .params import (BRAM18_SHAPES, DSP_PER_MAC, ENGINE_DSP_OVERHEAD, KERNEL_SETS, LUTRAM_MAX_BITS,
                      LUTRAM_MAX_DEPTH, LUTS_PER_CU, LUTS_PER_MAC, READ_OUTSTANDING, URAM_SHAPE, GemmParams, Options, cdiv,
@@ -156,21 +156,6 @@ def kernel_cu_resources(name, spec, p, cfg):
         b18 += bank_bram18(v.get("softmax.max_dim", 16384), 32)
         dsps = 30
     return {"dsps": dsps, "bram36": cdiv(b18, 2), "uram": uram, "luts": luts}
-
-
-_SPECS = []  # the parsed kernel table, cached
-
-
-def kernel_specs():
-    """The kernel table of tops.hpp (fpgaops.kernels), parsed once; {} when it cannot be read."""
-    from .. import kernels as kmod
-
-    if not _SPECS:
-        try:
-            _SPECS.append(kmod.load())
-        except Exception:  # noqa: BLE001 - optional for the model: two word bundles per kernel then
-            _SPECS.append({})
-    return _SPECS[0]
 
 
 def linked_kernels(plat, kernels, dtype):

@@ -11,7 +11,8 @@ from .network import estimate_layers
 from .cycles import conv2d_weight_words
 from .params import LABEL, GemmParams, Options
 from .report import NetworkEstimate
-from .resources import kernel_specs, linked_kernels, resources
+from .connectivity import kernel_specs
+from .resources import linked_kernels, resources
 from . import connectivity
 
 

@@ -26,24 +26,12 @@ def _op(name):
 # --- device execution of lowered nodes ------------------------------------------------------
 
 def _dev_conv(n, x, w, b, r, scale=None):
-    """``scale``: passes.fuse_se_scale's per-channel input scale (N, C, 1, 1): the conv of x * scale.
-    On opencl conv_pw / conv_pwt multiply as they load (the Mul's product, so the same bits); else,
-    and for a 1-pixel image, the Mul runs first."""
+    """``scale``: passes.fuse_se_scale's per-channel input scale (N, C, 1, 1): the conv of x * scale,
+    conv2d's channel_scale (multiplied as the kernel loads x where it can, else first: the same bits)."""
     a = n.attrs
-
-    def conv(x):
-        return _op("conv2d")(x, w, b, stride=a["stride"], padding=a["padding"], dilation=a["dilation"],
-                             groups=a["groups"], activation=a["activation"], residual=r)
-
-    if scale is None:
-        return conv(x)
-    dev = getattr(x, "device", None)
-    if getattr(dev, "name", None) == "opencl" and x.dtype == np.float32 and x.shape[2] * x.shape[3] > 1:
-        from ..backends.opencl import conv2d as cl_conv
-
-        with cl_conv.input_scale(scale):
-            return conv(x)
-    return conv(_op("mul")(x, scale))
+    kw = {"channel_scale": scale} if scale is not None else {}
+    return _op("conv2d")(x, w, b, stride=a["stride"], padding=a["padding"], dilation=a["dilation"],
+                         groups=a["groups"], activation=a["activation"], residual=r, **kw)
 
 
 def _dev_act(n, x):

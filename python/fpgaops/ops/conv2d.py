@@ -80,6 +80,9 @@ class ConvCall(KernelCall):
     "dwconv" (groups == c; k is a multiple of c). winograd_m is 0 unless algo == "winograd".
     weight_is_constant: the weight is the caller's own device Tensor; a backend may cache a packed /
     transformed copy keyed by its buffer (device tensors are never written after creation).
+    x_scale (float32 only; None unless the launcher's ``takes_x_scale(backend, call)`` said yes):
+    (n, c, 1, 1) float32; X(...) above is then the float32 product x * x_scale[nn, ci], the value
+    fpgaops.mul would give, so the result is bit-identical to mul then conv.
     """
 
     family = "conv2d"
@@ -122,6 +125,9 @@ class ConvCall(KernelCall):
     # writes into an existing tensor), so a backend may cache a packed / transformed copy of it
     # keyed by its buffer. False for weights copied in from NumPy for this call only.
     weight_is_constant: bool = False
+    # float32: a per-(image, input channel) factor the kernel multiplies x by as it reads it
+    # (squeeze-and-excitation gates, graph pass fuse_se_scale), or None
+    x_scale: Tensor | None = None
 
     @property
     def flops(self):
@@ -278,7 +284,7 @@ def choose_algo(backend, dtype, n, c, h, w, k, r, s, oh, ow, stride, dilation, g
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, algo="auto", activation=None,
            residual=None, input_scale=None, input_zero_point=0, weight_scale=None, output_scale=None,
-           output_zero_point=0, residual_scale=None, residual_zero_point=0):
+           output_zero_point=0, residual_scale=None, residual_zero_point=0, channel_scale=None):
     """2-D convolution, ``torch.nn.functional.conv2d`` semantics, with a fused epilogue.
 
     x (N, C, H, W); weight (K, C/groups, R, S); bias (K,) float32 (int32 for int8); stride,
@@ -291,6 +297,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, a
     int8 (x and weight int8): input_scale, input_zero_point, weight_scale (scalar or (K,),
     symmetric), output_scale, output_zero_point are required/used; the output is int8 with the
     output's scale and zero point; an int8 residual needs residual_scale/residual_zero_point.
+    channel_scale (float32 only): (N, C, 1, 1) float32; the conv of ``fpgaops.mul(x, channel_scale)``
+    (a squeeze-and-excitation gate times the block input), bit-identical to that product then the
+    conv. The kernel multiplies as it loads x where its launcher can (opencl's 1x1 stride-1 convs),
+    else the product is computed first.
     Returns NumPy for NumPy inputs, a Tensor on the same device if any input is a Tensor.
     """
     xs, xdt = array_info(x, "x")
@@ -349,6 +359,14 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, a
         check_dtype("residual", np.dtype(rdt), (xdt,))
         if tuple(rs) != (n, k, oh, ow):
             raise ArgumentError("residual", f"expected the output's shape {(n, k, oh, ow)}, got {tuple(rs)}")
+    if channel_scale is not None:
+        ss, sdt = array_info(channel_scale, "channel_scale")
+        if int8:
+            raise ArgumentError("channel_scale", "applies to float32 inputs only (x is int8)")
+        check_dtype("channel_scale", np.dtype(sdt), (np.dtype(np.float32),))
+        if tuple(ss) != (n, c, 1, 1):
+            raise ArgumentError("channel_scale", f"expected shape {(n, c, 1, 1)} (one factor per image and input "
+                                f"channel), got {tuple(ss)}")
     if int8:
         q = _int8_params(k, input_scale, input_zero_point, weight_scale, output_scale, output_zero_point,
                          residual, residual_scale, residual_zero_point, activation)
@@ -360,7 +378,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, a
         q = {}
 
     # --- the algorithm -----------------------------------------------------------------------
-    dev, as_tensor = placement(x, weight, *[t for t in (bias, residual) if t is not None])
+    dev, as_tensor = placement(x, weight, *[t for t in (bias, residual, channel_scale) if t is not None])
     m = 0
     if algo == "auto":
         algo, m = choose_algo(dev.name, xdt, n, c, h, w, k, r, s, oh, ow, stride, dilation, groups)
@@ -389,6 +407,12 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, a
     call = ConvCall(algo, xdt, tx, tw, tb, tr, y, n, c, h, w, k, r, s, oh, ow, stride[0], stride[1], pt, pl,
                     dilation[0], dilation[1], groups, m, activation or "none", **extra,
                     weight_is_constant=isinstance(weight, Tensor))
+    if channel_scale is not None:
+        call.x_scale = to_device(channel_scale, dev)
+        takes = getattr(dev.launcher("conv2d"), "takes_x_scale", None)
+        if takes is None or not takes(dev, call):
+            from .eltwise import mul  # (eltwise imports nothing of conv2d)
+            call.x, call.x_scale = mul(tx, call.x_scale), None
     dev.run(call)
     if after is not None:
         from .act_lut import activation as act_op  # (act_lut imports nothing of conv2d)

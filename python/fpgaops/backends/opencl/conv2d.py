@@ -1,11 +1,8 @@
 """OpenCL launcher for ConvCall: "im2col" (implicit GEMM, kernels/opencl/conv2d.cl) here;
 "winograd" and "dwconv" in their own modules (same stems as their .cl files)."""
-import contextlib
-import threading
 
 import numpy as np
 
-from ...errors import UnsupportedError
 from . import dwconv, isa, winograd
 from .conv_common import (ACT, WEIGHTS, dtype_defines, epilogue_args, i32, int8_form, launch, program,
                           requant_defines, scratch, tunables)
@@ -260,43 +257,19 @@ def _packed_pw(backend, prg, call, form, kb):
     return kblk, WEIGHTS.get(call, (form, kb), nbytes, pack)
 
 
-# The input scale of the next float pointwise conv launched by this thread (graph pass
-# fuse_se_scale, through graph/devops.py: the squeeze-and-excitation gate times the block input,
-# multiplied as conv_pw / conv_pwt load it). A thread-local, not a ConvCall field: the public
-# conv2d has no such argument.
-_pending = threading.local()
-
-
-@contextlib.contextmanager
-def input_scale(scale):
-    """Around one fo.conv2d call on opencl: its input is x * scale, scale a float32 device Tensor
-    (N, C, 1, 1). The conv must take the float pointwise path on more than one pixel (1x1, stride
-    1, no padding, groups 1); anything else raises UnsupportedError instead of ignoring the scale."""
-    _pending.scale, _pending.used = scale, False
-    try:
-        yield
-    finally:
-        used, _pending.scale = _pending.used, None
-    if not used:
-        raise UnsupportedError("input_scale: the conv did not take the float pointwise path")
-
-
-def _take_scale(call, ok):
-    scale = getattr(_pending, "scale", None)
-    if scale is None:
-        return None
-    if not ok or _pending.used or scale.shape != (call.n, call.c, 1, 1) or scale.dtype != np.float32:
-        raise UnsupportedError("input_scale: only for one float pointwise conv on more than one pixel, "
-                               "scale (N, C, 1, 1)")
-    _pending.used = True
-    return scale
+def takes_x_scale(backend, call):
+    """ConvCall.x_scale (graph pass fuse_se_scale: a squeeze-and-excitation gate times the block
+    input) is multiplied in as conv_pw / conv_pwt load x (-DPW_XSCALE): float32 1x1 stride-1 convs
+    of more than one pixel; ops.conv2d computes the product first for any other conv."""
+    return (call.dtype == np.float32 and call.algo == "im2col" and pointwise(call)
+            and call.oh * call.ow > 1)
 
 
 def run_pointwise(backend, call):
     if call.dtype == np.int8:
         return run_pointwise_int8(backend, call)
     p = call.oh * call.ow
-    scale = _take_scale(call, p > 1 and pointwise(call))
+    scale = call.x_scale
     vec, m = pw_vec(backend), pw_m(backend)
     opencl = tunables(backend)["cfg"].conv2d.opencl
     prg = program(backend, "conv2d", [f"-DPW_VEC={vec}", f"-DPW_M={m}"] + (["-DPW_XSCALE"] if scale else []))
@@ -326,8 +299,8 @@ def run_pointwise(backend, call):
 
 
 def run(backend, call):
-    if getattr(_pending, "scale", None) is not None and not (call.algo == "im2col" and pointwise(call)):
-        _take_scale(call, False)  # raises: the scale would be ignored
+    if call.x_scale is not None and not takes_x_scale(backend, call):
+        raise ValueError("conv2d: x_scale on a conv whose kernel does not apply it (ops.conv2d asks takes_x_scale)")
     if call.algo == "im2col" and (pointwise(call) or strided_pointwise(call, tunables(backend)["cfg"].conv2d.opencl)):
         run_pointwise(backend, call)
     elif call.algo == "im2col":
