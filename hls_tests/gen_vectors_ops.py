@@ -135,6 +135,7 @@ def pool_cases(cfg):
         add("blk_max_k3_s1_p1", dt, 5, 9, 10, M, (3, 3), (1, 1), (1, 1), **bl)
         add("blk_max_k1_s3", dt, 2, 7, 13, M, (1, 1), (3, 3), **bl)
         add("blk_max_k2_s5", dt, 2, 11, 22, M, (2, 2), (5, 5), **bl)
+        add("blk_max_dil3_k2_p1_allpad", dt, 2, 9, 2, M, (1, 2), (2, 3), (0, 1), (1, 3), **bl)  # windows all padding
         add("blk_avg_3s2p1_cip", dt, 20, 17, 19, A, (3, 3), (2, 2), (1, 1), cip=True, zp=-7, **bl)
         add("blk_avg_3s2p1_nocip_ceil", dt, 5, 16, 18, A, (3, 3), (2, 2), (1, 1), ceil_mode=True, cip=False, zp=5,
             **bl)

@@ -47,6 +47,18 @@ def test_int8_corners_bit_exact_on_the_blocked_path(shape, k, s, p, cm, zp):
     assert regions("fpgaops_pool_i8") == {"blocked"}
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_max_windows_of_only_padding(dtype):
+    # (1, 2) window, padding 1, dilation 3 on a 2-wide row: every window misses the row (-128 / -inf)
+    x = np.arange(2 * 4 * 10 * 2).reshape(2, 4, 10, 2).astype(dtype)
+    want = fo.max_pool2d(x, (1, 2), (2, 3), (0, 1), (1, 3))
+    with fo.device("csim"):
+        _csim.cycles_reset()
+        got = fo.max_pool2d(x, (1, 2), (2, 3), (0, 1), (1, 3))
+    np.testing.assert_array_equal(got, want)
+    assert regions(f"fpgaops_pool_{'i8' if dtype == np.int8 else 'f32'}") == {"blocked"}
+
+
 def test_float32_on_the_blocked_path():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 19, 15, 17)).astype(np.float32)

@@ -10,6 +10,12 @@ from fpgaops.estimator.measure import conv_layer as conv
 
 pytest.importorskip("fpgaops._csim", reason="the C-simulation module is not built (scripts/dev-build.sh)")
 
+def pool(name, c, h, k, s, p):
+    oh = (h + 2 * p - k) // s + 1
+    return E.Layer(name, "pool", dict(x=(1, c, h, h), y=(1, c, oh, oh), kernel=(k, k), stride=(s, s), padding=(p, p),
+                                      dilation=(1, 1)))
+
+
 FC = E.Layer("fc1000", "gemm", dict(batch=1, m=1, k=512, n=1000, trans_a=False, trans_b=False))
 LAYERS = [
     # ResNet-18 (224x224 input; stem and first stages at half resolution)
@@ -41,12 +47,6 @@ LAYERS = [
     pool("densenet.transition.pool (2x2/2)", 128, 28, 2, 2, 0),
     pool("pool 7x7/1 (planar path)", 8, 20, 7, 1, 3),
 ]
-
-
-def pool(name, c, h, k, s, p):
-    oh = (h + 2 * p - k) // s + 1
-    return E.Layer(name, "pool", dict(x=(1, c, h, h), y=(1, c, oh, oh), kernel=(k, k), stride=(s, s), padding=(p, p),
-                                      dilation=(1, 1)))
 
 
 @pytest.fixture(scope="module")

@@ -649,7 +649,7 @@ struct PoolEngine {
 #pragma HLS ARRAY_PARTITION variable=step type=complete
 #pragma HLS ARRAY_PARTITION variable=left type=complete
 #pragma HLS ARRAY_PARTITION variable=cnt type=complete
-    int cnt_w[MAX_QW][G];  // divisor factor of column qG + u (0: a pad column, written as 0)
+    int cnt_w[MAX_QW][G];  // divisor factor of column qG + u (-1: a pad column of the row, written as 0)
 #pragma HLS ARRAY_PARTITION variable=cnt_w type=complete dim=2
     const int a = g.open_rows, nq = ceil_div(g.ow, G);
     FPGAOPS_CYCLES_LOOP(nq);
@@ -662,7 +662,7 @@ struct PoolEngine {
       for (int u = 0; u < G; u++) {
 #pragma HLS UNROLL
         const int j = q * G + u;
-        cnt_w[q][u] = j < g.ow ? axis_window(j, g.w, g.ow, g.kw, g.sw, g.pw, g.dw, false, g.count_include_pad != 0).count : 0;
+        cnt_w[q][u] = j < g.ow ? axis_window(j, g.w, g.ow, g.kw, g.sw, g.pw, g.dw, false, g.count_include_pad != 0).count : -1;
       }
     }
     FPGAOPS_CYCLES_LOOP(nq);
@@ -741,7 +741,7 @@ struct PoolEngine {
             for (int l = 0; l < L; l++) {
 #pragma HLS UNROLL
               const int cw = cnt_w[q][l / B];
-              o.v[l] = cw > 0 ? Op::finish(bank[slot0][q][l], ch * cw, g.zero_point) : out_t(0);
+              o.v[l] = cw >= 0 ? Op::finish(bank[slot0][q][l], ch * cw, g.zero_point) : out_t(0);
               bank[slot0][q][l] = Op::init();
             }
             out_s.write(o);

@@ -27,20 +27,23 @@ def blocked_fits(adaptive, kw, sw, dw, open_rows, cfg=None):
                                                                                      cfg.pool.max_open_rows)
 
 
-def _run_blocked(backend, call, args, cfg):
+def blocked_launch(backend, call, launch, cfg=None):
+    """Run ``launch(x, y, planes, kind)`` on device buffers in the channel-blocked layout: the call's
+    planes (every image's channels in one run) blocked by gemm.pe like a conv's channels, converted on
+    the host first; y converted back into call.y after. Used by the csim and xrt launchers."""
+    cfg = cfg or config.current()
     b, g = block_of(call.dtype, cfg)
     dt = np.dtype(call.dtype)
     x = np.empty((1, call.planes, call.h, call.w), dt)
     backend.copy_out(call.x.handle, x)
     xb = blocked_act(x, 1, b, g)
-    yshape = (1, call.planes, call.oh, call.ow)
     blocks = -(-call.planes // b)
     yb = np.empty((blocks, call.oh, -(-call.ow // g) * g, b), dt)
     hx, hy = backend.allocate(xb.nbytes), backend.allocate(yb.nbytes)
     backend.copy_in(hx, xb)
-    _call(backend, call, (hx, hy, blocks, call.kind | POOL_BLOCKED) + args)
+    launch(hx, hy, blocks, call.kind | POOL_BLOCKED)
     backend.copy_out(hy, yb)
-    backend.copy_in(call.y.handle, unblocked_act(yb, yshape, 1, b, g))
+    backend.copy_in(call.y.handle, unblocked_act(yb, (1, call.planes, call.oh, call.ow), 1, b, g))
 
 
 def _call(backend, call, args):
@@ -56,8 +59,7 @@ def _call(backend, call, args):
 def run(backend, call):
     args = (int(call.adaptive), int(call.count_include_pad), call.h, call.oh, call.kh, call.sh, call.ph, call.dh,
             call.w, call.ow, call.kw, call.sw, call.pw, call.dw, call.open_rows)
-    cfg = config.current()
-    if blocked_fits(call.adaptive, call.kw, call.sw, call.dw, call.open_rows, cfg):
-        _run_blocked(backend, call, args, cfg)
+    if blocked_fits(call.adaptive, call.kw, call.sw, call.dw, call.open_rows):
+        blocked_launch(backend, call, lambda x, y, planes, kind: _call(backend, call, (x, y, planes, kind) + args))
     else:
         _call(backend, call, (call.x.handle, call.y.handle, call.planes, call.kind) + args)
