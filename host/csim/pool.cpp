@@ -61,14 +61,15 @@ void check(const fpgaops::hw::PoolArgs& g, int kind, const py::array& x, const p
   check_range("open_rows", g.open_rows, needed_open_rows(g), fpgaops::cfg::POOL_MAX_OPEN_ROWS);
   std::int64_t ex = std::int64_t(g.planes) * g.h * g.w, ey = std::int64_t(g.planes) * g.oh * g.ow;
   if (kind & fpgaops::hw::POOL_BLOCKED) {  // planes of B lanes, rows padded to whole words of G columns
-    if (g.adaptive || g.sw > fpgaops::cfg::POOL_MAX_KERNEL ||
-        std::int64_t(g.kw - 1) * g.dw + 1 > fpgaops::cfg::POOL_MAX_KERNEL ||
-        g.open_rows > fpgaops::hw::PoolConfig::BLOCKED_OPEN_ROWS)
-      throw py::value_error("pool: the channel-blocked path takes regular windows with stride and extent <= "
-                            "pool.max_kernel and open_rows <= " +
-                            std::to_string(fpgaops::hw::PoolConfig::BLOCKED_OPEN_ROWS));
+    typedef fpgaops::hw::PoolConfig C;
     const std::int64_t lanes = fpgaops::hw::lanes_per_word<Out>::value;
-    const std::int64_t gv = lanes / fpgaops::hw::PoolConfig::BLOCK;
+    const std::int64_t gv = lanes / C::BLOCK;
+    if (g.adaptive || g.sw > fpgaops::cfg::POOL_MAX_KERNEL ||
+        std::int64_t(g.kw - 1) * g.dw + 1 > fpgaops::cfg::POOL_MAX_KERNEL || g.open_rows > C::BLOCKED_OPEN_ROWS ||
+        (g.ow + gv - 1) / gv > C::BLOCKED_OUT_WORDS)
+      throw py::value_error("pool: the channel-blocked path takes regular windows with stride and extent <= "
+                            "pool.max_kernel, open_rows <= " + std::to_string(C::BLOCKED_OPEN_ROWS) +
+                            " and output rows of <= " + std::to_string(C::BLOCKED_OUT_WORDS) + " words");
     ex = std::int64_t(g.planes) * g.h * ((g.w + gv - 1) / gv) * lanes;
     ey = std::int64_t(g.planes) * g.oh * ((g.ow + gv - 1) / gv) * lanes;
   }

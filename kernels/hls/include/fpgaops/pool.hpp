@@ -51,10 +51,13 @@ struct PoolConfig {
   static const int MAX_OPEN_ROWS = cfg::POOL_MAX_OPEN_ROWS;
   static const int MAX_KERNEL = cfg::POOL_MAX_KERNEL;
   // The channel-blocked path: B = gemm.pe channels per vector (the conv tops' blocks, so a conv's y
-  // is this path's x), and the output rows it keeps open (a bank of rows of whole words is B times
-  // the planar bank: 4 admit every window of stride >= extent / 3, ResNet's 3x3/2 needs 2).
+  // is this path's x), the output rows it keeps open and the words of an output row. Its bank holds
+  // whole words (L lanes of acc_t) per cell: 4 rows x 64 words is the planar bank's 512 Kbit; 4 rows
+  // admit every window of stride >= extent / 3 (ResNet's 3x3/2 needs 2), 64 words ResNet's maxpool
+  // (ow = 56) at one pixel per word (gemm.pe = the int8 lanes).
   static const int BLOCK = cfg::GEMM_PE;
   static const int BLOCKED_OPEN_ROWS = MAX_OPEN_ROWS < 4 ? MAX_OPEN_ROWS : 4;
+  static const int BLOCKED_OUT_WORDS = 64;
 };
 
 // kind: the reduction (bit 0) and the layout (bit 1: POOL_BLOCKED, the channel-blocked path).
@@ -521,7 +524,8 @@ struct PoolEngine {
   static const int B = Cfg::BLOCK;
   static const int G = L / B;
   static const int MAX_BROWS = Cfg::BLOCKED_OPEN_ROWS;
-  static const int MAX_QW = ceil_div(MAX_W, G);  // words of a row
+  static const int MAX_IW = ceil_div(MAX_W, G);   // words of an input row
+  static const int MAX_QW = Cfg::BLOCKED_OUT_WORDS;  // words of an output row
   // The register spans every column of the oldest output of a word until its newest has entered:
   // (G - 1) * sw + (kw - 1) * dw + G <= G * (MAX_K + 1) vectors (sw <= max_kernel, host-checked).
   static const int REG = G * (MAX_K + 1);
@@ -531,7 +535,8 @@ struct PoolEngine {
 
   static bool blocked_fits(const PoolArgs& g) {
 #pragma HLS INLINE
-    return g.adaptive == 0 && g.sw <= MAX_K && (g.kw - 1) * int64_t(g.dw) + 1 <= MAX_K && g.open_rows <= MAX_BROWS;
+    return g.adaptive == 0 && g.sw <= MAX_K && (g.kw - 1) * int64_t(g.dw) + 1 <= MAX_K && g.open_rows <= MAX_BROWS &&
+           ceil_div(g.ow, G) <= MAX_QW;
   }
 
   static void read_words(const word_t* x, PoolArgs g, hls::stream<word_lanes_t>& words_s) {
@@ -578,7 +583,7 @@ struct PoolEngine {
     HPOOL_WORDS:
       for (int k = 0; k < iters; k++) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_QW+MAX_K
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_IW+MAX_K
         FPGAOPS_CYCLES_ITER();
         word_lanes_t v = zero_lanes<in_t>();
         if (k < nw) v = words_s.read();
@@ -778,7 +783,9 @@ struct PoolEngine {
   static void run_blocked(const word_t* x, out_t* y, PoolArgs g) {
 #pragma HLS DATAFLOW
     FPGAOPS_CYCLES_REGION("blocked");
-    hls::stream<word_lanes_t, 2*MAX_QW+2> words_s("pool.blocked_words");
+    // words_s: hpool_words takes a word every cycle; h_s: an output row of partials, so hpool_words
+    // runs on while vpool_words emits a finished row; out_s: one output row
+    hls::stream<word_lanes_t, 4> words_s("pool.blocked_words");
     hls::stream<acc_lanes_t, MAX_QW> h_s("pool.blocked_hpartials");
     hls::stream<out_lanes_t, MAX_QW> out_s("pool.blocked_outputs");
     FPGAOPS_DATAFLOW_PROCESS(read_words(x, g, words_s));
@@ -835,7 +842,8 @@ void pool(const word_t* x, typename D::out_t* y, int kind, PoolArgs g) {
   typedef PoolEngine<Cfg, D, POOL_AVG> Avg;
   if (kind & POOL_BLOCKED) {
     FPGAOPS_SIM_ASSERT(Max::blocked_fits(g), "pool: the channel-blocked path takes regular windows with stride and "
-                                             "extent <= pool.max_kernel and open_rows <= " << Cfg::BLOCKED_OPEN_ROWS);
+                                             "extent <= pool.max_kernel, open_rows <= " << Cfg::BLOCKED_OPEN_ROWS
+                                                 << " and output rows of <= " << Cfg::BLOCKED_OUT_WORDS << " words");
     if ((kind & 1) == POOL_MAX)
       Max::run_blocked(x, y, g);
     else

@@ -14,17 +14,24 @@ from .conv2d import block_of, blocked_act, unblocked_act
 
 POOL_BLOCKED = 2  # kind bit of the channel-blocked path (pool.hpp PoolKind)
 BLOCKED_OPEN_ROWS = 4  # pool.hpp PoolConfig::BLOCKED_OPEN_ROWS (with pool.max_open_rows >= 4)
+BLOCKED_OUT_WORDS = 64  # pool.hpp PoolConfig::BLOCKED_OUT_WORDS: bus words of an output row
 
 
-def blocked_fits(adaptive, kw, sw, dw, open_rows, cfg=None):
+def blocked_fits(adaptive, kw, sw, dw, open_rows, ow, g, cfg=None):
     """True when a pool runs on the channel-blocked path: a regular window whose stride and extent fit
-    pool.max_kernel and whose vertical pass keeps at most BLOCKED_OPEN_ROWS output rows open
-    (``open_rows``: reference.pool.open_rows). The one rule, used by the launcher and the estimator
-    (fpgaops.estimator.cycles.pool_schedule); the binding and pool.hpp check it again."""
+    pool.max_kernel, whose vertical pass keeps at most BLOCKED_OPEN_ROWS output rows open
+    (``open_rows``: reference.pool.open_rows) and whose output row (``ow`` columns, ``g`` per bus word:
+    block_of) is at most BLOCKED_OUT_WORDS words. The one rule, used by the launchers and the
+    estimator (fpgaops.estimator.cycles.pool_schedule); the binding and pool.hpp check it again."""
     cfg = cfg or config.current()
     k = cfg.pool.max_kernel
-    return not adaptive and sw <= k and (kw - 1) * dw + 1 <= k and open_rows <= min(BLOCKED_OPEN_ROWS,
-                                                                                     cfg.pool.max_open_rows)
+    return (g >= 1 and not adaptive and sw <= k and (kw - 1) * dw + 1 <= k
+            and open_rows <= min(BLOCKED_OPEN_ROWS, cfg.pool.max_open_rows) and -(-ow // g) <= BLOCKED_OUT_WORDS)
+
+
+def fits(call):
+    """blocked_fits for a PoolCall on the current config."""
+    return blocked_fits(call.adaptive, call.kw, call.sw, call.dw, call.open_rows, call.ow, block_of(call.dtype)[1])
 
 
 def blocked_launch(backend, call, launch, cfg=None):
@@ -59,7 +66,7 @@ def _call(backend, call, args):
 def run(backend, call):
     args = (int(call.adaptive), int(call.count_include_pad), call.h, call.oh, call.kh, call.sh, call.ph, call.dh,
             call.w, call.ow, call.kw, call.sw, call.pw, call.dw, call.open_rows)
-    if blocked_fits(call.adaptive, call.kw, call.sw, call.dw, call.open_rows):
+    if fits(call):
         blocked_launch(backend, call, lambda x, y, planes, kind: _call(backend, call, (x, y, planes, kind) + args))
     else:
         _call(backend, call, (call.x.handle, call.y.handle, call.planes, call.kind) + args)

@@ -3,12 +3,12 @@ Regular windows within blocked_fits go channel-blocked (kind | POOL_BLOCKED), co
 around the launch by the csim launcher's blocked_launch, as the conv launchers do."""
 import numpy as np
 
-from ..csim.pool import blocked_fits, blocked_launch
+from ..csim.pool import blocked_launch, fits
 
 
 def run(backend, call):
     name = "fpgaops_pool_i8" if np.dtype(call.dtype) == np.int8 else "fpgaops_pool_f32"
-    if blocked_fits(call.adaptive, call.kw, call.sw, call.dw, call.open_rows):
+    if fits(call):
         blocked_launch(backend, call, lambda x, y, planes, kind: backend.launch_call(name, call, x=x, y=y,
                                                                                       planes=planes, kind=kind))
     else:
