@@ -34,6 +34,10 @@
 // A global pool (adaptive, 1 x 1 output: GlobalAvgPool) takes a region of its own, run_global:
 // each plane one burst, a whole word folded per cycle (see below).
 //
+// kind | POOL_BLOCKED: the channel-blocked region, run_blocked, for regular windows (blocked_fits):
+// x and y in the conv tops' layout (gemm.pe planes x G columns per bus word), the same four processes
+// moving a whole word per cycle, every lane its own plane (see below, docs/pool_eltwise.md).
+//
 // Buffers are sized from kernels/config: pool.max_width (row buffer, accumulator row length),
 // pool.max_open_rows (accumulator rows), pool.max_kernel (trip counts).
 #ifndef FPGAOPS_POOL_HPP
