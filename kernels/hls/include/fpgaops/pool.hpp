@@ -533,6 +533,7 @@ struct PoolEngine {
   // The register spans every column of the oldest output of a word until its newest has entered:
   // (G - 1) * sw + (kw - 1) * dw + G <= G * (MAX_K + 1) vectors (sw <= max_kernel, host-checked).
   static const int REG = G * (MAX_K + 1);
+  static const int TAPS = G * MAX_K;  // register offsets a tap can take relative to the word's last column
   typedef Lanes<acc_t, L> acc_lanes_t;
   typedef Lanes<out_t, L> out_lanes_t;
   static_assert(B >= 1 && L % B == 0, "pool: gemm.pe must divide the lanes of a word (the conv blocks)");
@@ -560,7 +561,10 @@ struct PoolEngine {
   // (win[i] = column newest - i; columns < 0 and >= w are the identity: the padding and the row's
   // pad columns). Output word q (outputs qG .. qG+G-1) leaves in the iteration its last column
   // e_q = (qG + G - 1) * sw - pw + (kw - 1) * dw enters; e_{q+1} - e_q = G * sw >= G, so at most one
-  // word leaves per iteration. Output o = qG + v, tap t reads win[newest - (o * sw - pw + t * dw)].
+  // word leaves per iteration. Output o = qG + v, tap t reads win[newest - (o * sw - pw + t * dw)]
+  // = win[delta + j], delta = newest - e_q (in [0, G)) and j = (G-1-v) * sw + span - t * dw fixed for
+  // the call: so the taps are a mask over the register computed once per call (tap_mask[v][j], as
+  // the planar path's), and the only per-word selection is the G-way shift by delta.
   static void hpool_words(PoolArgs g, hls::stream<word_lanes_t>& words_s, hls::stream<acc_lanes_t>& h_s) {
     FPGAOPS_CYCLES_PROCESS("hpool", 1, 4);
     const int nw = ceil_div(g.w, G), nq = ceil_div(g.ow, G);
@@ -568,6 +572,18 @@ struct PoolEngine {
     const int e_last = (nq * G - 1) * g.sw - g.pw + span;
     const int iters = cmax(nw, e_last / G + 1);
     const int rows = g.planes * g.h;
+    bool tap_mask[G][TAPS];
+#pragma HLS ARRAY_PARTITION variable=tap_mask type=complete dim=0
+  WORD_TAP_MASK:
+    for (int v = 0; v < G; v++) {
+#pragma HLS UNROLL
+    WORD_TAP_MASK_OFFSETS:
+      for (int j = 0; j < TAPS; j++) {
+#pragma HLS UNROLL
+        const int d = (G - 1 - v) * g.sw + span - j;  // t * dw of the tap at offset j
+        tap_mask[v][j] = d >= 0 && d % g.dw == 0 && d / g.dw < g.kw;
+      }
+    }
   HPOOL_WORD_ROWS:
     for (int r = 0; r < rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
@@ -610,34 +626,33 @@ struct PoolEngine {
           }
         }
         if (q < nq && e_q < (k + 1) * G) {
-          const int newest = k * G + G - 1;
+          const int delta = k * G + G - 1 - e_q;
+          FPGAOPS_SIM_ASSERT(delta >= 0 && delta < G, "pool: blocked output word " << q << " late by " << delta);
+          acc_t view[TAPS][B];  // the register from the word's last column on: view[j] = win[delta + j]
+#pragma HLS ARRAY_PARTITION variable=view type=complete dim=0
+        VIEW_SHIFT:
+          for (int j = 0; j < TAPS; j++) {
+#pragma HLS UNROLL
+          VIEW_SHIFT_LANES:
+            for (int b = 0; b < B; b++) {
+#pragma HLS UNROLL
+              view[j][b] = win[j + delta][b];
+            }
+          }
           acc_lanes_t o;
         OUT_VECTORS:
           for (int u = 0; u < G; u++) {
 #pragma HLS UNROLL
-            const int first = newest - ((q * G + u) * g.sw - g.pw);  // win index of tap 0
-            acc_t a[B];
-#pragma HLS ARRAY_PARTITION variable=a type=complete
-          OUT_INIT:
-            for (int b = 0; b < B; b++) {
-#pragma HLS UNROLL
-              a[b] = Op::init();
-            }
-          OUT_TAPS:
-            for (int t = 0; t < MAX_K; t++) {
-#pragma HLS UNROLL
-              const int i = first - t * g.dw;
-              FPGAOPS_SIM_ASSERT(t >= g.kw || (i >= 0 && i < REG), "pool: blocked tap " << i << " outside the register");
-            OUT_TAP_LANES:
-              for (int b = 0; b < B; b++) {
-#pragma HLS UNROLL
-                if (t < g.kw) a[b] = Op::combine(a[b], win[i][b]);
-              }
-            }
           OUT_LANES:
             for (int b = 0; b < B; b++) {
 #pragma HLS UNROLL
-              o.v[u * B + b] = a[b];
+              acc_t a = Op::init();
+            OUT_TAPS:
+              for (int j = 0; j < TAPS; j++) {
+#pragma HLS UNROLL
+                if (tap_mask[u][j]) a = Op::combine(a, view[j][b]);
+              }
+              o.v[u * B + b] = a;
             }
           }
           h_s.write(o);
