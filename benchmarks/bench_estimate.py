@@ -8,13 +8,13 @@ source (docs/estimator.md); the DPU figures are AMD's published measurements, qu
 
 For each (network, board) with a DPU figure:
   * board default: the board's own kernel config (platforms/<board>/kernel.toml over
-               kernels/config/fpgaops.toml: MAC array, bus, bursts, clock, linked kernels), the
-               ratio to the DPU, and where it falls short of half the DPU the limiting engine /
+               kernels/config/fpgaops.toml: MAC array, bus, bursts, clock, linked kernels) and its
+               CU sets (connectivity.cfg nk=), the ratio to the DPU, and where it falls short of half the DPU the limiting engine /
                resource / bandwidth of its layers (each layer's bound and its roofline);
   * linked:    the base config with every kernel of the board's connectivity.cfg (refused when the
                model says they do not fit);
-  * as written: fpgaops.estimator.search over the MAC array (tiles, PE array, burst length, conv
-               CUs) with the kernels exactly as the HLS source has them, in an int8-only xclbin
+  * as written: fpgaops.estimator.search over the MAC array (tiles, PE array, burst length) and
+               the number of CU sets with the kernels exactly as the HLS source has them, in an int8-only xclbin
                with or without fpgaops_gemm (FC layers then run as 1x1 convs); the fastest config
                that fits;
   * would beat: the same search, adding in order the what-if kernel changes of WHAT_IF_LEVELS
@@ -54,13 +54,16 @@ def ceiling(e):
     return e.resources.budget["dsps"] * per_dsp * e.clock_mhz * 1e6 / (e.macs / e.batch)
 
 
+SETS = tuple(range(1, 9))  # CU sets the searches try (the budget and the board's channels decide)
+
+
 def cfg_text(e):
     p = e.gemm
     wi = ", ".join(f"{k}={v}" for k, v in e.what_if.items())
     fc = "FC on conv2d" if any(r.kernel == "conv2d (fc)" for r in e.layers) else "FC on gemm"
     return (f"tile {p.tile_m}x{p.tile_n}x{p.tile_k}, PE {p.pe} x SIMD {p.simd}{' packed' if p.pack_int8 else ''}, "
             f"{p.max_burst_beats}-beat bursts, "
-            f"{e.cus} conv CU, {fc}, {e.clock_mhz:g} MHz" + (f"; {wi}" if wi else ""))
+            f"{e.cus} CU set{'s' if e.cus > 1 else ''}, {fc}, {e.clock_mhz:g} MHz" + (f"; {wi}" if wi else ""))
 
 
 def default_estimate(net, board, **kw):
@@ -99,7 +102,7 @@ def run_case(net, board, dpu, quick=False):
         row["as_written"], row["beat"], row["beat_level"], row["last"] = None, None, None, None
         return row
     t0 = time.perf_counter()
-    best = E.search(net, board, dpu, what_ifs=({},), cus=(1, 2))
+    best = E.search(net, board, dpu, what_ifs=({},), cus=SETS)
     row["as_written"] = best.estimate
     progress(f"  {net} on {board}: as written {best.estimate.images_per_s:.1f} images/s "
              f"({time.perf_counter() - t0:.0f} s)")
@@ -108,7 +111,7 @@ def run_case(net, board, dpu, quick=False):
         extra = {"clock_mhz": clock} if clock else {}
         if clock and clock == best.estimate.clock_mhz:
             continue
-        r = E.search(net, board, dpu, what_ifs=(knobs,), algos=algos, cus=(1, 2), **extra)
+        r = E.search(net, board, dpu, what_ifs=(knobs,), algos=algos, cus=SETS, **extra)
         row["last"] = r.estimate
         progress(f"    {label}: {'beats' if r.beats else 'best'} {r.estimate.images_per_s:.1f} images/s")
         if r.beats:
@@ -126,7 +129,7 @@ def render_defaults(rows):
         "### Each board's default config (`platforms/<board>/kernel.toml`)",
         "",
         "| network | board | DPU, published (images/s) | fpgaops modeled, board default (images/s) | modeled / DPU | "
-        ">= half the DPU? | modeled, one image at a time (1/latency: the runner as built) | "
+        ">= half the DPU? | modeled, one CU set (1/latency) | "
         "board default config (modeled resources) | where the time goes, when short (modeled) |",
         "|---|---|---:|---:|---:|---|---:|---|---|",
     ]
@@ -150,7 +153,8 @@ def render(rows, quick=False):
         "fpgaops number is modeled** by `fpgaops.estimate` from the HLS source (model and limits: "
         "`docs/estimator.md`), not measured: no FPGA was used. DPU figures are AMD's published Vitis AI "
         "measurements as quoted in issue 7 (ZCU104: 2x DPUCZDX8G B4096 at 300 MHz; U50: DPUCAHX8H). "
-        "int8, batch 1 per kernel call, 224x224, images/s with images in flight on every kernel.",
+        "int8, batch 1, 224x224; images/s = CU sets x 1/latency (each set runs whole images, as the xrt "
+        "backend dispatches concurrent runs), bounded by the board's bandwidth and by kernels with fewer CUs.",
         "",
         *render_defaults(rows),
         "",
@@ -183,14 +187,15 @@ def render(rows, quick=False):
         "",
         "Reading the table (all modeled):",
         "",
-        "- *images/s* assumes images in flight on every kernel at once (each kernel working on another image; "
-        "`docs/estimator.md`, \"Network totals\"), as the DPU's published figures do. The runner as built "
-        "(`graph/launchplan.py`) runs one image at a time on a device (it holds the device lock from the first "
-        "launch to the outputs, each launch started then waited for), so what it would reach is the "
-        "*one image at a time* column, 1/latency. Keeping several images in flight (a lock per kernel or CU, "
-        "asynchronous launches) is not built yet.",
-        "- A second conv CU (searched below) would also need its own `sp=` lines in the board's "
-        "`connectivity.cfg` and that pipelined runner: the board defaults keep one.",
+        "- *images/s* is what the runner as built reaches (`docs/estimator.md`, \"Network totals\"): an xclbin "
+        "linked with nk=<kernel>:N has N CU sets (one CU of each conv / pool kernel; the other kernels have one "
+        "CU, shared), and a network run holds one set from its first launch to its outputs "
+        "(`backends/xrt`, `graph/launchplan.py`), so N concurrent runs (threads, the server's instances) "
+        "proceed at once: N x 1/latency, bounded by the board's bandwidth (shared by the sets) and by each "
+        "kernel with fewer CUs than sets. The *one CU set* column is 1/latency.",
+        "- The CU sets' `nk=` / `sp=` / `slr=` lines are written by `--write-configs` "
+        "(`fpgaops.estimator.connectivity`); where the HBM has too few pseudo channels for every streaming "
+        "port, later sets share an earlier set's and the model divides that channel's bandwidth.",
         "- *DSP ceiling*: images/s if every budgeted DSP (70 % of the device) were busy every cycle with int8 MACs "
         "(two per DSP48E2 with `gemm.pack_int8`, as the GEMM engine now computes) at the clock used. It bounds any "
         "config of these kernels.",
@@ -205,7 +210,7 @@ def render(rows, quick=False):
         "stem), the array's size (PE x SIMD per CU), x / y bytes through the ZCU104's 128-bit port, the pool "
         "engine (one column per "
         "cycle) and depthwise layers on `fpgaops_dwconv` (dwconv.simd channels per cycle).",
-        "- The search covers PE 8-64 x SIMD 4-16, tiles up to 256 and 1-2 conv CUs; *none* means no config "
+        "- The search covers PE 8-64 x SIMD 4-16, tiles up to 256 and 1-8 CU sets; *none* means no config "
         "in that space, and the DSP ceiling column says whether any config of these kernels could.",
         "- Measured against C-simulation: the model's cycles agree with the csim cycle counters of the same "
         "layers within 1 % (`fpgaops estimate MODEL --measure`, `tests/unit/test_estimate_measured.py`).",
@@ -223,13 +228,22 @@ CONFIG_TARGETS = {"zcu104": ("resnet50", 175), "u50": ("resnet50", 574), "u250":
 
 
 def write_config(board):
-    """Search the MAC array for ``board`` (its linked kernels and clock, one CU: more CUs need their
-    sp= lines in connectivity.cfg) and write the chosen keys into platforms/<board>/kernel.toml,
-    between the CONFIG markers; the rest of the file (its [build] table, comments) is kept."""
-    from fpgaops import config, platforms
+    """Search the MAC array and the number of CU sets for ``board`` (its linked kernels and clock),
+    write the chosen keys into platforms/<board>/kernel.toml, between the CONFIG markers (the rest
+    of the file, its [build] table and comments, is kept), and the CU sets' nk= / sp= / slr= lines
+    into platforms/<board>/connectivity.cfg (fpgaops.estimator.connectivity)."""
+    from fpgaops import config, kernels, platforms
+    from fpgaops.estimator import connectivity
+    from fpgaops.estimator.memory import board_config
 
     net, target = CONFIG_TARGETS[board]
-    r = E.search(net, board, target, what_ifs=({},), cus=(1,), kernels=("board",))
+    r = E.search(net, board, target, what_ifs=({},), cus=SETS, kernels=("board",))
+    plat = platforms.load(board)
+    cfg_path = plat.directory / "connectivity.cfg"
+    cfg_path.write_text(connectivity.text(plat, kernels.load(), board_config(plat).kernels, r.estimate.cus))
+    problems = platforms.check(platforms.load(board), kernels.load())
+    if problems:  # refuse to leave a broken link config behind
+        raise SystemExit(f"{cfg_path}: " + "; ".join(problems))
     base = E.GemmParams.from_config(config.current())
     keys = E.overlay(r.estimate.gemm, base)
     tables = {}
@@ -238,7 +252,8 @@ def write_config(board):
         tables.setdefault(sect, []).append(f"{name} = {v}")
     e = r.estimate
     block = [CONFIG_BEGIN,
-             f"# {net} on {board}: {e.images_per_s:.1f} images/s modeled ({'beats' if r.beats else 'below'} "
+             f"# {net} on {board}, {e.cus} CU set(s) (connectivity.cfg nk=): {e.images_per_s:.1f} images/s modeled "
+             f"({'beats' if r.beats else 'below'} "
              f"the target {target}); {e.resources.totals['dsps']} DSP, {e.resources.totals['bram36']} BRAM36 of "
              f"{e.resources.budget['dsps']} / {e.resources.budget['bram36']}; bound by {e.bottleneck}"]
     for sect, lines in tables.items():
@@ -253,6 +268,9 @@ def write_config(board):
         text = text.rstrip("\n") + "\n\n" + "\n".join(block) + "\n"
     path.write_text(text)
     platforms.kernel_config(board)  # refuse to leave an invalid file behind
+    from fpgaops.estimator import memory
+
+    memory._BOARD_CONFIGS.clear()  # the estimates after this one read the files just written
     progress(f"wrote {path}: {keys}")
 
 

@@ -156,9 +156,13 @@ class Run {
 
 class Kernel {
  public:
-  Kernel(const xrt::device& dev, const xrt::uuid& uuid, const xrt::xclbin::kernel& meta)
-      : name_(meta.get_name()), kernel_(dev, uuid, meta.get_name()) {
-    for (const auto& a : meta.get_args()) {
+  // cu empty: every CU of the kernel (XRT schedules a run on any idle one; argument banks are the
+  // union over the CUs). cu named: that compute unit only ("kernel:{cu}"), with its own banks.
+  Kernel(const xrt::device& dev, const xrt::uuid& uuid, const xrt::xclbin::kernel& meta, const std::string& cu)
+      : name_(meta.get_name()), cu_(cu),
+        kernel_(dev, uuid, open_name(meta, cu)) {
+    const auto args = cu.empty() ? meta.get_args() : cu_meta(meta, cu).get_args();
+    for (const auto& a : args) {
       ArgInfo info;
       info.name = a.get_name();
       info.host_type = a.get_host_type();
@@ -177,6 +181,24 @@ class Kernel {
   }
 
   const std::string& name() const { return name_; }
+  const std::string& cu() const { return cu_; }
+
+  // The name xrt::kernel opens: "kernel", or "kernel:{cu}" once cu is checked (a KeyError naming it).
+  static std::string open_name(const xrt::xclbin::kernel& meta, const std::string& cu) {
+    if (cu.empty()) return meta.get_name();
+    cu_meta(meta, cu);
+    return meta.get_name() + ":{" + cu + "}";
+  }
+
+  // The xclbin's IP of compute unit ``cu`` (IP names are "kernel:cu").
+  static xrt::xclbin::ip cu_meta(const xrt::xclbin::kernel& meta, const std::string& cu) {
+    for (const auto& ip : meta.get_cus()) {
+      const std::string n = ip.get_name();
+      const auto colon = n.find(':');
+      if ((colon == std::string::npos ? n : n.substr(colon + 1)) == cu) return ip;
+    }
+    throw py::key_error("kernel " + meta.get_name() + " has no compute unit '" + cu + "'");
+  }
 
   py::list args() const {
     py::list out;
@@ -279,6 +301,7 @@ class Kernel {
   }
 
   std::string name_;
+  std::string cu_;
   xrt::kernel kernel_;
   std::vector<ArgInfo> args_;
 };
@@ -317,10 +340,25 @@ class Device {
     return out;
   }
 
-  std::unique_ptr<Kernel> kernel(const std::string& name) const {
+  std::unique_ptr<Kernel> kernel(const std::string& name, const std::string& cu) const {
+    return std::make_unique<Kernel>(device_, uuid_, meta(name), cu);
+  }
+
+  // CU names of kernel ``name`` ("kernel:cu" IP names without the kernel part), in IP_LAYOUT order.
+  std::vector<std::string> compute_units(const std::string& name) const {
+    std::vector<std::string> out;
+    for (const auto& ip : meta(name).get_cus()) {
+      const std::string n = ip.get_name();
+      const auto colon = n.find(':');
+      out.push_back(colon == std::string::npos ? n : n.substr(colon + 1));
+    }
+    return out;
+  }
+
+  xrt::xclbin::kernel meta(const std::string& name) const {
     require_xclbin();
     for (const auto& k : xclbin_.get_kernels())
-      if (k.get_name() == name) return std::make_unique<Kernel>(device_, uuid_, k);
+      if (k.get_name() == name) return k;
     throw py::key_error("the loaded xclbin has no kernel '" + name + "'");
   }
 
@@ -385,6 +423,7 @@ PYBIND11_MODULE(_xrt, m) {
 
   py::class_<Kernel>(m, "Kernel", "A kernel of the loaded xclbin, with its argument metadata")
       .def_property_readonly("name", &Kernel::name)
+      .def_property_readonly("cu", &Kernel::cu, "The compute unit it runs on ('' = any of the kernel's)")
       .def_property_readonly("args", &Kernel::args)
       .def("start", &Kernel::start, py::arg("values"),
            "Bind one value per argument (Buffer for pointers, int/float for scalars) and start a run");
@@ -394,7 +433,9 @@ PYBIND11_MODULE(_xrt, m) {
       .def_property_readonly("index", &Device::index)
       .def("load_xclbin", &Device::load_xclbin, py::arg("path"), "Load an xclbin; returns its uuid")
       .def("kernel_names", &Device::kernel_names)
-      .def("kernel", &Device::kernel, py::arg("name"))
+      .def("kernel", &Device::kernel, py::arg("name"), py::arg("cu") = std::string(),
+           "Kernel `name`: on compute unit `cu` only, or on any of its CUs (cu empty)")
+      .def("compute_units", &Device::compute_units, py::arg("name"), "CU names of kernel `name`")
       .def("banks", &Device::banks, "Memory banks of the loaded xclbin (MEM_TOPOLOGY)")
       .def("alloc", &Device::alloc, py::arg("nbytes"), py::arg("bank"), "A buffer of nbytes in memory bank `bank`");
 }

@@ -13,7 +13,8 @@ def add_arguments(p):
     p.add_argument("--batch", type=int, default=1, help="images per kernel call (default 1)")
     p.add_argument("--dtype", choices=E.DTYPES, default="int8")
     p.add_argument("--clock-mhz", type=float, default=None, help="kernel clock (default: the board config's)")
-    p.add_argument("--cus", type=int, default=None, help="compute units of the conv / GEMM kernel (default: nk=)")
+    p.add_argument("--cus", type=int, default=None, help="CU sets: CUs of each conv / pool kernel, each set running whole images "
+                                                        "(default: the board's nk=)")
     p.add_argument("--kernels", choices=E.KERNEL_SETS, default="board",
                    help="budget the kernels of platforms/<board>/kernel.toml (board, the default), every kernel of "
                         "connectivity.cfg (linked), only those of --dtype (dtype: a dedicated xclbin), or those "

@@ -248,11 +248,14 @@ def test_gemm_cu_resources_by_hand():
 def test_resources_scale_with_cus():
     from fpgaops import platforms
 
-    main = E.main_kernel(platforms.load("u50"), "int8")   # --cus: the kernel that runs the convolutions
+    from fpgaops.estimator.connectivity import replicated
+
+    # --cus: CU sets, N CUs of each kernel a set replicates (the conv engines and pooling)
     one = E.resources("u50", options=E.Options(kernels="dtype", cus=1))
     two = E.resources("u50", options=E.Options(kernels="dtype", cus=2))
+    assert E.main_kernel(platforms.load("u50"), "int8") in [k for k in one.kernels if replicated(k)]
     for name in one.kernels:
-        factor = 2 if name == main else 1
+        factor = 2 if replicated(name) else 1
         assert two.kernels[name]["dsps"] == factor * one.kernels[name]["dsps"]
         assert two.kernels[name]["cus"] == factor * one.kernels[name]["cus"]
 
@@ -263,8 +266,8 @@ def test_budget_refusal_names_a_key():
     with pytest.raises(ConfigError) as ei:
         E.estimate_layers(layers, "zcu104", "int8", huge, E.Options(kernels="dtype"))
     assert ei.value.key == "gemm.pe" and "zcu104" in str(ei.value) and "modeled" in str(ei.value)
-    # the same config fits the U50's budget as a dedicated int8 xclbin
-    e = E.estimate_layers(layers, "u50", "int8", huge, E.Options(kernels="dtype"))
+    # the same config fits the U50's budget as a dedicated int8 xclbin with one CU set
+    e = E.estimate_layers(layers, "u50", "int8", huge, E.Options(kernels="dtype", cus=1))
     assert e.resources.fits
 
 
@@ -351,7 +354,7 @@ def test_winograd_block_cycles_by_hand():
 # ---- search ------------------------------------------------------------------------------------------------------
 def test_search_finds_the_cheapest_config_that_beats_a_target():
     layers = [conv(c=64, k=64, r=1, s=1, pad=0)]
-    easy = E.estimate(layers, "u50", kernels="dtype").images_per_s
+    easy = E.estimate(layers, "u50", kernels="dtype", cus=1).images_per_s
     r = E.search(layers, "u50", easy * 0.5, cus=(1,), what_ifs=({},))
     assert r.beats and r.estimate.images_per_s > easy * 0.5 and r.label == "modeled"
     assert r.estimate.resources.fits
@@ -419,3 +422,46 @@ def test_conv2d_resident_weights_by_hand():
     assert E.uram_blocks(1024, 512) == 8 and E.uram_blocks(8192, 512) == 16
     cu = E.kernel_cu_resources("fpgaops_conv2d_i8", None, dataclasses.replace(DEFAULT, weight_buffer_words=8192), None)
     assert cu["uram"] == 16
+
+
+# ---- CU sets: images/s as the runner executes (a run holds one set for its whole batch) -------------------------------
+def _sets(board, n):
+    from fpgaops import kernels, platforms
+    from fpgaops.estimator import connectivity
+    from fpgaops.estimator.memory import board_config
+
+    p = platforms.load(board)
+    return connectivity.with_sets(p, kernels.load(), board_config(p).kernels, n)
+
+
+def test_cu_sets_multiply_one_set_throughput():
+    layers = [conv(), conv(c=128, k=128, h=28, w=28)]
+    one = E.estimate_layers(layers, _sets("u50", 1), "int8", check_budget=False)
+    two = E.estimate_layers(layers, _sets("u50", 2), "int8", check_budget=False)
+    assert (one.cus, two.cus) == (1, 2)
+    assert two.latency_s == pytest.approx(one.latency_s)       # each set has its own HBM channels
+    assert one.images_per_s == pytest.approx(1 / one.latency_s) and one.bottleneck == "CU sets"
+    assert two.images_per_s == pytest.approx(2 / two.latency_s) and two.bottleneck == "CU sets"
+    # --cus N on a one-set board counts N CUs of each replicated kernel, as the laid-out board does
+    assert E.estimate_layers(layers, "u50", "int8", options=E.Options(cus=2), check_budget=False).cus == 2
+    assert two.resources.kernels["fpgaops_conv2d_i8"]["cus"] == 2 and two.resources.kernels["fpgaops_gemm_i8"]["cus"] == 1
+
+
+def test_a_kernel_with_fewer_cus_than_sets_bounds_images_per_s():
+    fc = E.Layer("fc", "gemm", dict(batch=1, m=64, n=4096, k=4096, trans_a=False, trans_b=True))
+    e = E.estimate_layers([conv(), fc], _sets("u50", 4), "int8", check_budget=False)
+    gemm_s = next(r.seconds for r in e.layers if r.kernel == "gemm")
+    assert e.bottleneck == "fpgaops_gemm_i8"                   # one GEMM CU serves the four sets
+    assert e.images_per_s == pytest.approx(1 / gemm_s) and e.images_per_s < 4 / e.latency_s
+
+
+def test_sets_sharing_a_port_share_its_bandwidth():
+    from fpgaops.estimator import connectivity
+    from fpgaops.estimator.memory import PortBandwidth
+
+    one, two = _sets("zcu104", 1), _sets("zcu104", 2)   # every set on the same HP ports
+    assert connectivity.sharers(two)["HP0"] == 2 and connectivity.sharers(one)["HP0"] == 1
+    b1, b2 = (PortBandwidth(p, "fpgaops_conv2d_i8", 100, 0.8).port("x", 512) for p in (one, two))
+    assert b2 == pytest.approx(b1 / 2)
+    # float32 and int8 CUs never stream at once: a U50 layout of two int8 sets shares no channel
+    assert max(connectivity.sharers(_sets("u50", 2)).values()) == 1

@@ -167,3 +167,27 @@ def test_buffers_round_trip_and_copy_through_the_host(dev):
         d.alloc(64, 99)
     with pytest.raises(TypeError):
         d.alloc(-1, 0)
+
+
+def test_compute_units_open_one_cu_with_its_own_banks(tmp_path):
+    """An xclbin with two CUs of conv2d_i8: each opens as "kernel:{cu}" with that CU's banks only."""
+    from fpgaops import kernels, platforms
+    from fpgaops.estimator import connectivity
+    from fpgaops.estimator.memory import board_config
+
+    p = platforms.load("u50")
+    q = connectivity.with_sets(p, kernels.load(), board_config(p).kernels, 2)
+    path = tmp_path / "two.xclbin"
+    xclbin.project_xclbin("u50", platform=q).write(path)
+    px = _stand_in()
+    d = pb.PyxrtModule(px).Device(0)
+    d.load_xclbin(str(path))
+    name = "fpgaops_conv2d_i8"
+    assert d.compute_units(name) == [f"{name}_1", f"{name}_2"]
+    one, two, both = d.kernel(name, f"{name}_1"), d.kernel(name, f"{name}_2"), d.kernel(name)
+    assert (one._kernel.name, two._kernel.name, both._kernel.name) == (f"{name}:{{{name}_1}}", f"{name}:{{{name}_2}}",
+                                                                      name)
+    x = {k: next(a["banks"] for a in k.args if a["name"] == "x") for k in (one, two, both)}
+    assert len(x[one]) == len(x[two]) == 1 and x[one] != x[two] and sorted(x[one] + x[two]) == x[both]
+    with pytest.raises(KeyError, match="no compute unit"):
+        d.kernel(name, "nope")

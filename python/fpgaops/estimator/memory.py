@@ -42,15 +42,21 @@ class PortBandwidth:
         self.board = plat.bandwidth_gbs * 1e9 * eff / hz
         self._plat, self._cu, self._hz, self._eff = plat, plat.compute_units(kernel)[0], hz, eff
         self._banks = {b.tag: b for b in plat.banks}
+        from .connectivity import sharers
+
+        self._sharers = sharers(plat)
 
     def port(self, arg, width_bits):
+        """A bank streamed through by several CU sets at once gives each its share (connectivity.py)."""
         plat, bw = self._plat, 0.0
         for tag in plat.port_banks(self._cu, arg):
             b = self._banks.get(tag)
-            bw += (b.bandwidth_gbs if b is not None and b.bandwidth_gbs else plat.bandwidth_gbs)
-        per_cycle = min(bw * 1e9 * self._eff / self._hz, self.board)
-        width = width_bits if plat.kind != "zynq" else min(width_bits, ZYNQ_PORT_BITS)
-        return min(per_cycle, width / 8)
+            gbs = b.bandwidth_gbs if b is not None and b.bandwidth_gbs else plat.bandwidth_gbs
+            share = gbs * 1e9 * self._eff / self._hz
+            if plat.kind == "zynq":  # the PS port's 128 bits per cycle are what its masters share
+                share = min(share, ZYNQ_PORT_BITS / 8)
+            bw += share / self._sharers.get(tag, 1)
+        return min(bw, self.board, width_bits / 8)
 
 
 def roofline(macs, nbytes, peak_macs_per_cycle, board_bytes_per_cycle):

@@ -10,7 +10,8 @@ from .layers import resolve_net
 from .memory import PortBandwidth, board_config, load_platform, roofline
 from .params import ALGOS, DTYPES, WHAT_IF_KEYS, GemmParams, Options, default_algos, header_exists, suffix
 from .report import LayerEstimate, NetworkEstimate
-from .resources import check_fits, linked_kernels, main_kernel, resources
+from .connectivity import replicated
+from .resources import check_fits, linked_kernels, resources
 
 
 def choose_conv(p, o, mems, dtype, a, algos, have_conv2d):
@@ -80,10 +81,11 @@ def estimate_layers(layers, platform="zcu104", dtype="int8", gemm=None, options=
     have_conv2d = f"fpgaops_conv2d_{sfx}" in linked
     # an engine that the xclbin does not link is not a choice (its layers go to the conv kernel)
     algos = tuple(a for a in algos if a == "im2col" or f"fpgaops_{a}_{sfx}" in linked) or ("im2col",)
-    main = main_kernel(plat, dtype, linked)
-    cus = o.cus if o.cus is not None else len(plat.compute_units(main))
-    if cus < 1:
-        raise ArgumentError("cus", f"expected >= 1 compute units, got {cus}")
+    if o.cus is not None and (isinstance(o.cus, bool) or not isinstance(o.cus, int) or o.cus < 1):
+        raise ArgumentError("cus", f"expected >= 1 CU sets, got {o.cus!r}")
+    # CUs per linked kernel: nk= (the board's connectivity.cfg), or o.cus CU sets (connectivity.py)
+    n_cus = {k: (o.cus if o.cus is not None and replicated(k) else len(plat.compute_units(k))) for k in linked}
+    cus = max(n_cus.values(), default=1)  # CU sets: the runner holds one per image (backends/xrt)
     res = resources(plat, cfg, dtype, o, p)
     if check_budget:
         check_fits(res, plat.board, p)
@@ -140,13 +142,16 @@ def estimate_layers(layers, platform="zcu104", dtype="int8", gemm=None, options=
                                   float(r["cycles"]), int(r["bytes"]), r["bound"], secs,
                                   r["bytes"] / board_bpc, roof, roof_bound, float(r["schedule"])))
     latency = sum(r.seconds for r in rows)
-    # throughput: with images in flight every kernel works concurrently on different images; the
-    # compute kernels have `cus` CUs, the others their nk= count; all share the board's bandwidth.
-    per_batch = {}
+    # throughput, as the runner executes (backends/xrt, graph/launchplan.py): a run holds one CU set
+    # for its whole batch, layer after layer, so `cus` sets finish `cus` batches per latency; bounded
+    # by the board's bandwidth, which every set shares, and by any kernel with fewer CUs than sets
+    # (its CUs serve every set: each batch needs its busy time on one of them).
+    per_batch = {"CU sets": latency / cus}
     for fam, t in busy.items():
         kname = f"fpgaops_{fam}_{sfx}"
-        n = cus if kname == main else len(plat.compute_units(kname))
-        per_batch[kname] = t / max(n, 1)
+        n = n_cus.get(kname, len(plat.compute_units(kname)))
+        if n < cus:
+            per_batch[kname] = t / max(n, 1)
     total_bytes = sum(r.bytes for r in rows)
     per_batch["memory"] = total_bytes / (plat.bandwidth_gbs * 1e9 * o.bandwidth_efficiency)
     bottleneck = max(per_batch, key=per_batch.get)

@@ -125,7 +125,8 @@ class Options:
     """
 
     clock_mhz: float = None            # default: the board config's clock (kernel.toml), else the platform's
-    cus: int = None                    # CUs of the conv kernel (conv2d, else gemm); default: its nk= count
+    cus: int = None                    # CU sets (connectivity.py: N CUs of each replicated kernel, each set
+                                       # running whole images); default: the nk= counts of the board's file
     algos: tuple = None                # conv engines to choose from; default: those whose headers exist
     kernels: str = "board"             # "board": the kernels of platforms/<board>/kernel.toml [build];
                                        # "linked": every nk= kernel; "dtype": that dtype's only; "conv":

@@ -72,9 +72,9 @@ class NetworkEstimate:
     layers: list
     resources: ResourceEstimate
     cycles: float
-    latency_s: float         # one batch, layer after layer, on one CU of each kernel
-    images_per_s: float      # images in flight on every kernel and CU (see docs/estimator.md)
-    bottleneck: str          # what bounds images_per_s: a kernel name or "memory"
+    latency_s: float         # one batch, layer after layer, on one CU set
+    images_per_s: float      # cus CU sets each running whole batches (see docs/estimator.md)
+    bottleneck: str          # what bounds images_per_s: "CU sets" (cus / latency), a kernel name or "memory"
     label: str = LABEL
 
     @property
@@ -104,7 +104,7 @@ class NetworkEstimate:
         return "\n".join([
             f"fpgaops estimate -- every figure is MODELED from the HLS source, not measured on a board",
             f"{self.network} on {self.platform}, {self.dtype}, batch {self.batch}, {self.clock_mhz:g} MHz, "
-            f"{self.cus} compute CU(s), conv engines {', '.join(self.algos)}{wi}",
+            f"{self.cus} CU set(s), conv engines {', '.join(self.algos)}{wi}",
             f"MAC array: {self.gemm.short()}",
             "BW floor = layer bytes / the board's DDR-HBM bandwidth; roof = the roofline floor "
             "max(MACs / array peak, BW floor) as a fraction of the modeled cycles",

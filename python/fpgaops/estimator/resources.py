@@ -6,6 +6,7 @@ docs/estimator.md ("Resource model").
 import math
 
 from ..errors import ArgumentError, ConfigError
+from .connectivity import replicated
 from .memory import board_config, load_platform
 from .params import (BRAM18_SHAPES, DSP_PER_MAC, ENGINE_DSP_OVERHEAD, KERNEL_SETS, LUTRAM_MAX_BITS,
                      LUTRAM_MAX_DEPTH, LUTS_PER_CU, LUTS_PER_MAC, READ_OUTSTANDING, URAM_SHAPE, GemmParams, Options, cdiv,
@@ -199,8 +200,9 @@ def resources(platform="zcu104", config=None, dtype="int8", options=None, gemm=N
 
     options.kernels == "board" (default): the kernels of platforms/<board>/kernel.toml [build];
     "linked": every kernel with an nk= line; "dtype": only ``dtype``'s kernels; "conv": those
-    without fpgaops_gemm. config: default the board's kernel config. options.cus replaces the CU
-    count of the kernel that runs the convolutions (fpgaops_conv2d_<dtype>, else fpgaops_gemm_<dtype>)."""
+    without fpgaops_gemm. config: default the board's kernel config. options.cus: the number of CU
+    sets, which replaces the CU count of every linked kernel that sets replicate
+    (connectivity.REPLICATED: the conv engines and pooling; the others keep their nk= count)."""
 
     o = options or Options()
     plat = load_platform(platform)
@@ -208,10 +210,10 @@ def resources(platform="zcu104", config=None, dtype="int8", options=None, gemm=N
     cfg = config if config is not None else board_config(plat).config
     p = (gemm or GemmParams.from_config(cfg)).check()
     specs = kernel_specs()
-    out, main = {}, main_kernel(plat, dtype, linked)
+    out = {}
     for name in linked:
         n = len(plat.connectivity.nk[name])
-        if o.cus is not None and name == main:
+        if o.cus is not None and replicated(name):
             n = o.cus
         r = kernel_cu_resources(name, specs.get(name), p, cfg)
         out[name] = {"cus": n, **{k: v * n for k, v in r.items()}}

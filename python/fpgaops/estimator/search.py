@@ -11,7 +11,8 @@ from .network import estimate_layers
 from .cycles import conv2d_weight_words
 from .params import LABEL, GemmParams, Options
 from .report import NetworkEstimate
-from .resources import resources
+from .resources import kernel_specs, linked_kernels, resources
+from . import connectivity
 
 
 def candidates(base, dtype="int8", word_bits=None):
@@ -87,8 +88,8 @@ WHAT_IFS = ({}, {"store_rate": 4}, {"store_rate": 4, "stream_rate": 4}, {"store_
 
 def search(net, platform, target_images_per_s, *, dtype="int8", batch=1, cus=(1, 2, 3, 4), what_ifs=WHAT_IFS,
            config=None, kernels=("dtype", "conv"), word_bits=None, **opts):
-    """The cheapest MAC-array config (fewest modeled DSPs, then BRAM) that fits the board and whose
-    modeled images/s beats ``target_images_per_s``. What-if kernel changes (Options.store_rate,
+    """The cheapest MAC-array config and number of CU sets ``cus`` (fewest modeled DSPs, then BRAM)
+    that fits the board and whose modeled images/s beats ``target_images_per_s``. What-if kernel changes (Options.store_rate,
     stream_rate) are tried in the order of ``what_ifs``, starting with none: the first
     level with a winner is returned. kernels: the kernel sets tried (Options.kernels): "dtype"
     budgets a dedicated xclbin of that dtype's kernels (like the DPU's), "conv" the same without
@@ -105,15 +106,18 @@ def search(net, platform, target_images_per_s, *, dtype="int8", batch=1, cus=(1,
     base = GemmParams.from_config(cfg)
     name, layers = resolve_net(net, batch)
     fastest = None
+    specs = kernel_specs()
     for wi in what_ifs:
         winners = []
         for n_cu, kset in [(c, k) for c in cus for k in ((kernels,) if isinstance(kernels, str) else kernels)]:
-            o = Options(cus=n_cu, kernels=kset, **wi, **opts)
+            o = Options(kernels=kset, **wi, **opts)
+            # the board laid out for n_cu CU sets (connectivity.py), as --write-configs writes it
+            q = connectivity.with_sets(plat, specs, linked_kernels(plat, kset, dtype), n_cu)
             for p in candidates(base, dtype, word_bits):
-                p = size_weight_buffer(p, layers, plat, cfg, dtype, o)
-                if not resources(plat, cfg, dtype, o, p).fits:
+                p = size_weight_buffer(p, layers, q, cfg, dtype, o)
+                if not resources(q, cfg, dtype, o, p).fits:
                     continue
-                e = estimate_layers(layers, plat, dtype, p, o, cfg, batch, name, check_budget=False)
+                e = estimate_layers(layers, q, dtype, p, o, cfg, batch, name, check_budget=False)
                 if fastest is None or e.images_per_s > fastest.images_per_s:
                     fastest = e
                 if e.images_per_s > target_images_per_s:

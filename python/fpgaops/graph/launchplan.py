@@ -20,7 +20,13 @@ def device_lock(dev):
     """The lock a network run holds on ``dev`` from its first launch to its outputs' download.
     Network runs on one device are serialised: a recording run must not share the buffer pool
     with another run (a buffer it releases and claims at the end could meanwhile be handed to
-    the other), and launchers share per-device scratch buffers between consecutive launches."""
+    the other), and launchers share per-device scratch buffers between consecutive launches.
+
+    A device with compute-unit sets (``cu_set()``: the xrt backend, which records no launches,
+    pools no buffers and keeps no scratch) instead gives the run one CU set: runs proceed at
+    once up to the number of sets (an xclbin linked with nk=<kernel>:N has N), one image each."""
+    if hasattr(dev, "cu_set"):
+        return dev.cu_set()
     with _lock:
         return _device_locks.setdefault(dev.name, threading.RLock())
 

@@ -31,13 +31,24 @@ Buffers
     port's bank at launch; inputs written before any launch start in the xclbin's first used bank
     and are moved (device-side copy) to the port's bank when a launch needs them elsewhere.
 
+Compute-unit sets (images in flight)
+    A kernel linked with nk=<kernel>:N has N compute units <kernel>_1..N. CU set i is the i-th
+    CU of every kernel (kernels with fewer CUs share theirs: CU i mod count). A network run holds
+    one set from its first launch to its outputs (``cu_set()``, taken by graph/launchplan.py's
+    device_lock), so N runs from N threads proceed at once, each on its own CUs and their banks;
+    a launch outside a run holds a set for that launch only. With one CU per kernel there is one
+    set and runs are serialised as before. A buffer only read by a port in another bank gets a
+    replica there (kept until the buffer is written), so the weights two sets read stay put.
+
 Ops the xclbin lacks
     A call whose kernel is not in the xclbin raises UnsupportedError, unless a fallback device is
     allowed (``open(..., fallback="csim")`` or ``FPGAOPS_XRT_FALLBACK=csim``): then the call runs
     there, with its tensors copied over and back.
 """
+import contextlib
 import dataclasses
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -115,10 +126,11 @@ def open(path=None, device_index=None, *, allow_noop=False, fallback=None):  # n
 class XrtBuffer:
     """A device allocation: ``nbytes`` (padded) bytes, bound to an xrt::bo in one bank on first use."""
 
-    __slots__ = ("nbytes", "bo", "bank", "__weakref__")
+    __slots__ = ("nbytes", "bo", "bank", "replicas", "__weakref__")
 
     def __init__(self, nbytes):
         self.nbytes, self.bo, self.bank = nbytes, None, None
+        self.replicas = {}  # bank -> a copy for read-only ports there; dropped when the buffer is written
 
     def __repr__(self):
         where = "unbound" if self.bo is None else f"bank {self.bank}"
@@ -185,8 +197,18 @@ class XrtBackend(Backend):
         except (RuntimeError, ValueError) as e:
             raise DeviceError(f"xrt: cannot open device / load {self.path}: {e}") from None
         self.kernel_names = set(self.device.kernel_names())
-        self._kernels = {}      # name -> native Kernel (XRT allows one context per CU and process)
+        self._kernels = {}      # (name, cu) -> native Kernel (XRT allows one context per CU and process)
         self._placeholders = {}  # bank -> small buffer bound to arguments a call does not use
+        self._lock = threading.Lock()  # kernels, placeholders, buffer binding / replicas
+        self._fallback_lock = threading.Lock()  # the fallback device runs one call at a time
+        try:
+            self.compute_units = {k: _cu_order(self.device.compute_units(k)) for k in self.kernel_names}
+        except (RuntimeError, KeyError) as e:
+            raise DeviceError(f"xrt: cannot list the compute units of {self.path}: {e}") from None
+        self.num_cu_sets = max([len(c) for c in self.compute_units.values()] or [1])
+        self._free_sets = list(range(self.num_cu_sets))
+        self._sets_free = threading.Condition()
+        self._held = threading.local()  # .index, .depth: the CU set this thread's run holds
         banks = [b["index"] for b in self.device.banks() if b["used"]]
         if not banks:
             raise DeviceError(f"xrt: {self.path} connects no memory bank to any kernel")
@@ -194,8 +216,41 @@ class XrtBackend(Backend):
 
     def close(self):
         """Release kernels and buffers held by the backend (tensors keep their own)."""
-        self._kernels.clear()
-        self._placeholders.clear()
+        with self._lock:
+            self._kernels.clear()
+            self._placeholders.clear()
+
+    # --- compute-unit sets ------------------------------------------------------------------
+    @contextlib.contextmanager
+    def cu_set(self):
+        """Hold one CU set (the index is yielded) until the block ends; waits while all are held.
+        Re-entrant within a thread: a nested hold keeps the set the thread already has."""
+        held = self._held
+        if getattr(held, "depth", 0):
+            held.depth += 1
+            try:
+                yield held.index
+            finally:
+                held.depth -= 1
+            return
+        with self._sets_free:
+            while not self._free_sets:
+                self._sets_free.wait()
+            index = self._free_sets.pop(0)
+        held.index, held.depth = index, 1
+        try:
+            yield index
+        finally:
+            held.depth = 0
+            with self._sets_free:
+                self._free_sets.append(index)
+                self._free_sets.sort()
+                self._sets_free.notify()
+
+    def cu_of(self, name, index):
+        """The CU of kernel ``name`` in CU set ``index`` ("" where the kernel has one CU: XRT's any)."""
+        cus = self.compute_units.get(name) or [""]
+        return "" if len(cus) == 1 else cus[index % len(cus)]
 
     # --- the interface ----------------------------------------------------------------------
     def allocate(self, nbytes):
@@ -205,8 +260,10 @@ class XrtBackend(Backend):
 
     def copy_in(self, handle, array):
         self._check_handle(handle, array.nbytes, "copy_in")
-        if handle.bo is None:
-            self._bind(handle, self.home_bank)
+        with self._lock:
+            handle.replicas = {}
+            if handle.bo is None:
+                self._bind(handle, self.home_bank)
         try:
             handle.bo.write(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
         except (RuntimeError, ValueError) as e:
@@ -214,8 +271,9 @@ class XrtBackend(Backend):
 
     def copy_out(self, handle, out):
         self._check_handle(handle, out.nbytes, "copy_out")
-        if handle.bo is None:
-            self._bind(handle, self.home_bank)  # never written: reads the zeroed allocation
+        with self._lock:
+            if handle.bo is None:
+                self._bind(handle, self.home_bank)  # never written: reads the zeroed allocation
         try:
             handle.bo.read(out.reshape(-1).view(np.uint8))
         except (RuntimeError, ValueError) as e:
@@ -233,18 +291,25 @@ class XrtBackend(Backend):
     def has_kernel(self, name):
         return name in self.kernel_names
 
-    def kernel(self, name):
-        """The native kernel ``name``; UnsupportedError when the xclbin does not contain it."""
+    def kernel(self, name, cu=None):
+        """The native kernel ``name`` on compute unit ``cu`` ("": any of its CUs); by default the CU
+        of the set this thread holds (set 0 outside a run). Only a kernel with one CU is opened for
+        "any": a CU is never opened both alone and as part of all (one context per CU and process).
+        UnsupportedError when the xclbin does not contain it."""
         if name not in self.kernel_names:
             raise UnsupportedError(f"xrt: {Path(self.path).name} has no kernel {name} (it has "
                                    f"{', '.join(sorted(self.kernel_names)) or 'none'}); rebuild the xclbin with it "
                                    f"or allow a fallback device ({ENV_FALLBACK}=csim)")
-        k = self._kernels.get(name)
-        if k is None:
-            try:
-                k = self._kernels[name] = self.device.kernel(name)
-            except (RuntimeError, KeyError) as e:
-                raise DeviceError(f"xrt: cannot open kernel {name}: {e}") from None
+        if cu is None:
+            cu = self.cu_of(name, self._held.index if getattr(self._held, "depth", 0) else 0)
+        with self._lock:
+            k = self._kernels.get((name, cu))
+            if k is None:
+                try:
+                    k = self.device.kernel(name, cu) if cu else self.device.kernel(name)
+                except (RuntimeError, KeyError) as e:
+                    raise DeviceError(f"xrt: cannot open kernel {name}{f' CU {cu}' if cu else ''}: {e}") from None
+                self._kernels[(name, cu)] = k
         return k
 
     def launch(self, name, values):
@@ -252,18 +317,27 @@ class XrtBackend(Backend):
 
         Exactly the kernel's arguments must be given. A buffer goes to a bank its argument is
         connected to (moved there if needed); None binds a placeholder for a pointer the kernel
-        will not read. Scalars are checked against the argument's C type by the native module."""
-        k = self.kernel(name)
+        will not read. Scalars are checked against the argument's C type by the native module.
+        Runs on the CU of the set this thread holds (cu_set()), else holds one for this launch."""
+        if name not in self.kernel_names:
+            self.kernel(name)  # UnsupportedError naming what the xclbin has
+        with self.cu_set() as index:
+            self._launch(self.kernel(name, self.cu_of(name, index)), name, values)
+
+    def _launch(self, k, name, values):
         args = k.args
         names = [a["name"] for a in args]
         missing, extra = [n for n in names if n not in values], [n for n in values if n not in names]
         if missing or extra:
             raise DeviceError(f"xrt: kernel {name} takes arguments {names}; missing {missing}, unknown {extra}")
         bound, placed = [], {}
+        spec = self.table.get(name)
         for a in args:
             v = values[a["name"]]
             if a["pointer"]:
-                bound.append(self._place(v, a, placed))
+                read_only = spec is not None and _is_const(spec, a["name"])
+                with self._lock:
+                    bound.append(self._place(v, a, placed, read_only))
             elif isinstance(v, XrtBuffer) or v is None:
                 raise ArgumentError(a["name"], f"kernel {name} argument '{a['name']}' is a scalar, got {v!r}")
             else:
@@ -317,8 +391,10 @@ class XrtBackend(Backend):
             raise DeviceError(f"xrt: cannot allocate {handle.nbytes} bytes in bank {bank}: {e}") from None
         handle.bank = bank
 
-    def _place(self, v, arg, placed):
-        """The native buffer for pointer argument ``arg``, in one of the banks it is connected to."""
+    def _place(self, v, arg, placed, read_only=False):
+        """The native buffer for pointer argument ``arg``, in one of the banks it is connected to.
+        With several CU sets, a port that only reads gets a replica where the buffer lives
+        elsewhere (another set's port may need it where it is); else the buffer moves there."""
         banks = arg["banks"] or [self.home_bank]
         if v is None:
             bank = banks[0]
@@ -327,8 +403,16 @@ class XrtBackend(Backend):
             return self._placeholders[bank]
         if not isinstance(v, XrtBuffer):
             raise ArgumentError(arg["name"], f"pointer argument '{arg['name']}' needs a device buffer, got {type(v).__name__}")
+        if not read_only:
+            v.replicas = {}  # written by this launch: every replica goes stale
         if v.bo is None:
             self._bind(v, banks[0])  # an output (or unwritten) buffer: straight into the port's bank
+        elif v.bank not in banks and read_only and self.num_cu_sets > 1 and id(v) not in placed:
+            rep = next((v.replicas[b] for b in banks if b in v.replicas), None)
+            if rep is None:
+                rep = v.replicas[banks[0]] = self.device.alloc(v.nbytes, banks[0])
+                rep.copy_from(v.bo, v.nbytes)
+            return rep
         elif v.bank not in banks:
             if id(v) in placed:
                 # the same tensor is bound again, to a port in another bank (e.g. matmul(x, x)):
@@ -346,9 +430,13 @@ class XrtBackend(Backend):
     def _run_on_fallback(self, call):
         """Run ``call`` on the fallback device: tensors are copied there and back."""
         from .. import get_device
+
+        with self._fallback_lock:
+            self._fallback(call, get_device(self.fallback))
+
+    def _fallback(self, call, dev):
         from ...tensor import Tensor
 
-        dev = get_device(self.fallback)
         moved = {}
         for f in dataclasses.fields(call):
             t = getattr(call, f.name)
@@ -375,6 +463,23 @@ def _check_target(manifest, mode, path):
         where = f"XCL_EMULATION_MODE={mode}" if mode else "hardware (XCL_EMULATION_MODE unset)"
         raise DeviceError(f"xrt: {Path(path).name} was built for target {target!r}, but XRT runs {where}; "
                           f"use the {want} build of the xclbin")
+
+
+def _cu_order(cus):
+    """CU names in set order: by their trailing number (<kernel>_2 before <kernel>_10), then name."""
+    def key(cu):
+        m = re.search(r"(\d+)$", cu)
+        return (int(m.group(1)) if m else -1, cu)
+
+    return sorted(cus, key=key)
+
+
+def _is_const(spec, arg):
+    """The kernel only reads pointer argument ``arg`` (declared const in tops.hpp)."""
+    try:
+        return spec.arg(arg).ctype.lstrip().startswith("const")
+    except FpgaopsError:
+        return False
 
 
 def _device_index(index):

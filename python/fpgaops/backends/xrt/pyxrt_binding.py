@@ -140,9 +140,9 @@ def _is_unsigned(t):
 class Kernel:
     """One kernel: argument metadata from the xclbin (fpgaops.xclbin), runs through pyxrt."""
 
-    def __init__(self, pyxrt, device, uuid, info, banks):
-        self._px, self.name = pyxrt, info.name
-        self._kernel = pyxrt.kernel(device, uuid, info.name)
+    def __init__(self, pyxrt, device, uuid, info, banks, cu=""):
+        self._px, self.name, self.cu = pyxrt, info.name, cu
+        self._kernel = pyxrt.kernel(device, uuid, f"{info.name}:{{{cu}}}" if cu else info.name)
         self.args = [{"name": a.name, "index": a.index, "host_type": a.type, "port": a.port, "size": a.host_size,
                       "offset": a.offset, "pointer": a.is_pointer, "banks": sorted(banks.get(a.index, ()))}
                      for a in sorted(info.args, key=lambda a: a.index)]
@@ -214,17 +214,29 @@ class Device:
         self._require()
         return list(self._names)
 
-    def kernel(self, name):
+    def kernel(self, name, cu=""):
+        """Kernel ``name`` on compute unit ``cu`` only, or on any of its CUs (cu empty), as the native module's."""
         self._require()
         info = next((k for k in self._meta.kernels if k.name == name), None)
         if info is None or name not in self._names:
             raise KeyError(f"the loaded xclbin has no kernel '{name}'")
-        cus = {ip.cu for ip in self._meta.ip_layout if ip.kernel == name}
-        banks = {}  # argument index -> the banks any CU of the kernel connects it to (as xrt::xclbin::arg::get_mems)
-        for (cu, arg), mems in self._meta.arg_banks().items():
-            if cu in cus:
+        cus = set(self.compute_units(name))
+        if cu:
+            if cu not in cus:
+                raise KeyError(f"kernel {name} has no compute unit '{cu}'")
+            cus = {cu}
+        banks = {}  # argument index -> the banks these CUs connect it to (as xrt::xclbin::arg::get_mems)
+        for (c, arg), mems in self._meta.arg_banks().items():
+            if c in cus:
                 banks.setdefault(arg, set()).update(mems)
-        return Kernel(self._px, self._dev, self._uuid, info, banks)
+        return Kernel(self._px, self._dev, self._uuid, info, banks, cu)
+
+    def compute_units(self, name):
+        """CU names of kernel ``name`` in IP_LAYOUT order."""
+        self._require()
+        if name not in self._names:
+            raise KeyError(f"the loaded xclbin has no kernel '{name}'")
+        return [ip.cu for ip in self._meta.ip_layout if ip.kernel == name]
 
     def banks(self):
         return [dict(m) for m in self._mems]
