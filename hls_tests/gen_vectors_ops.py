@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fpgaops.backends.csim.conv2d import block_of, blocked_act
+from fpgaops.backends.csim.pool import POOL_BLOCKED
 from fpgaops.ops.act_lut import Activation
 from fpgaops.ops.eltwise import _strides, broadcast_levels
 from fpgaops.quant import QParams
@@ -56,7 +58,9 @@ POOL_COLUMNS = ("name dtype planes kind adaptive cip h oh kh sh ph dh w ow kw sw
 
 
 def pool_case(rng, name, dtype, planes, h, w, kind, k=(1, 1), s=None, p=(0, 0), d=(1, 1), ceil_mode=False,
-              cip=True, adaptive=None, zp=0, specials=False):
+              cip=True, adaptive=None, zp=0, specials=False, blocked=None, corners=False):
+    """blocked: the kernel config, for the channel-blocked path (x and y in the conv tops' layout, the planes
+    blocked as channels; kind | POOL_BLOCKED). corners: int8 codes drawn from -128, -127, 0, 127 only."""
     if adaptive:
         oh, ow = adaptive
         ah = ref_pool.Axis(h, oh, ref_pool.adaptive_bin(h, oh), adaptive=True)
@@ -66,11 +70,25 @@ def pool_case(rng, name, dtype, planes, h, w, kind, k=(1, 1), s=None, p=(0, 0), 
         ah = ref_pool.Axis(h, ref_pool.out_size(h, k[0], s[0], p[0], d[0], ceil_mode), k[0], s[0], p[0], d[0])
         aw = ref_pool.Axis(w, ref_pool.out_size(w, k[1], s[1], p[1], d[1], ceil_mode), k[1], s[1], p[1], d[1])
     x = rand(rng, (planes, 1, h, w), dtype, specials and kind == ref_pool.MAX)
+    if corners:
+        x = rng.choice(np.array([-128, -127, 0, 127], np.int8), size=x.shape)
+    if blocked is not None:  # the padding planes of the last block are zeros the kernel pools too
+        b, g = block_of(dtype, blocked)
+        xp = np.zeros((-(-planes // b) * b, 1, h, w), x.dtype)
+        xp[:planes] = x
+        x = xp
     y = ref_pool.pool2d(x, kind, ah, aw, cip, zp)
     arrays = {"x": x.reshape(-1), "y": y.reshape(-1)}
-    has_tol = int(dtype == "float32" and kind == ref_pool.AVG)
+    if blocked is not None:
+        arrays = {"x": blocked_act(x.reshape(1, -1, h, w), 1, b, g).reshape(-1),
+                  "y": blocked_act(y.reshape(1, -1, ah.o, aw.o), 1, b, g).reshape(-1)}
+        planes, kind = x.shape[0] // b, kind | POOL_BLOCKED
+    has_tol = int(dtype == "float32" and kind & 1 == ref_pool.AVG)
     if has_tol:
-        arrays["tol"] = ref_pool.tolerance(x, ah, aw, cip).reshape(-1).astype(np.float64)
+        tol = ref_pool.tolerance(x, ah, aw, cip).astype(np.float64)
+        if blocked is not None:  # pad columns / planes are written as 0: exact
+            tol = blocked_act(tol.reshape(1, -1, ah.o, aw.o), 1, *block_of(dtype, blocked))
+        arrays["tol"] = tol.reshape(-1)
     row = dict(name=name, dtype="f32" if dtype == "float32" else "i8", planes=planes, kind=kind,
                adaptive=int(bool(adaptive)), cip=int(cip), h=ah.n, oh=ah.o, kh=ah.k, sh=ah.s, ph=ah.p, dh=ah.d,
                w=aw.n, ow=aw.o, kw=aw.k, sw=aw.s, pw=aw.p, dw=aw.d, open_rows=ref_pool.open_rows(ah), zero_point=zp,
@@ -105,6 +123,33 @@ def pool_cases(cfg):
         add("adaptive_4x5", dt, 3, 10, 17, A, adaptive=(4, 5), zp=-1)
         add("adaptive_up_7x9", dt, 2, 5, 4, A, adaptive=(7, 9), zp=0)
         add("wide_row", dt, 2, 3, cfg.pool.max_width, M, (3, 3), (2, 2), (1, 1))
+        # the channel-blocked path (pool.hpp run_blocked): more planes than a block, widths not a
+        # multiple of a word's columns, every window shape it takes
+        bl = dict(blocked=cfg)
+        add("blk_max_3s2p1", dt, 37, 17, 19, M, (3, 3), (2, 2), (1, 1), specials=True, **bl)
+        add("blk_max_3s2p1_resnet", dt, 16, 12, 12, M, (3, 3), (2, 2), (1, 1), **bl)
+        add("blk_max_2s2", dt, 3, 8, 9, M, (2, 2), **bl)
+        add("blk_max_3s2_ceil", dt, 4, 14, 15, M, (3, 3), (2, 2), ceil_mode=True, **bl)
+        add("blk_max_dil2_k3_p1", dt, 2, 13, 11, M, (3, 3), (2, 2), (1, 1), (2, 2), **bl)
+        add("blk_max_1x5_s1x3", dt, 2, 6, 23, M, (1, 5), (1, 3), (0, 2), ceil_mode=True, **bl)
+        add("blk_max_k3_s1_p1", dt, 5, 9, 10, M, (3, 3), (1, 1), (1, 1), **bl)
+        add("blk_max_k1_s3", dt, 2, 7, 13, M, (1, 1), (3, 3), **bl)
+        add("blk_max_k2_s5", dt, 2, 11, 22, M, (2, 2), (5, 5), **bl)
+        add("blk_max_dil3_k2_p1_allpad", dt, 2, 9, 2, M, (1, 2), (2, 3), (0, 1), (1, 3), **bl)  # windows all padding
+        add("blk_avg_3s2p1_cip", dt, 20, 17, 19, A, (3, 3), (2, 2), (1, 1), cip=True, zp=-7, **bl)
+        add("blk_avg_3s2p1_nocip_ceil", dt, 5, 16, 18, A, (3, 3), (2, 2), (1, 1), ceil_mode=True, cip=False, zp=5,
+            **bl)
+        add("blk_avg_2s2", dt, 3, 10, 10, A, (2, 2), zp=127, **bl)
+        add("blk_avg_5s3p2_ceil_cip", dt, 2, 12, 13, A, (5, 5), (3, 3), (2, 2), ceil_mode=True, cip=True, zp=-128,
+            **bl)
+        # the widest output row the blocked bank takes (BLOCKED_OUT_WORDS = 64 words)
+        add("blk_wide_row", dt, 2, 3, 2 * 64 * block_of(dt, cfg)[1] - 1, M, (3, 3), (2, 2), (1, 1), **bl)
+    for zp in (-128, 127):  # int8 corners: saturating codes, padding at the int8 minimum / the zero point
+        add(f"blk_max_corners_zp{zp + 128}", "int8", 18, 9, 11, M, (3, 3), (2, 2), (1, 1), corners=True, blocked=cfg)
+        add(f"blk_avg_corners_zp{zp + 128}", "int8", 18, 9, 11, A, (3, 3), (2, 2), (1, 1), cip=True, zp=zp,
+            corners=True, blocked=cfg)
+        add(f"blk_avg_corners_nocip_zp{zp + 128}", "int8", 18, 9, 11, A, (3, 3), (1, 1), (1, 1), cip=False, zp=zp,
+            corners=True, blocked=cfg)
     return cases
 
 

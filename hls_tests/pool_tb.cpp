@@ -66,7 +66,10 @@ int main(int argc, char** argv) {
   const opstb::word_t* x = dx.words();
   float* y = dy.as<float>();
   const int bad_calls[][17] = {
-      {1, 2, 0, 0, 4, 2, 2, 2, 0, 1, 4, 2, 2, 2, 0, 1, 1},                          // kind 2
+      {1, 4, 0, 0, 4, 2, 2, 2, 0, 1, 4, 2, 2, 2, 0, 1, 1},                          // kind 4
+      {1, 2, 1, 0, 4, 2, 2, 2, 0, 1, 4, 2, 2, 2, 0, 1, 1},                          // blocked, adaptive
+      {1, 3, 0, 0, 9, 3, 3, 3, 0, 1, 9, 3, 3, 3, 0, 1, 5},                          // blocked, 5 open rows
+      {1, 2, 0, 0, 3, 2, 3, 2, 1, 1, 1024, 512, 3, 2, 1, 1, 2},                     // blocked, 512-word rows
       {1, 0, 0, 0, 4, 2, 2, 2, 0, 1, fpgaops::cfg::POOL_MAX_WIDTH + 1, 2, 2, 2, 0, 1, 1},  // w > max_width
       {1, 0, 0, 0, 4, 2, 2, 2, 0, 1, 4, 2, 2, 2, 0, 1, 0},                          // open_rows 0
       {0, 0, 0, 0, 4, 2, 2, 2, 0, 1, 4, 2, 2, 2, 0, 1, 1},                          // no planes

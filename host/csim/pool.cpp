@@ -39,7 +39,7 @@ template <typename Out>
 void check(const fpgaops::hw::PoolArgs& g, int kind, const py::array& x, const py::array& y, const word_t** px,
            Out** py_) {
   const std::int64_t max_w = fpgaops::cfg::POOL_MAX_WIDTH, lim = INT32_MAX;
-  check_range("kind", kind, 0, 1);
+  check_range("kind", kind, 0, 3);
   check_range("adaptive", g.adaptive, 0, 1);
   check_range("count_include_pad", g.count_include_pad, 0, 1);
   check_range("planes", g.planes, 1, lim);
@@ -59,7 +59,20 @@ void check(const fpgaops::hw::PoolArgs& g, int kind, const py::array& x, const p
   }
   check_range("zero_point", g.zero_point, -128, 127);
   check_range("open_rows", g.open_rows, needed_open_rows(g), fpgaops::cfg::POOL_MAX_OPEN_ROWS);
-  const std::int64_t ex = std::int64_t(g.planes) * g.h * g.w, ey = std::int64_t(g.planes) * g.oh * g.ow;
+  std::int64_t ex = std::int64_t(g.planes) * g.h * g.w, ey = std::int64_t(g.planes) * g.oh * g.ow;
+  if (kind & fpgaops::hw::POOL_BLOCKED) {  // planes of B lanes, rows padded to whole words of G columns
+    typedef fpgaops::hw::PoolConfig C;
+    const std::int64_t lanes = fpgaops::hw::lanes_per_word<Out>::value;
+    const std::int64_t gv = lanes / C::BLOCK;
+    if (g.adaptive || g.sw > fpgaops::cfg::POOL_MAX_KERNEL ||
+        std::int64_t(g.kw - 1) * g.dw + 1 > fpgaops::cfg::POOL_MAX_KERNEL || g.open_rows > C::BLOCKED_OPEN_ROWS ||
+        (g.ow + gv - 1) / gv > C::BLOCKED_OUT_WORDS)
+      throw py::value_error("pool: the channel-blocked path takes regular windows with stride and extent <= "
+                            "pool.max_kernel, open_rows <= " + std::to_string(C::BLOCKED_OPEN_ROWS) +
+                            " and output rows of <= " + std::to_string(C::BLOCKED_OUT_WORDS) + " words");
+    ex = std::int64_t(g.planes) * g.h * ((g.w + gv - 1) / gv) * lanes;
+    ey = std::int64_t(g.planes) * g.oh * ((g.ow + gv - 1) / gv) * lanes;
+  }
   if (ex > lim || ey > lim) throw py::value_error("pool: a tensor spans more elements than 32-bit indexing allows");
   *px = device_ptr<const word_t>(x, ex * std::int64_t(sizeof(Out)), "x");
   *py_ = device_ptr<Out>(y, ey * std::int64_t(sizeof(Out)), "y");

@@ -10,6 +10,12 @@ from fpgaops.estimator.measure import conv_layer as conv
 
 pytest.importorskip("fpgaops._csim", reason="the C-simulation module is not built (scripts/dev-build.sh)")
 
+def pool(name, c, h, k, s, p):
+    oh = (h + 2 * p - k) // s + 1
+    return E.Layer(name, "pool", dict(x=(1, c, h, h), y=(1, c, oh, oh), kernel=(k, k), stride=(s, s), padding=(p, p),
+                                      dilation=(1, 1)))
+
+
 FC = E.Layer("fc1000", "gemm", dict(batch=1, m=1, k=512, n=1000, trans_a=False, trans_b=False))
 LAYERS = [
     # ResNet-18 (224x224 input; stem and first stages at half resolution)
@@ -35,6 +41,11 @@ LAYERS = [
     conv("mobilenetv2.features.11.dw", 384, 14, 384, 3, 1, groups=384),
     conv("mobilenetv2.features.17.dw", 960, 7, 960, 3, 1, groups=960),
     conv("mobilenetv2.features.17.project", 960, 7, 320, 1),
+    # pools: ResNet's stem maxpool on the channel-blocked path, an average-pool shape, a 7x7 stride-1
+    # window that keeps 7 output rows open (the planar path)
+    pool("resnet18.maxpool", 64, 112, 3, 2, 1),
+    pool("densenet.transition.pool (2x2/2)", 128, 28, 2, 2, 0),
+    pool("pool 7x7/1 (planar path)", 8, 20, 7, 1, 3),
 ]
 
 
@@ -46,7 +57,7 @@ def rows():
 def test_every_layer_was_measured_on_its_engine(rows):
     assert [r.name for r in rows] == [L.name for L in LAYERS]
     engines = {r.kernel for r in rows}
-    assert {"conv2d", "dwconv", "gemm"} <= engines, engines
+    assert {"conv2d", "dwconv", "gemm", "pool"} <= engines, engines
     for r in rows:
         assert r.measured > 0 and r.processes and r.label == "modeled"
 
@@ -135,3 +146,21 @@ def test_conv2d_loader_within_10_percent_of_the_csim_load_counters(rows, i):
         measured = r.processes[f"tiles/{name}"]
         assert abs(analytic - measured) <= 0.10 * measured, \
             f"{r.name}: analytic {name} {analytic:.0f} vs csim {measured}"
+
+
+def test_pool_processes_match_the_counters_exactly(rows):
+    # pool.hpp's regions, process by process: the model (cycles.py pool_schedule; the channel-blocked
+    # region for the windows it takes, the planar one otherwise) counts what the csim counters count
+    from fpgaops import config
+    from fpgaops.estimator.cycles import pool_schedule
+
+    p = E.GemmParams.from_config(config.current())
+    pools = [(r, L) for r, L in zip(rows, LAYERS) if r.kernel == "pool"]
+    assert len(pools) == 3
+    regions = set()
+    for r, L in pools:
+        sc = pool_schedule(p, "int8", L.attrs)
+        region = "blocked" if L.attrs["kernel"] != (7, 7) else "stream"
+        regions.add(region)
+        assert r.processes == {f"{region}/{k}": v for k, v in sc.items()}, (r.name, r.processes, sc)
+    assert regions == {"blocked", "stream"}

@@ -14,6 +14,10 @@ POOLS = [  # name, input shape, op, window (kernel, stride, padding) or None for
     ("resnet18.avgpool", (1, 512, 7, 7), "gap", None),
     ("mobilenetv2.avgpool (1280->320)", (1, 320, 7, 7), "gap", None),
     ("avg 2x2 s2, odd width", (2, 3, 9, 13), "avg", (2, 2, 0)),
+    # the channel-blocked path: planes across blocks, right padding past the last word, stride 1
+    ("blocked max 3x3 s1 p1, 37 planes", (2, 37, 13, 11), "max", (3, 1, 1)),
+    ("blocked avg 5x5 s3 p2", (1, 20, 12, 29), "avg", (5, 3, 2)),
+    ("planar max 7x7 s1 p3 (7 open rows)", (1, 4, 12, 12), "max", (7, 1, 3)),
 ]
 
 

@@ -508,11 +508,21 @@ def pool_schedule(p, dtype, a):
       write  the outputs, one element per cycle
     Every pipelined loop entry pays its depth (read 3, hpool 4, vpool 4, write 2).
     A global pool (adaptive 1 x 1; int8, or float32 planes of at most one word) takes pool.hpp's
-    run_global instead: read (one burst per plane), reduce (one word per cycle), write."""
+    run_global instead: read (one burst per plane), reduce (one word per cycle), write.
+    A regular window the channel-blocked path takes (backends.csim.pool.blocked_fits) takes
+    run_blocked (region "blocked", pool_blocked_schedule)."""
     L = p.word_bits // 8 // ebytes(dtype)
     (n, c, h, w), (_, _, oh, ow) = a["x"], a["y"]
     planes = n * c
     words = cdiv(w, L)
+    if a.get("kernel") is not None:
+        from ..backends.csim.pool import blocked_fits  # the launcher's rule (no import cycle: leaf module)
+        from ..reference.pool import Axis, open_rows
+
+        (kh, kw), (sh, sw), (ph, _), (dh, dw) = (a["kernel"], a["stride"], a["padding"],
+                                                 a.get("dilation", (1, 1)))
+        if blocked_fits(False, kw, sw, dw, open_rows(Axis(h, oh, kh, sh, ph, dh)), ow, L // p.pe):
+            return pool_blocked_schedule(p, dtype, a)
     if a.get("kernel") is None and oh == ow == 1 and (dtype == "int8" or h * w <= L):
         # run_global: each plane one burst (read), a word of L lanes folded per cycle (reduce)
         wpp = cdiv(h * w, L)
@@ -528,6 +538,26 @@ def pool_schedule(p, dtype, a):
     vpool = 2 * (ow + 4) + planes * (h + oh) * (ow + 4)
     write = planes * oh * ow + 2
     return {"read": read, "hpool": hpool, "vpool": vpool, "write": write}
+
+
+def pool_blocked_schedule(p, dtype, a):
+    """pool.hpp's channel-blocked region ("blocked"): the planes in blocks of B = gemm.pe lanes (the
+    conv tops' layout), G = L / B columns per word, nw = ceil(w / G) words per input row, nq =
+    ceil(ow / G) per output row, one word per cycle in every process:
+      read   every word of the input, one loop
+      hpool  per input row max(nw, e_last // G + 1) words through the register (e_last: the last
+             column of the last output word, (nq*G - 1)*sw - pw + (kw - 1)*dw: the right padding)
+      vpool  two nq loops (divisors, bank init), then per block an nq loop per input and per output row
+      write  every output word
+    Every pipelined loop entry pays its depth (read 3, hpool 4, vpool 4, write 2)."""
+    L = p.word_bits // 8 // ebytes(dtype)
+    g = L // p.pe
+    (n, c, h, w), (_, _, oh, ow) = a["x"], a["y"]
+    kw, sw, pw, dw = a["kernel"][1], a["stride"][1], a["padding"][1], a.get("dilation", (1, 1))[1]
+    blocks, nw, nq = cdiv(n * c, p.pe), cdiv(w, g), cdiv(ow, g)
+    iters = max(nw, ((nq * g - 1) * sw - pw + (kw - 1) * dw) // g + 1)
+    return {"read": blocks * h * nw + 3, "hpool": blocks * h * (iters + 4),
+            "vpool": 2 * (nq + 4) + blocks * (h + oh) * (nq + 4), "write": blocks * oh * nq + 2}
 
 
 def stream_layer(p, o, mem, dtype, L):

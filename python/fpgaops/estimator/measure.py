@@ -50,7 +50,8 @@ def _csim():
 
 
 def run_layer(layer, kernel, rng):
-    """Run one conv / gemm layer on the csim device (int8) and return the counters of its kernel."""
+    """Run one conv / gemm / regular-window pool layer on the csim device (int8) and return the counters
+    of its kernel."""
     import fpgaops as fo
 
     csim, a = _csim(), layer.attrs
@@ -69,10 +70,14 @@ def run_layer(layer, kernel, rng):
             x = rng.integers(-128, 128, (a["m"], a["k"])).astype(np.int8)
             w = rng.integers(-128, 128, (a["k"], a["n"])).astype(np.int8)
             fo.matmul(x, w)
+        elif layer.op == "pool" and a.get("kernel") is not None:  # max and average count the same cycles
+            x = rng.integers(-128, 128, a["x"]).astype(np.int8)
+            fo.max_pool2d(x, a["kernel"], a["stride"], a["padding"], a.get("dilation", (1, 1)))
         else:
-            raise UnsupportedError(f"measure: layer {layer.name} ({layer.op}) is not a conv or plain GEMM")
+            raise UnsupportedError(f"measure: layer {layer.name} ({layer.op}) is not a conv, plain GEMM or "
+                                   f"regular-window pool")
     fam = {"conv2d": "conv2d", "winograd-f2": "winograd", "winograd-f4": "winograd", "dwconv": "dwconv",
-           "gemm": "gemm"}[kernel]
+           "gemm": "gemm", "pool": "pool"}[kernel]
     name = f"fpgaops_{fam}_{suffix('int8')}"
     regions = [r for r in csim.cycles_regions() if r["kernel"] == name]
     if not regions:
@@ -85,8 +90,8 @@ def run_layer(layer, kernel, rng):
 
 
 def measure(layers, platform="u50", *, config=None, seed=0, options=None):
-    """Measured (csim counters) and analytic (model schedule) cycles of the conv / GEMM layers of
-    ``layers`` (Layer records, e.g. fpgaops.estimator.layers_of(graph)), each on the engine the model
+    """Measured (csim counters) and analytic (model schedule) cycles of the conv / GEMM / regular-window
+    pool layers of ``layers`` (Layer records, e.g. fpgaops.estimator.layers_of(graph)), each on the engine the model
     picks for it. Returns a list of Measured. config: default the csim build's (config.current())."""
     from .. import config as cfgmod
     from .network import estimate_layers
@@ -94,14 +99,15 @@ def measure(layers, platform="u50", *, config=None, seed=0, options=None):
     cfg = config if config is not None else cfgmod.current()
     plat = load_platform(platform)
     todo = [L for L in layers if L.op == "conv" or (L.op == "gemm" and not L.attrs["trans_a"]
-                                                     and not L.attrs["trans_b"] and L.attrs["batch"] == 1)]
+                                                     and not L.attrs["trans_b"] and L.attrs["batch"] == 1)
+            or (L.op == "pool" and L.attrs.get("kernel") is not None)]
     o = dataclasses.replace(options or Options(), kernels="linked")
     est = estimate_layers(todo, plat, "int8", GemmParams.from_config(cfg), o, cfg, check_budget=False)
     rng = np.random.default_rng(seed)
     out = []
     for L, row in zip(todo, est.layers):
         kernel = row.kernel.rstrip("*")
-        if kernel not in ALGO_OF_KERNEL and kernel != "gemm":
+        if kernel not in ALGO_OF_KERNEL and kernel not in ("gemm", "pool"):
             continue
         measured, procs = run_layer(L, kernel, rng)
         out.append(Measured(L.name, kernel, row.shape, row.schedule_cycles, measured, procs))

@@ -34,6 +34,10 @@
 // A global pool (adaptive, 1 x 1 output: GlobalAvgPool) takes a region of its own, run_global:
 // each plane one burst, a whole word folded per cycle (see below).
 //
+// kind | POOL_BLOCKED: the channel-blocked region, run_blocked, for regular windows (blocked_fits):
+// x and y in the conv tops' layout (gemm.pe planes x G columns per bus word), the same four processes
+// moving a whole word per cycle, every lane its own plane (see below, docs/pool_eltwise.md).
+//
 // Buffers are sized from kernels/config: pool.max_width (row buffer, accumulator row length),
 // pool.max_open_rows (accumulator rows), pool.max_kernel (trip counts).
 #ifndef FPGAOPS_POOL_HPP
@@ -50,9 +54,18 @@ struct PoolConfig {
   static const int MAX_WIDTH = cfg::POOL_MAX_WIDTH;
   static const int MAX_OPEN_ROWS = cfg::POOL_MAX_OPEN_ROWS;
   static const int MAX_KERNEL = cfg::POOL_MAX_KERNEL;
+  // The channel-blocked path: B = gemm.pe channels per vector (the conv tops' blocks, so a conv's y
+  // is this path's x), the output rows it keeps open and the words of an output row. Its bank holds
+  // whole words (L lanes of acc_t) per cell: 4 rows x 64 words is the planar bank's 512 Kbit; 4 rows
+  // admit every window of stride >= extent / 3 (ResNet's 3x3/2 needs 2), 64 words ResNet's maxpool
+  // (ow = 56) at one pixel per word (gemm.pe = the int8 lanes).
+  static const int BLOCK = cfg::GEMM_PE;
+  static const int BLOCKED_OPEN_ROWS = MAX_OPEN_ROWS < 4 ? MAX_OPEN_ROWS : 4;
+  static const int BLOCKED_OUT_WORDS = 64;
 };
 
-enum PoolKind { POOL_MAX = 0, POOL_AVG = 1 };
+// kind: the reduction (bit 0) and the layout (bit 1: POOL_BLOCKED, the channel-blocked path).
+enum PoolKind { POOL_MAX = 0, POOL_AVG = 1, POOL_BLOCKED = 2 };
 
 // The scalar arguments of one launch (fpgaops.ops.pool.PoolCall).
 struct PoolArgs {
@@ -504,6 +517,303 @@ struct PoolEngine {
     FPGAOPS_DATAFLOW_END();
   }
 
+  // ---- the channel-blocked path: regular windows, a whole bus word per cycle ---------------------------
+  //   read_words --words--> hpool_words --row partial words--> vpool_words --output words--> write_words
+  // x and y in the conv tops' layout (docs/conv_hls.md "Layouts", blocking the planes instead of
+  // each image's channels): act[p][h][wp][B], B = gemm.pe planes per vector, G = L / B vectors
+  // (consecutive columns) per word, rows padded to wp = ceil(w / G) * G columns (ow likewise). Every
+  // lane is its own plane, so both reductions are lane-wise: the horizontal pass slides a register of
+  // vectors G columns per cycle; the vertical pass is the planar path's bank of open output rows with
+  // a whole word per cell. One word in and at most one word out per cycle.
+  static const int B = Cfg::BLOCK;
+  static const int G = L / B;
+  static const int MAX_BROWS = Cfg::BLOCKED_OPEN_ROWS;
+  static const int MAX_IW = ceil_div(MAX_W, G);   // words of an input row
+  static const int MAX_QW = Cfg::BLOCKED_OUT_WORDS;  // words of an output row
+  // The register spans every column of the oldest output of a word until its newest has entered:
+  // (G - 1) * sw + (kw - 1) * dw + G <= G * (MAX_K + 1) vectors (sw <= max_kernel, host-checked).
+  static const int REG = G * (MAX_K + 1);
+  static const int TAPS = G * MAX_K;  // register offsets a tap can take relative to the word's last column
+  typedef Lanes<acc_t, L> acc_lanes_t;
+  typedef Lanes<out_t, L> out_lanes_t;
+  static_assert(B >= 1 && L % B == 0, "pool: gemm.pe must divide the lanes of a word (the conv blocks)");
+
+  static bool blocked_fits(const PoolArgs& g) {
+#pragma HLS INLINE
+    return g.adaptive == 0 && g.sw <= MAX_K && (g.kw - 1) * int64_t(g.dw) + 1 <= MAX_K && g.open_rows <= MAX_BROWS &&
+           ceil_div(g.ow, G) <= MAX_QW;
+  }
+
+  static void read_words(const word_t* x, PoolArgs g, hls::stream<word_lanes_t>& words_s) {
+    FPGAOPS_CYCLES_PROCESS("read", 1, 3);
+    const int total = g.planes * g.h * ceil_div(g.w, G);
+    FPGAOPS_CYCLES_LOOP(total);
+  READ_WORDS:
+    for (int i = 0; i < total; i++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+      FPGAOPS_CYCLES_ITER();
+      words_s.write(unpack<in_t>(x[i]));
+    }
+  }
+
+  // Word k of a row brings columns kG .. kG+G-1: after the shift, win[G-1-v] holds column kG + v
+  // (win[i] = column newest - i; columns < 0 and >= w are the identity: the padding and the row's
+  // pad columns). Output word q (outputs qG .. qG+G-1) leaves in the iteration its last column
+  // e_q = (qG + G - 1) * sw - pw + (kw - 1) * dw enters; e_{q+1} - e_q = G * sw >= G, so at most one
+  // word leaves per iteration. Output o = qG + v, tap t reads win[newest - (o * sw - pw + t * dw)]
+  // = win[delta + j], delta = newest - e_q (in [0, G)) and j = (G-1-v) * sw + span - t * dw fixed for
+  // the call: so the taps are a mask over the register computed once per call (tap_mask[v][j], as
+  // the planar path's), and the only per-word selection is the G-way shift by delta.
+  static void hpool_words(PoolArgs g, hls::stream<word_lanes_t>& words_s, hls::stream<acc_lanes_t>& h_s) {
+    FPGAOPS_CYCLES_PROCESS("hpool", 1, 4);
+    const int nw = ceil_div(g.w, G), nq = ceil_div(g.ow, G);
+    const int span = (g.kw - 1) * g.dw;
+    const int e_last = (nq * G - 1) * g.sw - g.pw + span;
+    const int iters = cmax(nw, e_last / G + 1);
+    const int rows = g.planes * g.h;
+    bool tap_mask[G][TAPS];
+#pragma HLS ARRAY_PARTITION variable=tap_mask type=complete dim=0
+  WORD_TAP_MASK:
+    for (int v = 0; v < G; v++) {
+#pragma HLS UNROLL
+    WORD_TAP_MASK_OFFSETS:
+      for (int j = 0; j < TAPS; j++) {
+#pragma HLS UNROLL
+        const int d = (G - 1 - v) * g.sw + span - j;  // t * dw of the tap at offset j
+        tap_mask[v][j] = d >= 0 && d % g.dw == 0 && d / g.dw < g.kw;
+      }
+    }
+  HPOOL_WORD_ROWS:
+    for (int r = 0; r < rows; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+      acc_t win[REG][B];
+#pragma HLS ARRAY_PARTITION variable=win type=complete dim=0
+    REG_INIT:
+      for (int i = 0; i < REG; i++) {
+#pragma HLS UNROLL
+      REG_INIT_LANES:
+        for (int b = 0; b < B; b++) {
+#pragma HLS UNROLL
+          win[i][b] = Op::init();
+        }
+      }
+      int q = 0, e_q = (G - 1) * g.sw - g.pw + span;
+      FPGAOPS_CYCLES_LOOP(iters);
+    HPOOL_WORDS:
+      for (int k = 0; k < iters; k++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_IW+MAX_K
+        FPGAOPS_CYCLES_ITER();
+        word_lanes_t v = zero_lanes<in_t>();
+        if (k < nw) v = words_s.read();
+      REG_SHIFT:
+        for (int i = REG - 1; i >= G; i--) {
+#pragma HLS UNROLL
+        REG_SHIFT_LANES:
+          for (int b = 0; b < B; b++) {
+#pragma HLS UNROLL
+            win[i][b] = win[i - G][b];
+          }
+        }
+      REG_IN:
+        for (int u = 0; u < G; u++) {
+#pragma HLS UNROLL
+        REG_IN_LANES:
+          for (int b = 0; b < B; b++) {
+#pragma HLS UNROLL
+            win[G - 1 - u][b] = k < nw && k * G + u < g.w ? Op::lift(v.v[u * B + b], g.zero_point) : Op::init();
+          }
+        }
+        if (q < nq && e_q < (k + 1) * G) {
+          const int delta = k * G + G - 1 - e_q;
+          FPGAOPS_SIM_ASSERT(delta >= 0 && delta < G, "pool: blocked output word " << q << " late by " << delta);
+          acc_t view[TAPS][B];  // the register from the word's last column on: view[j] = win[delta + j]
+#pragma HLS ARRAY_PARTITION variable=view type=complete dim=0
+        VIEW_SHIFT:
+          for (int j = 0; j < TAPS; j++) {
+#pragma HLS UNROLL
+          VIEW_SHIFT_LANES:
+            for (int b = 0; b < B; b++) {
+#pragma HLS UNROLL
+              view[j][b] = win[j + delta][b];
+            }
+          }
+          acc_lanes_t o;
+        OUT_VECTORS:
+          for (int u = 0; u < G; u++) {
+#pragma HLS UNROLL
+          OUT_LANES:
+            for (int b = 0; b < B; b++) {
+#pragma HLS UNROLL
+              acc_t a = Op::init();
+            OUT_TAPS:
+              for (int j = 0; j < TAPS; j++) {
+#pragma HLS UNROLL
+                if (tap_mask[u][j]) a = Op::combine(a, view[j][b]);
+              }
+              o.v[u * B + b] = a;
+            }
+          }
+          h_s.write(o);
+          q++;
+          e_q += G * g.sw;
+        }
+      }
+    }
+  }
+
+  static void vpool_words(PoolArgs g, hls::stream<acc_lanes_t>& h_s, hls::stream<out_lanes_t>& out_s) {
+    FPGAOPS_CYCLES_PROCESS("vpool", 1, 4);
+    acc_t bank[MAX_BROWS][MAX_QW][L];
+#pragma HLS ARRAY_PARTITION variable=bank type=complete dim=1
+#pragma HLS ARRAY_PARTITION variable=bank type=complete dim=3
+    int next_row[MAX_BROWS], step[MAX_BROWS], left[MAX_BROWS], cnt[MAX_BROWS];
+#pragma HLS ARRAY_PARTITION variable=next_row type=complete
+#pragma HLS ARRAY_PARTITION variable=step type=complete
+#pragma HLS ARRAY_PARTITION variable=left type=complete
+#pragma HLS ARRAY_PARTITION variable=cnt type=complete
+    int cnt_w[MAX_QW][G];  // divisor factor of column qG + u (-1: a pad column of the row, written as 0)
+#pragma HLS ARRAY_PARTITION variable=cnt_w type=complete dim=2
+    const int a = g.open_rows, nq = ceil_div(g.ow, G);
+    FPGAOPS_CYCLES_LOOP(nq);
+  WORD_COUNTS:
+    for (int q = 0; q < nq; q++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_QW
+      FPGAOPS_CYCLES_ITER();
+    WORD_COUNTS_VECTORS:
+      for (int u = 0; u < G; u++) {
+#pragma HLS UNROLL
+        const int j = q * G + u;
+        cnt_w[q][u] = j < g.ow ? axis_window(j, g.w, g.ow, g.kw, g.sw, g.pw, g.dw, false, g.count_include_pad != 0).count : -1;
+      }
+    }
+    FPGAOPS_CYCLES_LOOP(nq);
+  WORD_BANK_INIT:
+    for (int q = 0; q < nq; q++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_QW
+      FPGAOPS_CYCLES_ITER();
+    WORD_BANK_INIT_ROWS:
+      for (int s = 0; s < MAX_BROWS; s++) {
+#pragma HLS UNROLL
+      WORD_BANK_INIT_LANES:
+        for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+          bank[s][q][l] = Op::init();
+        }
+      }
+    }
+  VPOOL_WORD_PLANES:
+    for (int p = 0; p < g.planes; p++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+    ARM_WORD_SLOTS:
+      for (int s = 0; s < MAX_BROWS; s++) {
+#pragma HLS UNROLL
+        arm(s, s < a ? s : g.oh, g, next_row, step, left, cnt);
+      }
+      int next_emit = 0, slot0 = 0;
+    VPOOL_WORD_ROWS:
+      for (int r = 0; r < g.h; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+        bool hit[MAX_BROWS];
+#pragma HLS ARRAY_PARTITION variable=hit type=complete
+      HIT_WORD_SLOTS:
+        for (int s = 0; s < MAX_BROWS; s++) {
+#pragma HLS UNROLL
+          hit[s] = left[s] > 0 && next_row[s] == r;
+        }
+        FPGAOPS_CYCLES_LOOP(nq);
+      VPOOL_WORDS:
+        for (int q = 0; q < nq; q++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_QW
+#pragma HLS DEPENDENCE variable=bank type=inter false
+          FPGAOPS_CYCLES_ITER();
+          const acc_lanes_t v = h_s.read();
+        UPDATE_WORD_SLOTS:
+          for (int s = 0; s < MAX_BROWS; s++) {
+#pragma HLS UNROLL
+          UPDATE_WORD_LANES:
+            for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+              if (hit[s]) bank[s][q][l] = Op::combine(bank[s][q][l], v.v[l]);
+            }
+          }
+        }
+      ADVANCE_WORD_SLOTS:
+        for (int s = 0; s < MAX_BROWS; s++) {
+#pragma HLS UNROLL
+          if (hit[s]) {
+            next_row[s] += step[s];
+            left[s]--;
+          }
+        }
+      EMIT_WORD_ROWS:
+        while (next_emit < g.oh && left[slot0] == 0) {
+#pragma HLS LOOP_TRIPCOUNT min=0 max=MAX_BROWS
+          const int ch = cnt[slot0];
+          FPGAOPS_CYCLES_LOOP(nq);
+        EMIT_WORDS:
+          for (int q = 0; q < nq; q++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_QW
+            FPGAOPS_CYCLES_ITER();
+            out_lanes_t o;
+          EMIT_LANES:
+            for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+              const int cw = cnt_w[q][l / B];
+              o.v[l] = cw >= 0 ? Op::finish(bank[slot0][q][l], ch * cw, g.zero_point) : out_t(0);
+              bank[slot0][q][l] = Op::init();
+            }
+            out_s.write(o);
+          }
+          arm(slot0, next_emit + a, g, next_row, step, left, cnt);
+          next_emit++;
+          slot0 = slot0 + 1 == a ? 0 : slot0 + 1;
+        }
+      }
+      FPGAOPS_SIM_ASSERT(next_emit == g.oh, "pool: " << g.oh - next_emit << " output rows never finished");
+    }
+  }
+
+  // The output words, L consecutive elements per cycle (y stays element-typed like the planar path's;
+  // the consecutive writes widen to one bus word per beat: max_widen_bitwidth on the top's y port).
+  static void write_words(out_t* y, PoolArgs g, hls::stream<out_lanes_t>& out_s) {
+    FPGAOPS_CYCLES_PROCESS("write", 1, 2);
+    const int total = g.planes * g.oh * ceil_div(g.ow, G);
+    FPGAOPS_CYCLES_LOOP(total);
+  WRITE_WORDS:
+    for (int i = 0; i < total; i++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
+      FPGAOPS_CYCLES_ITER();
+      const out_lanes_t o = out_s.read();
+    WRITE_LANES:
+      for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+        y[i * L + l] = o.v[l];
+      }
+    }
+  }
+
+  static void run_blocked(const word_t* x, out_t* y, PoolArgs g) {
+#pragma HLS DATAFLOW
+    FPGAOPS_CYCLES_REGION("blocked");
+    // words_s: hpool_words takes a word every cycle; h_s: an output row of partials, so hpool_words
+    // runs on while vpool_words emits a finished row; out_s: one output row
+    hls::stream<word_lanes_t, 4> words_s("pool.blocked_words");
+    hls::stream<acc_lanes_t, MAX_QW> h_s("pool.blocked_hpartials");
+    hls::stream<out_lanes_t, MAX_QW> out_s("pool.blocked_outputs");
+    FPGAOPS_DATAFLOW_PROCESS(read_words(x, g, words_s));
+    FPGAOPS_DATAFLOW_PROCESS(hpool_words(g, words_s, h_s));
+    FPGAOPS_DATAFLOW_PROCESS(vpool_words(g, h_s, out_s));
+    FPGAOPS_DATAFLOW_PROCESS(write_words(y, g, out_s));
+    FPGAOPS_DATAFLOW_END();
+  }
+
   static void run(const word_t* x, out_t* y, PoolArgs g) {
 #pragma HLS DATAFLOW
     FPGAOPS_CYCLES_REGION("stream");
@@ -535,6 +845,10 @@ inline void check_pool_args(const PoolArgs& g) {
                      "pool: bad window (" << g.kh << "x" << g.kw << ", stride " << g.sh << "x" << g.sw << ")");
   FPGAOPS_SIM_ASSERT(int64_t(g.planes) * g.h * g.w <= 2147483647LL && int64_t(g.planes) * g.oh * g.ow <= 2147483647LL,
                      "pool: more than 2^31 - 1 elements");
+  // the channel-blocked path: planes of B lanes, rows padded to whole words
+  FPGAOPS_SIM_ASSERT(int64_t(g.planes) * cfg::GEMM_PE * g.h * (g.w + lanes_per_word<int8_t>::value) <= 2147483647LL &&
+                         int64_t(g.planes) * cfg::GEMM_PE * g.oh * (g.ow + lanes_per_word<int8_t>::value) <= 2147483647LL,
+                     "pool: more than 2^31 - 1 elements (channel-blocked)");
   (void)g;
   (void)max_w;
 }
@@ -545,6 +859,16 @@ void pool(const word_t* x, typename D::out_t* y, int kind, PoolArgs g) {
   check_pool_args(g);
   typedef PoolEngine<Cfg, D, POOL_MAX> Max;
   typedef PoolEngine<Cfg, D, POOL_AVG> Avg;
+  if (kind & POOL_BLOCKED) {
+    FPGAOPS_SIM_ASSERT(Max::blocked_fits(g), "pool: the channel-blocked path takes regular windows with stride and "
+                                             "extent <= pool.max_kernel, open_rows <= " << Cfg::BLOCKED_OPEN_ROWS
+                                                 << " and output rows of <= " << Cfg::BLOCKED_OUT_WORDS << " words");
+    if ((kind & 1) == POOL_MAX)
+      Max::run_blocked(x, y, g);
+    else
+      Avg::run_blocked(x, y, g);
+    return;
+  }
   if (kind == POOL_MAX) {
     if (Max::global_path(g))
       Max::run_global(x, y, g);

@@ -66,7 +66,9 @@ void fpgaops_winograd_i8(const fpgaops::hw::word_t* x, const fpgaops::hw::word_t
 
 // ---- pool (fpgaops_pool.cpp): max / average pooling, regular or adaptive windows -------------
 // Semantics of every argument: fpgaops.ops.pool.PoolCall (kind 0 max, 1 average). x is read as
-// packed AXI words at any element offset; y is written element-wise.
+// packed AXI words at any element offset; y is written element-wise. kind | 2 (POOL_BLOCKED, regular
+// windows only): x and y channel-blocked, `planes` blocks of gemm.pe planes, a word per cycle
+// (fpgaops/pool.hpp run_blocked; the host converts, backends/csim/pool.py blocked_launch).
 void fpgaops_pool_f32(const fpgaops::hw::word_t* x, float* y, int planes, int kind, int adaptive,
                       int count_include_pad, int h, int oh, int kh, int sh, int ph, int dh, int w, int ow, int kw,
                       int sw, int pw, int dw, int open_rows);
