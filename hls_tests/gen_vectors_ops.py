@@ -142,8 +142,8 @@ def pool_cases(cfg):
         add("blk_avg_2s2", dt, 3, 10, 10, A, (2, 2), zp=127, **bl)
         add("blk_avg_5s3p2_ceil_cip", dt, 2, 12, 13, A, (5, 5), (3, 3), (2, 2), ceil_mode=True, cip=True, zp=-128,
             **bl)
-        # the widest output row the blocked bank takes (BLOCKED_OUT_WORDS = 64 words)
-        add("blk_wide_row", dt, 2, 3, 2 * 64 * block_of(dt, cfg)[1] - 1, M, (3, 3), (2, 2), (1, 1), **bl)
+        # the widest output row the blocked bank takes (pool.blocked_out_words words)
+        add("blk_wide_row", dt, 2, 3, 2 * cfg.pool.blocked_out_words * block_of(dt, cfg)[1] - 1, M, (3, 3), (2, 2), (1, 1), **bl)
     for zp in (-128, 127):  # int8 corners: saturating codes, padding at the int8 minimum / the zero point
         add(f"blk_max_corners_zp{zp + 128}", "int8", 18, 9, 11, M, (3, 3), (2, 2), (1, 1), corners=True, blocked=cfg)
         add(f"blk_avg_corners_zp{zp + 128}", "int8", 18, 9, 11, A, (3, 3), (2, 2), (1, 1), cip=True, zp=zp,

@@ -153,6 +153,8 @@ SCHEMA.update({
     "pool.max_width": _int(1, 1 << 16),
     "pool.max_open_rows": _int(1, 64),
     "pool.max_kernel": _int(1, 1 << 10),
+    "pool.blocked_open_rows": _int(1, 64),
+    "pool.blocked_out_words": _int(1, 1 << 12),
     "pool.opencl.min_outputs": _int(1, 1 << 20),
     "act_lut.max_segments": _int(1, 1 << 16, pow2=True),
     "act_lut.opencl.vec": _int(1, 16, pow2=True),

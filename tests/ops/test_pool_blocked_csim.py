@@ -95,17 +95,20 @@ def test_blocked_fits_rule():
     k = cfg.pool.max_kernel
     assert blocked_fits(False, 3, 2, 1, 2, 56, 1, cfg)
     assert not blocked_fits(True, 3, 2, 1, 2, 56, 1, cfg)          # adaptive
-    assert not blocked_fits(False, 3, 2, 1, 5, 56, 1, cfg)         # open rows
+    assert not blocked_fits(False, 3, 2, 1, cfg.pool.blocked_open_rows + 1, 56, 1, cfg)  # open rows
     assert not blocked_fits(False, 2, k + 1, 1, 1, 56, 1, cfg)     # stride beyond the register
-    assert not blocked_fits(False, 3, 2, 1, 2, 65, 1, cfg)         # an output row of 65 words
-    assert blocked_fits(False, 3, 2, 1, 2, 65, 2, cfg)
+    wmax = cfg.pool.blocked_out_words
+    assert blocked_fits(False, 3, 2, 1, 2, wmax, 1, cfg)
+    assert not blocked_fits(False, 3, 2, 1, 2, wmax + 1, 1, cfg)   # an output row of one word too many
+    assert blocked_fits(False, 3, 2, 1, 2, wmax + 1, 2, cfg)
     assert not blocked_fits(False, 3, 2, 1, 2, 8, 0, cfg)          # gemm.pe wider than a word
 
 
 def test_wide_rows_run_planar():
-    # an output row of more than BLOCKED_OUT_WORDS bus words: the planar path
+    # an output row of more than pool.blocked_out_words bus words: the planar path
     g = block_of(np.int8)[1]
-    x = np.random.default_rng(3).integers(-128, 128, (1, 2, 3, 2 * 64 * g + 2)).astype(np.int8)
+    wmax = config.current().pool.blocked_out_words
+    x = np.random.default_rng(3).integers(-128, 128, (1, 2, 3, 2 * wmax * g + 2)).astype(np.int8)
     want = fo.max_pool2d(x, 3, 2, 1)
     with fo.device("csim"):
         _csim.cycles_reset()

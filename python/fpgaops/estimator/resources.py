@@ -144,6 +144,14 @@ def kernel_cu_resources(name, spec, p, cfg):
     elif "_pool_" in name:
         w = v.get("pool.max_width", 1024)
         b18 += bank_bram18(w, 8 * eb) + v.get("pool.max_open_rows", 16) * bank_bram18(w, 32)
+        # the channel-blocked path (pool.hpp run_blocked): the bank of open rows, whole words of 32-bit
+        # accumulators per cell, complete in rows and lanes (rows x lanes banks of out_words cells);
+        # the divisor factors cnt_w (G banks); the row-partial and output FIFOs, out_words deep
+        rows = min(v.get("pool.blocked_open_rows", 4), v.get("pool.max_open_rows", 16))
+        qw, g = v.get("pool.blocked_out_words", 64), max(1, lanes // p.pe)
+        for n_banks, depth, bits in ((rows * lanes, qw, 32), (g, qw, 32), (1, qw, 32 * lanes), (1, qw, 8 * eb * lanes)):
+            b18 += n_banks * bank_bram18(depth, bits)
+            luts += n_banks * _lutram_luts(depth, bits)
         dsps = 12 if dtype == "float32" else 4
     elif "_act_" in name or "_eltwise_" in name:
         if dtype == "float32":  # the float table replicated per lane pair (dual port), interpolation per lane

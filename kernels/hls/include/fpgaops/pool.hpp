@@ -55,13 +55,12 @@ struct PoolConfig {
   static const int MAX_OPEN_ROWS = cfg::POOL_MAX_OPEN_ROWS;
   static const int MAX_KERNEL = cfg::POOL_MAX_KERNEL;
   // The channel-blocked path: B = gemm.pe channels per vector (the conv tops' blocks, so a conv's y
-  // is this path's x), the output rows it keeps open and the words of an output row. Its bank holds
-  // whole words (L lanes of acc_t) per cell: 4 rows x 64 words is the planar bank's 512 Kbit; 4 rows
-  // admit every window of stride >= extent / 3 (ResNet's 3x3/2 needs 2), 64 words ResNet's maxpool
-  // (ow = 56) at one pixel per word (gemm.pe = the int8 lanes).
+  // is this path's x), the output rows it keeps open and the words of an output row
+  // (pool.blocked_open_rows / blocked_out_words: why these sizes is in kernels/config/fpgaops.toml).
   static const int BLOCK = cfg::GEMM_PE;
-  static const int BLOCKED_OPEN_ROWS = MAX_OPEN_ROWS < 4 ? MAX_OPEN_ROWS : 4;
-  static const int BLOCKED_OUT_WORDS = 64;
+  static const int BLOCKED_OPEN_ROWS =
+      MAX_OPEN_ROWS < cfg::POOL_BLOCKED_OPEN_ROWS ? MAX_OPEN_ROWS : cfg::POOL_BLOCKED_OPEN_ROWS;
+  static const int BLOCKED_OUT_WORDS = cfg::POOL_BLOCKED_OUT_WORDS;
 };
 
 // kind: the reduction (bit 0) and the layout (bit 1: POOL_BLOCKED, the channel-blocked path).

@@ -13,20 +13,19 @@ from ...errors import DeviceError
 from .conv2d import block_of, blocked_act, unblocked_act
 
 POOL_BLOCKED = 2  # kind bit of the channel-blocked path (pool.hpp PoolKind)
-BLOCKED_OPEN_ROWS = 4  # pool.hpp PoolConfig::BLOCKED_OPEN_ROWS (with pool.max_open_rows >= 4)
-BLOCKED_OUT_WORDS = 64  # pool.hpp PoolConfig::BLOCKED_OUT_WORDS: bus words of an output row
 
 
 def blocked_fits(adaptive, kw, sw, dw, open_rows, ow, g, cfg=None):
     """True when a pool runs on the channel-blocked path: a regular window whose stride and extent fit
-    pool.max_kernel, whose vertical pass keeps at most BLOCKED_OPEN_ROWS output rows open
+    pool.max_kernel, whose vertical pass keeps at most pool.blocked_open_rows output rows open
     (``open_rows``: reference.pool.open_rows) and whose output row (``ow`` columns, ``g`` per bus word:
-    block_of) is at most BLOCKED_OUT_WORDS words. The one rule, used by the launchers and the
+    block_of) is at most pool.blocked_out_words words. The one rule, used by the launchers and the
     estimator (fpgaops.estimator.cycles.pool_schedule); the binding and pool.hpp check it again."""
     cfg = cfg or config.current()
     k = cfg.pool.max_kernel
     return (g >= 1 and not adaptive and sw <= k and (kw - 1) * dw + 1 <= k
-            and open_rows <= min(BLOCKED_OPEN_ROWS, cfg.pool.max_open_rows) and -(-ow // g) <= BLOCKED_OUT_WORDS)
+            and open_rows <= min(cfg.pool.blocked_open_rows, cfg.pool.max_open_rows)
+            and -(-ow // g) <= cfg.pool.blocked_out_words)
 
 
 def fits(call):
