@@ -207,9 +207,9 @@ def render(rows, quick=False):
         "a conv layer's weight tile stays on chip (URAM, conv2d.weight_buffer_words) across its pixel tiles. "
         "What remains is in the *where the time goes* column: "
         "the array's own tile efficiency (edge tiles, K slices, channels padded to gemm.pe, e.g. the 3-channel "
-        "stem), the array's size (PE x SIMD per CU), x / y bytes through the ZCU104's 128-bit port, the pool "
-        "engine (one column per "
-        "cycle) and depthwise layers on `fpgaops_dwconv` (dwconv.simd channels per cycle).",
+        "stem), the array's size (PE x SIMD per CU), x / y bytes through the ZCU104's 128-bit port, and "
+        "depthwise layers on `fpgaops_dwconv` (dwconv.simd channels per cycle). Regular-window pooling moves a "
+        "bus word per cycle on the channel-blocked path (`pool.hpp` run_blocked; 0.6-1.9 % of the ResNet time).",
         "- The search covers PE 8-64 x SIMD 4-16, tiles up to 256 and 1-8 CU sets; *none* means no config "
         "in that space, and the DSP ceiling column says whether any config of these kernels could.",
         "- Measured against C-simulation: the model's cycles agree with the csim cycle counters of the same "

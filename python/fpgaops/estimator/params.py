@@ -118,7 +118,7 @@ class Options:
     """Model knobs that are not kernel-config keys.
 
     ``store_rate`` and ``stream_rate`` are what-if knobs: 1 is what the HLS source does today
-    (GEMM / conv store: one element per cycle; pool: one column per cycle). A value v > 1 models
+    (GEMM / conv store: one element per cycle; the pool's planar path: one column per cycle). A value v > 1 models
     that loop widened to v elements per cycle, a kernel change that does not exist yet. (The conv
     window generator's former ``emit_rate`` knob is gone: conv2d.hpp emits gemm.pe channels per
     cycle, which the model follows.)
