@@ -562,8 +562,15 @@ __kernel void conv_pw_pack(__global const float* restrict w, __global float* res
 #ifdef PW_XSCALE
 #define XS_ARG , __global const float* restrict xs
 #define XS_OF(n, c) xs[(size_t)(n) * C + (c)]
+// conv_pw: the PW_NV pixel vectors of channel c times its scale
+#define PW_SCALE_X(xv, n, c)                                      \
+    do {                                                          \
+        const float g_ = XS_OF(n, c);                             \
+        for (int v_ = 0; v_ < PW_NV; ++v_) (xv)[v_] *= g_;        \
+    } while (0)
 #else
 #define XS_ARG
+#define PW_SCALE_X(xv, n, c) do {} while (0)
 #endif
 
 // One input channel of the PW_M x PW_N output block: acc[r][.] += W[r] * xv[.] (shared by the
@@ -600,11 +607,7 @@ void conv_pw(__global const float* restrict x, __global const float* restrict wp
             floatp xv[PW_NV];
 #pragma unroll
             for (int v = 0; v < PW_NV; ++v) xv[v] = vloadp(v, X);
-#ifdef PW_XSCALE
-            const float g = XS_OF(n, c);
-#pragma unroll
-            for (int v = 0; v < PW_NV; ++v) xv[v] *= g;
-#endif
+            PW_SCALE_X(xv, n, c);
             pw_mac(acc, xv, W);
             X += P;
             W += PW_M;
@@ -616,11 +619,7 @@ void conv_pw(__global const float* restrict x, __global const float* restrict wp
             floatp xv[PW_NV];
 #pragma unroll
             for (int v = 0; v < PW_NV; ++v) xv[v] = vloadp(v, xr);
-#ifdef PW_XSCALE
-            const float g = XS_OF(n, c);
-#pragma unroll
-            for (int v = 0; v < PW_NV; ++v) xv[v] *= g;
-#endif
+            PW_SCALE_X(xv, n, c);
             pw_mac(acc, xv, W);
             X += P;
             W += PW_M;

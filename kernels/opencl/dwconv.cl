@@ -335,12 +335,14 @@ inline void strip8_i8(__global const char* xc, size_t coff, int H, int W, int h0
 // bytes past a tensor's end a load may touch: the guard word of every allocation (backends/base.py
 // alloc_bytes; AXI_WORD_BITS comes with the kernel config's -D flags)
 #define DW_GUARD (AXI_WORD_BITS / 8)
-__kernel void dwconv_strip(__global const char* restrict x, __global const char* restrict w,
-                           __global const int* restrict bias, __global const char* restrict res,
-                           __global char* restrict y, __global const int* restrict mult,
-                           __global const int* restrict shift, int C, int H, int W, int K, int OH, int OW, int PT,
-                           int PL, int CMULT, int NK, int x_zp, int has_bias, int has_res, int y_zp, int r_zp,
-                           int r_mult, int r_shift, int lo, int hi) {
+// the arguments of the int8 strip kernels, dwconv_strip and dwconv_strip_q (one launcher passes
+// both: backends/opencl/dwconv.py run_strip)
+#define DW_I8_STRIP_ARGS                                                                                          \
+    __global const char* restrict x, __global const char* restrict w, __global const int* restrict bias,        \
+        __global const char* restrict res, __global char* restrict y, __global const int* restrict mult,         \
+        __global const int* restrict shift, int C, int H, int W, int K, int OH, int OW, int PT, int PL, int CMULT, \
+        int NK, int x_zp, int has_bias, int has_res, int y_zp, int r_zp, int r_mult, int r_shift, int lo, int hi
+__kernel void dwconv_strip(DW_I8_STRIP_ARGS) {
     const int owb = get_global_id(0), ohb = get_global_id(1), nk = get_global_id(2);
     const int ow0 = owb * 16, oh0 = ohb * DW_RB;
     if (ow0 >= OW || oh0 >= OH || nk >= NK) return;
@@ -457,8 +459,11 @@ __kernel void dwconv_strip(__global const char* restrict x, __global const char*
 // the four slots' bytes interleaved back into 32 consecutive columns. Work-items whose loads would
 // start before the buffer or run more than DW_GUARD bytes past its end compute each output
 // with the scalar sum and epilogue() instead (dwq_scalar). The launcher (backends/opencl/dwconv.py)
-// picks this kernel for output rows of at least DWQ_MIN_OW columns on a VNNI device.
-#define DWQ_RB 4
+// picks this kernel for output rows of at least dwconv.opencl.q_min_ow columns on a VNNI device.
+#ifndef DWCONV_OPENCL_Q_ROWS
+#define DWCONV_OPENCL_Q_ROWS 4
+#endif
+#define DWQ_RB DWCONV_OPENCL_Q_ROWS
 #define DWQ_NT ((DWQ_RB - 1) * DW_SH + 3)  // input rows per work-item
 #define DWQ_OFF(j) (DW_SW == 1 ? (j) : ((j) & 1) * 2 + ((j) >> 1) * 32)
 #define DWQ_REACH (DW_SW == 1 ? 3 + 32 : 34 + 32)  // bytes read from a row's first tap column
@@ -491,12 +496,7 @@ typedef uint8 __attribute__((aligned(1))) dwq_words;
 // global (ceil(OW/32), ceil(OH/DWQ_RB), N*K), one work-item per group: in a larger group PoCL keeps
 // the private arrays (the accumulators) of every work-item in memory, not in registers
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
-void dwconv_strip_q(__global const char* restrict x, __global const char* restrict w,
-                             __global const int* restrict bias, __global const char* restrict res,
-                             __global char* restrict y, __global const int* restrict mult,
-                             __global const int* restrict shift, int C, int H, int W, int K, int OH, int OW, int PT,
-                             int PL, int CMULT, int NK, int x_zp, int has_bias, int has_res, int y_zp, int r_zp,
-                             int r_mult, int r_shift, int lo, int hi) {
+void dwconv_strip_q(DW_I8_STRIP_ARGS) {
     const int owb = get_global_id(0), ohb = get_global_id(1), nk = get_global_id(2);
     const int ow0 = owb * 32, oh0 = ohb * DWQ_RB;
     if (ow0 >= OW || oh0 >= OH || nk >= NK) return;

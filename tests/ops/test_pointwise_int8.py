@@ -1,5 +1,6 @@
 """The OpenCL int8 pointwise kernels conv_pw1 (one pixel) and conv_pw with 4 pixel vectors per
-work-item (-DCONV_PW_NV=4, taken by images of at least PW_NV4_MIN_PIXELS pixels; smaller images,
+work-item (-DCONV_PW_NV=4, taken by images of at least
+conv2d.opencl.pw_nv4_min_pixels pixels; smaller images,
 with 2, are covered by test_conv2d.py and test_opencl_requant.py) bit-exact against the
 reference: pixel counts that leave a partial last block, channel counts that leave a partial word
 and a partial block of output channels, zero points at the extremes, a residual; in the VNNI and
@@ -10,15 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fpgaops as fo
-from fpgaops.backends.opencl import conv2d as ocl_conv2d
+from fpgaops import config
 
 from test_opencl_isa import ocl, vnni_form  # noqa: F401  (fixtures)
+
+
+NV4_MIN = config.current().conv2d.opencl.pw_nv4_min_pixels
 
 
 @st.composite
 def cases(draw):
     h = draw(st.integers(40, 52))
-    w = draw(st.integers(-(-ocl_conv2d.PW_NV4_MIN_PIXELS // h), 60))
+    w = draw(st.integers(-(-NV4_MIN // h), 60))
     return draw(st.integers(1, 2)), draw(st.integers(1, 21)), h, w, draw(st.integers(1, 14))
 
 
@@ -28,7 +32,7 @@ def cases(draw):
        with_res=st.booleans(), seed=st.integers(0, 2**31))
 def test_int8_pointwise_four_vectors_bit_exact(vnni_form, case, zp, act, with_res, seed):
     n, c, h, w, k = case
-    assert h * w >= ocl_conv2d.PW_NV4_MIN_PIXELS
+    assert h * w >= NV4_MIN
     rng = np.random.default_rng(seed)
     x = rng.integers(-128, 128, (n, c, h, w), dtype=np.int8)
     wt = rng.integers(-128, 128, (k, c, 1, 1), dtype=np.int8)

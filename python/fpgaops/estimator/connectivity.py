@@ -40,6 +40,11 @@ def replicated(kernel):
     return kernel.rsplit("_", 1)[0] in REPLICATED
 
 
+def table_ports(kernel):
+    """The read-once pointer arguments of ``kernel`` (tables, per-channel vectors, dwconv's taps)."""
+    return TABLE_PORTS | FAMILY_TABLE_PORTS.get(kernel.rsplit("_", 1)[0], set())
+
+
 _SPECS = []  # the parsed kernel table, cached
 
 
@@ -76,7 +81,7 @@ def sharers(plat, specs=None):
     for k, cus in conn.nk.items():
         if k not in specs:
             continue
-        tables = TABLE_PORTS | FAMILY_TABLE_PORTS.get(k.rsplit("_", 1)[0], set())
+        tables = table_ports(k)
         for s, cu in enumerate(cus):
             for a in specs[k].pointer_args:
                 if a.name not in tables:
@@ -99,7 +104,7 @@ def layout(plat, specs, linked, sets):
     channel = {}  # HBM: (family, set, port) -> tag, laid out afresh (set 0 included) when sets > 1
     table_tags = {conn.sp[(conn.nk[k][0], a.name)] for k in conn.nk if k in specs for a in specs[k].pointer_args
                   if (conn.nk[k][0], a.name) in conn.sp
-                  and a.name in TABLE_PORTS | FAMILY_TABLE_PORTS.get(k.rsplit("_", 1)[0], set())}
+                  and a.name in table_ports(k)}
     free = [b.tag for b in plat.banks if b.tag.startswith("HBM[") and b.tag not in table_tags]
     short = 0  # the first set that found no free channel
     if hbm and sets > 1:  # set after set, so whole sets get channels of their own first
@@ -107,7 +112,7 @@ def layout(plat, specs, linked, sets):
             for k in conn.nk:
                 if k not in specs or s >= n_of[k]:
                     continue
-                tables = TABLE_PORTS | FAMILY_TABLE_PORTS.get(k.rsplit("_", 1)[0], set())
+                tables = table_ports(k)
                 for a in specs[k].pointer_args:
                     key = (family(k), s, a.name)
                     if a.name in tables or key in channel or (conn.nk[k][0], a.name) not in conn.sp:
@@ -126,7 +131,7 @@ def layout(plat, specs, linked, sets):
                     if plat.kind == "alveo" else conn.slr[base]
             if k not in specs:
                 continue
-            tables = TABLE_PORTS | FAMILY_TABLE_PORTS.get(k.rsplit("_", 1)[0], set())
+            tables = table_ports(k)
             by_bundle = {}
             for a in specs[k].pointer_args:
                 tag = conn.sp.get((base, a.name))

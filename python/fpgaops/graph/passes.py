@@ -477,8 +477,8 @@ def fuse_se_scale(g):
     """Mul(x, gate) with ``gate`` an SEGate of x, read only by a pointwise Conv (1x1, stride 1, no
     padding, groups 1) on an image of more than one pixel -> that Conv with inputs[4] = gate: the
     conv's input is x times the gate, per (sample, channel) (opencl: conv_pw / conv_pwt multiply each
-    input value as they load it, the product the Mul's kernel computed, so the same bits; elsewhere
-    devops runs the Mul first). Saves the Mul's launch in every SE block (MobileNetV3, EfficientNet)."""
+    input value as they load it, the product the Mul's kernel computed, so the same bits; conv2d's
+    channel_scale, which computes the product first where the kernel cannot). Saves the Mul's launch in every SE block (MobileNetV3, EfficientNet)."""
     ix = _Index(g)
     users = _users(g)
     for m in [n for n in g.nodes if n.op == "Mul" and n.attrs.get("activation") is None]:

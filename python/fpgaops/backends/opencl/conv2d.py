@@ -183,18 +183,13 @@ def use_pwt(p, c, k, vec, m, opencl):
     return used_pwt >= used_pw
 
 
-# int8 conv_pw: images of at least this many pixels take 4 vectors of 8 pixels per work-item
-# (-DCONV_PW_NV=4), smaller ones PW_NV (conv2d.cl)
-PW_NV4_MIN_PIXELS = 2048
-
-
 def run_pointwise_int8(backend, call):
     """int8: the input as words of TW channels (conv_pad, one row of H*W per word), the weights as
     words of TW taps (conv_pw_pack; TW and the VNNI form from int8_form), the GEMM over pixels
     with TAP_DOT (conv2d.cl)."""
     tw, form = int8_form(backend, call.c)
     p = call.h * call.w
-    nv = 4 if p >= PW_NV4_MIN_PIXELS else PW_NV
+    nv = 4 if p >= tunables(backend)["cfg"].conv2d.opencl.pw_nv4_min_pixels else PW_NV
     prg = program(backend, "conv2d", dtype_defines(call) + requant_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"] + form
                   + ([f"-DCONV_PW_NV={nv}"] if nv != PW_NV else []))
     cq = -(-call.c // tw)

@@ -13,40 +13,30 @@ FIXED = {(3, 3), (5, 5)}
 STRIP_ROWS = 8
 
 
-# dwconv_strip_q (int8 3x3 with VNNI, 32 output columns per work-item): output rows of at least this
-# many columns (lanes used: 28/32 at 28, 56/64 at 56); narrower rows stay on dwconv_strip's 16 columns
-DWQ_MIN_OW = 24
-
-
-def run_strip_q(backend, call, defines):
-    """int8 3x3 on a VNNI device: dwconv_strip_q (dwconv.cl), one filter row per vpdpbusd."""
-    prg = program(backend, "dwconv", defines)
-    nowb, nohb = -(-call.ow // 32), -(-call.oh // 4)  # 32 columns x DWQ_RB rows per work-item
-    e = epilogue_args(call)
-    launch(backend, prg, "dwconv_strip_q", (nowb, nohb, call.n * call.k), (1, 1, 1),
-           call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, e["mult"], e["shift"],
-           *i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.pad_top, call.pad_left, call.k // call.c,
-                call.n * call.k), np.int32(call.x_zero_point), *e["flags"][:2], *e["flags"][3:])
-
-
-def run_strip(backend, call, defines, rb=None):
-    """A fixed geometry: dwconv_strip, each input row loaded once per DW_RB output rows."""
-    rb = rb or STRIP_ROWS
-    prg = program(backend, "dwconv", defines + [f"-DDW_RB={rb}"])
-    px = 16 if call.dtype == np.int8 else 8  # output columns per work-item (dwconv.cl)
-    nowb, nohb = -(-call.ow // px), -(-call.oh // rb)
+def run_strip(backend, call, defines, rb=None, vnni=False):
+    """A fixed geometry: dwconv_strip, each input row loaded once per DW_RB output rows; ``vnni``
+    (int8 3x3 on a VNNI device): dwconv_strip_q, one filter row per vpdpbusd, 32 columns x
+    dwconv.opencl.q_rows rows per work-item, one work-item per group (dwconv.cl says why)."""
+    if vnni:
+        name, px, rb = "dwconv_strip_q", 32, tunables(backend)["cfg"].dwconv.opencl.q_rows
+        prg = program(backend, "dwconv", defines)
+    else:
+        name, px, rb = "dwconv_strip", (16 if call.dtype == np.int8 else 8), rb or STRIP_ROWS
+        prg = program(backend, "dwconv", defines + [f"-DDW_RB={rb}"])
+    nowb, nohb = -(-call.ow // px), -(-call.oh // rb)  # output columns / rows per work-item
     e = epilogue_args(call)
     l0 = min(nowb, 16)
     l1 = min(nohb, max(1, 64 // l0))
     l2 = min(call.n * call.k, max(1, 64 // (l0 * l1)))
+    lsize = (1, 1, 1) if vnni else (l0, l1, l2)
     geom = i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.pad_top, call.pad_left, call.k // call.c,
                call.n * call.k)
     if call.dtype == np.int8:  # flags: has_bias, has_res, act (the clamp is lo/hi), y_zp ... hi
-        launch(backend, prg, "dwconv_strip", (nowb, nohb, call.n * call.k), (l0, l1, l2),
+        launch(backend, prg, name, (nowb, nohb, call.n * call.k), lsize,
                call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, e["mult"], e["shift"],
                *geom, np.int32(call.x_zero_point), *e["flags"][:2], *e["flags"][3:])
     else:
-        launch(backend, prg, "dwconv_strip", (nowb, nohb, call.n * call.k), (l0, l1, l2),
+        launch(backend, prg, name, (nowb, nohb, call.n * call.k), lsize,
                call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, *geom, *e["flags"][:3])
 
 
@@ -58,10 +48,11 @@ def run(backend, call):
     if fixed:
         defines = defines + ["-DDW_FIXED=1", f"-DDW_R={call.r}", f"-DDW_S={call.s}", f"-DDW_SH={call.stride_h}",
                              f"-DDW_SW={call.stride_w}"]
-        if call.dtype == np.int8 and (call.r, call.s) == (3, 3) and call.ow >= DWQ_MIN_OW:
+        if (call.dtype == np.int8 and (call.r, call.s) == (3, 3)
+                and call.ow >= tunables(backend)["cfg"].dwconv.opencl.q_min_ow):
             tw, form = int8_form(backend, 9)
             if tw == 4:
-                return run_strip_q(backend, call, defines + form)
+                return run_strip(backend, call, defines + form, vnni=True)
         # int8: the strip height that divides the output rows most evenly with at most STRIP_ROWS
         # per strip (7 for 14 and 7 rows: no computed row thrown away; measured 1.06-1.09x on those
         # MobileNetV2 layers, docs/int8.md)

@@ -410,21 +410,25 @@ class XrtBackend(Backend):
         elif v.bank not in banks and read_only and self.num_cu_sets > 1 and id(v) not in placed:
             rep = next((v.replicas[b] for b in banks if b in v.replicas), None)
             if rep is None:
-                rep = v.replicas[banks[0]] = self.device.alloc(v.nbytes, banks[0])
-                rep.copy_from(v.bo, v.nbytes)
+                rep = v.replicas[banks[0]] = self._copy_to(v, banks[0])
             return rep
         elif v.bank not in banks:
             if id(v) in placed:
                 # the same tensor is bound again, to a port in another bank (e.g. matmul(x, x)):
                 # give this port its own copy and leave the tensor where the first port needs it
-                tmp = self.device.alloc(v.nbytes, banks[0])
-                tmp.copy_from(v.bo, v.nbytes)
-                return tmp
-            new = self.device.alloc(v.nbytes, banks[0])
-            new.copy_from(v.bo, v.nbytes)
-            v.bo, v.bank = new, banks[0]
+                return self._copy_to(v, banks[0])
+            v.bo, v.bank = self._copy_to(v, banks[0]), banks[0]
         placed[id(v)] = v.bank
         return v.bo
+
+    def _copy_to(self, v, bank):
+        """A new native buffer in ``bank`` holding ``v``'s bytes (a device-side copy)."""
+        try:
+            bo = self.device.alloc(v.nbytes, bank)
+            bo.copy_from(v.bo, v.nbytes)
+        except (RuntimeError, ValueError) as e:
+            raise DeviceError(f"xrt: cannot copy {v.nbytes} bytes to bank {bank}: {e}") from None
+        return bo
 
     # --- fallback ---------------------------------------------------------------------------
     def _run_on_fallback(self, call):
