@@ -159,6 +159,7 @@ SCHEMA.update({
     "pool.blocked_open_rows": _int(1, 64),
     "pool.blocked_out_words": _int(1, 1 << 12),
     "pool.opencl.min_outputs": _int(1, 1 << 20),
+    "pool.opencl.max_row": _int(16, 1 << 14),
     "act_lut.max_segments": _int(1, 1 << 16, pow2=True),
     "act_lut.opencl.vec": _int(1, 16, pow2=True),
     "eltwise.segment": _int(64, 1 << 20, pow2=True),
