@@ -9,13 +9,14 @@
 //                          once per axis (no bounds test in the tap loops). float32, stride 1 or
 //                          2, regular windows: blocks of 8 interior outputs use one vector load
 //                          per tap (stride 2: two 8-wide loads, even lanes); edges stay scalar.
-//   pool_max_f32           float32 max over regular windows without dilation, rows of at most
+//   pool_max_f32 / _i8     max over regular windows without dilation, rows of at most
 //                          pool.opencl.max_row padded columns: separable. Per output row, the
 //                          column-wise max of its valid input rows, 16 columns per vector, into
 //                          a private row with -inf in the padding; then the kw taps along that
 //                          row, 16 outputs per vector for stride 1 and 2 (stride 2: even lanes of
 //                          two loads per tap). kh + kw comparisons per output instead of kh * kw,
-//                          and only 16-wide loads: 2.5-3x pool_f32 on ResNet's 3x3/2 stem pool.
+//                          and only 16-wide loads: 2-3x pool_f32 on ResNet's 3x3/2 stem pool,
+//                          ~10x the scalar pool_i8.
 //   pool_global_f32/_i8    adaptive 1 x 1 (global average): a work-item streams planes_per_item
 //                          contiguous planes, float32 with 8-wide vector loads (8 partial sums).
 //
@@ -118,71 +119,84 @@ __kernel ONE_ITEM void pool_f32(__global const float *restrict x, __global float
 }
 
 #define MAX_ROW POOL_OPENCL_MAX_ROW
-inline float16 max16(float16 a, float16 v) { return select(a, v, (v > a) | isnan(v)); }
-inline float max1(float a, float v) { return (v > a || isnan(v)) ? v : a; }
-inline float16 even16(const float *p) {  // p[0], p[2], ..., p[30]
+// Lanes 0, 2, ..., 30 (even) and 1, 3, ..., 31 (odd) of the 32 elements at p (p 2-element aligned).
+// float: shuffle2. int8: PoCL 3.1 scalarizes shuffle2 of char vectors (measured ~13x slower than
+// the float one), so the 32 bytes are read as 16 shorts and split by shifts (vpmovwb).
+inline float16 even16_f32(const float *p) {
   return shuffle2(vload16(0, p), vload16(1, p), (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30));
 }
-
-// The launcher's contract: max(pw + w, (ow - 1) * sw + kw) <= MAX_ROW (the padded row, ceil_mode's
-// overhang included), dilation 1. The row buffer has 32 more entries: the last vector of a row may
-// read past the padded row in lanes it never uses.
-__kernel ONE_ITEM void pool_max_f32(__global const float *restrict x, __global float *restrict y, int h, int oh,
-                                    int kh, int sh, int ph, int w, int ow, int kw, int sw, int pw, int rows_per_item) {
-  const int i0 = get_global_id(0) * rows_per_item;
-  const long plane = get_global_id(1);
-  __global const float *xp = x + plane * h * w;
-  const int span = max(pw + w, (ow - 1) * sw + kw);
-  float row[MAX_ROW + 32];
-  for (int c = 0; c < pw; ++c) row[c] = -INFINITY;
-  for (int c = pw + w; c < span; ++c) row[c] = -INFINITY;
-  for (int i = i0; i < min(i0 + rows_per_item, oh); ++i) {
-    const Taps tr = taps(i, h, oh, kh, sh, ph, 1, 0, 0);
-    const int rows = tr.t1 - tr.t0;
-    __global const float *r0 = xp + (long)(tr.start + tr.t0) * w;
-    int c = 0;
-    if (rows == 0) {  // a window wholly in the padding: empty, -inf
-      for (; c < w; ++c) row[pw + c] = -INFINITY;
-    }
-    for (; c + 16 <= w; c += 16) {
-      float16 m = vload16(0, r0 + c);
-      for (int t = 1; t < rows; ++t) m = max16(m, vload16(0, r0 + (long)t * w + c));
-      vstore16(m, 0, row + pw + c);
-    }
-    for (; c < w; ++c) {
-      float m = r0[c];
-      for (int t = 1; t < rows; ++t) m = max1(m, r0[(long)t * w + c]);
-      row[pw + c] = m;
-    }
-    __global float *yp = y + (plane * oh + i) * ow;
-    int j = 0;
-    if (sw == 1) {
-      for (; j + 16 <= ow; j += 16) {
-        float16 m = vload16(0, row + j);
-        for (int b = 1; b < kw; ++b) m = max16(m, vload16(0, row + j + b));
-        vstore16(m, 0, yp + j);
-      }
-    } else if (sw == 2 && kw == 3) {  // ResNet's stem pool: taps 0 and 1 from one deinterleaved pair
-      for (; j + 16 <= ow; j += 16) {
-        const float16 a = vload16(0, row + 2 * j), b = vload16(1, row + 2 * j);
-        const float16 ev = shuffle2(a, b, (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30));
-        const float16 od = shuffle2(a, b, (uint16)(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31));
-        vstore16(max16(max16(ev, od), even16(row + 2 * j + 2)), 0, yp + j);
-      }
-    } else if (sw == 2) {
-      for (; j + 16 <= ow; j += 16) {
-        float16 m = even16(row + 2 * j);
-        for (int b = 1; b < kw; ++b) m = max16(m, even16(row + 2 * j + b));
-        vstore16(m, 0, yp + j);
-      }
-    }
-    for (; j < ow; ++j) {
-      float m = row[j * sw];
-      for (int b = 1; b < kw; ++b) m = max1(m, row[j * sw + b]);
-      yp[j] = m;
-    }
-  }
+inline float16 odd16_f32(const float *p) {
+  return shuffle2(vload16(0, p), vload16(1, p), (uint16)(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31));
 }
+inline char16 even16_i8(const char *p) {
+  const short16 v = vload16(0, (const short *)p);
+  return convert_char16((v << (short16)8) >> (short16)8);  // the low byte, sign-extended: in range
+}
+inline char16 odd16_i8(const char *p) { return convert_char16(vload16(0, (const short *)p) >> (short16)8); }
+// float: NaN wins (as pool_f32); int8: the codes' max (monotone in the value for any zero point)
+inline float16 max16_f32(float16 a, float16 v) { return select(a, v, (v > a) | isnan(v)); }
+inline float max1_f32(float a, float v) { return (v > a || isnan(v)) ? v : a; }
+inline char16 max16_i8(char16 a, char16 v) { return max(a, v); }
+inline char max1_i8(char a, char v) { return max(a, v); }
+
+// pool_max_<S>: element T, vector T16 = 16 x T, padding value NEG (below every value: a window
+// with at least one valid tap gets that tap's max; one wholly in the padding gets NEG, the empty
+// window's value). The launcher's contract: max(pw + w, (ow - 1) * sw + kw) <= MAX_ROW (the padded
+// row, ceil_mode's overhang included), dilation 1. The row buffer has 32 more entries: the last
+// vector of a row may read past the padded row in lanes it never uses.
+#define DEFINE_POOL_MAX(S, T, T16, NEG)                                                                           \
+  __kernel ONE_ITEM void pool_max_##S(__global const T *restrict x, __global T *restrict y, int h, int oh, int kh, \
+                                      int sh, int ph, int w, int ow, int kw, int sw, int pw, int rows_per_item) { \
+    const int i0 = get_global_id(0) * rows_per_item;                                                          \
+    const long plane = get_global_id(1);                                                                      \
+    __global const T *xp = x + plane * h * w;                                                                 \
+    const int span = max(pw + w, (ow - 1) * sw + kw);                                                         \
+    T row[MAX_ROW + 32] __attribute__((aligned(64))); /* even16_i8 reads shorts */                             \
+    for (int c = 0; c < pw; ++c) row[c] = NEG;                                                                \
+    for (int c = pw + w; c < span; ++c) row[c] = NEG;                                                         \
+    for (int i = i0; i < min(i0 + rows_per_item, oh); ++i) {                                                  \
+      const Taps tr = taps(i, h, oh, kh, sh, ph, 1, 0, 0);                                                    \
+      const int rows = tr.t1 - tr.t0;                                                                         \
+      __global const T *r0 = xp + (long)(tr.start + tr.t0) * w;                                               \
+      int c = 0;                                                                                              \
+      if (rows == 0) /* a window wholly in the padding: empty */                                              \
+        for (; c < w; ++c) row[pw + c] = NEG;                                                                 \
+      for (; c + 16 <= w; c += 16) { /* column-wise max of the window's rows */                               \
+        T16 m = vload16(0, r0 + c);                                                                           \
+        for (int t = 1; t < rows; ++t) m = max16_##S(m, vload16(0, r0 + (long)t * w + c));                    \
+        vstore16(m, 0, row + pw + c);                                                                         \
+      }                                                                                                       \
+      for (; c < w; ++c) {                                                                                    \
+        T m = r0[c];                                                                                          \
+        for (int t = 1; t < rows; ++t) m = max1_##S(m, r0[(long)t * w + c]);                                  \
+        row[pw + c] = m;                                                                                      \
+      }                                                                                                       \
+      __global T *yp = y + (plane * oh + i) * ow;                                                             \
+      int j = 0;                                                                                              \
+      if (sw == 1) {                                                                                          \
+        for (; j + 16 <= ow; j += 16) {                                                                       \
+          T16 m = vload16(0, row + j);                                                                        \
+          for (int b = 1; b < kw; ++b) m = max16_##S(m, vload16(0, row + j + b));                            \
+          vstore16(m, 0, yp + j);                                                                             \
+        }                                                                                                     \
+      } else if (sw == 2) { /* tap b of outputs j..j+15: row[2j + b], even (odd) lanes from row + 2j + b (- 1) */ \
+        for (; j + 16 <= ow; j += 16) {                                                                       \
+          T16 m = even16_##S(row + 2 * j);                                                                    \
+          for (int b = 1; b < kw; ++b)                                                                        \
+            m = max16_##S(m, (b & 1) ? odd16_##S(row + 2 * j + b - 1) : even16_##S(row + 2 * j + b));         \
+          vstore16(m, 0, yp + j);                                                                             \
+        }                                                                                                     \
+      }                                                                                                       \
+      for (; j < ow; ++j) {                                                                                   \
+        T m = row[j * sw];                                                                                    \
+        for (int b = 1; b < kw; ++b) m = max1_##S(m, row[j * sw + b]);                                        \
+        yp[j] = m;                                                                                            \
+      }                                                                                                       \
+    }                                                                                                         \
+  }
+
+DEFINE_POOL_MAX(f32, float, float16, -INFINITY)
+DEFINE_POOL_MAX(i8, char, char16, (char)-128)
 
 // round-half-to-even of a / b, b > 0 (exact integer arithmetic)
 inline int div_rne(int a, int b) {

@@ -128,27 +128,28 @@ def test_cnn_shapes(backend, args):
 
 @settings(max_examples=25, deadline=None)
 @given(k=st.integers(1, 5), s=st.integers(1, 3), extra_w=st.integers(0, 120), extra_h=st.integers(0, 6),
-       cm=st.booleans(), data=st.data(), seed=st.integers(0, 2**31))
-def test_max_pool_wide_rows(backend, k, s, extra_w, extra_h, cm, data, seed):
-    """Rows of 16-140 columns: the 16-wide vector blocks of opencl's separable pool_max_f32 (stride
-    1 and 2) and its scalar tails, next to pool_f32's paths for the other strides."""
+       cm=st.booleans(), dtype=st.sampled_from(["float32", "int8"]), data=st.data(), seed=st.integers(0, 2**31))
+def test_max_pool_wide_rows(backend, k, s, extra_w, extra_h, cm, dtype, data, seed):
+    """Rows of 16-140 columns: the 16-wide vector blocks of opencl's separable pool_max_f32 / _i8
+    (stride 1 and 2) and their scalar tails, next to pool_f32 / pool_i8 for the other strides."""
     p = data.draw(st.integers(0, k // 2))
     shape = (1, 3, max(1, k - 2 * p) + extra_h, max(16, k - 2 * p) + extra_w)
-    x = rand(np.random.default_rng(seed), shape, "float32", specials=True)
+    x = rand(np.random.default_rng(seed), shape, dtype, specials=True)
     np.testing.assert_array_equal(fo.max_pool2d(x, k, s, p, 1, cm), ref.max_pool2d(x, k, s, p, 1, cm))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "int8"])
 @pytest.mark.parametrize("w, p, d", [(1023, 1, 1), (1021, 1, 1), (40, 1, 2)])
-def test_max_pool_separable_limits(backend, w, p, d):
+def test_max_pool_separable_limits(backend, w, p, d, dtype):
     """Both sides of opencl's choice between pool_max_f32 and pool_f32: a padded row (both paddings
     reached by the last window) just over and just within pool.opencl.max_row, and a dilated window."""
     from fpgaops.backends.opencl.pool import separable_max
     from fpgaops.ops.pool import PoolCall
 
     max_row = config.current().pool.opencl.max_row
-    x = rand(np.random.default_rng(w), (1, 2, 5, w), "float32", specials=True)
+    x = rand(np.random.default_rng(w), (1, 2, 5, w), dtype, specials=True)
     ow = ref.out_size(w, 3, 2, p, d, False)
-    call = PoolCall(dtype=np.dtype(np.float32), x=None, y=None, planes=2, kind=0, adaptive=False,
+    call = PoolCall(dtype=np.dtype(dtype), x=None, y=None, planes=2, kind=0, adaptive=False,
                     count_include_pad=False, h=5, oh=2, kh=3, sh=2, ph=p, dh=d, w=w, ow=ow, kw=3, sw=2, pw=p, dw=d,
                     zero_point=0, open_rows=3)
     assert separable_max(call, max_row) == (d == 1 and (ow - 1) * 2 + 3 <= max_row)

@@ -1,8 +1,8 @@
 """OpenCL launcher for PoolCall: kernels/opencl/pool.cl (design notes in that file's header).
 A work-item computes whole output rows (whole planes for global pooling): at least
-pool.opencl.min_outputs outputs, but enough work-items for every compute unit. float32 max pools
-over regular windows without dilation whose padded rows fit pool.opencl.max_row take the
-separable pool_max_f32; the rest pool_f32 / pool_i8."""
+pool.opencl.min_outputs outputs, but enough work-items for every compute unit. Max pools over
+regular windows without dilation whose padded rows fit pool.opencl.max_row take the separable
+pool_max_f32 / pool_max_i8; the rest pool_f32 / pool_i8."""
 import numpy as np
 
 from ... import config
@@ -20,11 +20,10 @@ def _per_item(backend, units_total, outputs_per_unit):
 
 
 def separable_max(call, max_row):
-    """True when pool_max_f32 runs ``call``: float32 max (kind 0) over regular windows, dilation 1,
-    the padded row (ceil_mode's overhang included) within ``max_row`` columns."""
+    """True when pool_max_f32 / pool_max_i8 runs ``call``: a max (kind 0) over regular windows,
+    dilation 1, the padded row (ceil_mode's overhang included) within ``max_row`` columns."""
     span = max(call.pw + call.w, (call.ow - 1) * call.sw + call.kw)
-    return (call.dtype == np.float32 and call.kind == 0 and not call.adaptive and call.dh == 1 and call.dw == 1
-            and span <= max_row)
+    return call.kind == 0 and not call.adaptive and call.dh == 1 and call.dw == 1 and span <= max_row
 
 
 def run(backend, call):
@@ -41,7 +40,7 @@ def run(backend, call):
     if separable_max(call, config.current().pool.opencl.max_row):
         args = (call.x.handle, call.y.handle, i32(call.h), i32(call.oh), i32(call.kh), i32(call.sh), i32(call.ph),
                 i32(call.w), i32(call.ow), i32(call.kw), i32(call.sw), i32(call.pw), i32(per))
-        enqueue(backend, "pool", "pool_max_f32", (-(-call.oh // per), call.planes), args)
+        enqueue(backend, "pool", "pool_max_i8" if i8 else "pool_max_f32", (-(-call.oh // per), call.planes), args)
         return
     args = (call.x.handle, call.y.handle, i32(call.kind), i32(call.adaptive), i32(call.count_include_pad),
             i32(call.h), i32(call.oh), i32(call.kh), i32(call.sh), i32(call.ph), i32(call.dh),
