@@ -323,7 +323,7 @@ def current():
 
 
 def kernel_source_dir():
-    """Folder holding kernels/ (installed package data, or the checkout's)."""
+    """The kernels/ folder (config/, opencl/, hls/): the installed package data, or the checkout's."""
     return default_path().parents[1]
 
 

@@ -63,8 +63,11 @@ def generated_headers(root, out_dir):
     gen = Path(out_dir) / "fpgaops"
     gen.mkdir(parents=True, exist_ok=True)
     (gen / "config.hpp").write_text(cfgmod.load(root / "kernels" / "config" / "fpgaops.toml").header())
+    reference = root / "python" / "fpgaops" / "reference" / "winograd.py"  # a checkout's; else this package's
+    if not reference.is_file():
+        reference = Path(__file__).resolve().parents[1] / "reference" / "winograd.py"
     subprocess.run([sys.executable, str(root / "kernels" / "hls" / "gen" / "winograd_matrices.py"), "--source",
-                    str(root / "python" / "fpgaops" / "reference" / "winograd.py"), "--header",
+                    str(reference), "--header",
                     str(gen / "winograd_matrices.hpp")], check=True, capture_output=True)
     return Path(out_dir)
 
@@ -161,7 +164,7 @@ def lint_tree(root=None):
     """The findings over a checkout's kernels/hls (default: this installation's kernel sources)."""
     from .. import config as cfgmod
 
-    root = Path(root) if root else cfgmod.kernel_source_dir()
+    root = Path(root) if root else cfgmod.kernel_source_dir().parent
     tops, judged = kernel_files(root)
     return lint_files(tops, root, {str(p.resolve()) for p in judged})
 
@@ -182,7 +185,7 @@ def lint_snippet(code, name="snippet.cpp", root=None, compile_view=False, ap_typ
     paths (the ap_types and the g++ compile only when asked: they cost seconds per snippet)."""
     from .. import config as cfgmod
 
-    root = Path(root) if root else cfgmod.kernel_source_dir()
+    root = Path(root) if root else cfgmod.kernel_source_dir().parent
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_text(code)

@@ -184,6 +184,8 @@ struct PoolEngine {
   static const int MAX_ROWS = Cfg::MAX_OPEN_ROWS;
   static const int MAX_K = Cfg::MAX_KERNEL;
   static const int L = lanes_per_word<in_t>::value;
+  typedef Lanes<acc_t, L> acc_lanes_t;  // the channel-blocked path's partials and outputs, a word's lanes
+  typedef Lanes<out_t, L> out_lanes_t;
   static const int MAX_WORDS = ceil_div(MAX_W, L);
   static const int MAX_H = 2147483647;
 
@@ -332,43 +334,66 @@ struct PoolEngine {
     }
   }
 
-  static void vpool(PoolArgs g, hls::stream<acc_t>& h_s, hls::stream<out_t>& out_s) {
+  // The vertical reduction of both paths, one template: a ring of SLOTS open output rows (g.open_rows
+  // of them in use) of nc cells of NL lanes -- planar: a cell is one column (NL = NG = 1); blocked: a
+  // bus word of G columns of B planes (NL = L, NG = G). Lane l of cell c belongs to output column
+  // c * NG + l / (NL / NG); cells past g.ow are written as 0. Per plane, each input row's partials
+  // (one cell per cycle) update every open row it falls into; the rows finished by it leave in order.
+  static acc_t lane(const acc_t& v, int) { return v; }
+  static acc_t lane(const acc_lanes_t& v, int l) { return v.v[l]; }
+  static void set_lane(out_t& o, int, out_t v) { o = v; }
+  static void set_lane(out_lanes_t& o, int l, out_t v) { o.v[l] = v; }
+
+  template <int SLOTS, int MAXC, int NL, int NG, class V, class O>
+  static void vpool_bank(PoolArgs g, int nc, hls::stream<V>& h_s, hls::stream<O>& out_s) {
     FPGAOPS_CYCLES_PROCESS("vpool", 1, 4);
-    acc_t bank[MAX_ROWS][MAX_W];
+    acc_t bank[SLOTS][MAXC][NL];
 #pragma HLS ARRAY_PARTITION variable=bank type=complete dim=1
-    int next_row[MAX_ROWS], step[MAX_ROWS], left[MAX_ROWS], cnt[MAX_ROWS];
+#pragma HLS ARRAY_PARTITION variable=bank type=complete dim=3
+    int next_row[SLOTS], step[SLOTS], left[SLOTS], cnt[SLOTS];
 #pragma HLS ARRAY_PARTITION variable=next_row type=complete
 #pragma HLS ARRAY_PARTITION variable=step type=complete
 #pragma HLS ARRAY_PARTITION variable=left type=complete
 #pragma HLS ARRAY_PARTITION variable=cnt type=complete
-    int cnt_w[MAX_W];
+    int cnt_w[MAXC][NG];  // divisor factor of output column c * NG + u (-1: past g.ow, written as 0)
+#pragma HLS ARRAY_PARTITION variable=cnt_w type=complete dim=2
     const int a = g.open_rows;
-    FPGAOPS_CYCLES_LOOP(g.ow);
+    FPGAOPS_CYCLES_LOOP(nc);
   COLUMN_COUNTS:
-    for (int j = 0; j < g.ow; j++) {
+    for (int c = 0; c < nc; c++) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAXC
       FPGAOPS_CYCLES_ITER();
-      cnt_w[j] = axis_window(j, g.w, g.ow, g.kw, g.sw, g.pw, g.dw, g.adaptive != 0, g.count_include_pad != 0).count;
+    COLUMN_COUNTS_CELL:
+      for (int u = 0; u < NG; u++) {
+#pragma HLS UNROLL
+        const int j = c * NG + u;
+        cnt_w[c][u] = j < g.ow ? axis_window(j, g.w, g.ow, g.kw, g.sw, g.pw, g.dw, g.adaptive != 0,
+                                             g.count_include_pad != 0).count : -1;
+      }
     }
     // Every slot starts (and, after each emission, is left) in the init state.
-    FPGAOPS_CYCLES_LOOP(g.ow);
+    FPGAOPS_CYCLES_LOOP(nc);
   BANK_INIT:
-    for (int j = 0; j < g.ow; j++) {
+    for (int c = 0; c < nc; c++) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAXC
       FPGAOPS_CYCLES_ITER();
     BANK_INIT_ROWS:
-      for (int s = 0; s < MAX_ROWS; s++) {
+      for (int s = 0; s < SLOTS; s++) {
 #pragma HLS UNROLL
-        bank[s][j] = Op::init();
+      BANK_INIT_LANES:
+        for (int l = 0; l < NL; l++) {
+#pragma HLS UNROLL
+          bank[s][c][l] = Op::init();
+        }
       }
     }
   VPOOL_PLANES:
     for (int p = 0; p < g.planes; p++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
     ARM_SLOTS:
-      for (int s = 0; s < MAX_ROWS; s++) {
+      for (int s = 0; s < SLOTS; s++) {
 #pragma HLS UNROLL
         arm(s, s < a ? s : g.oh, g, next_row, step, left, cnt);
       }
@@ -376,29 +401,33 @@ struct PoolEngine {
     VPOOL_ROWS:
       for (int r = 0; r < g.h; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
-        bool hit[MAX_ROWS];
+        bool hit[SLOTS];
 #pragma HLS ARRAY_PARTITION variable=hit type=complete
       HIT_SLOTS:
-        for (int s = 0; s < MAX_ROWS; s++) {
+        for (int s = 0; s < SLOTS; s++) {
 #pragma HLS UNROLL
           hit[s] = left[s] > 0 && next_row[s] == r;
         }
-        FPGAOPS_CYCLES_LOOP(g.ow);
-      VPOOL_COLS:
-        for (int j = 0; j < g.ow; j++) {
+        FPGAOPS_CYCLES_LOOP(nc);
+      VPOOL_CELLS:
+        for (int c = 0; c < nc; c++) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAXC
 #pragma HLS DEPENDENCE variable=bank type=inter false
           FPGAOPS_CYCLES_ITER();
-          const acc_t v = h_s.read();
+          const V v = h_s.read();
         UPDATE_SLOTS:
-          for (int s = 0; s < MAX_ROWS; s++) {
+          for (int s = 0; s < SLOTS; s++) {
 #pragma HLS UNROLL
-            if (hit[s]) bank[s][j] = Op::combine(bank[s][j], v);
+          UPDATE_LANES:
+            for (int l = 0; l < NL; l++) {
+#pragma HLS UNROLL
+              if (hit[s]) bank[s][c][l] = Op::combine(bank[s][c][l], lane(v, l));
+            }
           }
         }
       ADVANCE_SLOTS:
-        for (int s = 0; s < MAX_ROWS; s++) {
+        for (int s = 0; s < SLOTS; s++) {
 #pragma HLS UNROLL
           if (hit[s]) {
             next_row[s] += step[s];
@@ -408,16 +437,23 @@ struct PoolEngine {
         // Finished output rows leave in order (after the last row, every remaining one is finished).
       EMIT_ROWS:
         while (next_emit < g.oh && left[slot0] == 0) {
-#pragma HLS LOOP_TRIPCOUNT min=0 max=MAX_ROWS
+#pragma HLS LOOP_TRIPCOUNT min=0 max=SLOTS
           const int ch = cnt[slot0];
-          FPGAOPS_CYCLES_LOOP(g.ow);
-        EMIT_COLS:
-          for (int j = 0; j < g.ow; j++) {
+          FPGAOPS_CYCLES_LOOP(nc);
+        EMIT_CELLS:
+          for (int c = 0; c < nc; c++) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_W
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAXC
             FPGAOPS_CYCLES_ITER();
-            out_s.write(Op::finish(bank[slot0][j], ch * cnt_w[j], g.zero_point));
-            bank[slot0][j] = Op::init();
+            O o;
+          EMIT_LANES:
+            for (int l = 0; l < NL; l++) {
+#pragma HLS UNROLL
+              const int cw = cnt_w[c][l / (NL / NG)];
+              set_lane(o, l, cw >= 0 ? Op::finish(bank[slot0][c][l], ch * cw, g.zero_point) : out_t(0));
+              bank[slot0][c][l] = Op::init();
+            }
+            out_s.write(o);
           }
           arm(slot0, next_emit + a, g, next_row, step, left, cnt);
           next_emit++;
@@ -533,8 +569,6 @@ struct PoolEngine {
   // (G - 1) * sw + (kw - 1) * dw + G <= G * (MAX_K + 1) vectors (sw <= max_kernel, host-checked).
   static const int REG = G * (MAX_K + 1);
   static const int TAPS = G * MAX_K;  // register offsets a tap can take relative to the word's last column
-  typedef Lanes<acc_t, L> acc_lanes_t;
-  typedef Lanes<out_t, L> out_lanes_t;
   static_assert(B >= 1 && L % B == 0, "pool: gemm.pe must divide the lanes of a word (the conv blocks)");
 
   static bool blocked_fits(const PoolArgs& g) {
@@ -662,122 +696,6 @@ struct PoolEngine {
     }
   }
 
-  static void vpool_words(PoolArgs g, hls::stream<acc_lanes_t>& h_s, hls::stream<out_lanes_t>& out_s) {
-    FPGAOPS_CYCLES_PROCESS("vpool", 1, 4);
-    acc_t bank[MAX_BROWS][MAX_QW][L];
-#pragma HLS ARRAY_PARTITION variable=bank type=complete dim=1
-#pragma HLS ARRAY_PARTITION variable=bank type=complete dim=3
-    int next_row[MAX_BROWS], step[MAX_BROWS], left[MAX_BROWS], cnt[MAX_BROWS];
-#pragma HLS ARRAY_PARTITION variable=next_row type=complete
-#pragma HLS ARRAY_PARTITION variable=step type=complete
-#pragma HLS ARRAY_PARTITION variable=left type=complete
-#pragma HLS ARRAY_PARTITION variable=cnt type=complete
-    int cnt_w[MAX_QW][G];  // divisor factor of column qG + u (-1: a pad column of the row, written as 0)
-#pragma HLS ARRAY_PARTITION variable=cnt_w type=complete dim=2
-    const int a = g.open_rows, nq = ceil_div(g.ow, G);
-    FPGAOPS_CYCLES_LOOP(nq);
-  WORD_COUNTS:
-    for (int q = 0; q < nq; q++) {
-#pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_QW
-      FPGAOPS_CYCLES_ITER();
-    WORD_COUNTS_VECTORS:
-      for (int u = 0; u < G; u++) {
-#pragma HLS UNROLL
-        const int j = q * G + u;
-        cnt_w[q][u] = j < g.ow ? axis_window(j, g.w, g.ow, g.kw, g.sw, g.pw, g.dw, false, g.count_include_pad != 0).count : -1;
-      }
-    }
-    FPGAOPS_CYCLES_LOOP(nq);
-  WORD_BANK_INIT:
-    for (int q = 0; q < nq; q++) {
-#pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_QW
-      FPGAOPS_CYCLES_ITER();
-    WORD_BANK_INIT_ROWS:
-      for (int s = 0; s < MAX_BROWS; s++) {
-#pragma HLS UNROLL
-      WORD_BANK_INIT_LANES:
-        for (int l = 0; l < L; l++) {
-#pragma HLS UNROLL
-          bank[s][q][l] = Op::init();
-        }
-      }
-    }
-  VPOOL_WORD_PLANES:
-    for (int p = 0; p < g.planes; p++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
-    ARM_WORD_SLOTS:
-      for (int s = 0; s < MAX_BROWS; s++) {
-#pragma HLS UNROLL
-        arm(s, s < a ? s : g.oh, g, next_row, step, left, cnt);
-      }
-      int next_emit = 0, slot0 = 0;
-    VPOOL_WORD_ROWS:
-      for (int r = 0; r < g.h; r++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_H
-        bool hit[MAX_BROWS];
-#pragma HLS ARRAY_PARTITION variable=hit type=complete
-      HIT_WORD_SLOTS:
-        for (int s = 0; s < MAX_BROWS; s++) {
-#pragma HLS UNROLL
-          hit[s] = left[s] > 0 && next_row[s] == r;
-        }
-        FPGAOPS_CYCLES_LOOP(nq);
-      VPOOL_WORDS:
-        for (int q = 0; q < nq; q++) {
-#pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_QW
-#pragma HLS DEPENDENCE variable=bank type=inter false
-          FPGAOPS_CYCLES_ITER();
-          const acc_lanes_t v = h_s.read();
-        UPDATE_WORD_SLOTS:
-          for (int s = 0; s < MAX_BROWS; s++) {
-#pragma HLS UNROLL
-          UPDATE_WORD_LANES:
-            for (int l = 0; l < L; l++) {
-#pragma HLS UNROLL
-              if (hit[s]) bank[s][q][l] = Op::combine(bank[s][q][l], v.v[l]);
-            }
-          }
-        }
-      ADVANCE_WORD_SLOTS:
-        for (int s = 0; s < MAX_BROWS; s++) {
-#pragma HLS UNROLL
-          if (hit[s]) {
-            next_row[s] += step[s];
-            left[s]--;
-          }
-        }
-      EMIT_WORD_ROWS:
-        while (next_emit < g.oh && left[slot0] == 0) {
-#pragma HLS LOOP_TRIPCOUNT min=0 max=MAX_BROWS
-          const int ch = cnt[slot0];
-          FPGAOPS_CYCLES_LOOP(nq);
-        EMIT_WORDS:
-          for (int q = 0; q < nq; q++) {
-#pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_QW
-            FPGAOPS_CYCLES_ITER();
-            out_lanes_t o;
-          EMIT_LANES:
-            for (int l = 0; l < L; l++) {
-#pragma HLS UNROLL
-              const int cw = cnt_w[q][l / B];
-              o.v[l] = cw >= 0 ? Op::finish(bank[slot0][q][l], ch * cw, g.zero_point) : out_t(0);
-              bank[slot0][q][l] = Op::init();
-            }
-            out_s.write(o);
-          }
-          arm(slot0, next_emit + a, g, next_row, step, left, cnt);
-          next_emit++;
-          slot0 = slot0 + 1 == a ? 0 : slot0 + 1;
-        }
-      }
-      FPGAOPS_SIM_ASSERT(next_emit == g.oh, "pool: " << g.oh - next_emit << " output rows never finished");
-    }
-  }
-
   // The output words, L consecutive elements per cycle (y stays element-typed like the planar path's;
   // the consecutive writes widen to one bus word per beat: max_widen_bitwidth on the top's y port).
   static void write_words(out_t* y, PoolArgs g, hls::stream<out_lanes_t>& out_s) {
@@ -808,7 +726,7 @@ struct PoolEngine {
     hls::stream<out_lanes_t, MAX_QW> out_s("pool.blocked_outputs");
     FPGAOPS_DATAFLOW_PROCESS(read_words(x, g, words_s));
     FPGAOPS_DATAFLOW_PROCESS(hpool_words(g, words_s, h_s));
-    FPGAOPS_DATAFLOW_PROCESS(vpool_words(g, h_s, out_s));
+    FPGAOPS_DATAFLOW_PROCESS((vpool_bank<MAX_BROWS, MAX_QW, L, G>(g, ceil_div(g.ow, G), h_s, out_s)));
     FPGAOPS_DATAFLOW_PROCESS(write_words(y, g, out_s));
     FPGAOPS_DATAFLOW_END();
   }
@@ -821,7 +739,7 @@ struct PoolEngine {
     hls::stream<out_t, MAX_W> out_s("pool.outputs");
     FPGAOPS_DATAFLOW_PROCESS(read_rows(x, g, words_s));
     FPGAOPS_DATAFLOW_PROCESS(hpool(g, words_s, h_s));
-    FPGAOPS_DATAFLOW_PROCESS(vpool(g, h_s, out_s));
+    FPGAOPS_DATAFLOW_PROCESS((vpool_bank<MAX_ROWS, MAX_W, 1, 1>(g, g.ow, h_s, out_s)));
     FPGAOPS_DATAFLOW_PROCESS(write_out(y, g, out_s));
     FPGAOPS_DATAFLOW_END();
   }

@@ -106,10 +106,41 @@ struct WinogradEngine {
     int nn, k0, ty, tx0;
   };
 
+  // run's grid of blocks: tile columns (BT tiles per block) fastest, then tile rows, channel blocks,
+  // batch entries.
+  struct Grid {
+    int tx_blocks, tiles_h, k_blocks;
+  };
+  static Grid grid_of(const ConvArgs& a) {
+#pragma HLS INLINE
+    Grid gr;
+    gr.tx_blocks = ((a.ow + M - 1) / M + BT - 1) / BT;
+    gr.tiles_h = (a.oh + M - 1) / M;
+    gr.k_blocks = (a.k + BK - 1) / BK;
+    return gr;
+  }
+
+  // Block blk of the grid. Each process derives it from the loop index itself, so no channel of the
+  // DATAFLOW region has two readers.
+  static Block block_of(const ConvArgs& a, int blk) {
+#pragma HLS INLINE
+    const Grid gr = grid_of(a);
+    Block b;
+    int q = blk / gr.tx_blocks;
+    b.tx0 = (blk - q * gr.tx_blocks) * BT;
+    const int q2 = q / gr.tiles_h;
+    b.ty = q - q2 * gr.tiles_h;
+    q = q2 / gr.k_blocks;
+    b.k0 = (q2 - q * gr.k_blocks) * BK;
+    b.nn = q;
+    return b;
+  }
+
   // ---- process 1: load -------------------------------------------------------------------------------
-  static void load_block(const word_t* x, const word_t* wt, ConvArgs a, Block b, hls::stream<in_t>& d_s,
+  static void load_block(const word_t* x, const word_t* wt, ConvArgs a, int blk, hls::stream<in_t>& d_s,
                          hls::stream<in_t>& g_s) {
     FPGAOPS_CYCLES_PROCESS("load", 1, 3);
+    const Block b = block_of(a, blk);
     const in_t pad = P::pad_value(a);  // int8: the code x_zp, a 0 tap after the subtraction
     const int c_lo = b.tx0 * M - a.pad_left;  // image column of row position 0
     const int lo = c_lo > 0 ? c_lo : 0;
@@ -295,8 +326,9 @@ struct WinogradEngine {
 
   // ---- process 3: store ------------------------------------------------------------------------------
   static void store_block(const bias_t* bias, const int32_t* mult, const int32_t* shift, const word_t* residual,
-                          out_t* y, ConvArgs a, Block b, hls::stream<acc_t>& y_s) {
+                          out_t* y, ConvArgs a, int blk, hls::stream<acc_t>& y_s) {
     FPGAOPS_CYCLES_PROCESS("store", 1, 8);
+    const Block b = block_of(a, blk);
   STORE_K:
     for (int kq = 0; kq < BK; kq++) {
       const int kk = b.k0 + kq;
@@ -332,36 +364,21 @@ struct WinogradEngine {
     }
   }
 
-  static void block_coords(int blk, int k_blocks, int tx_blocks, int tiles_h, Block& b) {
-    int q = blk / tx_blocks;
-    b.tx0 = (blk - q * tx_blocks) * BT;
-    int q2 = q / tiles_h;
-    b.ty = q - q2 * tiles_h;
-    q = q2 / k_blocks;
-    b.k0 = (q2 - q * k_blocks) * BK;
-    b.nn = q;
-  }
-
   static void run(const word_t* x, const word_t* wt, const bias_t* bias, const int32_t* mult, const int32_t* shift,
                   const word_t* residual, out_t* y, ConvArgs a) {
-    const int tiles_h = (a.oh + M - 1) / M;
-    const int tiles_w = (a.ow + M - 1) / M;
-    const int tx_blocks = (tiles_w + BT - 1) / BT;
-    const int k_blocks = (a.k + BK - 1) / BK;
-    const int n_blocks = a.n * k_blocks * tiles_h * tx_blocks;
+    const Grid gr = grid_of(a);
+    const int n_blocks = a.n * gr.k_blocks * gr.tiles_h * gr.tx_blocks;
   WINO_BLOCKS:
     for (int blk = 0; blk < n_blocks; blk++) {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=65536
       FPGAOPS_CYCLES_REGION("tiles");
-      Block b;
       hls::stream<in_t, 2*A*ROW> d_s("winograd.d");
       hls::stream<in_t, 2*9*BK> g_s("winograd.g");
       hls::stream<acc_t, 2*M*M> y_s("winograd.y");
-      block_coords(blk, k_blocks, tx_blocks, tiles_h, b);
-      FPGAOPS_DATAFLOW_PROCESS(load_block(x, wt, a, b, d_s, g_s));
+      FPGAOPS_DATAFLOW_PROCESS(load_block(x, wt, a, blk, d_s, g_s));
       FPGAOPS_DATAFLOW_PROCESS(compute_block(a, d_s, g_s, y_s));
-      FPGAOPS_DATAFLOW_PROCESS(store_block(bias, mult, shift, residual, y, a, b, y_s));
+      FPGAOPS_DATAFLOW_PROCESS(store_block(bias, mult, shift, residual, y, a, blk, y_s));
       FPGAOPS_DATAFLOW_END();
     }
   }
