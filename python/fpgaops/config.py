@@ -85,6 +85,7 @@ SCHEMA = {
     "conv2d.line_buffer_w": _int(1, 1 << 16),
     "conv2d.line_buffer_rows": _int(1, 1024),
     "conv2d.weight_buffer_words": _int(1, 1 << 20, pow2=True),
+    "conv2d.fold_taps_max_channels": _int(0, 64),
     "dwconv.line_buffer_rows": _int(2, 64),
     "winograd.tile_k": _int(1, 256),
     "winograd.tile_w": _int(1, 256),

@@ -44,12 +44,21 @@ def test_fold_rule():
     assert not L.folds_width(64, 3, 1, 16)                           # whole blocks already
     assert not L.folds_width(3, 1, 1, 16)                            # 1x1: nothing to fold
     assert not L.folds_width(3, 3, 3, 16)                            # grouped: not folded
+    # the tap fold: input images (C <= conv2d.fold_taps_max_channels) with fewer K blocks than the width fold
+    assert L.fold_for(3, 7, 7, 1, 64, 4) == "taps"     # ResNet stem at PE 64: 3 blocks instead of 7
+    assert L.fold_for(3, 3, 3, 1, 64, 4) == "taps"     # MobileNetV2 stem: 1 instead of 3
+    assert L.fold_for(3, 3, 3, 1, 64, 0) == "width"    # the key set to 0: width fold only
+    assert L.fold_for(3, 7, 7, 1, 16, 4) == "taps"     # PE 16: 10 blocks instead of 14
+    assert L.fold_for(4, 1, 2, 1, 16, 4) == "width"    # 1x2 at PE 16: one block either way
+    assert L.fold_for(8, 3, 3, 1, 64, 4) == "width"    # not an image: the window generator
+    assert L.fold_for(3, 1, 1, 1, 64, 4) is None       # 1x1: nothing to fold
+    assert L.fold_for(3, 3, 3, 3, 64, 4) is None       # grouped
 
 
 @pytest.mark.parametrize("h, w, r, s, stride, pad, dil", [(11, 13, 7, 7, (2, 2), (3, 3), (1, 1)),
                                                           (9, 10, 3, 3, (2, 1), (1, 2), (1, 2)),
                                                           (6, 5, 2, 3, (1, 3), (0, 4), (2, 1))])
-def test_width_fold_is_the_same_conv(h, w, r, s, stride, pad, dil):
+def test_folds_are_the_same_conv(h, w, r, s, stride, pad, dil):
     rng = np.random.default_rng(1)
     n, c, k = 2, 3, 5
     x = rng.integers(-128, 128, (n, c, h, w)).astype(np.int8)
@@ -71,3 +80,6 @@ def test_width_fold_is_the_same_conv(h, w, r, s, stride, pad, dil):
         return out
 
     np.testing.assert_array_equal(acc(xf, wf, (stride[0], 1), (pad[0], 0), (dil[0], 1)), acc(x, wt, stride, pad, dil))
+    xt, wtt = L.fold_taps(x, wt, stride, pad, dil, (oh, ow), zp)
+    assert xt.shape == (n, r * s * c, oh, ow) and wtt.shape == (k, r * s * c, 1, 1)
+    np.testing.assert_array_equal(acc(xt, wtt, (1, 1), (0, 0), (1, 1)), acc(x, wt, stride, pad, dil))

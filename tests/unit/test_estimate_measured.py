@@ -127,7 +127,7 @@ def _model_load(layer):
     from fpgaops.estimator.params import GemmParams
 
     p = GemmParams.from_config(cfgmod.current())
-    a = C.fold_width_attrs(p, layer.attrs)
+    a = C.fold_attrs(p, layer.attrs)
     gm = C.conv2d_geometry(p, a, "int8")
     nk = C.mac_tile(p, "int8", gm["crs"], b_vmajor=True)["nk"]
     weights, emit, fills, _, fetch = C.conv2d_load_tile(p, "int8", a, gm, nk)

@@ -282,15 +282,19 @@ def conv2d_store(p, dtype, a, gm):
     return k * store, k * write, k * words_total
 
 
-def fold_width_attrs(p, a):
-    """The conv the im2col launchers run: the layer itself, or, when they fold the filter columns
-    into the channels (fpgaops.backends.csim.conv2d.folds_width: the 3-channel stem), the R x 1
-    conv of S*C channels over the OW columns the host builds (stride 1, no horizontal padding)."""
-    from ..backends.csim.conv2d import folds_width  # the launchers' rule (no import cycle: leaf module)
+def fold_attrs(p, a):
+    """The conv the im2col launchers run (fpgaops.backends.csim.conv2d.fold_for): the layer itself;
+    the 1x1 conv of its C*R*S tap planes over the OH x OW outputs the host builds (an input image,
+    "taps"); or the R x 1 conv of S*C channels over the OW columns (stride 1, no horizontal padding,
+    "width")."""
+    from ..backends.csim.conv2d import fold_for  # the launchers' rule (no import cycle: leaf module)
 
-    if not folds_width(a["c"], a["s"], a["groups"], p.pe):
-        return a
-    return dict(a, c=a["c"] * a["s"], w=a["ow"], s=1, stride=(a["stride"][0], 1), dilation=(a["dilation"][0], 1))
+    fold = fold_for(a["c"] // a["groups"], a["r"], a["s"], a["groups"], p.pe, p.fold_taps_max_channels)
+    if fold == "taps":
+        return dict(a, c=a["c"] * a["r"] * a["s"], h=a["oh"], w=a["ow"], r=1, s=1, stride=(1, 1), dilation=(1, 1))
+    if fold == "width":
+        return dict(a, c=a["c"] * a["s"], w=a["ow"], s=1, stride=(a["stride"][0], 1), dilation=(a["dilation"][0], 1))
+    return a
 
 
 def conv2d_weights_resident(p, gm, nk, L):
@@ -301,7 +305,7 @@ def conv2d_weights_resident(p, gm, nk, L):
 
 def conv2d_weight_words(p, dtype, a):
     """Words of one weight tile of conv layer ``a`` (the buffer that holds it resident)."""
-    a = fold_width_attrs(p, a)
+    a = fold_attrs(p, a)
     gm = conv2d_geometry(p, a, dtype)
     L = p.word_bits // 8 // ebytes(dtype)
     return p.tile_m * cdiv(gm["crs"], p.tile_k) * cdiv(p.tile_k, L)
@@ -309,7 +313,7 @@ def conv2d_weight_words(p, dtype, a):
 
 def conv2d_layer(p, o, mem, dtype, a):
     """One fpgaops_conv2d call (implicit GEMM, PE-channel window generator, word-wide fused epilogue)."""
-    a = fold_width_attrs(p, a)
+    a = fold_attrs(p, a)
     gm = conv2d_geometry(p, a, dtype)
     eb, wb = ebytes(dtype), p.word_bits // 8
     L = wb // eb

@@ -73,6 +73,7 @@ class GemmParams:
     dw_max_row: int = 24576
     dw_lb_uram: int = 1
     weight_buffer_words: int = 2048   # conv2d.weight_buffer_words: the resident weight tile (bus words)
+    fold_taps_max_channels: int = 4   # conv2d.fold_taps_max_channels: input images whose taps the host folds
 
     @classmethod
     def from_config(cls, cfg):
@@ -82,7 +83,8 @@ class GemmParams:
                    v.get("dwconv.max_w", 1024), v.get("dwconv.max_kernel", 3), v.get("dwconv.line_buffer_rows", 5),
                    v.get("winograd.tile_k", 16), v.get("winograd.tile_w", 8), v.get("gemm.pack_int8", 0),
                    v.get("dwconv.simd", 16), v.get("dwconv.max_channels", 1024), v.get("dwconv.max_row", 24576),
-                   v.get("dwconv.line_buffer_uram", 1), v.get("conv2d.weight_buffer_words", 2048))
+                   v.get("dwconv.line_buffer_uram", 1), v.get("conv2d.weight_buffer_words", 2048),
+                   v.get("conv2d.fold_taps_max_channels", 4))
 
     def check(self):
         """The rules of config.py and the static_asserts of gemm.hpp / conv2d.hpp, naming the key."""

@@ -74,11 +74,22 @@ def _to_device(backend, a):
 
 
 def folds_width(c, s, groups, pe):
-    """True when the im2col launch folds the filter columns into the channels (``fold_width``): a
+    """True when the im2col launch may fold the filter columns into the channels (``fold_width``): a
     grouped-free conv with S > 1 whose channels pad badly to gemm.pe blocks (the 3-channel stem:
-    ceil(3*7 / PE) blocks of K instead of 7 * ceil(3 / PE)). The one rule, used by the launchers and
-    the estimator (fpgaops.estimator.cycles.conv2d_layer)."""
+    ceil(3*7 / PE) blocks of K instead of 7 * ceil(3 / PE))."""
     return groups == 1 and s > 1 and -(-(c * s) // pe) < -(-c // pe) * s
+
+
+def fold_for(c, r, s, groups, pe, max_taps_c):
+    """How the im2col launch runs a conv of C channels (per group) and an R x S filter: "taps"
+    (``fold_taps``: C <= conv2d.fold_taps_max_channels, an input image, and fewer K blocks than the
+    width fold), "width" (``fold_width``) or None (as it is). The one rule, used by the launchers
+    and the estimator (fpgaops.estimator.cycles.fold_attrs)."""
+    width = folds_width(c, s, groups, pe)
+    blocks = r * -(-(c * s) // pe) if width else r * s * -(-c // pe)
+    if groups == 1 and c <= max_taps_c and r * s > 1 and -(-(c * r * s) // pe) < blocks:
+        return "taps"
+    return "width" if width else None
 
 
 def fold_width(x, wt, sw, pl, dw, ow, pad_value):
@@ -97,11 +108,29 @@ def fold_width(x, wt, sw, pl, dw, ow, pad_value):
             np.ascontiguousarray(wt.transpose(0, 3, 1, 2).reshape(k, s * c, r, 1)))
 
 
+def fold_taps(x, wt, stride, pad, dil, out, pad_value):
+    """Host-side im2col of every tap: the conv (x: N,C,H,W; wt: K,C,R,S; stride, pad (top, left),
+    dilation, out (OH, OW)) equals the 1x1 conv of x' (N, R*S*C, OH, OW),
+    x'[:, (i*S + j)*C + c, p, q] = x padded at (p*sh - pt + i*dh, q*sw - pl + j*dw), with
+    wt' (K, R*S*C, 1, 1): the same products (int8 bit-exact; float32 in another order, within the
+    reference's bound). Padding holds ``pad_value`` (the raw x zero point for int8)."""
+    n, c, h, w = x.shape
+    k, _, r, s = wt.shape
+    (sh, sw), (pt, pl), (dh, dw), (oh, ow) = stride, pad, dil, out
+    span_h, span_w = (oh - 1) * sh + (r - 1) * dh + 1, (ow - 1) * sw + (s - 1) * dw + 1
+    xp = np.full((n, c, max(span_h, pt + h), max(span_w, pl + w)), pad_value, x.dtype)
+    xp[:, :, pt:pt + h, pl:pl + w] = x
+    taps = [xp[:, :, i * dh: i * dh + (oh - 1) * sh + 1: sh, j * dw: j * dw + (ow - 1) * sw + 1: sw]
+            for i in range(r) for j in range(s)]
+    return (np.ascontiguousarray(np.stack(taps, axis=1).reshape(n, r * s * c, oh, ow)),
+            np.ascontiguousarray(wt.transpose(0, 2, 3, 1).reshape(k, r * s * c, 1, 1)))
+
+
 def blocked_launch(backend, call, launch, cfg=None):
     """Run ``launch(x, weight, residual, y, geo)`` on device buffers in the im2col tops' blocked
     layouts: x, weight and the residual converted on the host first, y converted back into call.y
-    after. ``geo``: the top's c, w, s, stride_w, pad_left, dil_w (the call's, or those of the
-    width-folded conv, folds_width)."""
+    after. ``geo``: the top's c, h, w, r, s, strides, paddings and dilations (the call's, or those
+    of the folded conv, fold_for)."""
     cfg = cfg or config.current()
     b, g = block_of(call.dtype, cfg)
     tk = cfg.gemm.tile_k
@@ -110,11 +139,18 @@ def blocked_launch(backend, call, launch, cfg=None):
     wt = np.empty((call.k, call.c // call.groups, call.r, call.s), dt)
     backend.copy_out(call.x.handle, x)
     backend.copy_out(call.weight.handle, wt)
-    geo = dict(c=call.c, w=call.w, s=call.s, stride_w=call.stride_w, pad_left=call.pad_left, dil_w=call.dil_w)
-    if folds_width(call.c, call.s, call.groups, b):
-        pad = call.x_zero_point if dt == np.int8 else 0
+    geo = dict(c=call.c, h=call.h, w=call.w, r=call.r, s=call.s, stride_h=call.stride_h, stride_w=call.stride_w,
+               pad_top=call.pad_top, pad_left=call.pad_left, dil_h=call.dil_h, dil_w=call.dil_w)
+    fold = fold_for(call.c // call.groups, call.r, call.s, call.groups, b, cfg.conv2d.fold_taps_max_channels)
+    pad = call.x_zero_point if dt == np.int8 else 0
+    if fold == "taps":
+        x, wt = fold_taps(x, wt, (call.stride_h, call.stride_w), (call.pad_top, call.pad_left),
+                          (call.dil_h, call.dil_w), (call.oh, call.ow), pad)
+        geo = dict(c=x.shape[1], h=call.oh, w=call.ow, r=1, s=1, stride_h=1, stride_w=1, pad_top=0, pad_left=0,
+                   dil_h=1, dil_w=1)
+    elif fold == "width":
         x, wt = fold_width(x, wt, call.stride_w, call.pad_left, call.dil_w, call.ow, pad)
-        geo = dict(c=call.c * call.s, w=call.ow, s=1, stride_w=1, pad_left=0, dil_w=1)
+        geo.update(c=call.c * call.s, w=call.ow, s=1, stride_w=1, pad_left=0, dil_w=1)
     yshape = (call.n, call.k, call.oh, call.ow)
     res = None
     if call.residual is not None:
@@ -153,8 +189,8 @@ def _im2col(backend, call):
 
     def launch(x, wt, res, y, geo):
         common = (x, wt, call.bias.handle if call.bias is not None else None, res, y,
-                  call.n, geo["c"], call.h, geo["w"], call.k, call.r, geo["s"], call.oh, call.ow, call.stride_h,
-                  geo["stride_w"], call.pad_top, geo["pad_left"], call.dil_h, geo["dil_w"], call.groups)
+                  call.n, geo["c"], geo["h"], geo["w"], call.k, geo["r"], geo["s"], call.oh, call.ow, geo["stride_h"],
+                  geo["stride_w"], geo["pad_top"], geo["pad_left"], geo["dil_h"], geo["dil_w"], call.groups)
         if np.dtype(call.dtype) == np.float32:
             mod.conv2d_f32(*common, ACT[call.activation])
         else:
