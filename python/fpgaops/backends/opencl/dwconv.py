@@ -2,6 +2,7 @@
 groups == C, any channel multiplier K / C."""
 import numpy as np
 
+from . import isa
 from .conv_common import dtype_defines, epilogue_args, i32, int8_form, launch, program, requant_defines, tunables
 
 # filter sizes compiled with constant geometry (one program per size and stride in {1, 2})
@@ -40,6 +41,35 @@ def run_strip(backend, call, defines, rb=None, vnni=False):
                call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, *geom, *e["flags"][:3])
 
 
+def row_width(backend, call):
+    """The lanes of dwconv_row's row vector (8 or 16) for a fixed-geometry float32 call, or 0 for
+    dwconv_strip. dwconv_row takes output rows of at most dwconv.opencl.row_max_ow columns whose input
+    row fits its one vector (stride 2: two) and the filter's usual left padding (S - 1) / 2 (the
+    kernel's constant shifts); 16 lanes only where the device compiles for AVX-512 (one register,
+    isa.py), else output rows of at most 8 columns."""
+    cfg = tunables(backend)["cfg"].dwconv.opencl
+    if call.dtype != np.float32 or call.ow > cfg.row_max_ow or call.pad_left != (call.s - 1) // 2:
+        return 0
+    for vw in (8, 16) if isa.detect(backend).avx512 else (8,):
+        if call.ow <= vw and call.w <= vw * call.stride_w:
+            return vw
+    return 0
+
+
+def run_row(backend, call, defines, vw):
+    """dwconv_row: dwconv.opencl.row_channels channels x rb output rows x the whole output row
+    per work-item, one work-item per group; rb: the even split of the output rows into strips of
+    at most dwconv.opencl.row_rows."""
+    cfg = tunables(backend)["cfg"].dwconv.opencl
+    rb = -(-call.oh // -(-call.oh // cfg.row_rows))
+    prg = program(backend, "dwconv", defines + [f"-DDW_RB={rb}", f"-DDW_VW={vw}"])
+    e = epilogue_args(call)
+    launch(backend, prg, "dwconv_row", (-(-call.oh // rb), -(-call.n * call.k // cfg.row_channels)), (1, 1),
+           call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle,
+           *i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.pad_top, call.pad_left, call.k // call.c,
+                call.n * call.k), *e["flags"][:3])
+
+
 def run(backend, call):
     rows = tunables()["dw_rows"]
     defines = dtype_defines(call) + requant_defines(call)
@@ -56,6 +86,9 @@ def run(backend, call):
         # int8: the strip height that divides the output rows most evenly with at most STRIP_ROWS
         # per strip (7 for 14 and 7 rows: no computed row thrown away; measured 1.06-1.09x on those
         # MobileNetV2 layers, docs/int8.md)
+        vw = row_width(backend, call)
+        if vw:
+            return run_row(backend, call, defines, vw)
         rb = -(-call.oh // -(-call.oh // STRIP_ROWS)) if call.dtype == np.int8 else None
         return run_strip(backend, call, defines, rb)
     prg = program(backend, "dwconv", defines)
