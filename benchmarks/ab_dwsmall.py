@@ -50,6 +50,7 @@ def main(argv=None):
     p.add_argument("--before", required=True, help="checkout whose dwconv launcher + kernels/ are 'before'")
     p.add_argument("--nets", default=NETS)
     p.add_argument("--rounds", type=int, default=9)
+    p.add_argument("--by-kernel", action="store_true", help="also each kernel name's total device time")
     args = p.parse_args(argv)
     be = fo.get_device("opencl")
     before = Path(args.before).resolve()
@@ -91,6 +92,7 @@ def main(argv=None):
         print(f"{name}: {len(shapes)} depthwise layers; max |after - before| {err:.2e}", flush=True)
         dw = {v: [] for v in variants}     # per round: the dwconv launches' durations
         kern = {v: [] for v in variants}   # per round: all kernels
+        names = {v: [] for v in variants}  # per round: {kernel name: device time}
         wall = {v: [] for v in variants}
         for r in range(args.rounds):
             for v in list(variants)[::1 if r % 2 else -1]:
@@ -99,6 +101,10 @@ def main(argv=None):
                 assert len(d) == len(shapes), (len(d), len(shapes))
                 dw[v].append(d)
                 kern[v].append(sum(ln.end - ln.start for ln in t.launches))
+                by = collections.Counter()
+                for ln in t.launches:
+                    by[ln.name] += ln.end - ln.start
+                names[v].append(by)
                 time.sleep(0.01)
                 t0 = time.perf_counter()
                 nets[v](x, device="opencl")
@@ -112,6 +118,10 @@ def main(argv=None):
         for s in sorted(count, key=lambda s: (-s[1], s[0])):
             b, a = layer["before"][s], layer["after"][s]
             print(f"  {str(s) + f' x{count[s]}':28s} {b * 1e6:9.1f} {a * 1e6:9.1f} {b / a:7.2f}")
+        if args.by_kernel:
+            for k in sorted(set(names["before"][0]) | set(names["after"][0])):
+                b, a = (statistics.median(r[k] for r in names[v]) * 1e6 for v in ("before", "after"))
+                print(f"  {k:28s} {b:9.1f} {a:9.1f}" + (f" {b / a:7.2f}" if a else ""))
         med = lambda d, v, f=lambda z: z: statistics.median(f(z) for z in d[v]) * 1e3
         for label, d, f in (("depthwise total", dw, sum), ("all kernels", kern, lambda z: z),
                             ("net(x) wall", wall, lambda z: z)):

@@ -13,7 +13,9 @@
 //            per-lane checks. Padded rows are skipped (uniform per work-item).
 // The common MobileNet / EfficientNet geometries (3x3 / 5x5, stride 1 / 2, dilation 1) are
 // compiled with constant filter size and stride (DW_FIXED, DW_R, DW_S, DW_SH, DW_SW) and run
-// dwconv_strip (below: 8 output rows per work-item, each input row loaded once); every other
+// dwconv_strip (below: 8 output rows per work-item, each input row loaded once) or, float32 on
+// AVX-512 devices with output rows of at most dwconv.opencl.row_max_ow columns, dwconv_row (whole
+// rows as vectors, the padding in registers, several channels per work-item); every other
 // geometry runs dwconv with runtime values.
 // CONV_INT8: int8 data, int32 accumulation, the one requantization rule in the epilogue, 8
 // outputs at a time (epilogue_i8x8, conv_int8.h).
