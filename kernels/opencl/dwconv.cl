@@ -189,7 +189,7 @@ __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restric
 }
 #endif
 
-#if defined(DW_FIXED) && !defined(CONV_INT8)
+#if defined(DW_FIXED) && !defined(CONV_INT8) && !defined(DW_VW)  // (DW_VW: dwconv_row's programs)
 // ---- dwconv_strip: float32, fixed geometry (3x3 / 5x5, stride 1 / 2, dilation 1) -------------
 // One work-item computes one channel x DW_RB output rows x 8 columns, walking down the input
 // rows its output rows need ((DW_RB - 1) * stride + R of them): each input row is loaded once as
@@ -418,11 +418,10 @@ void dwconv_row(__global const float* restrict x, __global const float* restrict
         const float b = has_bias ? bias[k] : 0.0f;
 #pragma unroll
         for (int v = 0; v < DW_RB; ++v) {
-            if (oh0 + v >= OH) break;
 #pragma unroll
             for (int u = 0; u < DW_NV; ++u) {
                 const int o0 = u * DW_VW;  // the vector's first output column
-                if (o0 >= OW) break;
+                if (oh0 + v >= OH || o0 >= OW) continue;
                 const size_t base = ((size_t)nk * OH + oh0 + v) * OW + o0;
                 DWV a = acc[v][u] + (DWV)(b);
                 if (has_res) {
@@ -430,7 +429,13 @@ void dwconv_row(__global const float* restrict x, __global const float* restrict
                     for (int l = 0; l < min(DW_VW, OW - o0); ++l) r[l] = res[base + l];
                     a += r;
                 }
-                dw_store_n(conv_act(a, act), y + base, min(DW_VW, OW - o0));
+                // rows above the strip's last: the whole vector, its lanes past the row on the next
+                // row's first columns, which this work-item stores next (not with a residual: y may be
+                // the residual's buffer, whose next row is still to be read)
+                if (!has_res && oh0 + v + 1 < min(oh0 + DW_RB, OH))
+                    DW_VSTORE(conv_act(a, act), 0, y + base);
+                else
+                    dw_store_n(conv_act(a, act), y + base, min(DW_VW, OW - o0));
             }
         }
     }
