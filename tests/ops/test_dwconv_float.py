@@ -133,3 +133,13 @@ def test_float32_depthwise_row_any_shape(require, monkeypatch, tmp_path, n, c, m
         with_key(m, tmp_path, row_acc=row_acc, row_channels=row_channels)
         ran = run_depthwise(m, n, c, mult, h, w, r, stride, act, with_res, True, seed=h * 71 + w)
     assert ran[0][0] == "dwconv_row"
+
+
+@pytest.mark.parametrize("r, pad", [(3, (0, 1)), (5, (0, 2)), (3, (3, 1)), (5, (4, 2))])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_float32_depthwise_row_top_padding(require, monkeypatch, r, pad, stride):
+    # dwconv_row needs the left padding (S - 1) / 2 only: any top/bottom padding, including output
+    # rows wholly in the padding (bias + activation of zero)
+    require("opencl")
+    ran = run_depthwise(monkeypatch, 1, 3, 1, 9, 13, r, stride, "relu6", False, True, pad=pad, seed=r + pad[0])
+    assert [k for k, _, _ in ran] == ["dwconv_row"]
