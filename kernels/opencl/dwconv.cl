@@ -13,7 +13,9 @@
 //            per-lane checks. Padded rows are skipped (uniform per work-item).
 // The common MobileNet / EfficientNet geometries (3x3 / 5x5, stride 1 / 2, dilation 1) are
 // compiled with constant filter size and stride (DW_FIXED, DW_R, DW_S, DW_SH, DW_SW) and run
-// dwconv_strip (below: 8 output rows per work-item, each input row loaded once); every other
+// dwconv_strip (below: 8 output rows per work-item, each input row loaded once) or, float32 on
+// AVX-512 devices with output rows of at most dwconv.opencl.row_max_ow columns, dwconv_row (whole
+// rows as vectors, the padding in registers, several channels per work-item); every other
 // geometry runs dwconv with runtime values.
 // CONV_INT8: int8 data, int32 accumulation, the one requantization rule in the epilogue, 8
 // outputs at a time (epilogue_i8x8, conv_int8.h).
@@ -187,7 +189,7 @@ __kernel void dwconv(__global const TIN* restrict x, __global const TIN* restric
 }
 #endif
 
-#if defined(DW_FIXED) && !defined(CONV_INT8)
+#if defined(DW_FIXED) && !defined(CONV_INT8) && !defined(DW_VW)  // (DW_VW: dwconv_row's programs)
 // ---- dwconv_strip: float32, fixed geometry (3x3 / 5x5, stride 1 / 2, dilation 1) -------------
 // One work-item computes one channel x DW_RB output rows x 8 columns, walking down the input
 // rows its output rows need ((DW_RB - 1) * stride + R of them): each input row is loaded once as
@@ -261,6 +263,181 @@ __kernel void dwconv_strip(__global const float* restrict x, __global const floa
         if (oh0 + v >= OH) break;
         const size_t base = ((size_t)nk * OH + oh0 + v) * OW + ow0;
         dw_store_f32(acc[v], base, ow0, OW, res, y, b, has_res, act);
+    }
+}
+#endif
+
+#if defined(DW_FIXED) && !defined(CONV_INT8) && defined(DW_VW)
+// ---- dwconv_row: float32, fixed geometry, output rows of at most DW_NV vectors ----------------
+// On 7- to 28-wide images dwconv_strip's 8-column vectors leave lanes idle and each work-item does
+// little work against PoCL's per-work-item cost. Here one work-item computes DWCONV_OPENCL_ROW_CHANNELS
+// channels one after the other, each as DW_RB output rows x the whole output row (DW_NV vectors of
+// DW_VW = 8 or 16 lanes). An input row is loaded once as DW_NV vectors (stride 2: 2 DW_NV, split
+// into its even and odd columns) with the lanes past the row zeroed, and its S tap vectors are
+// those vectors shifted by constant lane counts, with the neighbouring vector's lanes or zeros
+// shifted in: the left/right padding is done in registers (the filter's left padding is DW_PL =
+// (S - 1) / 2, a constant). A load starts inside the row and reads at most DW_VW - 1 floats past
+// it: the next row or the buffer's 64-byte guard. Taps are added in dwconv_strip's order (rows,
+// then columns), so both compute the same bits. The launcher runs one work-item per work-group (as
+// dwconv_strip_q: in a larger group PoCL keeps the accumulator arrays in memory) and picks this
+// kernel by the rule in backends/opencl/dwconv.py.
+#define DW_NT ((DW_RB - 1) * DW_SH + DW_R)
+#define DW_CAT_(a, b) a##b
+#define DW_CAT(a, b) DW_CAT_(a, b)
+#define DWV DW_CAT(float, DW_VW)
+#define DWI DW_CAT(int, DW_VW)
+#define DW_VLOAD DW_CAT(vload, DW_VW)
+#define DW_VSTORE DW_CAT(vstore, DW_VW)
+#define DW_PL ((DW_S - 1) / 2)
+#if DW_VW == 8
+#define DW_LANES(F, d) F(d, 0), F(d, 1), F(d, 2), F(d, 3), F(d, 4), F(d, 5), F(d, 6), F(d, 7)
+#define DW_EVEN 0, 2, 4, 6, 8, 10, 12, 14
+#define DW_ODD 1, 3, 5, 7, 9, 11, 13, 15
+#define DW_LANE (int8)(0, 1, 2, 3, 4, 5, 6, 7)
+#else
+#define DW_LANES(F, d)                                                                                        \
+    F(d, 0), F(d, 1), F(d, 2), F(d, 3), F(d, 4), F(d, 5), F(d, 6), F(d, 7), F(d, 8), F(d, 9), F(d, 10),      \
+        F(d, 11), F(d, 12), F(d, 13), F(d, 14), F(d, 15)
+#define DW_EVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define DW_ODD 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#define DW_LANE (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#endif
+// lane i of the pair (a, b) shifted by o (0 <= o <= DW_VW): (a, b)[i + o] (the index clamped so
+// that the branch not taken in DW_SHIFT is valid too)
+#define DW_IX(o, i) ((i) + (o) < 2 * DW_VW ? ((i) + (o) >= 0 ? (i) + (o) : 0) : 2 * DW_VW - 1)
+// vector u of a row held as v[1..DW_NV] (v[0] and v[DW_NV + 1] zero), shifted by d (|d| < DW_VW,
+// a constant): lane i is the row's element u * DW_VW + i + d
+#define DW_SHIFT(v, u, d)                                                                   \
+    ((d) >= 0 ? __builtin_shufflevector(v[(u) + 1], v[(u) + 2], DW_LANES(DW_IX, (d)))      \
+              : __builtin_shufflevector(v[(u)], v[(u) + 1], DW_LANES(DW_IX, DW_VW + (d))))
+// tap j of vector u = input column (output column) * stride + j - DW_PL: stride 1 the row shifted
+// by d = j - DW_PL; stride 2 (d = 2e or 2e + 1) its even / odd columns shifted by e
+#if DW_SW == 1
+#define DW_TAP(u, j) DW_SHIFT(r0, u, (j) - DW_PL)
+#else
+#define DW_TAP(u, j) \
+    ((((j) - DW_PL) & 1) ? DW_SHIFT(r1, u, ((j) - DW_PL + 2) / 2 - 1) : DW_SHIFT(r0, u, ((j) - DW_PL + 2) / 2 - 1))
+#endif
+
+// the first n (1..DW_VW) lanes of a at p
+inline void dw_store_n(DWV a, __global float* p, int n) {
+    if (n == DW_VW) {
+        DW_VSTORE(a, 0, p);
+        return;
+    }
+#if DW_VW == 16
+    float8 r8 = a.lo;
+    if (n >= 8) {
+        vstore8(a.lo, 0, p);
+        r8 = a.hi;
+        p += 8;
+        n -= 8;
+    }
+#else
+    float8 r8 = a;
+#endif
+    float4 r4 = r8.lo;
+    if (n >= 4) {
+        vstore4(r8.lo, 0, p);
+        r4 = r8.hi;
+        p += 4;
+        n -= 4;
+    }
+    float2 r2 = r4.lo;
+    if (n >= 2) {
+        vstore2(r4.lo, 0, p);
+        r2 = r4.hi;
+        p += 2;
+        n -= 2;
+    }
+    if (n) p[0] = r2.s0;
+}
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void dwconv_row(__global const float* restrict x, __global const float* restrict w,
+                __global const float* restrict bias, __global const float* restrict res,
+                __global float* restrict y, int C, int H, int W, int K, int OH, int OW, int PT, int PL,
+                int CMULT, int NK, int has_bias, int has_res, int act) {
+    const int oh0 = get_global_id(0) * DW_RB, nk0 = get_global_id(1) * DWCONV_OPENCL_ROW_CHANNELS;
+    if (oh0 >= OH) return;
+    const int h0 = oh0 * DW_SH - PT;  // first input row of the strip
+    for (int nk = nk0; nk < min(nk0 + DWCONV_OPENCL_ROW_CHANNELS, NK); ++nk) {
+        const int n = NK == K ? 0 : nk / K, k = nk - n * K, c = CMULT == 1 ? k : k / CMULT;
+        __global const float* xc = x + ((size_t)n * C + c) * H * W;
+        __global const float* wk = w + (size_t)k * DW_R * DW_S;
+        DWV acc[DW_RB][DW_NV];
+#pragma unroll
+        for (int v = 0; v < DW_RB; ++v)
+#pragma unroll
+            for (int u = 0; u < DW_NV; ++u) acc[v][u] = (DWV)(0.0f);
+#pragma unroll
+        for (int t = 0; t < DW_NT; ++t) {
+            const int hi_ = h0 + t;
+            if (hi_ < 0 || hi_ >= H) continue;  // zero padding (rows past the strip's last output too)
+            __global const float* row = xc + (size_t)hi_ * W;
+            // the row's vectors (stride 2: its even and odd columns), zeros on either side
+            DWV r0[DW_NV + 2], r1[DW_NV + 2];
+            r0[0] = r0[DW_NV + 1] = r1[0] = r1[DW_NV + 1] = (DWV)(0.0f);
+#pragma unroll
+            for (int u = 0; u < DW_NV * DW_SW; ++u) {
+                const DWV ld = W > u * DW_VW ? select((DWV)(0.0f), DW_VLOAD(u, row), DW_LANE + (DWI)(u * DW_VW) < (DWI)(W))
+                                             : (DWV)(0.0f);
+#if DW_SW == 1
+                r0[u + 1] = ld;
+#else
+                if (u & 1) {
+                    r1[u / 2 + 1] = __builtin_shufflevector(r0[u / 2 + 1], ld, DW_ODD);
+                    r0[u / 2 + 1] = __builtin_shufflevector(r0[u / 2 + 1], ld, DW_EVEN);
+                } else {
+                    r0[u / 2 + 1] = ld;
+                }
+#endif
+            }
+            DWV xv[DW_NV][DW_S];
+#pragma unroll
+            for (int u = 0; u < DW_NV; ++u) {
+                xv[u][0] = DW_TAP(u, 0);
+                xv[u][1] = DW_TAP(u, 1);
+                xv[u][2] = DW_TAP(u, 2);
+#if DW_S == 5
+                xv[u][3] = DW_TAP(u, 3);
+                xv[u][4] = DW_TAP(u, 4);
+#endif
+            }
+#pragma unroll
+            for (int v = 0; v < DW_RB; ++v) {
+                const int i = t - v * DW_SH;  // the filter row of input row t in output row v
+                if (i >= 0 && i < DW_R) {
+#pragma unroll
+                    for (int u = 0; u < DW_NV; ++u)
+#pragma unroll
+                        for (int j = 0; j < DW_S; ++j) acc[v][u] = fma(xv[u][j], (DWV)(wk[i * DW_S + j]), acc[v][u]);
+                }
+            }
+        }
+        const float b = has_bias ? bias[k] : 0.0f;
+#pragma unroll
+        for (int v = 0; v < DW_RB; ++v) {
+#pragma unroll
+            for (int u = 0; u < DW_NV; ++u) {
+                const int o0 = u * DW_VW;  // the vector's first output column
+                if (oh0 + v >= OH || o0 >= OW) continue;
+                const size_t base = ((size_t)nk * OH + oh0 + v) * OW + o0;
+                DWV a = acc[v][u] + (DWV)(b);
+                if (has_res) {
+                    DWV r = (DWV)(0.0f);
+                    for (int l = 0; l < min(DW_VW, OW - o0); ++l) r[l] = res[base + l];
+                    a += r;
+                }
+                // rows above the strip's last: the whole vector, its lanes past the row on the next
+                // row's first columns, which this work-item stores next (not with a residual: y may be
+                // the residual's buffer, whose next row is still to be read)
+                if (!has_res && oh0 + v + 1 < min(oh0 + DW_RB, OH))
+                    DW_VSTORE(conv_act(a, act), 0, y + base);
+                else
+                    dw_store_n(conv_act(a, act), y + base, min(DW_VW, OW - o0));
+            }
+        }
     }
 }
 #endif

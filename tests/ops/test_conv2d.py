@@ -572,8 +572,9 @@ DW_FIXED_SHAPES = [(1, 3, 1, 1, 1, 3, 1), (2, 5, 2, 9, 7, 3, 1), (1, 4, 1, 17, 2
 @pytest.mark.parametrize("n, c, mult, h, w, r, stride", DW_FIXED_SHAPES)
 @pytest.mark.parametrize("act, with_res", [(None, False), ("relu6", True), ("hardswish", True)])
 def test_float32_depthwise_fixed_geometries(dev, n, c, mult, h, w, r, stride, act, with_res):
-    # the OpenCL float32 3x3 / 5x5 stride 1 / 2 depthwise kernel (dwconv_strip: 8 output rows per
-    # work-item): strips past the last row, rows and columns shorter than a vector, multipliers
+    # the OpenCL float32 3x3 / 5x5 stride 1 / 2 depthwise kernels (dwconv_row on AVX-512 devices,
+    # else dwconv_strip: both forced in test_dwconv_float.py): strips past the last row, rows and
+    # columns shorter than a vector, multipliers
     rng = np.random.default_rng(n * 1000 + c * 100 + h + w + r + stride)
     x, wt, b = make_float(rng, n, c, h, w, c * mult, r, r, c)
     oh, ow = geometry(h, w, r, r, (stride, stride), (r // 2, r // 2), (1, 1))

@@ -2,6 +2,7 @@
 groups == C, any channel multiplier K / C."""
 import numpy as np
 
+from . import isa
 from .conv_common import dtype_defines, epilogue_args, i32, int8_form, launch, program, requant_defines, tunables
 
 # filter sizes compiled with constant geometry (one program per size and stride in {1, 2})
@@ -40,6 +41,35 @@ def run_strip(backend, call, defines, rb=None, vnni=False):
                call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, *geom, *e["flags"][:3])
 
 
+def row_shape(backend, call):
+    """(lanes, vectors) of dwconv_row's output row for a fixed-geometry call, or None for
+    dwconv_strip. dwconv_row takes float32 output rows of at most dwconv.opencl.row_max_ow columns
+    with the filter's usual left padding (S - 1) / 2 (the kernel's constant shifts), on a device
+    compiling for AVX-512 (isa.py; 32 registers for the accumulators and taps -- the only kind
+    measured): 16-lane vectors, 8 lanes for rows of at most 8 columns."""
+    cfg = tunables(backend)["cfg"].dwconv.opencl
+    if (call.dtype != np.float32 or call.ow > cfg.row_max_ow or call.pad_left != (call.s - 1) // 2
+            or not isa.detect(backend).avx512):
+        return None
+    vw = 16 if call.ow > 8 else 8
+    nv = -(-call.ow // vw)
+    return (vw, nv) if call.w <= nv * vw * call.stride_w else None
+
+
+def run_row(backend, call, defines, vw, nv):
+    """dwconv_row: dwconv.opencl.row_channels channels x rb output rows x the whole output row
+    per work-item, one work-item per group; rb: the even split of the output rows into strips of
+    at most dwconv.opencl.row_acc / nv rows (row_acc: accumulator vectors per work-item)."""
+    cfg = tunables(backend)["cfg"].dwconv.opencl
+    rb = -(-call.oh // -(-call.oh // max(1, cfg.row_acc // nv)))
+    prg = program(backend, "dwconv", defines + [f"-DDW_RB={rb}", f"-DDW_VW={vw}", f"-DDW_NV={nv}"])
+    e = epilogue_args(call)
+    launch(backend, prg, "dwconv_row", (-(-call.oh // rb), -(-call.n * call.k // cfg.row_channels)), (1, 1),
+           call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle,
+           *i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.pad_top, call.pad_left, call.k // call.c,
+                call.n * call.k), *e["flags"][:3])
+
+
 def run(backend, call):
     rows = tunables()["dw_rows"]
     defines = dtype_defines(call) + requant_defines(call)
@@ -56,6 +86,9 @@ def run(backend, call):
         # int8: the strip height that divides the output rows most evenly with at most STRIP_ROWS
         # per strip (7 for 14 and 7 rows: no computed row thrown away; measured 1.06-1.09x on those
         # MobileNetV2 layers, docs/int8.md)
+        shape = row_shape(backend, call)
+        if shape:
+            return run_row(backend, call, defines, *shape)
         rb = -(-call.oh // -(-call.oh // STRIP_ROWS)) if call.dtype == np.int8 else None
         return run_strip(backend, call, defines, rb)
     prg = program(backend, "dwconv", defines)
