@@ -72,6 +72,8 @@ SCHEMA = {
     "conv2d.opencl.pwt_kv": _int(1, 4),
     "conv2d.opencl.pwt_max_pixels": _int(0, 1 << 20),
     "conv2d.opencl.pwt_min_channels": _int(1, 1 << 20),
+    "conv2d.opencl.pw_min_lane_pct": _int(0, 100),
+    "conv2d.opencl.rows_max_channels": _int(0, 1 << 20),
     "conv2d.opencl.pws_min_macs": _int(0, 1 << 40),
     "conv2d.opencl.pw_nv4_min_pixels": _int(0, 1 << 30),
     "winograd.opencl.tb": _int(1, 16),
