@@ -3,7 +3,7 @@ event profiling (device time), variants alternating round by round in one proces
 
     PYTHONPATH=python .venv/bin/python benchmarks/ab_pwsmall.py layers [--rounds 15]
     PYTHONPATH=python .venv/bin/python benchmarks/ab_pwsmall.py stems [--rounds 15]
-    PYTHONPATH=python .venv/bin/python benchmarks/ab_pwsmall.py nets [--rounds 15] [--models ...]
+    PYTHONPATH=python .venv/bin/python benchmarks/ab_pwsmall.py nets --before DIR [--rounds 15] [--models ...]
 
 layers: every float32 1x1 stride-1 conv shape (C, K, H) of at most conv2d.opencl.pwt_max_pixels
 pixels in MobileNetV2, V3-small, V3-large, EfficientNet-B0, ShuffleNetV2 x1.0 (1x3x224x224), each
@@ -11,10 +11,10 @@ run as conv_pw and as conv_pwt (backends/opencl/conv2d.py use_pwt forced), with 
 against NumPy first. Median device time per variant; the shipped rule's choice marked.
 stems: the 3-channel 3x3 stride-2 stems (K = 16, 24, 32, 64 at 224^2) on conv_im2col for several
 (pb, kv) blockings (conv2d.py im2col_blocking forced), plus the shipped choice.
-nets: whole networks, each as two launch plans built under "base" (use_pwt with
-pwt_min_channels 128 and the config's im2col blocking: main's rules) and "new" (as shipped);
-per round, each plan's LaunchPlan.timeline (summed kernel device time; conv_pw*, conv_im2col
-shown apart) and the wall of net(x), alternating. Medians.
+nets: whole networks, --before DIR's fpgaops (e.g. an unpacked `git archive main`: its python/
+and kernels/) against this tree's, both imported in one process (ab_mnv3.py's Variant); per
+round, alternating, each launch plan's LaunchPlan.timeline (device time: all kernels, and per
+kernel name) and the wall of net(x). Medians, and paired after/before ratios.
 """
 import argparse
 import statistics
@@ -154,43 +154,45 @@ def stems(args):
               flush=True)
 
 
-def base_use_pwt(p, c, k, vec, m, opencl):
-    """main's rule: conv_pwt only from 128 input channels (the lane comparison as shipped)."""
-    return c >= 128 and SHIPPED[0](p, c, k, vec, m, opencl)
-
-
 def nets(args):
-    dev = fo.get_device("opencl")
-    tun = tunables(dev)
-    base = (base_use_pwt, lambda *a: False, lambda be, kg: (tun["pb"], tun["kv"]))
+    """--before DIR's fpgaops (e.g. an unpacked `git archive main`) against this tree's, both
+    imported in this process as ab_mnv3.py does (Variant), each with its own launch plan."""
+    from ab_mnv3 import Variant
+    variants = [Variant("before", Path(args.before).resolve() / "python"), Variant("after", HERE.parent / "python")]
     x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
+    keys = ("all", "conv_pw", "conv_rows", "conv_im2col", "conv_pad", "wall")
     for name in args.models.split(","):
-        proto = onnx_of(name)
-        runs, plans = {}, {}
-        for v, rules in {"base": base, "new": SHIPPED}.items():
-            oc.use_pwt, oc.use_rows, oc.im2col_blocking = rules
-            net = fo.load_onnx(proto)
-            for _ in range(3):
-                y = net(x, device=dev)
-            runs[v], plans[v] = net, net.launch_plan(x, device=dev)
-            if v == "new" and not np.allclose(y, ref_y, rtol=1e-3, atol=1e-3 * np.abs(ref_y).max()):
-                sys.exit(f"{name}: new differs from base by {np.abs(y - ref_y).max()}")
-            ref_y = y
-        oc.use_pwt, oc.use_rows, oc.im2col_blocking = SHIPPED
-        dt = {v: {"all": [], "conv_pw": [], "conv_im2col": [], "conv_rows": [], "wall": []} for v in runs}
+        with variants[1]:
+            proto = onnx_of(name)
+        runs, plans, outs = {}, {}, {}
+        for v in variants:
+            with v as fo_v:
+                net = fo_v.load_onnx(proto)
+                dev = fo_v.get_device("opencl")
+                for _ in range(3):
+                    outs[v.name] = net(x, device=dev)
+                runs[v.name], plans[v.name] = (lambda net=net, dev=dev: net(x, device=dev)), net.launch_plan(x, device=dev)
+        a, b = outs["before"], outs["after"]
+        if not np.allclose(a, b, rtol=1e-3, atol=1e-3 * np.abs(a).max()):
+            sys.exit(f"{name}: after differs from before by {np.abs(a - b).max()}")
+        dt = {v.name: {k: [] for k in keys} for v in variants}
         for rnd in range(args.rounds):
-            for v in (["base", "new"] if rnd % 2 else ["new", "base"]):
-                tl = plans[v].timeline([x])
-                for key in ("all", "conv_pw", "conv_im2col", "conv_rows"):
-                    dt[v][key].append(sum(r.end - r.start for r in tl.launches
-                                          if key == "all" or r.name.startswith(key)))
-                time.sleep(0.01)
-                t0 = time.perf_counter()
-                runs[v](x, device=dev)
-                dt[v]["wall"].append(time.perf_counter() - t0)
+            for v in (variants if rnd % 2 else variants[::-1]):
+                with v:
+                    tl = plans[v.name].timeline([x])
+                    for k in keys[:-1]:
+                        dt[v.name][k].append(sum(r.end - r.start for r in tl.launches if k == "all" or r.name == k))
+                    time.sleep(0.01)
+                    t0 = time.perf_counter()
+                    runs[v.name]()
+                    dt[v.name]["wall"].append(time.perf_counter() - t0)
         for v, d in dt.items():
-            print(f"{name:19} {v:4}: " + ", ".join(f"{k} {statistics.median(t) * 1e3:.3f}" for k, t in d.items())
-                  + " ms (device time medians; wall = net(x))", flush=True)
+            print(f"{name:19} {v:6}: " + ", ".join(f"{k} {statistics.median(t) * 1e3:.3f}" for k, t in d.items())
+                  + " ms (medians: device time per kernel name from the timeline; wall = net(x))", flush=True)
+        ratio = statistics.median(t1 / t0 for t0, t1 in zip(dt["before"]["all"], dt["after"]["all"]))
+        wr = statistics.median(t1 / t0 for t0, t1 in zip(dt["before"]["wall"], dt["after"]["wall"]))
+        print(f"{name:19} after/before: device {ratio:.3f}, wall {wr:.3f} (paired medians, {args.rounds} rounds)",
+              flush=True)
 
 
 def main():
@@ -198,6 +200,7 @@ def main():
     ap.add_argument("mode", choices=("layers", "stems", "nets"))
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--before", default="/tmp/pwsmall_main", help="nets: the checkout whose python/ is 'before'")
     ap.add_argument("--extra", default="", help="layers: more shapes, CxKxH,... (counted 0 in the sums)")
     ap.add_argument("--blockings", default="6x2,12x2",
                     help="stems: pb x kv blockings of conv_im2col to compare")
