@@ -160,7 +160,8 @@ def nets(args):
     from ab_mnv3 import Variant
     variants = [Variant("before", Path(args.before).resolve() / "python"), Variant("after", HERE.parent / "python")]
     x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
-    keys = ("all", "conv_pw", "conv_rows", "conv_im2col", "conv_pad", "wall")
+    keys = ("all", "conv_pw*", "conv_rows", "conv_im2col", "conv_pad", "wall")  # conv_pw*: conv_pw, conv_pwt, conv_pw1
+    match = lambda k, name: k == "all" or name == k or k.endswith("*") and name.startswith(k[:-1])
     for name in args.models.split(","):
         with variants[1]:
             proto = onnx_of(name)
@@ -181,7 +182,7 @@ def nets(args):
                 with v:
                     tl = plans[v.name].timeline([x])
                     for k in keys[:-1]:
-                        dt[v.name][k].append(sum(r.end - r.start for r in tl.launches if k == "all" or r.name == k))
+                        dt[v.name][k].append(sum(r.end - r.start for r in tl.launches if match(k, r.name)))
                     time.sleep(0.01)
                     t0 = time.perf_counter()
                     runs[v.name]()

@@ -602,6 +602,22 @@ inline void pw_mac(floatp acc[PW_M][PW_NV], const floatp* xv, __global const flo
 inline void pw_store(floatp acc[PW_M][PW_NV], __global const float* restrict bias, __global const float* restrict res,
                      __global float* restrict y, size_t row0, size_t KS, int kb, int K, int p0, int own0, int L,
                      int has_bias, int has_res, int act) {
+    if (p0 == own0 && p0 + PW_N <= L) {  // the whole block is this one's (most blocks): no checks
+#pragma unroll
+        for (int r = 0; r < PW_M; ++r) {
+            const int k = kb * PW_M + r;
+            if (k >= K) break;
+            const float b = has_bias ? bias[k] : 0.0f;
+            const size_t row = row0 + r * KS;
+#pragma unroll
+            for (int v = 0; v < PW_NV; ++v) {
+                floatp o = acc[r][v] + b;
+                if (has_res) o += vloadp(v, res + row);
+                vstorep(conv_act(o, act), v, y + row);
+            }
+        }
+        return;
+    }
 #pragma unroll
     for (int r = 0; r < PW_M; ++r) {
         const int k = kb * PW_M + r;
