@@ -626,10 +626,11 @@ def test_float32_stem_both_kernels(require, rows, avx512, shape, act, with_res, 
     require("opencl")
     from fpgaops.backends.opencl import conv2d as ocl_conv2d, isa
     n, c, h, w, k, r, s, stride, pad, dil = shape
+    assert config.current().conv2d.opencl.rows_nv <= 2  # (the shapes' rows are two 16-lane vectors wide)
     chosen = []
 
     def force(call, vec, o):
-        assert call.ow >= 2 * vec and call.stride_w in (1, 2)  # conv_rows' preconditions hold here
+        assert call.ow >= o.rows_nv * vec and call.stride_w in (1, 2)  # conv_rows' preconditions hold here
         chosen.append(rows)
         return rows
     with pytest.MonkeyPatch.context() as mp:
@@ -660,8 +661,17 @@ def test_stem_kernel_rules(monkeypatch):
     assert ocl_conv2d.use_rows(SimpleNamespace(**stem), 16, o)
     assert not ocl_conv2d.use_rows(SimpleNamespace(**{**stem, "c": o.rows_max_channels + 1}), 16, o)
     assert not ocl_conv2d.use_rows(SimpleNamespace(**{**stem, "stride_w": 3}), 16, o)
-    assert not ocl_conv2d.use_rows(SimpleNamespace(**{**stem, "ow": 31}), 16, o)
+    assert not ocl_conv2d.use_rows(SimpleNamespace(**{**stem, "ow": 16 * o.rows_nv - 1}), 16, o)
     assert not ocl_conv2d.use_rows(SimpleNamespace(**{**stem, "dtype": np.int8}), 16, o)
     monkeypatch.setattr(ocl_conv2d, "tunables", lambda backend: {"pb": o.pb, "kv": 4})
     assert [ocl_conv2d.im2col_blocking(None, kg) for kg in (1, 8, 9, 16, 24, 32, 64)] == \
         [(o.pb, kv) for kv in (1, 1, 2, 2, 3, 4, 4)]
+    # conv_rows: as few blocks of at most rows_m(_avx512) channels as cover K, evened out
+    from fpgaops.backends.opencl import isa
+    for avx512, most in ((True, o.rows_m_avx512), (False, o.rows_m)):
+        monkeypatch.setattr(isa, "detect", lambda be, avx512=avx512: isa.Isa(True, avx512, 0))
+        monkeypatch.setattr(ocl_conv2d, "tunables", lambda backend: {"cfg": config.current()})
+        for k in (1, 3, 16, 24, 32, 40, 64):
+            m, nv = ocl_conv2d.rows_blocking(None, k)
+            blocks = -(-k // most)
+            assert nv == o.rows_nv and m <= most and blocks * m >= k > (blocks - 1) * m, (k, m)

@@ -63,17 +63,27 @@ def tap_table(backend, planes, r, s, hp, wp, dil_h, dil_w):
 def use_rows(call, vec, opencl):
     """float32: conv_rows (conv2d.cl: the pixels of an output row in the lanes) rather than
     conv_im2col for a conv of at most conv2d.opencl.rows_max_channels input channels (the
-    3-channel stems), ungrouped, of column stride 1 or 2, at least PW_NV vectors of output columns wide."""
+    3-channel stems), ungrouped, of column stride 1 or 2, at least rows_nv vectors of output columns wide."""
     return (call.dtype == np.float32 and call.groups == 1 and call.x_zero_point == 0
-            and call.c <= opencl.rows_max_channels and call.stride_w in (1, 2) and call.ow >= PW_NV * vec)
+            and call.c <= opencl.rows_max_channels and call.stride_w in (1, 2) and call.ow >= opencl.rows_nv * vec)
+
+
+def rows_blocking(backend, k):
+    """conv_rows' (M output channels, vectors of pixels) per work-item for K output channels: as few
+    blocks of at most conv2d.opencl.rows_m (AVX2) / rows_m_avx512 (isa.py) channels as cover K, evened
+    out (K = 24: 2 x 12, not 16 + 8 past K), and conv2d.opencl.rows_nv vectors of pixels."""
+    o = tunables(backend)["cfg"].conv2d.opencl
+    most = o.rows_m_avx512 if isa.detect(backend).avx512 else o.rows_m
+    return -(-k // -(-k // most)), o.rows_nv
 
 
 def run_rows(backend, call):
     """conv_pad (always: conv_rows' stride-2 loads read one float past a row, so the padded copy
-    has 2 * PW_VEC floats of room after it), then conv_rows with conv_pw's blocking and packed
-    weights (the (K, C*R*S) weight matrix as conv_pw_pack packs a 1x1 conv's)."""
-    vec, m = pw_vec(backend), pw_m(backend)
-    prg = program(backend, "conv2d", [f"-DPW_VEC={vec}", f"-DPW_M={m}", f"-DCONV_ROWS_SW={call.stride_w}"])
+    has 2 * PW_VEC floats of room after it), then conv_rows with rows_blocking's M x NV and the
+    weights packed by conv_pw_pack in blocks of M (the (K, C*R*S) weight matrix as a 1x1 conv's)."""
+    vec = pw_vec(backend)
+    m, nv = rows_blocking(backend, call.k)
+    prg = program(backend, "conv2d", [f"-DPW_VEC={vec}", f"-DPW_M={m}", f"-DPW_NV={nv}", f"-DCONV_ROWS_SW={call.stride_w}"])
     hp, wp = padded_extent(call)
     xp = scratch(backend, (call.n * call.c * hp * wp + 2 * vec) * 4, "conv_xp")
     launch(backend, prg, "conv_pad", (hp, call.n * call.c), (PAD_ROWS, 1), call.x.handle, xp,
@@ -82,7 +92,7 @@ def run_rows(backend, call):
     kblk, wpk = _packed_pw(backend, prg, call, "pw", m, crs)
     tbuf = tap_table(backend, call.c, call.r, call.s, hp, wp, call.dil_h, call.dil_w)
     e = epilogue_args(call)
-    launch(backend, prg, "conv_rows", (-(-call.ow // (PW_NV * vec)), call.oh, kblk * call.n), (1, 1, 1), xp, wpk,
+    launch(backend, prg, "conv_rows", (-(-call.ow // (nv * vec)), call.oh, kblk * call.n), (1, 1, 1), xp, wpk,
            tbuf, e["bias"], e["res"], call.y.handle,
            *i32(call.c * hp * wp, wp, call.stride_h, call.k, call.oh, call.ow, crs, kblk),
            *i32(call.bias is not None, call.residual is not None, ACT[call.activation]))
