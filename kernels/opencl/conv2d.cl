@@ -826,6 +826,8 @@ __kernel void conv_pw1(__global const float* restrict x, __global const float* r
 // consecutive output columns' inputs (stride CONV_ROWS_SW: 1, or 2 as two vector loads and their
 // even lanes), PW_M broadcast weights (conv_pw_pack's layout of the (K, C*R*S) weight matrix),
 // PW_M * PW_NV FMAs (pw_mac), then conv_pw's epilogue (pw_store) on whole vectors of an output row.
+// PW_M and PW_NV come from the launcher's rows_blocking (conv2d.opencl.rows_m*, rows_nv), not
+// conv_pw's (a program of its own).
 #ifndef CONV_ROWS_SW
 #define CONV_ROWS_SW 1
 #endif
