@@ -9,6 +9,8 @@ layers: every float32 1x1 stride-1 conv shape (C, K, H) of at most conv2d.opencl
 pixels in MobileNetV2, V3-small, V3-large, EfficientNet-B0, ShuffleNetV2 x1.0 (1x3x224x224), each
 run as conv_pw and as conv_pwt (backends/opencl/conv2d.py use_pwt forced), with bias; both checked
 against NumPy first. Median device time per variant; the shipped rule's choice marked.
+keys: the same layers (the shipped rules) with the shipped kernel config and with --set's
+[conv2d.opencl] keys changed (e.g. pwt_kv=3), alternating.
 stems: the 3-channel 3x3 stride-2 stems (K = 16, 24, 32, 64 at 224^2) on conv_im2col for several
 (pb, kv) blockings (conv2d.py im2col_blocking forced), plus the shipped choice.
 nets: whole networks, --before DIR's fpgaops (e.g. an unpacked `git archive main`: its python/
@@ -117,6 +119,55 @@ def layers(args):
     print("sum x count (ms): " + ", ".join(f"{k} {v * 1e3:.3f}" for k, v in tot.items()))
 
 
+def keys(args):
+    """The small-image 1x1 layers (as ``layers``) with the shipped kernel config (A) and a copy with
+    --set's [conv2d.opencl] keys changed (B), the current config switched round by round."""
+    import tempfile
+
+    from fpgaops import config
+    dev, events = profiled_opencl()
+    cfg_a = config.current()
+    src = config.default_path().read_text()
+    for kv in args.set.split(","):
+        key, val = kv.split("=")
+        old = f"\n{key} = {getattr(cfg_a.conv2d.opencl, key)}\n"
+        assert src.count(old) == 1, key
+        src = src.replace(old, f"\n{key} = {val}\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+        f.write(src)
+    cfg_b = config.load(f.name)
+    rng = np.random.default_rng(0)
+    shapes = pointwise_shapes(args.models.split(","), cfg_a.conv2d.opencl.pwt_max_pixels)
+    tot = {"A": 0.0, "B": 0.0}
+    print(f"B: {args.set}\n{'C':>5} {'K':>5} {'HxW':>6} {'n':>2} | {'A us':>7} {'B us':>7} | B/A")
+    for (c, k, h, w), cnt in sorted(shapes.items(), key=lambda t: (t[0][2] * t[0][3], t[0][0], t[0][1])):
+        x = rng.standard_normal((1, c, h, w), dtype=np.float32)
+        wt = (rng.standard_normal((k, c, 1, 1), dtype=np.float32) / np.sqrt(c)).astype(np.float32)
+        b = rng.standard_normal(k, dtype=np.float32)
+        want = (wt.reshape(k, c).astype(np.float64) @ x.reshape(c, -1)).reshape(1, k, h, w) + b[None, :, None, None]
+        dx, dw, db = (fo.to_device(a, "opencl") for a in (x, wt, b))
+        times = {"A": [], "B": []}
+        for rnd in range(args.rounds + 1):
+            for v in ("AB" if rnd % 2 else "BA"):
+                config._current = cfg_a if v == "A" else cfg_b
+                events.clear()
+                y = fo.conv2d(dx, dw, db, 1, 0, 1, 1, algo="im2col")
+                dev.finish()
+                if rnd == 0:
+                    err = np.abs(y.numpy() - want).max() / max(1.0, np.abs(want).max())
+                    if not err < 1e-4:
+                        sys.exit(f"{v} wrong on C={c} K={k} {h}x{w}: rel err {err}")
+                else:
+                    times[v].append(device_time(events, "conv_pw"))
+        config._current = cfg_a
+        med = {v: statistics.median(t) for v, t in times.items()}
+        for v in med:
+            tot[v] += cnt * med[v]
+        print(f"{c:5} {k:5} {h:>3}x{w:<2} {cnt:2} | {med['A'] * 1e6:7.1f} {med['B'] * 1e6:7.1f} | "
+              f"{med['B'] / med['A']:4.2f}", flush=True)
+    print("sum x count (ms): " + ", ".join(f"{k} {v * 1e3:.3f}" for k, v in tot.items()))
+
+
 def stems(args):
     dev, events = profiled_opencl()
     tun = tunables(dev)
@@ -198,7 +249,8 @@ def nets(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=("layers", "stems", "nets"))
+    ap.add_argument("mode", choices=("layers", "keys", "stems", "nets"))
+    ap.add_argument("--set", default="", help="keys: [conv2d.opencl] keys of config B, key=value,...")
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--before", default="/tmp/pwsmall_main", help="nets: the checkout whose python/ is 'before'")
@@ -206,7 +258,7 @@ def main():
     ap.add_argument("--blockings", default="6x2,12x2",
                     help="stems: pb x kv blockings of conv_im2col to compare")
     args = ap.parse_args()
-    {"layers": layers, "stems": stems, "nets": nets}[args.mode](args)
+    {"layers": layers, "keys": keys, "stems": stems, "nets": nets}[args.mode](args)
 
 
 if __name__ == "__main__":
