@@ -33,10 +33,18 @@
 #ifndef CONV2D_OPENCL_KV
 #define CONV2D_OPENCL_KV 2
 #endif
+// -DCONV_PB / -DCONV_KV: the float32 launcher's blocking for this conv (backends/opencl/conv2d.py
+// im2col_blocking); else the config's.
+#ifdef CONV_PB
+#define PB CONV_PB
+#else
 #define PB CONV2D_OPENCL_PB
+#endif
 // -DFPGAOPS_AVX512: the device compiles for AVX-512 (backends/opencl/isa.py, the one place that
 // decides it; the launcher sizes the grid with the same kv, conv_common.tunables)
-#if defined(FPGAOPS_AVX512) && defined(CONV2D_OPENCL_KV_AVX512)
+#if defined(CONV_KV)
+#define KV CONV_KV
+#elif defined(FPGAOPS_AVX512) && defined(CONV2D_OPENCL_KV_AVX512)
 #define KV CONV2D_OPENCL_KV_AVX512
 #else
 #define KV CONV2D_OPENCL_KV
@@ -584,6 +592,61 @@ inline void pw_mac(floatp acc[PW_M][PW_NV], const floatp* xv, __global const flo
     }
 }
 
+// The epilogue of a PW_M x PW_N block (conv_pw, conv_rows): output channel kb*PW_M + r's PW_N
+// computed pixels p0.. of a run of L pixels are y[row0 + r*KS ..] (bias, residual, activation).
+// A block computed on a window overlapping the previous block (p0 < own0) or past L stores only
+// its pixels [own0, L): vector by vector, whole vectors where they are all its own (the last
+// block of a 112-pixel row: the second of its 16-lane vectors), lane by lane in the one vector
+// that straddles own0 or L. (A scalar epilogue per pixel of such blocks cost the 224^2 stem's
+// conv_rows half of its time.) always_inline: left to itself PoCL's compiler called it, with the
+// accumulators through memory: conv_pw on MobileNetV2's 112^2 / 56^2 layers 1.06-1.12x slower.
+inline __attribute__((always_inline)) void pw_store(floatp acc[PW_M][PW_NV], __global const float* restrict bias, __global const float* restrict res,
+                     __global float* restrict y, size_t row0, size_t KS, int kb, int K, int p0, int own0, int L,
+                     int has_bias, int has_res, int act) {
+    if (p0 == own0 && p0 + PW_N <= L) {  // the whole block is this one's (most blocks): no checks
+#pragma unroll
+        for (int r = 0; r < PW_M; ++r) {
+            const int k = kb * PW_M + r;
+            if (k >= K) break;
+            const float b = has_bias ? bias[k] : 0.0f;
+            const size_t row = row0 + r * KS;
+#pragma unroll
+            for (int v = 0; v < PW_NV; ++v) {
+                floatp o = acc[r][v] + b;
+                if (has_res) o += vloadp(v, res + row);
+                vstorep(conv_act(o, act), v, y + row);
+            }
+        }
+        return;
+    }
+#pragma unroll
+    for (int r = 0; r < PW_M; ++r) {
+        const int k = kb * PW_M + r;
+        if (k >= K) break;
+        const float b = has_bias ? bias[k] : 0.0f;
+#pragma unroll
+        for (int v = 0; v < PW_NV; ++v) {
+            const int q0 = p0 + v * PW_VEC;  // this vector's first pixel
+            if (q0 + PW_VEC <= own0 || q0 >= L) continue;  // none of its pixels is this block's
+            const size_t at = row0 + r * KS + v * PW_VEC;
+            floatp o = acc[r][v] + b;
+            if (q0 >= own0 && q0 + PW_VEC <= L) {
+                if (has_res) o += vloadp(0, res + at);
+                vstorep(conv_act(o, act), 0, y + at);
+            } else {
+                float t[PW_VEC];
+                if (has_res) {
+                    for (int l = 0; l < PW_VEC; ++l) t[l] = q0 + l >= own0 && q0 + l < L ? res[at + l] : 0.0f;
+                    o += vloadp(0, t);
+                }
+                vstorep(conv_act(o, act), 0, t);
+                for (int l = 0; l < PW_VEC; ++l)
+                    if (q0 + l >= own0 && q0 + l < L) y[at + l] = t[l];
+            }
+        }
+    }
+}
+
 // global (ceil(P/PW_N), ceil(K/PW_M), N), one work-item per work-group (as gemm_f32: PoCL runs a
 // group as one function call; the parallelism is in the explicit vectors). The last pixel block
 // of a row is computed on the window [P - PW_N, P) (when P >= PW_N) and stores only its own
@@ -625,31 +688,7 @@ void conv_pw(__global const float* restrict x, __global const float* restrict wp
             W += PW_M;
         }
     }
-    const int full = p0 == own0 && p0 + PW_N <= P;
-#pragma unroll
-    for (int r = 0; r < PW_M; ++r) {
-        const int k = kb * PW_M + r;
-        if (k >= K) break;
-        const float b = has_bias ? bias[k] : 0.0f;
-        const size_t row = ((size_t)n * K + k) * P + p0;
-#pragma unroll
-        for (int v = 0; v < PW_NV; ++v) {
-            floatp o = acc[r][v] + b;
-            if (full) {
-                if (has_res) o += vloadp(v, res + row);
-                vstorep(conv_act(o, act), v, y + row);
-            } else {
-                float t[PW_VEC];
-                vstorep(o, 0, t);
-                for (int l = 0; l < PW_VEC; ++l) {
-                    const int p = p0 + v * PW_VEC + l;
-                    if (p < own0 || p >= P) continue;
-                    y[row + v * PW_VEC + l] = epilogue(t[l], 0.0f, res, row + v * PW_VEC + l, has_res, act, 0, 1, 0, 0,
-                                                       0, 0, 0, 0);
-                }
-            }
-        }
-    }
+    pw_store(acc, bias, res, y, ((size_t)n * K + kb * PW_M) * P + p0, P, kb, K, p0, own0, P, has_bias, has_res, act);
 }
 
 // ---- pointwise, output channels in the lanes (conv_pwt): small images -------------------------
@@ -778,5 +817,57 @@ __kernel void conv_pw1(__global const float* restrict x, __global const float* r
         const size_t at = (size_t)n * K + k;
         y[at] = epilogue(acc[r] + (has_bias ? bias[k] : 0.0f), 0.0f, res, at, has_res, act, 0, 1, 0, 0, 0, 0, 0, 0);
     }
+}
+
+// ---- direct conv, pixels of an output row in the lanes (conv_rows): few input channels ----------
+// conv_im2col puts output channels in the lanes: a 3-channel stem's 16..32 output channels fill
+// one or two vectors per pixel, its input loads are per-pixel gathers and its epilogue stores
+// each channel's pixels one by one. conv_rows is conv_pw over the C*R*S taps of the conv, on the
+// padded input of conv_pad: per tap (its offset from the tap table) PW_NV vectors of PW_VEC
+// consecutive output columns' inputs (stride CONV_ROWS_SW: 1, or 2 as two vector loads and their
+// even lanes), PW_M broadcast weights (conv_pw_pack's layout of the (K, C*R*S) weight matrix),
+// PW_M * PW_NV FMAs (pw_mac), then conv_pw's epilogue (pw_store) on whole vectors of an output row.
+// PW_M and PW_NV come from the launcher's rows_blocking (conv2d.opencl.rows_m*, rows_nv), not
+// conv_pw's (a program of its own).
+#ifndef CONV_ROWS_SW
+#define CONV_ROWS_SW 1
+#endif
+inline floatp rows_load(__global const float* p) {
+#if CONV_ROWS_SW == 1
+    return vloadp(0, p);
+#elif CONV_ROWS_SW == 2  // (reads one float past the last column: the launcher's xp has room)
+    const floatp a = vloadp(0, p), b = vloadp(1, p);
+    return (floatp)(a.even, b.even);
+#else
+#error "conv_rows: CONV_ROWS_SW must be 1 or 2"
+#endif
+}
+
+// global (ceil(OW/PW_N), OH, ceil(K/PW_M) * N), one work-item per work-group; OW >= PW_N (the last
+// block of a row is computed on the window [OW - PW_N, OW)). xp: (N, C, HP, WP) from conv_pad.
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void conv_rows(__global const float* restrict xp, __global const float* restrict wp, __global const int* restrict taps,
+               __global const float* restrict bias, __global const float* restrict res, __global float* restrict y,
+               int XN, int WP, int SH, int K, int OH, int OW, int CRS, int KBLK, int has_bias, int has_res, int act) {
+    const int jb = get_global_id(0), oh = get_global_id(1), kb = get_global_id(2) % KBLK, n = get_global_id(2) / KBLK;
+    const int own0 = jb * PW_N, p0 = min(own0, OW - PW_N);
+    __global const float* X = xp + (size_t)n * XN + (size_t)oh * SH * WP + p0 * CONV_ROWS_SW;
+    __global const float* W = wp + (size_t)kb * CRS * PW_M;
+    floatp acc[PW_M][PW_NV];
+#pragma unroll
+    for (int r = 0; r < PW_M; ++r)
+#pragma unroll
+        for (int v = 0; v < PW_NV; ++v) acc[r][v] = (floatp)(0.0f);
+    for (int t = 0; t < CRS; ++t) {
+        __global const float* xt = X + taps[t];
+        floatp xv[PW_NV];
+#pragma unroll
+        for (int v = 0; v < PW_NV; ++v) xv[v] = rows_load(xt + v * PW_VEC * CONV_ROWS_SW);
+        pw_mac(acc, xv, W);
+        W += PW_M;
+    }
+    const size_t plane = (size_t)OH * OW;
+    pw_store(acc, bias, res, y, ((size_t)n * K + kb * PW_M) * plane + (size_t)oh * OW + p0, plane, kb, K, p0, own0, OW,
+             has_bias, has_res, act);
 }
 #endif  // CONV_INT8

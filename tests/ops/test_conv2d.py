@@ -162,7 +162,12 @@ def test_pointwise_kernel_rule():
     small, big = o.pwt_p * o.pwt_p, o.pwt_max_pixels + 1
     assert use_pwt(small, o.pwt_min_channels, 2 * o.pwt_kv * 16, 16, 8, o)  # 49 pixels: conv_pw fills 64
     assert not use_pwt(big, 4 * o.pwt_min_channels, 2 * o.pwt_kv * 16, 16, 8, o)
-    assert not use_pwt(small, o.pwt_min_channels - 1, 2 * o.pwt_kv * 16, 16, 8, o)
+    # 7x7 (conv_pw uses 49 of 64 lanes, below pw_min_lane_pct): conv_pwt at any channel count;
+    # 14x14 (196 of 224, above): only from pwt_min_channels
+    assert 49 / 64 * 100 < o.pw_min_lane_pct <= 196 / 224 * 100
+    assert use_pwt(small, 16, 2 * o.pwt_kv * 16, 16, 8, o)
+    assert use_pwt(196, o.pwt_min_channels, 2 * o.pwt_kv * 16, 16, 8, o)
+    assert not use_pwt(196, o.pwt_min_channels - 1, 2 * o.pwt_kv * 16, 16, 8, o)
     assert not use_pwt(o.pwt_p - 1, o.pwt_min_channels, 2 * o.pwt_kv * 16, 16, 8, o)
     assert not use_pwt(small, o.pwt_min_channels, 1, 16, 8, o)  # one channel of a KB-channel block
     # strided 1x1 convs gathered + pointwise: ResNet-50's shortcuts (103M MACs) yes, ResNet-18's (6.4M) no
@@ -590,3 +595,84 @@ def test_int8_depthwise_fixed_geometries(dev, n, c, mult, h, w, r, stride, act, 
     rng = np.random.default_rng(n * 1000 + c * 100 + h + w + r + stride + 7)
     x, wt, b = make_int8(rng, n, c, h, w, c * mult, r, r, c)
     run_all_int8(x, wt, b, (stride, stride), (r // 2, r // 2), (1, 1), c, rng, act, with_res)
+
+
+@st.composite
+def stem_shapes(draw):
+    """Convs of few input channels whose output rows are at least 32 wide (two 16-lane vectors:
+    conv_rows' minimum on AVX-512), any kernel but 1x1 (the pointwise kernels'), strides (columns
+    1 or 2), padding, dilation."""
+    r, s = draw(st.sampled_from([k for k in KERNELS if k != (1, 1)]))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    dil = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    pad = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    ow = draw(st.integers(32, 80))
+    w = max(1, (ow - 1) * sw + dil[1] * (s - 1) + 1 - 2 * pad[1] + draw(st.integers(0, sw - 1)))
+    h0 = max(1, dil[0] * (r - 1) + 1 - 2 * pad[0])
+    h = draw(st.integers(h0, h0 + 6))
+    return draw(st.integers(1, 2)), draw(st.integers(1, 4)), h, w, draw(st.integers(1, 40)), r, s, (sh, sw), pad, dil
+
+
+@pytest.mark.filterwarnings("ignore:Non-empty compiler output")
+@pytest.mark.parametrize("rows, avx512", [(True, True), (True, False), (False, True), (False, False)],
+                         ids=["conv_rows", "conv_rows-8-lanes", "conv_im2col-kv_avx512", "conv_im2col-kv"])
+@settings(max_examples=12, deadline=None)
+@given(shape=stem_shapes(), act=st.sampled_from([None, "relu", "hardswish"]), with_res=st.booleans(),
+       seed=st.integers(0, 2**31))
+def test_float32_stem_both_kernels(require, rows, avx512, shape, act, with_res, seed):
+    # few-input-channel convs (the 3-channel stems): the OpenCL launcher runs them on conv_rows
+    # (pixels of an output row in the lanes; use_rows) or conv_im2col (output channels in the
+    # lanes, as few float8 vectors as K fills: im2col_blocking); both forced, with either ISA's
+    # blocking (isa.detect forced) and without AVX-512 also 8-lane vectors (pw_vec)
+    require("opencl")
+    from fpgaops.backends.opencl import conv2d as ocl_conv2d, isa
+    n, c, h, w, k, r, s, stride, pad, dil = shape
+    assert config.current().conv2d.opencl.rows_nv <= 2  # (the shapes' rows are two 16-lane vectors wide)
+    chosen = []
+
+    def force(call, vec, o):
+        assert call.ow >= o.rows_nv * vec and call.stride_w in (1, 2)  # conv_rows' preconditions hold here
+        chosen.append(rows)
+        return rows
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(isa, "detect", lambda be: isa.Isa(True, avx512, 0))
+        if not avx512:
+            mp.setattr(ocl_conv2d, "pw_vec", lambda be: 8)
+        mp.setattr(ocl_conv2d, "use_rows", force)
+        rng = np.random.default_rng(seed)
+        x, wt, b = make_float(rng, n, c, h, w, k, r, s, 1)
+        oh, ow = geometry(h, w, r, s, stride, pad, dil)
+        res = rng.standard_normal((n, k, oh, ow), dtype=np.float32) if with_res else None
+        with fo.device("opencl"):
+            got = fo.conv2d(x, wt, b, stride, pad, dil, 1, algo="im2col", activation=act, residual=res)
+    check_float(got, x, wt, b, stride, pad, dil, 1, act, res, "im2col")
+    assert chosen == [rows]
+
+
+def test_stem_kernel_rules(monkeypatch):
+    # use_rows / im2col_blocking (backends/opencl/conv2d.py) with the shipped keys, no device:
+    # a 224^2 RGB stem goes to conv_rows, more input channels or a stride-3 column step do not;
+    # conv_im2col computes no float8 vector of channels past K
+    pytest.importorskip("pyopencl")
+    from types import SimpleNamespace
+
+    from fpgaops.backends.opencl import conv2d as ocl_conv2d
+    o = config.current().conv2d.opencl
+    stem = dict(dtype=np.float32, groups=1, x_zero_point=0, c=3, stride_w=2, ow=112)
+    assert ocl_conv2d.use_rows(SimpleNamespace(**stem), 16, o)
+    assert not ocl_conv2d.use_rows(SimpleNamespace(**{**stem, "c": o.rows_max_channels + 1}), 16, o)
+    assert not ocl_conv2d.use_rows(SimpleNamespace(**{**stem, "stride_w": 3}), 16, o)
+    assert not ocl_conv2d.use_rows(SimpleNamespace(**{**stem, "ow": 16 * o.rows_nv - 1}), 16, o)
+    assert not ocl_conv2d.use_rows(SimpleNamespace(**{**stem, "dtype": np.int8}), 16, o)
+    monkeypatch.setattr(ocl_conv2d, "tunables", lambda backend: {"pb": o.pb, "kv": 4})
+    assert [ocl_conv2d.im2col_blocking(None, kg) for kg in (1, 8, 9, 16, 24, 32, 64)] == \
+        [(o.pb, kv) for kv in (1, 1, 2, 2, 3, 4, 4)]
+    # conv_rows: as few blocks of at most rows_m(_avx512) channels as cover K, evened out
+    from fpgaops.backends.opencl import isa
+    for avx512, most in ((True, o.rows_m_avx512), (False, o.rows_m)):
+        monkeypatch.setattr(isa, "detect", lambda be, avx512=avx512: isa.Isa(True, avx512, 0))
+        monkeypatch.setattr(ocl_conv2d, "tunables", lambda backend: {"cfg": config.current()})
+        for k in (1, 3, 16, 24, 32, 40, 64):
+            m, nv = ocl_conv2d.rows_blocking(None, k)
+            blocks = -(-k // most)
+            assert nv == o.rows_nv and m <= most and blocks * m >= k > (blocks - 1) * m, (k, m)

@@ -60,18 +60,65 @@ def tap_table(backend, planes, r, s, hp, wp, dil_h, dil_w):
     return buf
 
 
+def use_rows(call, vec, opencl):
+    """float32: conv_rows (conv2d.cl: the pixels of an output row in the lanes) rather than
+    conv_im2col for a conv of at most conv2d.opencl.rows_max_channels input channels (the
+    3-channel stems), ungrouped, of column stride 1 or 2, at least rows_nv vectors of output columns wide."""
+    return (call.dtype == np.float32 and call.groups == 1 and call.x_zero_point == 0
+            and call.c <= opencl.rows_max_channels and call.stride_w in (1, 2) and call.ow >= opencl.rows_nv * vec)
+
+
+def rows_blocking(backend, k):
+    """conv_rows' (M output channels, vectors of pixels) per work-item for K output channels: as few
+    blocks of at most conv2d.opencl.rows_m (AVX2) / rows_m_avx512 (isa.py) channels as cover K, evened
+    out (K = 24: 2 x 12, not 16 + 8 past K), and conv2d.opencl.rows_nv vectors of pixels."""
+    o = tunables(backend)["cfg"].conv2d.opencl
+    most = o.rows_m_avx512 if isa.detect(backend).avx512 else o.rows_m
+    return -(-k // -(-k // most)), o.rows_nv
+
+
+def run_rows(backend, call):
+    """conv_pad (always: conv_rows' stride-2 loads read one float past a row, so the padded copy
+    has 2 * PW_VEC floats of room after it), then conv_rows with rows_blocking's M x NV and the
+    weights packed by conv_pw_pack in blocks of M (the (K, C*R*S) weight matrix as a 1x1 conv's)."""
+    vec = pw_vec(backend)
+    m, nv = rows_blocking(backend, call.k)
+    prg = program(backend, "conv2d", [f"-DPW_VEC={vec}", f"-DPW_M={m}", f"-DPW_NV={nv}", f"-DCONV_ROWS_SW={call.stride_w}"])
+    hp, wp = padded_extent(call)
+    xp = scratch(backend, (call.n * call.c * hp * wp + 2 * vec) * 4, "conv_xp")
+    launch(backend, prg, "conv_pad", (hp, call.n * call.c), (PAD_ROWS, 1), call.x.handle, xp,
+           *i32(call.c, call.h, call.w, hp, wp, call.pad_top, call.pad_left, 0))
+    crs = call.c * call.r * call.s
+    kblk, wpk = _packed_pw(backend, prg, call, "pw", m, crs)
+    tbuf = tap_table(backend, call.c, call.r, call.s, hp, wp, call.dil_h, call.dil_w)
+    e = epilogue_args(call)
+    launch(backend, prg, "conv_rows", (-(-call.ow // (nv * vec)), call.oh, kblk * call.n), (1, 1, 1), xp, wpk,
+           tbuf, e["bias"], e["res"], call.y.handle,
+           *i32(call.c * hp * wp, wp, call.stride_h, call.k, call.oh, call.ow, crs, kblk),
+           *i32(call.bias is not None, call.residual is not None, ACT[call.activation]))
+
+
+def im2col_blocking(backend, kg):
+    """float32 conv_im2col's (pixels, float8 vectors of output channels) per work-item for Kg
+    output channels per group: the config's pb x kv (conv_common.tunables), with no more vectors
+    than Kg fills (AVX-512's kv 4 computes 32 channels: a conv of 16 ran ~1.25x longer than with
+    kv 2, benchmarks/ab_pwsmall.py stems)."""
+    tun = tunables(backend)
+    return tun["pb"], min(tun["kv"], -(-kg // 8))
+
+
 def run_im2col(backend, call):
     if call.dtype == np.int8:
         return run_im2col_int8(backend, call)
-    tun = tunables(backend)
-    prg = program(backend, "conv2d", dtype_defines(call))
+    cg, kg = call.c // call.groups, call.k // call.groups
+    pb, kv = im2col_blocking(backend, kg)
+    prg = program(backend, "conv2d", dtype_defines(call) + [f"-DCONV_PB={pb}", f"-DCONV_KV={kv}"])
     hp, wp = padded_extent(call)
     if (hp, wp) == (call.h, call.w) and call.pad_top == call.pad_left == 0:
         xp = call.x.handle      # nothing to pad (e.g. 1x1 / valid): read x in place
     else:
         xp = padded_input(backend, prg, call, hp, wp)
-    cg, kg = call.c // call.groups, call.k // call.groups
-    kb = 8 * tun["kv"]
+    kb = 8 * kv
     kbg = -(-kg // kb)
     crs = cg * call.r * call.s
     nbytes = call.groups * kbg * crs * kb * 4
@@ -85,7 +132,7 @@ def run_im2col(backend, call):
     wpk = WEIGHTS.get(call, ("im2col", str(call.dtype), kb, call.groups), nbytes, pack)
     tbuf = tap_table(backend, cg, call.r, call.s, hp, wp, call.dil_h, call.dil_w)
     e = epilogue_args(call)
-    npb = -(-(call.oh * call.ow) // tun["pb"])
+    npb = -(-(call.oh * call.ow) // pb)
     launch(backend, prg, "conv_im2col", (npb, call.groups * kbg, call.n), (8, 1, 1), xp, wpk, tbuf, e["bias"],
            e["res"], call.y.handle, e["mult"], e["shift"],
            *i32(call.c, hp, wp, call.k, call.oh, call.ow, call.stride_h, call.stride_w, cg, kg, kbg, crs),
@@ -168,19 +215,22 @@ def pw_kbn(cq, kblk, min_words):
 
 def use_pwt(p, c, k, vec, m, opencl):
     """float32: conv_pwt (output channels in the lanes, PWT_P pixels broadcast) rather than conv_pw
-    (pixels in the lanes) for an image of P pixels, C input and K output channels: on images of at
-    most conv2d.opencl.pwt_max_pixels pixels with at least conv2d.opencl.pwt_min_channels input
-    channels (below, its transposed stores cost more than its loop saves), when its share of
-    useful lanes is no smaller (conv_pw computes whole blocks of PW_NV vectors of pixels and M
-    channels, conv_pwt of PWT_KV vectors of channels and PWT_P pixels; the last blocks overlap the
-    previous ones or run past K)."""
+    (pixels in the lanes) for an image of P pixels, C input and K output channels, on images of at
+    most conv2d.opencl.pwt_max_pixels pixels. The share of useful lanes of each (conv_pw computes
+    whole blocks of PW_NV vectors of pixels and M channels, conv_pwt of PWT_KV vectors of channels
+    and PWT_P pixels; the last blocks overlap the previous ones or run past K) decides at any C
+    where conv_pw's is below conv2d.opencl.pw_min_lane_pct percent (7x7: 49 of 64 pixels) and
+    conv_pwt's is larger; else conv_pwt needs at least conv2d.opencl.pwt_min_channels input
+    channels (below, its transposed stores cost more than its loop saves) and no smaller share."""
     pp, kb = opencl.pwt_p, opencl.pwt_kv * vec
-    if not (pp <= p <= opencl.pwt_max_pixels and c >= opencl.pwt_min_channels):
+    if not pp <= p <= opencl.pwt_max_pixels:
         return False
     pn = PW_NV * vec
     used_pw = (p / (-(-p // pn) * pn) if p >= pn else p / pn) * k / (-(-k // m) * m)
     used_pwt = p / (-(-p // pp) * pp) * k / (-(-k // kb) * kb)
-    return used_pwt >= used_pw
+    if used_pw * 100 < opencl.pw_min_lane_pct:
+        return used_pwt > used_pw
+    return c >= opencl.pwt_min_channels and used_pwt >= used_pw
 
 
 def run_pointwise_int8(backend, call):
@@ -237,16 +287,18 @@ def _pointwise1_int8(backend, prg, call, xp, cq, tw, form):
            e["mult"], e["shift"], *i32(cq, call.k, call.x_zero_point), flags[0], flags[1], *flags[3:])
 
 
-def _packed_pw(backend, prg, call, form, kb):
+def _packed_pw(backend, prg, call, form, kb, taps=None):
     """float32 1x1 weights packed once into blocks of ``kb`` output channels by conv_<form>_pack
-    (form "pw": conv_pw's layout, "pwt": conv_pwt's), cached with the call's weights: (blocks, buffer)."""
+    (form "pw": conv_pw's layout, "pwt": conv_pwt's), cached with the call's weights: (blocks,
+    buffer). ``taps``: the columns of the (K, taps) weight matrix (conv_rows: C*R*S), else C."""
+    taps = taps or call.c
     kblk = -(-call.k // kb)
-    nbytes = kblk * call.c * kb * 4
+    nbytes = kblk * taps * kb * 4
 
     def pack(_):
         wpk = scratch(backend, nbytes)
-        launch(backend, prg, f"conv_{form}_pack", (call.c, kblk), (min(call.c, 64), 1), call.weight.handle, wpk,
-               *i32(call.c, call.k))
+        launch(backend, prg, f"conv_{form}_pack", (taps, kblk), (min(taps, 64), 1), call.weight.handle, wpk,
+               *i32(taps, call.k))
         return wpk
 
     return kblk, WEIGHTS.get(call, (form, kb), nbytes, pack)
@@ -296,8 +348,11 @@ def run_pointwise(backend, call):
 def run(backend, call):
     if call.x_scale is not None and not takes_x_scale(backend, call):
         raise ValueError("conv2d: x_scale on a conv whose kernel does not apply it (ops.conv2d asks takes_x_scale)")
-    if call.algo == "im2col" and (pointwise(call) or strided_pointwise(call, tunables(backend)["cfg"].conv2d.opencl)):
+    opencl = tunables(backend)["cfg"].conv2d.opencl
+    if call.algo == "im2col" and (pointwise(call) or strided_pointwise(call, opencl)):
         run_pointwise(backend, call)
+    elif call.algo == "im2col" and use_rows(call, pw_vec(backend), opencl):
+        run_rows(backend, call)
     elif call.algo == "im2col":
         run_im2col(backend, call)
     elif call.algo == "winograd":
