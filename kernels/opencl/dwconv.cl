@@ -416,6 +416,9 @@ void dwconv_row(__global const float* restrict x, __global const float* restrict
             }
         }
         const float b = has_bias ? bias[k] : 0.0f;
+        // a whole-vector store of a row's last vector runs DW_NV * DW_VW - OW floats past the row:
+        // over this many following rows (more than one when OW < DW_VW / 2)
+        const int spill_rows = (DW_NV * DW_VW - 1) / OW;
 #pragma unroll
         for (int v = 0; v < DW_RB; ++v) {
 #pragma unroll
@@ -429,10 +432,11 @@ void dwconv_row(__global const float* restrict x, __global const float* restrict
                     for (int l = 0; l < min(DW_VW, OW - o0); ++l) r[l] = res[base + l];
                     a += r;
                 }
-                // rows above the strip's last: the whole vector, its lanes past the row on the next
-                // row's first columns, which this work-item stores next (not with a residual: y may be
-                // the residual's buffer, whose next row is still to be read)
-                if (!has_res && oh0 + v + 1 < min(oh0 + DW_RB, OH))
+                // a row whose spill lands on rows of this strip, which this work-item stores next:
+                // the whole vector (not with a residual: y may be the residual's buffer, whose next
+                // rows are still to be read); a spill past the strip would race with the work-item
+                // of the next strip or channel
+                if (!has_res && oh0 + v + spill_rows < min(oh0 + DW_RB, OH))
                     DW_VSTORE(conv_act(a, act), 0, y + base);
                 else
                     dw_store_n(conv_act(a, act), y + base, min(DW_VW, OW - o0));

@@ -86,11 +86,14 @@ def run_depthwise(monkeypatch, n, c, mult, h, w, r, stride, act, with_res, avx51
 # (n, c, mult, h, w, r, stride): the layers' sizes (7 / 14 / 28 / 56 / 112 wide), 8- and 16-lane rows,
 # one to several vectors per row, strips of the output rows (row_acc / vectors) dividing the rows or
 # not, the row width at and past a vector, batch > 1 and channel multipliers (c*mult, n*c*mult not a
-# multiple of row_channels)
+# multiple of row_channels), tiny rows
 ROW_SHAPES = [(1, 5, 1, 7, 7, 3, 1), (1, 3, 1, 7, 7, 5, 1), (2, 3, 2, 14, 14, 3, 2), (1, 17, 1, 14, 14, 5, 1),
               (1, 4, 1, 28, 28, 5, 2), (1, 3, 1, 28, 28, 3, 1), (2, 2, 1, 16, 16, 3, 1), (1, 2, 1, 9, 17, 5, 1),
               (1, 2, 1, 30, 33, 5, 2), (1, 2, 1, 12, 56, 3, 1), (1, 2, 3, 5, 112, 3, 2), (1, 1, 1, 6, 112, 5, 1),
-              (1, 2, 1, 1, 1, 3, 1), (1, 2, 1, 2, 3, 5, 2), (1, 19, 1, 8, 8, 3, 2)]
+              (1, 2, 1, 1, 1, 3, 1), (1, 2, 1, 2, 3, 5, 2), (1, 19, 1, 8, 8, 3, 2),
+              # rows of 1-3 columns over several work-items: a whole 8-lane store would run past
+              # the strip into the next channel's plane, another work-item's (the stores are masked)
+              (1, 40, 1, 3, 3, 3, 2), (1, 40, 1, 3, 3, 3, 1), (2, 33, 1, 1, 1, 3, 1), (1, 36, 1, 4, 6, 5, 2)]
 
 
 @pytest.mark.parametrize("n, c, mult, h, w, r, stride", ROW_SHAPES)
