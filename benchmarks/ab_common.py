@@ -1,9 +1,12 @@
 """Shared by the ad-hoc A/B scripts (benchmarks/ab_*.py): the opencl device with a profiling queue
 whose kernel launches are recorded, so each script reads the device time of every kernel it ran."""
+import importlib.util
 import sys
+from pathlib import Path
 
 import fpgaops as fo
-from fpgaops.backends.opencl import isa
+from fpgaops import config
+from fpgaops.backends.opencl import conv2d, conv_common, dwconv, isa
 
 
 def profiled_opencl():
@@ -21,3 +24,29 @@ def profiled_opencl():
 
     be.enqueue = enqueue
     return be, events
+
+
+def dwconv_variants(be, before):
+    """(use, restore): use(v) switches the opencl depthwise path to variant v, "before" (the dwconv
+    launcher and kernels/ of the checkout ``before``) or "after" (this one's), each with its own
+    program caches; restore() puts this checkout's back."""
+    before = Path(before).resolve()
+    spec = importlib.util.spec_from_file_location(
+        "fpgaops.backends.opencl._dwconv_before", before / "python/fpgaops/backends/opencl/dwconv.py")
+    dw_before = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dw_before)
+    variants = {"before": (before / "kernels", dw_before), "after": (Path(config.kernel_source_dir()), dwconv)}
+    caches = {v: ({}, {}) for v in variants}
+    real_dir = config.kernel_source_dir
+
+    def use(v):
+        kdir, mod = variants[v]
+        config.kernel_source_dir = lambda: kdir
+        conv2d.dwconv = mod
+        be._programs, conv_common._PROGRAMS = caches[v]
+
+    def restore():
+        config.kernel_source_dir = real_dir
+        conv2d.dwconv = dwconv
+
+    return use, restore

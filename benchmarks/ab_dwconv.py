@@ -7,18 +7,14 @@ read once and the output written once.
     PYTHONPATH=python python benchmarks/ab_dwconv.py --before /path/to/other/checkout [--rounds 9]
 """
 import argparse
-import importlib.util
 import statistics
-from pathlib import Path
 
 import numpy as np
 
 import fpgaops as fo
-from fpgaops import config
-from fpgaops.backends.opencl import conv2d, conv_common, dwconv
 from fpgaops.transfer import to_device
 
-from ab_common import profiled_opencl  # noqa: E402  (benchmarks/ is the script's folder)
+from ab_common import dwconv_variants, profiled_opencl  # noqa: E402  (benchmarks/ is the script's folder)
 
 # MobileNetV2 (224x224) depthwise layers: (channels, input size, stride, count in the net)
 LAYERS = [(32, 112, 1, 1), (96, 112, 2, 1), (144, 56, 1, 1), (144, 56, 2, 1), (192, 28, 1, 2), (192, 28, 2, 1),
@@ -33,21 +29,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     be, events = profiled_opencl()
     cl = be.cl
-    before = Path(args.before).resolve()
-    spec = importlib.util.spec_from_file_location(
-        "fpgaops.backends.opencl._dwconv_before", before / "python/fpgaops/backends/opencl/dwconv.py")
-    dw_before = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(dw_before)
-    after_dir = Path(config.kernel_source_dir())
-    variants = {"before": (before / "kernels", dw_before), "after": (after_dir, dwconv)}
-    caches = {v: ({}, {}) for v in variants}
-    real_dir = config.kernel_source_dir
-
-    def use(v):
-        kdir, mod = variants[v]
-        config.kernel_source_dir = lambda: kdir
-        conv2d.dwconv = mod
-        be._programs, conv_common._PROGRAMS = caches[v]
+    variants = ("before", "after")
+    use, restore = dwconv_variants(be, args.before)
 
     rng = np.random.default_rng(0)
     tot = {v: 0.0 for v in variants}
@@ -77,8 +60,7 @@ def main(argv=None):
                 if rnd:
                     times[v].append(sum(ev.profile.end - ev.profile.start for n, ev in events
                                         if n.startswith("dwconv")) * 1e-9)
-        config.kernel_source_dir = real_dir
-        conv2d.dwconv = dwconv
+        restore()
         np.testing.assert_allclose(outs["after"], outs["before"], rtol=1e-5, atol=0 if args.int8 else 1e-5)
         oh = -(-h // st)
         nbytes = x.numpy().itemsize * c * (h * h + oh * oh)

@@ -13,7 +13,6 @@ total, and the median wall of net(x). Outputs of the two variants are compared f
 """
 import argparse
 import collections
-import importlib.util
 import statistics
 import sys
 import tempfile
@@ -23,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 import fpgaops as fo
-from fpgaops import config
-from fpgaops.backends.opencl import conv2d, conv_common, dwconv
+from fpgaops.backends.opencl import dwconv
+
+from ab_common import dwconv_variants  # noqa: E402  (benchmarks/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parents[1]
 NETS = "mobilenet_v3_small,mobilenet_v3_large,mobilenet_v2,efficientnet_b0,shufflenet_v2_x1_0"
@@ -53,20 +53,8 @@ def main(argv=None):
     p.add_argument("--by-kernel", action="store_true", help="also each kernel name's total device time")
     args = p.parse_args(argv)
     be = fo.get_device("opencl")
-    before = Path(args.before).resolve()
-    spec = importlib.util.spec_from_file_location(
-        "fpgaops.backends.opencl._dwconv_before", before / "python/fpgaops/backends/opencl/dwconv.py")
-    dw_before = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(dw_before)
-    variants = {"before": (before / "kernels", dw_before), "after": (Path(config.kernel_source_dir()), dwconv)}
-    caches = {v: ({}, {}) for v in variants}
-    real_dir = config.kernel_source_dir
-
-    def use(v):
-        kdir, mod = variants[v]
-        config.kernel_source_dir = lambda: kdir
-        conv2d.dwconv = mod
-        be._programs, conv_common._PROGRAMS = caches[v]
+    variants = ("before", "after")
+    use, restore = dwconv_variants(be, args.before)
 
     x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
     for name in args.nets.split(","):
@@ -86,8 +74,7 @@ def main(argv=None):
                 outs[v] = net(x, device="opencl")
             dwconv.run = real_run
             plans[v] = net.launch_plan(x, device="opencl")
-        config.kernel_source_dir = real_dir
-        conv2d.dwconv = dwconv
+        restore()
         err = float(np.max(np.abs(outs["after"] - outs["before"])))
         print(f"{name}: {len(shapes)} depthwise layers; max |after - before| {err:.2e}", flush=True)
         dw = {v: [] for v in variants}     # per round: the dwconv launches' durations
