@@ -27,26 +27,16 @@
 //   TAPW = 4 taps instead of 2: u8 bytes x + 128 of the input (padding: the code zp) and s8 weights,
 //   multiplied by vpdpbusd; conv_wsum stores sum(w) per output channel after the packed weights and
 //   the epilogue subtracts (128 + zp) * sum(w) (exact: the proof is in conv_int8.h).
-#ifndef CONV2D_OPENCL_PB
-#define CONV2D_OPENCL_PB 6
-#endif
-#ifndef CONV2D_OPENCL_KV
-#define CONV2D_OPENCL_KV 2
-#endif
-// -DCONV_PB / -DCONV_KV: the float32 launcher's blocking for this conv (backends/opencl/conv2d.py
-// im2col_blocking); else the config's.
+// -DCONV_PB / -DCONV_KV: conv_im2col's blocking (pixels, vectors of 8 output channels per work-item),
+// chosen by the launcher (backends/opencl/conv2d.py im2col_blocking, from conv2d.opencl.pb / kv /
+// kv_avx512 and the device's ISA: the one place that decides it, and the grid is sized from the same
+// values). Programs that never launch conv_im2col (conv_pw, conv_rows, ...) compile it with the
+// config's pb / kv.
 #ifdef CONV_PB
 #define PB CONV_PB
+#define KV CONV_KV
 #else
 #define PB CONV2D_OPENCL_PB
-#endif
-// -DFPGAOPS_AVX512: the device compiles for AVX-512 (backends/opencl/isa.py, the one place that
-// decides it; the launcher sizes the grid with the same kv, conv_common.tunables)
-#if defined(CONV_KV)
-#define KV CONV_KV
-#elif defined(FPGAOPS_AVX512) && defined(CONV2D_OPENCL_KV_AVX512)
-#define KV CONV2D_OPENCL_KV_AVX512
-#else
 #define KV CONV2D_OPENCL_KV
 #endif
 #define KB (8 * KV)
@@ -600,8 +590,8 @@ inline void pw_mac(floatp acc[PW_M][PW_NV], const floatp* xv, __global const flo
 // that straddles own0 or L. (A scalar epilogue per pixel of such blocks cost the 224^2 stem's
 // conv_rows half of its time.) always_inline: left to itself PoCL's compiler called it, with the
 // accumulators through memory: conv_pw on MobileNetV2's 112^2 / 56^2 layers 1.06-1.12x slower.
-inline __attribute__((always_inline)) void pw_store(floatp acc[PW_M][PW_NV], __global const float* restrict bias, __global const float* restrict res,
-                     __global float* restrict y, size_t row0, size_t KS, int kb, int K, int p0, int own0, int L,
+inline __attribute__((always_inline)) void pw_store(floatp acc[PW_M][PW_NV], __global const float* restrict bias,
+                     __global const float* restrict res, __global float* restrict y, size_t row0, size_t KS, int kb, int K, int p0, int own0, int L,
                      int has_bias, int has_res, int act) {
     if (p0 == own0 && p0 + PW_N <= L) {  // the whole block is this one's (most blocks): no checks
 #pragma unroll

@@ -641,10 +641,7 @@ __kernel void dwconv_strip(DW_I8_STRIP_ARGS) {
 // start before the buffer or run more than DW_GUARD bytes past its end compute each output
 // with the scalar sum and epilogue() instead (dwq_scalar). The launcher (backends/opencl/dwconv.py)
 // picks this kernel for output rows of at least dwconv.opencl.q_min_ow columns on a VNNI device.
-#ifndef DWCONV_OPENCL_Q_ROWS
-#define DWCONV_OPENCL_Q_ROWS 4
-#endif
-#define DWQ_RB DWCONV_OPENCL_Q_ROWS
+#define DWQ_RB DWCONV_OPENCL_Q_ROWS  // dwconv.opencl.q_rows (every config key comes as a -D flag)
 #define DWQ_NT ((DWQ_RB - 1) * DW_SH + 3)  // input rows per work-item
 #define DWQ_OFF(j) (DW_SW == 1 ? (j) : ((j) & 1) * 2 + ((j) >> 1) * 32)
 #define DWQ_REACH (DW_SW == 1 ? 3 + 32 : 34 + 32)  // bytes read from a row's first tap column

@@ -98,13 +98,18 @@ def run_rows(backend, call):
            *i32(call.bias is not None, call.residual is not None, ACT[call.activation]))
 
 
-def im2col_blocking(backend, kg):
-    """float32 conv_im2col's (pixels, float8 vectors of output channels) per work-item for Kg
-    output channels per group: the config's pb x kv (conv_common.tunables), with no more vectors
-    than Kg fills (AVX-512's kv 4 computes 32 channels: a conv of 16 ran ~1.25x longer than with
-    kv 2, benchmarks/ab_pwsmall.py stems)."""
+def im2col_blocking(backend, kg, dtype=np.float32):
+    """conv_im2col's (pixels, vectors of 8 output channels) per work-item for Kg output channels
+    per group, passed to conv2d.cl as -DCONV_PB / -DCONV_KV: the config's pb x kv for the device's
+    ISA (conv_common.tunables); float32 with no more vectors than Kg fills (AVX-512's kv 4 computes
+    32 channels: a conv of 16 ran ~1.25x longer than with kv 2, benchmarks/ab_pwsmall.py stems)."""
     tun = tunables(backend)
-    return tun["pb"], min(tun["kv"], -(-kg // 8))
+    kv = min(tun["kv"], -(-kg // 8)) if np.dtype(dtype) == np.float32 else tun["kv"]
+    return tun["pb"], kv
+
+
+def blocking_defines(pb, kv):
+    return [f"-DCONV_PB={pb}", f"-DCONV_KV={kv}"]
 
 
 def run_im2col(backend, call):
@@ -112,7 +117,7 @@ def run_im2col(backend, call):
         return run_im2col_int8(backend, call)
     cg, kg = call.c // call.groups, call.k // call.groups
     pb, kv = im2col_blocking(backend, kg)
-    prg = program(backend, "conv2d", dtype_defines(call) + [f"-DCONV_PB={pb}", f"-DCONV_KV={kv}"])
+    prg = program(backend, "conv2d", dtype_defines(call) + blocking_defines(pb, kv))
     hp, wp = padded_extent(call)
     if (hp, wp) == (call.h, call.w) and call.pad_top == call.pad_left == 0:
         xp = call.x.handle      # nothing to pad (e.g. 1x1 / valid): read x in place
@@ -142,15 +147,16 @@ def run_im2col(backend, call):
 def run_im2col_int8(backend, call):
     """int8: the input as words of TW channels, the weights as words of TW taps (conv2d.cl header;
     TW and the VNNI form from int8_form), plus the weight sums for VNNI's correction."""
-    tun = tunables(backend)
     cg, kg = call.c // call.groups, call.k // call.groups
+    pb, kv = im2col_blocking(backend, kg, call.dtype)
     rs = call.r * call.s
     tw, form = int8_form(backend, cg * rs)
-    prg = program(backend, "conv2d", dtype_defines(call) + requant_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"] + form)
+    prg = program(backend, "conv2d", dtype_defines(call) + requant_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"] + form
+                  + blocking_defines(pb, kv))
     hp, wp = padded_extent(call)
     cq = -(-cg // tw)
     xp = padded_pairs(backend, prg, call, hp, wp, cq)
-    kb = 8 * tun["kv"]
+    kb = 8 * kv
     kbg = -(-kg // kb)
     q = cq * rs
     words = call.groups * kbg * q * kb
@@ -167,7 +173,7 @@ def run_im2col_int8(backend, call):
     wpk = WEIGHTS.get(call, ("im2col", str(call.dtype), kb, call.groups, tw), nbytes, pack)
     tbuf = tap_table(backend, cq, call.r, call.s, hp, wp, call.dil_h, call.dil_w)
     e = epilogue_args(call)
-    npb = -(-(call.oh * call.ow) // tun["pb"])
+    npb = -(-(call.oh * call.ow) // pb)
     launch(backend, prg, "conv_im2col", (npb, call.groups * kbg, call.n), (8, 1, 1), xp, wpk, tbuf, e["bias"],
            e["res"], call.y.handle, e["mult"], e["shift"],
            *i32(call.groups, cq, hp, wp, call.k, call.oh, call.ow, call.stride_h, call.stride_w, kg, kbg, q,

@@ -24,8 +24,8 @@ _TUNABLES = {}
 def tunables(backend=None):
     """The conv tunables of the current kernel config for ``backend``'s instruction set (isa.py),
     looked up once per (config object, ISA). conv_im2col's kv is conv2d.opencl.kv_avx512 where the
-    device compiles for AVX-512 (32 vector registers), else conv2d.opencl.kv (AVX2's 16); the
-    same choice reaches the kernel as -DFPGAOPS_AVX512 (program() below, conv2d.cl's KV)."""
+    device compiles for AVX-512 (32 vector registers), else conv2d.opencl.kv (AVX2's 16); it
+    reaches conv2d.cl as -DCONV_KV (conv2d.py im2col_blocking)."""
     cfg = config.current()
     avx512 = backend is not None and isa.detect(backend).avx512
     t = _TUNABLES.get((id(cfg), avx512))
