@@ -76,6 +76,31 @@ def device_time(events, prefix=""):
     return sum((e.profile.end - e.profile.start) * 1e-9 for n, e in events if n.startswith(prefix))
 
 
+def alternated(dev, events, names, select, rng, c, k, h, w, rounds):
+    """{variant: [conv_pw* device seconds per round]} of one random 1x1 conv C -> K on H x W, the
+    variants ``names`` switched by ``select(v)`` and run alternately (the first round checks each
+    against a float64 product, untimed)."""
+    x = rng.standard_normal((1, c, h, w), dtype=np.float32)
+    wt = (rng.standard_normal((k, c, 1, 1), dtype=np.float32) / np.sqrt(c)).astype(np.float32)
+    b = rng.standard_normal(k, dtype=np.float32)
+    want = (wt.reshape(k, c).astype(np.float64) @ x.reshape(c, -1)).reshape(1, k, h, w) + b[None, :, None, None]
+    dx, dw, db = (fo.to_device(a, "opencl") for a in (x, wt, b))
+    times = {v: [] for v in names}
+    for rnd in range(rounds + 1):
+        for v in (list(names) if rnd % 2 else list(names)[::-1]):
+            select(v)
+            events.clear()
+            y = fo.conv2d(dx, dw, db, 1, 0, 1, 1, algo="im2col")
+            dev.finish()
+            if rnd == 0:
+                err = np.abs(y.numpy() - want).max() / max(1.0, np.abs(want).max())
+                if not err < 1e-4:
+                    sys.exit(f"{v} wrong on C={c} K={k} {h}x{w}: rel err {err}")
+            else:
+                times[v].append(device_time(events, "conv_pw"))
+    return times
+
+
 def layers(args):
     dev, events = profiled_opencl()
     opencl = tunables(dev)["cfg"].conv2d.opencl
@@ -89,24 +114,8 @@ def layers(args):
     print(f"{'C':>5} {'K':>5} {'HxW':>6} {'n':>2} | {'pw us':>7} {'pwt us':>7} | pwt/pw | shipped")
     tot = {"pw": 0.0, "pwt": 0.0, "shipped": 0.0, "best": 0.0}
     for (c, k, h, w), cnt in sorted(shapes.items(), key=lambda t: (t[0][2] * t[0][3], t[0][0], t[0][1])):
-        x = rng.standard_normal((1, c, h, w), dtype=np.float32)
-        wt = (rng.standard_normal((k, c, 1, 1), dtype=np.float32) / np.sqrt(c)).astype(np.float32)
-        b = rng.standard_normal(k, dtype=np.float32)
-        want = (wt.reshape(k, c).astype(np.float64) @ x.reshape(c, -1)).reshape(1, k, h, w) + b[None, :, None, None]
-        dx, dw, db = (fo.to_device(a, "opencl") for a in (x, wt, b))
-        times = {v: [] for v in variants}
-        for rnd in range(args.rounds + 1):
-            for v in (list(variants) if rnd % 2 else list(variants)[::-1]):
-                oc.use_pwt = variants[v]
-                events.clear()
-                y = fo.conv2d(dx, dw, db, 1, 0, 1, 1, algo="im2col")
-                dev.finish()
-                if rnd == 0:
-                    err = np.abs(y.numpy() - want).max() / max(1.0, np.abs(want).max())
-                    if not err < 1e-4:
-                        sys.exit(f"{v} wrong on C={c} K={k} {h}x{w}: rel err {err}")
-                else:
-                    times[v].append(device_time(events, "conv_pw"))
+        times = alternated(dev, events, variants, lambda v: setattr(oc, "use_pwt", variants[v]), rng, c, k, h, w,
+                           args.rounds)
         oc.use_pwt = SHIPPED[0]
         med = {v: statistics.median(t) for v, t in times.items()}
         ship = "pwt" if oc.use_pwt(h * w, c, k, vec, m, opencl) else "pw"
@@ -141,24 +150,9 @@ def keys(args):
     tot = {"A": 0.0, "B": 0.0}
     print(f"B: {args.set}\n{'C':>5} {'K':>5} {'HxW':>6} {'n':>2} | {'A us':>7} {'B us':>7} | B/A")
     for (c, k, h, w), cnt in sorted(shapes.items(), key=lambda t: (t[0][2] * t[0][3], t[0][0], t[0][1])):
-        x = rng.standard_normal((1, c, h, w), dtype=np.float32)
-        wt = (rng.standard_normal((k, c, 1, 1), dtype=np.float32) / np.sqrt(c)).astype(np.float32)
-        b = rng.standard_normal(k, dtype=np.float32)
-        want = (wt.reshape(k, c).astype(np.float64) @ x.reshape(c, -1)).reshape(1, k, h, w) + b[None, :, None, None]
-        dx, dw, db = (fo.to_device(a, "opencl") for a in (x, wt, b))
-        times = {"A": [], "B": []}
-        for rnd in range(args.rounds + 1):
-            for v in ("AB" if rnd % 2 else "BA"):
-                config._current = cfg_a if v == "A" else cfg_b
-                events.clear()
-                y = fo.conv2d(dx, dw, db, 1, 0, 1, 1, algo="im2col")
-                dev.finish()
-                if rnd == 0:
-                    err = np.abs(y.numpy() - want).max() / max(1.0, np.abs(want).max())
-                    if not err < 1e-4:
-                        sys.exit(f"{v} wrong on C={c} K={k} {h}x{w}: rel err {err}")
-                else:
-                    times[v].append(device_time(events, "conv_pw"))
+        times = alternated(dev, events, ("A", "B"),
+                           lambda v: setattr(config, "_current", cfg_a if v == "A" else cfg_b), rng, c, k, h, w,
+                           args.rounds)
         config._current = cfg_a
         med = {v: statistics.median(t) for v, t in times.items()}
         for v in med:
