@@ -49,6 +49,33 @@
 COPY_KERNEL(copy_b4, uint, uint8)
 COPY_KERNEL(copy_b1, uchar, uchar8)
 
+// ShuffleNetV2's channel shuffle of two halves (graph/shuffle.py, ChannelShuffle): a and b are
+// (N, c/2, n) (n = H*W), the shuffled tensor y = channel_shuffle(cat(a, b), groups=2) has channel
+// k = 2j from a's j and k = 2j + 1 from b's j. Output channels k < cout go to y0's channel k, the
+// rest to y1's channel k - cout: cout = c/2 writes the two halves the next block splits y into
+// (the Concat, Transpose and two Slice copies in one launch), cout = c writes y whole (y1 unused,
+// the launcher passes y0 again: hence no restrict on the outputs). A row is one output channel of
+// one image, n contiguous elements in both operands; the NDRange splits it as copy_* does.
+#define SHUFFLE_KERNEL(NAME, T)                                                                      \
+  __kernel ONE_ITEM void NAME(__global const T *restrict a, __global const T *restrict b, __global T *y0, \
+                              __global T *y1, int rows, int rows_per_item, int n, int chunk, int c, int cout) { \
+    const int i0 = get_global_id(0) * chunk;                                                       \
+    const int i1 = min(i0 + chunk, n);                                                             \
+    const int row0 = get_global_id(1) * rows_per_item;                                             \
+    const int row1 = min(row0 + rows_per_item, rows);                                              \
+    for (int row = row0; row < row1; ++row) {                                                      \
+      const int img = row / c, k = row % c;                                                        \
+      __global const T *xr = ((k & 1) ? b : a) + ((long)img * (c / 2) + (k >> 1)) * n;             \
+      __global T *yr = k < cout ? y0 + ((long)img * cout + k) * n : y1 + ((long)img * cout + k - cout) * n; \
+      int i = i0;                                                                                  \
+      for (; i + 8 <= i1; i += 8) vstore8(vload8(0, xr + i), 0, yr + i);                           \
+      for (; i < i1; ++i) yr[i] = xr[i];                                                           \
+    }                                                                                              \
+  }
+
+SHUFFLE_KERNEL(shuffle2_b4, uint)
+SHUFFLE_KERNEL(shuffle2_b1, uchar)
+
 // y[i] = value for i < count (dense), chunk elements per work-item.
 #define FILL_KERNEL(NAME, T)                                                                         \
   __kernel ONE_ITEM void NAME(__global T *restrict y, int count, int chunk, T value) {             \

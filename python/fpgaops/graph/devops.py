@@ -9,6 +9,7 @@ profile says so."""
 import numpy as np
 
 from ..errors import UnsupportedError
+from . import shuffle
 
 
 def _fo():
@@ -110,11 +111,12 @@ DEVICE_OPS = {
     "LayerNorm": _dev_layer_norm,
     "Gelu": lambda n, x: _op("gelu_exact")(x),
     "Erf": lambda n, x: _op("erf")(x),
+    "ChannelShuffle": shuffle.run_device,
 }
 
 # lowered op -> its op family, for the ops that run on the host where a backend lacks the family
 FAMILY = {"Concat": "movement", "Split": "movement", "Slice": "movement", "Transpose": "movement",
-          "LayerNorm": "norm", "Gelu": "erf", "Erf": "erf"}
+          "LayerNorm": "norm", "Gelu": "erf", "Erf": "erf", "ChannelShuffle": "movement"}
 
 
 def on_device(op, dev):
@@ -129,4 +131,5 @@ NEEDS = {"Conv": ["conv2d"], "Add": ["add"], "Mul": ["mul"], "MaxPool": ["max_po
          "GlobalAvgPool": ["adaptive_avg_pool2d|global_avg_pool2d"],
          "SEGate": ["adaptive_avg_pool2d|global_avg_pool2d", "conv2d"], "Gemm": ["gemm"], "MatMul": ["matmul"],
          "Softmax": ["softmax"], "Concat": ["concat"], "Split": ["split"], "Slice": ["slice"],
-         "Transpose": ["permute"], "LayerNorm": ["layer_norm"], "Gelu": ["gelu_exact"], "Erf": ["erf"]}
+         "Transpose": ["permute"], "LayerNorm": ["layer_norm"], "Gelu": ["gelu_exact"], "Erf": ["erf"],
+         "ChannelShuffle": ["concat", "permute", "slice"]}

@@ -25,13 +25,17 @@
    from 4.8e-5 to 1.6e-4 relative of ONNX Runtime; RESULTS.md "SE and sigmoid fusion".)
    ``fuse_se_scale``: the Mul of the block input by that gate, read only by a 1x1 Conv -> the
    conv's input scale (Conv inputs[4]; one launch less per SE block).
-8. ``remove_dead``: nodes that no graph output depends on.
+8. ``fuse_channel_shuffle`` (shuffle.py): ShuffleNetV2's Concat -> View -> Transpose -> View
+   [-> the two halves] -> one ``ChannelShuffle`` node (one copy launch on opencl instead of five).
+   Float graphs only, like fuse_se (the int8 quantizer's graph keeps the separate ops).
+9. ``remove_dead``: nodes that no graph output depends on.
 """
 import numpy as np
 
 from . import refops
 from ..errors import FpgaopsError, UnsupportedError
 from .ir import Graph, ModelError, Node, UnsupportedOpsError
+from .shuffle import fuse_channel_shuffle
 
 MAX_FOLD_ELEMENTS = 2**26
 
@@ -523,7 +527,8 @@ def remove_dead(g):
 def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("relu", "relu6"), eltwise_acts=(),
              se=True):
     """A new, lowered and fused Graph for concrete ``input_shapes`` ({input name: shape}).
-    ``se``: fuse squeeze-and-excitation gates (fuse_se; False for the int8 quantizer's graph)."""
+    ``se``: the float graph's fusions, squeeze-and-excitation gates (fuse_se, fuse_se_scale) and
+    channel shuffles (fuse_channel_shuffle); False for the int8 quantizer's graph."""
     g = graph.copy()
     infer(g, input_shapes)
     # (a graph output that folded to a constant is returned from g.consts by the runner)
@@ -536,6 +541,7 @@ def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("r
         if se:
             fuse_se(g)
             fuse_se_scale(g)
+            fuse_channel_shuffle(g)
     else:
         fold_batchnorm(g)  # a lone BatchNorm has no kernel; as Mul+Add it always runs
     remove_dead(g)
