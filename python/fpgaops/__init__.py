@@ -18,6 +18,7 @@ from .ops.eltwise import add, mul
 from .ops.movement import concat, pad, permute, slice, split
 from .ops.norm import layer_norm
 from .ops.erf import erf, gelu_exact
+from .ops.resize import resize
 from .ops.pool import adaptive_avg_pool2d, avg_pool2d, global_avg_pool2d, max_pool2d
 from .ops.shape import flatten, reshape
 from .ops.softmax import softmax
@@ -33,7 +34,7 @@ __all__ = [
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_avg_pool2d",
     "activation", "Activation", "relu", "relu6", "leaky_relu", "hardtanh", "sigmoid", "tanh", "hardsigmoid",
     "hardswish", "silu", "gelu", "add", "mul", "softmax", "flatten", "reshape", "QParams",
-    "concat", "split", "slice", "permute", "pad", "layer_norm", "erf", "gelu_exact",
+    "concat", "split", "slice", "permute", "pad", "layer_norm", "erf", "gelu_exact", "resize",
     "FpgaopsError", "ArgumentError", "ArgumentTypeError", "ConfigError", "UnsupportedError", "DeviceError",
     "BuildError",
     "load_onnx", "from_torch", "Network", "ModelError", "UnsupportedOpsError", "models", "estimate", "estimator",

@@ -30,7 +30,7 @@ FAMILY = {
     "Unsqueeze": "eltwise", "Identity": "eltwise", "Dropout": "eltwise",
     "Concat": "movement", "Split": "movement", "Transpose": "movement",
     "LayerNormalization": "norm", "Erf": "erf",
-    "Resize": "graph", "LRN": "graph", "ReduceMean": "graph", "Sub": "graph", "Div": "graph",
+    "Resize": "resize", "LRN": "graph", "ReduceMean": "graph", "Sub": "graph", "Div": "graph",
     "Pow": "graph", "Sqrt": "graph",
 }
 assert set(FAMILY) == CLAIMED, sorted(set(FAMILY) ^ CLAIMED)

@@ -83,6 +83,13 @@ CASES = {
            nearest_mode="floor")], [("x", [1, 1, 2, 3])], [("y", None)],
         {"roi": np.zeros(0, np.float32), "s": np.array([1, 1, 3, 2], np.float32)}, opset=11), [rand((1, 1, 2, 3))],
         ["Resize"]),
+    # fpgaops.resize takes H and W of (N, C, H, W): a resize of the channel axis or of a 3-D tensor stays on the host
+    "resize_channels_on_host": lambda: (model([H("Resize", ["x", "", "s"], ["y"], mode="nearest")], [("x", [1, 2, 3, 4])],
+                                              [("y", None)], {"s": np.array([1, 2, 2, 1], np.float32)}),
+                                        [rand((1, 2, 3, 4))], ["host:Resize"]),
+    "resize_3d_on_host": lambda: (model([H("Resize", ["x", "", "s"], ["y"], mode="linear")], [("x", [2, 3, 4])],
+                                        [("y", None)], {"s": np.array([1, 1, 2.5], np.float32)}),
+                                  [rand((2, 3, 4))], ["host:Resize"]),
     "conv_asymmetric_padding": lambda: (model([H("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], pads=[0, 0, 1, 1])],
                                               [("x", [1, 2, 5, 5])], [("y", None)], {"w": rand((2, 2, 3, 3), 1)}),
                                         [rand((1, 2, 5, 5))], ["host:Conv"]),

@@ -112,11 +112,16 @@ DEVICE_OPS = {
     "Gelu": lambda n, x: _op("gelu_exact")(x),
     "Erf": lambda n, x: _op("erf")(x),
     "ChannelShuffle": shuffle.run_device,
+    # lower._resize keeps only (N, C, H, W) resizes of H and W (others are Host nodes)
+    "Resize": lambda n, x: _op("resize")(x, n.attrs["out_shape"][2:], scales=n.attrs["scales"][2:], mode=n.attrs["mode"],
+                                         coordinate_transformation_mode=n.attrs["coordinate_transformation_mode"],
+                                         nearest_mode=n.attrs["nearest_mode"]),
 }
 
 # lowered op -> its op family, for the ops that run on the host where a backend lacks the family
 FAMILY = {"Concat": "movement", "Split": "movement", "Slice": "movement", "Transpose": "movement",
-          "LayerNorm": "norm", "Gelu": "erf", "Erf": "erf", "ChannelShuffle": "movement"}
+          "LayerNorm": "norm", "Gelu": "erf", "Erf": "erf", "ChannelShuffle": "movement",
+          "Resize": "resize"}
 
 
 def on_device(op, dev):
@@ -132,4 +137,4 @@ NEEDS = {"Conv": ["conv2d"], "Add": ["add"], "Mul": ["mul"], "MaxPool": ["max_po
          "SEGate": ["adaptive_avg_pool2d|global_avg_pool2d", "conv2d"], "Gemm": ["gemm"], "MatMul": ["matmul"],
          "Softmax": ["softmax"], "Concat": ["concat"], "Split": ["split"], "Slice": ["slice"],
          "Transpose": ["permute"], "LayerNorm": ["layer_norm"], "Gelu": ["gelu_exact"], "Erf": ["erf"],
-         "ChannelShuffle": ["concat", "permute", "slice"]}
+         "ChannelShuffle": ["concat", "permute", "slice"], "Resize": ["resize"]}

@@ -399,6 +399,8 @@ def _resize(g, n, x):
     out, sc = resize.plan(x, a, scales, sizes)
     if tuple(out) != tuple(g.shapes[n.outputs[0]]):
         raise ModelError(f"Resize output shape {out} differs from the inferred {g.shapes[n.outputs[0]]}", n.name)
+    if len(x) != 4 or tuple(out[:2]) != tuple(x[:2]) or tuple(sc[:2]) != (1.0, 1.0):
+        return _host(n, g, "a Resize of other axes than H and W of an (N, C, H, W) tensor"), None
     attrs = {k: a.get(k, v) for k, v in (("mode", "nearest"), ("coordinate_transformation_mode", "half_pixel"),
                                           ("nearest_mode", "round_prefer_floor"))}
     attrs.update(out_shape=tuple(out), scales=tuple(sc))

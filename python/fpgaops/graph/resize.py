@@ -1,6 +1,7 @@
-"""ONNX Resize (opsets 11-19), nearest and linear modes: the NumPy reference of the graph's
-``Resize`` op (docs/networks.md). Separable: each resized axis is interpolated on its own, which
-is exact for nearest and N-linear interpolation.
+"""ONNX Resize (opsets 11-19), nearest and linear modes: the importer's side of the graph's
+``Resize`` op (docs/networks.md): the output shape and per-axis scales from the node's scales or
+sizes (``plan``) and the ONNX-level op (``op_resize``). The interpolation itself is the resize
+family's golden model, reference/resize.py (the device op is fpgaops.resize).
 
 Supported: mode nearest (nearest_mode round_prefer_floor / round_prefer_ceil / floor / ceil) and
 linear; coordinate_transformation_mode half_pixel, half_pixel_symmetric, pytorch_half_pixel,
@@ -12,29 +13,8 @@ import math
 
 import numpy as np
 
-from ..errors import UnsupportedError
+from ..reference.resize import COORDS, MODES, NEAREST, check_attrs, resize  # noqa: F401
 from .ir import ModelError
-
-MODES = ("nearest", "linear")
-COORDS = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
-          "tf_half_pixel_for_nn")
-NEAREST = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
-
-
-def check_attrs(a):
-    """UnsupportedError for the modes fpgaops does not implement (one place for importer and ops)."""
-    mode = a.get("mode", "nearest")
-    coord = a.get("coordinate_transformation_mode", "half_pixel")
-    if mode not in MODES:
-        raise UnsupportedError(f"Resize mode={mode!r} is not implemented (only {', '.join(MODES)})")
-    if coord not in COORDS:
-        raise UnsupportedError(f"Resize coordinate_transformation_mode={coord!r} is not implemented")
-    if mode == "nearest" and a.get("nearest_mode", "round_prefer_floor") not in NEAREST:
-        raise UnsupportedError(f"Resize nearest_mode={a.get('nearest_mode')!r} is not implemented")
-    if int(a.get("antialias", 0)):
-        raise UnsupportedError("Resize antialias=1 is not implemented")
-    if a.get("keep_aspect_ratio_policy", "stretch") not in ("stretch", "not_larger", "not_smaller"):
-        raise UnsupportedError(f"Resize keep_aspect_ratio_policy={a.get('keep_aspect_ratio_policy')!r}")
 
 
 def plan(shape, a, scales=None, sizes=None):
@@ -76,55 +56,6 @@ def plan(shape, a, scales=None, sizes=None):
     else:
         raise ModelError("Resize needs scales or sizes")
     return tuple(out), sc
-
-
-def _coords(n_out, n_in, scale, coord):
-    x = np.arange(n_out, dtype=np.float64)
-    if coord == "half_pixel":
-        return (x + 0.5) / scale - 0.5
-    if coord == "half_pixel_symmetric":
-        adj = n_out / (scale * n_in)
-        return n_in / 2 * (1 - adj) + (x + 0.5) / scale - 0.5
-    if coord == "pytorch_half_pixel":
-        return (x + 0.5) / scale - 0.5 if n_out > 1 else np.zeros_like(x)
-    if coord == "align_corners":  # length_resized is scale * n_in, unrounded (as ONNX's reference)
-        return x * (n_in - 1) / (scale * n_in - 1) if scale * n_in > 1 else np.zeros_like(x)
-    if coord == "asymmetric":
-        return x / scale
-    return (x + 0.5) / scale  # tf_half_pixel_for_nn
-
-
-def _nearest(c, mode):
-    if mode == "floor":
-        return np.floor(c)
-    if mode == "ceil":
-        return np.ceil(c)
-    frac = c - np.floor(c)
-    half = np.isclose(frac, 0.5)
-    r = np.floor(c + 0.5)
-    return np.where(half, np.floor(c) if mode == "round_prefer_floor" else np.ceil(c), r)
-
-
-def resize(x, out_shape, scales, a):
-    """x resized to ``out_shape`` with per-axis ``scales`` (as returned by plan)."""
-    check_attrs(a)
-    mode = a.get("mode", "nearest")
-    coord = a.get("coordinate_transformation_mode", "half_pixel")
-    y = x.astype(np.float64)
-    for ax, (n_in, n_out) in enumerate(zip(x.shape, out_shape)):
-        if n_in == n_out and scales[ax] == 1.0:
-            continue
-        c = _coords(n_out, n_in, scales[ax], coord)
-        if mode == "nearest":
-            idx = np.clip(_nearest(c, a.get("nearest_mode", "round_prefer_floor")), 0, n_in - 1).astype(np.int64)
-            y = np.take(y, idx, axis=ax)
-        else:
-            c = np.clip(c, 0, n_in - 1)
-            i0 = np.floor(c).astype(np.int64)
-            i1 = np.minimum(i0 + 1, n_in - 1)
-            w = (c - i0).reshape((-1,) + (1,) * (y.ndim - ax - 1))
-            y = np.take(y, i0, axis=ax) * (1 - w) + np.take(y, i1, axis=ax) * w
-    return y.astype(x.dtype)
 
 
 def op_resize(i, a, opset):

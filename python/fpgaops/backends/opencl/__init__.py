@@ -152,6 +152,13 @@ class OpenCLBackend(Backend):
     def finish(self):
         self.queue.finish()
 
+    def has_family(self, family):
+        """resize.cl computes in double (its results are the golden model's bits): a device without
+        cl_khr_fp64 has no resize kernels, and resize runs on the host (ops/resize.py)."""
+        if family == "resize" and not self.device.double_fp_config:
+            return False
+        return super().has_family(family)
+
     def enqueue(self, k, gsize, lsize, args):
         """Set ``args`` on kernel object ``k`` and enqueue it: the one place every launcher enqueues
         through, so a launch plan (replay.py) sees every kernel of a network run. Callers that
