@@ -75,6 +75,7 @@ class Graph:
         return {o: n for n in self.nodes for o in n.outputs if o}
 
     def consumers(self):
+        """value name -> the nodes that read it, in graph order."""
         use = {}
         for n in self.nodes:
             for i in n.inputs:

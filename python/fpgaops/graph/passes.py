@@ -224,16 +224,6 @@ from .lower import HOST_OPS, lower  # noqa: E402,F401  (re-exported: the passes'
 
 # --- fusion ------------------------------------------------------------------------------------
 
-def _users(g):
-    """value name -> the nodes that read it, in graph order."""
-    users = {}
-    for n in g.nodes:
-        for i in n.inputs:
-            if i:
-                users.setdefault(i, []).append(n)
-    return users
-
-
 class _Index:
     """Producers and use counts of a graph, updated in place by the fusion passes (linear time
     on big graphs: no rescans per fusion)."""
@@ -365,7 +355,7 @@ def fuse_conv_sigmoid(g, conv_acts):
     tables (fuse_silu's accuracy cost does not apply); backends without them in the epilogue run
     the table ops after the conv (ops.conv2d)."""
     ix = _Index(g)
-    users = _users(g)
+    users = g.consumers()
     for conv in [n for n in g.nodes if n.op == "Conv"]:
         if conv.attrs.get("activation") is not None or id(conv) in ix.dropped or conv.outputs[0] in ix.outputs:
             continue
@@ -442,7 +432,7 @@ def fuse_se(g):
     first five run the unfused ops anywhere else) and attrs act1 / act2 (the convs' epilogue activations), tab1 / tab2 (the
     table activation after each conv, or None), mul1 / mul2 (the table's result times its input)."""
     ix = _Index(g)
-    users = _users(g)
+    users = g.consumers()
     replace = {}
     for gap in [n for n in g.nodes if n.op == "GlobalAvgPool"]:
         x = gap.inputs[0]
@@ -484,7 +474,7 @@ def fuse_se_scale(g):
     input value as they load it, the product the Mul's kernel computed, so the same bits; conv2d's
     channel_scale, which computes the product first where the kernel cannot). Saves the Mul's launch in every SE block (MobileNetV3, EfficientNet)."""
     ix = _Index(g)
-    users = _users(g)
+    users = g.consumers()
     for m in [n for n in g.nodes if n.op == "Mul" and n.attrs.get("activation") is None]:
         for k in (0, 1):
             gate, x = m.inputs[k], m.inputs[1 - k]

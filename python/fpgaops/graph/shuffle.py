@@ -49,11 +49,7 @@ def _halves(g, users, value, c):
 
 def fuse_channel_shuffle(g):
     """Concat -> View -> Transpose -> View [-> halves] -> one ``ChannelShuffle`` node (module docstring)."""
-    users = {}
-    for n in g.nodes:
-        for i in n.inputs:
-            if i:
-                users.setdefault(i, []).append(n)
+    users = g.consumers()
 
     def only_reader(value, op):
         rd = users.get(value, [])
