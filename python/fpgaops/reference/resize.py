@@ -62,24 +62,33 @@ def nearest(c, mode):
     return np.where(half, np.floor(c) if mode == "round_prefer_floor" else np.ceil(c), r)
 
 
+def axis_table(n_in, n_out, scale, a):
+    """How one axis is resized: None when it is left alone (same size at scale 1), else for nearest
+    the source index of every output position, for linear the two source indices and the weight of
+    the second (float64). The one rule for the golden model and the OpenCL launcher's tables."""
+    if n_in == n_out and scale == 1.0:
+        return None
+    c = coords(n_out, n_in, scale, a.get("coordinate_transformation_mode", "half_pixel"))
+    if a.get("mode", "nearest") == "nearest":
+        return (np.clip(nearest(c, a.get("nearest_mode", "round_prefer_floor")), 0, n_in - 1).astype(np.int64),)
+    c = np.clip(c, 0, n_in - 1)
+    i0 = np.floor(c).astype(np.int64)
+    return i0, np.minimum(i0 + 1, n_in - 1), c - i0
+
+
 def resize(x, out_shape, scales, a):
     """x resized to ``out_shape`` with per-axis ``scales`` (as returned by graph/resize.py plan)."""
     check_attrs(a)
-    mode = a.get("mode", "nearest")
-    coord = a.get("coordinate_transformation_mode", "half_pixel")
     y = x.astype(np.float64)
     for ax, (n_in, n_out) in enumerate(zip(x.shape, out_shape)):
-        if n_in == n_out and scales[ax] == 1.0:
+        t = axis_table(n_in, n_out, scales[ax], a)
+        if t is None:
             continue
-        c = coords(n_out, n_in, scales[ax], coord)
-        if mode == "nearest":
-            idx = np.clip(nearest(c, a.get("nearest_mode", "round_prefer_floor")), 0, n_in - 1).astype(np.int64)
-            y = np.take(y, idx, axis=ax)
+        if len(t) == 1:
+            y = np.take(y, t[0], axis=ax)
         else:
-            c = np.clip(c, 0, n_in - 1)
-            i0 = np.floor(c).astype(np.int64)
-            i1 = np.minimum(i0 + 1, n_in - 1)
-            w = (c - i0).reshape((-1,) + (1,) * (y.ndim - ax - 1))
+            i0, i1, w = t
+            w = w.reshape((-1,) + (1,) * (y.ndim - ax - 1))
             with np.errstate(invalid="ignore"):  # an infinity times a weight of 0: NaN, as IEEE says
                 y = np.take(y, i0, axis=ax) * (1 - w) + np.take(y, i1, axis=ax) * w
     return y.astype(x.dtype)
