@@ -41,6 +41,27 @@ def run_strip(backend, call, defines, rb=None, vnni=False):
                call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, *geom, *e["flags"][:3])
 
 
+def map_fits(backend, call):
+    """dwconv_map_q takes the call: int8 3x3, stride 1, pad 1 on every side (the output map has the
+    input's shape: the taps are constant shifts of the flat map), maps of at most
+    dwconv.opencl.q_map_max_hw pixels, on a VNNI device (the caller checks the form)."""
+    return (call.dtype == np.int8 and (call.r, call.s) == (3, 3) and call.stride_h == call.stride_w == 1
+            and call.pad_top == call.pad_left == 1 and (call.oh, call.ow) == (call.h, call.w)
+            and call.h * call.w <= tunables(backend)["cfg"].dwconv.opencl.q_map_max_hw)
+
+
+def run_map(backend, call, defines):
+    """dwconv_map_q: dwconv.opencl.q_map_channels whole channel maps per work-item, one work-item per
+    group; the map size is compiled in (-DDWM_H, -DDWM_W: one program per map size)."""
+    ch = tunables(backend)["cfg"].dwconv.opencl.q_map_channels
+    prg = program(backend, "dwconv", defines + [f"-DDWM_H={call.h}", f"-DDWM_W={call.w}"])
+    e = epilogue_args(call)
+    launch(backend, prg, "dwconv_map_q", (-(-call.n * call.k // ch),), (1,),
+           call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, e["mult"], e["shift"],
+           *i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.pad_top, call.pad_left, call.k // call.c,
+                call.n * call.k), np.int32(call.x_zero_point), *e["flags"][:2], *e["flags"][3:])
+
+
 def row_shape(backend, call):
     """(lanes, vectors) of dwconv_row's output row for a fixed-geometry call, or None for
     dwconv_strip. dwconv_row takes float32 output rows of at most dwconv.opencl.row_max_ow columns
@@ -78,10 +99,11 @@ def run(backend, call):
     if fixed:
         defines = defines + ["-DDW_FIXED=1", f"-DDW_R={call.r}", f"-DDW_S={call.s}", f"-DDW_SH={call.stride_h}",
                              f"-DDW_SW={call.stride_w}"]
-        if (call.dtype == np.int8 and (call.r, call.s) == (3, 3)
-                and call.ow >= tunables(backend)["cfg"].dwconv.opencl.q_min_ow):
+        if call.dtype == np.int8 and (call.r, call.s) == (3, 3):
             tw, form = int8_form(backend, 9)
-            if tw == 4:
+            if tw == 4 and map_fits(backend, call):
+                return run_map(backend, call, defines + form)
+            if tw == 4 and call.ow >= tunables(backend)["cfg"].dwconv.opencl.q_min_ow:
                 return run_strip(backend, call, defines + form, vnni=True)
         shape = row_shape(backend, call)  # float32 rows held whole (AVX-512 devices)
         if shape:
