@@ -907,8 +907,10 @@ void dwconv_map_q(DW_I8_STRIP_ARGS) {
             wq[i] = (int8)((int)(((uint)w0 & 0xFFu) | (((uint)w1 & 0xFFu) << 8) | (((uint)w2 & 0xFFu) << 16)));
             wsum += w0 + w1 + w2;
         }
-        const uint8 corr = (uint8)((uint)((128 + x_zp) * wsum));
-        const int8 b8 = (int8)(has_bias ? bias[k] : 0), m8 = (int8)(mult[k]), s8 = (int8)(shift[k]);
+        // the bias minus the correction (128 + zp) * wsum, modulo 2^32 (the epilogue adds the bias to
+        // the sum first, in uint: acc + (b - corr) = (acc - corr) + b = sum (x - zp) w + b, exactly)
+        const int8 b8 = (int8)(vnni_bias(has_bias ? bias[k] : 0, wsum, x_zp));
+        const int8 m8 = (int8)(mult[k]), s8 = (int8)(shift[k]);
         // the loads read flat offsets -W - 1 .. DWM_NB * 32 + W + 2 of the map
         const bool lo_ok = coff >= DWM_W + 1, hi_ok = coff + DWM_NB * 32 + DWM_W + 2 <= total + DW_GUARD;
         __global char* yc = y + (size_t)nk * DWM_HW;
@@ -940,8 +942,7 @@ void dwconv_map_q(DW_I8_STRIP_ARGS) {
 #pragma unroll
             for (int j = 0; j < 4; ++j) {
                 const int8 r8 = has_res ? convert_int8(as_char8(convert_uchar8(rw >> (uint8)(8 * j)))) : (int8)(0);
-                const int8 a = as_int8(as_uint8(acc[j]) - corr);  // sum (x - zp) w, exact
-                o[j] = convert_uint8(as_uchar8(epilogue_i8x8(a, b8, m8, s8, r8, has_res, y_zp, r_zp, r_mult, r_shift,
+                o[j] = convert_uint8(as_uchar8(epilogue_i8x8(acc[j], b8, m8, s8, r8, has_res, y_zp, r_zp, r_mult, r_shift,
                                                              lo, hi)));
             }
             const uint8 words = o[0] | (o[1] << 8) | (o[2] << 16) | (o[3] << 24);  // word m: outputs 4m..4m+3
