@@ -102,8 +102,9 @@ def map_cases(draw):
     """3x3 stride 1 pad 1 layers on maps of at most dwconv.opencl.q_map_max_hw pixels
     (dwconv_map_q on a VNNI device): maps of one pixel, one row, one column, 7x7, 14x14, a partial
     last block of 32 outputs or none, several channels (the buffer's first and last channel
-    assemble their outermost loads byte by byte), a channel multiplier, a batch."""
-    h, w = draw(st.sampled_from([(1, 1), (1, 13), (9, 1), (7, 7), (14, 14), (4, 8), (16, 16), (5, 11), (28, 28)]))
+    assemble their outermost loads byte by byte: the first always, the last on rows of 40+ columns),
+    a channel multiplier, a batch."""
+    h, w = draw(st.sampled_from([(1, 1), (1, 13), (9, 1), (7, 7), (14, 14), (4, 8), (16, 16), (5, 11), (28, 28), (1, 40), (2, 45)]))
     n, c, mult = draw(st.integers(1, 2)), draw(st.integers(1, 11)), draw(st.sampled_from([1, 1, 2]))
     zp = draw(st.sampled_from([-128, 127, 0, 9]))
     return n, c, h, w, c * mult, 3, (1, 1), (1, 1), zp
@@ -122,16 +123,20 @@ def test_int8_depthwise_small_map_bit_exact(vnni_form, case, act, with_res, seed
 
 
 @pytest.mark.filterwarnings("ignore:Non-empty compiler output")
-def test_int8_depthwise_small_map_takes_the_map_kernel(vnni_form, monkeypatch):
-    # the selection: on a VNNI device a 14x14 stride-1 layer runs dwconv_map_q, with the int16-pair
-    # form (gemm.opencl.int8_vnni = 0, or no VNNI) the pair strip; both bit-exact (check)
+@pytest.mark.parametrize("h, w", [(14, 14), (7, 7), (28, 28), (1, 1), (1, 40)])
+def test_int8_depthwise_small_map_takes_the_map_kernel(vnni_form, monkeypatch, h, w):
+    # the selection: on a VNNI device these stride-1 layers run dwconv_map_q, with the int16-pair
+    # form (gemm.opencl.int8_vnni = 0, or no VNNI) the pair strip; both bit-exact (check). 1x40:
+    # the last channel's last loads would end more than the allocation guard past the tensor
+    # (gathered); every case: the first channel's first loads start before it (gathered).
     from fpgaops.backends.opencl import dwconv
     ran = []
     for name in ("run_map", "run_strip"):
         orig = getattr(dwconv, name)
         monkeypatch.setattr(dwconv, name, lambda *a, _o=orig, _n=name, **kw: (ran.append(_n), _o(*a, **kw))[1])
-    check((1, 6, 14, 14, 6, 3, (1, 1), (1, 1), -128), "relu6", False, 1)
-    assert ran == (["run_map"] if vnni_form == 4 else ["run_strip"])
+    check((1, 6, h, w, 6, 3, (1, 1), (1, 1), -128), "relu6", False, 1)
+    check((2, 3, h, w, 6, 3, (1, 1), (1, 1), 127), None, True, 2)
+    assert ran == (["run_map"] * 2 if vnni_form == 4 else ["run_strip"] * 2)
 
 
 @pytest.mark.filterwarnings("ignore:Non-empty compiler output")
