@@ -15,7 +15,9 @@
 // compiled with constant filter size and stride (DW_FIXED, DW_R, DW_S, DW_SH, DW_SW) and run
 // dwconv_strip (below: 8 output rows per work-item, each input row loaded once) or, float32 on
 // AVX-512 devices with output rows of at most dwconv.opencl.row_max_ow columns, dwconv_row (whole
-// rows as vectors, the padding in registers, several channels per work-item); every other
+// rows as vectors, the padding in registers, several channels per work-item); int8 3x3 on a VNNI
+// device runs dwconv_strip_q (rows of dwconv.opencl.q_min_ow+ columns) or dwconv_map_q (stride-1
+// "same" maps of at most dwconv.opencl.q_map_max_hw pixels, whole maps per work-item); every other
 // geometry runs dwconv with runtime values.
 // CONV_INT8: int8 data, int32 accumulation, the one requantization rule in the epilogue, 8
 // outputs at a time (epilogue_i8x8, conv_int8.h).
