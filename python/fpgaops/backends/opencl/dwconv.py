@@ -42,12 +42,16 @@ def run_strip(backend, call, defines, rb=None, vnni=False):
 
 
 def map_fits(backend, call):
-    """dwconv_map_q takes the call: int8 3x3, stride 1, pad 1 on every side (the output map has the
-    input's shape: the taps are constant shifts of the flat map), maps of at most
-    dwconv.opencl.q_map_max_hw pixels, on a VNNI device (the caller checks the form)."""
-    return (call.dtype == np.int8 and (call.r, call.s) == (3, 3) and call.stride_h == call.stride_w == 1
-            and call.pad_top == call.pad_left == 1 and (call.oh, call.ow) == (call.h, call.w)
-            and call.h * call.w <= tunables(backend)["cfg"].dwconv.opencl.q_map_max_hw)
+    """dwconv_map_q takes the call: int8 3x3, pad 1 on every side, output maps of at most
+    dwconv.opencl.q_map_max_hw pixels, on a VNNI device (the caller checks the form); stride 1 (the
+    output map has the input's shape: the taps are constant shifts of the flat map) or stride 2 with
+    output rows of at most 16 columns (one slot pair per row, dwconv.cl)."""
+    st = call.stride_h
+    return (call.dtype == np.int8 and (call.r, call.s) == (3, 3) and call.stride_w == st in (1, 2)
+            and call.pad_top == call.pad_left == 1
+            and (call.oh, call.ow) == ((call.h - 1) // st + 1, (call.w - 1) // st + 1)
+            and (st == 1 or call.ow <= 16)
+            and call.oh * call.ow <= tunables(backend)["cfg"].dwconv.opencl.q_map_max_hw)
 
 
 def run_map(backend, call, defines):
