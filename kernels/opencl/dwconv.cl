@@ -16,8 +16,8 @@
 // dwconv_strip (below: 8 output rows per work-item, each input row loaded once) or, float32 on
 // AVX-512 devices with output rows of at most dwconv.opencl.row_max_ow columns, dwconv_row (whole
 // rows as vectors, the padding in registers, several channels per work-item); int8 3x3 on a VNNI
-// device runs dwconv_strip_q (rows of dwconv.opencl.q_min_ow+ columns) or dwconv_map_q (stride-1
-// "same" maps of at most dwconv.opencl.q_map_max_hw pixels, whole maps per work-item); every other
+// device runs dwconv_strip_q (rows of dwconv.opencl.q_min_ow+ columns) or dwconv_map_q (pad 1,
+// output maps of at most dwconv.opencl.q_map_max_hw pixels, whole maps per work-item); every other
 // geometry runs dwconv with runtime values.
 // CONV_INT8: int8 data, int32 accumulation, the one requantization rule in the epilogue, 8
 // outputs at a time (epilogue_i8x8, conv_int8.h).
@@ -810,7 +810,7 @@ void dwconv_strip_q(DW_I8_STRIP_ARGS) {
 #endif
 
 #if defined(DW_FIXED) && defined(CONV_INT8) && defined(FPGAOPS_VNNI) && defined(DWM_H) && DW_R == 3 && DW_S == 3
-// ---- dwconv_map_q: int8 3x3 stride 1 "same" depthwise on small maps, VNNI ---------------------
+// ---- dwconv_map_q: int8 3x3 pad 1 depthwise on small maps, VNNI (stride 1 here, stride 2 below) --
 // On 14x14 and 7x7 maps dwconv_strip's rows of 16 columns leave lanes empty (9 of 16 at 7 wide)
 // and cost a work-item per strip. Here a work-item computes whole channel maps (DWM_H x DWM_W,
 // compile-time constants, pad 1 on every side, so the output map has the input's shape), one after
