@@ -13,6 +13,9 @@ FIXED = {(3, 3), (5, 5)}
 # dwconv.cl); 8 beat 2 and 4 on MobileNetV2's layers (docs/conv.md)
 STRIP_ROWS = 8
 
+# dwconv_map_q, stride 2: the output columns of a row fit one slot pair (even / odd columns, 8 lanes each)
+MAP_S2_MAX_OW = 16
+
 
 def run_strip(backend, call, defines, rb=None, vnni=False):
     """A fixed geometry: dwconv_strip, each input row loaded once per DW_RB output rows; ``vnni``
@@ -45,12 +48,12 @@ def map_fits(backend, call):
     """dwconv_map_q takes the call: int8 3x3, pad 1 on every side, output maps of at most
     dwconv.opencl.q_map_max_hw pixels, on a VNNI device (the caller checks the form); stride 1 (the
     output map has the input's shape: the taps are constant shifts of the flat map) or stride 2 with
-    output rows of at most 16 columns (one slot pair per row, dwconv.cl)."""
+    output rows of at most MAP_S2_MAX_OW columns."""
     st = call.stride_h
     return (call.dtype == np.int8 and (call.r, call.s) == (3, 3) and call.stride_w == st in (1, 2)
             and call.pad_top == call.pad_left == 1
             and (call.oh, call.ow) == ((call.h - 1) // st + 1, (call.w - 1) // st + 1)
-            and (st == 1 or call.ow <= 16)
+            and (st == 1 or call.ow <= MAP_S2_MAX_OW)
             and call.oh * call.ow <= tunables(backend)["cfg"].dwconv.opencl.q_map_max_hw)
 
 
