@@ -5,7 +5,7 @@ process, timed in interleaved rounds (medians; the ratios are medians of per-rou
 224x224, the zoo's seeded random weights, 2 random calibration images (net.quantize minmax,
 per-channel weights, as bench_nets.py). "before" and "after" must give the same int8 output codes
 (checked). Then the profile of each launch plan by kernel: device time (OpenCL events, median of
-5 replays), launches, and the idle time between launches.
+9 replays, the plans' replays alternated), launches, and the idle time between launches.
 
 How "before" runs in this process: every module of fpgaops/backends/opencl/ (but its __init__) is
 loaded from DIR in place of this checkout's, and kernels come from DIR/kernels, while the
@@ -100,9 +100,19 @@ def checkout(before, be):
         yield
 
 
-def profile(plan, x, reps=5):
-    """{kernel name: (launches, median device seconds)}, median idle seconds between launches, median wall."""
-    tls = [plan.timeline([x]) for _ in range(reps)]
+def profiles(plans, x, reps=9):
+    """{variant: profile(...)} of every launch plan, their replays alternated (one of each per round,
+    so that the load of other jobs falls on every variant alike)."""
+    tls = {v: [] for v in plans}
+    for _ in range(reps):
+        for v, plan in plans.items():
+            tls[v].append(plan.timeline([x]))
+    return {v: profile(t) for v, t in tls.items()}
+
+
+def profile(tls):
+    """{kernel name: (launches, median device seconds)}, median idle seconds between launches, median
+    wall, of the timelines ``tls`` of one launch plan."""
     per = {}
     for i in range(len(tls[0].launches)):
         name = tls[0].launches[i].name
@@ -146,11 +156,10 @@ def main(argv=None):
         print(f"ORT int8 / fpgaops {v}: {ratio('ORT int8', v):.2f}x")
     if "before" in nets:
         print(f"before / after: {ratio('before', 'after'):.2f}x")
-    for v, q in nets.items():
-        plan = q.launch_plan(x, device="opencl")
-        per, gaps, wall = profile(plan, x)
+    plans = {v: q.launch_plan(x, device="opencl") for v, q in nets.items()}
+    for v, (per, gaps, wall) in profiles(plans, x).items():
         dev = sum(s for _n, s in per.values())
-        print(f"\n{v}: {plan.num_launches} launches, device {dev * 1e3:.2f} ms, gaps {gaps * 1e3:.2f} ms, "
+        print(f"\n{v}: {plans[v].num_launches} launches, device {dev * 1e3:.2f} ms, gaps {gaps * 1e3:.2f} ms, "
               f"profiled replay wall {wall * 1e3:.2f} ms")
         for name, (n, s) in sorted(per.items(), key=lambda kv: -kv[1][1]):
             print(f"  {name:20s} {n:3d} launches {s * 1e3:7.2f} ms")

@@ -86,6 +86,9 @@ SCHEMA = {
     "dwconv.opencl.rows": _int(1, 16),
     "dwconv.opencl.q_rows": _int(1, 16),
     "dwconv.opencl.q_min_ow": _int(1, 1 << 16),
+    # dwconv_map_q unrolls a whole map (ceil(HW / 32) blocks of 12 loads) into its code
+    "dwconv.opencl.q_map_max_hw": _int(0, 4096),
+    "dwconv.opencl.q_map_channels": _int(1, 256),
     "dwconv.opencl.row_max_ow": _int(0, 256),
     "dwconv.opencl.row_acc": _int(1, 64),
     "dwconv.opencl.row_channels": _int(1, 256),

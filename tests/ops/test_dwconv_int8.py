@@ -5,7 +5,10 @@ work-items all occur, any padding (borders handled by masking the loads with the
 first channel's top-left work-item (its loads would start before the buffer: the per-half
 strip8_i8 path) and the last channel's bottom-right one (stride 2 reads past the tensor's end
 beyond the guard: strip8_i8 again), zero points at both extremes, a channel multiplier, a batch,
-a residual. Both forms of the pair product (pair_dot.h: vpmaddwd builtin and portable)."""
+a residual. Both forms of the pair product (pair_dot.h: vpmaddwd builtin and portable). On a VNNI
+device also dwconv_strip_q (rows of dwconv.opencl.q_min_ow+ columns) and dwconv_map_q (3x3 pad 1,
+stride 1 or 2, output maps of at most dwconv.opencl.q_map_max_hw pixels), each against the pair
+strip on the same layers (gemm.opencl.int8_vnni = 0)."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -72,8 +75,11 @@ def wide_cases(draw):
     """3x3 layers with output rows of dwconv.opencl.q_min_ow+ columns (dwconv_strip_q on a VNNI device)."""
     sh, sw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
-    h = draw(st.integers(max(1, 3 - 2 * ph), 14))
     w = draw(st.integers(26 * sw, 80))
+    h = draw(st.integers(max(1, 3 - 2 * ph), 14))
+    if (sh, sw, ph, pw) == (1, 1, 1, 1):  # maps larger than dwconv_map_q takes (it has its own test)
+        from fpgaops import config
+        h = config.current().dwconv.opencl.q_map_max_hw // w + 1 + h % 3
     n, c, mult = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.sampled_from([1, 1, 2]))
     zp = draw(st.sampled_from([-128, 127, 0, 9]))
     return n, c, h, w, c * mult, 3, (sh, sw), (ph, pw), zp
@@ -89,6 +95,55 @@ def test_int8_depthwise_vnni_strip_bit_exact(vnni_form, case, act, with_res, see
     from fpgaops import config
     assert case[3] // case[6][1] >= config.current().dwconv.opencl.q_min_ow
     check(case, act, with_res, seed)
+
+
+@st.composite
+def map_cases(draw):
+    """3x3 pad 1 layers with output maps of at most dwconv.opencl.q_map_max_hw pixels (dwconv_map_q
+    on a VNNI device). Stride 1: maps of one pixel, one row, one column, 7x7, 14x14, a partial last
+    block of 32 outputs or none. Stride 2 (output rows of at most 16 columns): even and odd sizes
+    (the bottom / right padding used or not), output rows of 8 or fewer columns (two rows per
+    slot) and more. Several channels (the buffer's first and last channel assemble their
+    outermost loads byte by byte: the first always, the last on some shapes), a channel
+    multiplier, a batch."""
+    stride = draw(st.sampled_from([1, 2]))
+    sizes = ([(1, 1), (1, 13), (9, 1), (7, 7), (14, 14), (4, 8), (16, 16), (5, 11), (28, 28), (1, 40), (2, 45)]
+             if stride == 1 else [(28, 28), (14, 14), (7, 7), (1, 1), (3, 32), (13, 31), (6, 17), (2, 16), (9, 4)])
+    h, w = draw(st.sampled_from(sizes))
+    n, c, mult = draw(st.integers(1, 2)), draw(st.integers(1, 11)), draw(st.sampled_from([1, 1, 2]))
+    zp = draw(st.sampled_from([-128, 127, 0, 9]))
+    return n, c, h, w, c * mult, 3, (stride, stride), (1, 1), zp
+
+
+@pytest.mark.filterwarnings("ignore:Non-empty compiler output")
+@settings(max_examples=20)
+@given(case=map_cases(), act=st.sampled_from([None, "relu", "relu6"]), with_res=st.booleans(),
+       seed=st.integers(0, 2**31))
+def test_int8_depthwise_small_map_bit_exact(vnni_form, case, act, with_res, seed):
+    # vnni: dwconv_map_q (its constant masks, the gathered loads at the buffer's ends, partial
+    # stores); portable: the pair strip on the same layers
+    from fpgaops import config
+    st_ = case[6][0]
+    assert ((case[2] - 1) // st_ + 1) * ((case[3] - 1) // st_ + 1) <= config.current().dwconv.opencl.q_map_max_hw
+    check(case, act, with_res, seed)
+
+
+@pytest.mark.filterwarnings("ignore:Non-empty compiler output")
+@pytest.mark.parametrize("h, w, st_", [(14, 14, 1), (7, 7, 1), (28, 28, 1), (1, 1, 1), (1, 40, 1), (28, 28, 2),
+                                      (14, 14, 2), (1, 32, 2)])
+def test_int8_depthwise_small_map_takes_the_map_kernel(vnni_form, monkeypatch, h, w, st_):
+    # the selection: on a VNNI device these layers run dwconv_map_q, with the int16-pair form
+    # (gemm.opencl.int8_vnni = 0, or no VNNI) the pair strip; both bit-exact (check). 1x40 stride
+    # 1, 1x32 stride 2: the last channel's last loads would end more than the allocation guard past
+    # the tensor (gathered); every case: the first channel's first loads start before it (gathered).
+    from fpgaops.backends.opencl import dwconv
+    ran = []
+    for name in ("run_map", "run_strip"):
+        orig = getattr(dwconv, name)
+        monkeypatch.setattr(dwconv, name, lambda *a, _o=orig, _n=name, **kw: (ran.append(_n), _o(*a, **kw))[1])
+    check((1, 6, h, w, 6, 3, (st_, st_), (1, 1), -128), "relu6", False, 1)
+    check((2, 3, h, w, 6, 3, (st_, st_), (1, 1), 127), None, True, 2)
+    assert ran == (["run_map"] * 2 if vnni_form == 4 else ["run_strip"] * 2)
 
 
 @pytest.mark.filterwarnings("ignore:Non-empty compiler output")

@@ -13,6 +13,9 @@ FIXED = {(3, 3), (5, 5)}
 # dwconv.cl); 8 beat 2 and 4 on MobileNetV2's layers (docs/conv.md)
 STRIP_ROWS = 8
 
+# dwconv_map_q, stride 2: the output columns of a row fit one slot pair (even / odd columns, 8 lanes each)
+MAP_S2_MAX_OW = 16
+
 
 def run_strip(backend, call, defines, rb=None, vnni=False):
     """A fixed geometry: dwconv_strip, each input row loaded once per DW_RB output rows; ``vnni``
@@ -39,6 +42,31 @@ def run_strip(backend, call, defines, rb=None, vnni=False):
     else:
         launch(backend, prg, name, (nowb, nohb, call.n * call.k), lsize,
                call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, *geom, *e["flags"][:3])
+
+
+def map_fits(backend, call):
+    """dwconv_map_q takes the call: int8 3x3, pad 1 on every side, output maps of at most
+    dwconv.opencl.q_map_max_hw pixels, on a VNNI device (the caller checks the form); stride 1 (the
+    output map has the input's shape: the taps are constant shifts of the flat map) or stride 2 with
+    output rows of at most MAP_S2_MAX_OW columns."""
+    st = call.stride_h
+    return (call.dtype == np.int8 and (call.r, call.s) == (3, 3) and call.stride_w == st in (1, 2)
+            and call.pad_top == call.pad_left == 1
+            and (call.oh, call.ow) == ((call.h - 1) // st + 1, (call.w - 1) // st + 1)
+            and (st == 1 or call.ow <= MAP_S2_MAX_OW)
+            and call.oh * call.ow <= tunables(backend)["cfg"].dwconv.opencl.q_map_max_hw)
+
+
+def run_map(backend, call, defines):
+    """dwconv_map_q: dwconv.opencl.q_map_channels whole channel maps per work-item, one work-item per
+    group; the map size is compiled in (-DDWM_H, -DDWM_W: one program per map size)."""
+    ch = tunables(backend)["cfg"].dwconv.opencl.q_map_channels
+    prg = program(backend, "dwconv", defines + [f"-DDWM_H={call.h}", f"-DDWM_W={call.w}"])
+    e = epilogue_args(call)
+    launch(backend, prg, "dwconv_map_q", (-(-call.n * call.k // ch),), (1,),
+           call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, e["mult"], e["shift"],
+           *i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.pad_top, call.pad_left, call.k // call.c,
+                call.n * call.k), np.int32(call.x_zero_point), *e["flags"][:2], *e["flags"][3:])
 
 
 def row_shape(backend, call):
@@ -78,10 +106,11 @@ def run(backend, call):
     if fixed:
         defines = defines + ["-DDW_FIXED=1", f"-DDW_R={call.r}", f"-DDW_S={call.s}", f"-DDW_SH={call.stride_h}",
                              f"-DDW_SW={call.stride_w}"]
-        if (call.dtype == np.int8 and (call.r, call.s) == (3, 3)
-                and call.ow >= tunables(backend)["cfg"].dwconv.opencl.q_min_ow):
+        if call.dtype == np.int8 and (call.r, call.s) == (3, 3):
             tw, form = int8_form(backend, 9)
-            if tw == 4:
+            if tw == 4 and map_fits(backend, call):
+                return run_map(backend, call, defines + form)
+            if tw == 4 and call.ow >= tunables(backend)["cfg"].dwconv.opencl.q_min_ow:
                 return run_strip(backend, call, defines + form, vnni=True)
         shape = row_shape(backend, call)  # float32 rows held whole (AVX-512 devices)
         if shape:
