@@ -2,8 +2,9 @@
 // one launch (float32; graph pass fuse_pwdw, python/fpgaops/graph/pwdw.py, launcher
 // backends/opencl/pwdw.py). The expanded tensor never goes to memory: a work-item computes, for
 // PD_EM expanded channels, the DW_NT expanded rows its DW_RB output rows need into a private
-// buffer (stack: L1), then runs dwconv_row's depthwise on those rows. Rows shared by two strips
-// are computed by both ((DW_NT - DW_RB * DW_SH) / (DW_RB * DW_SH) extra pointwise work).
+// buffer (stack: L1), then runs dwconv_row's depthwise on those rows, DW_RB output rows at a time
+// (dwconv_row's register blocking). Rows shared by two strips are computed by both
+// ((PD_NT - PD_RB * DW_SH) / (PD_RB * DW_SH) extra pointwise work: taller strips waste less).
 //
 // Bit-identical to the two unfused launches (conv_pw / conv_pwt / conv_pw1, then dwconv_row /
 // dwconv_strip / dwconv):
@@ -13,8 +14,9 @@
 //              ascending (zero taps outside the row included, rows outside the image skipped),
 //              acc + bias (0.0f without) and conv_act; no residual (the pass requires none).
 // Geometry (launcher): DW_R, DW_S, DW_SH, DW_SW (3x3 / 5x5, stride 1 / 2), DW_VW lanes, DW_NV
-// output vectors per row (dwconv.py row_shape's rule), DW_RB output rows per work-item, PD_EM
-// expanded channels per work-item, PD_UC pointwise vectors per register block (divides PD_NI).
+// output vectors per row (dwconv.py row_shape's rule), PD_RB output rows per work-item computed
+// DW_RB at a time (PD_RB a multiple of DW_RB), PD_EM expanded channels per work-item, PD_UC
+// pointwise vectors per register block (divides PD_NI).
 typedef float TIN;
 typedef float T;
 typedef float TOUT;
@@ -22,25 +24,26 @@ typedef float TBIAS;
 #include "conv_epilogue.h"
 #include "dw_row.h"
 
-#define DW_NT ((DW_RB - 1) * DW_SH + DW_R)  // expanded rows per work-item
+#define PD_NT ((PD_RB - 1) * DW_SH + DW_R)  // expanded rows per work-item
+#define DW_NT ((DW_RB - 1) * DW_SH + DW_R)  // expanded rows per DW_RB output rows
 #define PD_NI (DW_NV * DW_SW)                // vectors per expanded row (dwconv_row's row loads)
 
-// global (ceil(OH/DW_RB), ceil(E/PD_EM), N), one work-item per group (as dwconv_row). x (N, C, H, W),
+// global (ceil(OH/PD_RB), ceil(E/PD_EM), N), one work-item per group (as dwconv_row). x (N, C, H, W),
 // w1 (E, C), b1 (E), w2 (E, R*S), b2 (E) -> y (N, E, OH, OW). PT: the depthwise's top padding (its
 // left padding is (S - 1) / 2, DW_PL).
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void pwdw_row(__global const float* restrict x, __global const float* restrict w1, __global const float* restrict b1,
               __global const float* restrict w2, __global const float* restrict b2, __global float* restrict y,
               int C, int H, int W, int E, int OH, int OW, int PT, int has_b1, int act1, int has_b2, int act2) {
-    const int oh0 = get_global_id(0) * DW_RB, e0 = get_global_id(1) * PD_EM, n = get_global_id(2);
-    if (oh0 >= OH || e0 >= E) return;
-    const int h0 = oh0 * DW_SH - PT;  // first input row of the strip
+    const int os0 = get_global_id(0) * PD_RB, e0 = get_global_id(1) * PD_EM, n = get_global_id(2);
+    if (os0 >= OH || e0 >= E) return;
+    const int hs0 = os0 * DW_SH - PT;  // first input row of the strip
     const size_t HW = (size_t)H * W;
     __global const float* xn = x + (size_t)n * C * HW;
-    DWV ex[PD_EM][DW_NT][PD_NI];  // the expanded rows (rows outside the image are never read)
+    DWV ex[PD_EM][PD_NT][PD_NI];  // the expanded rows (rows outside the image are never read)
     // ---- the pointwise conv: PD_EM channels x PD_UC vectors of an input row per register block
-    for (int t = 0; t < DW_NT; ++t) {
-        const int hi_ = h0 + t;
+    for (int t = 0; t < PD_NT; ++t) {
+        const int hi_ = hs0 + t;
         if (hi_ < 0 || hi_ >= H) continue;
         for (int u0 = 0; u0 < PD_NI; u0 += PD_UC) {
             DWV acc[PD_EM][PD_UC];
@@ -74,8 +77,10 @@ void pwdw_row(__global const float* restrict x, __global const float* restrict w
     }
     // ---- the depthwise conv of each channel on its rows: dwconv_row's loop body, the row loads
     // replaced by the buffer's vectors
-    for (int r = 0; r < min(PD_EM, E - e0); ++r) {
+    for (int r = 0; r < min(PD_EM, E - e0); ++r)
+    for (int oh0 = os0; oh0 < min(os0 + PD_RB, OH); oh0 += DW_RB) {
         const int k = e0 + r;
+        const int h0 = oh0 * DW_SH - PT, t0 = (oh0 - os0) * DW_SH;  // its first input row, that row in ex
         __global const float* wk = w2 + (size_t)k * DW_R * DW_S;
         DWV acc[DW_RB][DW_NV];
 #pragma unroll
@@ -90,7 +95,7 @@ void pwdw_row(__global const float* restrict x, __global const float* restrict w
             r0[0] = r0[DW_NV + 1] = r1[0] = r1[DW_NV + 1] = (DWV)(0.0f);
 #pragma unroll
             for (int u = 0; u < DW_NV * DW_SW; ++u) {
-                const DWV ld = W > u * DW_VW ? select((DWV)(0.0f), ex[r][t][u], DW_LANE + (DWI)(u * DW_VW) < (DWI)(W))
+                const DWV ld = W > u * DW_VW ? select((DWV)(0.0f), ex[r][t0 + t][u], DW_LANE + (DWI)(u * DW_VW) < (DWI)(W))
                                              : (DWV)(0.0f);
 #if DW_SW == 1
                 r0[u + 1] = ld;

@@ -27,6 +27,15 @@ def shape(backend, h, w, r, s, stride, pad):
     return (vw, nv) if w <= nv * vw * sw else None
 
 
+def strips(cfg, oh, nv):
+    """(depthwise rows at a time, rows per work-item): dwconv_row's register blocking (at most
+    dwconv.opencl.row_acc accumulator vectors) and the even split of the output rows into strips of
+    about dwconv.opencl.pw_rows rows, rounded up to a multiple of it."""
+    rb = max(1, min(cfg.row_acc // nv, cfg.pw_rows, oh))
+    prb = -(-oh // -(-oh // cfg.pw_rows))
+    return rb, -(-prb // rb) * rb
+
+
 def _block(ni):
     """Pointwise vectors per register block: the largest divisor of ni up to 4 (PD_UC)."""
     return max(d for d in range(1, 5) if ni % d == 0)
@@ -65,13 +74,13 @@ def run(backend, x, w1, b1, act1, w2, b2, act2, stride, pad):
     vw, nv = geo
     cfg = tunables(backend)["cfg"].dwconv.opencl
     oh, ow = (h + 2 * pad[0] - r) // stride[0] + 1, (w + 2 * pad[1] - s) // stride[1] + 1
-    rb = -(-oh // -(-oh // cfg.pw_rows))  # the even split of the output rows, at most pw_rows per strip
+    rb, prb = strips(cfg, oh, nv)
     em = cfg.pw_channels
     prg = program(backend, "pwdw", [f"-DDW_R={r}", f"-DDW_S={s}", f"-DDW_SH={stride[0]}", f"-DDW_SW={stride[1]}",
-                                    f"-DDW_VW={vw}", f"-DDW_NV={nv}", f"-DDW_RB={rb}", f"-DPD_EM={em}",
-                                    f"-DPD_UC={_block(nv * stride[1])}"])
+                                    f"-DDW_VW={vw}", f"-DDW_NV={nv}", f"-DDW_RB={rb}", f"-DPD_RB={prb}",
+                                    f"-DPD_EM={em}", f"-DPD_UC={_block(nv * stride[1])}"])
     y = backend.empty((n, e, oh, ow), np.float32)
-    launch(backend, prg, "pwdw_row", (-(-oh // rb), -(-e // em), n), (1, 1, 1),
+    launch(backend, prg, "pwdw_row", (-(-oh // prb), -(-e // em), n), (1, 1, 1),
            x.handle, w1.handle, (b1 if b1 is not None else w1).handle, w2.handle, (b2 if b2 is not None else w2).handle,
            y.handle, *i32(c, h, w, e, oh, ow, pad[0], b1 is not None, ACT[act1 or "none"], b2 is not None,
                           ACT[act2 or "none"]))
