@@ -33,10 +33,12 @@ def _pointwise(g, n):
 
 
 def _depthwise(g, n, e, row_max_ow):
+    if n.op != "Conv":
+        return False
     a = n.attrs
     w = g.shapes.get(n.inputs[1])
     y = g.shapes.get(n.outputs[0])
-    if n.op != "Conv" or w is None or y is None or len(n.inputs) != 4 or n.inputs[3] or n.inputs[1] not in g.consts:
+    if w is None or y is None or len(n.inputs) != 4 or n.inputs[3] or n.inputs[1] not in g.consts:
         return False
     r, s = w[2:]
     st = tuple(a["stride"])

@@ -36,9 +36,10 @@ def strips(cfg, oh, nv):
     return rb, -(-prb // rb) * rb
 
 
-def _block(ni):
-    """Pointwise vectors per register block: the largest divisor of ni up to 4 (PD_UC)."""
-    return max(d for d in range(1, 5) if ni % d == 0)
+def _block(ni, em):
+    """Pointwise vectors per register block (PD_UC): the largest divisor of ni with at most 16
+    accumulators (em channels x PD_UC vectors; AVX-512 has 32 registers, the loads need some)."""
+    return max(d for d in range(1, max(1, 16 // em) + 1) if ni % d == 0)
 
 
 def run(backend, x, w1, b1, act1, w2, b2, act2, stride, pad):
@@ -78,7 +79,7 @@ def run(backend, x, w1, b1, act1, w2, b2, act2, stride, pad):
     em = cfg.pw_channels
     prg = program(backend, "pwdw", [f"-DDW_R={r}", f"-DDW_S={s}", f"-DDW_SH={stride[0]}", f"-DDW_SW={stride[1]}",
                                     f"-DDW_VW={vw}", f"-DDW_NV={nv}", f"-DDW_RB={rb}", f"-DPD_RB={prb}",
-                                    f"-DPD_EM={em}", f"-DPD_UC={_block(nv * stride[1])}"])
+                                    f"-DPD_EM={em}", f"-DPD_UC={_block(nv * stride[1], em)}"])
     y = backend.empty((n, e, oh, ow), np.float32)
     launch(backend, prg, "pwdw_row", (-(-oh // prb), -(-e // em), n), (1, 1, 1),
            x.handle, w1.handle, (b1 if b1 is not None else w1).handle, w2.handle, (b2 if b2 is not None else w2).handle,
