@@ -25,9 +25,11 @@ ACTS = (None, "relu", "relu6", "hardsigmoid", "hardswish", "sigmoid", "silu")  #
 
 
 def _pointwise(g, n):
+    if n.op != "Conv":
+        return False
     a = n.attrs
     w = g.shapes.get(n.inputs[1])
-    return (n.op == "Conv" and w is not None and tuple(w[2:]) == (1, 1) and tuple(a["stride"]) == (1, 1)
+    return (w is not None and tuple(w[2:]) == (1, 1) and tuple(a["stride"]) == (1, 1)
             and not any(a["padding"]) and a["groups"] == 1 and len(n.inputs) == 4 and not n.inputs[3]
             and a["activation"] in ACTS and n.inputs[1] in g.consts)
 
