@@ -4,7 +4,7 @@ against the two unfused launches, on the opencl device, alternated in one proces
     python benchmarks/ab_pwdw.py layers [--rounds 15] [--set pw_rows=4,pw_channels=4;pw_rows=8]
         MobileNetV2's (224x224) expansion + depthwise pairs: device time of the unfused conv_pw +
         dwconv_row launches and of pwdw_row under each [dwconv.opencl] key set (';'-separated).
-    python benchmarks/ab_pwdw.py net [--rounds 11] [--size 224] [--min-bytes N]
+    python benchmarks/ab_pwdw.py net [--rounds 11] [--size 224] [--batch 1] [--min-bytes N]
         MobileNetV2 float32: device time (sum of kernel times) and wall time per inference, fused
         (dwconv.opencl.pw_min_bytes = N) vs unfused (fusion off), with ONNX Runtime (2 threads) in the
         same rounds; medians and the median of the per-round paired ratios.
@@ -87,8 +87,10 @@ def layers(args):
         med = {v: statistics.median(t) for v, t in times.items()}
         for v in med:
             tot[v] += cnt * med[v]
+        # the median of the per-round speedups (unfused / fused, same round: the machine's load alike)
+        pair = {v: statistics.median(a / b for a, b in zip(times["unfused"], times[v])) for v in cfgs}
         print(f"{c:4} {e:4} {h:4} {s} {cnt} | {med['unfused'] * 1e6:10.1f} | "
-              + " | ".join(f"{med[v] * 1e6:8.1f} ({med['unfused'] / med[v]:4.2f})" for v in cfgs), flush=True)
+              + " | ".join(f"{med[v] * 1e6:8.1f} ({pair[v]:4.2f})" for v in cfgs), flush=True)
     print("sum x count (ms): " + ", ".join(f"{k} {v * 1e3:.3f}" for k, v in tot.items()))
 
 
@@ -98,55 +100,51 @@ def net(args):
     from fpgaops.models import build_onnx
 
     proto = build_onnx("mobilenet_v2")
-    x = np.random.default_rng(0).standard_normal((1, 3, args.size, args.size)).astype(np.float32)
+    x = np.random.default_rng(0).standard_normal((args.batch, 3, args.size, args.size)).astype(np.float32)
     base = config.current()
     cfgs = {"fused": config_with(f"pw_min_bytes={args.min_bytes}"), "unfused": config_with("pw_min_bytes=1000000000")}
+    dev = fo.get_device("opencl")
     nets, plans, outs = {}, {}, {}
     for v, cfg in cfgs.items():
         config._current = cfg
         nets[v] = fo.load_onnx(proto)
-        plans[v] = nets[v].launch_plan(x, device="opencl")
-        outs[v] = plans[v].run([x])[0]
-        outs[v] = outs[v].numpy() if hasattr(outs[v], "numpy") else np.asarray(outs[v])
-        print(f"{v}: {sum(n.op == 'PwDw' for n in nets[v].optimized(x).nodes)} PwDw nodes", flush=True)
+        for _ in range(3):  # op by op, recorded, replayed
+            outs[v] = nets[v](x, device=dev)
+        plans[v] = nets[v].launch_plan(x, device=dev)
+        print(f"{v}: {sum(n.op == 'PwDw' for n in nets[v].optimized(x).nodes)} PwDw nodes, "
+              f"{plans[v].num_launches} launches", flush=True)
     config._current = base
-    same = np.array_equal(outs["fused"].view(np.int32), outs["unfused"].view(np.int32))
-    print(f"fused vs unfused logits bit-identical: {same}")
+    if outs["fused"].tobytes() != outs["unfused"].tobytes():
+        sys.exit("fused logits differ from the unfused ones")
+    print("fused vs unfused logits bit-identical")
     so = ort.SessionOptions()
-    so.intra_op_num_threads, so.inter_op_num_threads = 2, 1
+    so.intra_op_num_threads = 2
     sess = ort.InferenceSession(proto.SerializeToString(), so, providers=["CPUExecutionProvider"])
     iname = sess.get_inputs()[0].name
     ref = sess.run(None, {iname: x})[0]
-    print("max |fused - ort| / max|ort|: %.2e" % (np.abs(outs["fused"] - ref).max() / np.abs(ref).max()))
-    dev_t = {v: [] for v in cfgs}
-    wall = {v: [] for v in [*cfgs, "ort"]}
-    for rnd in range(args.rounds + 1):
-        order = [*cfgs, "ort"]
-        order = order[rnd % 3:] + order[:rnd % 3]
-        for v in order:
-            if v == "ort":
-                t0 = time.perf_counter()
-                sess.run(None, {iname: x})
-                dt = time.perf_counter() - t0
-            else:
+    print("max |fused - ORT| / max |ORT|: %.2e" % (np.abs(outs["fused"] - ref).max() / np.abs(ref).max()))
+    t = {v: {"device": [], "wall": []} for v in cfgs}
+    t["ORT"] = {"wall": []}
+    order = ["fused", "unfused", "ORT"]
+    for rnd in range(args.rounds):
+        for v in (order if rnd % 2 else order[::-1]):
+            if v != "ORT":
                 config._current = cfgs[v]
-                t0 = time.perf_counter()
-                y = plans[v].run([x])[0]
-                _ = y.numpy() if hasattr(y, "numpy") else y
-                dt = time.perf_counter() - t0
-                kt = plans[v].kernel_times([x])
-                config._current = base
-                if rnd:
-                    dev_t[v].append(sum(t for _, t in kt) if not isinstance(kt, dict) else sum(kt.values()))
-            if rnd:
-                wall[v].append(dt)
-    med = lambda a: statistics.median(a) * 1e3
-    ratio = lambda a, b: statistics.median([p / q for p, q in zip(a, b)])
-    print(f"device ms: fused {med(dev_t['fused']):.3f} unfused {med(dev_t['unfused']):.3f} "
-          f"paired fused/unfused {ratio(dev_t['fused'], dev_t['unfused']):.3f}")
-    print(f"wall ms: fused {med(wall['fused']):.3f} unfused {med(wall['unfused']):.3f} ort {med(wall['ort']):.3f}; "
-          f"paired fused/unfused {ratio(wall['fused'], wall['unfused']):.3f}; "
-          f"ort/fused {ratio(wall['ort'], wall['fused']):.3f}, ort/unfused {ratio(wall['ort'], wall['unfused']):.3f}")
+                tl = plans[v].timeline([x])
+                t[v]["device"].append(sum(r.end - r.start for r in tl.launches))
+            time.sleep(0.01)
+            t0 = time.perf_counter()
+            nets[v](x, device=dev) if v != "ORT" else sess.run(None, {iname: x})
+            t[v]["wall"].append(time.perf_counter() - t0)
+            config._current = base
+    med = statistics.median
+    for v, d in t.items():
+        print(f"mobilenet_v2 {args.size} b{args.batch} {v:8}: "
+              + ", ".join(f"{m} {med(a) * 1e3:.3f} ms" for m, a in d.items()))
+    pr = lambda a, b, m: med([p / q for p, q in zip(t[a][m], t[b][m])])
+    print(f"paired medians over {args.rounds} rounds: fused/unfused device {pr('fused', 'unfused', 'device'):.3f}, "
+          f"wall {pr('fused', 'unfused', 'wall'):.3f}; ORT/fused wall {pr('ORT', 'fused', 'wall'):.3f}, "
+          f"ORT/unfused wall {pr('ORT', 'unfused', 'wall'):.3f}")
 
 
 def main():
@@ -156,6 +154,7 @@ def main():
     ap.add_argument("--set", default="pw_rows=4,pw_channels=4")
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--min-bytes", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=1)
     args = ap.parse_args()
     layers(args) if args.mode == "layers" else net(args)
 

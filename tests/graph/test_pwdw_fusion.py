@@ -134,7 +134,7 @@ def _ops(net, x):
 
 @pytest.mark.parametrize("kw", [dict(), dict(dw_k=5, dw_stride=1), dict(bias=False, relu6=False)])
 def test_fires_on_the_pattern_and_matches_the_unfused_graph(backend, monkeypatch, kw):
-    with_config(monkeypatch, pw_min_bytes=0)
+    with_config(monkeypatch, pw_min_bytes=0, pw_min_ow=1)
     proto = pair_model(**kw)
     x = rand((N, C, H, W), 1)
     net = fpgaops.load_onnx(proto)
@@ -162,7 +162,7 @@ def test_fires_on_the_pattern_and_matches_the_unfused_graph(backend, monkeypatch
     (dict(extra="m"), "the expanded tensor is also a graph output"),
 ])
 def test_does_not_fire_on_near_misses(backend, monkeypatch, kw, why):
-    with_config(monkeypatch, pw_min_bytes=0)
+    with_config(monkeypatch, pw_min_bytes=0, pw_min_ow=1)
     proto = pair_model(**kw)
     x = rand((N, C, H, W), 2)
     net = fpgaops.load_onnx(proto)
@@ -172,17 +172,23 @@ def test_does_not_fire_on_near_misses(backend, monkeypatch, kw, why):
 
 
 def test_size_threshold(monkeypatch):
-    """Fires where the expanded tensor has at least dwconv.opencl.pw_min_bytes bytes per sample."""
+    """Fires where the expanded tensor has at least dwconv.opencl.pw_min_bytes bytes per sample and
+    the depthwise's output rows at least dwconv.opencl.pw_min_ow columns."""
     proto = pair_model()
     x = rand((N, C, H, W), 3)
     size = 4 * E * H * W
-    with_config(monkeypatch, pw_min_bytes=size)
+    with_config(monkeypatch, pw_min_bytes=size, pw_min_ow=1)
     assert _ops(fpgaops.load_onnx(proto), x) == ["PwDw"]
-    with_config(monkeypatch, pw_min_bytes=size + 1)
+    with_config(monkeypatch, pw_min_bytes=size + 1, pw_min_ow=1)
+    assert _ops(fpgaops.load_onnx(proto), x) == ["Conv", "Conv"]
+    ow = (W - 1) // 2 + 1  # the stride-2 depthwise's output columns
+    with_config(monkeypatch, pw_min_bytes=0, pw_min_ow=ow)
+    assert _ops(fpgaops.load_onnx(proto), x) == ["PwDw"]
+    with_config(monkeypatch, pw_min_bytes=0, pw_min_ow=ow + 1)
     assert _ops(fpgaops.load_onnx(proto), x) == ["Conv", "Conv"]
 
 
 def test_not_in_the_int8_graph(monkeypatch):
-    with_config(monkeypatch, pw_min_bytes=0)
+    with_config(monkeypatch, pw_min_bytes=0, pw_min_ow=1)
     x = rand((N, C, H, W), 4)
     assert "PwDw" not in [n.op for n in fpgaops.load_onnx(pair_model()).optimized(x, int8=True).nodes]

@@ -1,5 +1,5 @@
 """MobileNetV2 (fpgaops.models, random weights) with graph/pwdw.py's fuse_pwdw on every expansion +
-depthwise pair (the size threshold lowered to 0 so the 64x64 network has them all): 16 PwDw nodes,
+depthwise pair (the size and width thresholds lowered so the 64x64 network has them all): 16 PwDw nodes,
 one pwdw_row launch each on opencl instead of two, and the logits stay the same bytes as unfused
 (op by op and replayed). Fused, they are within test_torchvision's RTOL of ONNX Runtime and of the
 reference backend (which runs the unfused convs)."""
@@ -19,7 +19,7 @@ SHAPE = (2, 3, 64, 64)
 
 def _config(min_bytes):
     data = tomllib.loads(config.default_path().read_text())
-    data["dwconv"]["opencl"]["pw_min_bytes"] = min_bytes
+    data["dwconv"]["opencl"].update(pw_min_bytes=min_bytes, pw_min_ow=1)
     return config.KernelConfig(data, "test")
 
 

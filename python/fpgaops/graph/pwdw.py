@@ -15,8 +15,10 @@ The match is strict: the 1x1 conv has stride 1, no padding, groups 1, no residua
 and its output has exactly one reader (not a graph output): a depthwise conv (groups == E, one
 output channel per channel) 3x3 or 5x5, stride (1, 1) or (2, 2), dilation 1, padding (S - 1) / 2
 both ways, no residual, output rows of at most dwconv.opencl.row_max_ow columns (pwdw.cl runs
-dwconv_row's row code). And only where it pays: an expanded tensor of at least
-dwconv.opencl.pw_min_bytes bytes per sample (the measurement: docs/networks.md).
+dwconv_row's row code). And only where it pays: output rows of at least dwconv.opencl.pw_min_ow
+columns (narrower rows are 8-lane vectors, one per row: the pointwise part runs at half width) and
+an expanded tensor of at least dwconv.opencl.pw_min_bytes bytes per sample (the measurements:
+docs/networks.md).
 """
 from .. import config
 from .ir import Node
@@ -34,7 +36,7 @@ def _pointwise(g, n):
             and a["activation"] in ACTS and n.inputs[1] in g.consts)
 
 
-def _depthwise(g, n, e, row_max_ow):
+def _depthwise(g, n, e, cfg):
     if n.op != "Conv":
         return False
     a = n.attrs
@@ -46,7 +48,7 @@ def _depthwise(g, n, e, row_max_ow):
     st = tuple(a["stride"])
     return (tuple(w[:2]) == (e, 1) and a["groups"] == e and (r, s) in ((3, 3), (5, 5)) and st in ((1, 1), (2, 2))
             and tuple(a["dilation"]) == (1, 1) and tuple(a["padding"]) == ((r - 1) // 2, (s - 1) // 2)
-            and a["activation"] in ACTS and y[3] <= row_max_ow)
+            and a["activation"] in ACTS and cfg.pw_min_ow <= y[3] <= cfg.row_max_ow)
 
 
 def fuse_pwdw(g, min_bytes=None):
@@ -69,7 +71,7 @@ def fuse_pwdw(g, min_bytes=None):
         if len(rd) != 1 or mid in g.outputs or es is None or len(es) != 4 or rd[0].inputs[0] != mid:
             continue
         dw = rd[0]
-        if id(dw) in replace or not _depthwise(g, dw, es[1], cfg.row_max_ow) or 4 * es[1] * es[2] * es[3] < min_bytes:
+        if id(dw) in replace or not _depthwise(g, dw, es[1], cfg) or 4 * es[1] * es[2] * es[3] < min_bytes:
             continue
         a = dw.attrs
         node = Node(pw.name + "/pwdw", "PwDw", [pw.inputs[0], pw.inputs[1], pw.inputs[2], dw.inputs[1], dw.inputs[2]],
