@@ -30,10 +30,9 @@ def shape(backend, h, w, r, s, stride, pad):
 def strips(cfg, oh, nv):
     """(depthwise rows at a time, rows per work-item): dwconv_row's register blocking (at most
     dwconv.opencl.row_acc accumulator vectors) and the even split of the output rows into strips of
-    about dwconv.opencl.pw_rows rows, rounded up to a multiple of it."""
+    at most dwconv.opencl.pw_rows rows."""
     rb = max(1, min(cfg.row_acc // nv, cfg.pw_rows, oh))
-    prb = -(-oh // -(-oh // cfg.pw_rows))
-    return rb, -(-prb // rb) * rb
+    return rb, -(-oh // -(-oh // cfg.pw_rows))
 
 
 def _block(ni, em):
