@@ -93,9 +93,10 @@ void pwdw_row(__global const float* restrict x, __global const float* restrict w
                 if (hi_ < 0 || hi_ >= H) continue;  // zero padding (rows past the strip's last output too)
                 DWV r0[DW_NV + 2], r1[DW_NV + 2];
                 r0[0] = r0[DW_NV + 1] = r1[0] = r1[DW_NV + 1] = (DWV)(0.0f);
+                const DWV* row = ex[r][(h0 + t - hs0) % DW_NT];
 #pragma unroll
                 for (int u = 0; u < DW_NV * DW_SW; ++u) {
-                    const DWV ld = W > u * DW_VW ? select((DWV)(0.0f), ex[r][(h0 + t - hs0) % DW_NT][u], DW_LANE + (DWI)(u * DW_VW) < (DWI)(W))
+                    const DWV ld = W > u * DW_VW ? select((DWV)(0.0f), row[u], DW_LANE + (DWI)(u * DW_VW) < (DWI)(W))
                                                  : (DWV)(0.0f);
 #if DW_SW == 1
                     r0[u + 1] = ld;
@@ -126,7 +127,8 @@ void pwdw_row(__global const float* restrict x, __global const float* restrict w
 #pragma unroll
                         for (int u = 0; u < DW_NV; ++u)
 #pragma unroll
-                            for (int j = 0; j < DW_S; ++j) acc[v][u] = fma(xv[u][j], (DWV)(wk[i * DW_S + j]), acc[v][u]);
+                            for (int j = 0; j < DW_S; ++j)
+                                acc[v][u] = fma(xv[u][j], (DWV)(wk[i * DW_S + j]), acc[v][u]);
                     }
                 }
             }

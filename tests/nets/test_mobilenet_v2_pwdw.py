@@ -45,3 +45,19 @@ def test_mobilenet_v2_pwdw_fused_is_bit_identical(require, monkeypatch):
     for other in (ref, sess.run(None, {sess.get_inputs()[0].name: x})[0]):
         err = np.max(np.abs(got.astype(np.float64) - other)) / np.max(np.abs(other))
         assert err <= RTOL, f"relative error {err:.3e}"
+
+
+def test_fpga_estimator_sees_the_two_convs(monkeypatch):
+    """The FPGA has no fused kernel (csim / xrt run the two convs): the estimator's layers of the
+    fused graph are those of the unfused one."""
+    from fpgaops.estimator.layers import layers_of
+
+    proto = models.build_onnx("mobilenet_v2")
+    x = np.zeros((1, 3, 224, 224), np.float32)
+    layers = {}
+    for k, min_bytes in (("plain", 1 << 40), ("fused", 0)):
+        monkeypatch.setattr(config, "_current", _config(min_bytes))
+        g = fpgaops.load_onnx(proto).optimized(x)
+        assert (k == "fused") == any(n.op == "PwDw" for n in g.nodes)
+        layers[k] = [(L.op, L.attrs) for L in layers_of(g)]
+    assert layers["fused"] == layers["plain"]

@@ -1,6 +1,6 @@
 """OpenCL launcher of the fused expansion 1x1 conv + depthwise conv (kernels/opencl/pwdw.cl, the
 graph's PwDw node: graph/pwdw.py). The kernel repeats the arithmetic of the two unfused launches
-bit for bit; ``supported`` says where it runs (the caller runs the unfused convs elsewhere)."""
+bit for bit; ``shape`` says where it runs (the caller runs the unfused convs elsewhere)."""
 import numpy as np
 
 from ...errors import ArgumentError, ArgumentTypeError
