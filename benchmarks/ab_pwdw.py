@@ -4,7 +4,7 @@ against the two unfused launches, on the opencl device, alternated in one proces
     python benchmarks/ab_pwdw.py layers [--rounds 15] [--set pw_rows=4,pw_channels=4;pw_rows=8]
         MobileNetV2's (224x224) expansion + depthwise pairs: device time of the unfused conv_pw +
         dwconv_row launches and of pwdw_row under each [dwconv.opencl] key set (';'-separated).
-    python benchmarks/ab_pwdw.py net [--rounds 11] [--size 224] [--batch 1] [--min-bytes N]
+    python benchmarks/ab_pwdw.py net [--rounds 11] [--size 224] [--batch 1] [--min-bytes N] [--min-ow N]
         MobileNetV2 float32: device time (sum of kernel times) and wall time per inference, fused
         (dwconv.opencl.pw_min_bytes = N) vs unfused (fusion off), with ONNX Runtime (2 threads) in the
         same rounds; medians and the median of the per-round paired ratios.
@@ -102,7 +102,8 @@ def net(args):
     proto = build_onnx("mobilenet_v2")
     x = np.random.default_rng(0).standard_normal((args.batch, 3, args.size, args.size)).astype(np.float32)
     base = config.current()
-    cfgs = {"fused": config_with(f"pw_min_bytes={args.min_bytes}"), "unfused": config_with("pw_min_bytes=1000000000")}
+    fused = f"pw_min_bytes={args.min_bytes}" + (f",pw_min_ow={args.min_ow}" if args.min_ow else "")
+    cfgs = {"fused": config_with(fused), "unfused": config_with("pw_min_bytes=1000000000")}
     dev = fo.get_device("opencl")
     nets, plans, outs = {}, {}, {}
     for v, cfg in cfgs.items():
@@ -155,6 +156,7 @@ def main():
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--min-bytes", type=int, default=0)
     ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--min-ow", type=int, default=0, help="pw_min_ow of the fused variant (0: the config's)")
     args = ap.parse_args()
     layers(args) if args.mode == "layers" else net(args)
 
