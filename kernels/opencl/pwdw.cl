@@ -17,7 +17,7 @@
 // Geometry (launcher): DW_R, DW_S, DW_SH, DW_SW (3x3 / 5x5, stride 1 / 2), DW_VW lanes, DW_NV
 // output vectors per row (dwconv.py row_shape's rule), PD_RB output rows per work-item computed
 // DW_RB at a time, PD_EM expanded channels per work-item, PD_UC pointwise vectors per register
-// block (divides PD_NI).
+// block, PD_NW = ceil(W / DW_VW) vectors of an input row.
 typedef float TIN;
 typedef float T;
 typedef float TOUT;
@@ -47,7 +47,9 @@ void pwdw_row(__global const float* restrict x, __global const float* restrict w
         // ---- the pointwise conv of the new rows: PD_EM channels x PD_UC vectors per register block
         for (; next < min(h0 + DW_NT, H); ++next) {
             const int slot = (next - hs0) % DW_NT;
-            for (int u0 = 0; u0 < PD_NI; u0 += PD_UC) {
+            // the row's vectors inside the image only (PD_NW of the PD_NI: the depthwise zeroes the others)
+#pragma unroll
+            for (int u0 = 0; u0 < PD_NW; u0 += PD_UC) {
                 DWV acc[PD_EM][PD_UC];
 #pragma unroll
                 for (int r = 0; r < PD_EM; ++r)
@@ -59,13 +61,14 @@ void pwdw_row(__global const float* restrict x, __global const float* restrict w
                     // row or the buffer's 64-byte guard); one starting past it is never used (zeroed)
                     DWV xv[PD_UC];
 #pragma unroll
-                    for (int q = 0; q < PD_UC; ++q) xv[q] = W > (u0 + q) * DW_VW ? DW_VLOAD(u0 + q, xr) : (DWV)(0.0f);
+                    for (int q = 0; q < PD_UC; ++q) xv[q] = u0 + q < PD_NW ? DW_VLOAD(u0 + q, xr) : (DWV)(0.0f);
 #pragma unroll
                     for (int r = 0; r < PD_EM; ++r) {
                         // channels past E compute channel E - 1 again (never stored)
                         const DWV wv = (DWV)(w1[(size_t)min(e0 + r, E - 1) * C + c]);
 #pragma unroll
-                        for (int q = 0; q < PD_UC; ++q) acc[r][q] = fma(wv, xv[q], acc[r][q]);
+                        for (int q = 0; q < PD_UC; ++q)
+                            if (u0 + q < PD_NW) acc[r][q] = fma(wv, xv[q], acc[r][q]);
                     }
                     xr += HW;
                 }
@@ -73,7 +76,8 @@ void pwdw_row(__global const float* restrict x, __global const float* restrict w
                 for (int r = 0; r < PD_EM; ++r) {
                     const float b = has_b1 ? b1[min(e0 + r, E - 1)] : 0.0f;
 #pragma unroll
-                    for (int q = 0; q < PD_UC; ++q) ex[r][slot][u0 + q] = conv_act(acc[r][q] + b, act1);
+                    for (int q = 0; q < PD_UC; ++q)
+                        if (u0 + q < PD_NW) ex[r][slot][u0 + q] = conv_act(acc[r][q] + b, act1);
                 }
             }
         }

@@ -78,7 +78,8 @@ def run(backend, x, w1, b1, act1, w2, b2, act2, stride, pad):
     em = cfg.pw_channels
     prg = program(backend, "pwdw", [f"-DDW_R={r}", f"-DDW_S={s}", f"-DDW_SH={stride[0]}", f"-DDW_SW={stride[1]}",
                                     f"-DDW_VW={vw}", f"-DDW_NV={nv}", f"-DDW_RB={rb}", f"-DPD_RB={prb}",
-                                    f"-DPD_EM={em}", f"-DPD_UC={_block(nv * stride[1], em)}"])
+                                    f"-DPD_EM={em}", f"-DPD_UC={_block(nv * stride[1], em)}",
+                                    f"-DPD_NW={-(-w // vw)}"])
     y = backend.empty((n, e, oh, ow), np.float32)
     launch(backend, prg, "pwdw_row", (-(-oh // prb), -(-e // em), n), (1, 1, 1),
            x.handle, w1.handle, (b1 if b1 is not None else w1).handle, w2.handle, (b2 if b2 is not None else w2).handle,
