@@ -92,6 +92,10 @@ SCHEMA = {
     "dwconv.opencl.row_max_ow": _int(0, 256),
     "dwconv.opencl.row_acc": _int(1, 64),
     "dwconv.opencl.row_channels": _int(1, 256),
+    "dwconv.opencl.pw_min_bytes": _int(0, 1 << 40),
+    "dwconv.opencl.pw_min_ow": _int(1, 1 << 16),
+    "dwconv.opencl.pw_rows": _int(1, 256),
+    "dwconv.opencl.pw_channels": _int(1, 16),
     # HLS conv2d / dwconv (kernels/hls/include/fpgaops/{conv2d,dwconv}.hpp)
     "conv2d.line_buffer_w": _int(1, 1 << 16),
     "conv2d.line_buffer_rows": _int(1, 1024),

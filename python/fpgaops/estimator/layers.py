@@ -34,6 +34,15 @@ def layers_of(graph):
                 n=x[0], c=x[1], h=x[2], w=x[3], k=w[0], r=w[2], s=w[3], oh=y[2], ow=y[3],
                 stride=tuple(nd.attrs.get("stride", (1, 1))), dilation=tuple(nd.attrs.get("dilation", (1, 1))),
                 groups=int(nd.attrs.get("groups", 1)), residual=len(ins) > 3 and ins[3] is not None)))
+        elif nd.op == "PwDw":  # graph/pwdw.py's fused pair: an OpenCL kernel; the FPGA runs the two convs
+            x, w1, w2 = ins[0], ins[1], ins[3]
+            e = w1[0]
+            out.append(Layer(nd.name + "/pw", "conv", dict(
+                n=x[0], c=x[1], h=x[2], w=x[3], k=e, r=1, s=1, oh=x[2], ow=x[3], stride=(1, 1), dilation=(1, 1),
+                groups=1, residual=False)))
+            out.append(Layer(nd.name + "/dw", "conv", dict(
+                n=x[0], c=e, h=x[2], w=x[3], k=e, r=w2[2], s=w2[3], oh=y[2], ow=y[3],
+                stride=tuple(nd.attrs["stride"]), dilation=(1, 1), groups=e, residual=False)))
         elif nd.op in ("Gemm", "MatMul"):
             a, b = ins[0], ins[1]
             ta, tb = bool(nd.attrs.get("trans_a", False)), bool(nd.attrs.get("trans_b", False))

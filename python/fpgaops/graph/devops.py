@@ -9,7 +9,7 @@ profile says so."""
 import numpy as np
 
 from ..errors import UnsupportedError
-from . import shuffle
+from . import pwdw, shuffle
 
 
 def _fo():
@@ -112,6 +112,7 @@ DEVICE_OPS = {
     "Gelu": lambda n, x: _op("gelu_exact")(x),
     "Erf": lambda n, x: _op("erf")(x),
     "ChannelShuffle": shuffle.run_device,
+    "PwDw": pwdw.run_device,
     # lower._resize keeps only (N, C, H, W) resizes of H and W (others are Host nodes)
     "Resize": lambda n, x: _op("resize")(x, n.attrs["out_shape"][2:], scales=n.attrs["scales"][2:], mode=n.attrs["mode"],
                                          coordinate_transformation_mode=n.attrs["coordinate_transformation_mode"],
@@ -137,4 +138,5 @@ NEEDS = {"Conv": ["conv2d"], "Add": ["add"], "Mul": ["mul"], "MaxPool": ["max_po
          "SEGate": ["adaptive_avg_pool2d|global_avg_pool2d", "conv2d"], "Gemm": ["gemm"], "MatMul": ["matmul"],
          "Softmax": ["softmax"], "Concat": ["concat"], "Split": ["split"], "Slice": ["slice"],
          "Transpose": ["permute"], "LayerNorm": ["layer_norm"], "Gelu": ["gelu_exact"], "Erf": ["erf"],
-         "ChannelShuffle": ["concat", "permute", "slice"], "Resize": ["resize"]}
+         "ChannelShuffle": ["concat", "permute", "slice"], "Resize": ["resize"],
+         "PwDw": ["conv2d"]}

@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import FpgaopsError, UnsupportedError
 from ..ops.eltwise import MAX_LEVELS, broadcast_levels
 from ..reference import norm as norm_ref
-from . import refops, resize, shuffle
+from . import pwdw, refops, resize, shuffle
 from .ir import ModelError, Node, UnsupportedOpsError
 
 ACTS = ("Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu")
@@ -510,4 +510,5 @@ HOST_OPS = {
     "Erf": lambda n, args: [refops._f(refops._erf)(args, {}, 13)[0]],
     "Resize": lambda n, args: [resize.resize(args[0], n.attrs["out_shape"], n.attrs["scales"], n.attrs)],
     "ChannelShuffle": shuffle.run_numpy,  # passes.fuse_channel_shuffle's node
+    "PwDw": pwdw.run_numpy,  # passes.fuse_pwdw's node
 }

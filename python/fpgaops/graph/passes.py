@@ -28,6 +28,9 @@
 8. ``fuse_channel_shuffle`` (shuffle.py): ShuffleNetV2's Concat -> View -> Transpose -> View
    [-> the two halves] -> one ``ChannelShuffle`` node (one copy launch on opencl instead of five).
    Float graphs only, like fuse_se (the int8 quantizer's graph keeps the separate ops).
+   ``fuse_pwdw`` (pwdw.py): an expansion 1x1 Conv -> depthwise Conv pair whose expanded tensor is
+   large (dwconv.opencl.pw_min_bytes) -> one ``PwDw`` node (one launch on opencl, the expanded tensor
+   kept in the work-item's memory). Float graphs only.
 9. ``remove_dead``: nodes that no graph output depends on.
 """
 import numpy as np
@@ -35,6 +38,7 @@ import numpy as np
 from . import refops
 from ..errors import FpgaopsError, UnsupportedError
 from .ir import Graph, ModelError, Node, UnsupportedOpsError
+from .pwdw import fuse_pwdw
 from .shuffle import fuse_channel_shuffle
 
 MAX_FOLD_ELEMENTS = 2**26
@@ -532,6 +536,7 @@ def optimize(graph, input_shapes, allow_fallback=False, fuse=True, conv_acts=("r
             fuse_se(g)
             fuse_se_scale(g)
             fuse_channel_shuffle(g)
+            fuse_pwdw(g)
     else:
         fold_batchnorm(g)  # a lone BatchNorm has no kernel; as Mul+Add it always runs
     remove_dead(g)
@@ -559,6 +564,9 @@ def flops(g, n):
         return int(np.prod(s[n.inputs[0]], dtype=np.int64))
     if n.op == "SEGate":
         return int(np.prod(s[n.inputs[0]], dtype=np.int64)) + 4 * int(np.prod(s[n.inputs[1]], dtype=np.int64))
+    if n.op == "PwDw":
+        w1, w2 = g.shapes[n.inputs[1]], g.shapes[n.inputs[3]]
+        return 2 * int(np.prod(s[n.inputs[0]], dtype=np.int64)) // w1[1] * w1[0] + 2 * size * w2[2] * w2[3]
     if n.op == "View":
         return 0
     return size
