@@ -5,22 +5,10 @@ import numpy as np
 from . import passes, refops
 from .devops import DEVICE_OPS, _fo, on_device
 from .ir import ModelError
+from .refops import np_act
 
 
 # --- NumPy execution of lowered nodes (the independent oracle) ---------------------------------
-
-def np_act(kind, x, params=None):
-    p = params or {}
-    x64 = x.astype(np.float64)
-    f = {"relu": lambda v: np.maximum(v, 0), "relu6": lambda v: np.clip(v, 0, 6),
-         "leaky_relu": lambda v: np.where(v >= 0, v, p.get("negative_slope", 0.01) * v),
-         "hardtanh": lambda v: np.clip(v, p.get("min_val", -1.0), p.get("max_val", 1.0)),
-         "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "silu": lambda v: v / (1 + np.exp(-v)), "tanh": np.tanh,
-         "hardsigmoid": lambda v: np.clip(v / 6 + 0.5, 0, 1), "hardswish": lambda v: np.where(v <= -3, 0.0, v * np.clip(v / 6 + 0.5, 0, 1)),  # 0 at -inf (docs/act_lut.md)
-         "gelu": lambda v: refops._gelu(v, p)}[kind]
-    with np.errstate(over="ignore"):
-        return f(x64).astype(np.float32)
-
 
 def np_node(n, args, opset):
     a = n.attrs

@@ -56,11 +56,7 @@ def fuse_pwdw(g, min_bytes=None):
     expanded tensor's least bytes per sample (default dwconv.opencl.pw_min_bytes)."""
     cfg = config.current().dwconv.opencl
     min_bytes = cfg.pw_min_bytes if min_bytes is None else min_bytes
-    users = {}
-    for n in g.nodes:
-        for i in n.inputs:
-            if i:
-                users.setdefault(i, []).append(n)
+    users = g.consumers()
     dropped, replace = set(), {}
     for pw in g.nodes:
         if id(pw) in dropped or not _pointwise(g, pw):
@@ -92,7 +88,7 @@ def run_numpy(n, args):
     import numpy as np
 
     from . import refops
-    from .execute import np_act
+    from .refops import np_act
 
     x, w1, b1, w2, b2 = (None if v is None else np.asarray(v) for v in args)
     a = n.attrs

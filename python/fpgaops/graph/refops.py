@@ -514,3 +514,18 @@ def run(op, inputs, attrs, opset):
         raise ModelError(f"no NumPy implementation of ONNX op '{op}'")
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         return ALL[op](inputs, attrs, opset)
+
+
+def np_act(kind, x, params=None):
+    """A fused activation of the lowered graph (Conv / Act / Add / Mul ``activation``) in float64,
+    rounded to float32: the NumPy oracle's (execute.np_node, pwdw.run_numpy)."""
+    p = params or {}
+    x64 = x.astype(np.float64)
+    f = {"relu": lambda v: np.maximum(v, 0), "relu6": lambda v: np.clip(v, 0, 6),
+         "leaky_relu": lambda v: np.where(v >= 0, v, p.get("negative_slope", 0.01) * v),
+         "hardtanh": lambda v: np.clip(v, p.get("min_val", -1.0), p.get("max_val", 1.0)),
+         "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "silu": lambda v: v / (1 + np.exp(-v)), "tanh": np.tanh,
+         "hardsigmoid": lambda v: np.clip(v / 6 + 0.5, 0, 1), "hardswish": lambda v: np.where(v <= -3, 0.0, v * np.clip(v / 6 + 0.5, 0, 1)),  # 0 at -inf (docs/act_lut.md)
+         "gelu": lambda v: _gelu(v, p)}[kind]
+    with np.errstate(over="ignore"):
+        return f(x64).astype(np.float32)
