@@ -41,6 +41,52 @@
     ((((j) - DW_PL) & 1) ? DW_SHIFT(r1, u, ((j) - DW_PL + 2) / 2 - 1) : DW_SHIFT(r0, u, ((j) - DW_PL + 2) / 2 - 1))
 #endif
 
+// One input row of a strip into the accumulators: the row's DW_NV vectors with zeros on either side
+// (stride 2: its even columns in r0, its odd ones in r1), its taps, and the fmas of every output row
+// v of the strip that reads it, in dwconv_row's order. LOAD(u) is the row's u-th vector (columns
+// u * DW_VW ..; lanes past the row's W columns are zeroed here). Uses the includer's W, t (the row's
+// index in the strip), acc[DW_RB][DW_NV] and wk (the channel's taps).
+#if DW_SW == 1
+#define DW_SPLIT_(u, ld) r0[(u) + 1] = (ld)
+#else
+#define DW_SPLIT_(u, ld)                                                                 \
+    do {                                                                                  \
+        if ((u) & 1) {                                                                    \
+            r1[(u) / 2 + 1] = __builtin_shufflevector(r0[(u) / 2 + 1], (ld), DW_ODD);    \
+            r0[(u) / 2 + 1] = __builtin_shufflevector(r0[(u) / 2 + 1], (ld), DW_EVEN);   \
+        } else {                                                                          \
+            r0[(u) / 2 + 1] = (ld);                                                       \
+        }                                                                                 \
+    } while (0)
+#endif
+#if DW_S == 5
+#define DW_TAPS_(xv, u)                                                                          \
+    (xv)[0] = DW_TAP(u, 0), (xv)[1] = DW_TAP(u, 1), (xv)[2] = DW_TAP(u, 2), (xv)[3] = DW_TAP(u, 3), \
+    (xv)[4] = DW_TAP(u, 4)
+#else
+#define DW_TAPS_(xv, u) (xv)[0] = DW_TAP(u, 0), (xv)[1] = DW_TAP(u, 1), (xv)[2] = DW_TAP(u, 2)
+#endif
+#define DW_ROW_ACCUMULATE(LOAD)                                                                        \
+    do {                                                                                                \
+        DWV r0[DW_NV + 2], r1[DW_NV + 2];                                                               \
+        r0[0] = r0[DW_NV + 1] = r1[0] = r1[DW_NV + 1] = (DWV)(0.0f);                                    \
+        _Pragma("unroll") for (int u = 0; u < DW_NV * DW_SW; ++u) {                                     \
+            const DWV ld = W > u * DW_VW ? select((DWV)(0.0f), LOAD(u), DW_LANE + (DWI)(u * DW_VW) < (DWI)(W)) \
+                                         : (DWV)(0.0f);                                                 \
+            DW_SPLIT_(u, ld);                                                                           \
+        }                                                                                               \
+        DWV xv[DW_NV][DW_S];                                                                            \
+        _Pragma("unroll") for (int u = 0; u < DW_NV; ++u) DW_TAPS_(xv[u], u);                          \
+        _Pragma("unroll") for (int v = 0; v < DW_RB; ++v) {                                             \
+            const int i = t - v * DW_SH; /* the filter row of input row t in output row v */            \
+            if (i >= 0 && i < DW_R) {                                                                   \
+                _Pragma("unroll") for (int u = 0; u < DW_NV; ++u)                                       \
+                    _Pragma("unroll") for (int j = 0; j < DW_S; ++j)                                    \
+                        acc[v][u] = fma(xv[u][j], (DWV)(wk[i * DW_S + j]), acc[v][u]);                  \
+            }                                                                                           \
+        }                                                                                               \
+    } while (0)
+
 // the first n (1..DW_VW) lanes of a at p
 inline void dw_store_n(DWV a, __global float* p, int n) {
     if (n == DW_VW) {

@@ -95,46 +95,10 @@ void pwdw_row(__global const float* restrict x, __global const float* restrict w
             for (int t = 0; t < DW_NT; ++t) {
                 const int hi_ = h0 + t;
                 if (hi_ < 0 || hi_ >= H) continue;  // zero padding (rows past the strip's last output too)
-                DWV r0[DW_NV + 2], r1[DW_NV + 2];
-                r0[0] = r0[DW_NV + 1] = r1[0] = r1[DW_NV + 1] = (DWV)(0.0f);
                 const DWV* row = ex[r][(h0 + t - hs0) % DW_NT];
-#pragma unroll
-                for (int u = 0; u < DW_NV * DW_SW; ++u) {
-                    const DWV ld = W > u * DW_VW ? select((DWV)(0.0f), row[u], DW_LANE + (DWI)(u * DW_VW) < (DWI)(W))
-                                                 : (DWV)(0.0f);
-#if DW_SW == 1
-                    r0[u + 1] = ld;
-#else
-                    if (u & 1) {
-                        r1[u / 2 + 1] = __builtin_shufflevector(r0[u / 2 + 1], ld, DW_ODD);
-                        r0[u / 2 + 1] = __builtin_shufflevector(r0[u / 2 + 1], ld, DW_EVEN);
-                    } else {
-                        r0[u / 2 + 1] = ld;
-                    }
-#endif
-                }
-                DWV xv[DW_NV][DW_S];
-#pragma unroll
-                for (int u = 0; u < DW_NV; ++u) {
-                    xv[u][0] = DW_TAP(u, 0);
-                    xv[u][1] = DW_TAP(u, 1);
-                    xv[u][2] = DW_TAP(u, 2);
-#if DW_S == 5
-                    xv[u][3] = DW_TAP(u, 3);
-                    xv[u][4] = DW_TAP(u, 4);
-#endif
-                }
-#pragma unroll
-                for (int v = 0; v < DW_RB; ++v) {
-                    const int i = t - v * DW_SH;  // the filter row of input row t in output row v
-                    if (i >= 0 && i < DW_R) {
-#pragma unroll
-                        for (int u = 0; u < DW_NV; ++u)
-#pragma unroll
-                            for (int j = 0; j < DW_S; ++j)
-                                acc[v][u] = fma(xv[u][j], (DWV)(wk[i * DW_S + j]), acc[v][u]);
-                    }
-                }
+#define DW_LOAD_RING(u) row[u]
+                DW_ROW_ACCUMULATE(DW_LOAD_RING);
+#undef DW_LOAD_RING
             }
             const float b = has_b2 ? b2[k] : 0.0f;
             // dwconv_row's stores: whole vectors where the spill past the row lands on rows of this
