@@ -74,12 +74,10 @@ def test_special_values_follow_the_golden_model(backend):
         np.testing.assert_array_equal(got[~np.isnan(got)], want[~np.isnan(want)])
 
 
-def test_opencl_without_fp64_runs_on_the_host(monkeypatch):
+def test_opencl_without_fp64_runs_on_the_host(require, monkeypatch):
     """resize.cl computes in double: a device without cl_khr_fp64 reports no resize family and the op
     takes the host path (the golden model), with the same bits."""
-    from conftest import require_device
-
-    require_device("opencl")
+    require("opencl")
     dev = fo.get_device("opencl")
     x = np.random.default_rng(1).standard_normal((1, 2, 5, 6)).astype(np.float32)
     want = fo.resize(fo.to_device(x, "opencl"), (9, 4), mode="linear").numpy()
