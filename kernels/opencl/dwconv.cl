@@ -860,6 +860,9 @@ void dwconv_map_q(DW_I8_STRIP_ARGS) {
 // output rows of at most 16 columns.
 #define DWM_OH ((DWM_H - 1) / 2 + 1)
 #define DWM_OW ((DWM_W - 1) / 2 + 1)
+#if DWM_OW > 16  // a slot pair's 2 x 8 lanes hold one output row (backends/opencl/dwconv.py MAP_S2_MAX_OW)
+#error "dwconv_map_q stride 2 takes output rows of at most 16 columns"
+#endif
 #define DWM_RPS (DWM_OW <= 8 ? 2 : 1)  // output rows per slot
 #define DWM_LPR (8 / DWM_RPS)           // lanes per output row in a slot
 #define DWM_NB ((DWM_OH + 2 * DWM_RPS - 1) / (2 * DWM_RPS))  // blocks per map

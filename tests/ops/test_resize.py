@@ -126,6 +126,8 @@ def test_bad_input(no_kernel_launch):
         (lambda: fo.resize(x, scales=(0.1, 1.0)), ValueError, "scales"),
         (lambda: fo.resize(x, scales=(-1.0, 1.0)), ValueError, "scales"),
         (lambda: fo.resize(x, scales=(float("nan"), 1.0)), ValueError, "scales"),
+        (lambda: fo.resize(x, scales=(1e30, 1.0)), ValueError, "scales"),
+        (lambda: fo.resize(x, (2**20, 2**20)), ValueError, "size"),
         (lambda: fo.resize(x, (2, 2), mode=3), TypeError, "mode"),
         (lambda: fo.resize([[1.0]], (2, 2)), TypeError, "x"),
     ]

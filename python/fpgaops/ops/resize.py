@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from .._validate import check_number, placement, to_device
+from .._validate import check_extent, check_number, placement, to_device
 from ..backends.base import KernelCall
 from ..errors import ArgumentError, ArgumentTypeError, UnsupportedError
 from ..reference import resize as ref
@@ -70,6 +70,7 @@ def resize(x, size=None, *, scales=None, mode="nearest", coordinate_transformati
     h, w = shape[2:]
     if size is None and scales is None:
         raise ArgumentError("size", "give size (height, width) or scales (height, width)")
+    sized_by = "size" if size is not None else "scales"  # the argument an empty or huge output comes from
     if scales is not None:
         scales = tuple(float(s) for s in _pair("scales", scales, False))
         if not all(s > 0 for s in scales):
@@ -79,10 +80,11 @@ def resize(x, size=None, *, scales=None, mode="nearest", coordinate_transformati
     else:
         size = (int(math.floor(h * scales[0])), int(math.floor(w * scales[1])))
     if min(size) < 1:
-        raise ArgumentError("size" if scales is None else "scales", f"the output size {size} is empty")
+        raise ArgumentError(sized_by, f"the output size {size} is empty")
     if scales is None:
         scales = (size[0] / h, size[1] / w)
     out = shape[:2] + size
+    check_extent(sized_by, out)  # (a scale of 1e30 makes a huge output)
     dev, as_tensor = placement(x)
     tx = to_device(x, dev)
     y = dev.empty(out, dtype)

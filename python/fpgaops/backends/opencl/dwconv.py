@@ -71,17 +71,24 @@ def run_map(backend, call, defines):
 
 def row_shape(backend, call):
     """(lanes, vectors) of dwconv_row's output row for a fixed-geometry call, or None for
-    dwconv_strip. dwconv_row takes float32 output rows of at most dwconv.opencl.row_max_ow columns
-    with the filter's usual left padding (S - 1) / 2 (the kernel's constant shifts), on a device
-    compiling for AVX-512 (isa.py; 32 registers for the accumulators and taps -- the only kind
-    measured): 16-lane vectors, 8 lanes for rows of at most 8 columns."""
-    cfg = tunables(backend)["cfg"].dwconv.opencl
-    if (call.dtype != np.float32 or call.ow > cfg.row_max_ow or call.pad_left != (call.s - 1) // 2
-            or not isa.detect(backend).avx512):
+    dwconv_strip (float32 only; the geometry rule is row_geometry's)."""
+    if call.dtype != np.float32:
         return None
-    vw = 16 if call.ow > 8 else 8
-    nv = -(-call.ow // vw)
-    return (vw, nv) if call.w <= nv * vw * call.stride_w else None
+    return row_geometry(backend, call.w, call.ow, call.s, call.pad_left, call.stride_w)
+
+
+def row_geometry(backend, w, ow, s, pad_left, stride_w):
+    """(lanes, vectors) of an output row dwconv_row's row code takes (dwconv_row, and pwdw_row's
+    depthwise), or None. Output rows of at most dwconv.opencl.row_max_ow columns with the filter's
+    usual left padding (S - 1) / 2 (the kernel's constant shifts), on a device compiling for
+    AVX-512 (isa.py; 32 registers for the accumulators and taps -- the only kind measured):
+    16-lane vectors, 8 lanes for rows of at most 8 columns."""
+    cfg = tunables(backend)["cfg"].dwconv.opencl
+    if ow > cfg.row_max_ow or pad_left != (s - 1) // 2 or not isa.detect(backend).avx512:
+        return None
+    vw = 16 if ow > 8 else 8
+    nv = -(-ow // vw)
+    return (vw, nv) if w <= nv * vw * stride_w else None
 
 
 def run_row(backend, call, defines, vw, nv):

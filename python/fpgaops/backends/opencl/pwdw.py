@@ -4,27 +4,22 @@ bit for bit; ``shape`` says where it runs (the caller runs the unfused convs els
 import numpy as np
 
 from ...errors import ArgumentError, ArgumentTypeError
-from . import isa
 from .conv_common import ACT, i32, launch, program, tunables
-from .dwconv import FIXED
+from .dwconv import FIXED, row_geometry
 
 
 def shape(backend, h, w, r, s, stride, pad):
-    """(lanes, vectors) of the depthwise's output row, or None where pwdw_row does not apply: the
-    geometries dwconv_row takes (dwconv.py row_shape: 3x3 / 5x5, stride 1 / 2 both ways, the usual
-    left padding (S - 1) / 2, output rows of at most dwconv.opencl.row_max_ow columns, an AVX-512
-    device) -- the only ones measured."""
-    cfg = tunables(backend)["cfg"].dwconv.opencl
+    """(lanes, vectors) of the depthwise's output row, or None where pwdw_row does not apply: 3x3 /
+    5x5, stride 1 / 2 both ways, and the rows dwconv_row takes (dwconv.py row_geometry) -- the
+    only ones measured."""
     sh, sw = stride
     ph, pw = pad
-    if (r, s) not in FIXED or sh not in (1, 2) or sw != sh or pw != (s - 1) // 2 or not isa.detect(backend).avx512:
+    if (r, s) not in FIXED or sh not in (1, 2) or sw != sh:
         return None
     oh, ow = (h + 2 * ph - r) // sh + 1, (w + 2 * pw - s) // sw + 1
-    if oh < 1 or ow < 1 or ow > cfg.row_max_ow:
+    if oh < 1 or ow < 1:
         return None
-    vw = 16 if ow > 8 else 8
-    nv = -(-ow // vw)
-    return (vw, nv) if w <= nv * vw * sw else None
+    return row_geometry(backend, w, ow, s, pw, sw)
 
 
 def strips(cfg, oh, nv):
