@@ -19,6 +19,11 @@ from ...errors import BuildError, DeviceError
 from ..base import Backend, alloc_bytes
 
 PLATFORM_ENV = "FPGAOPS_OPENCL_PLATFORM"
+# PoCL's pthread driver pins its worker thread i to CPU i when this is 1 (read once, when PoCL
+# initializes). Unpinned, Linux's wake-up placement often stacked both workers on one CPU after
+# another thread pool (ONNX Runtime's, torch's) had run, and a network's kernels then took up to 2x
+# longer until the load balancer moved one (measured: docs/networks.md, "Where a replay's time goes").
+AFFINITY_ENV = "POCL_AFFINITY"
 # Buffers released by dead tensors are kept for reuse up to this many bytes: a fresh buffer costs
 # page faults on first touch (PoCL maps new pages), which made memory-bound ops 4-9x slower than
 # their kernels. Reuse is safe because the command queue is in order.
@@ -53,9 +58,27 @@ def _rank(platform):
     return ("PoCL" in v or "Portable Computing Language" in platform.name, _version(v, "PoCL"), _version(v, "OpenCL"))
 
 
+def pin_pocl_workers(environ=os.environ, cpu_count=os.cpu_count, affinity=None):
+    """Set POCL_AFFINITY=1 before PoCL starts, unless the user set it or the process may not run
+    on every CPU 0..n-1 (a cpuset or taskset: PoCL would pin its workers to CPUs by index, some of
+    them not ours). Returns whether it set the variable. No effect when PoCL already started."""
+    if AFFINITY_ENV in environ:
+        return False
+    try:
+        allowed = affinity() if affinity is not None else os.sched_getaffinity(0)
+    except (AttributeError, OSError):  # no sched_getaffinity on this OS
+        return False
+    if set(allowed) != set(range(cpu_count() or 0)):
+        return False
+    environ[AFFINITY_ENV] = "1"
+    return True
+
+
 def select_device():
     """(platform, device) by the rules in the module docstring; DeviceError when none."""
     import pyopencl as cl
+
+    pin_pocl_workers()
 
     try:
         platforms = cl.get_platforms()
