@@ -50,3 +50,27 @@ def dwconv_variants(be, before):
         conv2d.dwconv = dwconv
 
     return use, restore
+
+
+def device_seconds(events, keep=lambda name: True):
+    """Device seconds of the recorded launches whose kernel name ``keep`` accepts."""
+    return sum((e.profile.end - e.profile.start) * 1e-9 for n, e in events if keep(n))
+
+
+def rotated_rounds(dev, events, variants, run, check, rounds, keep=lambda name: not name.endswith("_pack")):
+    """{variant: [device seconds per round]}: every round runs ``run(v)`` for each variant, the
+    order rotated round by round (the machine's load alike for all); round 0 is untimed and passes
+    each result to ``check(v, y)`` (which exits on a wrong one). Timed: the launches ``keep``
+    accepts (default: not the cached weight packing)."""
+    names = list(variants)
+    times = {v: [] for v in names}
+    for rnd in range(rounds + 1):
+        for v in names[rnd % len(names):] + names[:rnd % len(names)]:
+            events.clear()
+            y = run(v)
+            dev.finish()
+            if rnd == 0:
+                check(v, y)
+            else:
+                times[v].append(device_seconds(events, keep))
+    return times

@@ -23,7 +23,7 @@ import fpgaops as fo  # noqa: E402
 from fpgaops import config  # noqa: E402
 from fpgaops.backends.opencl import pwdw  # noqa: E402
 
-from ab_common import profiled_opencl  # noqa: E402
+from ab_common import profiled_opencl, rotated_rounds  # noqa: E402
 
 # MobileNetV2 (224x224) pairs: (C, E, H, stride) -> how many
 MNV2 = {(16, 96, 112, 2): 1, (24, 144, 56, 1): 1, (24, 144, 56, 2): 1, (32, 192, 28, 1): 2, (32, 192, 28, 2): 1,
@@ -67,23 +67,15 @@ def layers(args):
             finally:
                 config._current = base
 
-        times = {v: [] for v in tot}
-        want = None
-        for rnd in range(args.rounds + 1):
-            order = list(tot)
-            order = order[rnd % len(order):] + order[:rnd % len(order)]
-            for v in order:
-                events.clear()
-                y = run(v)
-                dev.finish()
-                if rnd == 0:
-                    got = y.numpy()
-                    want = got if want is None else want
-                    if not np.array_equal(got.view(np.int32), want.view(np.int32)):
-                        sys.exit(f"{v}: not bit-identical on {(c, e, h, s)}")
-                else:
-                    times[v].append(sum((ev.profile.end - ev.profile.start) * 1e-9 for n, ev in events
-                                        if not n.endswith("_pack")))
+        want = []
+
+        def check(v, y):
+            got = y.numpy()
+            want.append(got) if not want else None
+            if not np.array_equal(got.view(np.int32), want[0].view(np.int32)):
+                sys.exit(f"{v}: not bit-identical on {(c, e, h, s)}")
+
+        times = rotated_rounds(dev, events, tot, run, check, args.rounds)
         med = {v: statistics.median(t) for v, t in times.items()}
         for v in med:
             tot[v] += cnt * med[v]

@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent / "tests" / "nets"))
 import fpgaops as fo  # noqa: E402
 from fpgaops.backends.opencl import conv2d as oc  # noqa: E402
 from fpgaops.backends.opencl.conv_common import tunables  # noqa: E402
-from ab_common import profiled_opencl  # noqa: E402
+from ab_common import profiled_opencl, rotated_rounds  # noqa: E402
 
 MODELS = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "shufflenet_v2_x1_0")
 SHIPPED = (oc.use_pwt, oc.use_rows, oc.im2col_blocking)
@@ -72,32 +72,26 @@ def pointwise_shapes(names, max_pixels):
     return shapes
 
 
-def device_time(events, prefix=""):
-    return sum((e.profile.end - e.profile.start) * 1e-9 for n, e in events if n.startswith(prefix))
-
-
 def alternated(dev, events, names, select, rng, c, k, h, w, rounds):
     """{variant: [conv_pw* device seconds per round]} of one random 1x1 conv C -> K on H x W, the
-    variants ``names`` switched by ``select(v)`` and run alternately (the first round checks each
+    variants ``names`` switched by ``select(v)`` and run in rotated order (the first round checks each
     against a float64 product, untimed)."""
     x = rng.standard_normal((1, c, h, w), dtype=np.float32)
     wt = (rng.standard_normal((k, c, 1, 1), dtype=np.float32) / np.sqrt(c)).astype(np.float32)
     b = rng.standard_normal(k, dtype=np.float32)
     want = (wt.reshape(k, c).astype(np.float64) @ x.reshape(c, -1)).reshape(1, k, h, w) + b[None, :, None, None]
     dx, dw, db = (fo.to_device(a, "opencl") for a in (x, wt, b))
-    times = {v: [] for v in names}
-    for rnd in range(rounds + 1):
-        for v in (list(names) if rnd % 2 else list(names)[::-1]):
-            select(v)
-            events.clear()
-            y = fo.conv2d(dx, dw, db, 1, 0, 1, 1, algo="im2col")
-            dev.finish()
-            if rnd == 0:
-                err = np.abs(y.numpy() - want).max() / max(1.0, np.abs(want).max())
-                if not err < 1e-4:
-                    sys.exit(f"{v} wrong on C={c} K={k} {h}x{w}: rel err {err}")
-            else:
-                times[v].append(device_time(events, "conv_pw"))
+
+    def run(v):
+        select(v)
+        return fo.conv2d(dx, dw, db, 1, 0, 1, 1, algo="im2col")
+
+    def check(v, y):
+        err = np.abs(y.numpy() - want).max() / max(1.0, np.abs(want).max())
+        if not err < 1e-4:
+            sys.exit(f"{v} wrong on C={c} K={k} {h}x{w}: rel err {err}")
+
+    times = rotated_rounds(dev, events, names, run, check, rounds, keep=lambda n: n.startswith("conv_pw"))
     return times
 
 
@@ -178,22 +172,18 @@ def stems(args):
         with fo.device("reference"):
             want = fo.conv2d(x, wt, b, 2, 1, activation="hardswish")
         dx, dw, db = (fo.to_device(a, "opencl") for a in (x, wt, b))
-        times = {v: [] for v in variants}
-        for rnd in range(args.rounds + 1):
-            order = list(variants)
-            order = order[rnd % len(order):] + order[:rnd % len(order)]
-            for v in order:
-                oc.use_rows, oc.im2col_blocking = variants[v]
-                events.clear()
-                y = fo.conv2d(dx, dw, db, 2, 1, 1, 1, algo="im2col", activation="hardswish")
-                dev.finish()
-                if rnd == 0:
-                    err = np.abs(y.numpy() - want).max() / max(1.0, np.abs(want).max())
-                    if not err < 1e-4:
-                        sys.exit(f"{v} wrong on K={k}: rel err {err}")
-                else:  # the pad / phase split and the conv, not the (cached) weight packing
-                    times[v].append(sum((e.profile.end - e.profile.start) * 1e-9 for n, e in events
-                                        if not n.endswith("_pack")))
+
+        def run(v):
+            oc.use_rows, oc.im2col_blocking = variants[v]
+            return fo.conv2d(dx, dw, db, 2, 1, 1, 1, algo="im2col", activation="hardswish")
+
+        def check(v, y):
+            err = np.abs(y.numpy() - want).max() / max(1.0, np.abs(want).max())
+            if not err < 1e-4:
+                sys.exit(f"{v} wrong on K={k}: rel err {err}")
+
+        # timed: the pad / phase split and the conv, not the (cached) weight packing
+        times = rotated_rounds(dev, events, variants, run, check, args.rounds)
         oc.use_rows, oc.im2col_blocking = SHIPPED[1:]
         print(f"K={k:3}: " + ", ".join(f"{v} {statistics.median(t) * 1e6:.1f}" for v, t in times.items()) + " us",
               flush=True)

@@ -30,6 +30,13 @@ class KernelCall:
     family = None  # class attribute, e.g. "gemm"
 
 
+def backend_of(x):
+    """The Backend a device Tensor lives on; None for anything else (a NumPy array's ``.device`` is
+    the string "cpu" in NumPy 2)."""
+    dev = getattr(x, "device", None)
+    return dev if isinstance(dev, Backend) else None
+
+
 class Backend:
     """One execution target. Subclasses set ``name`` and implement the five methods."""
 

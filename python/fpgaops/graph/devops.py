@@ -8,6 +8,7 @@ which have no HLS tops for them yet) run there as host ops (lower.HOST_OPS, NumP
 profile says so."""
 import numpy as np
 
+from ..backends.base import backend_of
 from ..errors import UnsupportedError
 from . import pwdw, shuffle
 
@@ -64,13 +65,15 @@ def _dev_layer_norm(n, x, w, b=None):
 
 
 def _dev_se_gate(n, x, w1, b1, w2, b2, w1t, w2t):
-    """passes.fuse_se's gate: one se_gate launch on opencl, else (and beyond its local memory) the
-    unfused ops -- which define the result: the opencl kernel repeats their arithmetic bit for bit."""
+    """passes.fuse_se's gate: one se_gate launch where the backend has the kernel (opencl), else
+    (and beyond its local memory) the unfused ops -- which define the result: the opencl kernel
+    repeats their arithmetic bit for bit."""
     a = n.attrs
-    dev = getattr(x, "device", None)
-    if getattr(dev, "name", None) == "opencl" and len(x.shape) == 4:
-        from ..backends.opencl import se_gate
+    dev = backend_of(x)
+    if dev is not None and dev.has_family("se_gate") and len(x.shape) == 4:
         from ..ops import act_lut
+
+        se_gate = dev.launcher("se_gate")
 
         if se_gate.supported(dev, x.shape[1], w1.shape[0], a["act1"], a["act2"]):
             tabs = [act_lut.kernel_args(act_lut.Activation.of(t), np.float32, dev)[3] if t else None

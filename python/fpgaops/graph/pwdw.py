@@ -21,6 +21,7 @@ an expanded tensor of at least dwconv.opencl.pw_min_bytes bytes per sample (the 
 docs/networks.md).
 """
 from .. import config
+from ..backends.base import backend_of
 from .ir import Node
 
 ACTS = (None, "relu", "relu6", "hardsigmoid", "hardswish", "sigmoid", "silu")  # the conv epilogue's
@@ -100,15 +101,14 @@ def run_numpy(n, args):
 
 
 def run_device(n, x, w1, b1, w2, b2):
-    """The device op (devops.DEVICE_OPS): one pwdw_row launch on opencl where the kernel takes the
-    geometry (backends/opencl/pwdw.py ``shape``); elsewhere the two convs."""
+    """The device op (devops.DEVICE_OPS): one launch where the backend has a pwdw launcher (opencl's
+    pwdw_row) and it takes the geometry (its ``shape``); elsewhere the two convs."""
     import fpgaops as fo
 
     a = n.attrs
-    dev = getattr(x, "device", None)
-    if getattr(dev, "name", None) == "opencl" and all(getattr(t, "device", dev) is dev for t in (w1, b1, w2, b2)):
-        from ..backends.opencl import pwdw
-
+    dev = backend_of(x)
+    if dev is not None and dev.has_family("pwdw") and all(getattr(t, "device", dev) is dev for t in (w1, b1, w2, b2)):
+        pwdw = dev.launcher("pwdw")
         if pwdw.shape(dev, x.shape[2], x.shape[3], w2.shape[2], w2.shape[3], a["stride"], a["padding"]):
             return pwdw.run(dev, x, w1, b1, a["act1"], w2, b2, a["act2"], a["stride"], a["padding"])
     h = fo.conv2d(x, w1, b1, activation=a["act1"])

@@ -19,6 +19,7 @@ the result. A copy moves bits, so both are the same bytes. The match is strict: 
 count, axis, permutation, reshape, unequal halves, or an intermediate with another reader (or a
 graph output) leaves the graph as it is.
 """
+from ..backends.base import backend_of
 from .ir import Node
 
 PERM = [0, 2, 1, 3, 4]  # the channel shuffle's transpose of (N, groups, C/groups, H, W)
@@ -107,16 +108,17 @@ def run_numpy(n, args):
 
 
 def run_device(n, a, b):
-    """The device op (devops.DEVICE_OPS): one shuffle2 launch on opencl; elsewhere the unfused
+    """The device op (devops.DEVICE_OPS): one launch where the backend's movement launcher has a
+    ``channel_shuffle`` (opencl's shuffle2); elsewhere the unfused
     concat / permute / slices, whose bytes the kernel reproduces (a copy computes nothing)."""
     import fpgaops as fo
 
-    dev = getattr(a, "device", None)
+    dev = backend_of(a)
     split = n.attrs["split"]
-    if getattr(dev, "name", None) == "opencl":
-        from ..backends.opencl import movement
-
-        return movement.channel_shuffle(dev, a, b, split)
+    shuffle = getattr(dev.launcher("movement"), "channel_shuffle", None) \
+        if dev is not None and dev.has_family("movement") else None
+    if shuffle is not None:
+        return shuffle(dev, a, b, split)
     nb, h, hh, ww = a.shape
     y = fo.permute(fo.concat([a, b], 1).reshape(nb, 2, h, hh, ww), PERM).reshape(nb, 2 * h, hh, ww)
     return [fo.slice(y, 1, 0, h), fo.slice(y, 1, h, 2 * h)] if split else y
