@@ -86,8 +86,12 @@ def prepared():
     return get
 
 
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("name", MODELS)
+# VGG-19 (20 GFLOP) not on the reference backend: 31 s of NumPy convolutions for no op the other
+# models lack there; it runs on opencl
+CASES = [(n, d) for n in MODELS for d in DEVICES if not (n == "vgg19" and d == "reference")]
+
+
+@pytest.mark.parametrize("name,device", CASES)
 def test_light_model_matches_onnxruntime(name, device, prepared, require):
     require(device)
     net, x, ref = prepared(name)

@@ -18,9 +18,12 @@ from fpgaops import models  # noqa: E402
 ATOL, RTOL = 1e-4, 2e-3
 
 # (model, backend, input size): a few per backend to keep the suite within minutes on 2 cores;
-# FPGAOPS_ALL_NETS=1 runs every zoo model on csim (64x64) and opencl (224x224)
+# FPGAOPS_ALL_NETS=1 runs every zoo model on csim (64x64) and opencl (224x224). MobileNetV3-small
+# is not in csim's default set: its SE and classifier 1x1 convs take 38 s in C-simulation at any
+# input size (the MAC array simulated MAC by MAC); its int8 form runs on csim in
+# tests/quant/test_quantize.py, and its float ops on csim in tests/ops.
 RUNS = [("resnet18", "reference", 64), ("mobilenet_v3_small", "reference", 64),
-        ("resnet18", "csim", 64), ("mobilenet_v2", "csim", 64), ("mobilenet_v3_small", "csim", 64),
+        ("resnet18", "csim", 64), ("mobilenet_v2", "csim", 64),
         ("resnet18", "opencl", 224), ("mobilenet_v3_small", "opencl", 224)]
 if os.environ.get("FPGAOPS_ALL_NETS") == "1":
     RUNS = sorted(set(RUNS) | {(m, "csim", 64) for m in models.NAMES} | {(m, "opencl", 224) for m in models.NAMES})

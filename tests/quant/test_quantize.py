@@ -81,8 +81,10 @@ def test_small_graph_bit_exact_on_every_backend(backend):
         np.testing.assert_array_equal(vg[k], vr[k], err_msg=k)
 
 
-# every zoo model, at a reduced input size (csim runs the HLS tops in C-simulation)
-ZOO = [(m, d, 32) for m in fpgaops.models.NAMES for d in ("csim", "opencl")]
+# every zoo model, at a reduced input size (csim runs the HLS tops in C-simulation); on csim not
+# MobileNetV3-large, whose blocks are MobileNetV3-small's (36 s of C-simulation for no new layer type)
+ZOO = [(m, d, 32) for m in fpgaops.models.NAMES for d in ("csim", "opencl")
+       if not (m == "mobilenet_v3_large" and d == "csim")]
 
 
 @pytest.mark.parametrize("name,dev,size", ZOO, ids=[f"{m}-{d}-{s}" for m, d, s in ZOO])
