@@ -74,7 +74,6 @@ def _dev_se_gate(n, x, w1, b1, w2, b2, w1t, w2t):
         from ..ops import act_lut
 
         se_gate = dev.launcher("se_gate")
-
         if se_gate.supported(dev, x.shape[1], w1.shape[0], a["act1"], a["act2"]):
             tabs = [act_lut.kernel_args(act_lut.Activation.of(t), np.float32, dev)[3] if t else None
                     for t in (a["tab1"], a["tab2"])]
