@@ -84,6 +84,25 @@ def test_kernel_on_mobilenet_v2_layers(require, c, e, h, s):
     _pair(_opencl_avx512(require), 1, c, e, h, h, 3, s, "relu6", "relu6", True, 7)
 
 
+def test_device_op_with_host_weights_runs_the_unfused_convs(require):
+    """graph/pwdw.run_device launches pwdw_row only when every weight is a Tensor on x's device;
+    host (NumPy) weights take the two convs, whatever NumPy's own ``ndarray.device`` says."""
+    from fpgaops.graph import pwdw as gpwdw
+    from fpgaops.graph.ir import Node
+
+    require("opencl")  # (any device: without AVX-512 pwdw_row never applies, and the convs run too)
+    from fpgaops.backends import get_device
+
+    dev = get_device("opencl")
+    x, w1, w2, b1 = rand((1, 4, 9, 9), 0), rand((6, 4, 1, 1), 1), rand((6, 1, 3, 3), 2), rand((6,), 3)
+    n = Node("pwdw0", "PwDw", ["x", "w1", "b1", "w2", ""], ["y"],
+             {"act1": "relu6", "act2": None, "stride": (1, 1), "padding": (1, 1)})
+    with fpgaops.device("reference"):
+        want = fpgaops.conv2d(fpgaops.conv2d(x, w1, b1, activation="relu6"), w2, None, padding=1, groups=6)
+    got = gpwdw.run_device(n, fpgaops.to_device(x, dev), w1, b1, w2, None)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-5)
+
+
 def test_kernel_bad_input_names_the_argument(require):
     dev = _opencl_avx512(require)
     from fpgaops.backends.opencl import pwdw

@@ -51,3 +51,5 @@ def test_the_backend_leaves_the_variable_set_or_the_users(require):
     allowed = os.sched_getaffinity(0)
     if allowed == set(range(os.cpu_count())):
         assert val is not None
+    else:
+        assert not pin_pocl_workers()  # a process restricted to some CPUs is never pinned

@@ -107,7 +107,7 @@ def run_device(n, x, w1, b1, w2, b2):
 
     a = n.attrs
     dev = backend_of(x)
-    if dev is not None and dev.has_family("pwdw") and all(getattr(t, "device", dev) is dev for t in (w1, b1, w2, b2)):
+    if dev is not None and dev.has_family("pwdw") and all(t is None or backend_of(t) is dev for t in (w1, b1, w2, b2)):
         pwdw = dev.launcher("pwdw")
         if pwdw.shape(dev, x.shape[2], x.shape[3], w2.shape[2], w2.shape[3], a["stride"], a["padding"]):
             return pwdw.run(dev, x, w1, b1, a["act1"], w2, b2, a["act2"], a["stride"], a["padding"])
