@@ -14,12 +14,17 @@ objects, so the two plans then replay side by side. (Only launcher and kernel ch
 compared this way.)
 
     PYTHONPATH=python python benchmarks/ab_int8_mnv2.py --before /work/main [--model mobilenet_v2] [--min-time 30]
+
+Or "before" is this checkout with one kernel-config key changed (--before-key, e.g.
+``conv2d.opencl.int8_words=0``): the config is current while "before" is quantized and its plan
+recorded (launchers read it as they launch), so graph and launcher changes behind a key compare too.
 """
 import argparse
 import contextlib
 import importlib.util
 import statistics
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -91,9 +96,26 @@ def _swapped(mods, be, before, programs):
 
 @contextlib.contextmanager
 def checkout(before, be):
-    """Launchers and kernels of checkout ``before`` (None: this one) while the block runs."""
+    """Launchers and kernels of checkout ``before`` (None: this one; "KEY=VALUE": this one with that
+    kernel-config key) while the block runs."""
     if before is None:
         yield
+        return
+    if isinstance(before, str):
+        key, value = before.split("=")
+        src = config.default_path().read_text()
+        name = key.rsplit(".", 1)[1]
+        lines = [ln for ln in src.splitlines() if ln.startswith(f"{name} = ")]
+        if len(lines) != 1:
+            raise SystemExit(f"--before-key: {name} is not one line of {config.default_path()}")
+        saved = config._current
+        config._current = config.KernelConfig(tomllib.loads(src.replace(lines[0], f"{name} = {value}")), "--before-key")
+        if config._current.values[key] != int(value):
+            raise SystemExit(f"--before-key: {key} did not change")
+        try:
+            yield
+        finally:
+            config._current = saved
         return
     mods, programs = _modules(before, be)
     with _swapped(mods, be, before, programs):
@@ -125,6 +147,7 @@ def profile(tls):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--before", type=Path, help="checkout whose launchers + kernels are 'before'")
+    p.add_argument("--before-key", help="'before' is this checkout with kernel-config KEY=VALUE (an int)")
     p.add_argument("--model", default="mobilenet_v2")
     p.add_argument("--min-time", type=float, default=30.0)
     p.add_argument("--threads", type=int, default=2)
@@ -136,7 +159,9 @@ def main(argv=None):
     net = fo.load_onnx(proto)
     qsess = ort_int8_session(proto, calib, args.threads)
     nets, codes = {}, {}
-    variants = {"after": None} if args.before is None else {"before": args.before.resolve(), "after": None}
+    variants = {"after": None}
+    if args.before is not None or args.before_key:
+        variants = {"before": args.before_key or args.before.resolve(), "after": None}
     for v, d in variants.items():
         with checkout(d, be):
             q = net.quantize([c[None] for c in calib])

@@ -285,6 +285,17 @@ __kernel void conv_pw_pack(__global const TIN* restrict w, __global uint* restri
     }
 }
 
+// -DPW_WORDS (VNNI; the launcher's choice where 1x1 convs read this output, backends/opencl/conv2d.py
+// words_out): the work-item also writes its outputs as their input words, conv_pad's layout without
+// padding ((N, K/4, P) words, word (q, p) = the u8 bytes x + 128 of channels 4q .. 4q + 3 at pixel
+// p), read back from the bytes it has just stored (in L1), so their conv_pad does not run. K % 4 == 0
+// and KBN * PW_M % 4 == 0 (the launcher), so a work-item's channels are whole words.
+#ifdef PW_WORDS
+#define PW_WORDS_ARG , __global uint* restrict yw
+#else
+#define PW_WORDS_ARG
+#endif
+
 // global (ceil(P/PW_N), ceil(ceil(K/PW_M)/KBN), N), one work-item per group; windows as the float32
 // conv_pw. KBN blocks of PW_M output channels per work-item, one after the other (the input block
 // stays in L1): fewer work-groups where a block is little work (few input channels; PoCL pays a
@@ -293,7 +304,7 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void conv_pw(__global const uint* restrict xp, __global const uint* restrict wp, __global const TBIAS* restrict bias,
              __global const TIN* restrict res, __global TOUT* restrict y, __global const int* restrict mult,
              __global const int* restrict shift, int CQ, int K, int P, int x_zp, int has_bias, int has_res, int y_zp,
-             int r_zp, int r_mult, int r_shift, int lo, int hi, int KBN) {
+             int r_zp, int r_mult, int r_shift, int lo, int hi, int KBN PW_WORDS_ARG) {
     const int jb = get_global_id(0), n = get_global_id(2);
     const int kb1 = min((K + PW_M - 1) / PW_M, (int)get_global_id(1) * KBN + KBN);
     for (int kb = get_global_id(1) * KBN; kb < kb1; ++kb) {
@@ -357,6 +368,14 @@ void conv_pw(__global const uint* restrict xp, __global const uint* restrict wp,
             }
         }
     }
+#ifdef PW_WORDS
+    // the pixels this work-item stored (own0 .. : a shifted last window stores only those)
+    const int k0 = (int)get_global_id(1) * KBN * PW_M, k1 = min(K, k0 + KBN * PW_M);
+    const int own0 = jb * PW_N, pend = min(P, own0 + PW_N);
+    for (int k = k0; k < k1; k += 4)
+        store_quad_words(y + ((size_t)n * K + k) * P + own0, P, pend - own0,
+                         yw + ((size_t)n * (K / 4) + k / 4) * P + own0);
+#endif
 }
 
 // ---- int8 pointwise on one pixel (a classifier's Gemm, SE blocks): conv_pw1 -------------------

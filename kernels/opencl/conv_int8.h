@@ -102,6 +102,34 @@ inline uint tap_word(char a, char b, char c, char d, int zp) {
     return (uint)(uchar)(a ^ 0x80) | ((uint)(uchar)(b ^ 0x80) << 8) | ((uint)(uchar)(c ^ 0x80) << 16) |
            ((uint)(uchar)(d ^ 0x80) << 24);
 }
+// The words of n consecutive pixels (words[p], p < n) from the int8 rows of 4 channels at r, r + plane,
+// r + 2 plane, r + 3 plane (conv_pad's VNNI layout for a conv without padding; the kernels that also
+// write their output as the next 1x1 convs' input, -DDW_WORDS / -DPW_WORDS, read their own bytes
+// back through this). 16 pixels at a time as two interleaves (bytes of channel pairs, then 16-bit
+// pairs: vector literals of swizzles, which clang turns into unpack instructions; the shuffle
+// builtins would be calls on PoCL) and one xor for the + 128.
+inline void store_quad_words(__global const char* r, size_t plane, int n, __global uint* words) {
+    int p = 0;
+    for (; p + 16 <= n; p += 16) {
+        const uchar16 a = as_uchar16(vload16(0, r + p)), b = as_uchar16(vload16(0, r + plane + p));
+        const uchar16 c = as_uchar16(vload16(0, r + 2 * plane + p)), d = as_uchar16(vload16(0, r + 3 * plane + p));
+        const ushort8 ab0 = as_ushort8((uchar16)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3, a.s4, b.s4, a.s5,
+                                                 b.s5, a.s6, b.s6, a.s7, b.s7));
+        const ushort8 ab1 = as_ushort8((uchar16)(a.s8, b.s8, a.s9, b.s9, a.sa, b.sa, a.sb, b.sb, a.sc, b.sc, a.sd,
+                                                 b.sd, a.se, b.se, a.sf, b.sf));
+        const ushort8 cd0 = as_ushort8((uchar16)(c.s0, d.s0, c.s1, d.s1, c.s2, d.s2, c.s3, d.s3, c.s4, d.s4, c.s5,
+                                                 d.s5, c.s6, d.s6, c.s7, d.s7));
+        const ushort8 cd1 = as_ushort8((uchar16)(c.s8, d.s8, c.s9, d.s9, c.sa, d.sa, c.sb, d.sb, c.sc, d.sc, c.sd,
+                                                 d.sd, c.se, d.se, c.sf, d.sf));
+        const uint8 w0 = as_uint8((ushort16)(ab0.s0, cd0.s0, ab0.s1, cd0.s1, ab0.s2, cd0.s2, ab0.s3, cd0.s3, ab0.s4,
+                                             cd0.s4, ab0.s5, cd0.s5, ab0.s6, cd0.s6, ab0.s7, cd0.s7));
+        const uint8 w1 = as_uint8((ushort16)(ab1.s0, cd1.s0, ab1.s1, cd1.s1, ab1.s2, cd1.s2, ab1.s3, cd1.s3, ab1.s4,
+                                             cd1.s4, ab1.s5, cd1.s5, ab1.s6, cd1.s6, ab1.s7, cd1.s7));
+        vstore8(w0 ^ (uint8)(0x80808080u), 0, words + p);
+        vstore8(w1 ^ (uint8)(0x80808080u), 0, words + p + 8);
+    }
+    for (; p < n; ++p) words[p] = tap_word(r[p], r[plane + p], r[2 * plane + p], r[3 * plane + p], 0);
+}
 // the bias of output channel k, minus the VNNI correction (128 + zp) * sum(w[k]), modulo 2^32
 inline int vnni_bias(int b, int wsum, int x_zp) { return as_int(as_uint(b) - as_uint(wsum * (128 + x_zp))); }
 inline int8 vnni_bias8(int8 b, int8 wsum, int x_zp) {

@@ -18,6 +18,9 @@
 // bitselect only where a word has padding bytes. Lanes used: 196 of 224 (14x14), 49 of 64 (7x7).
 // A load that would start before the buffer or end more than DW_GUARD bytes past it (the first
 // channel's first block, the last channel's last) is assembled byte by byte instead (dwm_gather).
+// -DDW_WORDS (the launcher's choice where 1x1 convs read this output: backends/opencl/conv2d.py
+// words_out): the kernel also writes its output as their input words, so their conv_pad relayout
+// does not run (dwm_words).
 #define DWM_HW (DWM_H * DWM_W)
 #if DW_SW == 1
 #define DWM_NB ((DWM_HW + 31) / 32)  // 32-output blocks per map
@@ -84,9 +87,29 @@ inline void dwm_store_n(uint8 o, __global char* p, int n) {
 }
 
 #if DW_SW == 1
+#define DWM_OHW DWM_HW  // output pixels per map
+#else
+#define DWM_OHW (((DWM_H - 1) / 2 + 1) * ((DWM_W - 1) / 2 + 1))  // stride 2
+#endif
+
+#ifdef DW_WORDS
+#define DWM_WORDS_ARG , __global uint* restrict yw
+// after channel nk's map, once the last channel of its quad is done: the output maps of the quad's 4
+// channels (K % 4 == 0: one word's and one sample's) as the 1x1 convs' input words, conv_pad's VNNI
+// layout for a conv without padding (conv_int8.h store_quad_words), from the bytes this work-item
+// has just stored (still in L1)
+#define DWM_WORDS_AFTER(nk)                                                                               \
+    if (((nk) & 3) == 3)                                                                                  \
+    store_quad_words(y + (size_t)((nk) - 3) * DWM_OHW, DWM_OHW, DWM_OHW, yw + (size_t)((nk) - 3) / 4 * DWM_OHW)
+#else
+#define DWM_WORDS_ARG
+#define DWM_WORDS_AFTER(nk)
+#endif
+
+#if DW_SW == 1
 // global (ceil(N*K / dwconv.opencl.q_map_channels)), one work-item per group (as dwconv_strip_q)
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
-void dwconv_map_q(DW_I8_STRIP_ARGS) {
+void dwconv_map_q(DW_I8_STRIP_ARGS DWM_WORDS_ARG) {
     const int nk0 = get_global_id(0) * DWCONV_OPENCL_Q_MAP_CHANNELS;
     const long total = (long)(NK / K) * C * DWM_HW;
     const uint8 zpw = (uint8)(((uint)x_zp & 0xFFu) * 0x01010101u);  // the code zp in every byte
@@ -144,6 +167,7 @@ void dwconv_map_q(DW_I8_STRIP_ARGS) {
             const uint8 words = o[0] | (o[1] << 8) | (o[2] << 16) | (o[3] << 24);  // word m: outputs 4m..4m+3
             dwm_store_n(words, yc + blk * 32, cnt);
         }
+        DWM_WORDS_AFTER(nk);
     }
 }
 #else  // DW_SW == 2
@@ -186,7 +210,7 @@ inline uint8 dwm2_valid(int blk, int i, int s) {
 }
 
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
-void dwconv_map_q(DW_I8_STRIP_ARGS) {
+void dwconv_map_q(DW_I8_STRIP_ARGS DWM_WORDS_ARG) {
     const int nk0 = get_global_id(0) * DWCONV_OPENCL_Q_MAP_CHANNELS;
     const long total = (long)(NK / K) * C * DWM_H * DWM_W;
     const uint8 zpw = (uint8)(((uint)x_zp & 0xFFu) * 0x01010101u);
@@ -258,6 +282,7 @@ void dwconv_map_q(DW_I8_STRIP_ARGS) {
                     dwm_store_n((uint8)(as_uint2(out.hi), (uint2)(0u), (uint4)(0u)), yc + (oh0 + 1) * DWM_OW, DWM_OW);
             }
         }
+        DWM_WORDS_AFTER(nk);
     }
 }
 #endif

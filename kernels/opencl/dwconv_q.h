@@ -226,11 +226,8 @@ inline void dwq_scalar(__global const char* xc, __global const char* wk, int H, 
 // by PoCL's compiler; this type has alignment 1, so the load is a plain vmovdqu)
 typedef uint8 __attribute__((aligned(1))) dwq_words;
 
-// global (ceil(OW/32), ceil(OH/DWQ_RB), N*K), one work-item per group: in a larger group PoCL keeps
-// the private arrays (the accumulators) of every work-item in memory, not in registers
-__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
-void dwconv_strip_q(DW_I8_STRIP_ARGS) {
-    const int owb = get_global_id(0), ohb = get_global_id(1), nk = get_global_id(2);
+// the outputs of channel nk (of N*K), columns owb * 32 .. + 31, rows ohb * DWQ_RB .. + DWQ_RB - 1
+inline void dwq_channel(DW_I8_STRIP_ARGS, const int owb, const int ohb, const int nk) {
     const int ow0 = owb * 32, oh0 = ohb * DWQ_RB;
     if (ow0 >= OW || oh0 >= OH || nk >= NK) return;
     const int n = NK == K ? 0 : nk / K, k = nk - n * K, c = CMULT == 1 ? k : k / CMULT;
@@ -360,4 +357,41 @@ void dwconv_strip_q(DW_I8_STRIP_ARGS) {
         }
     }
 }
+
+#define DW_I8_STRIP_NAMES                                                                                  \
+    x, w, bias, res, y, mult, shift, C, H, W, K, OH, OW, PT, PL, CMULT, NK, x_zp, has_bias, has_res, y_zp, r_zp, \
+        r_mult, r_shift, lo, hi
+
+#ifdef DW_WORDS
+// -DDW_WORDS (as dwconv_map_q's, dwconv_map_q.h): the outputs of channels 4q .. 4q + 3 (one word's:
+// K % 4 == 0), rows oh0 .., columns ow0 .. ow0 + 31, also as the 1x1 conv's input words (conv_pad's
+// VNNI layout without padding, conv_int8.h store_quad_words),
+// read back from the bytes this work-item has just stored (in L1)
+inline void dwq_store_words(__global const char* y, __global uint* yw, int q, int OH, int OW, int ow0, int oh0) {
+    const size_t plane = (size_t)OH * OW;
+    __global const char* y4 = y + 4 * q * plane;
+    __global uint* w4 = yw + q * plane;
+    for (int v = 0; v < DWQ_RB && oh0 + v < OH; ++v) {
+        const size_t row = (size_t)(oh0 + v) * OW + ow0;
+        store_quad_words(y4 + row, plane, min(32, OW - ow0), w4 + row);
+    }
+}
+
+// global (ceil(OW/32), ceil(OH/DWQ_RB), N*K/4): the 4 channels of a word one after the other, then
+// their words
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void dwconv_strip_q(DW_I8_STRIP_ARGS, __global uint* restrict yw) {
+    const int owb = get_global_id(0), ohb = get_global_id(1), q = get_global_id(2);
+    if (owb * 32 >= OW || ohb * DWQ_RB >= OH || 4 * q >= NK) return;
+    for (int j = 0; j < 4; ++j) dwq_channel(DW_I8_STRIP_NAMES, owb, ohb, 4 * q + j);
+    dwq_store_words(y, yw, q, OH, OW, owb * 32, ohb * DWQ_RB);
+}
+#else
+// global (ceil(OW/32), ceil(OH/DWQ_RB), N*K), one work-item per group: in a larger group PoCL keeps
+// the private arrays (the accumulators) of every work-item in memory, not in registers
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void dwconv_strip_q(DW_I8_STRIP_ARGS) {
+    dwq_channel(DW_I8_STRIP_NAMES, get_global_id(0), get_global_id(1), get_global_id(2));
+}
+#endif
 #endif

@@ -79,6 +79,7 @@ SCHEMA = {
     "conv2d.opencl.rows_nv": _int(1, 4),
     "conv2d.opencl.pws_min_macs": _int(0, 1 << 40),
     "conv2d.opencl.pw_nv4_min_pixels": _int(0, 1 << 30),
+    "conv2d.opencl.int8_words": _int(0, 1),
     "winograd.opencl.tb": _int(1, 16),
     "winograd.opencl.kv": _int(1, 4),
     "winograd.opencl.tb_avx512": _int(1, 16),

@@ -21,10 +21,11 @@ __kernel void pair_dot_probe(__global const short *a, __global const short *b, _
 
 def use_key(monkeypatch, tmp_path, name, shipped, value):
     """Make the kernel config current for this test a copy of the shipped one with the line
-    ``name = shipped`` (which must be in it, once) changed to ``name = value``."""
-    src = config.default_path().read_text()
-    assert src.count(f"\n{name} = {shipped}\n") == 1, name
+    ``name = shipped`` (which must be in it, once) changed to ``name = value`` (and the changes of
+    earlier calls in the same test kept)."""
     path = tmp_path / "fpgaops.toml"
+    src = (path if path.exists() else config.default_path()).read_text()
+    assert src.count(f"\n{name} = {shipped}\n") == 1, name
     path.write_text(src.replace(f"\n{name} = {shipped}\n", f"\n{name} = {value}\n"))
     monkeypatch.setattr(config, "_current", config.load(path))
 

@@ -33,7 +33,9 @@ import numpy as np
 
 from .. import quant
 from ..errors import ArgumentError, ArgumentTypeError, UnsupportedError
+from ..ops.conv2d import conv2d_words
 from ..quant import QParams
+from . import words
 
 METHODS = ("minmax", "percentile", "entropy")
 NUM_BINS = 2048
@@ -379,6 +381,9 @@ class QuantizedNetwork:
                 return self._const(dev, ("float", i), np.asarray(g.consts[i], np.float32)), None
             raise UnsupportedError(f"value '{i}' is not available")
 
+        # the values 1x1 convs read, and their second layout where their producer wrote one (words.py;
+        # not with ``feed``, which replaces values after they are made)
+        layouts = (words.read_by_pointwise(g, self._int8_reason) if feed is None else set(), {})
         for n in g.nodes:
             why = self._int8_reason(g, n)
             if why is not None:
@@ -390,7 +395,7 @@ class QuantizedNetwork:
                     y = y[0]
                 out = (y, None)
             else:
-                out = self._run_int8(g, n, dev, arg, as_int8)
+                out = self._run_int8(g, n, dev, arg, as_int8, layouts)
             if record is not None:
                 record(n, n.outputs[0], out)
             if feed is not None and out[1] is not None and n.outputs[0] in feed:
@@ -398,7 +403,9 @@ class QuantizedNetwork:
             env[n.outputs[0]] = out
         return [env[o] if o in env else (np.asarray(g.consts[o], np.float32), None) for o in g.outputs]
 
-    def _run_int8(self, g, n, dev, arg, as_int8):
+    def _run_int8(self, g, n, dev, arg, as_int8, layouts):
+        """Node ``n`` in int8: (its value, its QParams). ``layouts``: (the values 1x1 convs read, {value:
+        its words}) as ``_execute_locked`` keeps them."""
         fo = _fo()
         a = n.attrs
         if n.op in SAME_Q:
@@ -444,23 +451,33 @@ class QuantizedNetwork:
             return fn(ta, tb, activation=a["activation"], a_q=qa, b_q=qb, out_q=qy), qy
         # Conv, Gemm, MatMul
         x, qx = as_int8(arg(n.inputs[0]), n.inputs[0])
+        if n.op == "Conv":
+            wanted, made = layouts
+            y, yw = conv2d_words(x, made.get(n.inputs[0]), n.outputs[0] in wanted,
+                                 **self._conv_args(g, n, dev, arg, as_int8, qx, qy))
+            if yw is not None:
+                made[n.outputs[0]] = yw
+            return y, qy
         layer = self._layer(g, n, qx, qy)
         w = self._const(dev, ("w", n.name), layer.weight)
         b = self._const(dev, ("b", n.name, qx), layer.bias)
-        if n.op == "Conv":
-            kw = {}
-            if n.inputs[3]:
-                r, qr = as_int8(arg(n.inputs[3]), n.inputs[3])
-                kw = dict(residual=r, residual_scale=qr.scale32, residual_zero_point=qr.zero_point)
-            y = fo.conv2d(x, w, b, stride=a["stride"], padding=a["padding"], dilation=a["dilation"],
-                          groups=a["groups"], activation=a["activation"], input_scale=qx.scale32,
-                          input_zero_point=qx.zero_point, weight_scale=layer.weight_scale,
-                          output_scale=qy.scale32, output_zero_point=qy.zero_point, **kw)
-            return y, qy
         m, k = x.shape
         y = fo.conv2d(x.reshape(m, k, 1, 1), w, b, input_scale=qx.scale32, input_zero_point=qx.zero_point,
                       weight_scale=layer.weight_scale, output_scale=qy.scale32, output_zero_point=qy.zero_point)
         return y.reshape(m, layer.weight.shape[0]), qy
+
+    def _conv_args(self, g, n, dev, arg, as_int8, qx, qy):
+        """fpgaops.conv2d's arguments but x for int8 Conv node ``n`` (input QParams qx, output qy)."""
+        a = n.attrs
+        layer = self._layer(g, n, qx, qy)
+        kw = dict(weight=self._const(dev, ("w", n.name), layer.weight), bias=self._const(dev, ("b", n.name, qx), layer.bias),
+                  stride=a["stride"], padding=a["padding"], dilation=a["dilation"], groups=a["groups"],
+                  activation=a["activation"], input_scale=qx.scale32, input_zero_point=qx.zero_point,
+                  weight_scale=layer.weight_scale, output_scale=qy.scale32, output_zero_point=qy.zero_point)
+        if n.inputs[3]:
+            r, qr = as_int8(arg(n.inputs[3]), n.inputs[3])
+            kw.update(residual=r, residual_scale=qr.scale32, residual_zero_point=qr.zero_point)
+        return kw
 
     def run(self, *xs, device=None, int8_outputs=False):
         """All outputs as a list of float32 arrays (dequantized); with ``int8_outputs=True`` the

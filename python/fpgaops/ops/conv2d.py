@@ -83,6 +83,10 @@ class ConvCall(KernelCall):
     x_scale (float32 only; None unless the launcher's ``takes_x_scale(backend, call)`` said yes):
     (n, c, 1, 1) float32; X(...) above is then the float32 product x * x_scale[nn, ci], the value
     fpgaops.mul would give, so the result is bit-identical to mul then conv.
+    y_words (None unless the launcher's ``words_out(backend, call)`` gave it, ``conv2d_words``): a second
+    output, y again in the backend's own input layout of its int8 1x1 convs; x_words (None unless
+    the launcher's ``takes_words(backend, call, words)`` said yes): an earlier call's y_words that is
+    this call's x, read instead of x. x and y keep their meaning above in every case.
     """
 
     family = "conv2d"
@@ -128,6 +132,9 @@ class ConvCall(KernelCall):
     # float32: a per-(image, input channel) factor the kernel multiplies x by as it reads it
     # (squeeze-and-excitation gates, graph pass fuse_se_scale), or None
     x_scale: Tensor | None = None
+    # int8: y as the input layout of the 1x1 convs reading it (written) / x in that layout (read)
+    y_words: Tensor | None = None
+    x_words: Tensor | None = None
 
     @property
     def flops(self):
@@ -303,6 +310,20 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, a
     else the product is computed first.
     Returns NumPy for NumPy inputs, a Tensor on the same device if any input is a Tensor.
     """
+    call, dev, as_tensor, after = _prepare(
+        x, weight, bias, stride, padding, dilation, groups, algo=algo, activation=activation, residual=residual,
+        input_scale=input_scale, input_zero_point=input_zero_point, weight_scale=weight_scale,
+        output_scale=output_scale, output_zero_point=output_zero_point, residual_scale=residual_scale,
+        residual_zero_point=residual_zero_point, channel_scale=channel_scale)
+    dev.run(call)
+    return _result(call.y, as_tensor, after)
+
+
+def _prepare(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, algo="auto", activation=None,
+             residual=None, input_scale=None, input_zero_point=0, weight_scale=None, output_scale=None,
+             output_zero_point=0, residual_scale=None, residual_zero_point=0, channel_scale=None):
+    """conv2d's arguments checked and placed: (the ConvCall to run, its device, whether to return a
+    Tensor, the activation to apply after the kernel or None)."""
     xs, xdt = array_info(x, "x")
     ws, wdt = array_info(weight, "weight")
     xs, ws, xdt, wdt = tuple(xs), tuple(ws), np.dtype(xdt), np.dtype(wdt)
@@ -413,7 +434,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, a
         if takes is None or not takes(dev, call):
             from .eltwise import mul  # (eltwise imports nothing of conv2d)
             call.x, call.x_scale = mul(tx, call.x_scale), None
-    dev.run(call)
+    return call, dev, as_tensor, after
+
+
+def _result(y, as_tensor, after):
     if after is not None:
         from .act_lut import activation as act_op  # (act_lut imports nothing of conv2d)
         if after == "silu":  # Mul(y, Sigmoid(y)), as the unfused graph (the silu table is coarser near 0)
@@ -422,3 +446,23 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, a
         else:
             y = act_op(y, after)
     return y if as_tensor else y.numpy()
+
+
+def conv2d_words(x, x_words=None, want_words=False, **kwargs):
+    """``conv2d(x, **kwargs)``, the same result bit for bit, for the int8 network executor, which hands
+    a second layout of a value from its producer to its consumers (docs/decisions.md): ``x_words``,
+    x in the layout the device's 1x1 convs read (an earlier call's words) or None; ``want_words``:
+    ask for y in that layout too. Returns (y, y's words or None). The device's conv2d launcher
+    decides, per call (``takes_words(backend, call, words)``, ``words_out(backend, call)``; opencl:
+    int8 on VNNI devices, docs/int8.md); launchers without them neither read nor make words."""
+    call, dev, as_tensor, after = _prepare(x, **kwargs)
+    launcher = dev.launcher(call.family)
+    if after is None:
+        takes = getattr(launcher, "takes_words", None)
+        if x_words is not None and takes is not None and takes(dev, call, x_words):
+            call.x_words = x_words
+        words_out = getattr(launcher, "words_out", None)
+        if want_words and words_out is not None:
+            call.y_words = words_out(dev, call)
+    dev.run(call)
+    return _result(call.y, as_tensor, after), call.y_words

@@ -246,10 +246,14 @@ def run_pointwise_int8(backend, call):
     tw, form = int8_form(backend, call.c)
     p = call.h * call.w
     nv = 4 if p >= tunables(backend)["cfg"].conv2d.opencl.pw_nv4_min_pixels else PW_NV
+    yw = () if call.y_words is None else (call.y_words.handle,)  # words_out
     prg = program(backend, "conv2d", dtype_defines(call) + requant_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"] + form
-                  + ([f"-DCONV_PW_NV={nv}"] if nv != PW_NV else []))
+                  + ([f"-DCONV_PW_NV={nv}"] if nv != PW_NV else []) + (["-DPW_WORDS"] if yw else []))
     cq = -(-call.c // tw)
-    xp = padded_pairs(backend, prg, call, call.h, call.w, cq)
+    if call.x_words is not None:  # written by the producer of x (takes_words)
+        xp = call.x_words.handle
+    else:
+        xp = padded_pairs(backend, prg, call, call.h, call.w, cq)
     if p == 1:
         return _pointwise1_int8(backend, prg, call, xp, cq, tw, form)
     kblk = -(-call.k // PW_M)
@@ -268,9 +272,40 @@ def run_pointwise_int8(backend, call):
     e = epilogue_args(call)
     flags = e["flags"]  # has_bias, has_res, act, y_zp, r_zp, r_mult, r_shift, lo, hi
     kbn = pw_kbn(cq, kblk, tunables(backend)["cfg"].conv2d.opencl.pw_min_words)
+    if yw and kbn < kblk and kbn * PW_M % 4:  # a work-item's channels whole words (conv2d.cl PW_WORDS)
+        kbn += 1
     launch(backend, prg, "conv_pw", (-(-p // (nv * 8)), -(-kblk // kbn), call.n), (1, 1, 1), xp, wpk, e["bias"],
            e["res"], call.y.handle, e["mult"], e["shift"], *i32(cq, call.k, p, call.x_zero_point), flags[0], flags[1],
-           *flags[3:], *i32(kbn))
+           *flags[3:], *i32(kbn), *yw)
+
+
+def words_out(backend, call):
+    """A tensor for ``call.y_words`` where the kernel that runs ``call`` can also write its output as
+    the input words of the int8 1x1 convs that read it (ops.conv2d.conv2d_words), else None. The
+    words: conv_pad's VNNI layout for a conv without padding, (N, K/4, OH*OW) uint32, word (q, p) the
+    u8 bytes x + 128 of channels 4q .. 4q + 3 at pixel p. The kernels: dwconv_map_q and dwconv_strip_q
+    (dwconv.map_kernel / strip_q_kernel, -DDW_WORDS; dwconv.opencl.q_map_channels % 4 == 0 for the
+    map) and conv_pw (1x1 of more than one pixel, -DPW_WORDS); on a VNNI device, K % 4 == 0, and
+    conv2d.opencl.int8_words = 1."""
+    cfg = tunables(backend)["cfg"]
+    if not (cfg.conv2d.opencl.int8_words and call.dtype == np.int8 and call.k % 4 == 0):
+        return None
+    if call.algo == "dwconv":
+        ok = ((dwconv.map_kernel(backend, call) and cfg.dwconv.opencl.q_map_channels % 4 == 0)
+              or dwconv.strip_q_kernel(backend, call))
+    else:
+        ok = (call.algo == "im2col" and pointwise(call) and call.h * call.w > 1
+              and int8_form(backend, call.c)[0] == 4)
+    return backend.empty((call.n, call.k // 4, call.oh * call.ow), np.uint32) if ok else None
+
+
+def takes_words(backend, call, words):
+    """Whether the kernel of ``call`` reads its x from ``words`` (an earlier call's y_words: that x as
+    words, words_out) and does not relay x out itself: an int8 1x1 conv (conv_pw, conv_pw1) in the
+    VNNI form on C % 4 == 0 channels, the words' device, dtype and shape (N, C/4, H*W) checked."""
+    return (call.dtype == np.int8 and call.algo == "im2col" and pointwise(call) and call.c % 4 == 0
+            and int8_form(backend, call.c)[0] == 4 and words.device is backend and words.dtype == np.uint32
+            and tuple(words.shape) == (call.n, call.c // 4, call.h * call.w))
 
 
 def _pointwise1_int8(backend, prg, call, xp, cq, tw, form):

@@ -21,9 +21,10 @@ def run_strip(backend, call, defines, rb=None, vnni=False):
     """A fixed geometry: dwconv_strip, each input row loaded once per DW_RB output rows; ``vnni``
     (int8 3x3 on a VNNI device): dwconv_strip_q, one filter row per vpdpbusd, 32 columns x
     dwconv.opencl.q_rows rows per work-item, one work-item per group (dwconv.cl says why)."""
+    words = () if call.y_words is None else (call.y_words.handle,)  # (vnni only: conv2d.words_out)
     if vnni:
         name, px, rb = "dwconv_strip_q", 32, tunables(backend)["cfg"].dwconv.opencl.q_rows
-        prg = program(backend, "dwconv", defines)
+        prg = program(backend, "dwconv", defines + (["-DDW_WORDS"] if words else []))
     else:
         name, px, rb = "dwconv_strip", (16 if call.dtype == np.int8 else 8), rb or STRIP_ROWS
         prg = program(backend, "dwconv", defines + [f"-DDW_RB={rb}"])
@@ -36,9 +37,10 @@ def run_strip(backend, call, defines, rb=None, vnni=False):
     geom = i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.pad_top, call.pad_left, call.k // call.c,
                call.n * call.k)
     if call.dtype == np.int8:  # flags: has_bias, has_res, act (the clamp is lo/hi), y_zp ... hi
-        launch(backend, prg, name, (nowb, nohb, call.n * call.k), lsize,
+        # with words a work-item computes the 4 channels of a word (dwconv_q.h)
+        launch(backend, prg, name, (nowb, nohb, call.n * call.k // (4 if words else 1)), lsize,
                call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, e["mult"], e["shift"],
-               *geom, np.int32(call.x_zero_point), *e["flags"][:2], *e["flags"][3:])
+               *geom, np.int32(call.x_zero_point), *e["flags"][:2], *e["flags"][3:], *words)
     else:
         launch(backend, prg, name, (nowb, nohb, call.n * call.k), lsize,
                call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, *geom, *e["flags"][:3])
@@ -57,16 +59,35 @@ def map_fits(backend, call):
             and call.oh * call.ow <= tunables(backend)["cfg"].dwconv.opencl.q_map_max_hw)
 
 
+def map_kernel(backend, call):
+    """Whether ``run`` computes the call with dwconv_map_q: int8 3x3 (dilation 1) on a VNNI device
+    where map_fits."""
+    return (call.algo == "dwconv" and call.dtype == np.int8 and (call.r, call.s) == (3, 3)
+            and call.dil_h == call.dil_w == 1 and int8_form(backend, 9)[0] == 4 and map_fits(backend, call))
+
+
+def strip_q_kernel(backend, call):
+    """Whether ``run`` computes the call with dwconv_strip_q: int8 3x3, stride 1 or 2, dilation 1, on a
+    VNNI device, output rows of at least dwconv.opencl.q_min_ow columns, where map_kernel does not take it."""
+    return (call.algo == "dwconv" and call.dtype == np.int8 and (call.r, call.s) == (3, 3)
+            and call.stride_h in (1, 2) and call.stride_w in (1, 2) and call.dil_h == call.dil_w == 1
+            and int8_form(backend, 9)[0] == 4 and not map_fits(backend, call)
+            and call.ow >= tunables(backend)["cfg"].dwconv.opencl.q_min_ow)
+
+
 def run_map(backend, call, defines):
     """dwconv_map_q: dwconv.opencl.q_map_channels whole channel maps per work-item, one work-item per
-    group; the map size is compiled in (-DDWM_H, -DDWM_W: one program per map size)."""
+    group; the map size is compiled in (-DDWM_H, -DDWM_W: one program per map size). With
+    ``call.y_words`` (conv2d.words_out) it also writes them (-DDW_WORDS)."""
     ch = tunables(backend)["cfg"].dwconv.opencl.q_map_channels
-    prg = program(backend, "dwconv", defines + [f"-DDWM_H={call.h}", f"-DDWM_W={call.w}"])
+    words = () if call.y_words is None else (call.y_words.handle,)
+    prg = program(backend, "dwconv", defines + [f"-DDWM_H={call.h}", f"-DDWM_W={call.w}"]
+                  + (["-DDW_WORDS"] if words else []))
     e = epilogue_args(call)
     launch(backend, prg, "dwconv_map_q", (-(-call.n * call.k // ch),), (1,),
            call.x.handle, call.weight.handle, e["bias"], e["res"], call.y.handle, e["mult"], e["shift"],
            *i32(call.c, call.h, call.w, call.k, call.oh, call.ow, call.pad_top, call.pad_left, call.k // call.c,
-                call.n * call.k), np.int32(call.x_zero_point), *e["flags"][:2], *e["flags"][3:])
+                call.n * call.k), np.int32(call.x_zero_point), *e["flags"][:2], *e["flags"][3:], *words)
 
 
 def row_shape(backend, call):
@@ -113,12 +134,10 @@ def run(backend, call):
     if fixed:
         defines = defines + ["-DDW_FIXED=1", f"-DDW_R={call.r}", f"-DDW_S={call.s}", f"-DDW_SH={call.stride_h}",
                              f"-DDW_SW={call.stride_w}"]
-        if call.dtype == np.int8 and (call.r, call.s) == (3, 3):
-            tw, form = int8_form(backend, 9)
-            if tw == 4 and map_fits(backend, call):
-                return run_map(backend, call, defines + form)
-            if tw == 4 and call.ow >= tunables(backend)["cfg"].dwconv.opencl.q_min_ow:
-                return run_strip(backend, call, defines + form, vnni=True)
+        if map_kernel(backend, call):
+            return run_map(backend, call, defines + int8_form(backend, 9)[1])
+        if strip_q_kernel(backend, call):
+            return run_strip(backend, call, defines + int8_form(backend, 9)[1], vnni=True)
         shape = row_shape(backend, call)  # float32 rows held whole (AVX-512 devices)
         if shape:
             return run_row(backend, call, defines, *shape)
