@@ -33,7 +33,10 @@ Method
     the per-round ratios, so a disturbance hits both sides of a ratio alike. Every timed run
     starts after a SETTLE pause: PyTorch's OpenMP threads (libgomp) busy-wait ~300k spins after
     each parallel region, and the runner timed right after torch found a core taken for a few ms
-    (ResNet-18 opencl on a quiet machine: 25.0 ms right after torch, 19.7 ms settled; docs/networks.md).
+    (ResNet-18 opencl on a quiet machine: 25.0 ms right after torch, 19.7 ms settled; docs/networks.md);
+    ONNX Runtime's intra-op threads keep spinning for 30-60 ms after a run (allow_spinning, its
+    default): int8 MobileNetV2 on opencl took 8.5-8.6 ms when started 10-30 ms after an ORT run and
+    7.6 ms 60-200 ms after it, while ORT took 5.5-6.0 ms whatever ran before it (docs/int8.md).
     csim (the HLS tops C-simulated) is run once after the warm-up and skipped for a model whose
     warm-up took longer than --csim-max-seconds.
   * Profile (opencl): one replay of the launch plan on a profiling queue gives every kernel's
@@ -107,7 +110,7 @@ def best_time(fn, min_time, min_reps=3, max_reps=50):
     return min(times)
 
 
-SETTLE = 0.01  # seconds of idle before each timed run: longer than libgomp's spin-wait after torch
+SETTLE = 0.1  # seconds of idle before each timed run: longer than libgomp's and ORT's spin-waits (docstring)
 
 
 def interleaved(fns, min_time, min_rounds=5, max_rounds=60):
