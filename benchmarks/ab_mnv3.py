@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-SETTLE = 0.1  # as bench_nets.py (its docstring says why)
+SETTLE = 0.01  # as bench_nets.py
 
 
 def load_variant(python_dir):

@@ -33,10 +33,9 @@ Method
     the per-round ratios, so a disturbance hits both sides of a ratio alike. Every timed run
     starts after a SETTLE pause: PyTorch's OpenMP threads (libgomp) busy-wait ~300k spins after
     each parallel region, and the runner timed right after torch found a core taken for a few ms
-    (ResNet-18 opencl on a quiet machine: 25.0 ms right after torch, 19.7 ms settled; docs/networks.md);
-    ONNX Runtime's intra-op threads keep spinning for 30-60 ms after a run (allow_spinning, its
-    default): int8 MobileNetV2 on opencl took 8.5-8.6 ms when started 10-30 ms after an ORT run and
-    7.6 ms 60-200 ms after it, while ORT took 5.5-6.0 ms whatever ran before it (docs/int8.md).
+    (ResNet-18 opencl on a quiet machine: 25.0 ms right after torch, 19.7 ms settled; docs/networks.md).
+    A longer pause is not neutral: after 100 ms ORT's int8 MobileNetV2 took 10.1 ms against 4.3 ms
+    after 10 ms (its thread pool asleep), fpgaops's the same (docs/networks.md).
     csim (the HLS tops C-simulated) is run once after the warm-up and skipped for a model whose
     warm-up took longer than --csim-max-seconds.
   * Profile (opencl): one replay of the launch plan on a profiling queue gives every kernel's
@@ -110,7 +109,7 @@ def best_time(fn, min_time, min_reps=3, max_reps=50):
     return min(times)
 
 
-SETTLE = 0.1  # seconds of idle before each timed run: longer than libgomp's and ORT's spin-waits (docstring)
+SETTLE = 0.01  # seconds of idle before each timed run: longer than libgomp's spin-wait after torch
 
 
 def interleaved(fns, min_time, min_rounds=5, max_rounds=60):
