@@ -59,7 +59,7 @@ def run_pair(x, a, b):
         h, hw = conv2d_words(x, None, True, **a)
         got, none = conv2d_words(h, hw, False, **b)
     assert none is None
-    return want, got.numpy() if hasattr(got, "numpy") else got, [name for _p, name, *_ in rec.launches], hw
+    return want, got, [name for _p, name, *_ in rec.launches], hw
 
 
 def case_takes_words(tw, first, case):
@@ -81,7 +81,7 @@ def pair_cases(draw):
 
 
 @pytest.mark.filterwarnings("ignore:Non-empty compiler output")
-@settings(max_examples=30)
+@settings(max_examples=20)
 @given(case=pair_cases(), first=st.sampled_from(["dw", "pw"]), k2=st.integers(1, 40),
        act=st.sampled_from([None, "relu", "relu6"]), with_res=st.booleans(), seed=st.integers(0, 2**31))
 def test_conv_words_bit_exact(vnni_form, case, first, k2, act, with_res, seed):
