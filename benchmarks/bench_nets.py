@@ -320,8 +320,9 @@ def main(argv=None):
     return 0
 
 
-def ort_int8_session(proto, calib, threads):
-    """ONNX Runtime's int8 QDQ model of ``proto`` (quant_pre_process + quantize_static) and a session."""
+def ort_int8_session(proto, calib, threads, profile_prefix=None):
+    """ONNX Runtime's int8 QDQ model of ``proto`` (quant_pre_process + quantize_static) and a session
+    (with ORT's profiler on, writing to ``profile_prefix``..., where given: ort_profile.py)."""
     import tempfile
 
     import onnx
@@ -343,6 +344,9 @@ def ort_int8_session(proto, calib, threads):
         quantize_static(pre, dst, Reader(), quant_format=QuantFormat.QDQ)
         so = ort.SessionOptions()
         so.intra_op_num_threads = threads
+        if profile_prefix:
+            so.enable_profiling = True
+            so.profile_file_prefix = profile_prefix
         return ort.InferenceSession(dst, so, providers=["CPUExecutionProvider"])
 
 

@@ -10,15 +10,16 @@ import collections
 import json
 import os
 import statistics
+import sys
 import tempfile
+from pathlib import Path
 
 import numpy as np
-import onnx
-import onnxruntime as ort
-from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
-from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from fpgaops import models
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_nets import ort_int8_session  # noqa: E402
+
+from fpgaops import models  # noqa: E402
 
 
 def main(argv=None):
@@ -29,23 +30,8 @@ def main(argv=None):
     calib = np.random.default_rng(1).standard_normal((2, 3, 224, 224)).astype(np.float32)
     proto = models.build_onnx(args.model)
 
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self.it = iter([{"input": c[None]} for c in calib])
-
-        def get_next(self):
-            return next(self.it, None)
-
     with tempfile.TemporaryDirectory() as d:
-        src, pre, dst = (os.path.join(d, f) for f in ("f32.onnx", "pre.onnx", "qdq.onnx"))
-        onnx.save(proto, src)
-        quant_pre_process(src, pre)
-        quantize_static(pre, dst, Reader(), quant_format=QuantFormat.QDQ)
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = 2
-        so.enable_profiling = True
-        so.profile_file_prefix = os.path.join(d, "prof")
-        sess = ort.InferenceSession(dst, so, providers=["CPUExecutionProvider"])
+        sess = ort_int8_session(proto, calib, 2, profile_prefix=os.path.join(d, "prof"))
         for _ in range(30):
             sess.run(None, {"input": x})
         with open(sess.end_profiling()) as f:
