@@ -20,7 +20,7 @@
 // channel's first block, the last channel's last) is assembled byte by byte instead (dwm_gather).
 // -DDW_WORDS (the launcher's choice where 1x1 convs read this output: backends/opencl/conv2d.py
 // words_out): the kernel also writes its output as their input words, so their conv_pad relayout
-// does not run (dwm_words).
+// does not run (DWM_WORDS_AFTER).
 #define DWM_HW (DWM_H * DWM_W)
 #if DW_SW == 1
 #define DWM_NB ((DWM_HW + 31) / 32)  // 32-output blocks per map

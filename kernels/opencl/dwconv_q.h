@@ -365,8 +365,8 @@ inline void dwq_channel(DW_I8_STRIP_ARGS, const int owb, const int ohb, const in
 #ifdef DW_WORDS
 // -DDW_WORDS (as dwconv_map_q's, dwconv_map_q.h): the outputs of channels 4q .. 4q + 3 (one word's:
 // K % 4 == 0), rows oh0 .., columns ow0 .. ow0 + 31, also as the 1x1 conv's input words (conv_pad's
-// VNNI layout without padding, conv_int8.h store_quad_words),
-// read back from the bytes this work-item has just stored (in L1)
+// VNNI layout without padding, conv_int8.h store_quad_words), read back from the bytes this
+// work-item has just stored (in L1)
 inline void dwq_store_words(__global const char* y, __global uint* yw, int q, int OH, int OW, int ow0, int oh0) {
     const size_t plane = (size_t)OH * OW;
     __global const char* y4 = y + 4 * q * plane;

@@ -24,4 +24,4 @@ def read_by_pointwise(g, int8_reason):
     ``int8_reason(g, n)`` is None for the nodes that run in int8 (QuantizedNetwork._int8_reason)."""
     made = {n.outputs[0] for n in g.nodes if n.op == "Conv" and int8_reason(g, n) is None}
     return {n.inputs[0] for n in g.nodes
-            if n.inputs[0] in made and _pointwise(g, n) and int8_reason(g, n) is None}
+            if _pointwise(g, n) and n.inputs[0] in made and int8_reason(g, n) is None}

@@ -1,6 +1,8 @@
 """OpenCL launcher for ConvCall: "im2col" (implicit GEMM, kernels/opencl/conv2d.cl) here;
 "winograd" and "dwconv" in their own modules (same stems as their .cl files)."""
 
+import math
+
 import numpy as np
 
 from . import dwconv, isa, winograd
@@ -272,8 +274,9 @@ def run_pointwise_int8(backend, call):
     e = epilogue_args(call)
     flags = e["flags"]  # has_bias, has_res, act, y_zp, r_zp, r_mult, r_shift, lo, hi
     kbn = pw_kbn(cq, kblk, tunables(backend)["cfg"].conv2d.opencl.pw_min_words)
-    if yw and kbn < kblk and kbn * PW_M % 4:  # a work-item's channels whole words (conv2d.cl PW_WORDS)
-        kbn += 1
+    if yw:  # a work-item's channels whole words (conv2d.cl PW_WORDS): KBN * PW_M a multiple of 4
+        step = 4 // math.gcd(PW_M, 4)
+        kbn = min(kblk, -(-kbn // step) * step)
     launch(backend, prg, "conv_pw", (-(-p // (nv * 8)), -(-kblk // kbn), call.n), (1, 1, 1), xp, wpk, e["bias"],
            e["res"], call.y.handle, e["mult"], e["shift"], *i32(cq, call.k, p, call.x_zero_point), flags[0], flags[1],
            *flags[3:], *i32(kbn), *yw)

@@ -59,20 +59,22 @@ def map_fits(backend, call):
             and call.oh * call.ow <= tunables(backend)["cfg"].dwconv.opencl.q_map_max_hw)
 
 
-def map_kernel(backend, call):
-    """Whether ``run`` computes the call with dwconv_map_q: int8 3x3 (dilation 1) on a VNNI device
-    where map_fits."""
+def _vnni_3x3(backend, call):
+    """An int8 3x3 depthwise call of dilation 1 on a device taking the VNNI form (the two _q kernels)."""
     return (call.algo == "dwconv" and call.dtype == np.int8 and (call.r, call.s) == (3, 3)
-            and call.dil_h == call.dil_w == 1 and int8_form(backend, 9)[0] == 4 and map_fits(backend, call))
+            and call.dil_h == call.dil_w == 1 and int8_form(backend, 9)[0] == 4)
+
+
+def map_kernel(backend, call):
+    """Whether ``run`` computes the call with dwconv_map_q: _vnni_3x3 where map_fits."""
+    return _vnni_3x3(backend, call) and map_fits(backend, call)
 
 
 def strip_q_kernel(backend, call):
-    """Whether ``run`` computes the call with dwconv_strip_q: int8 3x3, stride 1 or 2, dilation 1, on a
-    VNNI device, output rows of at least dwconv.opencl.q_min_ow columns, where map_kernel does not take it."""
-    return (call.algo == "dwconv" and call.dtype == np.int8 and (call.r, call.s) == (3, 3)
-            and call.stride_h in (1, 2) and call.stride_w in (1, 2) and call.dil_h == call.dil_w == 1
-            and int8_form(backend, 9)[0] == 4 and not map_fits(backend, call)
-            and call.ow >= tunables(backend)["cfg"].dwconv.opencl.q_min_ow)
+    """Whether ``run`` computes the call with dwconv_strip_q: _vnni_3x3, stride 1 or 2, output rows of at
+    least dwconv.opencl.q_min_ow columns, where map_kernel does not take it."""
+    return (_vnni_3x3(backend, call) and call.stride_h in (1, 2) and call.stride_w in (1, 2)
+            and not map_fits(backend, call) and call.ow >= tunables(backend)["cfg"].dwconv.opencl.q_min_ow)
 
 
 def run_map(backend, call, defines):
