@@ -9,13 +9,14 @@
 
 // Eight elements per step as double8 vectors, with rint done as (v + M) - M, M = 1.5 * 2^52: the
 // scalar loop (a float64 division and a rint call per element) took ~0.11 ms of MobileNetV2's int8
-// input (150K elements), rint alone two thirds of it (PoCL calls it per lane); this is 2.5x faster.
+// input (150K elements), rint most of it (PoCL calls it per lane); this takes 52 us there (2.2x).
 // The same results: the division is vdivpd, correctly rounded as the scalar one; for |v| <= 2^51,
 // v + M lies in [2^52, 2^53), where the spacing of doubles is 1, so the addition rounds v to an
 // integer half to even (the default rounding mode) and the subtraction is exact (OpenCL C does not
 // reassociate without -cl-fast-relaxed-math, which fpgaops never passes). v is first clamped to
 // +-2^40: beyond that the result saturates either way (|zero_point| <= 128), inf included. The
-// chunk's tail (a partial last chunk) runs the scalar rule.
+// chunk's tail (a partial last chunk) runs the scalar rule. The launcher's chunks are multiples of
+// 8 (backends/opencl/quant.py VEC), so only the last work-item has a tail.
 #define RINT_MAGIC 0x1.8p52
 
 __kernel void quantize_f32(__global const float* restrict x, __global char* restrict y, int count, int chunk,
