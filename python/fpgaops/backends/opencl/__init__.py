@@ -123,7 +123,13 @@ class OpenCLBackend(Backend):
         self.queue = cl.CommandQueue(self.ctx)
         self.word_bytes = config.current().axi.word_bits // 8
         self._programs = {}
-        self._lock = threading.Lock()
+        # Re-entrant: a tensor's finalizer (tensor.Lease.__del__ -> release) runs wherever a garbage
+        # collection starts, which can be inside a critical section of this lock on the same thread
+        # (any allocation there may start one); with a plain Lock that release waited on its own
+        # thread forever (a hang seen in the test suite, inside program()).
+        self._lock = threading.RLock()
+        # Builds take seconds: their own lock, so other threads keep allocating meanwhile.
+        self._build_lock = threading.Lock()
         self._free = {}  # allocation size -> [cl.Buffer] released by dead tensors
         self._pooled = 0
         self._pool_limit = POOL_BYTES  # kept on the instance: release() may run at interpreter exit
@@ -232,7 +238,7 @@ class OpenCLBackend(Backend):
         """kernels/opencl/<stem>.cl built with every kernel-config key as -D plus ``defines``."""
         cfg = config.current()
         key = (stem, cfg.digest, tuple(defines))
-        with self._lock:
+        with self._build_lock:
             if key not in self._programs:
                 path = Path(config.kernel_source_dir()) / "opencl" / f"{stem}.cl"
                 options = cfg.cl_defines() + list(defines)
