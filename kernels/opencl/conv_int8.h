@@ -27,6 +27,7 @@
 #ifdef CONV_INT8
 
 #include "pair_dot.h"
+#include "vstore_u.h"
 #define PAIR_DOT(a, b) PAIR_DOT8(a, b)
 
 // The 32-bit words of the int16 pairs (lo, hi), lane by lane (lo, hi in [-32768, 32767]): shifts

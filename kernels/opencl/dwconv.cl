@@ -68,7 +68,7 @@ inline void dw_store_i8(int8 acc, size_t base, int ow0, int OW, __global const T
     }
     const char8 o = epilogue_i8x8(acc, (int8)(b), (int8)(mu), (int8)(sh), r8, has_res, y_zp, r_zp, r_mult, r_shift,
                                   lo, hi);
-    if (full) vstore8(o, 0, y + base);
+    if (full) VSTORE8_U(char, o, y + base);
     else {
         char to[8];
         vstore8(o, 0, to);

@@ -51,20 +51,20 @@ inline uint8 dwm_gather(__global const char* xc, long coff, int off, long total,
 // the first n (1..32) bytes of the words o at p (n a constant after inlining)
 inline void dwm_store_n(uint8 o, __global char* p, int n) {
     if (n == 32) {
-        vstore16(as_char16(o.lo), 0, p);
-        vstore16(as_char16(o.hi), 0, p + 16);
+        VSTORE16_U(char, as_char16(o.lo), p);
+        VSTORE16_U(char, as_char16(o.hi), p + 16);
         return;
     }
     char16 r16 = as_char16(o.lo);
     if (n >= 16) {
-        vstore16(r16, 0, p);
+        VSTORE16_U(char, r16, p);
         r16 = as_char16(o.hi);
         p += 16;
         n -= 16;
     }
     char8 r8 = r16.lo;
     if (n >= 8) {
-        vstore8(r8, 0, p);
+        VSTORE8_U(char, r8, p);
         r8 = r16.hi;
         p += 8;
         n -= 8;

@@ -347,8 +347,8 @@ inline void dwq_channel(DW_I8_STRIP_ARGS, const int owb, const int ohb, const in
         const char16 out0 = as_char16(convert_ushort8(p01)), out1 = as_char16(convert_ushort8(p23));
 #endif
         if (full) {
-            vstore16(out0, 0, y + at);
-            vstore16(out1, 0, y + at + 16);
+            VSTORE16_U(char, out0, y + at);
+            VSTORE16_U(char, out1, y + at + 16);
         } else {
             char to[32];
             vstore16(out0, 0, to);

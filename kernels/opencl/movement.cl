@@ -14,6 +14,8 @@
 // as bits (uint for 4-byte, uchar for 1-byte elements): float32 and int8 tensors share the code,
 // and no float operation touches the data (NaN payloads survive). Work-groups are single items
 // (PoCL's CPU device, see act_lut.cl).
+#include "vstore_u.h"
+
 #define ONE_ITEM __attribute__((reqd_work_group_size(1, 1, 1)))
 
 #define COPY_KERNEL(NAME, T, T8)                                                                     \
@@ -36,7 +38,7 @@
       __global T *yr = y + yoff + a0 * ys0 + a1 * ys1 + a2 * ys2 + a3 * ys3 + a4 * ys4;              \
       int i = i0;                                                                                  \
       if (xs5 == 1 && ys5 == 1) {                                                                  \
-        for (; i + 8 <= i1; i += 8) vstore8(vload8(0, xr + i), 0, yr + i);                         \
+        for (; i + 8 <= i1; i += 8) VSTORE8_U(T, vload8(0, xr + i), yr + i);                       \
         for (; i < i1; ++i) yr[i] = xr[i];                                                         \
       } else if (ys5 == 1) { /* a gather: the transposes */                                        \
         for (; i < i1; ++i) yr[i] = xr[(long)i * xs5];                                             \
@@ -68,7 +70,7 @@ COPY_KERNEL(copy_b1, uchar, uchar8)
       __global const T *xr = ((k & 1) ? b : a) + ((long)img * (c / 2) + (k >> 1)) * n;             \
       __global T *yr = k < cout ? y0 + ((long)img * cout + k) * n : y1 + ((long)img * cout + k - cout) * n; \
       int i = i0;                                                                                  \
-      for (; i + 8 <= i1; i += 8) vstore8(vload8(0, xr + i), 0, yr + i);                           \
+      for (; i + 8 <= i1; i += 8) VSTORE8_U(T, vload8(0, xr + i), yr + i);                         \
       for (; i < i1; ++i) yr[i] = xr[i];                                                           \
     }                                                                                              \
   }

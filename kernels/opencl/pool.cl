@@ -22,6 +22,8 @@
 //
 // NaN: max uses (v > m || isnan(v)), so one NaN makes the window NaN (PyTorch). Work-groups are
 // single items (PoCL's CPU device, see act_lut.cl).
+#include "vstore_u.h"
+
 #pragma OPENCL FP_CONTRACT OFF
 #define ONE_ITEM __attribute__((reqd_work_group_size(1, 1, 1)))
 #define KIND_MAX 0
@@ -177,14 +179,14 @@ inline char max1_i8(char a, char v) { return max(a, v); }
         for (; j + 16 <= ow; j += 16) {                                                                       \
           T16 m = vload16(0, row + j);                                                                        \
           for (int b = 1; b < kw; ++b) m = max16_##S(m, vload16(0, row + j + b));                            \
-          vstore16(m, 0, yp + j);                                                                             \
+          VSTORE16_U(T, m, yp + j);                                                                           \
         }                                                                                                     \
       } else if (sw == 2) { /* tap b of outputs j..j+15: row[2j + b], even (odd) lanes from row + 2j + b (- 1) */ \
         for (; j + 16 <= ow; j += 16) {                                                                       \
           T16 m = even16_##S(row + 2 * j);                                                                    \
           for (int b = 1; b < kw; ++b)                                                                        \
             m = max16_##S(m, (b & 1) ? odd16_##S(row + 2 * j + b - 1) : even16_##S(row + 2 * j + b));         \
-          vstore16(m, 0, yp + j);                                                                             \
+          VSTORE16_U(T, m, yp + j);                                                                           \
         }                                                                                                     \
       }                                                                                                       \
       for (; j < ow; ++j) {                                                                                   \
