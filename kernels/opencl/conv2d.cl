@@ -348,6 +348,15 @@ void conv_pw(__global const uint* restrict xp, __global const uint* restrict wp,
     #endif
             const int8 b8 = (int8)(bk), m8 = (int8)(mult[k]), s8 = (int8)(shift[k]);
             const size_t row = ((size_t)n * K + k) * P + p0;
+#ifdef CONV_REQ32
+            if (full && !has_res) {  // the common case, without branches: constants once per channel
+                const Req32 q = req32_consts(m8, s8);
+#pragma unroll
+                for (int v = 0; v < PW_NV; ++v)
+                    VSTORE8_U(char, requant32_i8x8(acc[r][v], b8, q, y_zp, lo, hi), y + row + v * 8);
+                continue;
+            }
+#endif
 #pragma unroll
             for (int v = 0; v < PW_NV; ++v) {
                 const size_t at = row + v * 8;

@@ -75,18 +75,39 @@ inline int8 mul_hi8(int8 a, int8 b) {
     return as_int8((as_ulong4(pe) >> 32) | (as_ulong4(po) & (ulong4)(0xFFFFFFFF00000000UL)));
 }
 #endif
+// The rule's per-channel constants (multiplier, 2^(s-33), s - 32; the last two used under CONV_REQ32
+// only). Kernels whose 8-lane vectors of one output channel share b, m and s compute them once per
+// channel and pass them to epilogue_i8x8q: the compiler does not hoist them out of loops over
+// vectors that branch on residual / partial vectors, and they were 10 of ~21 instructions per vector.
+typedef struct { int8 m, rnd, sh; } Req32;
+inline Req32 req32_consts(int8 m, int8 s) {
+    Req32 q;
+    q.m = m;
+    q.rnd = (int8)(1) << (s - (int8)(33));
+    q.sh = s - (int8)(32);
+    return q;
+}
+#ifdef CONV_REQ32
+// the 32-bit rule on 8 lanes given the constants
+inline char8 requant32_i8x8(int8 acc, int8 b, Req32 q, int y_zp, int lo, int hi) {
+    const int8 a = as_int8(as_uint8(acc) + as_uint8(b));  // int32 wrap, as the reference
+    const int8 v = ((mul_hi8(a, q.m) + q.rnd) >> q.sh) + (int8)(y_zp);
+    return convert_char8(clamp(v, (int8)(lo), (int8)(hi)));  // in [lo, hi] within [-128, 127]: exact
+}
+#endif
+// q = req32_consts(m, s), s: the layer's shifts
+inline char8 epilogue_i8x8q(int8 acc, int8 b, Req32 q, int8 s, int8 res, int has_res, int y_zp, int r_zp,
+                            int r_mult, int r_shift, int lo, int hi) {
+#ifdef CONV_REQ32
+    if (!has_res) return requant32_i8x8(acc, b, q, y_zp, lo, hi);
+#endif
+    const int4 l = epilogue_i8x4(acc.lo, b.lo, q.m.lo, s.lo, res.lo, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
+    const int4 h = epilogue_i8x4(acc.hi, b.hi, q.m.hi, s.hi, res.hi, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
+    return convert_char8((int8)(l, h));  // in [lo, hi], within [-128, 127]: exact
+}
 inline char8 epilogue_i8x8(int8 acc, int8 b, int8 m, int8 s, int8 res, int has_res, int y_zp, int r_zp,
                            int r_mult, int r_shift, int lo, int hi) {
-#ifdef CONV_REQ32
-    if (!has_res) {
-        const int8 a = as_int8(as_uint8(acc) + as_uint8(b));    // int32 wrap, as the reference
-        const int8 v = ((mul_hi8(a, m) + ((int8)(1) << (s - (int8)(33)))) >> (s - (int8)(32))) + (int8)(y_zp);
-        return convert_char8(clamp(v, (int8)(lo), (int8)(hi)));  // in [lo, hi] within [-128, 127]: exact
-    }
-#endif
-    const int4 l = epilogue_i8x4(acc.lo, b.lo, m.lo, s.lo, res.lo, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
-    const int4 h = epilogue_i8x4(acc.hi, b.hi, m.hi, s.hi, res.hi, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
-    return convert_char8((int8)(l, h));  // in [lo, hi], within [-128, 127]: exact
+    return epilogue_i8x8q(acc, b, req32_consts(m, s), s, res, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi);
 }
 
 #ifdef FPGAOPS_VNNI

@@ -130,6 +130,7 @@ void dwconv_map_q(DW_I8_STRIP_ARGS DWM_WORDS_ARG) {
         // the sum first, in uint: acc + (b - corr) = (acc - corr) + b = sum (x - zp) w + b, exactly)
         const int8 b8 = (int8)(vnni_bias(has_bias ? bias[k] : 0, wsum, x_zp));
         const int8 m8 = (int8)(mult[k]), s8 = (int8)(shift[k]);
+        const Req32 q8 = req32_consts(m8, s8);
         // the loads read flat offsets -W - 1 .. DWM_NB * 32 + W + 2 of the map
         const bool lo_ok = coff >= DWM_W + 1, hi_ok = coff + DWM_NB * 32 + DWM_W + 2 <= total + DW_GUARD;
         __global char* yc = y + (size_t)nk * DWM_HW;
@@ -161,8 +162,8 @@ void dwconv_map_q(DW_I8_STRIP_ARGS DWM_WORDS_ARG) {
 #pragma unroll
             for (int j = 0; j < 4; ++j) {
                 const int8 r8 = has_res ? convert_int8(as_char8(convert_uchar8(rw >> (uint8)(8 * j)))) : (int8)(0);
-                o[j] = convert_uint8(as_uchar8(epilogue_i8x8(acc[j], b8, m8, s8, r8, has_res, y_zp, r_zp, r_mult, r_shift,
-                                                             lo, hi)));
+                o[j] = convert_uint8(as_uchar8(epilogue_i8x8q(acc[j], b8, q8, s8, r8, has_res, y_zp, r_zp, r_mult,
+                                                              r_shift, lo, hi)));
             }
             const uint8 words = o[0] | (o[1] << 8) | (o[2] << 16) | (o[3] << 24);  // word m: outputs 4m..4m+3
             dwm_store_n(words, yc + blk * 32, cnt);
@@ -230,6 +231,7 @@ void dwconv_map_q(DW_I8_STRIP_ARGS DWM_WORDS_ARG) {
         }
         const int8 b8 = (int8)(vnni_bias(has_bias ? bias[k] : 0, wsum, x_zp));  // as the stride-1 kernel
         const int8 m8 = (int8)(mult[k]), s8 = (int8)(shift[k]);
+        const Req32 q8 = req32_consts(m8, s8);
         const bool lo_ok = coff >= DWM_W + 1, hi_ok = coff + DWM_END <= total + DW_GUARD;
         __global char* yc = y + (size_t)nk * DWM_OH * DWM_OW;
         __global const char* rc = res + (size_t)nk * DWM_OH * DWM_OW;
@@ -269,8 +271,8 @@ void dwconv_map_q(DW_I8_STRIP_ARGS DWM_WORDS_ARG) {
                     for (int m = 0; m < 8; ++m)
                         if (oh[m] < DWM_OH && ow[m] < DWM_OW) r8[m] = rc[oh[m] * DWM_OW + ow[m]];
                 }
-                o[s] = convert_uint8(as_uchar8(epilogue_i8x8(acc[s], b8, m8, s8, r8, has_res, y_zp, r_zp, r_mult,
-                                                             r_shift, lo, hi)));
+                o[s] = convert_uint8(as_uchar8(epilogue_i8x8q(acc[s], b8, q8, s8, r8, has_res, y_zp, r_zp, r_mult,
+                                                              r_shift, lo, hi)));
             }
 #pragma unroll
             for (int q = 0; q < 2; ++q) {

@@ -304,6 +304,7 @@ inline void dwq_channel(DW_I8_STRIP_ARGS, const int owb, const int ohb, const in
 #undef DWQ_ROWS
     const int8 corr = (int8)((128 + x_zp) * (wrow[0] + wrow[1] + wrow[2]));
     const int8 b8 = (int8)(b), m8 = (int8)(mu), s8 = (int8)(sh);
+    const Req32 q8 = req32_consts(m8, s8);
     const bool full = ow0 + 32 <= OW;
 #pragma unroll
     for (int v = 0; v < DWQ_RB; ++v) {
@@ -336,8 +337,8 @@ inline void dwq_channel(DW_I8_STRIP_ARGS, const int owb, const int ohb, const in
 #endif
             }
             const int8 a = as_int8(as_uint8(acc[v][j]) - as_uint8(corr));  // sum (x - zp) w, exact
-            o[j] = convert_uint8(as_uchar8(epilogue_i8x8(a, b8, m8, s8, r8, has_res, y_zp, r_zp, r_mult, r_shift,
-                                                         lo, hi)));
+            o[j] = convert_uint8(as_uchar8(epilogue_i8x8q(a, b8, q8, s8, r8, has_res, y_zp, r_zp, r_mult, r_shift,
+                                                          lo, hi)));
         }
 #if DW_SW == 1
         const uint8 words = o[0] | (o[1] << 8) | (o[2] << 16) | (o[3] << 24);  // word m: columns 4m..4m+3
