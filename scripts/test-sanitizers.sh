@@ -12,9 +12,9 @@
 # Any sanitizer report aborts the process that hit it, which fails this script. Leak detection is
 # off: CPython and NumPy keep allocations alive until exit by design. Extra arguments go to pytest.
 # Cost (measured on the 2-core CI machine): a clean build takes 371 CPU-seconds (~3 min on 2 idle
-# cores), CTest ~20 s, pytest (101 csim tests) ~85-105 s; an incremental run ~2 min. PyTorch and
-# ONNX Runtime are kept out of the sanitized process (-k "not torch"; tests/ops imports neither at
-# module level).
+# cores), CTest ~20 s, pytest (304 csim tests) 56-94 s with two workers; an incremental run ~2 min.
+# PyTorch and ONNX Runtime are kept out of the sanitized process (-k "not torch"; tests/ops
+# imports neither at module level).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="$PWD/.venv/bin/python"
@@ -56,5 +56,9 @@ if not os.path.samefile(m.__file__, os.environ["FPGAOPS_CSIM_MODULE"]):
 # CI=true: a missing csim backend fails instead of skipping; only csim instances are selected.
 # --capture=sys: pytest leaves file descriptor 2 alone, so a sanitizer report (written there just
 # before the abort) reaches the log instead of dying in pytest's capture file.
+# On every core (scripts/pytest-workers.sh; 120 s -> 56-94 s on 2 cores): the workers inherit LD_PRELOAD
+# and FPGAOPS_CSIM_MODULE, a report on a worker's fd 2 reaches the log, and a worker that aborts
+# fails its test ("worker crashed"), so the run.
+source scripts/pytest-workers.sh
 CI=true LD_PRELOAD="${runtime[*]}" "$PY" -m pytest tests/ops -p no:cacheprovider --capture=sys \
-  -k "csim and not torch" "$@"
+  -k "csim and not torch" "${xdist[@]}" "$@"

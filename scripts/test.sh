@@ -16,20 +16,13 @@ echo "== CTest: HLS C-simulation testbenches" >&2
 "$PWD/.venv/bin/cmake" --build build/hls-tests
 "$PWD/.venv/bin/ctest" --test-dir build/hls-tests --output-on-failure
 
-# pytest on every core (pytest-xdist; at most 4 workers, each imports torch), one test file per
-# worker (--dist loadfile), so a file's module-scoped fixtures (exports, quantized networks, a Ray
-# cluster) are built once. Most tests are single-threaded (PoCL's kernel compiles, the NumPy
-# references), so workers pay off even on 2 cores: tests/quant + tests/nets 212 -> 127 s, the whole
-# pytest 5.6 min (docs/decisions.md). FPGAOPS_TEST_WORKERS sets the count (0: one in-process run).
-workers=${FPGAOPS_TEST_WORKERS:-$(nproc)}
-[ "$workers" -le 4 ] || workers=4
-xdist=()
-[ "$workers" = 0 ] || xdist=(-n "$workers" --dist loadfile)
+# pytest on every core (scripts/pytest-workers.sh): tests/quant + tests/nets 212 -> 127 s on 2 cores.
+source scripts/pytest-workers.sh
 echo "== pytest (${workers} workers)" >&2
 "$PY" -m pytest "${xdist[@]}" "$@"
 
 # The C-simulation again under ASan + UBSan: build/asan, the testbenches and the csim part of
-# tests/ops (scripts/test-sanitizers.sh; ~10 minutes on 2 cores). FPGAOPS_SANITIZERS=0 skips it
+# tests/ops (scripts/test-sanitizers.sh; ~5 minutes on 2 cores). FPGAOPS_SANITIZERS=0 skips it
 # locally; CI always runs it.
 if [ "${FPGAOPS_SANITIZERS:-1}" != 0 ] || [ "${CI:-}" = true ]; then
   start=$SECONDS
