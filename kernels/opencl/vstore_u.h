@@ -6,8 +6,9 @@
 // per lane (for a char8: a vmovd, a vpextrd and eight byte moves with their shifts, ~17
 // instructions, more than the whole vector int8 epilogue that computed the value), while a store
 // through a vector type of alignment 1 is one unaligned vector store (and a char8 narrowed from an
-// int8 becomes a single vpmovdb to memory). vstoreN of int, uint and float vectors were single
-// stores already. Checked by disassembling PoCL's cached kernels; measured in docs/int8.md.
+// int8 becomes a single vpmovdb to memory). vstoreN of int, uint and float vectors were vector
+// stores already (a 16-lane one in three pieces). benchmarks/pocl_stores.py counts the stores of
+// both forms in PoCL's cached binaries; the int8 networks' gain is in docs/int8.md.
 // A typedef may lower a type's alignment in clang (and GCC); without clang the plain vstoreN is used.
 #ifndef FPGAOPS_VSTORE_U_H
 #define FPGAOPS_VSTORE_U_H
