@@ -5,6 +5,9 @@
 # compiles, the NumPy references), so workers pay off even on 2 cores (docs/decisions.md, "Tests
 # run in worker processes"). FPGAOPS_TEST_WORKERS sets the count (0: one in-process run).
 workers=${FPGAOPS_TEST_WORKERS:-$(nproc)}
+case "$workers" in
+  '' | *[!0-9]*) echo "FPGAOPS_TEST_WORKERS must be a whole number of workers (0: none), not '$workers'" >&2; exit 2 ;;
+esac
 [ "$workers" -le 4 ] || workers=4
 xdist=()
 [ "$workers" = 0 ] || xdist=(-n "$workers" --dist loadfile)

@@ -56,8 +56,8 @@ if not os.path.samefile(m.__file__, os.environ["FPGAOPS_CSIM_MODULE"]):
 # CI=true: a missing csim backend fails instead of skipping; only csim instances are selected.
 # --capture=sys: pytest leaves file descriptor 2 alone, so a sanitizer report (written there just
 # before the abort) reaches the log instead of dying in pytest's capture file.
-# On every core (scripts/pytest-workers.sh; 120 s -> 56-94 s on 2 cores): the workers inherit LD_PRELOAD
-# and FPGAOPS_CSIM_MODULE, a report on a worker's fd 2 reaches the log, and a worker that aborts
+# On every core (scripts/pytest-workers.sh; 120 s -> 56-94 s on 2 cores): the workers inherit
+# LD_PRELOAD and FPGAOPS_CSIM_MODULE, a report on a worker's fd 2 reaches the log, and a worker that aborts
 # fails its test ("worker crashed"), so the run.
 source scripts/pytest-workers.sh
 CI=true LD_PRELOAD="${runtime[*]}" "$PY" -m pytest tests/ops -p no:cacheprovider --capture=sys \

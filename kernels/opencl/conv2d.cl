@@ -362,8 +362,9 @@ void conv_pw(__global const uint* restrict xp, __global const uint* restrict wp,
                 const size_t at = row + v * 8;
                 if (full) {
                     const int8 r8 = has_res ? convert_int8(vload8(0, res + at)) : (int8)(0);
-                    VSTORE8_U(char, epilogue_i8x8(acc[r][v], b8, m8, s8, r8, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi),
-                              y + at);
+                    const char8 o = epilogue_i8x8(acc[r][v], b8, m8, s8, r8, has_res, y_zp, r_zp, r_mult, r_shift,
+                                                  lo, hi);
+                    VSTORE8_U(char, o, y + at);
                 } else {
                     int t[8];
                     vstore8(acc[r][v], 0, t);

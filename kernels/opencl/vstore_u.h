@@ -1,6 +1,6 @@
 // Unaligned vector stores of char and short vectors to __global memory:
-//   VSTORE8_U(T, v, p)   *p .. p[7]  = v   (T the element type: char, uchar, short, ushort, int,
-//                                            uint or float; v a T8)
+//   VSTORE8_U(T, v, p)   *p .. p[7]  = v   (T the element type: char, uchar, short, int, uint
+//                                            or float; v a T8)
 //   VSTORE16_U(T, v, p)  *p .. p[15] = v   (v a T16)
 // Why not vstore8/vstore16: PoCL 3.1 compiles those for char and short vectors to one scalar store
 // per lane (for a char8: a vmovd, a vpextrd and eight byte moves with their shifts, ~17
@@ -19,7 +19,6 @@
 FPGAOPS_VSTORE_U_TYPES(char)
 FPGAOPS_VSTORE_U_TYPES(uchar)
 FPGAOPS_VSTORE_U_TYPES(short)
-FPGAOPS_VSTORE_U_TYPES(ushort)
 // (int, uint, float: for kernels generic over the element type; their vstoreN were fine already)
 FPGAOPS_VSTORE_U_TYPES(int)
 FPGAOPS_VSTORE_U_TYPES(uint)
