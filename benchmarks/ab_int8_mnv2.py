@@ -8,7 +8,7 @@ per-channel weights, as bench_nets.py). "before" and "after" must give the same 
 9 replays, the plans' replays alternated), launches, and the idle time between launches.
 
 How "before" runs in this process: every module of fpgaops/backends/opencl/ (but its __init__) is
-loaded from DIR in place of this checkout's, and kernels come from DIR/kernels, while the
+loaded from DIR in place of this checkout's, and kernels and the kernel config come from DIR/kernels, while the
 "before" network is quantized and its launch plan recorded; a recorded plan keeps its own kernel
 objects, so the two plans then replay side by side. (Only launcher and kernel changes can be
 compared this way.)
@@ -79,19 +79,21 @@ def _modules(before, be):
 @contextlib.contextmanager
 def _swapped(mods, be, before, programs):
     saved = {s: sys.modules[f"fpgaops.backends.opencl.{s}"] for s in mods}
-    saved_dir, saved_programs = config.kernel_source_dir, be._programs
+    saved_dir, saved_programs, saved_cfg = config.kernel_source_dir, be._programs, config._current
+    toml = before / "kernels" / "config" / "fpgaops.toml"  # the checkout's kernel config too
     try:
         for s, m in mods.items():
             sys.modules[f"fpgaops.backends.opencl.{s}"] = m
             setattr(ocl_pkg, s, m)
         config.kernel_source_dir = lambda: before / "kernels"
+        config._current = config.KernelConfig(tomllib.loads(toml.read_text()), str(toml))
         be._programs = programs
         yield
     finally:
         for s, m in saved.items():
             sys.modules[f"fpgaops.backends.opencl.{s}"] = m
             setattr(ocl_pkg, s, m)
-        config.kernel_source_dir, be._programs = saved_dir, saved_programs
+        config.kernel_source_dir, be._programs, config._current = saved_dir, saved_programs, saved_cfg
 
 
 @contextlib.contextmanager

@@ -6,6 +6,8 @@ rounds of the device time of all the layer's launches (OpenCL events; the input 
 weight packing excluded), and the two sides' outputs must be identical.
 
     PYTHONPATH=python python benchmarks/ab_int8_mnv2_layers.py --before /work/main [--rounds 9] [--only pw|dw]
+
+or "before" as this checkout with one kernel-config key changed (--before-key KEY=VALUE, as ab_int8_mnv2.py).
 """
 import argparse
 import statistics
@@ -35,13 +37,16 @@ SKIP = ("pack", "wsum")  # weight packing: cached for constant weights, not per 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--before", type=Path, required=True)
+    p.add_argument("--before", type=Path)
+    p.add_argument("--before-key", help="'before' is this checkout with kernel-config KEY=VALUE (an int)")
     p.add_argument("--rounds", type=int, default=9)
     p.add_argument("--only", choices=["pw", "dw"])
     args = p.parse_args(argv)
+    if (args.before is None) == (args.before_key is None):
+        p.error("give one of --before and --before-key")
     be, events = profiled_opencl()
     rng = np.random.default_rng(0)
-    sides = {"before": args.before.resolve(), "after": None}
+    sides = {"before": args.before_key or args.before.resolve(), "after": None}
     tot = {v: 0.0 for v in sides}
     print(f"{'layer':26s} {'before us':>9s} {'after us':>9s} {'speedup':>7s}")
     for kind, c, k, h, st, cnt in LAYERS:

@@ -150,6 +150,18 @@ inline void store_quad_words(__global const char* r, size_t plane, int n, __glob
         vstore8(w0 ^ (uint8)(0x80808080u), 0, words + p);
         vstore8(w1 ^ (uint8)(0x80808080u), 0, words + p + 8);
     }
+    if (p + 8 <= n) {  // (rows of 8k + 8 pixels, e.g. dwconv_strip_q's 24-column blocks: 8 lanes, not 8 scalars)
+        const uchar8 a = as_uchar8(vload8(0, r + p)), b = as_uchar8(vload8(0, r + plane + p));
+        const uchar8 c = as_uchar8(vload8(0, r + 2 * plane + p)), d = as_uchar8(vload8(0, r + 3 * plane + p));
+        const ushort8 ab = as_ushort8((uchar16)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3, a.s4, b.s4, a.s5, b.s5,
+                                                a.s6, b.s6, a.s7, b.s7));
+        const ushort8 cd = as_ushort8((uchar16)(c.s0, d.s0, c.s1, d.s1, c.s2, d.s2, c.s3, d.s3, c.s4, d.s4, c.s5, d.s5,
+                                                c.s6, d.s6, c.s7, d.s7));
+        const uint8 w = as_uint8((ushort16)(ab.s0, cd.s0, ab.s1, cd.s1, ab.s2, cd.s2, ab.s3, cd.s3, ab.s4, cd.s4,
+                                            ab.s5, cd.s5, ab.s6, cd.s6, ab.s7, cd.s7));
+        vstore8(w ^ (uint8)(0x80808080u), 0, words + p);
+        p += 8;
+    }
     for (; p < n; ++p) words[p] = tap_word(r[p], r[plane + p], r[2 * plane + p], r[3 * plane + p], 0);
 }
 // the bias of output channel k, minus the VNNI correction (128 + zp) * sum(w[k]), modulo 2^32

@@ -48,44 +48,6 @@ inline uint8 dwm_gather(__global const char* xc, long coff, int off, long total,
     return (uint8)(as_uint4(vload16(0, b)), as_uint4(vload16(1, b)));
 }
 
-// the first n (1..32) bytes of the words o at p (n a constant after inlining)
-inline void dwm_store_n(uint8 o, __global char* p, int n) {
-    if (n == 32) {
-        VSTORE16_U(char, as_char16(o.lo), p);
-        VSTORE16_U(char, as_char16(o.hi), p + 16);
-        return;
-    }
-    char16 r16 = as_char16(o.lo);
-    if (n >= 16) {
-        VSTORE16_U(char, r16, p);
-        r16 = as_char16(o.hi);
-        p += 16;
-        n -= 16;
-    }
-    char8 r8 = r16.lo;
-    if (n >= 8) {
-        VSTORE8_U(char, r8, p);
-        r8 = r16.hi;
-        p += 8;
-        n -= 8;
-    }
-    char4 r4 = r8.lo;
-    if (n >= 4) {
-        vstore4(r4, 0, p);
-        r4 = r8.hi;
-        p += 4;
-        n -= 4;
-    }
-    char2 r2 = r4.lo;
-    if (n >= 2) {
-        vstore2(r2, 0, p);
-        r2 = r4.hi;
-        p += 2;
-        n -= 2;
-    }
-    if (n) p[0] = r2.s0;
-}
-
 #if DW_SW == 1
 #define DWM_OHW DWM_HW  // output pixels per map
 #else
@@ -166,7 +128,7 @@ void dwconv_map_q(DW_I8_STRIP_ARGS DWM_WORDS_ARG) {
                                                               r_shift, lo, hi)));
             }
             const uint8 words = o[0] | (o[1] << 8) | (o[2] << 16) | (o[3] << 24);  // word m: outputs 4m..4m+3
-            dwm_store_n(words, yc + blk * 32, cnt);
+            dwq_store_n(words, yc + blk * 32, cnt);
         }
         DWM_WORDS_AFTER(nk);
     }
@@ -279,9 +241,9 @@ void dwconv_map_q(DW_I8_STRIP_ARGS DWM_WORDS_ARG) {
                 // 16-bit pairs (even, odd column): bytes 2 m', 2 m' + 1 of each row's lanes
                 const char16 out = as_char16(convert_ushort8(o[2 * q] | (o[2 * q + 1] << 8)));
                 const int oh0 = blk * 2 * DWM_RPS + q * DWM_RPS;
-                if (oh0 < DWM_OH) dwm_store_n((uint8)(as_uint4(out), (uint4)(0u)), yc + oh0 * DWM_OW, DWM_OW);
+                if (oh0 < DWM_OH) dwq_store_n((uint8)(as_uint4(out), (uint4)(0u)), yc + oh0 * DWM_OW, DWM_OW);
                 if (DWM_RPS == 2 && oh0 + 1 < DWM_OH)
-                    dwm_store_n((uint8)(as_uint2(out.hi), (uint2)(0u), (uint4)(0u)), yc + (oh0 + 1) * DWM_OW, DWM_OW);
+                    dwq_store_n((uint8)(as_uint2(out.hi), (uint2)(0u), (uint4)(0u)), yc + (oh0 + 1) * DWM_OW, DWM_OW);
             }
         }
         DWM_WORDS_AFTER(nk);

@@ -1,4 +1,5 @@
 // Unaligned vector stores of char and short vectors to __global memory:
+//   VSTORE4_U(T, v, p)   *p .. p[3]  = v   (v a T4)
 //   VSTORE8_U(T, v, p)   *p .. p[7]  = v   (T the element type: char, uchar, short, int, uint
 //                                            or float; v a T8)
 //   VSTORE16_U(T, v, p)  *p .. p[15] = v   (v a T16)
@@ -14,6 +15,7 @@
 #define FPGAOPS_VSTORE_U_H
 #if defined(__clang__)
 #define FPGAOPS_VSTORE_U_TYPES(T)                          \
+    typedef T##4 __attribute__((aligned(1))) T##4_u;       \
     typedef T##8 __attribute__((aligned(1))) T##8_u;       \
     typedef T##16 __attribute__((aligned(1))) T##16_u;
 FPGAOPS_VSTORE_U_TYPES(char)
@@ -23,9 +25,11 @@ FPGAOPS_VSTORE_U_TYPES(short)
 FPGAOPS_VSTORE_U_TYPES(int)
 FPGAOPS_VSTORE_U_TYPES(uint)
 FPGAOPS_VSTORE_U_TYPES(float)
+#define VSTORE4_U(T, v, p) (*(__global T##4_u*)(p) = (v))
 #define VSTORE8_U(T, v, p) (*(__global T##8_u*)(p) = (v))
 #define VSTORE16_U(T, v, p) (*(__global T##16_u*)(p) = (v))
 #else
+#define VSTORE4_U(T, v, p) vstore4((v), 0, (p))
 #define VSTORE8_U(T, v, p) vstore8((v), 0, (p))
 #define VSTORE16_U(T, v, p) vstore16((v), 0, (p))
 #endif

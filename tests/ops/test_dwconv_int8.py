@@ -100,14 +100,15 @@ def test_int8_depthwise_vnni_strip_bit_exact(vnni_form, case, act, with_res, see
 @st.composite
 def map_cases(draw):
     """3x3 pad 1 layers with output maps of at most dwconv.opencl.q_map_max_hw pixels (dwconv_map_q
-    on a VNNI device). Stride 1: maps of one pixel, one row, one column, 7x7, 14x14, a partial last
+    on a VNNI device). Stride 1 (output rows narrower than dwconv.opencl.q_min_ow, as the map
+    kernel takes them): maps of one pixel, one row, one column, 7x7, 14x14, 23x23, a partial last
     block of 32 outputs or none. Stride 2 (output rows of at most 16 columns): even and odd sizes
     (the bottom / right padding used or not), output rows of 8 or fewer columns (two rows per
     slot) and more. Several channels (the buffer's first and last channel assemble their
     outermost loads byte by byte: the first always, the last on some shapes), a channel
     multiplier, a batch."""
     stride = draw(st.sampled_from([1, 2]))
-    sizes = ([(1, 1), (1, 13), (9, 1), (7, 7), (14, 14), (4, 8), (16, 16), (5, 11), (28, 28), (1, 40), (2, 45)]
+    sizes = ([(1, 1), (1, 13), (9, 1), (7, 7), (14, 14), (4, 8), (16, 16), (5, 11), (23, 23), (1, 23), (3, 23)]
              if stride == 1 else [(28, 28), (14, 14), (7, 7), (1, 1), (3, 32), (13, 31), (6, 17), (2, 16), (9, 4)])
     h, w = draw(st.sampled_from(sizes))
     n, c, mult = draw(st.integers(1, 2)), draw(st.integers(1, 11)), draw(st.sampled_from([1, 1, 2]))
@@ -129,13 +130,15 @@ def test_int8_depthwise_small_map_bit_exact(vnni_form, case, act, with_res, seed
 
 
 @pytest.mark.filterwarnings("ignore:Non-empty compiler output")
-@pytest.mark.parametrize("h, w, st_", [(14, 14, 1), (7, 7, 1), (28, 28, 1), (1, 1, 1), (1, 40, 1), (28, 28, 2),
-                                      (14, 14, 2), (1, 32, 2)])
-def test_int8_depthwise_small_map_takes_the_map_kernel(vnni_form, monkeypatch, h, w, st_):
-    # the selection: on a VNNI device these layers run dwconv_map_q, with the int16-pair form
-    # (gemm.opencl.int8_vnni = 0, or no VNNI) the pair strip; both bit-exact (check). 1x40 stride
-    # 1, 1x32 stride 2: the last channel's last loads would end more than the allocation guard past
-    # the tensor (gathered); every case: the first channel's first loads start before it (gathered).
+@pytest.mark.parametrize("h, w, st_, kernel", [(14, 14, 1, "run_map"), (7, 7, 1, "run_map"), (23, 23, 1, "run_map"),
+                                              (1, 1, 1, "run_map"), (28, 28, 1, "run_strip"), (1, 40, 1, "run_strip"),
+                                              (28, 28, 2, "run_map"), (14, 14, 2, "run_map"), (1, 32, 2, "run_map")])
+def test_int8_depthwise_small_map_takes_the_map_kernel(vnni_form, monkeypatch, h, w, st_, kernel):
+    # the selection: on a VNNI device these layers run dwconv_map_q, but for stride-1 rows of
+    # dwconv.opencl.q_min_ow+ columns (28x28, 1x40: dwconv_strip_q, through run_strip); with the
+    # int16-pair form (gemm.opencl.int8_vnni = 0, or no VNNI) the pair strip; all bit-exact (check).
+    # 1x32 stride 2: the last channel's last loads would end more than the allocation guard past
+    # the tensor (gathered); every map case: the first channel's first loads start before it (gathered).
     from fpgaops.backends.opencl import dwconv
     ran = []
     for name in ("run_map", "run_strip"):
@@ -143,7 +146,7 @@ def test_int8_depthwise_small_map_takes_the_map_kernel(vnni_form, monkeypatch, h
         monkeypatch.setattr(dwconv, name, lambda *a, _o=orig, _n=name, **kw: (ran.append(_n), _o(*a, **kw))[1])
     check((1, 6, h, w, 6, 3, (st_, st_), (1, 1), -128), "relu6", False, 1)
     check((2, 3, h, w, 6, 3, (st_, st_), (1, 1), 127), None, True, 2)
-    assert ran == (["run_map"] * 2 if vnni_form == 4 else ["run_strip"] * 2)
+    assert ran == ([kernel] * 2 if vnni_form == 4 else ["run_strip"] * 2)
 
 
 @pytest.mark.filterwarnings("ignore:Non-empty compiler output")

@@ -49,14 +49,17 @@ def run_strip(backend, call, defines, rb=None, vnni=False):
 def map_fits(backend, call):
     """dwconv_map_q takes the call: int8 3x3, pad 1 on every side, output maps of at most
     dwconv.opencl.q_map_max_hw pixels, on a VNNI device (the caller checks the form); stride 1 (the
-    output map has the input's shape: the taps are constant shifts of the flat map) or stride 2 with
-    output rows of at most MAP_S2_MAX_OW columns."""
-    st = call.stride_h
+    output map has the input's shape: the taps are constant shifts of the flat map) with output rows
+    narrower than the ones dwconv_strip_q takes (dwconv.opencl.q_min_ow: at 28x28 the strip with
+    q_rows 8 measured 1.25x faster than the map, whose whole-map unrolled code no longer fits the
+    instruction cache there; docs/int8.md), or stride 2 with output rows of at most MAP_S2_MAX_OW
+    columns."""
+    st, cfg = call.stride_h, tunables(backend)["cfg"].dwconv.opencl
     return (call.dtype == np.int8 and (call.r, call.s) == (3, 3) and call.stride_w == st in (1, 2)
             and call.pad_top == call.pad_left == 1
             and (call.oh, call.ow) == ((call.h - 1) // st + 1, (call.w - 1) // st + 1)
-            and (st == 1 or call.ow <= MAP_S2_MAX_OW)
-            and call.oh * call.ow <= tunables(backend)["cfg"].dwconv.opencl.q_map_max_hw)
+            and call.ow < (cfg.q_min_ow if st == 1 else MAP_S2_MAX_OW + 1)
+            and call.oh * call.ow <= cfg.q_map_max_hw)
 
 
 def _vnni_3x3(backend, call):
