@@ -28,14 +28,18 @@ Method
     the third of which replays the recorded launch plan), the runners of one network -- ONNX
     Runtime, PyTorch eager and channels-last, fpgaops opencl with its launch plan, and fpgaops
     opencl op by op (``net.launch_plans = False``, the host path before launch plans) -- are
-    timed in interleaved rounds (one run of each per round, for at least --min-time seconds, at
-    least 5 rounds, at most 60). Each runner's median is reported, and ORT/opencl is the median of
-    the per-round ratios, so a disturbance hits both sides of a ratio alike. Every timed run
-    starts after a SETTLE pause: PyTorch's OpenMP threads (libgomp) busy-wait ~300k spins after
+    timed in interleaved rounds (a block of BLOCK runs of each per round, the first not counted,
+    for at least --min-time seconds, at least 5 rounds, at most 60; a round's figure is the median
+    of its block). Each runner's median is reported, and ORT/opencl is the median of the per-round
+    ratios, so a disturbance hits both sides of a ratio alike. Blocks start after a DRAIN pause
+    of 100 ms: ONNX Runtime's pool thread spins at 100 % of a core for 30-50 ms after each run, and
+    with one run per runner and 10 ms between, the runner after ORT ran on half the machine
+    (fpgaops int8 MobileNetV2 10 ms after ORT 5.9 ms, after its own runs 3.6; docs/networks.md).
+    Every timed run starts after a SETTLE pause: PyTorch's OpenMP threads (libgomp) busy-wait ~300k spins after
     each parallel region, and the runner timed right after torch found a core taken for a few ms
     (ResNet-18 opencl on a quiet machine: 25.0 ms right after torch, 19.7 ms settled; docs/networks.md).
-    A longer pause is not neutral: after 100 ms ORT's int8 MobileNetV2 took 10.1 ms against 4.3 ms
-    after 10 ms (its thread pool asleep), fpgaops's the same (docs/networks.md).
+    A longer pause before every run is not neutral: after 100 ms ORT's int8 MobileNetV2 took 10.1 ms
+    against 4.3 ms after 10 ms (its thread pool asleep), hence the uncounted first run of a block.
     csim (the HLS tops C-simulated) is run once after the warm-up and skipped for a model whose
     warm-up took longer than --csim-max-seconds.
   * Profile (opencl): one replay of the launch plan on a profiling queue gives every kernel's
@@ -110,19 +114,31 @@ def best_time(fn, min_time, min_reps=3, max_reps=50):
 
 
 SETTLE = 0.01  # seconds of idle before each timed run: longer than libgomp's spin-wait after torch
+# Runs per runner per round (a block), the first WARMUP of a block not counted, and DRAIN seconds of
+# idle before each block: ONNX Runtime's pool thread keeps spinning (one core at 100 %) for 30-50 ms
+# after each run (measured from the threads' CPU time, docs/networks.md "Timing"), so a runner timed
+# within that window after ORT had half the 2-core machine; a block's first run, after the drain,
+# pays a runner's wake-up from a long idle (ORT's pool asleep), which a paced request stream never sees.
+BLOCK, WARMUP, DRAIN = 4, 1, 0.1
 
 
 def interleaved(fns, min_time, min_rounds=5, max_rounds=60):
-    """{name: [seconds per round]}: one run of every fn per round, rotating the order, each run
-    after SETTLE seconds of idle (so no runner's spinning threads still hold a core)."""
+    """{name: [seconds per round]}: per round a block of BLOCK runs of every fn, rotating the order,
+    each run after SETTLE seconds of idle and each block after DRAIN seconds (so no runner's spinning
+    threads still hold a core when another runs); a round's figure is the median of its block's runs
+    after the first WARMUP."""
     times = {k: [] for k in fns}
     names, start, r = list(fns), time.perf_counter(), 0
     while r < min_rounds or (time.perf_counter() - start < min_time and r < max_rounds):
         for k in names[r % len(names):] + names[:r % len(names)]:
-            time.sleep(SETTLE)
-            t0 = time.perf_counter()
-            fns[k]()
-            times[k].append(time.perf_counter() - t0)
+            time.sleep(DRAIN)
+            block = []
+            for _ in range(BLOCK):
+                time.sleep(SETTLE)
+                t0 = time.perf_counter()
+                fns[k]()
+                block.append(time.perf_counter() - t0)
+            times[k].append(float(np.median(block[WARMUP:])))
         r += 1
     return times
 
