@@ -56,6 +56,7 @@ inline uint8 dwm_gather(__global const char* xc, long coff, int off, long total,
 
 #ifdef DW_WORDS
 #define DWM_WORDS_ARG , __global uint* restrict yw
+#define DWM_WORDS_NAME , yw
 // after channel nk's map, once the last channel of its quad is done: the output maps of the quad's 4
 // channels (K % 4 == 0: one word's and one sample's) as the 1x1 convs' input words, conv_pad's VNNI
 // layout for a conv without padding (conv_int8.h store_quad_words), from the bytes this work-item
@@ -65,17 +66,17 @@ inline uint8 dwm_gather(__global const char* xc, long coff, int off, long total,
     store_quad_words(y + (size_t)((nk) - 3) * DWM_OHW, DWM_OHW, DWM_OHW, yw + (size_t)((nk) - 3) / 4 * DWM_OHW)
 #else
 #define DWM_WORDS_ARG
+#define DWM_WORDS_NAME
 #define DWM_WORDS_AFTER(nk)
 #endif
 
 #if DW_SW == 1
-// global (ceil(N*K / dwconv.opencl.q_map_channels)), one work-item per group (as dwconv_strip_q)
-__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
-void dwconv_map_q(DW_I8_STRIP_ARGS DWM_WORDS_ARG) {
-    const int nk0 = get_global_id(0) * DWCONV_OPENCL_Q_MAP_CHANNELS;
+// the maps of channels nk0 .. nk1 - 1 (of N*K), one after the other (the kernel below: q_map_channels
+// of them per work-item; pwdw_q.cl: the ones its work-item has just expanded)
+inline void dwm_channels(DW_I8_STRIP_ARGS DWM_WORDS_ARG, const int nk0, const int nk1) {
     const long total = (long)(NK / K) * C * DWM_HW;
     const uint8 zpw = (uint8)(((uint)x_zp & 0xFFu) * 0x01010101u);  // the code zp in every byte
-    for (int nk = nk0; nk < min(nk0 + DWCONV_OPENCL_Q_MAP_CHANNELS, NK); ++nk) {
+    for (int nk = nk0; nk < min(nk1, NK); ++nk) {
         const int n = NK == K ? 0 : nk / K, k = nk - n * K, c = CMULT == 1 ? k : k / CMULT;
         const long coff = ((long)n * C + c) * DWM_HW;
         __global const char* xc = x + coff;
@@ -172,13 +173,12 @@ inline uint8 dwm2_valid(int blk, int i, int s) {
                                (as_uint8(right_ok) & (uint8)(0xFF0000u)) | (uint8)(0xFF000000u));
 }
 
-__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
-void dwconv_map_q(DW_I8_STRIP_ARGS DWM_WORDS_ARG) {
-    const int nk0 = get_global_id(0) * DWCONV_OPENCL_Q_MAP_CHANNELS;
+// as the stride-1 dwm_channels
+inline void dwm_channels(DW_I8_STRIP_ARGS DWM_WORDS_ARG, const int nk0, const int nk1) {
     const long total = (long)(NK / K) * C * DWM_H * DWM_W;
     const uint8 zpw = (uint8)(((uint)x_zp & 0xFFu) * 0x01010101u);
     const uint8 hi4 = (uint8)(0u, 0u, 0u, 0u, ~0u, ~0u, ~0u, ~0u);  // lanes 4-7 (the second row)
-    for (int nk = nk0; nk < min(nk0 + DWCONV_OPENCL_Q_MAP_CHANNELS, NK); ++nk) {
+    for (int nk = nk0; nk < min(nk1, NK); ++nk) {
         const int n = NK == K ? 0 : nk / K, k = nk - n * K, c = CMULT == 1 ? k : k / CMULT;
         const long coff = ((long)n * C + c) * DWM_H * DWM_W;
         __global const char* xc = x + coff;
@@ -250,4 +250,11 @@ void dwconv_map_q(DW_I8_STRIP_ARGS DWM_WORDS_ARG) {
     }
 }
 #endif
+
+// global (ceil(N*K / dwconv.opencl.q_map_channels)), one work-item per group (as dwconv_strip_q)
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void dwconv_map_q(DW_I8_STRIP_ARGS DWM_WORDS_ARG) {
+    const int nk0 = get_global_id(0) * DWCONV_OPENCL_Q_MAP_CHANNELS;
+    dwm_channels(DW_I8_STRIP_NAMES DWM_WORDS_NAME, nk0, nk0 + DWCONV_OPENCL_Q_MAP_CHANNELS);
+}
 #endif

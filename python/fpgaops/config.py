@@ -90,6 +90,7 @@ SCHEMA = {
     # dwconv_map_q unrolls a whole map (ceil(HW / 32) blocks of 12 loads) into its code
     "dwconv.opencl.q_map_max_hw": _int(0, 4096),
     "dwconv.opencl.q_map_channels": _int(1, 256),
+    "dwconv.opencl.q_pwdw": _int(0, 1),
     "dwconv.opencl.row_max_ow": _int(0, 256),
     "dwconv.opencl.row_acc": _int(1, 64),
     "dwconv.opencl.row_channels": _int(1, 256),

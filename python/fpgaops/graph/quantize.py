@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import quant
 from ..errors import ArgumentError, ArgumentTypeError, UnsupportedError
-from ..ops.conv2d import conv2d_words
+from ..ops.conv2d import conv2d_pwdw_words, conv2d_words
 from ..quant import QParams
 from . import words
 
@@ -384,9 +384,15 @@ class QuantizedNetwork:
         # the values 1x1 convs read, and their second layout where their producer wrote one (words.py;
         # not with ``feed``, which replaces values after they are made)
         layouts = (words.read_by_pointwise(g, self._int8_reason) if feed is None else set(), {})
+        # expansion + depthwise pairs, run together (words.pwdw_pairs; not with ``feed``, which
+        # replaces the expansion's value before the depthwise conv would read it)
+        pairs = words.pwdw_pairs(g, self._int8_reason) if feed is None else {}
+        early = {}  # depthwise node name -> its (value, QParams), made with its expansion
         for n in g.nodes:
             why = self._int8_reason(g, n)
-            if why is not None:
+            if n.name in early:
+                out = early.pop(n.name)
+            elif why is not None:
                 self.float_nodes.setdefault(n.name, why)
                 args = [None if not i else as_float(arg(i)) for i in n.inputs]
                 y = run_node(n, args, g.opset, dev, False)  # device, host and fallback ops alike
@@ -394,6 +400,8 @@ class QuantizedNetwork:
                     env.update((o, (v, None)) for o, v in zip(n.outputs[1:], y[1:]) if o)
                     y = y[0]
                 out = (y, None)
+            elif n.name in pairs:
+                out, early[pairs[n.name].name] = self._run_pwdw(g, n, pairs[n.name], dev, arg, as_int8, layouts)
             else:
                 out = self._run_int8(g, n, dev, arg, as_int8, layouts)
             if record is not None:
@@ -465,6 +473,19 @@ class QuantizedNetwork:
         y = fo.conv2d(x.reshape(m, k, 1, 1), w, b, input_scale=qx.scale32, input_zero_point=qx.zero_point,
                       weight_scale=layer.weight_scale, output_scale=qy.scale32, output_zero_point=qy.zero_point)
         return y.reshape(m, layer.weight.shape[0]), qy
+
+    def _run_pwdw(self, g, n, d, dev, arg, as_int8, layouts):
+        """Expansion Conv ``n`` and the depthwise Conv ``d`` reading its output (words.pwdw_pairs):
+        ((n's value, QParams), (d's value, QParams)), as _run_int8 of each would give them."""
+        x, qx = as_int8(arg(n.inputs[0]), n.inputs[0])
+        qe, qy = self.qparams[n.outputs[0]], self.qparams[d.outputs[0]]
+        wanted, made = layouts
+        pw = self._conv_args(g, n, dev, arg, as_int8, qx, qe)
+        dw = self._conv_args(g, d, dev, arg, as_int8, qe, qy)
+        ye, y, yw = conv2d_pwdw_words(x, made.get(n.inputs[0]), pw, dw, d.outputs[0] in wanted)
+        if yw is not None:
+            made[d.outputs[0]] = yw
+        return (ye, qe), (y, qy)
 
     def _conv_args(self, g, n, dev, arg, as_int8, qx, qy):
         """fpgaops.conv2d's arguments but x for int8 Conv node ``n`` (input QParams qx, output qy)."""

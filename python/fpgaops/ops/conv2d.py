@@ -448,6 +448,32 @@ def _result(y, as_tensor, after):
     return y if as_tensor else y.numpy()
 
 
+def conv2d_pwdw_words(x, x_words, pw, dw, want_words=False):
+    """Two int8 convs for the int8 network executor: ``pw`` (conv2d's arguments but x) on x, then
+    ``dw`` (likewise) on its result -- an inverted-residual block's expansion 1x1 conv and its
+    depthwise conv. Returns (pw's y, dw's y, dw's y as words or None), the bits of conv2d_words twice
+    (``x_words`` and ``want_words`` as there). Where the device's launcher family ``pwdw_q`` fuses
+    the pair (opencl: backends/opencl/pwdw_q.py ``fuses``) both run in one launch, else one after
+    the other."""
+    c1, dev, as1, after1 = _prepare(x, **pw)
+    conv = dev.launcher(c1.family)
+    takes = getattr(conv, "takes_words", None)
+    if after1 is None and x_words is not None and takes is not None and takes(dev, c1, x_words):
+        c1.x_words = x_words
+    if after1 is None and c1.x_words is not None and dev.has_family("pwdw_q"):
+        fused = dev.launcher("pwdw_q")
+        c2, _dev, _as, after2 = _prepare(c1.y, **dw)
+        if after2 is None and fused.fuses(dev, c1, c2):
+            if want_words:
+                c2.y_words = conv.words_out(dev, c2)
+            fused.run_pair(dev, c1, c2)
+            return _result(c1.y, as1, None), _result(c2.y, as1, None), c2.y_words
+    dev.run(c1)
+    y1 = _result(c1.y, True, after1)  # (on the device for the second conv; both returned as x came)
+    y2, yw2 = conv2d_words(y1, None, want_words, **dw)
+    return _result(y1, as1, None), _result(y2, as1, None), yw2
+
+
 def conv2d_words(x, x_words=None, want_words=False, **kwargs):
     """``conv2d(x, **kwargs)``, the same result bit for bit, for the int8 network executor, which hands
     a second layout of a value from its producer to its consumers (docs/decisions.md): ``x_words``,

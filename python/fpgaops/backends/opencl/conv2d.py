@@ -249,8 +249,8 @@ def run_pointwise_int8(backend, call):
     p = call.h * call.w
     nv = 4 if p >= tunables(backend)["cfg"].conv2d.opencl.pw_nv4_min_pixels else PW_NV
     yw = () if call.y_words is None else (call.y_words.handle,)  # words_out
-    prg = program(backend, "conv2d", dtype_defines(call) + requant_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"] + form
-                  + ([f"-DCONV_PW_NV={nv}"] if nv != PW_NV else []) + (["-DPW_WORDS"] if yw else []))
+    prg = pointwise_program_int8(backend, call, ([f"-DCONV_PW_NV={nv}"] if nv != PW_NV else [])
+                                 + (["-DPW_WORDS"] if yw else []))
     cq = -(-call.c // tw)
     if call.x_words is not None:  # written by the producer of x (takes_words)
         xp = call.x_words.handle
@@ -258,6 +258,31 @@ def run_pointwise_int8(backend, call):
         xp = padded_pairs(backend, prg, call, call.h, call.w, cq)
     if p == 1:
         return _pointwise1_int8(backend, prg, call, xp, cq, tw, form)
+    kblk = -(-call.k // PW_M)
+    wpk = pointwise_weights_int8(backend, prg, call)
+    e = epilogue_args(call)
+    flags = e["flags"]  # has_bias, has_res, act, y_zp, r_zp, r_mult, r_shift, lo, hi
+    kbn = pw_kbn(cq, kblk, tunables(backend)["cfg"].conv2d.opencl.pw_min_words)
+    if yw:  # a work-item's channels whole words (conv2d.cl PW_WORDS): KBN * PW_M a multiple of 4
+        step = 4 // math.gcd(PW_M, 4)
+        kbn = min(kblk, -(-kbn // step) * step)
+    launch(backend, prg, "conv_pw", (-(-p // (nv * 8)), -(-kblk // kbn), call.n), (1, 1, 1), xp, wpk, e["bias"],
+           e["res"], call.y.handle, e["mult"], e["shift"], *i32(cq, call.k, p, call.x_zero_point), flags[0], flags[1],
+           *flags[3:], *i32(kbn), *yw)
+
+
+def pointwise_program_int8(backend, call, extra=()):
+    """conv2d.cl as the int8 1x1 conv of ``call`` builds it (conv_pw, conv_pw_pack, conv_pad), plus ``extra``."""
+    return program(backend, "conv2d", dtype_defines(call) + requant_defines(call) + [f"-DCONV_PAD_W={PAD_PAIRS}"]
+                   + int8_form(backend, call.c)[1] + list(extra))
+
+
+def pointwise_weights_int8(backend, prg, call):
+    """conv_pw's packed weights of int8 1x1 conv ``call`` (cached per weight): (KBLK, CQ, PW_M) words of
+    TW taps (conv_pw_pack), in the VNNI form followed by the K weight sums (conv_wsum); ``prg`` is
+    pointwise_program_int8's. Also read by pwdw_q.cl (backends/opencl/pwdw_q.py)."""
+    tw, form = int8_form(backend, call.c)
+    cq = -(-call.c // tw)
     kblk = -(-call.k // PW_M)
     words = kblk * cq * PW_M
     nbytes = (words + (call.k if form else 0)) * 4
@@ -270,16 +295,7 @@ def run_pointwise_int8(backend, call):
             launch(backend, prg, "conv_wsum", (call.k,), (64,), call.weight.handle, wpk, *i32(call.k, call.c, words))
         return wpk
 
-    wpk = WEIGHTS.get(call, ("pw", "int8", PW_M, tw), nbytes, pack)
-    e = epilogue_args(call)
-    flags = e["flags"]  # has_bias, has_res, act, y_zp, r_zp, r_mult, r_shift, lo, hi
-    kbn = pw_kbn(cq, kblk, tunables(backend)["cfg"].conv2d.opencl.pw_min_words)
-    if yw:  # a work-item's channels whole words (conv2d.cl PW_WORDS): KBN * PW_M a multiple of 4
-        step = 4 // math.gcd(PW_M, 4)
-        kbn = min(kblk, -(-kbn // step) * step)
-    launch(backend, prg, "conv_pw", (-(-p // (nv * 8)), -(-kblk // kbn), call.n), (1, 1, 1), xp, wpk, e["bias"],
-           e["res"], call.y.handle, e["mult"], e["shift"], *i32(cq, call.k, p, call.x_zero_point), flags[0], flags[1],
-           *flags[3:], *i32(kbn), *yw)
+    return WEIGHTS.get(call, ("pw", "int8", PW_M, tw), nbytes, pack)
 
 
 def words_out(backend, call):
