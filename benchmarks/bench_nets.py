@@ -311,9 +311,9 @@ def main(argv=None):
         "## Networks (benchmarks/bench_nets.py)", "",
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Latency of one image (batch 1, 3x{args.size}x{args.size}, "
         f"float32), median of interleaved rounds ({min(r.get('rounds', 0) for _n, r, _p, _k in rows)}+ per network; "
-        f"a round: a block of {BLOCK} runs of each runner, 10 ms apart, {DRAIN * 1e3:.0f} ms between blocks, the "
-        f"median of the last {BLOCK - WARMUP}) after warm-ups; lower is better. Method: the docstring of benchmarks/bench_nets.py. Every runner's logits "
-        "agree with ONNX Runtime (identical top-5).", "",
+        f"a round: a block of {BLOCK} runs of each runner, {SETTLE * 1e3:.0f} ms apart, {DRAIN * 1e3:.0f} ms between "
+        f"blocks, the median of the last {BLOCK - WARMUP}) after warm-ups; lower is better. Method: the docstring of "
+        "benchmarks/bench_nets.py. Every runner's logits agree with ONNX Runtime (identical top-5).", "",
         f"- CPU: {cpu_model()}; threads: {args.threads} (PyTorch, ORT; PoCL uses every CPU); 1-minute load "
         f"average {load_start:.1f} at the start and {os.getloadavg()[0]:.1f} at the end (other processes share the "
         "machine; above the CPU count the numbers are disturbed, PyTorch most)",

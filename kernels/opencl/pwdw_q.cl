@@ -7,10 +7,12 @@
 // their whole maps of the 1x1 conv into the expanded tensor (the same bytes conv_pw writes there),
 // then the depthwise outputs of those channels from it -- dwconv_map_q's maps (dwm_channels,
 // dwconv_map_q.h) or dwconv_strip_q's blocks of 32 columns x q_rows rows (dwq_channel, dwconv_q.h),
-// a word's 4 channels at a time -- while the bytes are still in its core's L1/L2. Both results are written as the two launches write them --
-// the expanded tensor, the depthwise output and its words for the next 1x1 conv -- so every reader
-// and every recorded value is unchanged; what goes is a launch (about 8 us of idle device each on
-// PoCL, plus the depthwise launch's own start-up) per block.
+// a word's 4 channels at a time -- while the bytes are still in its core's L1/L2. Both results are
+// written as the two launches write them -- the expanded tensor, the depthwise output and its words
+// for the next 1x1 conv -- so every reader and every recorded value is unchanged; what goes is a
+// launch (about 8 us of idle device each on PoCL, plus the depthwise launch's own start-up) per
+// block. The launcher takes maps of fewer than conv2d.opencl.pw_nv4_min_pixels pixels: on larger
+// ones conv_pw's 4-vector windows beat the 2 vectors of the 1x1 part here (docs/int8.md).
 //
 // Bit-identical to conv_pw + dwconv_map_q: integer sums (exact in any order) and the same epilogue
 // functions (epilogue_i8x8q with the per-channel constants, vnni_bias for the weight-sum

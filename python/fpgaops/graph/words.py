@@ -35,11 +35,7 @@ def pwdw_pairs(g, int8_reason):
     graph output and has exactly one reader, an int8 depthwise Conv (weight (K, 1, R, S), groups K)
     without a residual. (So the depthwise conv needs nothing made after the expansion, and running
     it right after the expansion changes no value.)"""
-    readers = {}
-    for n in g.nodes:
-        for i in n.inputs:
-            if i:
-                readers.setdefault(i, []).append(n)
+    readers = g.consumers()
     outs = set(g.outputs)
     pairs = {}
     for n in g.nodes:

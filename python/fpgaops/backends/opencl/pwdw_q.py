@@ -1,8 +1,9 @@
 """OpenCL launcher for an int8 expansion 1x1 conv and the 3x3 depthwise conv reading its output, in
 one launch (kernels/opencl/pwdw_q.cl), for ops.conv2d.conv2d_pwdw_words: the pair of ConvCalls
 the op prepared, where ``fuses`` says this kernel computes both (VNNI devices, the depthwise
-geometries dwconv_map_q or dwconv_strip_q take, the 1x1 conv's input words given by their producer). The result is
-the two launches' bytes: the expanded tensor, the depthwise output and its words."""
+geometries dwconv_map_q or dwconv_strip_q take, the 1x1 conv's input words given by their
+producer). The result is the two launches' bytes: the expanded tensor, the depthwise output and
+its words."""
 import numpy as np
 
 from . import conv2d, dwconv
@@ -17,14 +18,14 @@ def fuses(backend, pw, dw):
     conv_pw computes 4, MobileNetV2's 56x56 and 112x112 pairs, the two launches measured 2-7 us
     faster than one pwdw_q, the 28x28 and 14x14 pairs 10-15 us slower, docs/int8.md) with its output
     channels whole work-items (dwconv.opencl.q_map_channels of them, a multiple of 4), dw a
-    channel-multiplier-1 call that dwconv_map_q or dwconv_strip_q takes, and one requantization rule for both
-    (conv_common.requant_defines: the kernel compiles one)."""
+    channel-multiplier-1 call that dwconv_map_q or dwconv_strip_q takes, and one requantization
+    rule for both (conv_common.requant_defines: the kernel compiles one)."""
     cfg = tunables(backend)["cfg"]
     g = cfg.dwconv.opencl.q_map_channels
-    return bool(cfg.dwconv.opencl.q_pwdw and pw.dtype == np.int8 and pw.x_words is not None and conv2d.pointwise(pw)
-                and pw.residual is None and 16 <= pw.h * pw.w < cfg.conv2d.opencl.pw_nv4_min_pixels
-                and int8_form(backend, pw.c)[0] == 4
-                and g % 4 == 0 and pw.k % g == 0
+    return bool(cfg.dwconv.opencl.q_pwdw and pw.dtype == np.int8 and pw.x_words is not None
+                and conv2d.pointwise(pw) and pw.residual is None
+                and 16 <= pw.h * pw.w < cfg.conv2d.opencl.pw_nv4_min_pixels
+                and int8_form(backend, pw.c)[0] == 4 and g % 4 == 0 and pw.k % g == 0
                 and dw.x.handle.int_ptr == pw.y.handle.int_ptr and dw.n == pw.n and dw.c == dw.k == pw.k
                 and (dwconv.map_kernel(backend, dw) or dwconv.strip_q_kernel(backend, dw))
                 and requant_defines(pw) == requant_defines(dw))
@@ -32,7 +33,7 @@ def fuses(backend, pw, dw):
 
 def run_pair(backend, pw, dw):
     """Both calls in one pwdw_q launch (``fuses`` holds); dw.y_words, where the caller set it
-    (conv2d.words_out), written as dwconv_map_q writes them."""
+    (conv2d.words_out), written as the depthwise kernels write them."""
     words = () if dw.y_words is None else (dw.y_words.handle,)
     form = int8_form(backend, 9)[1]
     geometry = [f"-DDWM_H={dw.h}", f"-DDWM_W={dw.w}"] if dwconv.map_kernel(backend, dw) else []  # else the strip
