@@ -417,14 +417,19 @@ inline void dwq_store_words(__global const char* y, __global uint* yw, int q, in
     }
 }
 
-// global (ceil(OW/32), ceil(OH/DWQ_RB), N*K/4): the 4 channels of a word one after the other, then
-// their words
+// block (owb, ohb) of the 4 channels of word q one after the other, then their words (the kernel
+// below; pwdw_q.cl)
+inline void dwq_word(DW_I8_STRIP_ARGS, __global uint* restrict yw, const int owb, const int ohb, const int q) {
+    for (int j = 0; j < 4; ++j) dwq_channel(DW_I8_STRIP_NAMES, owb, ohb, 4 * q + j);
+    dwq_store_words(y, yw, q, OH, OW, owb * 32, ohb * DWQ_RB);
+}
+
+// global (ceil(OW/32), ceil(OH/DWQ_RB), N*K/4)
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void dwconv_strip_q(DW_I8_STRIP_ARGS, __global uint* restrict yw) {
     const int owb = get_global_id(0), ohb = get_global_id(1), q = get_global_id(2);
     if (owb * 32 >= OW || ohb * DWQ_RB >= OH || 4 * q >= NK) return;
-    for (int j = 0; j < 4; ++j) dwq_channel(DW_I8_STRIP_NAMES, owb, ohb, 4 * q + j);
-    dwq_store_words(y, yw, q, OH, OW, owb * 32, ohb * DWQ_RB);
+    dwq_word(DW_I8_STRIP_NAMES, yw, owb, ohb, q);
 }
 #else
 // global (ceil(OW/32), ceil(OH/DWQ_RB), N*K), one work-item per group: in a larger group PoCL keeps

@@ -14,7 +14,7 @@
 // block. The launcher takes maps of fewer than conv2d.opencl.pw_nv4_min_pixels pixels: on larger
 // ones conv_pw's 4-vector windows beat the 2 vectors of the 1x1 part here (docs/int8.md).
 //
-// Bit-identical to conv_pw + dwconv_map_q: integer sums (exact in any order) and the same epilogue
+// Bit-identical to conv_pw + dwconv_map_q / dwconv_strip_q: integer sums (exact in any order) and the same epilogue
 // functions (epilogue_i8x8q with the per-channel constants, vnni_bias for the weight-sum
 // correction). The pointwise part reads the packed weights of conv_pw_pack (PW_M = 6 channels per
 // block, the weight sums after them) and the input words (N, CQ, P) a producer made (takes_words).
@@ -100,17 +100,18 @@ void pwdw_q(__global const uint* restrict xw, __global const uint* restrict wp1,
 #ifdef DWM_H
     dwm_channels(ye, w, bias, res, y, mult, shift, C, H, W, K, OH, OW, PT, PL, CMULT, NK, x_zp, has_bias, has_res,
                  y_zp, r_zp, r_mult, r_shift, lo, hi PQ_WORDS_NAME, nk0, nk0 + PQ_G);
-#else
-    // dwconv_strip_q's blocks, the 4 channels of a word one after the other, then (-DDW_WORDS) their words
+#elif defined(DW_WORDS)
+    // dwconv_strip_q's blocks, a word's 4 channels one after the other, then their words
     for (int q = nk0 / 4; q < (nk0 + PQ_G) / 4; ++q)
         for (int ohb = 0; ohb * DWQ_RB < OH; ++ohb)
-            for (int owb = 0; owb * 32 < OW; ++owb) {
-                for (int j = 0; j < 4; ++j)
-                    dwq_channel(ye, w, bias, res, y, mult, shift, C, H, W, K, OH, OW, PT, PL, CMULT, NK, x_zp,
-                                has_bias, has_res, y_zp, r_zp, r_mult, r_shift, lo, hi, owb, ohb, 4 * q + j);
-#ifdef DW_WORDS
-                dwq_store_words(y, yw, q, OH, OW, owb * 32, ohb * DWQ_RB);
-#endif
-            }
+            for (int owb = 0; owb * 32 < OW; ++owb)
+                dwq_word(ye, w, bias, res, y, mult, shift, C, H, W, K, OH, OW, PT, PL, CMULT, NK, x_zp, has_bias,
+                         has_res, y_zp, r_zp, r_mult, r_shift, lo, hi, yw, owb, ohb, q);
+#else
+    for (int nk = nk0; nk < nk0 + PQ_G; ++nk)  // dwconv_strip_q's blocks, channel by channel
+        for (int ohb = 0; ohb * DWQ_RB < OH; ++ohb)
+            for (int owb = 0; owb * 32 < OW; ++owb)
+                dwq_channel(ye, w, bias, res, y, mult, shift, C, H, W, K, OH, OW, PT, PL, CMULT, NK, x_zp, has_bias,
+                            has_res, y_zp, r_zp, r_mult, r_shift, lo, hi, owb, ohb, nk);
 #endif
 }

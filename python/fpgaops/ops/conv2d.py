@@ -456,22 +456,36 @@ def conv2d_pwdw_words(x, x_words, pw, dw, want_words=False):
     the pair (opencl: backends/opencl/pwdw_q.py ``fuses``) both run in one launch, else one after
     the other."""
     c1, dev, as1, after1 = _prepare(x, **pw)
-    conv = dev.launcher(c1.family)
-    takes = getattr(conv, "takes_words", None)
-    if after1 is None and x_words is not None and takes is not None and takes(dev, c1, x_words):
-        c1.x_words = x_words
+    _offer_words(c1, dev, after1, x_words, False)
+    c2 = None
     if after1 is None and c1.x_words is not None and dev.has_family("pwdw_q"):
-        fused = dev.launcher("pwdw_q")
         c2, _dev, _as, after2 = _prepare(c1.y, **dw)
+        fused = dev.launcher("pwdw_q")
         if after2 is None and fused.fuses(dev, c1, c2):
-            if want_words:
-                c2.y_words = conv.words_out(dev, c2)
+            _offer_words(c2, dev, after2, None, want_words)
             fused.run_pair(dev, c1, c2)
             return _result(c1.y, as1, None), _result(c2.y, as1, None), c2.y_words
     dev.run(c1)
     y1 = _result(c1.y, True, after1)  # (on the device for the second conv; both returned as x came)
-    y2, yw2 = conv2d_words(y1, None, want_words, **dw)
-    return _result(y1, as1, None), _result(y2, as1, None), yw2
+    if c2 is None:  # (prepared above on c1.y, which is y1 when after1 is None)
+        c2, _dev, _as, after2 = _prepare(y1, **dw)
+    _offer_words(c2, dev, after2, None, want_words)
+    dev.run(c2)
+    return _result(y1, as1, None), _result(c2.y, as1, after2), c2.y_words
+
+
+def _offer_words(call, dev, after, x_words, want_words):
+    """conv2d_words' per-call layout hand-over: ``call.x_words`` where its launcher reads ``x_words``
+    (``takes_words``), ``call.y_words`` where asked for and the launcher makes them (``words_out``)."""
+    if after is not None:
+        return
+    launcher = dev.launcher(call.family)
+    takes = getattr(launcher, "takes_words", None)
+    if x_words is not None and takes is not None and takes(dev, call, x_words):
+        call.x_words = x_words
+    words_out = getattr(launcher, "words_out", None)
+    if want_words and words_out is not None:
+        call.y_words = words_out(dev, call)
 
 
 def conv2d_words(x, x_words=None, want_words=False, **kwargs):
@@ -482,13 +496,6 @@ def conv2d_words(x, x_words=None, want_words=False, **kwargs):
     decides, per call (``takes_words(backend, call, words)``, ``words_out(backend, call)``; opencl:
     int8 on VNNI devices, docs/int8.md); launchers without them neither read nor make words."""
     call, dev, as_tensor, after = _prepare(x, **kwargs)
-    launcher = dev.launcher(call.family)
-    if after is None:
-        takes = getattr(launcher, "takes_words", None)
-        if x_words is not None and takes is not None and takes(dev, call, x_words):
-            call.x_words = x_words
-        words_out = getattr(launcher, "words_out", None)
-        if want_words and words_out is not None:
-            call.y_words = words_out(dev, call)
+    _offer_words(call, dev, after, x_words, want_words)
     dev.run(call)
     return _result(call.y, as_tensor, after), call.y_words
