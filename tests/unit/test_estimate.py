@@ -125,11 +125,15 @@ def test_conv2d_loader_by_hand():
     assert (g["B"], g["G"], g["cblocks"], g["crs"], g["wp"], g["owp"]) == (16, 4, 4, 576, 56, 56)
     r = E.conv2d_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a)
     tiles, nk = 56, 9
-    tile = E.mac_tile(DEFAULT, "int8", 576, b_vmajor=True)["tile_cycles"]
-    assert tile == E.mac_tile(DEFAULT, "int8", 576)["tile_cycles"]   # L divides TK: same fill steps
+    split = E.mac_tile(DEFAULT, "int8", 576, b_vmajor=True)
+    seq = E.mac_tile(DEFAULT, "int8", 576)
+    # conv2d's weights and window generator are two processes: the fill takes a word of each per step
+    assert (split["fill_steps"], seq["fill_steps"]) == (64, 128)
+    tile = split["tile_cycles"]
+    assert tile == seq["tile_cycles"] - 64                           # only the first fill is exposed
     assert r["compute"] == tiles * tile
-    weights = nk * (64 * 1 + d)                        # the slice's 64 rows of 1 word: one burst
-    emit = 64 + d + nk * 4 * (64 + d)                  # WSUM_CLEAR; TK/SIMD vector rows of TN vectors
+    weights = 64 + d + nk * (64 * 1 + d)               # WSUM_CLEAR; the slice's 64 rows of 1 word: one burst
+    emit = nk * 4 * (64 + d)                           # TK/SIMD vector rows of TN vectors
     # a line-buffer row: 58 vectors from image column -1 (pad 1): 56 in the image starting on a word
     # (sh = 0), so the row is rotated by rt = (0 - 1) mod 4 = 3: ceil(61 / 4) = 16 words = one pad word,
     # the 14-word burst, one pad word (three loops); a row in the padding: 16 pad words, one loop
@@ -139,10 +143,10 @@ def test_conv2d_loader_by_hand():
     fills = 4 * 3 * (frac * fill_in + (1 - frac) * fill_pad)
     lw, le, lf, *_ = E.cycles.conv2d_load_tile(DEFAULT, "int8", a, g, nk)
     assert (lw, le) == (weights, emit) and lf == pytest.approx(fills)
-    assert tiles * (weights + emit + fills) < r["compute"] / 2   # the SIMD window generator keeps up
+    assert tiles * max(weights, emit + fills) < r["compute"] / 2  # the SIMD window generator keeps up
     assert r["bound"] == "compute"
     assert r["schedule"] == r["compute"]
-    prologue = 64 * 1 + 4 * 64                         # first weight slice + first P slice
+    prologue = max(64 * 1, 4 * 64)                     # first weight slice beside the first P slice
     assert r["cycles"] == pytest.approx(r["compute"] + prologue + 64 * 64 / 16 + E.MEM_LATENCY_CYCLES)
     # the store: per tile the 64 channels' constants (II = 3), then 4 channel blocks of one run of
     # 56 vectors (14 words): one vector per cycle; the writer one word per cycle

@@ -24,15 +24,16 @@ def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False):
     per iteration) and a fill half of (TM + TN) * ceil(TK/L) steps (the slice buffers hold bus
     words: one word per step), overlapped: the first call only fills, the last only multiplies.
     Both operands reach the array canonical (the load process transposes), so the layouts do not
-    change it. b_vmajor (conv2d's window generator, compute_tile<..., B_VEC = gemm.pe>): B arrives
-    as TK/PE vector rows of TN channel vectors, L/PE per word: the same TN * TK/L words (conv2d
-    requires L | TK), stored as they arrive."""
+    change it. b_vmajor (conv2d, compute_tile<..., B_VEC = gemm.pe, SPLIT_FILL>): B arrives as
+    TK/PE vector rows of TN channel vectors, L/PE per word: the same TN * TK/L words (conv2d
+    requires L | TK), stored as they arrive; A and B come from two processes (load_weights,
+    load_tile) and the fill takes a word of each per step: max(TM, TN) * ceil(TK/L) steps."""
     L = p.word_bits // 8 // ebytes(dtype)
     tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
     nb = (tm // p.pe) * tn
     ii = max(1, cdiv(ACC_LATENCY[dtype], nb))
     mac = (tk // p.simd) * nb * ii
-    fill = (tm + tn) * cdiv(tk, L)
+    fill = (max(tm, tn) if b_vmajor else tm + tn) * cdiv(tk, L)
     nk = cdiv(k, tk)
     tile = fill + (nk - 1) * max(mac, fill) + mac + (nk + 1) * PIPE_DEPTH[dtype]
     return {"nk": nk, "nb": nb, "ii": ii, "mac_steps": mac, "fill_steps": fill, "tile_cycles": tile}
@@ -214,23 +215,24 @@ def lb_row_fill(seg_len, inside, G, skip, sh):
 
 
 def conv2d_load_tile(p, dtype, a, gm, nk):
-    """Cycles of conv2d.hpp load_tile per tile, averaged over the layer's tiles (process "load",
-    II = 1, depth LOAD_DEPTH), as (weights, window generator, line-buffer fills, x words read,
-    fetch): 
-    WSUM_CLEAR (TILE_M); per K slice the weight slice, one burst of tm * TK/L words (LOAD_W_WORDS,
-    a word per cycle; slice-major weights) plus (TILE_M - tm) * TK/L zero words for the rows past
-    Kg of an edge tile (LOAD_W_ZERO), and TILE_K/B vector rows of P (EMIT_VECTORS: TILE_N channel
-    vectors of B = gemm.pe channels, one per cycle); per (channel block, filter row) of the tile, tile_rows line-buffer rows (lb_row_fill: a
-    bus word of G = L/B vectors per cycle; rows in the padding fill pad words only). fetch: the
-    cycles of process "fetch" (fetch_x), which reads those x words for the fills, a word per cycle
-    in one loop (FETCH_WORDS, LOAD_DEPTH per entry) per line-buffer row with image columns."""
+    """Cycles of conv2d.hpp's loading processes per tile, averaged over the layer's tiles (II = 1,
+    depth LOAD_DEPTH), as (weights, window generator, line-buffer fills, x words read, fetch).
+    weights: process "weights" (load_weights): WSUM_CLEAR (TILE_M); per K slice one burst of
+    tm * TK/L words (LOAD_W_WORDS, a word per cycle; slice-major weights) plus (TILE_M - tm) * TK/L
+    zero words for the rows past Kg of an edge tile (LOAD_W_ZERO). Window generator + fills:
+    process "load" (load_tile): per K slice TILE_K/B vector rows of P (EMIT_VECTORS: TILE_N channel
+    vectors of B = gemm.pe channels, one per cycle); per (channel block, filter row) of the tile,
+    tile_rows line-buffer rows (lb_row_fill: a bus word of G = L/B vectors per cycle; rows in the
+    padding fill pad words only). fetch: the cycles of process "fetch" (fetch_x), which reads those
+    x words for the fills, a word per cycle in one loop (FETCH_WORDS, LOAD_DEPTH per entry) per
+    line-buffer row with image columns."""
     L = p.word_bits // 8 // ebytes(dtype)
     G = gm["G"]
     wpr_k, d = cdiv(p.tile_k, L), LOAD_DEPTH
-    weights = 0.0
+    weights = p.tile_m + d
     for tm, mc in _edges(gm["kg"], p.tile_m):  # edge tiles along Kg also run the zero loop
         weights += mc / gm["tiles_m"] * nk * (p.tile_m * wpr_k + d + (d if tm < p.tile_m else 0))
-    emit = p.tile_m + d + nk * (p.tile_k // gm["B"]) * (p.tile_n + d)
+    emit = nk * (p.tile_k // gm["B"]) * (p.tile_n + d)
     (sh_, sw), (dh, _) = a["stride"], a["dilation"]
     pad_top, pad_left = _pad(a)
     inside_rows = sum(0 <= pp * sh_ - pad_top + i * dh < a["h"] for i in range(a["r"]) for pp in range(a["oh"]))
@@ -333,9 +335,10 @@ def conv2d_layer(p, o, mem, dtype, a):
     w_bytes = reads * a["groups"] * gm["kg"] * nk * cdiv(tk * eb, wb) * wb
     x_bytes = x_words * wb
     w_mem, x_mem = w_bytes / mem.port("weight", p.word_bits), x_bytes / mem.port("x", p.word_bits)
-    # x's bursts are a process of their own (fetch_x), running ahead of the generator through the
-    # conv2d.xw FIFO: they overlap the weights and the emission instead of adding to them
-    load = max(max(w_cyc, w_mem) + emit_cyc + f_cyc, max(fetch_cyc, x_mem))
+    # three processes side by side: the weights (load_weights), the window generator with its
+    # line-buffer fills (load_tile) and x's bursts (fetch_x, running ahead of the generator through
+    # the conv2d.xw FIFO)
+    load = max(max(w_cyc, w_mem), emit_cyc + f_cyc, max(fetch_cyc, x_mem))
     # store + write processes: B channels per cycle, a word of y per G vectors (blocked y, whole words)
     store, write, y_words = conv2d_store(p, dtype, a, gm)
     y_bytes = y_words * wb
@@ -343,11 +346,11 @@ def conv2d_layer(p, o, mem, dtype, a):
     wmem = y_bytes / mem.port("y", p.word_bits) + res / mem.port("residual", p.word_bits)
     total = w_bytes + x_bytes + y_bytes + res + a["k"] * 4
     memory = max(w_mem + x_mem, wmem, total / mem.board)
-    prologue = tm * wpr_k + (tk // gm["B"]) * tn
+    prologue = max(tm * wpr_k, (tk // gm["B"]) * tn)  # the first slices: weights and P side by side
     cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": max(store, write),
                                        "memory": memory},
                                       prologue, tm * tn / gm["B"],
-                                      max(compute, w_cyc + emit_cyc + f_cyc, fetch_cyc, store, write))
+                                      max(compute, w_cyc, emit_cyc + f_cyc, fetch_cyc, store, write))
     return {"compute": compute, "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound,
             "schedule": schedule}
 

@@ -52,8 +52,16 @@
 // The MAC array multiplies int8 x int8. Instead of widening the activations to x - zp (9 bits),
 // the generator pads with the raw code zp (so a padded tap contributes zp*w) and the epilogue
 // subtracts zp * sum_t W[kk][t]:  sum (x - zp) w = sum x w - zp sum w, exactly, in int32 (the sum
-// over real and padded taps alike). The row sums come for free: the load process adds up the
+// over real and padded taps alike). The row sums come for free: the weights process adds up the
 // weight words it already forwards to the MAC array.
+//
+// ---- processes (one DATAFLOW region per output tile) ------------------------------------------------
+//   fetch_x --xw_s--> load_tile (window generator) --b_s--> compute_tile --c_tile--> store_tile --> write_tile
+//           --job_s-->                             --desc_s->   (MAC)     --done-->            --out_s-->
+//           --wjob_s--> load_weights ---------------a_s, side_s--^
+// The weights and the window generator are processes of their own, so the MAC array's fill takes a
+// word of each per cycle (compute_tile<..., SPLIT_FILL>) instead of the weight slice and then the P
+// slice in series: per K slice TM * TK / L weight words and TK / B * TN vectors run side by side.
 #ifndef FPGAOPS_CONV2D_HPP
 #define FPGAOPS_CONV2D_HPP
 
@@ -274,7 +282,8 @@ struct ConvEngine {
   struct Side {
     acc_t wsum[TM];
   };
-  // fetch_x -> load_tile: the launch's scalars and the tile (fetch_x is the one process that reads them).
+  // fetch_x -> load_tile, load_weights: the launch's scalars and the tile (fetch_x is the one process
+  // that reads them).
   struct Job {
     ConvArgs a;
     ConvGeom gm;
@@ -358,13 +367,14 @@ struct ConvEngine {
   // burst of in_words words per row, into xw_s. A process of its own so that x's bursts (through a
   // port narrower than the bus word on Zynq) run ahead of the window generator by up to XW_DEPTH
   // words instead of in series with it. It is the one reader of the launch's scalars; load_tile
-  // gets them (and the tile) through job_s.
+  // and load_weights get them (and the tile) through job_s and wjob_s.
   static void fetch_x(const word_t* x, ConvArgs a, ConvGeom gm, int t, hls::stream<in_word_t>& xw_s,
-                      hls::stream<Job>& job_s) {
+                      hls::stream<Job>& job_s, hls::stream<Job>& wjob_s) {
     FPGAOPS_CYCLES_PROCESS("fetch", 1, Mac::LOAD_DEPTH);
     Job job;
     job.a = a, job.gm = gm, job.t = t;
     job_s.write(job);
+    wjob_s.write(job);
     ConvTile tl;
     bool first_of_weights;
     tile_coords(t, gm, tl, first_of_weights);
@@ -392,7 +402,98 @@ struct ConvEngine {
     }
   }
 
-  // ---- process 2: load (weights + window generator) ------------------------------------------------
+  // ---- process 2: load_weights ------------------------------------------------------------------------
+  // Per K slice the weight slice, TILE_M rows of TILE_K (WPR_K words each, a word per cycle; rows
+  // past Kg are zero words), row sums on the way for int8; after the last slice, the TILE_M row sums.
+  //
+  // Resident weights: when the tile's weight tile (TILE_M rows of all nk slices) fits wbuf
+  // (gm.resident), the first pixel tile of a weight tile reads it from DDR (one burst per slice)
+  // and keeps a copy in wbuf; the following pixel tiles of the same weight tile (tile_coords puts
+  // them next) send it from wbuf instead, a word per cycle either way. So weights cross the DDR
+  // port once per weight tile, not once per pixel tile. wbuf is only ever touched by this process
+  // (one reader and writer in the DATAFLOW region; its iterations run in order).
+  static void load_weights(hls::stream<Job>& wjob_s, const word_t* wt, in_word_t wbuf[WB_WORDS],
+                           hls::stream<in_word_t>& a_s, hls::stream<Side>& side_s) {
+    FPGAOPS_CYCLES_PROCESS("weights", 1, Mac::LOAD_DEPTH);
+    const Job job = wjob_s.read();
+    const ConvGeom& gm = job.gm;
+    ConvTile tl;
+    bool first_of_weights;
+    tile_coords(job.t, gm, tl, first_of_weights);
+    const bool from_ddr = !gm.resident || first_of_weights;
+    const int nk = (gm.crs + TK - 1) / TK;
+    const int tm = cmin(TM, gm.kg - tl.m0);
+    acc_t wsum[TM];
+    FPGAOPS_CYCLES_LOOP(TM);
+  WSUM_CLEAR:
+    for (int i = 0; i < TM; i++) {
+#pragma HLS PIPELINE II=1
+      FPGAOPS_CYCLES_ITER();
+      wsum[i] = 0;
+    }
+  WEIGHT_SLICES:
+    for (int ks = 0; ks < nk; ks++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
+      // The tile's tm rows of TILE_K are one contiguous run of whole words in the slice-major
+      // weight layout, read in ONE burst (a word per cycle); rows past Kg are zero words.
+      const int wfirst = ((tl.g * nk + ks) * gm.kg + tl.m0) * WPR_K;
+      const int wres = ks * TM * WPR_K;  // the slice's rows in wbuf
+      acc_t part = 0;
+      int rw = 0, wd = 0;
+      FPGAOPS_CYCLES_LOOP(tm * WPR_K);
+    LOAD_W_WORDS:
+      for (int e = 0; e < tm * WPR_K; e++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=WPR_K max=TM*WPR_K
+#pragma HLS DEPENDENCE variable=wsum type=inter false
+        FPGAOPS_CYCLES_ITER();
+        // The m_axi read only on the DDR path (a predicated read in one loop; each branch's
+        // addresses are consecutive, so both stay bursts / a word per cycle).
+        in_word_t word;
+        if (from_ddr) {
+          word = unpack<in_t>(wt[wfirst + e]);
+          if (gm.resident) wbuf[(wres + e) & (WB_WORDS - 1)] = word;
+        } else {
+          word = wbuf[(wres + e) & (WB_WORDS - 1)];
+        }
+        a_s.write(word);
+        acc_t sum = 0;
+        if (P::ZERO_POINT) {
+        LOAD_W_SUM:
+          for (int l = 0; l < L_IN; l++) {
+#pragma HLS UNROLL
+            sum += acc_t(word.v[l]);
+          }
+        }
+        part += sum;
+        if (wd + 1 == WPR_K) {  // the row's last word: its sum joins the row's total
+          wsum[rw] += part;
+          part = 0;
+          wd = 0;
+          rw++;
+        } else {
+          wd++;
+        }
+      }
+      FPGAOPS_CYCLES_LOOP((TM - tm) * WPR_K);
+    LOAD_W_ZERO:
+      for (int e = tm * WPR_K; e < TM * WPR_K; e++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=0 max=TM*WPR_K
+        FPGAOPS_CYCLES_ITER();
+        a_s.write(zero_lanes<in_t>());
+      }
+    }
+    Side side;
+  WSUM_OUT:
+    for (int i = 0; i < TM; i++) {
+#pragma HLS UNROLL
+      side.wsum[i] = wsum[i];
+    }
+    side_s.write(side);
+  }
+
+  // ---- process 3: load (the window generator) --------------------------------------------------------
   // Fill the line buffer for vector row (cb, i) (geometry: fill_row), a bus word (G vectors) per
   // cycle: the image part from xw_s (fetch_x's words, in the same order), written as read with its
   // vectors outside the segment's image part replaced by the pad vector; pad words around it.
@@ -452,13 +553,13 @@ struct ConvEngine {
   }
 
   // Vector row (cb, i, j) of the P slice: the TILE_N channel vectors (B channels) lb qq*sw + j*dw +
-  // rot[rr] of the tile's columns (rr, qq), one per cycle, G pixels per word into in_s
+  // rot[rr] of the tile's columns (rr, qq), one per cycle, G pixels per word into b_s
   // (compute_tile's vector-major order, B_VEC = B). valid == false: a row past the GEMM's K (the
   // last slice), all zeros. The word is a shift register (shift_in); the read selects one of the G
   // vectors of the line-buffer word (a lane multiplexer on the word read, not a choice of memory
   // bank; none when G = 1).
   static void emit_row(const in_word_t lb[LB_ROWS][LB_WW], const int rot[LB_ROWS], int j, bool valid,
-                       ConvArgs a, ConvGeom gm, hls::stream<in_word_t>& in_s) {
+                       ConvArgs a, ConvGeom gm, hls::stream<in_word_t>& b_s) {
     const int cols = valid ? gm.tile_rows * gm.tile_w : 0;
     int rr = 0, qq = 0, eg = 0;
     int base = j * a.dil_w;  // segment column of (qq, j)
@@ -479,7 +580,7 @@ struct ConvEngine {
         vec[l] = e < cols ? src.v[(lane0 + l) & (L_IN - 1)] : in_t(0);
       }
       shift_in<in_t>(word, vec);
-      if (eg + 1 == G) in_s.write(word);
+      if (eg + 1 == G) b_s.write(word);
       eg = eg + 1 == G ? 0 : eg + 1;
       if (qq + 1 < gm.tile_w) {
         qq++;
@@ -492,35 +593,22 @@ struct ConvEngine {
     }
   }
 
-  // Per K slice: the weight slice (TILE_M rows of TILE_K, row sums on the way for int8), then the
-  // P slice from the line buffer: TILE_K / B vector rows of TILE_N channel vectors, in compute_tile's
-  // vector-major fill order. After the last slice, the TILE_M weight row sums.
-  //
-  // Resident weights: when the tile's weight tile (TILE_M rows of all nk slices) fits wbuf
-  // (gm.resident), the first pixel tile of a weight tile reads it from DDR (one burst per slice)
-  // and keeps a copy in wbuf; the following pixel tiles of the same weight tile (tile_coords puts
-  // them next) send it from wbuf instead, a word per cycle either way. So weights cross the DDR
-  // port once per weight tile, not once per pixel tile. wbuf is only ever touched by this process
-  // (one reader and writer in the DATAFLOW region; its iterations run in order).
-  static void load_tile(hls::stream<in_word_t>& xw_s, hls::stream<Job>& job_s, const word_t* wt,
-                        in_word_t wbuf[WB_WORDS], hls::stream<in_word_t>& in_s, hls::stream<Desc>& desc_s,
-                        hls::stream<Side>& side_s) {
+  // Per K slice the P slice from the line buffer: TILE_K / B vector rows of TILE_N channel vectors,
+  // in compute_tile's vector-major fill order.
+  static void load_tile(hls::stream<in_word_t>& xw_s, hls::stream<Job>& job_s, hls::stream<in_word_t>& b_s,
+                        hls::stream<Desc>& desc_s) {
     FPGAOPS_CYCLES_PROCESS("load", 1, Mac::LOAD_DEPTH);
     const Job job = job_s.read();
     const ConvArgs& a = job.a;
     const ConvGeom& gm = job.gm;
-    const int t = job.t;
     ConvTile tl;
     bool first_of_weights;
-    tile_coords(t, gm, tl, first_of_weights);
-    const bool from_ddr = !gm.resident || first_of_weights;
+    tile_coords(job.t, gm, tl, first_of_weights);
     Desc d;
     d.nk = (gm.crs + TK - 1) / TK;
     d.a = a, d.gm = gm, d.tl = tl;
     desc_s.write(d);
-    const int tm = cmin(TM, gm.kg - tl.m0);
     const int plane0 = (tl.nn * a.groups + tl.g) * gm.cblocks;
-    acc_t wsum[TM];
     // One bus word (G channel vectors) per entry: written a word per cycle by the fill, read a
     // word per cycle by the emitter; fill and emit never overlap (the refill, once per S vector
     // rows, stalls the emitter), so a plain dual-port RAM suffices.
@@ -532,67 +620,11 @@ struct ConvEngine {
 #pragma HLS UNROLL
       rot[rr] = 0;  // rows a tile does not fill are read (and dropped) by emit_row's padding columns
     }
-    FPGAOPS_CYCLES_LOOP(TM);
-  WSUM_CLEAR:
-    for (int i = 0; i < TM; i++) {
-#pragma HLS PIPELINE II=1
-      FPGAOPS_CYCLES_ITER();
-      wsum[i] = 0;
-    }
     int lb_tag = -1;  // cb * R + i held in lb
   LOAD_SLICES:
     for (int k0 = 0; k0 < gm.crs; k0 += TK) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
       const int tk = cmin(TK, gm.crs - k0);  // a multiple of B
-      // The weight slice: the tile's tm rows of TILE_K are one contiguous run of whole words in the
-      // slice-major weight layout, read in ONE burst (a word per cycle); rows past Kg are zero words.
-      const int wfirst = ((tl.g * d.nk + k0 / TK) * gm.kg + tl.m0) * WPR_K;
-      const int wres = (k0 / TK) * TM * WPR_K;  // the slice's rows in wbuf
-      acc_t part = 0;
-      int rw = 0, wd = 0;
-      FPGAOPS_CYCLES_LOOP(tm * WPR_K);
-    LOAD_W_WORDS:
-      for (int e = 0; e < tm * WPR_K; e++) {
-#pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=WPR_K max=TM*WPR_K
-#pragma HLS DEPENDENCE variable=wsum type=inter false
-        FPGAOPS_CYCLES_ITER();
-        // The m_axi read only on the DDR path (a predicated read in one loop; each branch's
-        // addresses are consecutive, so both stay bursts / a word per cycle).
-        in_word_t word;
-        if (from_ddr) {
-          word = unpack<in_t>(wt[wfirst + e]);
-          if (gm.resident) wbuf[(wres + e) & (WB_WORDS - 1)] = word;
-        } else {
-          word = wbuf[(wres + e) & (WB_WORDS - 1)];
-        }
-        in_s.write(word);
-        acc_t sum = 0;
-        if (P::ZERO_POINT) {
-        LOAD_W_SUM:
-          for (int l = 0; l < L_IN; l++) {
-#pragma HLS UNROLL
-            sum += acc_t(word.v[l]);
-          }
-        }
-        part += sum;
-        if (wd + 1 == WPR_K) {  // the row's last word: its sum joins the row's total
-          wsum[rw] += part;
-          part = 0;
-          wd = 0;
-          rw++;
-        } else {
-          wd++;
-        }
-      }
-      FPGAOPS_CYCLES_LOOP((TM - tm) * WPR_K);
-    LOAD_W_ZERO:
-      for (int e = tm * WPR_K; e < TM * WPR_K; e++) {
-#pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=0 max=TM*WPR_K
-        FPGAOPS_CYCLES_ITER();
-        in_s.write(zero_lanes<in_t>());
-      }
       // Position (cb, i, j) of vector row k0 / B (t = ((cb*R + i)*S + j)*B + cv): divisions once
       // per slice, counters inside.
       const int vr0 = k0 / B;  // a power of two: a shift
@@ -608,7 +640,7 @@ struct ConvEngine {
           fill_lines(xw_s, lb, rot, plane0 + cb, i, a, gm, tl);
           lb_tag = cb * a.r + i;
         }
-        emit_row(lb, rot, j, valid, a, gm, in_s);
+        emit_row(lb, rot, j, valid, a, gm, b_s);
         if (j + 1 < a.s) {
           j++;
         } else {
@@ -622,13 +654,6 @@ struct ConvEngine {
         }
       }
     }
-    Side side;
-  WSUM_OUT:
-    for (int i = 0; i < TM; i++) {
-#pragma HLS UNROLL
-      side.wsum[i] = wsum[i];
-    }
-    side_s.write(side);
   }
 
   // ---- process 4: epilogue ----------------------------------------------------------------------------
@@ -759,7 +784,7 @@ struct ConvEngine {
   // ---- the tile loop: one DATAFLOW region per output tile (canonical, as GemmEngine::run) ---------------
   static void run(const word_t* x, const word_t* wt, const bias_t* bias, const int32_t* mult, const int32_t* shift,
                   const word_t* residual, word_t* y, ConvArgs a, ConvGeom gm) {
-    // The resident weight tile (load_tile): one memory of bus words, kept across the tile loop's
+    // The resident weight tile (load_weights): one memory of bus words, kept across the tile loop's
     // DATAFLOW iterations.
     in_word_t wbuf[WB_WORDS];
 #pragma HLS BIND_STORAGE variable=wbuf type=ram_2p impl=uram
@@ -770,7 +795,9 @@ struct ConvEngine {
       FPGAOPS_CYCLES_REGION("tiles");
       hls::stream<in_word_t, XW_DEPTH> xw_s("conv2d.xw");
       hls::stream<Job, 2> job_s("conv2d.job");
-      hls::stream<in_word_t, Mac::IN_FIFO_DEPTH> in_s("conv2d.in");
+      hls::stream<Job, 2> wjob_s("conv2d.wjob");
+      hls::stream<in_word_t, Mac::IN_FIFO_DEPTH> a_s("conv2d.a");
+      hls::stream<in_word_t, Mac::IN_FIFO_DEPTH> b_s("conv2d.b");
       hls::stream<Desc, 2> desc_s("conv2d.desc");
       hls::stream<Desc, 2> done_desc_s("conv2d.done_desc");
       hls::stream<Desc, 2> write_desc_s("conv2d.write_desc");
@@ -780,10 +807,11 @@ struct ConvEngine {
       hls::stream<in_word_t, RUN_WORDS> out_s("conv2d.out");
       acc_t c_tile[TM][TN];
 #pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=Mac::PE dim=1
-      FPGAOPS_DATAFLOW_PROCESS(fetch_x(x, a, gm, t, xw_s, job_s));
-      FPGAOPS_DATAFLOW_PROCESS(load_tile(xw_s, job_s, wt, wbuf, in_s, desc_s, side_s));
-      FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side, B>(in_s, desc_s, side_s, c_tile, done_desc_s,
-                                                                            done_side_s));
+      FPGAOPS_DATAFLOW_PROCESS(fetch_x(x, a, gm, t, xw_s, job_s, wjob_s));
+      FPGAOPS_DATAFLOW_PROCESS(load_weights(wjob_s, wt, wbuf, a_s, side_s));
+      FPGAOPS_DATAFLOW_PROCESS(load_tile(xw_s, job_s, b_s, desc_s));
+      FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side, B, true>(a_s, b_s, desc_s, side_s, c_tile,
+                                                                                  done_desc_s, done_side_s));
       FPGAOPS_DATAFLOW_PROCESS(store_tile(bias, mult, shift, residual, c_tile, done_desc_s, done_side_s, out_s,
                                           write_desc_s));
       FPGAOPS_DATAFLOW_PROCESS(write_tile(y, out_s, write_desc_s));

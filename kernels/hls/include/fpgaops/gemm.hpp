@@ -14,9 +14,9 @@
 // output tile (dataflow in a loop, so consecutive tiles overlap), in canonical form: every channel
 // has one producer and one consumer, and data only flows forward:
 //
-//   load_tile --in_s (slices)--> compute_tile --c_tile (PIPO)--> store_tile
-//             --desc_s (tile)-->              --done_s (tile)-->
-//             --side_s (end)--->
+//   load_tile --a_s, b_s (slices)--> compute_tile --c_tile (PIPO)--> store_tile
+//             --desc_s (tile)------->              --done_s (tile)-->
+//             --side_s (end)-------->
 //
 //   load_tile     decides the tile (the only run-time divisions), sends its descriptor, then per K
 //                 slice the A slice as TILE_M rows of TILE_K and the B slice as TILE_N rows of
@@ -27,7 +27,9 @@
 //                 transposes are decided at load time and never select banks in the MAC array.
 //   compute_tile  the PE x SIMD MAC array. Ping-pong slice buffers indexed by one bit: step s fills
 //                 slice s into buffer s&1 while the array consumes slice s-1 from the other, in ONE
-//                 pipelined loop with ONE call site (one RTL instance of the array).
+//                 pipelined loop with ONE call site (one RTL instance of the array). A and B come on
+//                 streams of their own; with SPLIT_FILL (conv2d: weights and window generator are
+//                 two processes) the fill takes a word of each per cycle, else A's words then B's.
 //   store_tile    epilogue alpha*acc + beta*C (float) / acc + C (int8) and the write of y.
 //
 // The DATAFLOW region is one output tile: consecutive tiles overlap through the loop's dataflow,
@@ -223,17 +225,21 @@ struct GemmEngine {
   static const int NB = NB_M * TN;           // accumulators per PE: the dependence distance
   static const int MAC_STEPS = KS * NB;      // pipelined MAC iterations per K slice
   static const int LOG2_G = ilog2(G);
-  // Fill: one bus word per step, TILE_M rows of A then TILE_N rows of B (WPR_K words each; B in
-  // vector-major order (conv2d, B_VEC > 0) is the same number of words when L divides TILE_K).
+  // Fill: TILE_M rows of A and TILE_N rows of B (WPR_K words each; B in vector-major order (conv2d,
+  // B_VEC > 0) is the same number of words when L divides TILE_K): one bus word per step, A's then
+  // B's (FILL_STEPS); or, when A and B come from two processes (SPLIT_FILL), a word of each per step
+  // (SPLIT_FILL_STEPS: a_w and b_w are separate memories, so the two writes never share a port).
+  static const int A_WORDS = TM * WPR_K;
   static const int B_WORDS = TN * WPR_K;
-  static const int FILL_STEPS = (TM + TN) * WPR_K;
+  static const int FILL_STEPS = A_WORDS + B_WORDS;
+  static const int SPLIT_FILL_STEPS = cmax(A_WORDS, B_WORDS);
   static const int STEP_ITERS = cmax(MAC_STEPS, FILL_STEPS);
   static const int MAX_SLICES = ceil_div(MAX_DIM, TK);
   static const int MAX_SLICE_STEPS = MAX_SLICES + 1;  // slice_step calls per tile
   static const int MAX_SEG = cmax(TM, cmax(TN, TK));  // longest row segment of a slice (elements)
   static const int MAX_TILES = mul_sat(ceil_div(MAX_DIM, TM), ceil_div(MAX_DIM, TN));  // per batch entry
-  // The load -> compute FIFO only decouples the two processes at row granularity (the m_axi adapter
-  // already buffers whole bursts), so two of the longest rows suffice.
+  // The load -> compute FIFOs (one per operand) only decouple the processes at row granularity (the
+  // m_axi adapter already buffers whole bursts), so two of the longest rows suffice.
   static const int IN_FIFO_DEPTH = 2 * (cmax(WPR_K, cmax(WPR_M, WPR_N)) + 1);
   // Pipeline depths of the processes' loops, as the cycle counters (sim_assert.hpp) charge them
   // per loop entry: the MAC loop's is the dtype's, the burst loops' an AXI beat through the
@@ -310,7 +316,8 @@ struct GemmEngine {
   }
 
   static void load_tile(const word_t* a, const word_t* b, args_t g, int t, int tiles_m, int tiles_n,
-                        hls::stream<in_word_t>& in_s, hls::stream<Desc>& desc_s, hls::stream<NoSide>& side_s) {
+                        hls::stream<in_word_t>& a_s, hls::stream<in_word_t>& b_s, hls::stream<Desc>& desc_s,
+                        hls::stream<NoSide>& side_s) {
     FPGAOPS_CYCLES_PROCESS("load", 1, LOAD_DEPTH);
     // Tile t -> (batch entry p, first row m0, first column n0); the column tile varies fastest so
     // consecutive tiles share the A row panel. The only run-time divisions of the kernel.
@@ -338,14 +345,14 @@ struct GemmEngine {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
       const int tk = cmin(TK, g.k - k0);
       if (g.trans_a) {  // A stored K x M: tk rows (k) of tm elements (i) -> TM rows of TK
-        load_transposed(a, a_base + k0 * g.m + m0, g.m, tk, tm, TM, tr, in_s);
+        load_transposed(a, a_base + k0 * g.m + m0, g.m, tk, tm, TM, tr, a_s);
       } else {          // A stored M x K: tm rows (i) of tk elements (k), canonical already
-        load_rows(a, a_base + m0 * g.k + k0, g.k, TM, tm, tk, WPR_K, in_s);
+        load_rows(a, a_base + m0 * g.k + k0, g.k, TM, tm, tk, WPR_K, a_s);
       }
       if (g.trans_b) {  // B stored N x K: tn rows (j) of tk elements (k), canonical already
-        load_rows(b, b_base + n0 * g.k + k0, g.k, TN, tn, tk, WPR_K, in_s);
+        load_rows(b, b_base + n0 * g.k + k0, g.k, TN, tn, tk, WPR_K, b_s);
       } else {          // B stored K x N: tk rows (k) of tn elements (j) -> TN rows of TK
-        load_transposed(b, b_base + k0 * g.n + n0, g.n, tk, tn, TN, tr, in_s);
+        load_transposed(b, b_base + k0 * g.n + n0, g.n, tk, tn, TN, tr, b_s);
       }
     }
     NoSide none;
@@ -355,13 +362,17 @@ struct GemmEngine {
 
   // ---- process 2: compute ---------------------------------------------------------------------------
   // One ping-pong step: MAC the slice held in buffer `mb` into acc while writing the next slice,
-  // read from in_s, into buffer `fb` = !mb. Both halves run in the same pipelined loop, so the fill
-  // is hidden behind the MACs.
+  // read from a_s and b_s, into buffer `fb` = !mb. Both halves run in the same pipelined loop, so
+  // the fill is hidden behind the MACs.
   //
   // The slice buffers hold whole bus words, as they arrive: the fill moves ONE WORD (L_IN elements)
   // per cycle, (TM + TN) * WPR_K steps per slice, so it stays below the MAC half's KS * NB steps
   // for any tile with TM*TN/(TM+TN) >= PE * SIMD / L_IN (a word of SIMD-element fills cost
-  // (TM + TN) * TK / SIMD steps, which exceeded the MACs unless TM*TN/(TM+TN) >= PE). The MAC half
+  // (TM + TN) * TK / SIMD steps, which exceeded the MACs unless TM*TN/(TM+TN) >= PE). With
+  // SPLIT_FILL it moves a word of A and a word of B per cycle, max(TM, TN) * WPR_K steps, which
+  // stays below the MACs for TM*TN/max(TM,TN) >= PE * SIMD / L_IN: at 64^3 tiles and int8 words
+  // (L_IN = 64) a PE 64 x SIMD 16 array has 256 MAC steps per slice against 128 sequential or 64
+  // split fill steps, and PE 64 x SIMD 32 128 against 128 or 64. The MAC half
   // reads PE words of A (one per row bank pe: constant banks) and one word of B, and takes its
   // SIMD lanes at a lane offset of the word (a G:1 multiplexer on the read data, no bank choice):
   //   A (canonical, k-contiguous rows): a_w[.][i][k / L_IN], lanes k % L_IN
@@ -372,10 +383,10 @@ struct GemmEngine {
   //                 row ks / SV: b_w[.][(ks / SV) * (TN / GV) + n / GV], lanes (n % GV) * B_VEC + (ks % SV) * SIMD
   // In both B orders the fill writes b_w in arrival order (index = fill step), so it selects nothing,
   // and the MAC read picks one of L_IN / SIMD lane offsets of a word, as for canonical B.
-  template <int B_VEC>
+  template <int B_VEC, bool SPLIT_FILL>
   static void slice_step(in_word_t a_w[2][TM][WPR_K], in_word_t b_w[2][B_WORDS], int fb,
-                         hls::stream<in_word_t>& in_s, acc_t acc[NB][PE], acc_t c_tile[TM][TN], bool do_mac,
-                         bool do_fill, bool first_slice, bool last_slice) {
+                         hls::stream<in_word_t>& a_s, hls::stream<in_word_t>& b_s, acc_t acc[NB][PE],
+                         acc_t c_tile[TM][TN], bool do_mac, bool do_fill, bool first_slice, bool last_slice) {
 #pragma HLS INLINE off
     static_assert(B_VEC == 0 || (B_VEC % SIMD == 0 && L_IN % B_VEC == 0 && TN % (L_IN / B_VEC) == 0 &&
                                  TK % B_VEC == 0),
@@ -385,8 +396,7 @@ struct GemmEngine {
     static const int LOG2_SV = ilog2(SV), LOG2_GV = ilog2(GV);
     const int mb = fb ^ 1;
     const int mac_n = do_mac ? MAC_STEPS : 0;
-    const int fill_n = do_fill ? FILL_STEPS : 0;
-    const int fill_a_n = TM * WPR_K;
+    const int fill_n = do_fill ? (SPLIT_FILL ? SPLIT_FILL_STEPS : FILL_STEPS) : 0;
     const int steps = mac_n > fill_n ? mac_n : fill_n;
 
     int ks = 0, bm = 0, n = 0, blk = 0;  // MAC position: SIMD step, row block, column; blk = bm*TN + n
@@ -451,27 +461,29 @@ struct GemmEngine {
           }
         }
       }
-      // -- fill half: one bus word per step, TM rows of A (WPR_K words each), then B in arrival order
+      // -- fill half: TM rows of A (WPR_K words each) and B in arrival order: a word of each per
+      // step (SPLIT_FILL), else one word per step, A's first
       if (t < fill_n) {
-        const in_word_t word = in_s.read();
-        if (t < fill_a_n) {
-          a_w[fb][fr][fw] = word;
+        const bool take_a = t < A_WORDS;
+        const bool take_b = SPLIT_FILL ? t < B_WORDS : t >= A_WORDS;
+        if (take_a) {
+          a_w[fb][fr][fw] = a_s.read();
           if (fw + 1 < WPR_K) {
             fw++;
           } else {
             fw = 0;
             fr++;
           }
-        } else {
-          b_w[fb][t - fill_a_n] = word;
         }
+        if (take_b) b_w[fb][SPLIT_FILL ? t : t - A_WORDS] = b_s.read();
       }
     }
   }
 
-  template <class D, class Side, int B_VEC = 0>
-  static void compute_tile(hls::stream<in_word_t>& in_s, hls::stream<D>& desc_s, hls::stream<Side>& side_s,
-                           acc_t c_tile[TM][TN], hls::stream<D>& done_desc_s, hls::stream<Side>& done_side_s) {
+  template <class D, class Side, int B_VEC = 0, bool SPLIT_FILL = false>
+  static void compute_tile(hls::stream<in_word_t>& a_s, hls::stream<in_word_t>& b_s, hls::stream<D>& desc_s,
+                           hls::stream<Side>& side_s, acc_t c_tile[TM][TN], hls::stream<D>& done_desc_s,
+                           hls::stream<Side>& done_side_s) {
     FPGAOPS_CYCLES_PROCESS("compute", 1, MAC_DEPTH);
     const D d = desc_s.read();
     // Ping-pong slice buffers of bus words (see slice_step). The first dimension (the ping-pong
@@ -491,7 +503,7 @@ struct GemmEngine {
   COMPUTE_SLICES:
     for (int s = 0; s <= d.nk; s++) {
 #pragma HLS LOOP_TRIPCOUNT min=2 max=MAX_SLICE_STEPS
-      slice_step<B_VEC>(a_w, b_w, s & 1, in_s, acc, c_tile, s > 0, s < d.nk, s == 1, s == d.nk);
+      slice_step<B_VEC, SPLIT_FILL>(a_w, b_w, s & 1, a_s, b_s, acc, c_tile, s > 0, s < d.nk, s == 1, s == d.nk);
     }
     done_desc_s.write(d);
     done_side_s.write(side_s.read());
@@ -549,7 +561,8 @@ struct GemmEngine {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_TILES
       FPGAOPS_CYCLES_REGION("tiles");
-      hls::stream<in_word_t, IN_FIFO_DEPTH> in_s("gemm.in");
+      hls::stream<in_word_t, IN_FIFO_DEPTH> a_s("gemm.a");
+      hls::stream<in_word_t, IN_FIFO_DEPTH> b_s("gemm.b");
       hls::stream<Desc, 2> desc_s("gemm.desc");
       hls::stream<Desc, 2> done_desc_s("gemm.done_desc");
       hls::stream<NoSide, 2> side_s("gemm.side");
@@ -558,8 +571,8 @@ struct GemmEngine {
       // the store.
       acc_t c_tile[TM][TN];
 #pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=PE dim=1
-      FPGAOPS_DATAFLOW_PROCESS(load_tile(a, b, g, t, tiles_m, tiles_n, in_s, desc_s, side_s));
-      FPGAOPS_DATAFLOW_PROCESS(compute_tile<Desc, NoSide>(in_s, desc_s, side_s, c_tile, done_desc_s, done_side_s));
+      FPGAOPS_DATAFLOW_PROCESS(load_tile(a, b, g, t, tiles_m, tiles_n, a_s, b_s, desc_s, side_s));
+      FPGAOPS_DATAFLOW_PROCESS(compute_tile<Desc, NoSide>(a_s, b_s, desc_s, side_s, c_tile, done_desc_s, done_side_s));
       FPGAOPS_DATAFLOW_PROCESS(store_tile(c, y, c_tile, done_desc_s, done_side_s));
       FPGAOPS_DATAFLOW_END();
     }
