@@ -210,7 +210,8 @@ def render(rows, quick=False):
         "stem), the array's size (PE x SIMD per CU), x / y bytes through the ZCU104's 128-bit port, and "
         "depthwise layers on `fpgaops_dwconv` (dwconv.simd channels per cycle). Regular-window pooling moves a "
         "bus word per cycle on the channel-blocked path (`pool.hpp` run_blocked; 0.6-1.9 % of the ResNet time).",
-        "- The search covers PE 8-64 x SIMD 4-16, tiles up to 256 and 1-8 CU sets; *none* means no config "
+        "- The search covers PE 8-64 x SIMD 4-16 (and 32 where the xclbin links no float32 MAC-array top, "
+        "gemm.float32 = 0), tiles up to 256 and 1-8 CU sets; *none* means no config "
         "in that space, and the DSP ceiling column says whether any config of these kernels could.",
         "- Measured against C-simulation: the model's cycles agree with the csim cycle counters of the same "
         "layers within 1 % (`fpgaops estimate MODEL --measure`, `tests/unit/test_estimate_measured.py`).",

@@ -10,6 +10,7 @@
 // must be refused by the C-simulation checks.
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "conv_tb.hpp"
@@ -89,12 +90,17 @@ void run_blocked(const convtb::ConvBuffers& b, const convtb::ConvShape& g, Top t
 
 struct Launch {
   void f32(const convtb::ConvBuffers& b, const convtb::ConvShape& g, const opstb::Row& c) const {
+#if FPGAOPS_GEMM_FLOAT32
     run_blocked<float>(b, g, [&](const opstb::word_t* x, const opstb::word_t* w, const opstb::word_t* res,
                                  opstb::word_t* y) {
       fpgaops_conv2d_f32(x, w, static_cast<const float*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
                          g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.groups, b.bias != nullptr, res != nullptr,
                          int(c.i("act")));
     });
+#else
+    (void)b, (void)g, (void)c;
+    throw std::runtime_error("a float32 case in vectors for an int8-only build (gemm.float32 = 0)");
+#endif
   }
   void i8(const convtb::ConvBuffers& b, const convtb::ConvShape& g, const opstb::Row& c) const {
     run_blocked<int8_t>(b, g, [&](const opstb::word_t* x, const opstb::word_t* w, const opstb::word_t* res,
@@ -106,6 +112,19 @@ struct Launch {
     });
   }
 };
+
+// A call the C-simulation checks must refuse (check_conv_args, shared by both tops): on the float32
+// top, or on the int8 one in an int8-only build (gemm.float32 = 0).
+void bad_call(const opstb::word_t* x, const opstb::word_t* w, opstb::word_t* y, const int (&a)[16], int has_bias) {
+#if FPGAOPS_GEMM_FLOAT32
+  fpgaops_conv2d_f32(x, w, nullptr, nullptr, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
+                     a[12], a[13], a[14], a[15], has_bias, 0, 0);
+#else
+  static const int32_t one[1] = {0};
+  fpgaops_conv2d_i8(x, w, nullptr, nullptr, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
+                    a[12], a[13], a[14], a[15], has_bias, 0, 0, 0, one, one, 0, 0, 0, -128, 127);
+#endif
+}
 
 }  // namespace
 
@@ -137,15 +156,11 @@ int main(int argc, char** argv) {
   };
   for (const auto& a : bad_calls) {
     cases++;
-    failed += !opstb::refused("malformed conv2d call", [&] {
-      fpgaops_conv2d_f32(x, w, nullptr, nullptr, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10],
-                         a[11], a[12], a[13], a[14], a[15], 0, 0, 0);
-    });
+    failed += !opstb::refused("malformed conv2d call", [&] { bad_call(x, w, y, a, 0); });
   }
   cases++;
-  failed += !opstb::refused("has_bias without bias", [&] {
-    fpgaops_conv2d_f32(x, w, nullptr, nullptr, y, 1, 4, 4, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0);
-  });
+  static const int good[16] = {1, 4, 4, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1};
+  failed += !opstb::refused("has_bias without bias", [&] { bad_call(x, w, y, good, 1); });
   cases++;
   failed += !opstb::refused("int8 act range reversed", [&] {
     fpgaops_conv2d_i8(x, w, nullptr, nullptr, dy.words(), 1, 4, 4, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0,

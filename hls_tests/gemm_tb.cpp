@@ -11,7 +11,8 @@
 //
 // Every case also runs through a second instantiation of the engine template with a deliberately
 // awkward config (small, non-power-of-two tiles and PE array), so the template is proven for more
-// than the build's config and every case crosses many more tile edges.
+// than the build's config and every case crosses many more tile edges; then through the packed
+// SIMD-8 array, and the int8 cases through the U50's int8-only PE 64 x SIMD 32 array.
 //
 // One line per case; exit status 1 if anything failed.
 #include <stdint.h>
@@ -109,6 +110,20 @@ struct PackedGemmConfig {
   static const char* name() { return "packed"; }
 };
 
+// The U50 board's int8-only MAC array (platforms/u50/kernel.toml: gemm.float32 = 0): PE 64 x SIMD
+// 32, packed, 64^3 tiles. SIMD 32 exceeds the float32 lanes of a 512-bit word, so only the int8
+// cases run on it (the float32 engine does not compile with it).
+struct WideInt8GemmConfig {
+  static const int PE = 64;
+  static const int SIMD = 32;
+  static const bool PACK_INT8 = true;
+  static const int TILE_M = 64;
+  static const int TILE_N = 64;
+  static const int TILE_K = 64;
+  static const int MAX_DIM = fpgaops::cfg::GEMM_MAX_DIM;
+  static const char* name() { return "wide_i8"; }
+};
+
 template <class Cfg>
 struct EngineRunner {
   static const char* name() { return Cfg::name(); }
@@ -121,6 +136,14 @@ struct EngineRunner {
                  int sa, int sb, int sc, int ldc, int ta, int tb, int beta) {
     const fpgaops::hw::GemmArgs<int> g = {batch, m, n, k, sa, sb, sc, ldc, ta != 0, tb != 0, 1, beta};
     fpgaops::hw::gemm<Cfg, fpgaops::hw::GemmI8>(a, b, c, y, g);
+  }
+};
+
+// The wide array runs the int8 cases only: its f32 hides the engine's, which would not compile.
+struct WideInt8Runner : EngineRunner<WideInt8GemmConfig> {
+  static void f32(const word_t*, const word_t*, const word_t*, float*, int, int, int, int, int, int, int, int, int,
+                  int, float, float) {
+    throw std::runtime_error("a float32 case on the int8-only array");
   }
 };
 
@@ -365,9 +388,10 @@ int main(int argc, char** argv) {
   int failures = 0, total = 0;
   try {
     const std::vector<Case> cases = read_manifest(dir);
-    const char* pass_names[3] = {"top", "odd", "packed"};
-    for (int pass = 0; pass < 3; pass++) {
+    const char* pass_names[4] = {"top", "odd", "packed", "wide_i8"};
+    for (int pass = 0; pass < 4; pass++) {
       for (const Case& c : cases) {
+        if (pass == 3 && c.dtype != "i8") continue;  // the int8-only array
         total++;
         bool ok = false;
         try {
@@ -378,7 +402,8 @@ int main(int argc, char** argv) {
           else if (c.dtype == "i8")
             ok = pass == 0   ? run_case<int8_t, int32_t, TopRunner>(dir, c)
                  : pass == 1 ? run_case<int8_t, int32_t, EngineRunner<OddGemmConfig> >(dir, c)
-                             : run_case<int8_t, int32_t, EngineRunner<PackedGemmConfig> >(dir, c);
+                 : pass == 2 ? run_case<int8_t, int32_t, EngineRunner<PackedGemmConfig> >(dir, c)
+                             : run_case<int8_t, int32_t, WideInt8Runner>(dir, c);
           else
             throw std::runtime_error("unknown dtype '" + c.dtype + "'");
         } catch (const std::exception& e) {

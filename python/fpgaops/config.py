@@ -51,6 +51,7 @@ SCHEMA = {
     "gemm.pe": _int(1, 256),
     "gemm.simd": _int(1, 64),
     "gemm.pack_int8": _int(0, 1),
+    "gemm.float32": _int(0, 1),
     # int8 products are <= 2^14 in magnitude: K <= 2^31 / 2^14 - 1 keeps the int32 sum exact
     "gemm.max_dim": _int(1, (1 << 31) // (1 << 14) - 1),
     "gemm.opencl.block_m": _int(1, 16),
@@ -140,6 +141,18 @@ def _not_above(c, key, of):
         raise ConfigError(key, f"must be <= {of} ({c[of]}), got {c[key]}")
 
 
+def _simd_lanes(c):
+    # every fill step writes SIMD lanes of k taken from one packed word: SIMD must divide the lanes
+    # of a word of each dtype the MAC array is built for (float32: axi.word_bits / 32; without the
+    # float32 tops, gemm.float32 = 0, the int8 lanes, axi.word_bits / 8)
+    lanes, what = ((c["axi.word_bits"] // 32, "the float32 lanes of an AXI word (axi.word_bits / 32)")
+                   if c["gemm.float32"] else
+                   (c["axi.word_bits"] // 8, "the int8 lanes of an AXI word (axi.word_bits / 8; gemm.float32 = 0)"))
+    if lanes % c["gemm.simd"]:
+        hint = " (or set gemm.float32 = 0 for an int8-only build)" if c["gemm.float32"] else ""
+        raise ConfigError("gemm.simd", f"must divide {what}, got {c['gemm.simd']}{hint}")
+
+
 def _dw_rows(c):
     if c["dwconv.max_kernel"] >= c["dwconv.line_buffer_rows"]:
         raise ConfigError("dwconv.max_kernel", f"must be < dwconv.line_buffer_rows ({c['dwconv.line_buffer_rows']}), "
@@ -150,9 +163,7 @@ def _dw_rows(c):
 CROSS_CHECKS = [
     _multiple("gemm.tile_m", "gemm.pe"),
     _multiple("gemm.tile_k", "gemm.simd"),
-    # every fill step writes SIMD lanes of k taken from one packed word, for float32 (16 lanes at
-    # 512 bits) as for int8
-    _divides("gemm.simd", "the float32 lanes of an AXI word (axi.word_bits / 32)", lambda c: c["axi.word_bits"] // 32),
+    lambda c: _simd_lanes(c),
     # two output channels per DSP48E2 when int8 MACs are packed
     lambda c: _pack_pairs(c),
     _multiple("gemm.opencl.block_n", "gemm.opencl.vec"),

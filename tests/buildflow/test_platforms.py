@@ -195,6 +195,8 @@ def _board_dir(tmp_path, overlay):
     ("[build]\nkernels = []\n", "build.kernels"),
     ("[build]\nkernels = [\"fpgaops_nope_i8\"]\n", "build.kernels"),
     ("[build]\ncus = 2\n", "build.cus"),
+    # an int8-only build has no float32 MAC-array top to link
+    ("[build]\nkernels = [\"fpgaops_conv2d_i8\", \"fpgaops_conv2d_f32\"]\n[gemm]\nfloat32 = 0\n", "build.kernels"),
 ])
 def test_bad_overlay_names_the_key(tmp_path, overlay, key):
     plat = _board_dir(tmp_path, overlay)

@@ -29,9 +29,14 @@ def gemm_compute_iterations(m, n, k, in_bits):
     tm, tn, tk = g.tile_m, g.tile_n, g.tile_k
     tiles = math.ceil(m / tm) * math.ceil(n / tn)
     nk = math.ceil(k / tk)
-    mac = (tk // g.simd) * (tm // g.pe) * tn                       # PE x SIMD MACs per iteration
     fill = (tm + tn) * math.ceil(tk / lanes)                      # canonical rows of A and B, a word per step
-    return tiles * (fill + (nk - 1) * max(mac, fill) + mac), tiles, nk
+    min_cols = min(tn, math.ceil(8 / (tm // g.pe)))               # gemm.hpp MIN_COLS (ACC_RMW = 8)
+    iters = 0
+    for n0 in range(0, n, tn):                                    # an edge tile's MAC loop visits its columns only
+        cols = min(tn, max(n - n0, min_cols))
+        mac = (tk // g.simd) * (tm // g.pe) * cols                # PE x SIMD MACs per iteration
+        iters += math.ceil(m / tm) * (fill + (nk - 1) * max(mac, fill) + mac)
+    return iters, tiles, nk
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.float32])

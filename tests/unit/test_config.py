@@ -58,6 +58,25 @@ def test_invalid_config_names_the_key(key, value, message):
     assert f"'{key}'" in str(e.value)
 
 
+def test_int8_only_builds_take_simd_up_to_the_int8_lanes():
+    # gemm.float32 = 0 (no float32 MAC-array top) lets SIMD exceed the 16 float32 lanes of a
+    # 512-bit word, up to its 64 int8 lanes; with the float32 tops the error says how
+    def cfg(**kv):
+        d = raw()
+        for k, v in kv.items():
+            d["gemm"][k] = v
+        return config.KernelConfig(d)
+
+    with pytest.raises(ConfigError, match="float32 lanes.*gemm.float32 = 0") as e:
+        cfg(pe=64, simd=32, tile_k=64)
+    assert e.value.key == "gemm.simd"
+    c = cfg(pe=64, simd=32, tile_k=64, float32=0)
+    assert "#define FPGAOPS_GEMM_FLOAT32 0" in c.header() and c.gemm.simd == 32
+    with pytest.raises(ConfigError, match="int8 lanes") as e:
+        cfg(simd=48, tile_k=96, float32=0)
+    assert e.value.key == "gemm.simd"
+
+
 def test_digest_depends_on_values_not_layout():
     a = config.KernelConfig(raw())
     b = config.KernelConfig(dict(reversed(list(raw().items()))))

@@ -52,14 +52,30 @@ def test_mac_tile_int8_by_hand():
 
 
 def test_one_gemm_layer_cycles_from_the_formula():
-    # M = 100, N = 70, K = 640: ceil(100/64) * ceil(70/64) = 4 tiles of 512 + 9*1024 + 1024 + 11*14
+    # M = 100, N = 70, K = 640: ceil(100/64) * ceil(70/64) = 4 tiles; the two of the first column
+    # tile compute 64 columns, 512 + 9*1024 + 1024 + 11*14 cycles; the two edge tiles only their 6
+    # columns: MAC steps 4 * 4 * 6 = 96 per slice, under the 512 fill steps
     tile = 512 + 9 * 1024 + 1024 + 11 * 14
+    edge = 512 + 9 * 512 + 96 + 11 * 14
     e = E.gemm_engine(DEFAULT, "float32", 1, 100, 70, 640)
-    assert e["tiles"] == 4 and e["compute_cycles"] == 4 * tile
+    assert e["tiles"] == 4 and e["compute_cycles"] == 2 * tile + 2 * edge
     # fast memory: compute-bound, cycles = compute + last tile's store (TM*TN) + memory latency
     r = E.gemm_layer(DEFAULT, E.Options(), Mem(1e9), "float32", 1, 100, 70, 640)
     assert r["bound"] == "compute"
-    assert r["cycles"] == 4 * tile + 64 * 64 + E.MEM_LATENCY_CYCLES
+    assert r["cycles"] == 2 * tile + 2 * edge + 64 * 64 + E.MEM_LATENCY_CYCLES
+
+
+def test_edge_tiles_compute_their_columns_only():
+    # gemm.hpp: the MAC loop visits the tile's valid columns, at least MIN_COLS = ceil(ACC_RMW /
+    # (TM/PE)) of them (the accumulator distance it declares), at most TN
+    full = E.mac_tile(DEFAULT, "int8", 64)
+    assert E.mac_tile(DEFAULT, "int8", 64, cols=64) == full
+    assert E.mac_tile(DEFAULT, "int8", 64, cols=200) == full
+    assert E.mac_tile(DEFAULT, "int8", 64, cols=49)["mac_steps"] == 4 * 4 * 49
+    assert E.mac_tile(DEFAULT, "int8", 64, cols=1)["mac_steps"] == 4 * 4 * 2     # MIN_COLS = 8 / 4
+    p64 = E.GemmParams(64, 64, 64, 64, 16)                                       # TM/PE = 1: MIN_COLS 8
+    assert E.mac_tile(p64, "int8", 64, cols=1)["mac_steps"] == 4 * 8
+    assert E.mac_tile(p64, "int8", 64, cols=1)["ii"] == 1
 
 
 def test_small_accumulator_distance_raises_the_ii():
@@ -125,12 +141,14 @@ def test_conv2d_loader_by_hand():
     assert (g["B"], g["G"], g["cblocks"], g["crs"], g["wp"], g["owp"]) == (16, 4, 4, 576, 56, 56)
     r = E.conv2d_layer(DEFAULT, E.Options(), Mem(1e9), "int8", a)
     tiles, nk = 56, 9
-    split = E.mac_tile(DEFAULT, "int8", 576, b_vmajor=True)
-    seq = E.mac_tile(DEFAULT, "int8", 576)
+    split = E.mac_tile(DEFAULT, "int8", 576, b_vmajor=True, cols=56)
+    seq = E.mac_tile(DEFAULT, "int8", 576, cols=56)
     # conv2d's weights and window generator are two processes: the fill takes a word of each per step
     assert (split["fill_steps"], seq["fill_steps"]) == (64, 128)
     tile = split["tile_cycles"]
     assert tile == seq["tile_cycles"] - 64                           # only the first fill is exposed
+    # a tile is one output row of 56 pixels: the MAC loop visits those 56 of its 64 columns
+    assert split["mac_steps"] == 4 * 4 * 56
     assert r["compute"] == tiles * tile
     weights = 64 + d + nk * (64 * 1 + d)               # WSUM_CLEAR; the slice's 64 rows of 1 word: one burst
     emit = nk * 4 * (64 + d)                           # TK/SIMD vector rows of TN vectors
@@ -290,7 +308,7 @@ def test_estimate_refuses_an_invalid_array():
 # ---- networks, labels, errors ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def resnet18_u50():
-    return E.estimate("resnet18", "u50", dtype="int8", kernels="dtype")
+    return E.estimate("resnet18", "u50", dtype="int8")
 
 
 def test_network_estimate_is_consistent(resnet18_u50):
@@ -301,7 +319,7 @@ def test_network_estimate_is_consistent(resnet18_u50):
     assert e.latency_s == pytest.approx(sum(r.seconds for r in e.layers))
     assert 0 < e.images_per_s <= 1 / max(r.seconds for r in e.layers) * 1e6
     kinds = {r.kernel for r in e.layers}
-    assert {"pool", "gemm"} <= kinds and kinds & {"conv2d", "gemm-im2col"}
+    assert {"pool", "conv2d (fc)"} <= kinds and kinds & {"conv2d", "gemm-im2col"}  # the U50 runs FC on conv2d
     d = e.to_dict()
     assert d["label"] == "modeled" and all(row["label"] == "modeled" for row in d["layers"])
 
@@ -339,9 +357,9 @@ def test_argument_errors():
 
 def test_algos_restrict_the_conv_engines():
     layers = [conv(c=64, k=64)]
-    only = E.estimate(layers, "u50", kernels="dtype", algos=("im2col",))
+    only = E.estimate(layers, "u50", algos=("im2col",))
     assert only.layers[0].kernel == "conv2d"
-    both = E.estimate(layers, "u50", kernels="dtype", algos=("im2col", "winograd"))
+    both = E.estimate(layers, "u50", algos=("im2col", "winograd"))
     assert both.layers[0].cycles <= only.layers[0].cycles
     assert both.layers[0].kernel.startswith(("winograd-f2", "conv2d"))
 
@@ -380,7 +398,7 @@ def test_cli_estimate(capsys):
 
 
 def test_batch_is_the_leading_dimension(resnet18_u50):
-    e4 = E.estimate("resnet18", "u50", dtype="int8", kernels="dtype", batch=4)
+    e4 = E.estimate("resnet18", "u50", dtype="int8", batch=4)
     assert e4.batch == 4 and e4.macs == 4 * resnet18_u50.macs
     assert e4.layers[-1].shape.startswith("4x512")          # the FC's M is the batch
     assert e4.latency_s < 4 * resnet18_u50.latency_s        # the FC amortizes its weights over the batch
@@ -448,12 +466,19 @@ def test_cu_sets_multiply_one_set_throughput():
     assert two.images_per_s == pytest.approx(2 / two.latency_s) and two.bottleneck == "CU sets"
     # --cus N on a one-set board counts N CUs of each replicated kernel, as the laid-out board does
     assert E.estimate_layers(layers, "u50", "int8", options=E.Options(cus=2), check_budget=False).cus == 2
-    assert two.resources.kernels["fpgaops_conv2d_i8"]["cus"] == 2 and two.resources.kernels["fpgaops_gemm_i8"]["cus"] == 1
+    assert two.resources.kernels["fpgaops_conv2d_i8"]["cus"] == 2 and two.resources.kernels["fpgaops_act_i8"]["cus"] == 1
 
 
 def test_a_kernel_with_fewer_cus_than_sets_bounds_images_per_s():
+    # the GEMM kernel of every int8 kernel (kernels="dtype": the U50's own build runs FC on conv2d)
+    from fpgaops import kernels, platforms
+    from fpgaops.estimator import connectivity
+    from fpgaops.estimator.resources import linked_kernels
+
+    p = platforms.load("u50")
+    four = connectivity.with_sets(p, kernels.load(), linked_kernels(p, "dtype", "int8"), 4)
     fc = E.Layer("fc", "gemm", dict(batch=1, m=64, n=4096, k=4096, trans_a=False, trans_b=True))
-    e = E.estimate_layers([conv(), fc], _sets("u50", 4), "int8", check_budget=False)
+    e = E.estimate_layers([conv(), fc], four, "int8", options=E.Options(kernels="dtype"), check_budget=False)
     gemm_s = next(r.seconds for r in e.layers if r.kernel == "gemm")
     assert e.bottleneck == "fpgaops_gemm_i8"                   # one GEMM CU serves the four sets
     assert e.images_per_s == pytest.approx(1 / gemm_s) and e.images_per_s < 4 / e.latency_s

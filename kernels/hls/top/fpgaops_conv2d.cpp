@@ -91,6 +91,9 @@ ConvArgs conv_args(int n, int c, int h, int w, int k, int r, int s, int oh, int 
 
 extern "C" {
 
+// Built unless gemm.float32 = 0 (an int8-only board build, whose gemm.simd may exceed the float32
+// lanes of a word: the float32 engine would not compile there).
+#if FPGAOPS_GEMM_FLOAT32
 void fpgaops_conv2d_f32(const word_t* x, const word_t* weight, const float* bias, const word_t* residual, word_t* y,
                         int n, int c, int h, int w, int k, int r, int s, int oh, int ow, int stride_h, int stride_w,
                         int pad_top, int pad_left, int dil_h, int dil_w, int groups, int has_bias, int has_residual,
@@ -130,6 +133,7 @@ void fpgaops_conv2d_f32(const word_t* x, const word_t* weight, const float* bias
   // The float epilogue has no requantization: its mult / shift are never read.
   fpgaops::hw::conv2d<fpgaops::hw::Conv2dConfig, fpgaops::hw::ConvF32>(x, weight, bias, 0, 0, residual, y, a);
 }
+#endif  // FPGAOPS_GEMM_FLOAT32
 
 void fpgaops_conv2d_i8(const word_t* x, const word_t* weight, const int32_t* bias, const word_t* residual,
                        word_t* y, int n, int c, int h, int w, int k, int r, int s, int oh, int ow, int stride_h,

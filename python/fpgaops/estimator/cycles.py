@@ -12,16 +12,18 @@ The formulas and their derivation from the loop structure are in docs/estimator.
 import math
 
 from ..errors import UnsupportedError
-from .params import (ACC_LATENCY, LOAD_DEPTH, STORE_DEPTH, MEM_LATENCY_CYCLES, PIPE_DEPTH, ROW_OVERHEAD, WINO_TILE_OVERHEAD, cdiv,
+from .params import (ACC_LATENCY, ACC_RMW, LOAD_DEPTH, STORE_DEPTH, MEM_LATENCY_CYCLES, PIPE_DEPTH, ROW_OVERHEAD, WINO_TILE_OVERHEAD, cdiv,
                      ebytes)
 
 
-def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False):
-    """Cycles of GemmEngine::compute_tile (gemm.hpp) for one output tile with reduction length k.
+def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False, cols=None):
+    """Cycles of GemmEngine::compute_tile (gemm.hpp) for one output tile with reduction length k
+    and ``cols`` valid columns (default TN).
 
     nk + 1 calls of SLICE_STEP (one call site, ping-pong bit), one pipelined loop each: a MAC half
-    of KS * NB iterations (KS = TK/SIMD SIMD steps, NB = TM/PE * TN accumulators, PE x SIMD MACs
-    per iteration) and a fill half of (TM + TN) * ceil(TK/L) steps (the slice buffers hold bus
+    of KS * NB iterations (KS = TK/SIMD SIMD steps, NB = TM/PE * cols' accumulators visited, PE x
+    SIMD MACs per iteration; cols' = cols clamped to [MIN_COLS, TN], MIN_COLS = ceil(ACC_RMW /
+    (TM/PE)): the loop skips the columns past an edge tile) and a fill half of (TM + TN) * ceil(TK/L) steps (the slice buffers hold bus
     words: one word per step), overlapped: the first call only fills, the last only multiplies.
     Both operands reach the array canonical (the load process transposes), so the layouts do not
     change it. b_vmajor (conv2d, compute_tile<..., B_VEC = gemm.pe, SPLIT_FILL>): B arrives as
@@ -30,8 +32,12 @@ def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False):
     load_tile) and the fill takes a word of each per step: max(TM, TN) * ceil(TK/L) steps."""
     L = p.word_bits // 8 // ebytes(dtype)
     tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
-    nb = (tm // p.pe) * tn
-    ii = max(1, cdiv(ACC_LATENCY[dtype], nb))
+    nb_m = tm // p.pe
+    min_cols = min(tn, cdiv(ACC_RMW, nb_m))
+    c = min(tn, max(tn if cols is None else cols, min_cols))
+    nb = nb_m * c
+    # the DEPENDENCE distance the loop declares is the shortest one, nb_m * MIN_COLS
+    ii = max(1, cdiv(ACC_LATENCY[dtype], nb_m * min_cols))
     mac = (tk // p.simd) * nb * ii
     fill = (max(tm, tn) if b_vmajor else tm + tn) * cdiv(tk, L)
     nk = cdiv(k, tk)
@@ -43,7 +49,10 @@ def gemm_engine(p, dtype, batch, m, n, k, trans_a=False, trans_b=False):
     """Compute-process cycles of one fpgaops_gemm call (no memory): mac_tile() plus tiles, compute_cycles."""
     e = mac_tile(p, dtype, k, trans_a, trans_b)
     e["tiles"] = batch * cdiv(m, p.tile_m) * cdiv(n, p.tile_n)
-    e["compute_cycles"] = e["tiles"] * e["tile_cycles"]
+    # the column tiles' valid columns (an edge tile's MAC loop visits only those)
+    e["compute_cycles"] = batch * cdiv(m, p.tile_m) * sum(
+        count * mac_tile(p, dtype, k, trans_a, trans_b, cols=tn)["tile_cycles"] for tn, count in _edges(n, p.tile_n)
+        if count)
     return e
 
 
@@ -74,7 +83,6 @@ def gemm_schedule(p, dtype, batch, m, n, k, trans_a=False, trans_b=False):
     wpr_k, d = cdiv(tk_, L), LOAD_DEPTH
     nk = cdiv(k, tk_)
     last_k = k - (nk - 1) * tk_
-    compute = mac_tile(p, dtype, k)["tile_cycles"]
 
     def canonical(rows, valid, len_, pitch):  # load_rows: `rows` rows of WPR_K words, `valid` of them read
         return valid * read_row_cycles(len_, wpr_k, pitch, L) + (rows - valid) * (wpr_k + d)
@@ -98,6 +106,7 @@ def gemm_schedule(p, dtype, batch, m, n, k, trans_a=False, trans_b=False):
         for tn, cn in ((tn_, n // tn_), (n % tn_, 1 if n % tn_ else 0)):
             if cm and cn:
                 store = tm * (tn + STORE_DEPTH)
+                compute = mac_tile(p, dtype, k, cols=tn)["tile_cycles"]
                 cycles += batch * cm * cn * max(load(tm, tn), compute, store)
     return cycles
 
@@ -299,6 +308,20 @@ def fold_attrs(p, a):
     return a
 
 
+def conv2d_tile_cycles(p, dtype, a, gm):
+    """compute_tile's cycles per tile averaged over the layer's tiles: a tile computes its valid
+    columns (conv2d.hpp load_tile's d.cols: (rows - 1) * tile_w + q_n, its pixels), so the edge
+    tiles along OH and OW cost less."""
+    total = count = 0
+    for nr, mr in _edges(a["oh"], gm["tile_rows"]):
+        for q_n, mq in _edges(a["ow"], gm["tile_w"]):
+            if mr and mq:
+                cols = (nr - 1) * gm["tile_w"] + q_n
+                total += mr * mq * mac_tile(p, dtype, gm["crs"], b_vmajor=True, cols=cols)["tile_cycles"]
+                count += mr * mq
+    return total / count
+
+
 def conv2d_weights_resident(p, gm, nk, L):
     """conv2d.hpp conv2d_geometry's `resident`: the tile's weights, TILE_M rows of nk slices of
     ceil(TK/L) words, fit the on-chip weight buffer."""
@@ -323,7 +346,7 @@ def conv2d_layer(p, o, mem, dtype, a):
     crs = gm["crs"]
     mt = mac_tile(p, dtype, crs, b_vmajor=True)
     nk, tiles = mt["nk"], gm["n_tiles"]
-    compute = tiles * mt["tile_cycles"]
+    compute = tiles * conv2d_tile_cycles(p, dtype, a, gm)
     # load process, per tile: weight rows (a word per cycle), the window generator (a vector of
     # B = gemm.pe channels per cycle), line-buffer refills (a word per cycle); the memory parts at least
     # bytes / bandwidth

@@ -16,6 +16,7 @@ KERNEL_SETS = ("board", "linked", "dtype", "conv")
 # ---- fixed model constants (each one is discussed in docs/estimator.md) ---------------------------------------
 DSP_PER_MAC = {"float32": 5, "int8": 1}       # fmul 3 + fadd 2 (full-DSP cores); int8 mul + add in one DSP48E2
 ACC_LATENCY = {"float32": 8, "int8": 3}       # accumulator read -> add -> write-back, cycles
+ACC_RMW = 8                                   # gemm.hpp ACC_RMW: the MAC loop's shortest accumulator distance
 PIPE_DEPTH = {"float32": 14, "int8": 6}       # pipeline depth of one SLICE_STEP loop, paid per call
 ROW_OVERHEAD = 2                              # cycles between consecutive short pipelined loops (flush + start)
 LOAD_DEPTH = 3                                # pipeline depth of the load processes' loops (gemm.hpp LOAD_DEPTH)
@@ -74,6 +75,7 @@ class GemmParams:
     dw_lb_uram: int = 1
     weight_buffer_words: int = 2048   # conv2d.weight_buffer_words: the resident weight tile (bus words)
     fold_taps_max_channels: int = 4   # conv2d.fold_taps_max_channels: input images whose taps the host folds
+    float32: int = 1                  # gemm.float32: the MAC array's float32 tops are built (0: int8 only)
 
     @classmethod
     def from_config(cls, cfg):
@@ -84,7 +86,7 @@ class GemmParams:
                    v.get("winograd.tile_k", 16), v.get("winograd.tile_w", 8), v.get("gemm.pack_int8", 0),
                    v.get("dwconv.simd", 16), v.get("dwconv.max_channels", 1024), v.get("dwconv.max_row", 24576),
                    v.get("dwconv.line_buffer_uram", 1), v.get("conv2d.weight_buffer_words", 2048),
-                   v.get("conv2d.fold_taps_max_channels", 4))
+                   v.get("conv2d.fold_taps_max_channels", 4), v.get("gemm.float32", 1))
 
     def check(self):
         """The rules of config.py and the static_asserts of gemm.hpp / conv2d.hpp, naming the key."""
@@ -96,9 +98,10 @@ class GemmParams:
             raise ConfigError("gemm.tile_m", f"must be a multiple of gemm.pe ({self.pe}), got {self.tile_m}")
         if self.tile_k % self.simd:
             raise ConfigError("gemm.tile_k", f"must be a multiple of gemm.simd ({self.simd}), got {self.tile_k}")
-        if (self.word_bits // 32) % self.simd:
-            raise ConfigError("gemm.simd", f"must divide the float32 lanes of a word ({self.word_bits // 32}), "
-                                           f"got {self.simd}")
+        lanes = self.word_bits // (32 if self.float32 else 8)
+        if lanes % self.simd:
+            what = "float32" if self.float32 else "int8 (gemm.float32 = 0)"
+            raise ConfigError("gemm.simd", f"must divide the {what} lanes of a word ({lanes}), got {self.simd}")
         if self.pack_int8 not in (0, 1):
             raise ConfigError("gemm.pack_int8", f"expected 0 or 1, got {self.pack_int8!r}")
         if self.pack_int8 and self.pe % 2:

@@ -5,6 +5,7 @@ import dataclasses
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..platforms import FLOAT32_MAC_KERNELS
 from .layers import resolve_net
 from .memory import load_platform
 from .network import estimate_layers
@@ -16,16 +17,19 @@ from .resources import linked_kernels, resources
 from . import connectivity
 
 
-def candidates(base, dtype="int8", word_bits=None):
+def candidates(base, dtype="int8", word_bits=None, int8_only=False):
     """MAC-array configs the search tries (every one passes the config rules). word_bits: the AXI
     word widths tried (default: the base config's; a Zynq board's 128-bit PS ports make narrower
-    words worth trying, their m_axi buffers are a quarter of the 512-bit ones)."""
+    words worth trying, their m_axi buffers are a quarter of the 512-bit ones). int8_only: the
+    xclbin links no float32 MAC-array kernel, so SIMD may exceed the float32 lanes of a word
+    (gemm.float32 = 0, the int8 lanes bound it)."""
     out = []
     eb = 4 if dtype == "float32" else 1
     for wb in sorted(set(word_bits or (base.word_bits,))):
         for beats in sorted({16, base.max_burst_beats}):
-            for simd in (4, 8, 16):
-                if (wb // 32) % simd:
+            for simd in (4, 8, 16, 32):
+                f32 = 1 if (wb // 32) % simd == 0 else 0   # float32 tops too wherever SIMD allows them
+                if not f32 and not (int8_only and dtype == "int8" and (wb // 8) % simd == 0):
                     continue
                 for pe in (8, 16, 32, 64):
                     # conv2d.hpp: the activations' channel block is gemm.pe channels, SIMD sub-vectors
@@ -43,7 +47,8 @@ def candidates(base, dtype="int8", word_bits=None):
                                         continue
                                     out.append(dataclasses.replace(
                                         base, tile_m=tm, tile_n=tn, tile_k=tk, pe=pe, simd=simd, max_burst_beats=beats,
-                                        word_bits=wb, line_buffer_w=lbw, line_buffer_rows=lbr))
+                                        word_bits=wb, line_buffer_w=lbw, line_buffer_rows=lbr,
+                                        float32=base.float32 if f32 else 0))
     return out
 
 
@@ -51,7 +56,7 @@ def overlay(p, base):
     """The kernel-config keys (kernels/config/fpgaops.toml) in which GemmParams ``p`` differs from ``base``."""
     keys = {"tile_m": "gemm.tile_m", "tile_n": "gemm.tile_n", "tile_k": "gemm.tile_k", "pe": "gemm.pe",
             "simd": "gemm.simd", "pack_int8": "gemm.pack_int8", "word_bits": "axi.word_bits",
-            "max_burst_beats": "axi.max_burst_beats", "line_buffer_w": "conv2d.line_buffer_w",
+            "max_burst_beats": "axi.max_burst_beats", "line_buffer_w": "conv2d.line_buffer_w", "float32": "gemm.float32",
             "line_buffer_rows": "conv2d.line_buffer_rows", "weight_buffer_words": "conv2d.weight_buffer_words"}
     return {key: getattr(p, f) for f, key in keys.items() if getattr(p, f) != getattr(base, f)}
 
@@ -113,8 +118,10 @@ def search(net, platform, target_images_per_s, *, dtype="int8", batch=1, cus=(1,
         for n_cu, kset in [(c, k) for c in cus for k in ((kernels,) if isinstance(kernels, str) else kernels)]:
             o = Options(kernels=kset, **wi, **opts)
             # the board laid out for n_cu CU sets (connectivity.py), as --write-configs writes it
-            q = connectivity.with_sets(plat, specs, linked_kernels(plat, kset, dtype), n_cu)
-            for p in candidates(base, dtype, word_bits):
+            linked = linked_kernels(plat, kset, dtype)
+            q = connectivity.with_sets(plat, specs, linked, n_cu)
+            int8_only = not any(k in FLOAT32_MAC_KERNELS for k in linked)
+            for p in candidates(base, dtype, word_bits, int8_only):
                 p = size_weight_buffer(p, layers, q, cfg, dtype, o)
                 if not resources(q, cfg, dtype, o, p).fits:
                     continue

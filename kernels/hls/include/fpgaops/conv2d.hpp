@@ -275,6 +275,7 @@ struct ConvEngine {
   // known only once the weights went by.
   struct Desc {
     int nk;
+    int cols;  // the tile's pixels: columns the MAC array computes (a prefix of its TILE_N)
     ConvArgs a;
     ConvGeom gm;
     ConvTile tl;
@@ -606,6 +607,11 @@ struct ConvEngine {
     tile_coords(job.t, gm, tl, first_of_weights);
     Desc d;
     d.nk = (gm.crs + TK - 1) / TK;
+    // Column j of the tile is pixel (p0 + j / tile_w, q0 + j % tile_w); stacked rows are whole rows
+    // (tile_w == OW), so the valid columns are always a prefix: the full rows, then q_n.
+    const int q_n = cmin(gm.tile_w, a.ow - tl.q0);
+    const int nr = cmin(gm.tile_rows, a.oh - tl.p0);
+    d.cols = (nr - 1) * gm.tile_w + q_n;
     d.a = a, d.gm = gm, d.tl = tl;
     desc_s.write(d);
     const int plane0 = (tl.nn * a.groups + tl.g) * gm.cblocks;

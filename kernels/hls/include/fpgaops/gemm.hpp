@@ -45,8 +45,10 @@
 // the PE rows: the broadcast the DSP packing exploits); the slice buffers hold bus words, so their
 // fill moves a whole word per cycle (slice_step). Output-stationary: acc[bm, n][pe] accumulates over
 // the whole K; consecutive iterations hit different accumulators and one accumulator is
-// read-modified-written every NB = (TILE_M/PE) * TILE_N iterations, which covers a float adder's
-// latency at II=1 (the DEPENDENCE pragma states that distance, a true dependence).
+// read-modified-written every (TILE_M/PE) * cols iterations, which covers a float adder's
+// latency at II=1 (the DEPENDENCE pragma states the shortest such distance, a true dependence).
+// cols is the tile's valid columns (an edge tile's pixels or N), at least MIN_COLS: the columns
+// past the tile are never multiplied, their c_tile entries never written nor read by the store.
 #ifndef FPGAOPS_GEMM_HPP
 #define FPGAOPS_GEMM_HPP
 
@@ -209,8 +211,9 @@ struct GemmEngine {
   static_assert(TM <= 1024 && TN <= 1024 && TK <= 1024, "gemm.tile_m, gemm.tile_n and gemm.tile_k must be <= 1024");
   static_assert(TM % PE == 0, "gemm.tile_m must be a multiple of gemm.pe");
   static_assert(TK % SIMD == 0, "gemm.tile_k must be a multiple of gemm.simd");
-  static_assert(L_IN % SIMD == 0, "gemm.simd must divide the lanes of an AXI word (axi.word_bits / 32: the "
-                                  "float32 lanes, so every dtype fills SIMD lanes from one word)");
+  static_assert(L_IN % SIMD == 0, "gemm.simd must divide the lanes of an AXI word of the dtype (every fill "
+                                  "step takes SIMD lanes from one word; float32 16, int8 64 at 512 bits: "
+                                  "gemm.float32 = 0 builds no float32 engine)");
   static_assert(MAX_DIM >= 1 && MAX_DIM <= 2147483647 / (1 << 14),
                 "gemm.max_dim must be in [1, 131071]: an int8 dot product of length K <= gemm.max_dim must stay "
                 "exact in the int32 accumulator (|a*b| <= 2^14)");
@@ -222,8 +225,14 @@ struct GemmEngine {
   static const int WPR_C = ceil_div(TN, L_ACC);
   static const int KS = TK / SIMD;           // SIMD steps per slice
   static const int NB_M = TM / PE;           // row blocks
-  static const int NB = NB_M * TN;           // accumulators per PE: the dependence distance
-  static const int MAC_STEPS = KS * NB;      // pipelined MAC iterations per K slice
+  static const int NB = NB_M * TN;           // accumulators per PE
+  static const int MAC_STEPS = KS * NB;      // pipelined MAC iterations per K slice of a full tile
+  // The MAC loop visits the tile's valid columns only, but at least MIN_COLS of them, so that one
+  // accumulator is read-modified-written at most every MIN_DIST iterations: no less than the
+  // float32 accumulator's add + RAM latency (ACC_RMW cycles), the longer of the two dtypes.
+  static const int ACC_RMW = 8;
+  static const int MIN_COLS = cmin(TN, ceil_div(ACC_RMW, NB_M));
+  static const int MIN_DIST = NB_M * MIN_COLS;
   static const int LOG2_G = ilog2(G);
   // Fill: TILE_M rows of A and TILE_N rows of B (WPR_K words each; B in vector-major order (conv2d,
   // B_VEC > 0) is the same number of words when L divides TILE_K): one bus word per step, A's then
@@ -255,6 +264,7 @@ struct GemmEngine {
   // launch's scalars are read by load_tile alone).
   struct Desc {
     int nk;                // K slices
+    int cols;              // columns the MAC array computes: tn (compute_tile)
     int m0, n0, tm, tn;    // first row / column, valid rows / columns
     int y_row;             // element of y holding (m0, n0)
     int c_base, ldc, n;    // C: element of (0, n0) of this batch entry's C, row pitch (0: one row), y pitch
@@ -329,7 +339,7 @@ struct GemmEngine {
     const int tn = cmin(TN, g.n - n0);
     Desc d;
     d.nk = (g.k + TK - 1) / TK;
-    d.m0 = m0, d.n0 = n0, d.tm = tm, d.tn = tn;
+    d.m0 = m0, d.n0 = n0, d.tm = tm, d.tn = tn, d.cols = tn;
     d.y_row = (p * g.m + m0) * g.n + n0;  // y is dense: batch x M x N
     d.use_c = P::uses_c(g.beta);
     d.c_base = p * g.stride_c + n0;
@@ -386,7 +396,8 @@ struct GemmEngine {
   template <int B_VEC, bool SPLIT_FILL>
   static void slice_step(in_word_t a_w[2][TM][WPR_K], in_word_t b_w[2][B_WORDS], int fb,
                          hls::stream<in_word_t>& a_s, hls::stream<in_word_t>& b_s, acc_t acc[NB][PE],
-                         acc_t c_tile[TM][TN], bool do_mac, bool do_fill, bool first_slice, bool last_slice) {
+                         acc_t c_tile[TM][TN], int cols, bool do_mac, bool do_fill, bool first_slice,
+                         bool last_slice) {
 #pragma HLS INLINE off
     static_assert(B_VEC == 0 || (B_VEC % SIMD == 0 && L_IN % B_VEC == 0 && TN % (L_IN / B_VEC) == 0 &&
                                  TK % B_VEC == 0),
@@ -395,11 +406,11 @@ struct GemmEngine {
     static const int GV = B_VEC > 0 ? L_IN / B_VEC : 1;       // vectors (pixels) per word
     static const int LOG2_SV = ilog2(SV), LOG2_GV = ilog2(GV);
     const int mb = fb ^ 1;
-    const int mac_n = do_mac ? MAC_STEPS : 0;
+    const int mac_n = do_mac ? KS * NB_M * cols : 0;  // cols in [MIN_COLS, TN] (compute_tile)
     const int fill_n = do_fill ? (SPLIT_FILL ? SPLIT_FILL_STEPS : FILL_STEPS) : 0;
     const int steps = mac_n > fill_n ? mac_n : fill_n;
 
-    int ks = 0, bm = 0, n = 0, blk = 0;  // MAC position: SIMD step, row block, column; blk = bm*TN + n
+    int ks = 0, bm = 0, n = 0, row = 0;  // MAC position: SIMD step, row block, column; row = bm*TN
     int fr = 0, fw = 0;                  // fill position of A: row, word in row
 
     FPGAOPS_CYCLES_LOOP(steps);
@@ -407,7 +418,7 @@ struct GemmEngine {
     for (int t = 0; t < steps; t++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=STEP_ITERS avg=MAC_STEPS
-#pragma HLS DEPENDENCE variable=acc type=inter direction=RAW distance=NB dependent=true
+#pragma HLS DEPENDENCE variable=acc type=inter direction=RAW distance=MIN_DIST dependent=true
       FPGAOPS_CYCLES_ITER();
       // -- MAC half: PE x SIMD multiply-accumulates, rows bm*PE.., column n, k = ks*SIMD.. --------
       if (t < mac_n) {
@@ -442,21 +453,22 @@ struct GemmEngine {
       MAC_ACC:
         for (int pe = 0; pe < PE; pe++) {
 #pragma HLS UNROLL
-          const acc_t sum = first ? prod[pe] : acc_t(acc[blk][pe] + prod[pe]);
-          acc[blk][pe] = sum;
+          const acc_t sum = first ? prod[pe] : acc_t(acc[row + n][pe] + prod[pe]);
+          acc[row + n][pe] = sum;
           if (last) c_tile[bm * PE + pe][n] = sum;  // the block is complete: hand it to the store
         }
         // Columns fastest, then row blocks, SIMD step slowest: consecutive iterations use
         // different accumulators.
-        blk = blk + 1 == NB ? 0 : blk + 1;
-        if (n + 1 < TN) {
+        if (n + 1 < cols) {
           n++;
         } else {
           n = 0;
           if (bm + 1 < NB_M) {
             bm++;
+            row += TN;
           } else {
             bm = 0;
+            row = 0;
             ks++;
           }
         }
@@ -498,12 +510,15 @@ struct GemmEngine {
     acc_t acc[NB][PE];
 #pragma HLS ARRAY_PARTITION variable=acc type=complete dim=2
 
+    // The tile's valid columns (d.cols: N or pixels left), at least MIN_COLS (see MIN_DIST).
+    const int cols = d.cols < MIN_COLS ? MIN_COLS : d.cols > TN ? TN : d.cols;
     // Step s fills slice s (s < nk) into buffer s & 1 and multiplies slice s-1 (s >= 1) from the
     // other one: nk + 1 steps, one call site.
   COMPUTE_SLICES:
     for (int s = 0; s <= d.nk; s++) {
 #pragma HLS LOOP_TRIPCOUNT min=2 max=MAX_SLICE_STEPS
-      slice_step<B_VEC, SPLIT_FILL>(a_w, b_w, s & 1, a_s, b_s, acc, c_tile, s > 0, s < d.nk, s == 1, s == d.nk);
+      slice_step<B_VEC, SPLIT_FILL>(a_w, b_w, s & 1, a_s, b_s, acc, c_tile, cols, s > 0, s < d.nk, s == 1,
+                                    s == d.nk);
     }
     done_desc_s.write(d);
     done_side_s.write(side_s.read());
