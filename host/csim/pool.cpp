@@ -9,6 +9,10 @@
 #include "fpgaops/pool.hpp"
 #include "fpgaops/tops.hpp"
 
+#if !FPGAOPS_GEMM_FLOAT32
+#error "the C-simulation module binds the float32 tops: build it with gemm.float32 = 1"
+#endif
+
 namespace py = pybind11;
 using fpgaops::host::check_range;
 using fpgaops::host::device_ptr;

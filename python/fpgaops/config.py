@@ -142,15 +142,19 @@ def _not_above(c, key, of):
 
 
 def _simd_lanes(c):
-    # every fill step writes SIMD lanes of k taken from one packed word: SIMD must divide the lanes
-    # of a word of each dtype the MAC array is built for (float32: axi.word_bits / 32; without the
-    # float32 tops, gemm.float32 = 0, the int8 lanes, axi.word_bits / 8)
-    lanes, what = ((c["axi.word_bits"] // 32, "the float32 lanes of an AXI word (axi.word_bits / 32)")
-                   if c["gemm.float32"] else
-                   (c["axi.word_bits"] // 8, "the int8 lanes of an AXI word (axi.word_bits / 8; gemm.float32 = 0)"))
-    if lanes % c["gemm.simd"]:
-        hint = " (or set gemm.float32 = 0 for an int8-only build)" if c["gemm.float32"] else ""
-        raise ConfigError("gemm.simd", f"must divide {what}, got {c['gemm.simd']}{hint}")
+    # every fill step writes SIMD lanes of k taken from one packed word, and the conv / pool blocks
+    # are gemm.pe channels, a whole number per word: both must divide the lanes of a word of each
+    # dtype the blocked engines are built for (float32: axi.word_bits / 32; without the float32
+    # tops, gemm.float32 = 0, the int8 lanes, axi.word_bits / 8)
+    if c["gemm.float32"]:
+        lanes, what = c["axi.word_bits"] // 32, "the float32 lanes of an AXI word (axi.word_bits / 32)"
+        hint = " (or set gemm.float32 = 0 for an int8-only build)"
+    else:
+        lanes, what = c["axi.word_bits"] // 8, "the int8 lanes of an AXI word (axi.word_bits / 8; gemm.float32 = 0)"
+        hint = ""
+    for key in ("gemm.simd", "gemm.pe"):
+        if lanes % c[key]:
+            raise ConfigError(key, f"must divide {what}, got {c[key]}{hint}")
 
 
 def _dw_rows(c):

@@ -341,8 +341,9 @@ def _merge(base, overlay, where, prefix=""):
     return out
 
 
-# The tops that gemm.float32 = 0 leaves out (kernels/hls/top/fpgaops_{gemm,conv2d}.cpp).
-FLOAT32_MAC_KERNELS = ("fpgaops_gemm_f32", "fpgaops_conv2d_f32")
+# The float32 tops of the engines blocked by gemm.pe / gemm.simd, which gemm.float32 = 0 leaves out
+# (kernels/hls/top/fpgaops_{gemm,conv2d,pool}.cpp).
+FLOAT32_BLOCKED_KERNELS = ("fpgaops_gemm_f32", "fpgaops_conv2d_f32", "fpgaops_pool_f32")
 
 
 def kernel_config(board, base=None, platform=None):
@@ -377,8 +378,8 @@ def kernel_config(board, base=None, platform=None):
     if missing:
         raise ConfigError("build.kernels", f"{path}: {missing[0]} has no nk= line in {plat.config_file}")
     cfg = _config.KernelConfig(_merge(base_data, overlay, str(path)), path)
-    if not cfg.values["gemm.float32"]:  # an int8-only build has no float32 MAC-array top to link
-        f32 = [k for k in kernels if k in FLOAT32_MAC_KERNELS]
+    if not cfg.values["gemm.float32"]:  # an int8-only build has no float32 blocked top to link
+        f32 = [k for k in kernels if k in FLOAT32_BLOCKED_KERNELS]
         if f32:
             raise ConfigError("build.kernels", f"{path}: {f32[0]} is not built with gemm.float32 = 0")
     return BoardConfig(plat.board, cfg, clock, kernels, path)

@@ -139,3 +139,10 @@ def test_kernels_have_no_violation_beyond_the_known_list(tree_findings):
 def test_the_known_list_has_no_stale_entry(tree_findings):
     stale = sorted(set(KNOWN) - {f.key for f in tree_findings})
     assert not stale, "fixed or moved: remove these from KNOWN in tests/buildflow/test_hls_lint.py: " + ", ".join(stale)
+
+
+@pytest.mark.parametrize("board", ["zcu104", "u50", "u250", "u280"])
+def test_every_board_compiles_its_tops_with_its_config(board):
+    # what v++ -c compiles for the board: the top files of its linked kernels, whole, with its
+    # resolved kernel config (a float32 top in the same file as an int8 one is compiled too)
+    assert hls_lint.board_tops(ROOT, board) == []

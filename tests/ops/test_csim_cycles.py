@@ -31,11 +31,13 @@ def gemm_compute_iterations(m, n, k, in_bits):
     nk = math.ceil(k / tk)
     fill = (tm + tn) * math.ceil(tk / lanes)                      # canonical rows of A and B, a word per step
     min_cols = min(tn, math.ceil(8 / (tm // g.pe)))               # gemm.hpp MIN_COLS (ACC_RMW = 8)
+    tk_last = k - (nk - 1) * tk                                   # the last slice's SIMD steps: over real K only
     iters = 0
     for n0 in range(0, n, tn):                                    # an edge tile's MAC loop visits its columns only
         cols = min(tn, max(n - n0, min_cols))
         mac = (tk // g.simd) * (tm // g.pe) * cols                # PE x SIMD MACs per iteration
-        iters += math.ceil(m / tm) * (fill + (nk - 1) * max(mac, fill) + mac)
+        mac_last = math.ceil(tk_last / g.simd) * (tm // g.pe) * cols
+        iters += math.ceil(m / tm) * (fill + (nk - 1) * max(mac, fill) + mac_last)
     return iters, tiles, nk
 
 

@@ -75,6 +75,11 @@ def test_int8_only_builds_take_simd_up_to_the_int8_lanes():
     with pytest.raises(ConfigError, match="int8 lanes") as e:
         cfg(simd=48, tile_k=96, float32=0)
     assert e.value.key == "gemm.simd"
+    # the channel block (gemm.pe) of the float32 conv2d / pool tops likewise
+    with pytest.raises(ConfigError, match="float32 lanes.*gemm.float32 = 0") as e:
+        cfg(pe=64)
+    assert e.value.key == "gemm.pe"
+    assert cfg(pe=64, float32=0).gemm.pe == 64
 
 
 def test_digest_depends_on_values_not_layout():
@@ -120,9 +125,9 @@ def test_build_script_rejects_bad_config_with_key(tmp_path):
 
 def test_packing_needs_an_even_pe():
     with pytest.raises(ConfigError, match="must be even") as e:
-        config.KernelConfig(_with(("gemm.pe", 3), ("gemm.tile_m", 63), ("gemm.pack_int8", 1)))
+        config.KernelConfig(_with(("gemm.pe", 1), ("gemm.tile_m", 63), ("gemm.pack_int8", 1)))
     assert e.value.key == "gemm.pe"
-    config.KernelConfig(_with(("gemm.pe", 3), ("gemm.tile_m", 63), ("gemm.pack_int8", 0)))  # unpacked: odd is fine
+    config.KernelConfig(_with(("gemm.pe", 1), ("gemm.tile_m", 63), ("gemm.pack_int8", 0)))  # unpacked: odd is fine
 
 
 def _with(*pairs):

@@ -20,6 +20,9 @@ class Mem:
     def port(self, arg, width_bits):
         return min(self.bw, width_bits / 8)
 
+    def concurrent(self, nbytes, width_bits):  # every port on a bank of its own
+        return max([b / self.port(a, width_bits) for a, b in nbytes.items() if b] or [0.0])
+
 
 def conv(n=1, c=64, h=56, w=56, k=64, r=3, s=3, stride=1, pad=1, groups=1, residual=False):
     oh = (h + 2 * pad - r) // stride + 1
@@ -37,8 +40,9 @@ def test_mac_tile_default_float32_by_hand():
     assert (t["fill_steps"], t["mac_steps"], t["ii"], t["nb"], t["nk"]) == (512, 1024, 1, 256, 1)
     # one slice: fill-only step + MAC-only step + 2 pipeline depths
     assert t["tile_cycles"] == 512 + 1024 + 2 * 14
-    # K = 200: nk = 4 slices -> FILL + 3 * max(MAC, FILL) + MAC + 5 * depth
-    assert E.mac_tile(DEFAULT, "float32", 200)["tile_cycles"] == 512 + 3 * 1024 + 1024 + 5 * 14
+    # K = 200: nk = 4 slices -> FILL + 3 * max(MAC, FILL) + MAC of the last slice + 5 * depth; the
+    # last slice holds 8 of its 64 k: one SIMD step of 4, 256 MAC iterations (the zero-padded k skipped)
+    assert E.mac_tile(DEFAULT, "float32", 200)["tile_cycles"] == 512 + 3 * 1024 + 256 + 5 * 14
 
 
 def test_mac_tile_int8_by_hand():
@@ -49,6 +53,34 @@ def test_mac_tile_int8_by_hand():
     assert (t["fill_steps"], t["mac_steps"]) == (128, 1024)
     assert t["tile_cycles"] == 128 + 1024 + 2 * 6
     assert E.mac_tile(DEFAULT, "int8", 64, trans_a=True, trans_b=True) == t
+
+
+def test_zero_padded_k_is_skipped():
+    # gemm.hpp: the MAC half visits the SIMD steps over real K only: the last slice's, and with a
+    # vector-major B (conv2d) only the sub-vectors of a channel vector that hold channels
+    p64 = E.GemmParams(64, 64, 64, 64, 16)                              # PE/SIMD = 4 sub-vectors
+    full = E.mac_tile(p64, "int8", 64, b_vmajor=True)
+    one = E.mac_tile(p64, "int8", 64, b_vmajor=True, sv=1)              # e.g. 16 channels in 64-channel blocks
+    assert (full["mac_steps_last"], one["mac_steps_last"]) == (4 * 64, 1 * 64)
+    assert full["tile_cycles"] - one["tile_cycles"] == 3 * 64
+    # conv2d.hpp load_tile's d.sv: ceil(Cg / SIMD) in a single channel block, else every sub-vector
+    g16 = E.conv2d_geometry(p64, conv(c=16, k=96, r=1, s=1, pad=0).attrs)
+    g144 = E.conv2d_geometry(p64, conv(c=144, k=24, r=1, s=1, pad=0).attrs)
+    assert (E.cycles.conv2d_sub_vectors(p64, g16), E.cycles.conv2d_sub_vectors(p64, g144)) == (1, 4)
+    # K = 200 on the canonical GEMM path: the last slice's 8 of 64 k take one SIMD step of 4
+    assert E.mac_tile(DEFAULT, "int8", 200)["mac_steps_last"] == 1 * 4 * 64
+
+
+def test_streams_overlap_on_separate_banks_only():
+    # conv2d's x, weights, residual and y each stream from a process of its own: on the ZCU104 x and
+    # the weights use HP0 and HP1 (one port's time), the residual and the per-channel vectors share HP2
+    from fpgaops import platforms
+    from fpgaops.estimator.memory import PortBandwidth
+
+    bw = PortBandwidth(platforms.load("zcu104"), "fpgaops_conv2d_i8", 300, 0.8)
+    one = 1e6 / bw.port("x", 512)
+    assert bw.concurrent({"x": 1e6, "weight": 1e6}, 512) == pytest.approx(one)
+    assert bw.concurrent({"residual": 1e6, "bias": 1e6}, 512) == pytest.approx(2 * one)
 
 
 def test_one_gemm_layer_cycles_from_the_formula():
@@ -166,10 +198,10 @@ def test_conv2d_loader_by_hand():
     assert r["schedule"] == r["compute"]
     prologue = max(64 * 1, 4 * 64)                     # first weight slice beside the first P slice
     assert r["cycles"] == pytest.approx(r["compute"] + prologue + 64 * 64 / 16 + E.MEM_LATENCY_CYCLES)
-    # the store: per tile the 64 channels' constants (II = 3), then 4 channel blocks of one run of
-    # 56 vectors (14 words): one vector per cycle; the writer one word per cycle
+    # the store: the 64 channels' constants (II = 3) once for the one weight tile, then per tile 4
+    # channel blocks of one run of 56 vectors (14 words): one vector per cycle; the writer one word per cycle
     store, write, words = E.cycles.conv2d_store(DEFAULT, "int8", a, g)
-    assert store == tiles * (3 * 64 + E.STORE_DEPTH + 4 * (56 + E.STORE_DEPTH))
+    assert store == 3 * 64 + E.STORE_DEPTH + tiles * 4 * (56 + E.STORE_DEPTH)
     assert (write, words) == (tiles * 4 * (14 + E.STORE_DEPTH), tiles * 4 * 14)
 
 

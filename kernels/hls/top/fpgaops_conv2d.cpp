@@ -91,8 +91,8 @@ ConvArgs conv_args(int n, int c, int h, int w, int k, int r, int s, int oh, int 
 
 extern "C" {
 
-// Built unless gemm.float32 = 0 (an int8-only board build, whose gemm.simd may exceed the float32
-// lanes of a word: the float32 engine would not compile there).
+// Built unless gemm.float32 = 0 (an int8-only board build, whose gemm.pe / gemm.simd may exceed the
+// float32 lanes of a word: the float32 engine would not compile there).
 #if FPGAOPS_GEMM_FLOAT32
 void fpgaops_conv2d_f32(const word_t* x, const word_t* weight, const float* bias, const word_t* residual, word_t* y,
                         int n, int c, int h, int w, int k, int r, int s, int oh, int ow, int stride_h, int stride_w,

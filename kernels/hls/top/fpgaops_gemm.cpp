@@ -56,8 +56,8 @@ void check_gemm_args(const void* a, const void* b, const void* c, const void* y,
 
 extern "C" {
 
-// Built unless gemm.float32 = 0 (an int8-only board build, whose gemm.simd may exceed the float32
-// lanes of a word: the float32 engine would not compile there).
+// Built unless gemm.float32 = 0 (an int8-only board build, whose gemm.pe / gemm.simd may exceed the
+// float32 lanes of a word: the float32 engine would not compile there).
 #if FPGAOPS_GEMM_FLOAT32
 void fpgaops_gemm_f32(const word_t* a, const word_t* b, const word_t* c, float* y, int batch, int m, int n, int k,
                       int stride_a, int stride_b, int stride_c, int ldc, int trans_a, int trans_b, float alpha,

@@ -19,6 +19,9 @@ using fpgaops::hw::word_t;
 
 extern "C" {
 
+// Built unless gemm.float32 = 0 (an int8-only board build, whose gemm.pe may exceed the float32
+// lanes of a word: the float32 channel-blocked path would not compile there).
+#if FPGAOPS_GEMM_FLOAT32
 void fpgaops_pool_f32(const word_t* x, float* y, int planes, int kind, int adaptive, int count_include_pad, int h,
                       int oh, int kh, int sh, int ph, int dh, int w, int ow, int kw, int sw, int pw, int dw,
                       int open_rows) {
@@ -49,6 +52,7 @@ void fpgaops_pool_f32(const word_t* x, float* y, int planes, int kind, int adapt
                                    w,      ow,       kw,                sw, pw, dw, 0,  open_rows};
   fpgaops::hw::pool<fpgaops::hw::PoolConfig, fpgaops::hw::PoolF32>(x, y, kind, g);
 }
+#endif  // FPGAOPS_GEMM_FLOAT32
 
 void fpgaops_pool_i8(const word_t* x, int8_t* y, int planes, int kind, int adaptive, int count_include_pad, int h,
                      int oh, int kh, int sh, int ph, int dh, int w, int ow, int kw, int sw, int pw, int dw,

@@ -16,14 +16,17 @@ from .params import (ACC_LATENCY, ACC_RMW, LOAD_DEPTH, STORE_DEPTH, MEM_LATENCY_
                      ebytes)
 
 
-def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False, cols=None):
-    """Cycles of GemmEngine::compute_tile (gemm.hpp) for one output tile with reduction length k
-    and ``cols`` valid columns (default TN).
+def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False, cols=None, sv=None):
+    """Cycles of GemmEngine::compute_tile (gemm.hpp) for one output tile with reduction length k,
+    ``cols`` valid columns (default TN) and, with b_vmajor, ``sv`` of each channel vector's PE/SIMD
+    sub-vectors holding channels (default all).
 
     nk + 1 calls of SLICE_STEP (one call site, ping-pong bit), one pipelined loop each: a MAC half
-    of KS * NB iterations (KS = TK/SIMD SIMD steps, NB = TM/PE * cols' accumulators visited, PE x
-    SIMD MACs per iteration; cols' = cols clamped to [MIN_COLS, TN], MIN_COLS = ceil(ACC_RMW /
-    (TM/PE)): the loop skips the columns past an edge tile) and a fill half of (TM + TN) * ceil(TK/L) steps (the slice buffers hold bus
+    of KS * NB iterations (NB = TM/PE * cols' accumulators visited, PE x SIMD MACs per iteration;
+    cols' = cols clamped to [MIN_COLS, TN], MIN_COLS = ceil(ACC_RMW / (TM/PE)): the loop skips the
+    columns past an edge tile; KS = the SIMD steps over real K: TK/SIMD, ceil(tk_last/SIMD) in the
+    last slice, and with b_vmajor (TK/PE vector rows, ceil(tk_last/PE) in the last slice) times sv:
+    the zero-padded K is skipped) and a fill half of (TM + TN) * ceil(TK/L) steps (the slice buffers hold bus
     words: one word per step), overlapped: the first call only fills, the last only multiplies.
     Both operands reach the array canonical (the load process transposes), so the layouts do not
     change it. b_vmajor (conv2d, compute_tile<..., B_VEC = gemm.pe, SPLIT_FILL>): B arrives as
@@ -38,11 +41,19 @@ def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False, cols=Non
     nb = nb_m * c
     # the DEPENDENCE distance the loop declares is the shortest one, nb_m * MIN_COLS
     ii = max(1, cdiv(ACC_LATENCY[dtype], nb_m * min_cols))
-    mac = (tk // p.simd) * nb * ii
-    fill = (max(tm, tn) if b_vmajor else tm + tn) * cdiv(tk, L)
     nk = cdiv(k, tk)
-    tile = fill + (nk - 1) * max(mac, fill) + mac + (nk + 1) * PIPE_DEPTH[dtype]
-    return {"nk": nk, "nb": nb, "ii": ii, "mac_steps": mac, "fill_steps": fill, "tile_cycles": tile}
+    tk_last = k - (nk - 1) * tk
+    if b_vmajor:
+        svs = max(1, p.pe // p.simd)
+        sv = svs if sv is None else min(svs, max(1, sv))
+        ks_full, ks_last = (tk // p.pe) * sv, cdiv(tk_last, p.pe) * sv
+    else:
+        ks_full, ks_last = tk // p.simd, cdiv(tk_last, p.simd)
+    mac, mac_last = ks_full * nb * ii, ks_last * nb * ii
+    fill = (max(tm, tn) if b_vmajor else tm + tn) * cdiv(tk, L)
+    tile = fill + (nk - 1) * max(mac, fill) + mac_last + (nk + 1) * PIPE_DEPTH[dtype]
+    return {"nk": nk, "nb": nb, "ii": ii, "mac_steps": mac, "mac_steps_last": mac_last, "fill_steps": fill,
+            "tile_cycles": tile}
 
 
 def gemm_engine(p, dtype, batch, m, n, k, trans_a=False, trans_b=False):
@@ -270,8 +281,8 @@ def _edges(total, tile):
 
 def conv2d_store(p, dtype, a, gm):
     """Cycles of conv2d.hpp's store_tile and write_tile over the layer (processes "store" and
-    "write", II = 1, depth STORE_DEPTH), as (store, write, y words): per tile, STORE_CHANNELS (the
-    TM channels' constants, II = 3); per valid channel block (B = gemm.pe channels) and valid output
+    "write", II = 1, depth STORE_DEPTH), as (store, write, y words): per weight tile (its first
+    pixel tile), STORE_CHANNELS (the TM channels' constants, II = 3); per tile and valid channel block (B = gemm.pe channels) and valid output
     row, a run of q_n vectors = ceil(q_n / G) words: the residual's burst (STORE_RES_READ, when there
     is one) and STORE_VECS (one vector of B channels per cycle, words * G iterations); the writer
     bursts the run's words (WRITE_WORDS, one per cycle)."""
@@ -286,11 +297,12 @@ def conv2d_store(p, dtype, a, gm):
                 words = cdiv(q_n, G)
                 per_run = words * G + d + ((words + d) if a["residual"] else 0)
                 cnt = mc * mr * mq
-                store += cnt * (3 * p.tile_m + d + runs * per_run)
+                store += cnt * runs * per_run
                 write += cnt * runs * (words + d)
                 words_total += cnt * runs * words
     k = a["n"] * a["groups"]
-    return k * store, k * write, k * words_total
+    channels = a["groups"] * gm["tiles_m"] * (3 * p.tile_m + d)  # once per weight tile
+    return k * store + channels, k * write, k * words_total
 
 
 def fold_attrs(p, a):
@@ -308,6 +320,12 @@ def fold_attrs(p, a):
     return a
 
 
+def conv2d_sub_vectors(p, gm):
+    """conv2d.hpp load_tile's d.sv: the SIMD sub-vectors of a channel vector that hold channels,
+    ceil(Cg / SIMD) when one channel block holds them all, else every one (PE / SIMD)."""
+    return cdiv(gm["cg"], p.simd) if gm["cblocks"] == 1 else p.pe // p.simd
+
+
 def conv2d_tile_cycles(p, dtype, a, gm):
     """compute_tile's cycles per tile averaged over the layer's tiles: a tile computes its valid
     columns (conv2d.hpp load_tile's d.cols: (rows - 1) * tile_w + q_n, its pixels), so the edge
@@ -317,7 +335,8 @@ def conv2d_tile_cycles(p, dtype, a, gm):
         for q_n, mq in _edges(a["ow"], gm["tile_w"]):
             if mr and mq:
                 cols = (nr - 1) * gm["tile_w"] + q_n
-                total += mr * mq * mac_tile(p, dtype, gm["crs"], b_vmajor=True, cols=cols)["tile_cycles"]
+                total += mr * mq * mac_tile(p, dtype, gm["crs"], b_vmajor=True, cols=cols,
+                                            sv=conv2d_sub_vectors(p, gm))["tile_cycles"]
                 count += mr * mq
     return total / count
 
@@ -366,9 +385,11 @@ def conv2d_layer(p, o, mem, dtype, a):
     store, write, y_words = conv2d_store(p, dtype, a, gm)
     y_bytes = y_words * wb
     res = y_bytes if a["residual"] else 0
-    wmem = y_bytes / mem.port("y", p.word_bits) + res / mem.port("residual", p.word_bits)
     total = w_bytes + x_bytes + y_bytes + res + a["k"] * 4
-    memory = max(w_mem + x_mem, wmem, total / mem.board)
+    # x (fetch_x), the weights (load_weights), the residual (store_tile) and y (write_tile) stream
+    # from four processes through bundles of their own: they overlap unless their ports share a bank
+    streams = mem.concurrent({"weight": w_bytes, "x": x_bytes, "residual": res, "y": y_bytes}, p.word_bits)
+    memory = max(streams, total / mem.board)
     prologue = max(tm * wpr_k, (tk // gm["B"]) * tn)  # the first slices: weights and P side by side
     cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": max(store, write),
                                        "memory": memory},

@@ -58,6 +58,17 @@ class PortBandwidth:
             bw += share / self._sharers.get(tag, 1)
         return min(bw, self.board, width_bits / 8)
 
+    def concurrent(self, nbytes, width_bits):
+        """Cycles to move ``nbytes`` ({argument: bytes}) through ports that stream at the same time
+        (each argument read or written by a DATAFLOW process of its own): arguments on disjoint
+        banks overlap, those sharing a bank take turns on it, so the slowest bank decides."""
+        by_banks = {}
+        for arg, b in nbytes.items():
+            if b:
+                key = tuple(sorted(self._plat.port_banks(self._cu, arg)))
+                by_banks[key] = by_banks.get(key, 0.0) + b / self.port(arg, width_bits)
+        return max(by_banks.values(), default=0.0)
+
 
 def roofline(macs, nbytes, peak_macs_per_cycle, board_bytes_per_cycle):
     """The roofline floor of one layer in cycles: max(MACs / peak, bytes / board bandwidth), and which

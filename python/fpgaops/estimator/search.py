@@ -5,7 +5,7 @@ import dataclasses
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..platforms import FLOAT32_MAC_KERNELS
+from ..platforms import FLOAT32_BLOCKED_KERNELS
 from .layers import resolve_net
 from .memory import load_platform
 from .network import estimate_layers
@@ -28,13 +28,16 @@ def candidates(base, dtype="int8", word_bits=None, int8_only=False):
     for wb in sorted(set(word_bits or (base.word_bits,))):
         for beats in sorted({16, base.max_burst_beats}):
             for simd in (4, 8, 16, 32):
-                f32 = 1 if (wb // 32) % simd == 0 else 0   # float32 tops too wherever SIMD allows them
-                if not f32 and not (int8_only and dtype == "int8" and (wb // 8) % simd == 0):
+                if not (int8_only and dtype == "int8") and (wb // 32) % simd:
                     continue
                 for pe in (8, 16, 32, 64):
                     # conv2d.hpp: the activations' channel block is gemm.pe channels, SIMD sub-vectors
                     # of it, a whole number of blocks per word
                     if pe % simd or (wb // 8 // eb) % pe:
+                        continue
+                    # the float32 tops too (gemm.float32 = 1) wherever PE and SIMD fit the float32 lanes
+                    f32 = 1 if (wb // 32) % simd == 0 and (wb // 32) % pe == 0 else 0
+                    if not f32 and not (int8_only and dtype == "int8"):
                         continue
                     for tm in (64, 128, 256):
                         for tn in (64, 128):
@@ -120,7 +123,7 @@ def search(net, platform, target_images_per_s, *, dtype="int8", batch=1, cus=(1,
             # the board laid out for n_cu CU sets (connectivity.py), as --write-configs writes it
             linked = linked_kernels(plat, kset, dtype)
             q = connectivity.with_sets(plat, specs, linked, n_cu)
-            int8_only = not any(k in FLOAT32_MAC_KERNELS for k in linked)
+            int8_only = not any(k in FLOAT32_BLOCKED_KERNELS for k in linked)
             for p in candidates(base, dtype, word_bits, int8_only):
                 p = size_weight_buffer(p, layers, q, cfg, dtype, o)
                 if not resources(q, cfg, dtype, o, p).fits:

@@ -56,13 +56,15 @@ def ap_types_dir():
     return Path(list(spec.submodule_search_locations)[0], "templates", "vivado", "ap_types")
 
 
-def generated_headers(root, out_dir):
-    """fpgaops/config.hpp and fpgaops/winograd_matrices.hpp as the CMake build generates them."""
+def generated_headers(root, out_dir, config=None):
+    """fpgaops/config.hpp (of ``config``, a KernelConfig; default the checkout's base config) and
+    fpgaops/winograd_matrices.hpp as the CMake build generates them."""
     from .. import config as cfgmod
 
     gen = Path(out_dir) / "fpgaops"
     gen.mkdir(parents=True, exist_ok=True)
-    (gen / "config.hpp").write_text(cfgmod.load(root / "kernels" / "config" / "fpgaops.toml").header())
+    cfg = config if config is not None else cfgmod.load(root / "kernels" / "config" / "fpgaops.toml")
+    (gen / "config.hpp").write_text(cfg.header())
     reference = root / "python" / "fpgaops" / "reference" / "winograd.py"  # a checkout's; else this package's
     if not reference.is_file():
         reference = Path(__file__).resolve().parents[1] / "reference" / "winograd.py"
@@ -167,6 +169,27 @@ def lint_tree(root=None):
     root = Path(root) if root else cfgmod.kernel_source_dir().parent
     tops, judged = kernel_files(root)
     return lint_files(tops, root, {str(p.resolve()) for p in judged})
+
+
+def board_tops(root, board):
+    """The synthesis view of the top files a board's xclbin compiles (v++ -c compiles a linked
+    kernel's whole top file), with the board's resolved kernel config (platforms/<board>/kernel.toml):
+    [] or one synthesis-view Finding per file that does not compile, e.g. a float32 top whose
+    engine the board's MAC array does not fit."""
+    from .. import kernels as kmod
+    from .. import platforms
+
+    root = Path(root)
+    bc = platforms.kernel_config(board)
+    specs = kmod.load(root / "kernels")
+    sources = sorted({specs[k].source for k in bc.kernels})
+    out = []
+    with tempfile.TemporaryDirectory(prefix=f"hls_lint_{board}_") as tmp:
+        gen = generated_headers(root, tmp, bc.config)
+        for src in sources:
+            path = root / "kernels" / "hls" / "top" / src
+            out += compile_synthesis_view(path, include_args(root, gen), f"{board}: kernels/hls/top/{src}")
+    return out
 
 
 _GEN_CACHE = {}   # checkout root -> a TemporaryDirectory of generated headers, kept for the process

@@ -276,6 +276,10 @@ struct ConvEngine {
   struct Desc {
     int nk;
     int cols;  // the tile's pixels: columns the MAC array computes (a prefix of its TILE_N)
+    int k_len;  // the GEMM's K, crs (the last slice's length follows)
+    int sv;     // SIMD sub-vectors of a channel vector that hold channels: ceil(Cg / SIMD) when one
+                // channel block holds them all (Cg < B), else every one, B / SIMD
+    bool new_weights;  // the first pixel tile of its weight tile (store_tile reloads the channel constants)
     ConvArgs a;
     ConvGeom gm;
     ConvTile tl;
@@ -612,6 +616,9 @@ struct ConvEngine {
     const int q_n = cmin(gm.tile_w, a.ow - tl.q0);
     const int nr = cmin(gm.tile_rows, a.oh - tl.p0);
     d.cols = (nr - 1) * gm.tile_w + q_n;
+    d.k_len = gm.crs;
+    d.new_weights = first_of_weights;
+    d.sv = gm.cblocks == 1 ? (gm.cg + SIMD - 1) / SIMD : B / SIMD;
     d.a = a, d.gm = gm, d.tl = tl;
     desc_s.write(d);
     const int plane0 = (tl.nn * a.groups + tl.g) * gm.cblocks;
@@ -669,11 +676,14 @@ struct ConvEngine {
   // the residual words (one burst), then one vector per cycle (STORE_VECS): the B channels of one
   // pixel from c_tile's B = PE banks (constant banks), B epilogues, shifted into the output word,
   // which goes to the writer every G vectors. Vectors past the row and channels past Kg are zeros.
-  // The channel constants (bias, requantization) of the tile's TM channels are read first
-  // (STORE_CHANNELS: three reads of the one bundle per channel, II = 3).
+  // The channel constants (bias, requantization) of the tile's TM channels depend on its weight
+  // tile only (the int8 ones on the weight row sums too), so they are read at the first pixel tile
+  // of each weight tile (STORE_CHANNELS: three reads of the one bundle per channel, II = 3) into
+  // ch, which the tile loop keeps across its DATAFLOW iterations for the following pixel tiles
+  // (tile_coords puts them next; ch has this process as its one reader and writer).
   static void store_tile(const bias_t* bias, const int32_t* mult, const int32_t* shift, const word_t* residual,
-                         const acc_t c_tile[TM][TN], hls::stream<Desc>& desc_s, hls::stream<Side>& side_s,
-                         hls::stream<in_word_t>& out_s, hls::stream<Desc>& wdesc_s) {
+                         const acc_t c_tile[TM][TN], ConvChannel<acc_t> ch[TM], hls::stream<Desc>& desc_s,
+                         hls::stream<Side>& side_s, hls::stream<in_word_t>& out_s, hls::stream<Desc>& wdesc_s) {
     FPGAOPS_CYCLES_PROCESS("store", 1, Mac::STORE_DEPTH);
     const Desc d = desc_s.read();
     const Side side = side_s.read();
@@ -684,16 +694,16 @@ struct ConvEngine {
     const int tm = cmin(TM, gm.kg - tl.m0);
     const int q_n = cmin(gm.tile_w, a.ow - tl.q0);
     const int words = (q_n + G - 1) >> LOG2_G;
-    ConvChannel<acc_t> ch[TM];
-#pragma HLS ARRAY_PARTITION variable=ch type=cyclic factor=PE dim=1
     ConvChannel<acc_t> none;  // channels past Kg: computed, then masked to zero
     none.add = 0, none.mult = 0, none.shift = 0;
-    FPGAOPS_CYCLES_LOOP(TM);
-  STORE_CHANNELS:
-    for (int i = 0; i < TM; i++) {
+    if (d.new_weights) {
+      FPGAOPS_CYCLES_LOOP(TM);
+    STORE_CHANNELS:
+      for (int i = 0; i < TM; i++) {
 #pragma HLS PIPELINE II=3
-      FPGAOPS_CYCLES_ITERS(3);
-      ch[i] = i < tm ? P::channel(bias, mult, shift, tl.g * gm.kg + tl.m0 + i, side.wsum[i], a) : none;
+        FPGAOPS_CYCLES_ITERS(3);
+        ch[i] = i < tm ? P::channel(bias, mult, shift, tl.g * gm.kg + tl.m0 + i, side.wsum[i], a) : none;
+      }
     }
     const int kb_n = (tm + B - 1) / B;
     const int plane0 = (tl.nn * a.groups + tl.g) * gm.kblocks + tl.m0 / B;
@@ -794,6 +804,9 @@ struct ConvEngine {
     // DATAFLOW iterations.
     in_word_t wbuf[WB_WORDS];
 #pragma HLS BIND_STORAGE variable=wbuf type=ram_2p impl=uram
+    // The weight tile's channel constants (store_tile), kept across the iterations likewise.
+    ConvChannel<acc_t> ch[TM];
+#pragma HLS ARRAY_PARTITION variable=ch type=cyclic factor=Mac::PE dim=1
   CONV_TILES:
     for (int t = 0; t < gm.n_tiles; t++) {
 #pragma HLS DATAFLOW
@@ -818,8 +831,8 @@ struct ConvEngine {
       FPGAOPS_DATAFLOW_PROCESS(load_tile(xw_s, job_s, b_s, desc_s));
       FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side, B, true>(a_s, b_s, desc_s, side_s, c_tile,
                                                                                   done_desc_s, done_side_s));
-      FPGAOPS_DATAFLOW_PROCESS(store_tile(bias, mult, shift, residual, c_tile, done_desc_s, done_side_s, out_s,
-                                          write_desc_s));
+      FPGAOPS_DATAFLOW_PROCESS(store_tile(bias, mult, shift, residual, c_tile, ch, done_desc_s, done_side_s,
+                                          out_s, write_desc_s));
       FPGAOPS_DATAFLOW_PROCESS(write_tile(y, out_s, write_desc_s));
       FPGAOPS_DATAFLOW_END();
     }

@@ -265,6 +265,7 @@ struct GemmEngine {
   struct Desc {
     int nk;                // K slices
     int cols;              // columns the MAC array computes: tn (compute_tile)
+    int k_len, sv;         // K (the last slice's length follows) and, unused here, conv2d's sub-vectors
     int m0, n0, tm, tn;    // first row / column, valid rows / columns
     int y_row;             // element of y holding (m0, n0)
     int c_base, ldc, n;    // C: element of (0, n0) of this batch entry's C, row pitch (0: one row), y pitch
@@ -339,7 +340,7 @@ struct GemmEngine {
     const int tn = cmin(TN, g.n - n0);
     Desc d;
     d.nk = (g.k + TK - 1) / TK;
-    d.m0 = m0, d.n0 = n0, d.tm = tm, d.tn = tn, d.cols = tn;
+    d.m0 = m0, d.n0 = n0, d.tm = tm, d.tn = tn, d.cols = tn, d.k_len = g.k, d.sv = 1;
     d.y_row = (p * g.m + m0) * g.n + n0;  // y is dense: batch x M x N
     d.use_c = P::uses_c(g.beta);
     d.c_base = p * g.stride_c + n0;
@@ -396,8 +397,8 @@ struct GemmEngine {
   template <int B_VEC, bool SPLIT_FILL>
   static void slice_step(in_word_t a_w[2][TM][WPR_K], in_word_t b_w[2][B_WORDS], int fb,
                          hls::stream<in_word_t>& a_s, hls::stream<in_word_t>& b_s, acc_t acc[NB][PE],
-                         acc_t c_tile[TM][TN], int cols, bool do_mac, bool do_fill, bool first_slice,
-                         bool last_slice) {
+                         acc_t c_tile[TM][TN], int cols, int ks_n, int sv_n, bool do_mac, bool do_fill,
+                         bool first_slice, bool last_slice) {
 #pragma HLS INLINE off
     static_assert(B_VEC == 0 || (B_VEC % SIMD == 0 && L_IN % B_VEC == 0 && TN % (L_IN / B_VEC) == 0 &&
                                  TK % B_VEC == 0),
@@ -406,11 +407,14 @@ struct GemmEngine {
     static const int GV = B_VEC > 0 ? L_IN / B_VEC : 1;       // vectors (pixels) per word
     static const int LOG2_SV = ilog2(SV), LOG2_GV = ilog2(GV);
     const int mb = fb ^ 1;
-    const int mac_n = do_mac ? KS * NB_M * cols : 0;  // cols in [MIN_COLS, TN] (compute_tile)
+    // cols in [MIN_COLS, TN]; ks_n SIMD steps in [1, KS], sv_n of each vector's SV (compute_tile)
+    const int mac_n = do_mac ? ks_n * NB_M * cols : 0;
     const int fill_n = do_fill ? (SPLIT_FILL ? SPLIT_FILL_STEPS : FILL_STEPS) : 0;
     const int steps = mac_n > fill_n ? mac_n : fill_n;
 
-    int ks = 0, bm = 0, n = 0, row = 0;  // MAC position: SIMD step, row block, column; row = bm*TN
+    // MAC position: SIMD step ks of the slice (sub-vector sv of its vector with B_VEC), the step's
+    // count kstep among the visited ones, row block bm (row = bm*TN), column n
+    int ks = 0, sv = 0, kstep = 0, bm = 0, n = 0, row = 0;
     int fr = 0, fw = 0;                  // fill position of A: row, word in row
 
     FPGAOPS_CYCLES_LOOP(steps);
@@ -422,8 +426,8 @@ struct GemmEngine {
       FPGAOPS_CYCLES_ITER();
       // -- MAC half: PE x SIMD multiply-accumulates, rows bm*PE.., column n, k = ks*SIMD.. --------
       if (t < mac_n) {
-        const bool first = first_slice && ks == 0;  // acc starts from the first products: no clear pass
-        const bool last = last_slice && ks == KS - 1;
+        const bool first = first_slice && kstep == 0;  // acc starts from the first products: no clear pass
+        const bool last = last_slice && kstep == ks_n - 1;
         const int kw = ks >> LOG2_G;                 // word of k in a canonical row
         const int ka = (ks & (G - 1)) * SIMD;        // first lane of k in that word
         const int bi = B_VEC > 0 ? (ks >> LOG2_SV) * (TN / GV) + (n >> LOG2_GV) : n * WPR_K + kw;
@@ -469,7 +473,16 @@ struct GemmEngine {
           } else {
             bm = 0;
             row = 0;
-            ks++;
+            kstep++;
+            // the next SIMD step: with B_VEC, past a vector's last visited sub-vector (sv_n of SV:
+            // the others hold zero-padded channels) to the next vector's first
+            if (B_VEC > 0 && sv + 1 == sv_n) {
+              ks += SV - sv;
+              sv = 0;
+            } else {
+              ks++;
+              sv++;
+            }
           }
         }
       }
@@ -512,13 +525,22 @@ struct GemmEngine {
 
     // The tile's valid columns (d.cols: N or pixels left), at least MIN_COLS (see MIN_DIST).
     const int cols = d.cols < MIN_COLS ? MIN_COLS : d.cols > TN ? TN : d.cols;
+    // The SIMD steps the MAC half visits per slice: only those over real K. The last slice holds
+    // k_len - (nk-1)*TK of its TK (the rest zero-padded); with B_VEC, of each vector of B_VEC
+    // channels only the first d.sv sub-vectors (a single channel block of Cg < B_VEC channels: the
+    // rest zero-padded channels). Zeros on both operands: skipping their MACs changes no sum.
+    static const int SVN = B_VEC > 0 ? B_VEC / SIMD : 1;
+    const int sv_n = B_VEC > 0 ? (d.sv < 1 ? 1 : d.sv > SVN ? SVN : d.sv) : 1;
+    const int tk_last = d.k_len - (d.nk - 1) * TK;
+    const int ks_full = B_VEC > 0 ? (TK / B_VEC) * sv_n : KS;
+    const int ks_last = B_VEC > 0 ? ((tk_last + B_VEC - 1) / B_VEC) * sv_n : (tk_last + SIMD - 1) / SIMD;
     // Step s fills slice s (s < nk) into buffer s & 1 and multiplies slice s-1 (s >= 1) from the
     // other one: nk + 1 steps, one call site.
   COMPUTE_SLICES:
     for (int s = 0; s <= d.nk; s++) {
 #pragma HLS LOOP_TRIPCOUNT min=2 max=MAX_SLICE_STEPS
-      slice_step<B_VEC, SPLIT_FILL>(a_w, b_w, s & 1, a_s, b_s, acc, c_tile, cols, s > 0, s < d.nk, s == 1,
-                                    s == d.nk);
+      slice_step<B_VEC, SPLIT_FILL>(a_w, b_w, s & 1, a_s, b_s, acc, c_tile, cols, s == d.nk ? ks_last : ks_full,
+                                    sv_n, s > 0, s < d.nk, s == 1, s == d.nk);
     }
     done_desc_s.write(d);
     done_side_s.write(side_s.read());
