@@ -481,7 +481,7 @@ struct GemmEngine {
               sv = 0;
             } else {
               ks++;
-              sv++;
+              if (B_VEC > 0) sv++;
             }
           }
         }
