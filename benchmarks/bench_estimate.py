@@ -213,8 +213,8 @@ def render(rows, quick=False):
         "stem), the array's size (PE x SIMD per CU), x / y bytes through the ZCU104's 128-bit port, and "
         "depthwise layers on `fpgaops_dwconv` (dwconv.simd channels per cycle). Regular-window pooling moves a "
         "bus word per cycle on the channel-blocked path (`pool.hpp` run_blocked; 0.6-1.9 % of the ResNet time).",
-        "- The search covers PE 8-64 x SIMD 4-16 (and 32 where the xclbin links no float32 MAC-array top, "
-        "gemm.float32 = 0), tiles up to 256 and 1-8 CU sets; *none* means no config "
+        "- The search covers PE 8-64 x SIMD 4-16 (and 32 where the xclbin links no float32 top of the blocked "
+        "engines, gemm.float32 = 0), tiles up to 256 and 1-8 CU sets; *none* means no config "
         "in that space, and the DSP ceiling column says whether any config of these kernels could.",
         "- Measured against C-simulation: the model's cycles agree with the csim cycle counters of the same "
         "layers within 1 % (`fpgaops estimate MODEL --measure`, `tests/unit/test_estimate_measured.py`).",
@@ -246,7 +246,6 @@ def write_config(board):
     from fpgaops import config, kernels, platforms
     from fpgaops.estimator import connectivity
     from fpgaops.estimator.memory import board_config
-
     from fpgaops.estimator.resources import linked_kernels
 
     rows = CONFIG_TARGETS[board]
@@ -260,9 +259,9 @@ def write_config(board):
         return min(E.estimate_layers(E.resolve_net(net, 1)[1], q, "int8", e.gemm, E.Options(kernels="board"), cfg0,
                                      1, net, check_budget=False).images_per_s / dpu for net, dpu in rows)
 
-    r = max(found, key=lambda r: worst(r.estimate))
-    net, target = rows[found.index(r)]
-    plat = platforms.load(board)
+    scores = [worst(f.estimate) for f in found]
+    best = max(range(len(found)), key=scores.__getitem__)
+    r, (net, target) = found[best], rows[best]
     cfg_path = plat.directory / "connectivity.cfg"
     cfg_path.write_text(connectivity.text(plat, kernels.load(), board_config(plat).kernels, r.estimate.cus))
     problems = platforms.check(platforms.load(board), kernels.load())
@@ -282,7 +281,7 @@ def write_config(board):
              f"{e.resources.budget['dsps']} / {e.resources.budget['bram36']}; bound by {e.bottleneck}"]
     if len(rows) > 1:
         block.append(f"# chosen among the searches for {', '.join(n for n, _ in rows)}: the best worst "
-                     f"images/s over the DPU figure, {worst(e):.3f}")
+                     f"images/s over the DPU figure, {scores[best]:.3f}")
     for sect, lines in tables.items():
         block += [f"[{sect}]", *lines]
     block.append(CONFIG_END)

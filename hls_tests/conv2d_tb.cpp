@@ -120,9 +120,9 @@ void bad_call(const opstb::word_t* x, const opstb::word_t* w, opstb::word_t* y, 
   fpgaops_conv2d_f32(x, w, nullptr, nullptr, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
                      a[12], a[13], a[14], a[15], has_bias, 0, 0);
 #else
-  static const int32_t one[1] = {0};
+  static const int32_t zeros[1] = {0};  // mult / shift (never read: the call is refused first)
   fpgaops_conv2d_i8(x, w, nullptr, nullptr, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
-                    a[12], a[13], a[14], a[15], has_bias, 0, 0, 0, one, one, 0, 0, 0, -128, 127);
+                    a[12], a[13], a[14], a[15], has_bias, 0, 0, 0, zeros, zeros, 0, 0, 0, -128, 127);
 #endif
 }
 

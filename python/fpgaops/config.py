@@ -141,7 +141,7 @@ def _not_above(c, key, of):
         raise ConfigError(key, f"must be <= {of} ({c[of]}), got {c[key]}")
 
 
-def _simd_lanes(c):
+def check_blocked_lanes(c):
     # every fill step writes SIMD lanes of k taken from one packed word, and the conv / pool blocks
     # are gemm.pe channels, a whole number per word: both must divide the lanes of a word of each
     # dtype the blocked engines are built for (float32: axi.word_bits / 32; without the float32
@@ -167,7 +167,7 @@ def _dw_rows(c):
 CROSS_CHECKS = [
     _multiple("gemm.tile_m", "gemm.pe"),
     _multiple("gemm.tile_k", "gemm.simd"),
-    lambda c: _simd_lanes(c),
+    lambda c: check_blocked_lanes(c),
     # two output channels per DSP48E2 when int8 MACs are packed
     lambda c: _pack_pairs(c),
     _multiple("gemm.opencl.block_n", "gemm.opencl.vec"),

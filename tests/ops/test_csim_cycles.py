@@ -8,6 +8,7 @@ import pytest
 
 import fpgaops as fo
 from fpgaops import config
+from fpgaops.estimator.params import ACC_RMW  # gemm.hpp's, mirrored by the model
 
 _csim = pytest.importorskip("fpgaops._csim", reason="the csim module is not built")
 CFG = config.current()
@@ -30,7 +31,7 @@ def gemm_compute_iterations(m, n, k, in_bits):
     tiles = math.ceil(m / tm) * math.ceil(n / tn)
     nk = math.ceil(k / tk)
     fill = (tm + tn) * math.ceil(tk / lanes)                      # canonical rows of A and B, a word per step
-    min_cols = min(tn, math.ceil(8 / (tm // g.pe)))               # gemm.hpp MIN_COLS (ACC_RMW = 8)
+    min_cols = min(tn, math.ceil(ACC_RMW / (tm // g.pe)))         # gemm.hpp MIN_COLS
     tk_last = k - (nk - 1) * tk                                   # the last slice's SIMD steps: over real K only
     iters = 0
     for n0 in range(0, n, tn):                                    # an edge tile's MAC loop visits its columns only

@@ -316,7 +316,7 @@ def test_resources_scale_with_cus():
 
 def test_budget_refusal_names_a_key():
     layers = [conv()]
-    huge = E.GemmParams(64, 64, 64, 64, 16, pack_int8=0)  # 1024 MACs in gemm_i8 and again in conv2d_i8
+    huge = E.GemmParams(64, 64, 64, 64, 16, pack_int8=0, float32=0)  # 1024 MACs in gemm_i8 and again in conv2d_i8
     with pytest.raises(ConfigError) as ei:
         E.estimate_layers(layers, "zcu104", "int8", huge, E.Options(kernels="dtype"))
     assert ei.value.key == "gemm.pe" and "zcu104" in str(ei.value) and "modeled" in str(ei.value)
@@ -332,8 +332,13 @@ def test_estimate_refuses_an_invalid_array():
     with pytest.raises(ConfigError) as ei:
         E.GemmParams(64, 96, 64, 4, 32).check()      # SIMD must divide the 16 float32 lanes of a word
     assert ei.value.key == "gemm.simd"
+    # config.py's lanes rule: PE too, unless the float32 tops are not built (gemm.float32 = 0)
     with pytest.raises(ConfigError) as ei:
-        E.GemmParams(66, 64, 64, 3, 16, pack_int8=1).check()   # packed pairs need an even PE
+        E.GemmParams(64, 64, 64, 64, 16).check()
+    assert ei.value.key == "gemm.pe"
+    assert E.GemmParams(64, 64, 64, 64, 32, float32=0).check().simd == 32
+    with pytest.raises(ConfigError, match="even") as ei:
+        E.GemmParams(66, 64, 64, 1, 1, pack_int8=1).check()    # packed pairs need an even PE
     assert ei.value.key == "gemm.pe"
 
 

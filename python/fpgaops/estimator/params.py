@@ -98,10 +98,10 @@ class GemmParams:
             raise ConfigError("gemm.tile_m", f"must be a multiple of gemm.pe ({self.pe}), got {self.tile_m}")
         if self.tile_k % self.simd:
             raise ConfigError("gemm.tile_k", f"must be a multiple of gemm.simd ({self.simd}), got {self.tile_k}")
-        lanes = self.word_bits // (32 if self.float32 else 8)
-        if lanes % self.simd:
-            what = "float32" if self.float32 else "int8 (gemm.float32 = 0)"
-            raise ConfigError("gemm.simd", f"must divide the {what} lanes of a word ({lanes}), got {self.simd}")
+        from ..config import check_blocked_lanes  # the config's own rule (config.py imports nothing of ours)
+
+        check_blocked_lanes({"gemm.float32": self.float32, "axi.word_bits": self.word_bits, "gemm.simd": self.simd,
+                             "gemm.pe": self.pe})
         if self.pack_int8 not in (0, 1):
             raise ConfigError("gemm.pack_int8", f"expected 0 or 1, got {self.pack_int8!r}")
         if self.pack_int8 and self.pe % 2:

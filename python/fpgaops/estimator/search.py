@@ -21,15 +21,14 @@ def candidates(base, dtype="int8", word_bits=None, int8_only=False):
     """MAC-array configs the search tries (every one passes the config rules). word_bits: the AXI
     word widths tried (default: the base config's; a Zynq board's 128-bit PS ports make narrower
     words worth trying, their m_axi buffers are a quarter of the 512-bit ones). int8_only: the
-    xclbin links no float32 MAC-array kernel, so SIMD may exceed the float32 lanes of a word
-    (gemm.float32 = 0, the int8 lanes bound it)."""
+    xclbin links no float32 top of the blocked engines (platforms.FLOAT32_BLOCKED_KERNELS), so PE
+    and SIMD may exceed the float32 lanes of a word (gemm.float32 = 0: the int8 lanes bound them)."""
     out = []
     eb = 4 if dtype == "float32" else 1
+    int8_build = int8_only and dtype == "int8"
     for wb in sorted(set(word_bits or (base.word_bits,))):
         for beats in sorted({16, base.max_burst_beats}):
             for simd in (4, 8, 16, 32):
-                if not (int8_only and dtype == "int8") and (wb // 32) % simd:
-                    continue
                 for pe in (8, 16, 32, 64):
                     # conv2d.hpp: the activations' channel block is gemm.pe channels, SIMD sub-vectors
                     # of it, a whole number of blocks per word
@@ -37,7 +36,7 @@ def candidates(base, dtype="int8", word_bits=None, int8_only=False):
                         continue
                     # the float32 tops too (gemm.float32 = 1) wherever PE and SIMD fit the float32 lanes
                     f32 = 1 if (wb // 32) % simd == 0 and (wb // 32) % pe == 0 else 0
-                    if not f32 and not (int8_only and dtype == "int8"):
+                    if not f32 and not int8_build:
                         continue
                     for tm in (64, 128, 256):
                         for tn in (64, 128):
