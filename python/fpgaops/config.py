@@ -104,6 +104,7 @@ SCHEMA = {
     "conv2d.line_buffer_rows": _int(1, 1024),
     "conv2d.weight_buffer_words": _int(1, 1 << 20, pow2=True),
     "conv2d.fold_taps_max_channels": _int(0, 64),
+    "conv2d.store_lanes": _int(1, 64, pow2=True),
     "dwconv.line_buffer_rows": _int(2, 64),
     "winograd.tile_k": _int(1, 256),
     "winograd.tile_w": _int(1, 256),
@@ -157,6 +158,12 @@ def check_blocked_lanes(c):
             raise ConfigError(key, f"must divide {what}, got {c[key]}{hint}")
 
 
+def _store_lanes(c):
+    if c["conv2d.store_lanes"] < c["gemm.pe"] and c["gemm.pe"] % c["conv2d.store_lanes"]:
+        raise ConfigError("conv2d.store_lanes", f"must divide gemm.pe ({c['gemm.pe']}) when below it, "
+                                                f"got {c['conv2d.store_lanes']}")
+
+
 def _dw_rows(c):
     if c["dwconv.max_kernel"] >= c["dwconv.line_buffer_rows"]:
         raise ConfigError("dwconv.max_kernel", f"must be < dwconv.line_buffer_rows ({c['dwconv.line_buffer_rows']}), "
@@ -167,6 +174,8 @@ def _dw_rows(c):
 CROSS_CHECKS = [
     _multiple("gemm.tile_m", "gemm.pe"),
     _multiple("gemm.tile_k", "gemm.simd"),
+    # the conv epilogue takes a vector of gemm.pe channels in chunks of min(store_lanes, pe)
+    lambda c: _store_lanes(c),
     lambda c: check_blocked_lanes(c),
     # two output channels per DSP48E2 when int8 MACs are packed
     lambda c: _pack_pairs(c),

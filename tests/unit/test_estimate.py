@@ -299,6 +299,44 @@ def test_gemm_cu_resources_by_hand():
     assert f["dsps"] == 256 * 5 + E.ENGINE_DSP_OVERHEAD["float32"]
 
 
+def test_multiplier_dsps_by_hand():
+    from fpgaops.estimator.params import conv_epilogue_dsps, mul_dsps
+
+    # UG579's 27 x 18 signed multiplier: a signed top piece and unsigned 26- / 17-bit lower pieces
+    assert mul_dsps(8, 8) == 1 and mul_dsps(27, 18) == 1 and mul_dsps(18, 27) == 1
+    assert mul_dsps(9, 32) == 2 and mul_dsps(18, 32) == 2 and mul_dsps(28, 18) == 2
+    assert mul_dsps(32, 32) == 4 and mul_dsps(64, 32) == 6
+    # the int8 epilogue lane: the int32 x int32 requantization + the residual's 9 x 32
+    assert conv_epilogue_dsps("int8") == 6 and conv_epilogue_dsps("float32") == 4
+
+
+def test_conv_epilogue_dsps_follow_store_lanes():
+    from fpgaops.estimator.params import conv_epilogue_dsps
+
+    p16 = dataclasses.replace(DEFAULT, pe=32, tile_m=64, store_lanes=16, float32=0)
+    p32 = dataclasses.replace(p16, store_lanes=32)
+    one = E.kernel_cu_resources("fpgaops_conv2d_i8", None, p16, None)["dsps"]
+    two = E.kernel_cu_resources("fpgaops_conv2d_i8", None, p32, None)["dsps"]
+    assert two - one == 16 * conv_epilogue_dsps("int8")
+    # and the epilogue's cycles: a vector of PE channels takes PE / store_lanes cycles (STORE_VECS),
+    # so halving the lanes adds one cycle per vector, G vectors per y word
+    from fpgaops.estimator.cycles import conv2d_store
+
+    a = conv(c=32, k=32, h=8, w=8).attrs
+    gm = E.conv2d_geometry(p16, a)
+    st16, _, y_words = conv2d_store(p16, "int8", a, gm)
+    st32, _, _ = conv2d_store(p32, "int8", a, gm)
+    assert y_words > 0 and st16 - st32 == y_words * gm["G"]
+    with pytest.raises(ConfigError, match="conv2d.store_lanes"):
+        dataclasses.replace(p16, store_lanes=24).check()
+
+
+def test_eltwise_i8_dsps_by_hand():
+    # per lane: the shared 18 x 32 (add's da, mul's da * db) 2 + add's 9 x 32 2 + mul's 9 x 9 1
+    r = E.kernel_cu_resources("fpgaops_eltwise_i8", None, DEFAULT, None)
+    assert r["dsps"] == 64 * 5
+
+
 def test_resources_scale_with_cus():
     from fpgaops import platforms
 

@@ -284,7 +284,8 @@ def conv2d_store(p, dtype, a, gm):
     "write", II = 1, depth STORE_DEPTH), as (store, write, y words): per weight tile (its first
     pixel tile), STORE_CHANNELS (the TM channels' constants, II = 3); per tile and valid channel block (B = gemm.pe channels) and valid output
     row, a run of q_n vectors = ceil(q_n / G) words: the residual's burst (STORE_RES_READ, when there
-    is one) and STORE_VECS (one vector of B channels per cycle, words * G iterations); the writer
+    is one) and STORE_VECS (one vector of B channels per B / conv2d.store_lanes cycles, words * G *
+    B / store_lanes iterations); the writer
     bursts the run's words (WRITE_WORDS, one per cycle)."""
     d, G, b = STORE_DEPTH, gm["G"], gm["B"]
     store = write = words_total = 0.0
@@ -295,7 +296,7 @@ def conv2d_store(p, dtype, a, gm):
                     continue
                 runs = cdiv(tm, b) * nr
                 words = cdiv(q_n, G)
-                per_run = words * G + d + ((words + d) if a["residual"] else 0)
+                per_run = words * G * (b // p.epilogue_lanes) + d + ((words + d) if a["residual"] else 0)
                 cnt = mc * mr * mq
                 store += cnt * runs * per_run
                 write += cnt * runs * (words + d)

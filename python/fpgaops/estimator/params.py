@@ -23,7 +23,8 @@ LOAD_DEPTH = 3                                # pipeline depth of the load proce
 STORE_DEPTH = 4                               # pipeline depth of the GEMM / conv store loops (gemm.hpp STORE_DEPTH)
 WINO_TILE_OVERHEAD = 8                        # winograd.hpp: input transform + MAC-loop start per tile
 MEM_LATENCY_CYCLES = 150                      # first-beat DRAM / HBM latency, paid once per layer
-ENGINE_DSP_OVERHEAD = {"float32": 20, "int8": 12}   # epilogue arithmetic + index multiplies of a GEMM/conv CU
+ENGINE_DSP_OVERHEAD = {"float32": 20, "int8": 12}   # index multiplies and scalar arithmetic of a GEMM/conv CU
+FADD_DSPS = 2                                 # a float32 add on full-DSP cores (UG1399 BIND_OP impl=fulldsp)
 LUTS_PER_MAC = {"float32": 400, "int8": 40}
 LUTS_PER_CU = 6000
 LUTRAM_MAX_DEPTH = 64                         # shallower banks (or <= 1 Kbit) are LUTRAM, not BRAM
@@ -37,6 +38,22 @@ WHAT_IF_KEYS = ("store_rate", "stream_rate")
 
 def cdiv(a, b):
     return -(-a // b)
+
+
+def mul_dsps(a_bits, b_bits):
+    """DSP48E2 of one signed a x b-bit multiply, the operand widths as the kernel source declares
+    them: UG579's 27 x 18 signed multiplier tiled, each operand cut in a signed top piece and
+    unsigned lower pieces (26 / 17 bits), the better orientation (32 x 32: 2 x 2 = 4)."""
+    def pieces(bits, port):
+        return 1 if bits <= port else 1 + cdiv(bits - port, port - 1)
+    return min(pieces(a_bits, 27) * pieces(b_bits, 18), pieces(a_bits, 18) * pieces(b_bits, 27))
+
+
+def conv_epilogue_dsps(dtype):
+    """DSP48E2 of one conv2d.hpp epilogue lane (ConvI8 / ConvF32::epilogue): int8, requantize(acc +
+    bias, mult), int32 x int32, and the residual's ap_int<9> difference x res_mult (int32); float32,
+    two adds (bias, residual)."""
+    return mul_dsps(32, 32) + mul_dsps(9, 32) if dtype == "int8" else 2 * FADD_DSPS
 
 
 def ebytes(dtype):
@@ -76,6 +93,7 @@ class GemmParams:
     weight_buffer_words: int = 2048   # conv2d.weight_buffer_words: the resident weight tile (bus words)
     fold_taps_max_channels: int = 4   # conv2d.fold_taps_max_channels: input images whose taps the host folds
     float32: int = 1                  # gemm.float32: the MAC array's float32 tops are built (0: int8 only)
+    store_lanes: int = 16             # conv2d.store_lanes: epilogue channels per cycle (at most pe)
 
     @classmethod
     def from_config(cls, cfg):
@@ -86,7 +104,8 @@ class GemmParams:
                    v.get("winograd.tile_k", 16), v.get("winograd.tile_w", 8), v.get("gemm.pack_int8", 0),
                    v.get("dwconv.simd", 16), v.get("dwconv.max_channels", 1024), v.get("dwconv.max_row", 24576),
                    v.get("dwconv.line_buffer_uram", 1), v.get("conv2d.weight_buffer_words", 2048),
-                   v.get("conv2d.fold_taps_max_channels", 4), v.get("gemm.float32", 1))
+                   v.get("conv2d.fold_taps_max_channels", 4), v.get("gemm.float32", 1),
+                   v.get("conv2d.store_lanes", 16))
 
     def check(self):
         """The rules of config.py and the static_asserts of gemm.hpp / conv2d.hpp, naming the key."""
@@ -102,11 +121,19 @@ class GemmParams:
 
         check_blocked_lanes({"gemm.float32": self.float32, "axi.word_bits": self.word_bits, "gemm.simd": self.simd,
                              "gemm.pe": self.pe})
+        if self.store_lanes < 1 or self.pe % self.epilogue_lanes:
+            raise ConfigError("conv2d.store_lanes", f"must divide gemm.pe ({self.pe}) when below it, "
+                                                    f"got {self.store_lanes}")
         if self.pack_int8 not in (0, 1):
             raise ConfigError("gemm.pack_int8", f"expected 0 or 1, got {self.pack_int8!r}")
         if self.pack_int8 and self.pe % 2:
             raise ConfigError("gemm.pe", f"must be even when gemm.pack_int8 = 1, got {self.pe}")
         return self
+
+    @property
+    def epilogue_lanes(self):
+        """conv2d.hpp SL: the epilogue's channels per cycle, min(conv2d.store_lanes, gemm.pe)."""
+        return min(self.store_lanes, self.pe)
 
     @property
     def macs(self):
@@ -115,7 +142,7 @@ class GemmParams:
     def short(self):
         pack = ", 2 int8 MACs/DSP" if self.pack_int8 else ""
         return (f"tile {self.tile_m}x{self.tile_n}x{self.tile_k}, PE {self.pe} x SIMD {self.simd} = {self.macs} MACs"
-                f"{pack}, {self.word_bits}-bit words, {self.max_burst_beats}-beat bursts")
+                f"{pack}, {self.epilogue_lanes} epilogue lanes, {self.word_bits}-bit words, {self.max_burst_beats}-beat bursts")
 
 
 @dataclasses.dataclass(frozen=True)

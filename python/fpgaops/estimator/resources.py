@@ -10,7 +10,7 @@ from .connectivity import kernel_specs, replicated
 from .memory import board_config, load_platform
 from .params import (BRAM18_SHAPES, DSP_PER_MAC, ENGINE_DSP_OVERHEAD, KERNEL_SETS, LUTRAM_MAX_BITS,
                      LUTRAM_MAX_DEPTH, LUTS_PER_CU, LUTS_PER_MAC, READ_OUTSTANDING, URAM_SHAPE, GemmParams, Options, cdiv,
-                     ebytes, suffix)
+                     conv_epilogue_dsps, ebytes, mul_dsps, suffix)
 from .report import ResourceEstimate
 
 
@@ -66,7 +66,7 @@ def mac_array_resources(p, dtype, transposer=True):
 
 def dwconv_resources(p, dtype):
     """dwconv.hpp: SIMD x MAX_K^2 MACs (the unrolled window, one product per lane and tap) and SIMD
-    epilogues (int8: a 32 x 32-bit requantization multiply, 4 DSP48E2 each; float32: the bias add, 2);
+    epilogues (int8: a 32 x 32-bit requantization multiply, mul_dsps = 4 DSP48E2; float32: the bias add, 2);
     the line buffer lb[LB_ROWS][NB][LB_DEPTH] (every (slot, bank) its own SIMD-lane-wide bank), the
     weights wk[MAX_K^2][MAX_CG] (a bank per tap) and the epilogue constants ch[MAX_CG][SIMD] (a bank
     per lane, bias + mult + shift = 96 bits). The streams (<= 64 deep) are LUTRAM / SRL."""
@@ -87,7 +87,7 @@ def dwconv_resources(p, dtype):
     b18 = sum(c * bank_bram18(d, w) for c, d, w in banks)
     lutram = sum(c * _lutram_luts(d, w) for c, d, w in banks)
     macs = simd * k * k
-    dsps = macs * DSP_PER_MAC[dtype] + simd * (4 if dtype == "int8" else 2) + 4
+    dsps = macs * DSP_PER_MAC[dtype] + simd * (mul_dsps(32, 32) if dtype == "int8" else 2) + 4
     # the window's multiplexers: per tap and lane an LB_ROWS:1 slot mux and an NB:1 bank rotation
     mux = macs * 8 * eb * (p.dw_line_buffer_rows + nb) // 4
     return {"dsps": dsps, "b18": b18, "uram": uram, "luts": macs * LUTS_PER_MAC[dtype] + lutram + mux}
@@ -130,7 +130,7 @@ def kernel_cu_resources(name, spec, p, cfg):
             luts += 2 * _lutram_luts(run_words, p.word_bits) + p.pe * _lutram_luts(cdiv(p.tile_m, p.pe), 96)
             b18 += bank_bram18(p.tile_m, 32)                                   # weight row sums
             uram += uram_blocks(p.weight_buffer_words, p.word_bits)            # resident weights (wbuf)
-            dsps += 6 if dtype == "int8" else 4                                # requantize / epilogue
+            dsps += p.epilogue_lanes * conv_epilogue_dsps(dtype)                  # the epilogue lanes (store_tile)
     elif name.startswith("fpgaops_winograd_"):
         # the A*A products of one MAC step (II = 1), for the largest m the top instantiates; the
         # accumulators acc[A][A][BK][BT]: A*A banks of BK*BT words
@@ -157,8 +157,12 @@ def kernel_cu_resources(name, spec, p, cfg):
         if dtype == "float32":  # the float table replicated per lane pair (dual port), interpolation per lane
             b18 += (lanes // 2) * bank_bram18(v.get("act_lut.max_segments", 4096) + 1, 32)
             dsps = lanes * 5 + (lanes * 3 if "_eltwise_" in name else 0)
+        elif "_eltwise_" in name:
+            # eltwise.hpp EltI8::apply per lane, by the source's types: the shared ap_int<18> x int32
+            # (add's da, mul's da * db), add's ap_int<9> x int32 and mul's 9 x 9
+            dsps = lanes * (mul_dsps(18, 32) + mul_dsps(9, 32) + mul_dsps(9, 9))
         else:
-            dsps = lanes * 2 if "_eltwise_" in name else 0
+            dsps = 0
         luts += lanes * (300 if dtype == "float32" else 60)
     elif "_softmax_" in name:
         b18 += bank_bram18(v.get("softmax.max_dim", 16384), 32)

@@ -47,10 +47,14 @@ def candidates(base, dtype="int8", word_bits=None, int8_only=False):
                                 for tk in (64, 128, 256):
                                     if tm % pe or tk % simd or tn < lbr:
                                         continue
-                                    out.append(dataclasses.replace(
-                                        base, tile_m=tm, tile_n=tn, tile_k=tk, pe=pe, simd=simd, max_burst_beats=beats,
-                                        word_bits=wb, line_buffer_w=lbw, line_buffer_rows=lbr,
-                                        float32=base.float32 if f32 else 0))
+                                    # the epilogue lanes: 16 (a 128-bit port's int8 outputs per
+                                    # cycle) or 32, at most PE
+                                    for sl in sorted({min(pe, 16), min(pe, 32)}):
+                                        out.append(dataclasses.replace(
+                                            base, tile_m=tm, tile_n=tn, tile_k=tk, pe=pe, simd=simd,
+                                            max_burst_beats=beats, word_bits=wb, line_buffer_w=lbw,
+                                            line_buffer_rows=lbr, float32=base.float32 if f32 else 0,
+                                            store_lanes=sl))
     return out
 
 
@@ -59,7 +63,8 @@ def overlay(p, base):
     keys = {"tile_m": "gemm.tile_m", "tile_n": "gemm.tile_n", "tile_k": "gemm.tile_k", "pe": "gemm.pe",
             "simd": "gemm.simd", "pack_int8": "gemm.pack_int8", "word_bits": "axi.word_bits",
             "max_burst_beats": "axi.max_burst_beats", "line_buffer_w": "conv2d.line_buffer_w", "float32": "gemm.float32",
-            "line_buffer_rows": "conv2d.line_buffer_rows", "weight_buffer_words": "conv2d.weight_buffer_words"}
+            "line_buffer_rows": "conv2d.line_buffer_rows", "weight_buffer_words": "conv2d.weight_buffer_words",
+            "store_lanes": "conv2d.store_lanes"}
     return {key: getattr(p, f) for f, key in keys.items() if getattr(p, f) != getattr(base, f)}
 
 

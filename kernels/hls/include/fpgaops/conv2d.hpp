@@ -80,6 +80,7 @@ struct Conv2dConfig {
   static const int LB_W = cfg::CONV2D_LINE_BUFFER_W;        // longest row segment of the line buffer
   static const int LB_ROWS = cfg::CONV2D_LINE_BUFFER_ROWS;  // output rows stacked in one tile
   static const int WB_WORDS = cfg::CONV2D_WEIGHT_BUFFER_WORDS;  // resident weight tile (bus words)
+  static const int STORE_LANES = cfg::CONV2D_STORE_LANES;     // epilogue channels per cycle
 };
 
 // Float activation codes (int8 folds the activation into act_min / act_max).
@@ -212,7 +213,13 @@ struct ConvI8 {
   static out_t epilogue(acc_t acc, const ConvChannel<acc_t>& ch, out_t res, const ConvArgs& a) {
     const int32_t acc32 = lane_traits<int32_t>::from_bits(uint32_t(acc) + uint32_t(ch.add));
     int64_t v = requantize(acc32, ch.mult, ch.shift) + a.y_zero_point;
-    if (a.has_residual) v += requantize(int32_t(res) - a.res_zero_point, a.res_mult, a.res_shift);
+    if (a.has_residual) {
+      // res_zero_point is int8 (the top asserts it), so the difference is 9 bits and its multiply
+      // a 9 x 32-bit one (2 DSP48E2, not the 4 of an int32 x int32)
+      const ap_int<9> dr = ap_int<9>(int(res) - a.res_zero_point);
+      const int64_t round = a.res_shift > 0 ? (int64_t(1) << (a.res_shift - 1)) : int64_t(0);
+      v += (int64_t(ap_int<41>(dr) * ap_int<32>(a.res_mult)) + round) >> a.res_shift;
+    }
     v = v < a.act_min ? int64_t(a.act_min) : v;
     v = v > a.act_max ? int64_t(a.act_max) : v;
     return out_t(v);
@@ -247,6 +254,11 @@ struct ConvEngine {
   static const int VR = TK / B;                // vector rows (cb, i, j) per K slice
   static const int LB_WW = ceil_div(LB_W, G) + 1;  // words of a line-buffer row (+1: the rotation)
   static const int RUN_WORDS = ceil_div(TN, G) + 1;  // y / residual words of one store run
+  // The epilogue (a 32 x 32-bit requantization, with a residual also a 9 x 32-bit one, per channel:
+  // the widest multipliers of the CU) runs SL = min(conv2d.store_lanes, B) channels per cycle, a
+  // vector of B channels in R = B / SL cycles: SL need not exceed what the y port takes per cycle
+  static const int SL = cmin(Cfg::STORE_LANES, B);
+  static const int R = B / SL;
   // fetch_x -> load_tile: x words of the line-buffer fills. Deep enough for one fill of a stride-1
   // or stride-2 tile (a tile's TN pixels are <= 2 * TN / G words at stride 2, plus the filter's
   // overhang and the rotation, two words per row), so the fetch reads the next fill through the
@@ -257,6 +269,7 @@ struct ConvEngine {
 
   static_assert(LB_W >= 1 && LB_W <= 65536, "conv2d.line_buffer_w must be in [1, 65536]");
   static_assert(LB_ROWS >= 1 && LB_ROWS <= TN, "conv2d.line_buffer_rows must be in [1, gemm.tile_n]");
+  static_assert(SL >= 1 && B % SL == 0, "conv2d.store_lanes must divide gemm.pe (or exceed it)");
   static const int WB_WORDS = Cfg::WB_WORDS;
   static_assert(WB_WORDS >= 1 && (WB_WORDS & (WB_WORDS - 1)) == 0,
                 "conv2d.weight_buffer_words must be a power of two >= 1");
@@ -673,8 +686,9 @@ struct ConvEngine {
   // y and residual are channel-blocked like x (B = gemm.pe channels per vector, rows padded to whole
   // words: y[nn][g][kb][p][owp][B]). A tile's output is, per channel block kb and output row, one
   // run of q_n vectors starting on a word (q0 is a multiple of G): ceil(q_n / G) words. Per run:
-  // the residual words (one burst), then one vector per cycle (STORE_VECS): the B channels of one
-  // pixel from c_tile's B = PE banks (constant banks), B epilogues, shifted into the output word,
+  // the residual words (one burst), then one vector per R cycles (STORE_VECS): the B channels of one
+  // pixel from c_tile's B = PE banks, SL = conv2d.store_lanes epilogues per cycle (chunk c reads
+  // banks c * SL + l: an R:1 mux per lane, constant banks when R = 1), shifted into the output word,
   // which goes to the writer every G vectors. Vectors past the row and channels past Kg are zeros.
   // The channel constants (bias, requantization) of the tile's TM channels depend on its weight
   // tile only (the int8 ones on the weight row sums too), so they are read at the first pixel tile
@@ -728,32 +742,46 @@ struct ConvEngine {
             }
           }
           in_word_t word = zero_lanes<out_t>();
-          out_t vec[B];
+          out_t vec[B] = {};
 #pragma HLS ARRAY_PARTITION variable=vec type=complete dim=1
-          int g = 0, w = 0;
-          FPGAOPS_CYCLES_LOOP(words * G);
+          int g = 0, w = 0, e = 0, c = 0;
+          FPGAOPS_CYCLES_LOOP(words * G * R);
         STORE_VECS:
-          for (int e = 0; e < words * G; e++) {
+          for (int it = 0; it < words * G * R; it++) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=RUN_WORDS*G
+#pragma HLS LOOP_TRIPCOUNT min=1 max=RUN_WORDS*G*R
             FPGAOPS_CYCLES_ITER();
             const int col = rr * gm.tile_w + (e < q_n ? e : 0);
             const in_word_t res_w = a.has_residual ? res_row[w] : zero_lanes<out_t>();
-          STORE_LANES:
-            for (int pe = 0; pe < B; pe++) {
+            // vec is a shift register of the vector's chunks: chunk c enters at the top, so after R
+            // chunks lane pe holds channel pe
+          STORE_SHIFT:
+            for (int pe = 0; pe + SL < B; pe++) {
 #pragma HLS UNROLL
+              vec[pe] = vec[pe + SL];
+            }
+          STORE_LANES:
+            for (int l = 0; l < SL; l++) {
+#pragma HLS UNROLL
+              const int pe = c * SL + l;
               const int i = kb * B + pe;
               const out_t rv = res_w.v[(g * B + pe) & (L_OUT - 1)];
               const out_t v = P::epilogue(c_tile[i][col], ch[i], rv, a);
-              vec[pe] = e < q_n && i < tm ? v : out_t(0);
+              vec[B - SL + l] = e < q_n && i < tm ? v : out_t(0);
             }
-            shift_in<out_t>(word, vec);
-            if (g + 1 == G) {
-              out_s.write(word);
-              g = 0;
-              w++;
+            if (c + 1 == R) {
+              c = 0;
+              e++;
+              shift_in<out_t>(word, vec);
+              if (g + 1 == G) {
+                out_s.write(word);
+                g = 0;
+                w++;
+              } else {
+                g++;
+              }
             } else {
-              g++;
+              c++;
             }
           }
         }

@@ -86,8 +86,14 @@ struct EltI8 {
   template <class Tab>
   static int8_t apply(int8_t a, int8_t b, const EltArgs& g, const Tab& t, int lane) {
 #pragma HLS INLINE
-    const int64_t da = int64_t(a) - g.za, db = int64_t(b) - g.zb;
-    const int64_t acc = g.op == ELT_ADD ? da * g.ma + db * g.mb : da * db * g.ma;
+    // The zero points are int8 (the top asserts them), so the differences are 9 bits: one
+    // 18 x 32-bit multiply by ma serves both ops (add: da, mul: da * db), plus add's 9 x 32-bit
+    // db * mb (ma, mb < 2^31) -- 5 DSP48E2 per lane instead of the int64 products' 18
+    const ap_int<9> da = ap_int<9>(int(a) - g.za), db = ap_int<9>(int(b) - g.zb);
+    const ap_int<18> lhs = g.op == ELT_ADD ? ap_int<18>(da) : ap_int<18>(da * db);
+    const ap_int<50> p1 = lhs * ap_int<32>(g.ma);
+    const ap_int<41> p2 = g.op == ELT_ADD ? ap_int<41>(db * ap_int<32>(g.mb)) : ap_int<41>(0);
+    const int64_t acc = int64_t(p1) + int64_t(p2);
     const int64_t rnd = g.shift > 0 ? (int64_t(1) << (g.shift - 1)) : 0;
     int64_t v = ((acc + rnd) >> g.shift) + g.zo;
     v = v < -128 ? -128 : (v > 127 ? 127 : v);
