@@ -16,10 +16,13 @@ from .params import (ACC_LATENCY, ACC_RMW, LOAD_DEPTH, STORE_DEPTH, MEM_LATENCY_
                      ebytes)
 
 
-def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False, cols=None, sv=None):
+def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False, cols=None, sv=None, rows=None):
     """Cycles of GemmEngine::compute_tile (gemm.hpp) for one output tile with reduction length k,
-    ``cols`` valid columns (default TN) and, with b_vmajor, ``sv`` of each channel vector's PE/SIMD
-    sub-vectors holding channels (default all).
+    ``cols`` valid columns (default TN), ``rows`` valid rows (default TM: the GEMM visits every row
+    block; conv2d only those holding channels below Kg, BM_N = ceil(rows/PE) of TM/PE unless they
+    hold fewer than MIN_DIST accumulators per column pass, and then at least ceil(MIN_DIST / BM_N)
+    columns) and, with b_vmajor, ``sv`` of each channel vector's PE/SIMD sub-vectors holding
+    channels (default all).
 
     nk + 1 calls of SLICE_STEP (one call site, ping-pong bit), one pipelined loop each: a MAC half
     of KS * NB iterations (NB = TM/PE * cols' accumulators visited, PE x SIMD MACs per iteration;
@@ -37,10 +40,14 @@ def mac_tile(p, dtype, k, trans_a=False, trans_b=False, b_vmajor=False, cols=Non
     tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
     nb_m = tm // p.pe
     min_cols = min(tn, cdiv(ACC_RMW, nb_m))
-    c = min(tn, max(tn if cols is None else cols, min_cols))
-    nb = nb_m * c
+    min_dist = nb_m * min_cols
+    bm_n = nb_m if rows is None else min(nb_m, max(1, cdiv(rows, p.pe)))
+    if bm_n * tn < min_dist:
+        bm_n = nb_m
+    c = min(tn, max(tn if cols is None else cols, cdiv(min_dist, bm_n)))
+    nb = bm_n * c
     # the DEPENDENCE distance the loop declares is the shortest one, nb_m * MIN_COLS
-    ii = max(1, cdiv(ACC_LATENCY[dtype], nb_m * min_cols))
+    ii = max(1, cdiv(ACC_LATENCY[dtype], min_dist))
     nk = cdiv(k, tk)
     tk_last = k - (nk - 1) * tk
     if b_vmajor:
@@ -329,16 +336,17 @@ def conv2d_sub_vectors(p, gm):
 
 def conv2d_tile_cycles(p, dtype, a, gm):
     """compute_tile's cycles per tile averaged over the layer's tiles: a tile computes its valid
-    columns (conv2d.hpp load_tile's d.cols: (rows - 1) * tile_w + q_n, its pixels), so the edge
-    tiles along OH and OW cost less."""
+    columns (conv2d.hpp load_tile's d.cols: (rows - 1) * tile_w + q_n, its pixels) and its valid
+    rows (d.rows: the output channels below Kg), so the edge tiles along OH, OW and Kg cost less."""
     total = count = 0
     for nr, mr in _edges(a["oh"], gm["tile_rows"]):
         for q_n, mq in _edges(a["ow"], gm["tile_w"]):
-            if mr and mq:
-                cols = (nr - 1) * gm["tile_w"] + q_n
-                total += mr * mq * mac_tile(p, dtype, gm["crs"], b_vmajor=True, cols=cols,
-                                            sv=conv2d_sub_vectors(p, gm))["tile_cycles"]
-                count += mr * mq
+            for tm, mm in _edges(gm["kg"], p.tile_m):
+                if mr and mq and mm:
+                    cols = (nr - 1) * gm["tile_w"] + q_n
+                    total += mr * mq * mm * mac_tile(p, dtype, gm["crs"], b_vmajor=True, cols=cols, rows=tm,
+                                                     sv=conv2d_sub_vectors(p, gm))["tile_cycles"]
+                    count += mr * mq * mm
     return total / count
 
 

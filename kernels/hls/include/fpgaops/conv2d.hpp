@@ -289,6 +289,7 @@ struct ConvEngine {
   struct Desc {
     int nk;
     int cols;  // the tile's pixels: columns the MAC array computes (a prefix of its TILE_N)
+    int rows;  // the tile's output channels below Kg: rows the MAC array computes (a prefix of TILE_M)
     int k_len;  // the GEMM's K, crs (the last slice's length follows)
     int sv;     // SIMD sub-vectors of a channel vector that hold channels: ceil(Cg / SIMD) when one
                 // channel block holds them all (Cg < B), else every one, B / SIMD
@@ -629,6 +630,7 @@ struct ConvEngine {
     const int q_n = cmin(gm.tile_w, a.ow - tl.q0);
     const int nr = cmin(gm.tile_rows, a.oh - tl.p0);
     d.cols = (nr - 1) * gm.tile_w + q_n;
+    d.rows = cmin(TM, gm.kg - tl.m0);
     d.k_len = gm.crs;
     d.new_weights = first_of_weights;
     d.sv = gm.cblocks == 1 ? (gm.cg + SIMD - 1) / SIMD : B / SIMD;

@@ -49,6 +49,8 @@
 // latency at II=1 (the DEPENDENCE pragma states the shortest such distance, a true dependence).
 // cols is the tile's valid columns (an edge tile's pixels or N), at least MIN_COLS: the columns
 // past the tile are never multiplied, their c_tile entries never written nor read by the store.
+// Likewise only the row blocks holding valid rows (d.rows) are visited, as long as they hold
+// enough accumulators to keep that distance (then cols is raised to ceil(MIN_DIST / row blocks)).
 #ifndef FPGAOPS_GEMM_HPP
 #define FPGAOPS_GEMM_HPP
 
@@ -265,6 +267,7 @@ struct GemmEngine {
   struct Desc {
     int nk;                // K slices
     int cols;              // columns the MAC array computes: tn (compute_tile)
+    int rows;              // rows the MAC array computes: TM here (conv2d skips the row blocks past Kg)
     int k_len, sv;         // K (the last slice's length follows) and, unused here, conv2d's sub-vectors
     int m0, n0, tm, tn;    // first row / column, valid rows / columns
     int y_row;             // element of y holding (m0, n0)
@@ -340,7 +343,7 @@ struct GemmEngine {
     const int tn = cmin(TN, g.n - n0);
     Desc d;
     d.nk = (g.k + TK - 1) / TK;
-    d.m0 = m0, d.n0 = n0, d.tm = tm, d.tn = tn, d.cols = tn, d.k_len = g.k, d.sv = 1;
+    d.m0 = m0, d.n0 = n0, d.tm = tm, d.tn = tn, d.cols = tn, d.rows = TM, d.k_len = g.k, d.sv = 1;
     d.y_row = (p * g.m + m0) * g.n + n0;  // y is dense: batch x M x N
     d.use_c = P::uses_c(g.beta);
     d.c_base = p * g.stride_c + n0;
@@ -397,7 +400,7 @@ struct GemmEngine {
   template <int B_VEC, bool SPLIT_FILL>
   static void slice_step(in_word_t a_w[2][TM][WPR_K], in_word_t b_w[2][B_WORDS], int fb,
                          hls::stream<in_word_t>& a_s, hls::stream<in_word_t>& b_s, acc_t acc[NB][PE],
-                         acc_t c_tile[TM][TN], int cols, int ks_n, int sv_n, bool do_mac, bool do_fill,
+                         acc_t c_tile[TM][TN], int cols, int bm_n, int ks_n, int sv_n, bool do_mac, bool do_fill,
                          bool first_slice, bool last_slice) {
 #pragma HLS INLINE off
     static_assert(B_VEC == 0 || (B_VEC % SIMD == 0 && L_IN % B_VEC == 0 && TN % (L_IN / B_VEC) == 0 &&
@@ -407,8 +410,9 @@ struct GemmEngine {
     static const int GV = B_VEC > 0 ? L_IN / B_VEC : 1;       // vectors (pixels) per word
     static const int LOG2_SV = ilog2(SV), LOG2_GV = ilog2(GV);
     const int mb = fb ^ 1;
-    // cols in [MIN_COLS, TN]; ks_n SIMD steps in [1, KS], sv_n of each vector's SV (compute_tile)
-    const int mac_n = do_mac ? ks_n * NB_M * cols : 0;
+    // bm_n row blocks in [1, NB_M], cols in [MIN_COLS, TN] with bm_n * cols >= MIN_DIST; ks_n SIMD
+    // steps in [1, KS], sv_n of each vector's SV (compute_tile)
+    const int mac_n = do_mac ? ks_n * bm_n * cols : 0;
     const int fill_n = do_fill ? (SPLIT_FILL ? SPLIT_FILL_STEPS : FILL_STEPS) : 0;
     const int steps = mac_n > fill_n ? mac_n : fill_n;
 
@@ -467,7 +471,7 @@ struct GemmEngine {
           n++;
         } else {
           n = 0;
-          if (bm + 1 < NB_M) {
+          if (bm + 1 < bm_n) {
             bm++;
             row += TN;
           } else {
@@ -523,8 +527,14 @@ struct GemmEngine {
     acc_t acc[NB][PE];
 #pragma HLS ARRAY_PARTITION variable=acc type=complete dim=2
 
-    // The tile's valid columns (d.cols: N or pixels left), at least MIN_COLS (see MIN_DIST).
-    const int cols = d.cols < MIN_COLS ? MIN_COLS : d.cols > TN ? TN : d.cols;
+    // The tile's row blocks holding valid rows (d.rows), all of them if those hold fewer than
+    // MIN_DIST accumulators per column pass; its valid columns (d.cols: N or pixels left), at least
+    // ceil(MIN_DIST / bm_n), so one accumulator's read-modify-writes stay MIN_DIST apart.
+    const int bm_v = (d.rows + PE - 1) / PE;
+    const int bm_c = bm_v < 1 ? 1 : bm_v > NB_M ? NB_M : bm_v;
+    const int bm_n = bm_c * TN < MIN_DIST ? NB_M : bm_c;
+    const int min_cols = (MIN_DIST + bm_n - 1) / bm_n;
+    const int cols = d.cols < min_cols ? min_cols : d.cols > TN ? TN : d.cols;
     // The SIMD steps the MAC half visits per slice: only those over real K. The last slice holds
     // k_len - (nk-1)*TK of its TK (the rest zero-padded); with B_VEC, of each vector of B_VEC
     // channels only the first d.sv sub-vectors (a single channel block of Cg < B_VEC channels: the
@@ -539,7 +549,7 @@ struct GemmEngine {
   COMPUTE_SLICES:
     for (int s = 0; s <= d.nk; s++) {
 #pragma HLS LOOP_TRIPCOUNT min=2 max=MAX_SLICE_STEPS
-      slice_step<B_VEC, SPLIT_FILL>(a_w, b_w, s & 1, a_s, b_s, acc, c_tile, cols, s == d.nk ? ks_last : ks_full,
+      slice_step<B_VEC, SPLIT_FILL>(a_w, b_w, s & 1, a_s, b_s, acc, c_tile, cols, bm_n, s == d.nk ? ks_last : ks_full,
                                     sv_n, s > 0, s < d.nk, s == 1, s == d.nk);
     }
     done_desc_s.write(d);
