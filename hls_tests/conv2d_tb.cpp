@@ -93,7 +93,7 @@ struct Launch {
 #if FPGAOPS_GEMM_FLOAT32
     run_blocked<float>(b, g, [&](const opstb::word_t* x, const opstb::word_t* w, const opstb::word_t* res,
                                  opstb::word_t* y) {
-      fpgaops_conv2d_f32(x, w, static_cast<const float*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
+      fpgaops_conv2d_f32(x, w, w, static_cast<const float*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
                          g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.groups, b.bias != nullptr, res != nullptr,
                          int(c.i("act")));
     });
@@ -105,7 +105,7 @@ struct Launch {
   void i8(const convtb::ConvBuffers& b, const convtb::ConvShape& g, const opstb::Row& c) const {
     run_blocked<int8_t>(b, g, [&](const opstb::word_t* x, const opstb::word_t* w, const opstb::word_t* res,
                                   opstb::word_t* y) {
-      fpgaops_conv2d_i8(x, w, static_cast<const int32_t*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
+      fpgaops_conv2d_i8(x, w, w, static_cast<const int32_t*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
                         g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.groups, b.bias != nullptr, res != nullptr,
                         int(c.i("xzp")), int(c.i("yzp")), b.mult, b.shift, int(c.i("rzp")), int(c.i("rmult")),
                         int(c.i("rshift")), int(c.i("amin")), int(c.i("amax")));
@@ -117,11 +117,11 @@ struct Launch {
 // top, or on the int8 one in an int8-only build (gemm.float32 = 0).
 void bad_call(const opstb::word_t* x, const opstb::word_t* w, opstb::word_t* y, const int (&a)[16], int has_bias) {
 #if FPGAOPS_GEMM_FLOAT32
-  fpgaops_conv2d_f32(x, w, nullptr, nullptr, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
+  fpgaops_conv2d_f32(x, w, w, nullptr, nullptr, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
                      a[12], a[13], a[14], a[15], has_bias, 0, 0);
 #else
   static const int32_t zeros[1] = {0};  // mult / shift (never read: the call is refused first)
-  fpgaops_conv2d_i8(x, w, nullptr, nullptr, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
+  fpgaops_conv2d_i8(x, w, w, nullptr, nullptr, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
                     a[12], a[13], a[14], a[15], has_bias, 0, 0, 0, zeros, zeros, 0, 0, 0, -128, 127);
 #endif
 }
@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
   failed += !opstb::refused("has_bias without bias", [&] { bad_call(x, w, y, good, 1); });
   cases++;
   failed += !opstb::refused("int8 act range reversed", [&] {
-    fpgaops_conv2d_i8(x, w, nullptr, nullptr, dy.words(), 1, 4, 4, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0,
+    fpgaops_conv2d_i8(x, w, w, nullptr, nullptr, dy.words(), 1, 4, 4, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0,
                       0, dx.as<int32_t>(), dx.as<int32_t>(), 0, 0, 0, 5, -5);
   });
   return opstb::finish("conv2d_tb", cases, failed);

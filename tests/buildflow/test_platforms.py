@@ -39,6 +39,8 @@ def test_connectivity_covers_every_kernel(board):
 TABLE_PORTS = {"table", "lut", "bias", "mult", "shift"}
 # ... and per kernel family: the depthwise filter taps (R*S values read once per output plane).
 FAMILY_TABLE_PORTS = {"fpgaops_dwconv": {"weight"}}
+# A second port onto its partner's buffer (conv2d's weight_hi): on HBM it shares the partner's channel.
+PAIRED_PORTS = {"weight_hi": "weight"}
 
 
 # Families that are alternative algorithms of one op (a layer runs on exactly one of them): they
@@ -64,10 +66,13 @@ def test_hbm_pseudo_channels_spread_over_ports(board):
             tags = [(a.name, tag) for a in spec.pointer_args for tag in p.port_banks(cu, a.name)]
             assert all(t.startswith("HBM[") for _n, t in tags)
             tables = TABLE_PORTS | FAMILY_TABLE_PORTS.get(k.rsplit("_", 1)[0], set())
-            streaming = [t for n, t in tags if n not in tables]
+            streaming = [t for n, t in tags if n not in tables and n not in PAIRED_PORTS]
             assert len(set(streaming)) == len(streaming), f"{cu}: two of its ports share a pseudo channel"
+            for n, partner in PAIRED_PORTS.items():
+                if any(m == n for m, _t in tags):
+                    assert p.port_banks(cu, n) == p.port_banks(cu, partner), f"{cu}.{n}: not on {partner}'s channel"
             for n, t in tags:
-                users.setdefault(t, set()).add((_family(k), "table" if n in tables else n))
+                users.setdefault(t, set()).add((_family(k), "table" if n in tables else PAIRED_PORTS.get(n, n)))
     for tag, names in users.items():
         ports = {n for _f, n in names}
         assert len(names) == 1 or ports <= TABLE_PORTS or len(ports) == 1 and len({f for f, _n in names}) == 1, \

@@ -83,6 +83,36 @@ def test_streams_overlap_on_separate_banks_only():
     assert bw.concurrent({"residual": 1e6, "bias": 1e6}, 512) == pytest.approx(2 * one)
 
 
+def test_weights_stream_through_two_ports():
+    # load_weights reads each slice's first half through `weight`, the second through `weight_hi`
+    # at once: on the ZCU104 they are HP1 and HPC0, so a weight-bound layer (an FC layer as a 1x1
+    # conv: 2048 x 1000 int8 weights, one pixel) takes half the time of one port
+    from fpgaops import platforms
+    from fpgaops.estimator.memory import PortBandwidth
+
+    plat = platforms.load("zcu104")
+    assert plat.port_banks(plat.compute_units("fpgaops_conv2d_i8")[0], "weight_hi") != \
+        plat.port_banks(plat.compute_units("fpgaops_conv2d_i8")[0], "weight")
+    bw = PortBandwidth(plat, "fpgaops_conv2d_i8", 300, 0.8)
+    fc = dict(n=1, c=2048, h=1, w=1, k=1000, r=1, s=1, oh=1, ow=1, stride=(1, 1), dilation=(1, 1), groups=1,
+              residual=False)
+    p = dataclasses.replace(DEFAULT, pe=32, simd=32, float32=0)
+    r = E.conv2d_layer(p, E.Options(), bw, "int8", fc)
+    w_bytes = 1000 * 2048
+    assert r["bound"] in ("loader", "memory")
+    assert r["memory"] == pytest.approx(w_bytes / 2 / bw.port("weight", 512), rel=0.01)
+
+
+def test_hbm_layouts_pair_weight_hi_with_weight():
+    from fpgaops.estimator import connectivity
+
+    for board, sets in (("u50", 3), ("u280", 2)):
+        q = _sets(board, sets)
+        for cu in q.connectivity.nk["fpgaops_conv2d_i8"]:
+            assert q.connectivity.sp[(cu, "weight_hi")] == q.connectivity.sp[(cu, "weight")]
+    assert connectivity.PAIRED_PORTS == {"weight_hi": "weight"}
+
+
 def test_one_gemm_layer_cycles_from_the_formula():
     # M = 100, N = 70, K = 640: ceil(100/64) * ceil(70/64) = 4 tiles; the two of the first column
     # tile compute 64 columns, 512 + 9*1024 + 1024 + 11*14 cycles; the two edge tiles only their 6
@@ -182,7 +212,11 @@ def test_conv2d_loader_by_hand():
     # a tile is one output row of 56 pixels: the MAC loop visits those 56 of its 64 columns
     assert split["mac_steps"] == 4 * 4 * 56
     assert r["compute"] == tiles * tile
-    weights = 64 + d + nk * (64 * 1 + d)               # WSUM_CLEAR; the slice's 64 rows of 1 word: one burst
+    # WSUM_CLEAR; per slice the 64 rows of 1 word from DDR through two ports: 32 words in each of two
+    # loops (LOAD_W_PAIRS, LOAD_W_HI); from the resident copy in one loop
+    weights = 64 + d + nk * (64 * 1 + 2 * d)
+    resident = 64 + d + nk * (64 * 1 + d)
+    assert E.cycles.conv2d_load_tile(DEFAULT, "int8", a, g, nk, ddr_frac=0)[0] == resident
     emit = nk * 4 * (64 + d)                           # TK/SIMD vector rows of TN vectors
     # a line-buffer row: 58 vectors from image column -1 (pad 1): 56 in the image starting on a word
     # (sh = 0), so the row is rotated by rt = (0 - 1) mod 4 = 3: ceil(61 / 4) = 16 words = one pad word,

@@ -94,12 +94,14 @@ extern "C" {
 // Built unless gemm.float32 = 0 (an int8-only board build, whose gemm.pe / gemm.simd may exceed the
 // float32 lanes of a word: the float32 engine would not compile there).
 #if FPGAOPS_GEMM_FLOAT32
-void fpgaops_conv2d_f32(const word_t* x, const word_t* weight, const float* bias, const word_t* residual, word_t* y,
+void fpgaops_conv2d_f32(const word_t* x, const word_t* weight, const word_t* weight_hi, const float* bias,
+                        const word_t* residual, word_t* y,
                         int n, int c, int h, int w, int k, int r, int s, int oh, int ow, int stride_h, int stride_w,
                         int pad_top, int pad_left, int dil_h, int dil_w, int groups, int has_bias, int has_residual,
                         int act) {
 #pragma HLS INTERFACE mode=m_axi port=x bundle=gmem0 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
 #pragma HLS INTERFACE mode=m_axi port=weight bundle=gmem1 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
+#pragma HLS INTERFACE mode=m_axi port=weight_hi bundle=gmem5 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
 #pragma HLS INTERFACE mode=m_axi port=bias bundle=gmem2 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_CHANNELS max_widen_bitwidth=32
 #pragma HLS INTERFACE mode=m_axi port=residual bundle=gmem3 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
 // y is written a bus word per cycle: every store run starts on a word (conv2d.hpp, store_tile).
@@ -129,13 +131,15 @@ void fpgaops_conv2d_f32(const word_t* x, const word_t* weight, const float* bias
                          has_bias, has_residual);
   a.act = act;
   check_conv_args<float>(x, weight, y, a, bias != 0, residual != 0);
+  FPGAOPS_SIM_ASSERT(weight_hi != 0, "conv2d_f32: null weight_hi (the weight buffer again)");
   FPGAOPS_SIM_ASSERT(act >= 0 && act <= 2, "conv2d_f32: act = " << act << " (0 none, 1 relu, 2 relu6)");
   // The float epilogue has no requantization: its mult / shift are never read.
-  fpgaops::hw::conv2d<fpgaops::hw::Conv2dConfig, fpgaops::hw::ConvF32>(x, weight, bias, 0, 0, residual, y, a);
+  fpgaops::hw::conv2d<fpgaops::hw::Conv2dConfig, fpgaops::hw::ConvF32>(x, weight, weight_hi, bias, 0, 0, residual, y, a);
 }
 #endif  // FPGAOPS_GEMM_FLOAT32
 
-void fpgaops_conv2d_i8(const word_t* x, const word_t* weight, const int32_t* bias, const word_t* residual,
+void fpgaops_conv2d_i8(const word_t* x, const word_t* weight, const word_t* weight_hi, const int32_t* bias,
+                       const word_t* residual,
                        word_t* y, int n, int c, int h, int w, int k, int r, int s, int oh, int ow, int stride_h,
                        int stride_w, int pad_top, int pad_left, int dil_h, int dil_w, int groups, int has_bias,
                        int has_residual, int x_zero_point, int y_zero_point, const int32_t* mult,
@@ -143,6 +147,7 @@ void fpgaops_conv2d_i8(const word_t* x, const word_t* weight, const int32_t* bia
                        int act_max) {
 #pragma HLS INTERFACE mode=m_axi port=x bundle=gmem0 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
 #pragma HLS INTERFACE mode=m_axi port=weight bundle=gmem1 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
+#pragma HLS INTERFACE mode=m_axi port=weight_hi bundle=gmem5 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
 #pragma HLS INTERFACE mode=m_axi port=bias bundle=gmem2 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_CHANNELS max_widen_bitwidth=32
 #pragma HLS INTERFACE mode=m_axi port=mult bundle=gmem2 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_CHANNELS max_widen_bitwidth=32
 #pragma HLS INTERFACE mode=m_axi port=shift bundle=gmem2 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_CHANNELS max_widen_bitwidth=32
@@ -180,6 +185,7 @@ void fpgaops_conv2d_i8(const word_t* x, const word_t* weight, const int32_t* bia
   a.x_zero_point = x_zero_point, a.y_zero_point = y_zero_point, a.res_zero_point = res_zero_point;
   a.res_mult = res_mult, a.res_shift = res_shift, a.act_min = act_min, a.act_max = act_max;
   check_conv_args<int8_t>(x, weight, y, a, bias != 0, residual != 0);
+  FPGAOPS_SIM_ASSERT(weight_hi != 0, "conv2d_i8: null weight_hi (the weight buffer again)");
   FPGAOPS_SIM_ASSERT(mult != 0 && shift != 0, "conv2d_i8: null mult / shift");
   FPGAOPS_SIM_ASSERT(x_zero_point >= -128 && x_zero_point <= 127 && y_zero_point >= -128 && y_zero_point <= 127 &&
                          res_zero_point >= -128 && res_zero_point <= 127,
@@ -187,7 +193,8 @@ void fpgaops_conv2d_i8(const word_t* x, const word_t* weight, const int32_t* bia
   FPGAOPS_SIM_ASSERT(res_mult >= 0 && res_shift >= 0 && res_shift <= 62, "conv2d_i8: res_mult / res_shift out of range");
   FPGAOPS_SIM_ASSERT(act_min >= -128 && act_min <= act_max && act_max <= 127,
                      "conv2d_i8: act range [" << act_min << ", " << act_max << "]");
-  fpgaops::hw::conv2d<fpgaops::hw::Conv2dConfig, fpgaops::hw::ConvI8>(x, weight, bias, mult, shift, residual, y, a);
+  fpgaops::hw::conv2d<fpgaops::hw::Conv2dConfig, fpgaops::hw::ConvI8>(x, weight, weight_hi, bias, mult, shift, residual, y,
+                                                                      a);
 }
 
 }  // extern "C"

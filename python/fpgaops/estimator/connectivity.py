@@ -27,6 +27,11 @@ REPLICATED = ("fpgaops_conv2d", "fpgaops_winograd", "fpgaops_dwconv", "fpgaops_p
 TABLE_PORTS = {"table", "lut", "bias", "mult", "shift"}
 FAMILY_TABLE_PORTS = {"fpgaops_dwconv": {"weight"}}
 ALTERNATIVES = {"fpgaops_winograd": "fpgaops_conv2d"}
+# A second port onto the same buffer (conv2d.hpp load_weights reads each weight slice's halves
+# through weight and weight_hi at once). Laid out afresh, it shares its partner's HBM channel: a
+# pseudo channel already streams as fast as a port reads (memory.py), and channels are scarce; the
+# ZCU104's hand-laid file gives it a PS port of its own (HPC0), where the ports are the limit.
+PAIRED_PORTS = {"weight_hi": "weight"}
 HEADER_END = "[connectivity]"
 
 
@@ -116,6 +121,9 @@ def layout(plat, specs, linked, sets):
                 for a in specs[k].pointer_args:
                     key = (family(k), s, a.name)
                     if a.name in tables or key in channel or (conn.nk[k][0], a.name) not in conn.sp:
+                        continue
+                    if a.name in PAIRED_PORTS:  # its partner's channel (the partner comes first)
+                        channel[key] = channel[(family(k), s, PAIRED_PORTS[a.name])]
                         continue
                     if free:
                         channel[key] = free.pop(0)

@@ -241,12 +241,15 @@ def lb_row_fill(seg_len, inside, G, skip, sh):
     return n_words + loops * LOAD_DEPTH, in_words
 
 
-def conv2d_load_tile(p, dtype, a, gm, nk):
+def conv2d_load_tile(p, dtype, a, gm, nk, ddr_frac=1.0):
     """Cycles of conv2d.hpp's loading processes per tile, averaged over the layer's tiles (II = 1,
     depth LOAD_DEPTH), as (weights, window generator, line-buffer fills, x words read, fetch).
-    weights: process "weights" (load_weights): WSUM_CLEAR (TILE_M); per K slice one burst of
-    tm * TK/L words (LOAD_W_WORDS, a word per cycle; slice-major weights) plus (TILE_M - tm) * TK/L
-    zero words for the rows past Kg of an edge tile (LOAD_W_ZERO). Window generator + fills:
+    weights: process "weights" (load_weights): WSUM_CLEAR (TILE_M); per K slice the tm * TK/L words
+    of the slice (slice-major weights), a word per cycle: from DDR (the share ``ddr_frac`` of the
+    tiles: all, or a weight tile's first when it is resident) through two ports at once, in two
+    loops (LOAD_W_PAIRS, the first half; LOAD_W_HI, the second, 0 when the slice is one word),
+    else from the resident copy in one (LOAD_W_WORDS); plus (TILE_M - tm) * TK/L zero words for the
+    rows past Kg of an edge tile (LOAD_W_ZERO). Window generator + fills:
     process "load" (load_tile): per K slice TILE_K/B vector rows of P (EMIT_VECTORS: TILE_N channel
     vectors of B = gemm.pe channels, one per cycle); per (channel block, filter row) of the tile,
     tile_rows line-buffer rows (lb_row_fill: a bus word of G = L/B vectors per cycle; rows in the
@@ -258,7 +261,8 @@ def conv2d_load_tile(p, dtype, a, gm, nk):
     wpr_k, d = cdiv(p.tile_k, L), LOAD_DEPTH
     weights = p.tile_m + d
     for tm, mc in _edges(gm["kg"], p.tile_m):  # edge tiles along Kg also run the zero loop
-        weights += mc / gm["tiles_m"] * nk * (p.tile_m * wpr_k + d + (d if tm < p.tile_m else 0))
+        hi_loop = ddr_frac * d if tm * wpr_k > 1 else 0
+        weights += mc / gm["tiles_m"] * nk * (p.tile_m * wpr_k + d + hi_loop + (d if tm < p.tile_m else 0))
     emit = nk * (p.tile_k // gm["B"]) * (p.tile_n + d)
     (sh_, sw), (dh, _) = a["stride"], a["dilation"]
     pad_top, pad_left = _pad(a)
@@ -379,13 +383,21 @@ def conv2d_layer(p, o, mem, dtype, a):
     # B = gemm.pe channels per cycle), line-buffer refills (a word per cycle); the memory parts at least
     # bytes / bandwidth
     wpr_k = cdiv(tk, L)
-    w_cyc, emit_cyc, f_cyc, x_words, fetch_cyc = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk))
     # slice-major weights, whole words per row slice; re-read per pixel tile unless the weight tile
     # (TM rows of nk slices) is resident (conv2d.weight_buffer_words): then once per weight tile
-    reads = 1 if conv2d_weights_resident(p, gm, nk, L) else a["n"] * gm["tiles_p"] * gm["tiles_q"]
+    resident = conv2d_weights_resident(p, gm, nk, L)
+    pixel_tiles = a["n"] * gm["tiles_p"] * gm["tiles_q"]
+    reads = 1 if resident else pixel_tiles
+    w_cyc, emit_cyc, f_cyc, x_words, fetch_cyc = (
+        tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk, 1 / pixel_tiles if resident else 1.0))
     w_bytes = reads * a["groups"] * gm["kg"] * nk * cdiv(tk * eb, wb) * wb
+    # each slice's first half of words through `weight`, the second through `weight_hi`, at once
+    w_lo = reads * a["groups"] * nk * wb * sum(mc * cdiv(rows * cdiv(tk * eb, wb), 2)
+                                               for rows, mc in _edges(gm["kg"], tm) if mc)
+    w_hi = w_bytes - w_lo
     x_bytes = x_words * wb
-    w_mem, x_mem = w_bytes / mem.port("weight", p.word_bits), x_bytes / mem.port("x", p.word_bits)
+    w_mem = max(w_lo / mem.port("weight", p.word_bits), w_hi / mem.port("weight_hi", p.word_bits))
+    x_mem = x_bytes / mem.port("x", p.word_bits)
     # three processes side by side: the weights (load_weights), the window generator with its
     # line-buffer fills (load_tile) and x's bursts (fetch_x, running ahead of the generator through
     # the conv2d.xw FIFO)
@@ -395,9 +407,10 @@ def conv2d_layer(p, o, mem, dtype, a):
     y_bytes = y_words * wb
     res = y_bytes if a["residual"] else 0
     total = w_bytes + x_bytes + y_bytes + res + a["k"] * 4
-    # x (fetch_x), the weights (load_weights), the residual (store_tile) and y (write_tile) stream
-    # from four processes through bundles of their own: they overlap unless their ports share a bank
-    streams = mem.concurrent({"weight": w_bytes, "x": x_bytes, "residual": res, "y": y_bytes}, p.word_bits)
+    # x (fetch_x), the weights (load_weights, two bundles), the residual (store_tile) and y
+    # (write_tile) stream through bundles of their own: they overlap unless their ports share a bank
+    streams = mem.concurrent({"weight": w_lo, "weight_hi": w_hi, "x": x_bytes, "residual": res, "y": y_bytes},
+                             p.word_bits)
     memory = max(streams, total / mem.board)
     prologue = max(tm * wpr_k, (tk // gm["B"]) * tn)  # the first slices: weights and P side by side
     cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": max(store, write),

@@ -271,6 +271,7 @@ struct ConvEngine {
   static_assert(LB_ROWS >= 1 && LB_ROWS <= TN, "conv2d.line_buffer_rows must be in [1, gemm.tile_n]");
   static_assert(SL >= 1 && B % SL == 0, "conv2d.store_lanes must divide gemm.pe (or exceed it)");
   static const int WB_WORDS = Cfg::WB_WORDS;
+  static const int HI_WORDS = ceil_div(TM * WPR_K, 2);  // load_weights' second-port half of a slice
   static_assert(WB_WORDS >= 1 && (WB_WORDS & (WB_WORDS - 1)) == 0,
                 "conv2d.weight_buffer_words must be a power of two >= 1");
   static_assert(WPR_N * L_IN == TN, "gemm.tile_n must be a multiple of the lanes of an AXI word (the window "
@@ -431,8 +432,40 @@ struct ConvEngine {
   // them next) send it from wbuf instead, a word per cycle either way. So weights cross the DDR
   // port once per weight tile, not once per pixel tile. wbuf is only ever touched by this process
   // (one reader and writer in the DATAFLOW region; its iterations run in order).
-  static void load_weights(hls::stream<Job>& wjob_s, const word_t* wt, in_word_t wbuf[WB_WORDS],
-                           hls::stream<in_word_t>& a_s, hls::stream<Side>& side_s) {
+  //
+  // Two ports: on the DDR path the slice's tm * WPR_K words come through two m_axi bundles at once,
+  // the first half through `wt` and the second through `wt_hi` (the same buffer, a second port:
+  // on the Zynq a second PS port, each one 128 bits wide), so a slice takes half the port time.
+  // The first half goes on as it arrives (LOAD_W_PAIRS); the second waits in hi_buf and follows
+  // (LOAD_W_HI), so a_s still gets the words in order.
+  // One word of the slice, in order: into wbuf when it is being made resident, to the MAC array,
+  // and (int8) into its row's sum.
+  static void take_weight(const in_word_t& word, int idx, bool keep, in_word_t wbuf[WB_WORDS],
+                          hls::stream<in_word_t>& a_s, acc_t wsum[TM], acc_t& part, int& rw, int& wd) {
+#pragma HLS INLINE
+    if (keep) wbuf[idx & (WB_WORDS - 1)] = word;
+    a_s.write(word);
+    acc_t sum = 0;
+    if (P::ZERO_POINT) {
+    LOAD_W_SUM:
+      for (int l = 0; l < L_IN; l++) {
+#pragma HLS UNROLL
+        sum += acc_t(word.v[l]);
+      }
+    }
+    part += sum;
+    if (wd + 1 == WPR_K) {  // the row's last word: its sum joins the row's total
+      wsum[rw] += part;
+      part = 0;
+      wd = 0;
+      rw++;
+    } else {
+      wd++;
+    }
+  }
+
+  static void load_weights(hls::stream<Job>& wjob_s, const word_t* wt, const word_t* wt_hi,
+                           in_word_t wbuf[WB_WORDS], hls::stream<in_word_t>& a_s, hls::stream<Side>& side_s) {
     FPGAOPS_CYCLES_PROCESS("weights", 1, Mac::LOAD_DEPTH);
     const Job job = wjob_s.read();
     const ConvGeom& gm = job.gm;
@@ -440,6 +473,7 @@ struct ConvEngine {
     bool first_of_weights;
     tile_coords(job.t, gm, tl, first_of_weights);
     const bool from_ddr = !gm.resident || first_of_weights;
+    const bool keep = from_ddr && gm.resident;
     const int nk = (gm.crs + TK - 1) / TK;
     const int tm = cmin(TM, gm.kg - tl.m0);
     acc_t wsum[TM];
@@ -450,48 +484,47 @@ struct ConvEngine {
       FPGAOPS_CYCLES_ITER();
       wsum[i] = 0;
     }
+    in_word_t hi_buf[HI_WORDS];
   WEIGHT_SLICES:
     for (int ks = 0; ks < nk; ks++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_SLICES
       // The tile's tm rows of TILE_K are one contiguous run of whole words in the slice-major
-      // weight layout, read in ONE burst (a word per cycle); rows past Kg are zero words.
+      // weight layout, read as two bursts, one per port; rows past Kg are zero words.
       const int wfirst = ((tl.g * nk + ks) * gm.kg + tl.m0) * WPR_K;
       const int wres = ks * TM * WPR_K;  // the slice's rows in wbuf
+      const int n = tm * WPR_K;
       acc_t part = 0;
       int rw = 0, wd = 0;
-      FPGAOPS_CYCLES_LOOP(tm * WPR_K);
-    LOAD_W_WORDS:
-      for (int e = 0; e < tm * WPR_K; e++) {
+      if (from_ddr) {
+        const int h = (n + 1) >> 1;
+        FPGAOPS_CYCLES_LOOP(h);
+      LOAD_W_PAIRS:
+        for (int e = 0; e < h; e++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=HI_WORDS
+#pragma HLS DEPENDENCE variable=wsum type=inter false
+          FPGAOPS_CYCLES_ITER();
+          if (h + e < n) hi_buf[e] = unpack<in_t>(wt_hi[wfirst + h + e]);
+          take_weight(unpack<in_t>(wt[wfirst + e]), wres + e, keep, wbuf, a_s, wsum, part, rw, wd);
+        }
+        FPGAOPS_CYCLES_LOOP(n - h);
+      LOAD_W_HI:
+        for (int e = 0; e < n - h; e++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=0 max=HI_WORDS
+#pragma HLS DEPENDENCE variable=wsum type=inter false
+          FPGAOPS_CYCLES_ITER();
+          take_weight(hi_buf[e], wres + h + e, keep, wbuf, a_s, wsum, part, rw, wd);
+        }
+      } else {
+        FPGAOPS_CYCLES_LOOP(n);
+      LOAD_W_WORDS:
+        for (int e = 0; e < n; e++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=WPR_K max=TM*WPR_K
 #pragma HLS DEPENDENCE variable=wsum type=inter false
-        FPGAOPS_CYCLES_ITER();
-        // The m_axi read only on the DDR path (a predicated read in one loop; each branch's
-        // addresses are consecutive, so both stay bursts / a word per cycle).
-        in_word_t word;
-        if (from_ddr) {
-          word = unpack<in_t>(wt[wfirst + e]);
-          if (gm.resident) wbuf[(wres + e) & (WB_WORDS - 1)] = word;
-        } else {
-          word = wbuf[(wres + e) & (WB_WORDS - 1)];
-        }
-        a_s.write(word);
-        acc_t sum = 0;
-        if (P::ZERO_POINT) {
-        LOAD_W_SUM:
-          for (int l = 0; l < L_IN; l++) {
-#pragma HLS UNROLL
-            sum += acc_t(word.v[l]);
-          }
-        }
-        part += sum;
-        if (wd + 1 == WPR_K) {  // the row's last word: its sum joins the row's total
-          wsum[rw] += part;
-          part = 0;
-          wd = 0;
-          rw++;
-        } else {
-          wd++;
+          FPGAOPS_CYCLES_ITER();
+          take_weight(wbuf[(wres + e) & (WB_WORDS - 1)], wres + e, false, wbuf, a_s, wsum, part, rw, wd);
         }
       }
       FPGAOPS_CYCLES_LOOP((TM - tm) * WPR_K);
@@ -828,8 +861,8 @@ struct ConvEngine {
   }
 
   // ---- the tile loop: one DATAFLOW region per output tile (canonical, as GemmEngine::run) ---------------
-  static void run(const word_t* x, const word_t* wt, const bias_t* bias, const int32_t* mult, const int32_t* shift,
-                  const word_t* residual, word_t* y, ConvArgs a, ConvGeom gm) {
+  static void run(const word_t* x, const word_t* wt, const word_t* wt_hi, const bias_t* bias, const int32_t* mult,
+                  const int32_t* shift, const word_t* residual, word_t* y, ConvArgs a, ConvGeom gm) {
     // The resident weight tile (load_weights): one memory of bus words, kept across the tile loop's
     // DATAFLOW iterations.
     in_word_t wbuf[WB_WORDS];
@@ -857,7 +890,7 @@ struct ConvEngine {
       acc_t c_tile[TM][TN];
 #pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=Mac::PE dim=1
       FPGAOPS_DATAFLOW_PROCESS(fetch_x(x, a, gm, t, xw_s, job_s, wjob_s));
-      FPGAOPS_DATAFLOW_PROCESS(load_weights(wjob_s, wt, wbuf, a_s, side_s));
+      FPGAOPS_DATAFLOW_PROCESS(load_weights(wjob_s, wt, wt_hi, wbuf, a_s, side_s));
       FPGAOPS_DATAFLOW_PROCESS(load_tile(xw_s, job_s, b_s, desc_s));
       FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side, B, true>(a_s, b_s, desc_s, side_s, c_tile,
                                                                                   done_desc_s, done_side_s));
@@ -874,13 +907,13 @@ struct ConvEngine {
 // ConvCall's ranges, ceil(Cg/V)*V*R*S <= gemm.max_dim, (S - 1)*dil_w + 1 <= conv2d.line_buffer_w,
 // x and weight in the channel-blocked layouts above.
 template <class Cfg, class P>
-void conv2d(const word_t* x, const word_t* wt, const typename P::bias_t* bias, const int32_t* mult,
-            const int32_t* shift, const word_t* residual, word_t* y, const ConvArgs& a) {
+void conv2d(const word_t* x, const word_t* wt, const word_t* wt_hi, const typename P::bias_t* bias,
+            const int32_t* mult, const int32_t* shift, const word_t* residual, word_t* y, const ConvArgs& a) {
 #pragma HLS INLINE
   const ConvGeom gm = conv2d_geometry<Cfg, P>(a);
   FPGAOPS_SIM_ASSERT(gm.tile_w > 0, "conv2d: the line buffer (conv2d.line_buffer_w = "
                                         << Cfg::LB_W << ") holds no tile of whole output words for this filter");
-  ConvEngine<Cfg, P>::run(x, wt, bias, mult, shift, residual, y, a, gm);
+  ConvEngine<Cfg, P>::run(x, wt, wt_hi, bias, mult, shift, residual, y, a, gm);
 }
 
 }  // namespace hw

@@ -28,7 +28,9 @@ def run(backend, call):
     # x, weight, residual and y in the top's channel-blocked layouts (fpgaops/conv2d.hpp), converted
     # on the host around the launch
     def launch(x, wt, res, y, geo):
-        backend.launch_call(KERNELS[np.dtype(call.dtype)], call, x=x, weight=wt, residual=res, y=y, **geo, **extra)
+        # weight_hi: the weights again, through the top's second read port (conv2d.hpp load_weights)
+        backend.launch_call(KERNELS[np.dtype(call.dtype)], call, x=x, weight=wt, weight_hi=wt, residual=res, y=y,
+                            **geo, **extra)
 
     blocked_launch(backend, call, launch)
     return None
