@@ -9,6 +9,7 @@
 // stride, dilation, padding, bias / residual / activations and zero points. Then malformed calls
 // must be refused by the C-simulation checks.
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -77,23 +78,33 @@ std::unique_ptr<opstb::DeviceBuffer> blocked_weight(const void* src, const convt
   return std::unique_ptr<opstb::DeviceBuffer>(new opstb::DeviceBuffer(out.data(), out.size() * sizeof(T)));
 }
 
-// Converts the case's buffers, runs `top(x, w, residual, y)` on the blocked ones, converts y back.
+// Cases whose output changes when weight_hi holds zeros instead of the weights: the top reads the
+// second half of each weight slice through its second port (conv2d.hpp load_weights).
+int hi_port_cases = 0;
+
+// Converts the case's buffers, runs `top(x, w, w_hi, residual, y)` on the blocked ones (w_hi a
+// separate copy of the weights: the second port addresses its own buffer), converts y back; then
+// once more with zeros behind w_hi, to see that the second port is read.
 template <typename T, class Top>
 void run_blocked(const convtb::ConvBuffers& b, const convtb::ConvShape& g, Top top) {
   const Blocked<T> xl(g.n, g.c, g.groups, g.h, g.w), yl(g.n, g.k, g.groups, g.oh, g.ow);
-  std::unique_ptr<opstb::DeviceBuffer> x = xl.to(b.x), w = blocked_weight<T>(b.w, g), res;
+  std::unique_ptr<opstb::DeviceBuffer> x = xl.to(b.x), w = blocked_weight<T>(b.w, g), w_hi = blocked_weight<T>(b.w, g),
+                                       res;
   if (b.res != nullptr) res = yl.to(b.res);
-  opstb::DeviceBuffer y(yl.size() * sizeof(T));
-  top(x->words(), w->words(), res ? res->words() : nullptr, y.words());
+  opstb::DeviceBuffer y(yl.size() * sizeof(T)), y0(yl.size() * sizeof(T));
+  top(x->words(), w->words(), w_hi->words(), res ? res->words() : nullptr, y.words());
   yl.from(y, b.y);
+  std::memset(w_hi->words(), 0, w_hi->size());
+  top(x->words(), w->words(), w_hi->words(), res ? res->words() : nullptr, y0.words());
+  hi_port_cases += std::memcmp(y.words(), y0.words(), y.size()) != 0;
 }
 
 struct Launch {
   void f32(const convtb::ConvBuffers& b, const convtb::ConvShape& g, const opstb::Row& c) const {
 #if FPGAOPS_GEMM_FLOAT32
-    run_blocked<float>(b, g, [&](const opstb::word_t* x, const opstb::word_t* w, const opstb::word_t* res,
-                                 opstb::word_t* y) {
-      fpgaops_conv2d_f32(x, w, w, static_cast<const float*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
+    run_blocked<float>(b, g, [&](const opstb::word_t* x, const opstb::word_t* w, const opstb::word_t* w_hi,
+                                 const opstb::word_t* res, opstb::word_t* y) {
+      fpgaops_conv2d_f32(x, w, w_hi, static_cast<const float*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
                          g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.groups, b.bias != nullptr, res != nullptr,
                          int(c.i("act")));
     });
@@ -103,9 +114,9 @@ struct Launch {
 #endif
   }
   void i8(const convtb::ConvBuffers& b, const convtb::ConvShape& g, const opstb::Row& c) const {
-    run_blocked<int8_t>(b, g, [&](const opstb::word_t* x, const opstb::word_t* w, const opstb::word_t* res,
-                                  opstb::word_t* y) {
-      fpgaops_conv2d_i8(x, w, w, static_cast<const int32_t*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
+    run_blocked<int8_t>(b, g, [&](const opstb::word_t* x, const opstb::word_t* w, const opstb::word_t* w_hi,
+                                  const opstb::word_t* res, opstb::word_t* y) {
+      fpgaops_conv2d_i8(x, w, w_hi, static_cast<const int32_t*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
                         g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.groups, b.bias != nullptr, res != nullptr,
                         int(c.i("xzp")), int(c.i("yzp")), b.mult, b.shift, int(c.i("rzp")), int(c.i("rmult")),
                         int(c.i("rshift")), int(c.i("amin")), int(c.i("amax")));
@@ -139,6 +150,12 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "conv2d_tb: %s\n", e.what());
     return 2;
+  }
+  // The second weight port is read: some case's output changed with zeros behind it.
+  cases++;
+  if (hi_port_cases == 0) {
+    std::fprintf(stderr, "conv2d_tb: no case read its weights through weight_hi\n");
+    failed++;
   }
   // Malformed calls: refused by the C-simulation checks, never an out-of-bounds access.
   opstb::DeviceBuffer dx(4096), dw(4096), dy(4096);

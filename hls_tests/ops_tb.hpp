@@ -44,6 +44,7 @@ class DeviceBuffer {
   }
   const word_t* words() const { return reinterpret_cast<const word_t*>(base_); }
   word_t* words() { return reinterpret_cast<word_t*>(base_); }
+  std::size_t size() const { return nbytes_; }  // payload bytes
   template <typename T>
   T* as() {
     return reinterpret_cast<T*>(base_);

@@ -58,7 +58,7 @@
 // ---- processes (one DATAFLOW region per output tile) ------------------------------------------------
 //   fetch_x --xw_s--> load_tile (window generator) --b_s--> compute_tile --c_tile--> store_tile --> write_tile
 //           --job_s-->                             --desc_s->   (MAC)     --done-->            --out_s-->
-//           --wjob_s--> load_weights ---------------a_s, side_s--^
+//           --wjob_s--> load_weights ---------------a_s, side_s--^   (weights through two ports: weight, weight_hi)
 // The weights and the window generator are processes of their own, so the MAC array's fill takes a
 // word of each per cycle (compute_tile<..., SPLIT_FILL>) instead of the weight slice and then the P
 // slice in series: per K slice TM * TK / L weight words and TK / B * TN vectors run side by side.
