@@ -213,7 +213,7 @@ def test_conv2d_loader_by_hand():
     assert split["mac_steps"] == 4 * 4 * 56
     assert r["compute"] == tiles * tile
     # WSUM_CLEAR; per slice the 64 rows of 1 word from DDR through two ports: 32 words in each of two
-    # loops (LOAD_W_PAIRS, LOAD_W_HI); from the resident copy in one loop
+    # loops (LOAD_W_PAIRS, LOAD_W_HI; no odd word); from the resident copy in one loop
     weights = 64 + d + nk * (64 * 1 + 2 * d)
     resident = 64 + d + nk * (64 * 1 + d)
     assert E.cycles.conv2d_load_tile(DEFAULT, "int8", a, g, nk, ddr_frac=0)[0] == resident

@@ -41,6 +41,8 @@ LAYERS = [
     conv("mobilenetv2.features.11.dw", 384, 14, 384, 3, 1, groups=384),
     conv("mobilenetv2.features.17.dw", 960, 7, 960, 3, 1, groups=960),
     conv("mobilenetv2.features.17.project", 960, 7, 320, 1),
+    # an odd number of output channels: odd weight slices (load_weights' LOAD_W_ODD), a short row block
+    conv("odd Kg (5 channels)", 24, 12, 5, 3),
     # pools: ResNet's stem maxpool on the channel-blocked path, an average-pool shape, a 7x7 stride-1
     # window that keeps 7 output rows open (the planar path)
     pool("resnet18.maxpool", 64, 112, 3, 2, 1),
@@ -130,7 +132,8 @@ def _model_load(layer):
     a = C.fold_attrs(p, layer.attrs)
     gm = C.conv2d_geometry(p, a, "int8")
     nk = C.mac_tile(p, "int8", gm["crs"], b_vmajor=True)["nk"]
-    weights, emit, fills, _, fetch = C.conv2d_load_tile(p, "int8", a, gm, nk)
+    weights, emit, fills, _, fetch = C.conv2d_load_tile(p, "int8", a, gm, nk,
+                                                        C.conv2d_weight_reads(p, "int8", a, gm, nk)[1])
     return gm["n_tiles"] * weights, gm["n_tiles"] * (emit + fills), gm["n_tiles"] * fetch
 
 

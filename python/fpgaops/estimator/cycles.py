@@ -246,10 +246,11 @@ def conv2d_load_tile(p, dtype, a, gm, nk, ddr_frac=1.0):
     depth LOAD_DEPTH), as (weights, window generator, line-buffer fills, x words read, fetch).
     weights: process "weights" (load_weights): WSUM_CLEAR (TILE_M); per K slice the tm * TK/L words
     of the slice (slice-major weights), a word per cycle: from DDR (the share ``ddr_frac`` of the
-    tiles: all, or a weight tile's first when it is resident) through two ports at once, in two
-    loops (LOAD_W_PAIRS, the first half; LOAD_W_HI, the second, 0 when the slice is one word),
-    else from the resident copy in one (LOAD_W_WORDS); plus (TILE_M - tm) * TK/L zero words for the
-    rows past Kg of an edge tile (LOAD_W_ZERO). Window generator + fills:
+    tiles: all, or a weight tile's first when it is resident) through two ports at once
+    (LOAD_W_PAIRS: floor(n/2) pairs, the first half's word on, the second's into hi_buf; LOAD_W_ODD:
+    the first half's odd word; LOAD_W_HI: the second half on), else from the resident copy in one
+    loop (LOAD_W_WORDS); plus (TILE_M - tm) * TK/L zero words for the rows past Kg of an edge tile
+    (LOAD_W_ZERO). Window generator + fills:
     process "load" (load_tile): per K slice TILE_K/B vector rows of P (EMIT_VECTORS: TILE_N channel
     vectors of B = gemm.pe channels, one per cycle); per (channel block, filter row) of the tile,
     tile_rows line-buffer rows (lb_row_fill: a bus word of G = L/B vectors per cycle; rows in the
@@ -261,8 +262,10 @@ def conv2d_load_tile(p, dtype, a, gm, nk, ddr_frac=1.0):
     wpr_k, d = cdiv(p.tile_k, L), LOAD_DEPTH
     weights = p.tile_m + d
     for tm, mc in _edges(gm["kg"], p.tile_m):  # edge tiles along Kg also run the zero loop
-        hi_loop = ddr_frac * d if tm * wpr_k > 1 else 0
-        weights += mc / gm["tiles_m"] * nk * (p.tile_m * wpr_k + d + hi_loop + (d if tm < p.tile_m else 0))
+        n = tm * wpr_k
+        ddr_loops = 2 * (n >= 2) + n % 2     # LOAD_W_PAIRS and LOAD_W_HI, LOAD_W_ODD for an odd word
+        loops = ddr_frac * ddr_loops + (1 - ddr_frac)     # the resident copy: LOAD_W_WORDS
+        weights += mc / gm["tiles_m"] * nk * (p.tile_m * wpr_k + loops * d + (d if tm < p.tile_m else 0))
     emit = nk * (p.tile_k // gm["B"]) * (p.tile_n + d)
     (sh_, sw), (dh, _) = a["stride"], a["dilation"]
     pad_top, pad_left = _pad(a)
@@ -360,6 +363,16 @@ def conv2d_weights_resident(p, gm, nk, L):
     return p.tile_m * nk * cdiv(p.tile_k, L) <= p.weight_buffer_words
 
 
+def conv2d_weight_reads(p, dtype, a, gm, nk):
+    """How often load_weights reads a weight tile from DDR, and the share of the tiles that do:
+    once per weight tile when it is resident (conv2d.weight_buffer_words), else once per pixel tile."""
+    L = p.word_bits // 8 // ebytes(dtype)
+    pixel_tiles = a["n"] * gm["tiles_p"] * gm["tiles_q"]
+    if conv2d_weights_resident(p, gm, nk, L):
+        return 1, 1 / pixel_tiles
+    return pixel_tiles, 1.0
+
+
 def conv2d_weight_words(p, dtype, a):
     """Words of one weight tile of conv layer ``a`` (the buffer that holds it resident)."""
     a = fold_attrs(p, a)
@@ -385,11 +398,8 @@ def conv2d_layer(p, o, mem, dtype, a):
     wpr_k = cdiv(tk, L)
     # slice-major weights, whole words per row slice; re-read per pixel tile unless the weight tile
     # (TM rows of nk slices) is resident (conv2d.weight_buffer_words): then once per weight tile
-    resident = conv2d_weights_resident(p, gm, nk, L)
-    pixel_tiles = a["n"] * gm["tiles_p"] * gm["tiles_q"]
-    reads = 1 if resident else pixel_tiles
-    w_cyc, emit_cyc, f_cyc, x_words, fetch_cyc = (
-        tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk, 1 / pixel_tiles if resident else 1.0))
+    reads, ddr_frac = conv2d_weight_reads(p, dtype, a, gm, nk)
+    w_cyc, emit_cyc, f_cyc, x_words, fetch_cyc = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk, ddr_frac))
     w_bytes = reads * a["groups"] * gm["kg"] * nk * cdiv(tk * eb, wb) * wb
     # each slice's first half of words through `weight`, the second through `weight_hi`, at once
     w_lo = reads * a["groups"] * nk * wb * sum(mc * cdiv(rows * cdiv(tk * eb, wb), 2)

@@ -129,8 +129,8 @@ def kernel_cu_resources(name, spec, p, cfg):
             b18 += p.pe * bank_bram18(cdiv(p.tile_m, p.pe), 96)
             luts += 2 * _lutram_luts(run_words, p.word_bits) + p.pe * _lutram_luts(cdiv(p.tile_m, p.pe), 96)
             b18 += bank_bram18(p.tile_m, 32)                                   # weight row sums
-            # load_weights' hi_buf: the second port's half of a slice, ceil(TM * TK/L / 2) words
-            hi_words = cdiv(p.tile_m * cdiv(p.tile_k, lanes), 2)
+            # load_weights' hi_buf: the second port's half of a slice, floor(TM * TK/L / 2) words
+            hi_words = p.tile_m * cdiv(p.tile_k, lanes) // 2
             b18 += bank_bram18(hi_words, p.word_bits)
             luts += _lutram_luts(hi_words, p.word_bits)
             uram += uram_blocks(p.weight_buffer_words, p.word_bits)            # resident weights (wbuf)

@@ -271,7 +271,7 @@ struct ConvEngine {
   static_assert(LB_ROWS >= 1 && LB_ROWS <= TN, "conv2d.line_buffer_rows must be in [1, gemm.tile_n]");
   static_assert(SL >= 1 && B % SL == 0, "conv2d.store_lanes must divide gemm.pe (or exceed it)");
   static const int WB_WORDS = Cfg::WB_WORDS;
-  static const int HI_WORDS = ceil_div(TM * WPR_K, 2);  // load_weights' second-port half of a slice
+  static const int HI_WORDS = TM * WPR_K / 2;  // load_weights' second-port half of a slice (floor)
   static_assert(WB_WORDS >= 1 && (WB_WORDS & (WB_WORDS - 1)) == 0,
                 "conv2d.weight_buffer_words must be a power of two >= 1");
   static_assert(WPR_N * L_IN == TN, "gemm.tile_n must be a multiple of the lanes of an AXI word (the window "
@@ -434,10 +434,10 @@ struct ConvEngine {
   // (one reader and writer in the DATAFLOW region; its iterations run in order).
   //
   // Two ports: on the DDR path the slice's tm * WPR_K words come through two m_axi bundles at once,
-  // the first half through `wt` and the second through `wt_hi` (the same buffer, a second port:
-  // on the Zynq a second PS port, each one 128 bits wide), so a slice takes half the port time.
-  // The first half goes on as it arrives (LOAD_W_PAIRS); the second waits in hi_buf and follows
-  // (LOAD_W_HI), so a_s still gets the words in order.
+  // the first half (ceil) through `wt` and the second through `wt_hi` (the same buffer, a second
+  // port: on the Zynq a second PS port, each one 128 bits wide), so a slice takes half the port
+  // time. The first half goes on as it arrives (LOAD_W_PAIRS, LOAD_W_ODD); the second waits in
+  // hi_buf and follows (LOAD_W_HI), so a_s still gets the words in order.
   // One word of the slice, in order: into wbuf when it is being made resident, to the MAC array,
   // and (int8) into its row's sum.
   static void take_weight(const in_word_t& word, int idx, bool keep, in_word_t wbuf[WB_WORDS],
@@ -496,25 +496,37 @@ struct ConvEngine {
       acc_t part = 0;
       int rw = 0, wd = 0;
       if (from_ddr) {
-        const int h = (n + 1) >> 1;
-        FPGAOPS_CYCLES_LOOP(h);
+        // lo = ceil(n / 2) words through wt, hi = floor(n / 2) through wt_hi. Every m_axi read is
+        // unconditional in its loop (a conditional access prevents burst inference, UG1448 214-232):
+        // the pairs, then the odd word of lo, if any, then the hi words from hi_buf.
+        const int hi = n >> 1, lo = n - hi;
+        FPGAOPS_CYCLES_LOOP(hi);
       LOAD_W_PAIRS:
-        for (int e = 0; e < h; e++) {
-#pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=HI_WORDS
-#pragma HLS DEPENDENCE variable=wsum type=inter false
-          FPGAOPS_CYCLES_ITER();
-          if (h + e < n) hi_buf[e] = unpack<in_t>(wt_hi[wfirst + h + e]);
-          take_weight(unpack<in_t>(wt[wfirst + e]), wres + e, keep, wbuf, a_s, wsum, part, rw, wd);
-        }
-        FPGAOPS_CYCLES_LOOP(n - h);
-      LOAD_W_HI:
-        for (int e = 0; e < n - h; e++) {
+        for (int e = 0; e < hi; e++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=0 max=HI_WORDS
 #pragma HLS DEPENDENCE variable=wsum type=inter false
           FPGAOPS_CYCLES_ITER();
-          take_weight(hi_buf[e], wres + h + e, keep, wbuf, a_s, wsum, part, rw, wd);
+          hi_buf[e] = unpack<in_t>(wt_hi[wfirst + lo + e]);
+          take_weight(unpack<in_t>(wt[wfirst + e]), wres + e, keep, wbuf, a_s, wsum, part, rw, wd);
+        }
+        FPGAOPS_CYCLES_LOOP(lo - hi);
+      LOAD_W_ODD:
+        for (int e = hi; e < lo; e++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=0 max=1
+#pragma HLS DEPENDENCE variable=wsum type=inter false
+          FPGAOPS_CYCLES_ITER();
+          take_weight(unpack<in_t>(wt[wfirst + e]), wres + e, keep, wbuf, a_s, wsum, part, rw, wd);
+        }
+        FPGAOPS_CYCLES_LOOP(hi);
+      LOAD_W_HI:
+        for (int e = 0; e < hi; e++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=0 max=HI_WORDS
+#pragma HLS DEPENDENCE variable=wsum type=inter false
+          FPGAOPS_CYCLES_ITER();
+          take_weight(hi_buf[e], wres + lo + e, keep, wbuf, a_s, wsum, part, rw, wd);
         }
       } else {
         FPGAOPS_CYCLES_LOOP(n);

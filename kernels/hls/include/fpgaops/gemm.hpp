@@ -533,7 +533,12 @@ struct GemmEngine {
     const int bm_v = (d.rows + PE - 1) / PE;
     const int bm_c = bm_v < 1 ? 1 : bm_v > NB_M ? NB_M : bm_v;
     const int bm_n = bm_c * TN < MIN_DIST ? NB_M : bm_c;
-    const int min_cols = (MIN_DIST + bm_n - 1) / bm_n;
+    int min_cols = MIN_COLS;  // ceil(MIN_DIST / bm_n): constants selected by bm_n, no divider
+  MIN_COLS_OF_BLOCKS:
+    for (int b = 1; b < NB_M; b++) {
+#pragma HLS UNROLL
+      if (b == bm_n) min_cols = (MIN_DIST + b - 1) / b;
+    }
     const int cols = d.cols < min_cols ? min_cols : d.cols > TN ? TN : d.cols;
     // The SIMD steps the MAC half visits per slice: only those over real K. The last slice holds
     // k_len - (nk-1)*TK of its TK (the rest zero-padded); with B_VEC, of each vector of B_VEC
