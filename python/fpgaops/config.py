@@ -158,10 +158,11 @@ def check_blocked_lanes(c):
             raise ConfigError(key, f"must divide {what}, got {c[key]}{hint}")
 
 
-def _store_lanes(c):
-    if c["conv2d.store_lanes"] < c["gemm.pe"] and c["gemm.pe"] % c["conv2d.store_lanes"]:
-        raise ConfigError("conv2d.store_lanes", f"must divide gemm.pe ({c['gemm.pe']}) when below it, "
-                                                f"got {c['conv2d.store_lanes']}")
+def check_store_lanes(c):
+    # the conv epilogue takes a vector of gemm.pe channels in chunks of min(store_lanes, pe)
+    lanes, pe = c["conv2d.store_lanes"], c["gemm.pe"]
+    if lanes < 1 or lanes < pe and pe % lanes:
+        raise ConfigError("conv2d.store_lanes", f"must divide gemm.pe ({pe}) when below it, got {lanes}")
 
 
 def _dw_rows(c):
@@ -174,8 +175,7 @@ def _dw_rows(c):
 CROSS_CHECKS = [
     _multiple("gemm.tile_m", "gemm.pe"),
     _multiple("gemm.tile_k", "gemm.simd"),
-    # the conv epilogue takes a vector of gemm.pe channels in chunks of min(store_lanes, pe)
-    lambda c: _store_lanes(c),
+    lambda c: check_store_lanes(c),
     lambda c: check_blocked_lanes(c),
     # two output channels per DSP48E2 when int8 MACs are packed
     lambda c: _pack_pairs(c),

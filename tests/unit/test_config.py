@@ -47,6 +47,7 @@ def test_shipped_config_is_valid_and_readable_by_attribute():
     ("gemm.tile_k", "64", "expected an integer"),
     ("gemm.tile_k", True, "expected an integer"),
     ("axi.word_bits", 500, "power of two"),
+    ("conv2d.store_lanes", 12, "power of two"),
     ("gemm.max_dim", 1 << 20, "expected 1 <= value"),
     ("gemm.tile_n", None, "missing"),
     ("gemm.tile_q", 4, "unknown key"),

@@ -122,8 +122,9 @@ def layout(plat, specs, linked, sets):
                     key = (family(k), s, a.name)
                     if a.name in tables or key in channel or (conn.nk[k][0], a.name) not in conn.sp:
                         continue
-                    if a.name in PAIRED_PORTS:  # its partner's channel (the partner comes first)
-                        channel[key] = channel[(family(k), s, PAIRED_PORTS[a.name])]
+                    partner = channel.get((family(k), s, PAIRED_PORTS.get(a.name)))
+                    if partner is not None:  # its partner's channel (the partner comes first)
+                        channel[key] = partner
                         continue
                     if free:
                         channel[key] = free.pop(0)

@@ -117,13 +117,13 @@ class GemmParams:
             raise ConfigError("gemm.tile_m", f"must be a multiple of gemm.pe ({self.pe}), got {self.tile_m}")
         if self.tile_k % self.simd:
             raise ConfigError("gemm.tile_k", f"must be a multiple of gemm.simd ({self.simd}), got {self.tile_k}")
-        from ..config import check_blocked_lanes  # the config's own rule (config.py imports nothing of ours)
+        # the config's own rules (config.py imports nothing of ours)
+        from ..config import check_blocked_lanes, check_store_lanes
 
-        check_blocked_lanes({"gemm.float32": self.float32, "axi.word_bits": self.word_bits, "gemm.simd": self.simd,
-                             "gemm.pe": self.pe})
-        if self.store_lanes < 1 or self.pe % self.epilogue_lanes:
-            raise ConfigError("conv2d.store_lanes", f"must divide gemm.pe ({self.pe}) when below it, "
-                                                    f"got {self.store_lanes}")
+        keys = {"gemm.float32": self.float32, "axi.word_bits": self.word_bits, "gemm.simd": self.simd,
+                "gemm.pe": self.pe, "conv2d.store_lanes": self.store_lanes}
+        check_blocked_lanes(keys)
+        check_store_lanes(keys)
         if self.pack_int8 not in (0, 1):
             raise ConfigError("gemm.pack_int8", f"expected 0 or 1, got {self.pack_int8!r}")
         if self.pack_int8 and self.pe % 2:

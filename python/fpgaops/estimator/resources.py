@@ -8,7 +8,7 @@ import math
 from ..errors import ArgumentError, ConfigError
 from .connectivity import kernel_specs, replicated
 from .memory import board_config, load_platform
-from .params import (BRAM18_SHAPES, DSP_PER_MAC, ENGINE_DSP_OVERHEAD, KERNEL_SETS, LUTRAM_MAX_BITS,
+from .params import (BRAM18_SHAPES, DSP_PER_MAC, ENGINE_DSP_OVERHEAD, FADD_DSPS, KERNEL_SETS, LUTRAM_MAX_BITS,
                      LUTRAM_MAX_DEPTH, LUTS_PER_CU, LUTS_PER_MAC, READ_OUTSTANDING, URAM_SHAPE, GemmParams, Options, cdiv,
                      conv_epilogue_dsps, ebytes, mul_dsps, suffix)
 from .report import ResourceEstimate
@@ -87,7 +87,7 @@ def dwconv_resources(p, dtype):
     b18 = sum(c * bank_bram18(d, w) for c, d, w in banks)
     lutram = sum(c * _lutram_luts(d, w) for c, d, w in banks)
     macs = simd * k * k
-    dsps = macs * DSP_PER_MAC[dtype] + simd * (mul_dsps(32, 32) if dtype == "int8" else 2) + 4
+    dsps = macs * DSP_PER_MAC[dtype] + simd * (mul_dsps(32, 32) if dtype == "int8" else FADD_DSPS) + 4
     # the window's multiplexers: per tap and lane an LB_ROWS:1 slot mux and an NB:1 bank rotation
     mux = macs * 8 * eb * (p.dw_line_buffer_rows + nb) // 4
     return {"dsps": dsps, "b18": b18, "uram": uram, "luts": macs * LUTS_PER_MAC[dtype] + lutram + mux}

@@ -183,12 +183,14 @@ struct ConvF32 {
   }
 };
 
-// The one requantization rule (fpgaops.quant): (int64(a) * m + (s > 0 ? 1 << (s - 1) : 0)) >> s,
-// arithmetic shift; m in [0, 2^31), s in [0, 62], so the sum stays below 2^63.
-inline int64_t requantize(int32_t a, int32_t m, int32_t s) {
+// The one requantization rule (fpgaops.quant): (a * m + (s > 0 ? 1 << (s - 1) : 0)) >> s, arithmetic
+// shift; a an A_BITS-bit value, so the multiply is A_BITS x 32 bits (the DSPs it takes follow the
+// width: estimator params.mul_dsps); m in [0, 2^31), s in [0, 62], so the sum stays below 2^63.
+template <int A_BITS>
+inline int64_t requantize(ap_int<A_BITS> a, int32_t m, int32_t s) {
 #pragma HLS INLINE
   const int64_t round = s > 0 ? (int64_t(1) << (s - 1)) : int64_t(0);
-  return (int64_t(a) * int64_t(m) + round) >> s;
+  return (int64_t(ap_int<A_BITS + 32>(a) * ap_int<32>(m)) + round) >> s;
 }
 
 // int8: v = requantize(acc + bias, mult, shift) + y_zp [+ requantize(res - res_zp, res_mult,
@@ -212,14 +214,10 @@ struct ConvI8 {
   }
   static out_t epilogue(acc_t acc, const ConvChannel<acc_t>& ch, out_t res, const ConvArgs& a) {
     const int32_t acc32 = lane_traits<int32_t>::from_bits(uint32_t(acc) + uint32_t(ch.add));
-    int64_t v = requantize(acc32, ch.mult, ch.shift) + a.y_zero_point;
-    if (a.has_residual) {
-      // res_zero_point is int8 (the top asserts it), so the difference is 9 bits and its multiply
-      // a 9 x 32-bit one (2 DSP48E2, not the 4 of an int32 x int32)
-      const ap_int<9> dr = ap_int<9>(int(res) - a.res_zero_point);
-      const int64_t round = a.res_shift > 0 ? (int64_t(1) << (a.res_shift - 1)) : int64_t(0);
-      v += (int64_t(ap_int<41>(dr) * ap_int<32>(a.res_mult)) + round) >> a.res_shift;
-    }
+    int64_t v = requantize<32>(acc32, ch.mult, ch.shift) + a.y_zero_point;
+    // res_zero_point is int8 (the top asserts it), so the difference is 9 bits and its multiply a
+    // 9 x 32-bit one (2 DSP48E2, not the 4 of an int32 x int32)
+    if (a.has_residual) v += requantize<9>(ap_int<9>(int(res) - a.res_zero_point), a.res_mult, a.res_shift);
     v = v < a.act_min ? int64_t(a.act_min) : v;
     v = v > a.act_max ? int64_t(a.act_max) : v;
     return out_t(v);
