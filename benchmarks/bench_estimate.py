@@ -26,6 +26,7 @@ import argparse
 import re
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -105,7 +106,8 @@ def run_case(net, board, dpu, quick=False):
     t0 = time.perf_counter()
     # the board's own kernel set (its kernel.toml [build]), a dedicated xclbin of the dtype's
     # kernels, and that without fpgaops_gemm (FC layers on conv2d)
-    best = E.search(net, board, dpu, what_ifs=({},), cus=SETS, kernels=KERNEL_SETS)
+    base = search_config(board)
+    best = E.search(net, board, dpu, what_ifs=({},), cus=SETS, kernels=KERNEL_SETS, config=base)
     row["as_written"] = best.estimate
     progress(f"  {net} on {board}: as written {best.estimate.images_per_s:.1f} images/s "
              f"({time.perf_counter() - t0:.0f} s)")
@@ -114,7 +116,8 @@ def run_case(net, board, dpu, quick=False):
         extra = {"clock_mhz": clock} if clock else {}
         if clock and clock == best.estimate.clock_mhz:
             continue
-        r = E.search(net, board, dpu, what_ifs=(knobs,), algos=algos, cus=SETS, kernels=KERNEL_SETS, **extra)
+        r = E.search(net, board, dpu, what_ifs=(knobs,), algos=algos, cus=SETS, kernels=KERNEL_SETS, config=base,
+                     **extra)
         row["last"] = r.estimate
         progress(f"    {label}: {'beats' if r.beats else 'best'} {r.estimate.images_per_s:.1f} images/s")
         if r.beats:
@@ -236,6 +239,24 @@ CONFIG_TARGETS = {board: tuple((net, dpu) for (b, net), dpu in E.DPU_FIGURES.ite
 CONFIG_TARGETS.update({"u250": (("resnet50", 574),), "u280": (("resnet50", 574),)})
 
 
+def search_config(board):
+    """What a board's searches start from: kernels/config/fpgaops.toml with the keys of the board's
+    kernel.toml outside the chosen block (choices of the board the search does not make, such as
+    dwconv.taps_in_fabric on the ZCU104); the chosen block is what the search rewrites."""
+    from fpgaops import config, platforms
+
+    path = platforms.platforms_dir() / board / "kernel.toml"
+    if not path.is_file():
+        return None
+    text = re.sub(re.escape(CONFIG_BEGIN) + ".*?" + re.escape(CONFIG_END), "", path.read_text(), flags=re.S)
+    fixed = tomllib.loads(text)
+    fixed.pop("build", None)
+    data = tomllib.loads(config.default_path().read_text())
+    for sect, keys in fixed.items():
+        data[sect] = {**data[sect], **keys}
+    return config.KernelConfig(data, f"{config.default_path()} with {path}'s fixed keys")
+
+
 def write_config(board):
     """Search the MAC array and the number of CU sets for ``board`` (its linked kernels and clock),
     write the chosen keys into platforms/<board>/kernel.toml, between the CONFIG markers (the rest
@@ -252,7 +273,9 @@ def write_config(board):
     from fpgaops.estimator.resources import linked_kernels
 
     rows = CONFIG_TARGETS[board]
-    found = [E.search(net, board, target, what_ifs=({},), cus=SETS, kernels=("board",)) for net, target in rows]
+    base = search_config(board)
+    found = [E.search(net, board, target, what_ifs=({},), cus=SETS, kernels=("board",), config=base)
+             for net, target in rows]
     plat = platforms.load(board)
     cfg0 = board_config(plat).config
     linked = linked_kernels(plat, "board", "int8")
@@ -272,8 +295,7 @@ def write_config(board):
     problems = platforms.check(platforms.load(board), kernels.load())
     if problems:  # refuse to leave a broken link config behind
         raise SystemExit(f"{cfg_path}: " + "; ".join(problems))
-    base = E.GemmParams.from_config(config.current())
-    keys = E.overlay(r.estimate.gemm, base)
+    keys = E.overlay(r.estimate.gemm, E.GemmParams.from_config(base or config.current()))
     tables = {}
     for k, v in sorted(keys.items()):
         sect, name = k.split(".")

@@ -78,33 +78,39 @@ std::unique_ptr<opstb::DeviceBuffer> blocked_weight(const void* src, const convt
   return std::unique_ptr<opstb::DeviceBuffer>(new opstb::DeviceBuffer(out.data(), out.size() * sizeof(T)));
 }
 
-// Cases whose output changes when weight_hi holds zeros instead of the weights: the top reads the
-// second half of each weight slice through its second port (conv2d.hpp load_weights).
-int hi_port_cases = 0;
+// Cases whose output changes when weight_hi (x_hi) holds zeros instead of the weights (x): the top
+// reads the second half of each weight slice (of each row burst of x) through its second port
+// (conv2d.hpp load_weights, fetch_x_hi).
+int hi_port_cases = 0, x_hi_port_cases = 0;
 
-// Converts the case's buffers, runs `top(x, w, w_hi, residual, y)` on the blocked ones (w_hi a
-// separate copy of the weights: the second port addresses its own buffer), converts y back; then
-// once more with zeros behind w_hi, to see that the second port is read.
+// Converts the case's buffers, runs `top(x, x_hi, w, w_hi, residual, y)` on the blocked ones (x_hi,
+// w_hi separate copies of x and the weights: a second port addresses its own buffer), converts y
+// back; then once more with zeros behind w_hi, and once with zeros behind x_hi, to see that each
+// second port is read.
 template <typename T, class Top>
 void run_blocked(const convtb::ConvBuffers& b, const convtb::ConvShape& g, Top top) {
   const Blocked<T> xl(g.n, g.c, g.groups, g.h, g.w), yl(g.n, g.k, g.groups, g.oh, g.ow);
-  std::unique_ptr<opstb::DeviceBuffer> x = xl.to(b.x), w = blocked_weight<T>(b.w, g), w_hi = blocked_weight<T>(b.w, g),
-                                       res;
+  std::unique_ptr<opstb::DeviceBuffer> x = xl.to(b.x), x_hi = xl.to(b.x), w = blocked_weight<T>(b.w, g),
+                                       w_hi = blocked_weight<T>(b.w, g), res;
   if (b.res != nullptr) res = yl.to(b.res);
-  opstb::DeviceBuffer y(yl.size() * sizeof(T)), y0(yl.size() * sizeof(T));
-  top(x->words(), w->words(), w_hi->words(), res ? res->words() : nullptr, y.words());
+  opstb::DeviceBuffer y(yl.size() * sizeof(T)), y0(yl.size() * sizeof(T)), y1(yl.size() * sizeof(T));
+  top(x->words(), x_hi->words(), w->words(), w_hi->words(), res ? res->words() : nullptr, y.words());
   yl.from(y, b.y);
-  std::memset(w_hi->words(), 0, w_hi->size());
-  top(x->words(), w->words(), w_hi->words(), res ? res->words() : nullptr, y0.words());
+  std::unique_ptr<opstb::DeviceBuffer> w_zero = blocked_weight<T>(b.w, g), x_zero = xl.to(b.x);
+  std::memset(static_cast<void*>(w_zero->words()), 0, w_zero->size());
+  std::memset(static_cast<void*>(x_zero->words()), 0, x_zero->size());
+  top(x->words(), x_hi->words(), w->words(), w_zero->words(), res ? res->words() : nullptr, y0.words());
   hi_port_cases += std::memcmp(y.words(), y0.words(), y.size()) != 0;
+  top(x->words(), x_zero->words(), w->words(), w_hi->words(), res ? res->words() : nullptr, y1.words());
+  x_hi_port_cases += std::memcmp(y.words(), y1.words(), y.size()) != 0;
 }
 
 struct Launch {
   void f32(const convtb::ConvBuffers& b, const convtb::ConvShape& g, const opstb::Row& c) const {
 #if FPGAOPS_GEMM_FLOAT32
-    run_blocked<float>(b, g, [&](const opstb::word_t* x, const opstb::word_t* w, const opstb::word_t* w_hi,
-                                 const opstb::word_t* res, opstb::word_t* y) {
-      fpgaops_conv2d_f32(x, w, w_hi, static_cast<const float*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
+    run_blocked<float>(b, g, [&](const opstb::word_t* x, const opstb::word_t* x_hi, const opstb::word_t* w,
+                                 const opstb::word_t* w_hi, const opstb::word_t* res, opstb::word_t* y) {
+      fpgaops_conv2d_f32(x, x_hi, w, w_hi, static_cast<const float*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
                          g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.groups, b.bias != nullptr, res != nullptr,
                          int(c.i("act")));
     });
@@ -114,9 +120,9 @@ struct Launch {
 #endif
   }
   void i8(const convtb::ConvBuffers& b, const convtb::ConvShape& g, const opstb::Row& c) const {
-    run_blocked<int8_t>(b, g, [&](const opstb::word_t* x, const opstb::word_t* w, const opstb::word_t* w_hi,
-                                  const opstb::word_t* res, opstb::word_t* y) {
-      fpgaops_conv2d_i8(x, w, w_hi, static_cast<const int32_t*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
+    run_blocked<int8_t>(b, g, [&](const opstb::word_t* x, const opstb::word_t* x_hi, const opstb::word_t* w,
+                                  const opstb::word_t* w_hi, const opstb::word_t* res, opstb::word_t* y) {
+      fpgaops_conv2d_i8(x, x_hi, w, w_hi, static_cast<const int32_t*>(b.bias), res, y, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.oh,
                         g.ow, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.groups, b.bias != nullptr, res != nullptr,
                         int(c.i("xzp")), int(c.i("yzp")), b.mult, b.shift, int(c.i("rzp")), int(c.i("rmult")),
                         int(c.i("rshift")), int(c.i("amin")), int(c.i("amax")));
@@ -128,11 +134,11 @@ struct Launch {
 // top, or on the int8 one in an int8-only build (gemm.float32 = 0).
 void bad_call(const opstb::word_t* x, const opstb::word_t* w, opstb::word_t* y, const int (&a)[16], int has_bias) {
 #if FPGAOPS_GEMM_FLOAT32
-  fpgaops_conv2d_f32(x, w, w, nullptr, nullptr, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
+  fpgaops_conv2d_f32(x, x, w, w, nullptr, nullptr, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
                      a[12], a[13], a[14], a[15], has_bias, 0, 0);
 #else
   static const int32_t zeros[1] = {0};  // mult / shift (never read: the call is refused first)
-  fpgaops_conv2d_i8(x, w, w, nullptr, nullptr, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
+  fpgaops_conv2d_i8(x, x, w, w, nullptr, nullptr, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
                     a[12], a[13], a[14], a[15], has_bias, 0, 0, 0, zeros, zeros, 0, 0, 0, -128, 127);
 #endif
 }
@@ -155,6 +161,11 @@ int main(int argc, char** argv) {
   cases++;
   if (hi_port_cases == 0) {
     std::fprintf(stderr, "conv2d_tb: no case read its weights through weight_hi\n");
+    failed++;
+  }
+  cases++;
+  if (x_hi_port_cases == 0) {
+    std::fprintf(stderr, "conv2d_tb: no case read x through x_hi\n");
     failed++;
   }
   // Malformed calls: refused by the C-simulation checks, never an out-of-bounds access.
@@ -180,7 +191,7 @@ int main(int argc, char** argv) {
   failed += !opstb::refused("has_bias without bias", [&] { bad_call(x, w, y, good, 1); });
   cases++;
   failed += !opstb::refused("int8 act range reversed", [&] {
-    fpgaops_conv2d_i8(x, w, w, nullptr, nullptr, dy.words(), 1, 4, 4, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0,
+    fpgaops_conv2d_i8(x, x, w, w, nullptr, nullptr, dy.words(), 1, 4, 4, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0,
                       0, dx.as<int32_t>(), dx.as<int32_t>(), 0, 0, 0, 5, -5);
   });
   return opstb::finish("conv2d_tb", cases, failed);

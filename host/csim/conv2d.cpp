@@ -70,8 +70,8 @@ void bind_conv2d(py::module_& m) {
         const float* pb = bias.is_none() ? nullptr : device_ptr<const float>(bias.cast<py::array>(), std::int64_t(k) * 4, "bias");
         const word_t* pr = residual.is_none() ? nullptr : device_ptr<const word_t>(residual.cast<py::array>(), ey * 4, "residual");
         py::gil_scoped_release release;
-        // weight_hi: the same weights, the top's second read port
-        fpgaops_conv2d_f32(px, pw, pw, pb, pr, py_, n, c, h, w, k, r, s, oh, ow, stride_h, stride_w, pad_top, pad_left,
+        // x_hi, weight_hi: the same x / weights, the top's second read ports
+        fpgaops_conv2d_f32(px, px, pw, pw, pb, pr, py_, n, c, h, w, k, r, s, oh, ow, stride_h, stride_w, pad_top, pad_left,
                            dil_h, dil_w, groups, pb != nullptr, pr != nullptr, act);
       },
       "conv2d float32, implicit GEMM (see fpgaops.ops.conv2d.ConvCall); act: 0 none, 1 relu, 2 relu6");
@@ -94,7 +94,7 @@ void bind_conv2d(py::module_& m) {
             bias.is_none() ? nullptr : device_ptr<const std::int32_t>(bias.cast<py::array>(), std::int64_t(k) * 4, "bias");
         const word_t* pr = residual.is_none() ? nullptr : device_ptr<const word_t>(residual.cast<py::array>(), ey, "residual");
         py::gil_scoped_release release;
-        fpgaops_conv2d_i8(px, pw, pw, pb, pr, py_, n, c, h, w, k, r, s, oh, ow, stride_h, stride_w, pad_top, pad_left,
+        fpgaops_conv2d_i8(px, px, pw, pw, pb, pr, py_, n, c, h, w, k, r, s, oh, ow, stride_h, stride_w, pad_top, pad_left,
                           dil_h, dil_w, groups, pb != nullptr, pr != nullptr, x_zero_point, y_zero_point, pm, ps,
                           res_zero_point, res_mult, res_shift, act_min, act_max);
       },

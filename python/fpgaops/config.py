@@ -114,6 +114,7 @@ SCHEMA = {
     "dwconv.max_channels": _int(1, 1 << 16),
     "dwconv.max_row": _int(1, 1 << 20),
     "dwconv.line_buffer_uram": _int(0, 1),
+    "dwconv.taps_in_fabric": _int(0, 1),
 }
 
 

@@ -39,8 +39,8 @@ def test_connectivity_covers_every_kernel(board):
 TABLE_PORTS = {"table", "lut", "bias", "mult", "shift"}
 # ... and per kernel family: the depthwise filter taps (R*S values read once per output plane).
 FAMILY_TABLE_PORTS = {"fpgaops_dwconv": {"weight"}}
-# A second port onto its partner's buffer (conv2d's weight_hi): on HBM it shares the partner's channel.
-PAIRED_PORTS = {"weight_hi": "weight"}
+# A second port onto its partner's buffer (conv2d's weight_hi, x_hi): on HBM it shares the partner's channel.
+PAIRED_PORTS = {"weight_hi": "weight", "x_hi": "x"}
 
 
 # Families that are alternative algorithms of one op (a layer runs on exactly one of them): they

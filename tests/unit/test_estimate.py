@@ -103,14 +103,38 @@ def test_weights_stream_through_two_ports():
     assert r["memory"] == pytest.approx(w_bytes / 2 / bw.port("weight", 512), rel=0.01)
 
 
-def test_hbm_layouts_pair_weight_hi_with_weight():
+def test_x_streams_through_two_ports():
+    # fetch_x reads each row burst's first half through `x`, fetch_x_hi the second through `x_hi`
+    # at once: on the ZCU104 they are HP0 and HPC1, so an x-bound layer (a 1x1 conv of 256 channels
+    # to 8: x read once, 28 words per row of a channel block) takes half the time of one port
+    from fpgaops import platforms
+    from fpgaops.estimator.memory import PortBandwidth
+
+    plat = platforms.load("zcu104")
+    cu = plat.compute_units("fpgaops_conv2d_i8")[0]
+    assert plat.port_banks(cu, "x_hi") != plat.port_banks(cu, "x")
+    bw = PortBandwidth(plat, "fpgaops_conv2d_i8", 300, 0.8)
+    a = dict(n=1, c=256, h=56, w=56, k=8, r=1, s=1, oh=56, ow=56, stride=(1, 1), dilation=(1, 1), groups=1,
+             residual=False)
+    p = dataclasses.replace(DEFAULT, pe=32, simd=32, float32=0)
+    gm = E.cycles.conv2d_geometry(p, a, "int8")
+    nk = E.cycles.mac_tile(p, "int8", gm["crs"], b_vmajor=True)["nk"]
+    *_, x_lo, x_hi, fetch, fetch_hi = E.cycles.conv2d_load_tile(p, "int8", a, gm, nk)
+    assert x_lo == x_hi  # 28 words a row: 14 through each port
+    r = E.conv2d_layer(p, E.Options(), bw, "int8", a)
+    x_bytes = 256 * 56 * 56
+    assert r["memory"] == pytest.approx(x_bytes / 2 / bw.port("x", 512), rel=0.01)
+
+
+def test_hbm_layouts_pair_second_ports_with_their_partners():
     from fpgaops.estimator import connectivity
 
+    assert connectivity.PAIRED_PORTS == {"weight_hi": "weight", "x_hi": "x"}
     for board, sets in (("u50", 3), ("u280", 2)):
         q = _sets(board, sets)
         for cu in q.connectivity.nk["fpgaops_conv2d_i8"]:
-            assert q.connectivity.sp[(cu, "weight_hi")] == q.connectivity.sp[(cu, "weight")]
-    assert connectivity.PAIRED_PORTS == {"weight_hi": "weight"}
+            for second, partner in connectivity.PAIRED_PORTS.items():
+                assert q.connectivity.sp[(cu, second)] == q.connectivity.sp[(cu, partner)]
 
 
 def test_one_gemm_layer_cycles_from_the_formula():

@@ -123,7 +123,8 @@ def test_dwconv_float32_schedule_matches_the_counters():
 
 def _model_load(layer):
     """The model's conv2d processes "weights" (load_weights), "load" (window generator +
-    line-buffer fills) and "fetch" (x's words for the fills), ideal memory."""
+    line-buffer fills), "fetch" and "fetch_hi" (x's words for the fills, each row's two halves),
+    ideal memory."""
     from fpgaops import config as cfgmod
     from fpgaops.estimator import cycles as C
     from fpgaops.estimator.params import GemmParams
@@ -132,9 +133,9 @@ def _model_load(layer):
     a = C.fold_attrs(p, layer.attrs)
     gm = C.conv2d_geometry(p, a, "int8")
     nk = C.mac_tile(p, "int8", gm["crs"], b_vmajor=True)["nk"]
-    weights, emit, fills, _, fetch = C.conv2d_load_tile(p, "int8", a, gm, nk,
-                                                        C.conv2d_weight_reads(p, "int8", a, gm, nk)[1])
-    return gm["n_tiles"] * weights, gm["n_tiles"] * (emit + fills), gm["n_tiles"] * fetch
+    weights, emit, fills, _, _, fetch, fetch_hi = C.conv2d_load_tile(p, "int8", a, gm, nk,
+                                                                     C.conv2d_weight_reads(p, "int8", a, gm, nk)[1])
+    return tuple(gm["n_tiles"] * v for v in (weights, emit + fills, fetch, fetch_hi))
 
 
 @pytest.mark.parametrize("i", range(len(LAYERS)), ids=[L.name for L in LAYERS])
@@ -145,7 +146,7 @@ def test_conv2d_loader_within_10_percent_of_the_csim_load_counters(rows, i):
     r = rows[i]
     if r.kernel != "conv2d":
         pytest.skip(f"{r.name} runs on {r.kernel}, not conv2d")
-    for name, analytic in zip(("weights", "load", "fetch"), _model_load(LAYERS[i])):
+    for name, analytic in zip(("weights", "load", "fetch", "fetch_hi"), _model_load(LAYERS[i])):
         measured = r.processes[f"tiles/{name}"]
         assert abs(analytic - measured) <= 0.10 * measured, \
             f"{r.name}: analytic {name} {analytic:.0f} vs csim {measured}"

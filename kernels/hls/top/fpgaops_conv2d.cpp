@@ -12,7 +12,8 @@
 // way); bias / mult / shift per output channel. The host
 // launchers convert (fpgaops.backends.csim.conv2d).
 //
-// Interfaces: x and weight are read by the load process, bias / mult / shift / residual by the
+// Interfaces: x (and x_hi, the same buffer through a second port) by the fetch processes, weight
+// (and weight_hi likewise) by the weights process, bias / mult / shift / residual by the
 // store process and y written by it; each process uses its own bundles (a DATAFLOW process must
 // own the ports it uses). Every streaming operand (x, weight, residual, y) has a bundle of its own,
 // so the window generator's, the weight's and the epilogue's bursts run concurrently; the
@@ -94,12 +95,13 @@ extern "C" {
 // Built unless gemm.float32 = 0 (an int8-only board build, whose gemm.pe / gemm.simd may exceed the
 // float32 lanes of a word: the float32 engine would not compile there).
 #if FPGAOPS_GEMM_FLOAT32
-void fpgaops_conv2d_f32(const word_t* x, const word_t* weight, const word_t* weight_hi, const float* bias,
+void fpgaops_conv2d_f32(const word_t* x, const word_t* x_hi, const word_t* weight, const word_t* weight_hi, const float* bias,
                         const word_t* residual, word_t* y,
                         int n, int c, int h, int w, int k, int r, int s, int oh, int ow, int stride_h, int stride_w,
                         int pad_top, int pad_left, int dil_h, int dil_w, int groups, int has_bias, int has_residual,
                         int act) {
 #pragma HLS INTERFACE mode=m_axi port=x bundle=gmem0 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
+#pragma HLS INTERFACE mode=m_axi port=x_hi bundle=gmem6 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
 #pragma HLS INTERFACE mode=m_axi port=weight bundle=gmem1 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
 #pragma HLS INTERFACE mode=m_axi port=weight_hi bundle=gmem5 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
 #pragma HLS INTERFACE mode=m_axi port=bias bundle=gmem2 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_CHANNELS max_widen_bitwidth=32
@@ -131,14 +133,14 @@ void fpgaops_conv2d_f32(const word_t* x, const word_t* weight, const word_t* wei
                          has_bias, has_residual);
   a.act = act;
   check_conv_args<float>(x, weight, y, a, bias != 0, residual != 0);
-  FPGAOPS_SIM_ASSERT(weight_hi != 0, "conv2d_f32: null weight_hi (the weight buffer again)");
+  FPGAOPS_SIM_ASSERT(x_hi != 0 && weight_hi != 0, "conv2d_f32: null x_hi / weight_hi (the x / weight buffer again)");
   FPGAOPS_SIM_ASSERT(act >= 0 && act <= 2, "conv2d_f32: act = " << act << " (0 none, 1 relu, 2 relu6)");
   // The float epilogue has no requantization: its mult / shift are never read.
-  fpgaops::hw::conv2d<fpgaops::hw::Conv2dConfig, fpgaops::hw::ConvF32>(x, weight, weight_hi, bias, 0, 0, residual, y, a);
+  fpgaops::hw::conv2d<fpgaops::hw::Conv2dConfig, fpgaops::hw::ConvF32>(x, x_hi, weight, weight_hi, bias, 0, 0, residual, y, a);
 }
 #endif  // FPGAOPS_GEMM_FLOAT32
 
-void fpgaops_conv2d_i8(const word_t* x, const word_t* weight, const word_t* weight_hi, const int32_t* bias,
+void fpgaops_conv2d_i8(const word_t* x, const word_t* x_hi, const word_t* weight, const word_t* weight_hi, const int32_t* bias,
                        const word_t* residual,
                        word_t* y, int n, int c, int h, int w, int k, int r, int s, int oh, int ow, int stride_h,
                        int stride_w, int pad_top, int pad_left, int dil_h, int dil_w, int groups, int has_bias,
@@ -146,6 +148,7 @@ void fpgaops_conv2d_i8(const word_t* x, const word_t* weight, const word_t* weig
                        const int32_t* shift, int res_zero_point, int res_mult, int res_shift, int act_min,
                        int act_max) {
 #pragma HLS INTERFACE mode=m_axi port=x bundle=gmem0 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
+#pragma HLS INTERFACE mode=m_axi port=x_hi bundle=gmem6 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
 #pragma HLS INTERFACE mode=m_axi port=weight bundle=gmem1 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
 #pragma HLS INTERFACE mode=m_axi port=weight_hi bundle=gmem5 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_WORDS max_read_burst_length=FPGAOPS_AXI_MAX_BURST_BEATS
 #pragma HLS INTERFACE mode=m_axi port=bias bundle=gmem2 offset=slave depth=FPGAOPS_CONV2D_COSIM_DEPTH_CHANNELS max_widen_bitwidth=32
@@ -185,7 +188,7 @@ void fpgaops_conv2d_i8(const word_t* x, const word_t* weight, const word_t* weig
   a.x_zero_point = x_zero_point, a.y_zero_point = y_zero_point, a.res_zero_point = res_zero_point;
   a.res_mult = res_mult, a.res_shift = res_shift, a.act_min = act_min, a.act_max = act_max;
   check_conv_args<int8_t>(x, weight, y, a, bias != 0, residual != 0);
-  FPGAOPS_SIM_ASSERT(weight_hi != 0, "conv2d_i8: null weight_hi (the weight buffer again)");
+  FPGAOPS_SIM_ASSERT(x_hi != 0 && weight_hi != 0, "conv2d_i8: null x_hi / weight_hi (the x / weight buffer again)");
   FPGAOPS_SIM_ASSERT(mult != 0 && shift != 0, "conv2d_i8: null mult / shift");
   FPGAOPS_SIM_ASSERT(x_zero_point >= -128 && x_zero_point <= 127 && y_zero_point >= -128 && y_zero_point <= 127 &&
                          res_zero_point >= -128 && res_zero_point <= 127,
@@ -193,8 +196,8 @@ void fpgaops_conv2d_i8(const word_t* x, const word_t* weight, const word_t* weig
   FPGAOPS_SIM_ASSERT(res_mult >= 0 && res_shift >= 0 && res_shift <= 62, "conv2d_i8: res_mult / res_shift out of range");
   FPGAOPS_SIM_ASSERT(act_min >= -128 && act_min <= act_max && act_max <= 127,
                      "conv2d_i8: act range [" << act_min << ", " << act_max << "]");
-  fpgaops::hw::conv2d<fpgaops::hw::Conv2dConfig, fpgaops::hw::ConvI8>(x, weight, weight_hi, bias, mult, shift, residual, y,
-                                                                      a);
+  fpgaops::hw::conv2d<fpgaops::hw::Conv2dConfig, fpgaops::hw::ConvI8>(x, x_hi, weight, weight_hi, bias, mult, shift,
+                                                                      residual, y, a);
 }
 
 }  // extern "C"

@@ -28,10 +28,11 @@ TABLE_PORTS = {"table", "lut", "bias", "mult", "shift"}
 FAMILY_TABLE_PORTS = {"fpgaops_dwconv": {"weight"}}
 ALTERNATIVES = {"fpgaops_winograd": "fpgaops_conv2d"}
 # A second port onto the same buffer (conv2d.hpp load_weights reads each weight slice's halves
-# through weight and weight_hi at once). Laid out afresh, it shares its partner's HBM channel: a
-# pseudo channel already streams as fast as a port reads (memory.py), and channels are scarce; the
-# ZCU104's hand-laid file gives it a PS port of its own (HPC0), where the ports are the limit.
-PAIRED_PORTS = {"weight_hi": "weight"}
+# through weight and weight_hi at once, fetch_x each row burst's halves through x and x_hi). Laid
+# out afresh, it shares its partner's HBM channel: a pseudo channel already streams as fast as a
+# port reads (memory.py), and channels are scarce; the ZCU104's hand-laid file gives each a PS port
+# of its own (HPC0, HPC1), where the ports are the limit.
+PAIRED_PORTS = {"weight_hi": "weight", "x_hi": "x"}
 HEADER_END = "[connectivity]"
 
 

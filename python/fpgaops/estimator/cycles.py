@@ -243,7 +243,8 @@ def lb_row_fill(seg_len, inside, G, skip, sh):
 
 def conv2d_load_tile(p, dtype, a, gm, nk, ddr_frac=1.0):
     """Cycles of conv2d.hpp's loading processes per tile, averaged over the layer's tiles (II = 1,
-    depth LOAD_DEPTH), as (weights, window generator, line-buffer fills, x words read, fetch).
+    depth LOAD_DEPTH), as (weights, window generator, line-buffer fills, x words read through x, through
+    x_hi, fetch, fetch_hi).
     weights: process "weights" (load_weights): WSUM_CLEAR (TILE_M); per K slice the tm * TK/L words
     of the slice (slice-major weights), a word per cycle: from DDR (the share ``ddr_frac`` of the
     tiles: all, or a weight tile's first when it is resident) through two ports at once
@@ -254,9 +255,10 @@ def conv2d_load_tile(p, dtype, a, gm, nk, ddr_frac=1.0):
     process "load" (load_tile): per K slice TILE_K/B vector rows of P (EMIT_VECTORS: TILE_N channel
     vectors of B = gemm.pe channels, one per cycle); per (channel block, filter row) of the tile,
     tile_rows line-buffer rows (lb_row_fill: a bus word of G = L/B vectors per cycle; rows in the
-    padding fill pad words only). fetch: the cycles of process "fetch" (fetch_x), which reads those
-    x words for the fills, a word per cycle in one loop (FETCH_WORDS, LOAD_DEPTH per entry) per
-    line-buffer row with image columns."""
+    padding fill pad words only). fetch, fetch_hi: the cycles of processes "fetch" (fetch_x) and
+    "fetch_hi" (fetch_x_hi), which read those x words for the fills, each row's burst of n words cut
+    in two, the first ceil(n/2) through x and the rest through x_hi, a word per cycle in one loop
+    (FETCH_WORDS, LOAD_DEPTH per entry) per line-buffer row with words to read."""
     L = p.word_bits // 8 // ebytes(dtype)
     G = gm["G"]
     wpr_k, d = cdiv(p.tile_k, L), LOAD_DEPTH
@@ -273,19 +275,21 @@ def conv2d_load_tile(p, dtype, a, gm, nk, ddr_frac=1.0):
     # rows the tiles visit: tiles_p * tile_rows per filter row (an edge tile of stacked rows runs past
     # OH: those rows fill pad words only and read no x)
     frac = inside_rows / (a["r"] * gm["tiles_p"] * gm["tile_rows"])
-    c_in = c_pad = w_in = r_in = 0.0
+    c_in = c_pad = w_lo = w_hi = r_lo = r_hi = 0.0
     nq = gm["tiles_q"]
     for tq in range(nq):  # the column tiles: where the segment lies decides skip, length and alignment
-        w_lo = tq * gm["tile_w"] * sw - pad_left
-        lo, hi = max(w_lo, 0), min(a["w"], w_lo + gm["seg_len"])
-        inside, skip = max(0, hi - lo), lo - w_lo
+        col0 = tq * gm["tile_w"] * sw - pad_left
+        lo, hi = max(col0, 0), min(a["w"], col0 + gm["seg_len"])
+        inside, skip = max(0, hi - lo), lo - col0
         ci, wi = lb_row_fill(gm["seg_len"], inside, G, skip, lo % G)
         cp, _ = lb_row_fill(gm["seg_len"], 0, G, skip, 0)
-        c_in, c_pad, w_in, r_in = c_in + ci / nq, c_pad + cp / nq, w_in + wi / nq, r_in + (wi > 0) / nq
+        c_in, c_pad = c_in + ci / nq, c_pad + cp / nq
+        w_lo, w_hi = w_lo + (wi - wi // 2) / nq, w_hi + (wi // 2) / nq  # fetch_x's and fetch_x_hi's halves
+        r_lo, r_hi = r_lo + (wi > 0) / nq, r_hi + (wi > 1) / nq
     rows = gm["cblocks"] * a["r"] * gm["tile_rows"]
     fills = rows * (frac * c_in + (1 - frac) * c_pad)
-    x_words = rows * frac * w_in
-    return weights, emit, fills, x_words, x_words + rows * frac * r_in * d
+    x_lo, x_hi = rows * frac * w_lo, rows * frac * w_hi
+    return weights, emit, fills, x_lo, x_hi, x_lo + rows * frac * r_lo * d, x_hi + rows * frac * r_hi * d
 
 
 def _edges(total, tile):
@@ -399,19 +403,21 @@ def conv2d_layer(p, o, mem, dtype, a):
     # slice-major weights, whole words per row slice; re-read per pixel tile unless the weight tile
     # (TM rows of nk slices) is resident (conv2d.weight_buffer_words): then once per weight tile
     reads, ddr_frac = conv2d_weight_reads(p, dtype, a, gm, nk)
-    w_cyc, emit_cyc, f_cyc, x_words, fetch_cyc = (tiles * x for x in conv2d_load_tile(p, dtype, a, gm, nk, ddr_frac))
+    w_cyc, emit_cyc, f_cyc, x_lo, x_hi, fetch_cyc, fetch_hi = (tiles * x for x in
+                                                              conv2d_load_tile(p, dtype, a, gm, nk, ddr_frac))
     w_bytes = reads * a["groups"] * gm["kg"] * nk * cdiv(tk * eb, wb) * wb
     # each slice's first half of words through `weight`, the second through `weight_hi`, at once
     w_lo = reads * a["groups"] * nk * wb * sum(mc * cdiv(rows * cdiv(tk * eb, wb), 2)
                                                for rows, mc in _edges(gm["kg"], tm) if mc)
     w_hi = w_bytes - w_lo
-    x_bytes = x_words * wb
+    x_bytes = (x_lo + x_hi) * wb
     w_mem = max(w_lo / mem.port("weight", p.word_bits), w_hi / mem.port("weight_hi", p.word_bits))
-    x_mem = x_bytes / mem.port("x", p.word_bits)
-    # three processes side by side: the weights (load_weights), the window generator with its
-    # line-buffer fills (load_tile) and x's bursts (fetch_x, running ahead of the generator through
-    # the conv2d.xw FIFO)
-    load = max(max(w_cyc, w_mem), emit_cyc + f_cyc, max(fetch_cyc, x_mem))
+    # each row burst's first half through `x`, the second through `x_hi`, at once
+    x_mem = max(x_lo * wb / mem.port("x", p.word_bits), x_hi * wb / mem.port("x_hi", p.word_bits))
+    # four processes side by side: the weights (load_weights), the window generator with its
+    # line-buffer fills (load_tile) and x's bursts (fetch_x, fetch_x_hi, running ahead of the
+    # generator through the conv2d.xw / conv2d.xwh FIFOs)
+    load = max(max(w_cyc, w_mem), emit_cyc + f_cyc, max(fetch_cyc, fetch_hi, x_mem))
     # store + write processes: B channels per cycle, a word of y per G vectors (blocked y, whole words)
     store, write, y_words = conv2d_store(p, dtype, a, gm)
     y_bytes = y_words * wb
@@ -419,14 +425,14 @@ def conv2d_layer(p, o, mem, dtype, a):
     total = w_bytes + x_bytes + y_bytes + res + a["k"] * 4
     # x (fetch_x), the weights (load_weights, two bundles), the residual (store_tile) and y
     # (write_tile) stream through bundles of their own: they overlap unless their ports share a bank
-    streams = mem.concurrent({"weight": w_lo, "weight_hi": w_hi, "x": x_bytes, "residual": res, "y": y_bytes},
-                             p.word_bits)
+    streams = mem.concurrent({"weight": w_lo, "weight_hi": w_hi, "x": x_lo * wb, "x_hi": x_hi * wb, "residual": res,
+                              "y": y_bytes}, p.word_bits)
     memory = max(streams, total / mem.board)
     prologue = max(tm * wpr_k, (tk // gm["B"]) * tn)  # the first slices: weights and P side by side
     cycles, bound, schedule = _finish({"compute": compute, "loader": load, "store": max(store, write),
                                        "memory": memory},
                                       prologue, tm * tn / gm["B"],
-                                      max(compute, w_cyc, emit_cyc + f_cyc, fetch_cyc, store, write))
+                                      max(compute, w_cyc, emit_cyc + f_cyc, fetch_cyc, fetch_hi, store, write))
     return {"compute": compute, "memory": memory, "cycles": cycles, "bytes": int(total), "bound": bound,
             "schedule": schedule}
 

@@ -49,6 +49,13 @@ def mul_dsps(a_bits, b_bits):
     return min(pieces(a_bits, 27) * pieces(b_bits, 18), pieces(a_bits, 18) * pieces(b_bits, 27))
 
 
+def fabric_mul_luts(a_bits, b_bits):
+    """LUTs of one signed a x b-bit multiply bound to fabric (UG1399 BIND_OP op=mul impl=fabric): an
+    array multiplier of ceil(b / 2) carry-chain adder rows, (a + 2) bits each, a LUT6 per bit
+    forming two partial-product bits into the CARRY8 (UG574, CLB: LUT6 + CARRY8). 9 x 8 bits: 44."""
+    return cdiv(b_bits, 2) * (a_bits + 2)
+
+
 def conv_epilogue_dsps(dtype):
     """DSP48E2 of one conv2d.hpp epilogue lane (ConvI8 / ConvF32::epilogue): int8, requantize(acc +
     bias, mult), int32 x int32, and the residual's ap_int<9> difference x res_mult (int32); float32,
@@ -94,6 +101,7 @@ class GemmParams:
     fold_taps_max_channels: int = 4   # conv2d.fold_taps_max_channels: input images whose taps the host folds
     float32: int = 1                  # gemm.float32: the MAC array's float32 tops are built (0: int8 only)
     store_lanes: int = 16             # conv2d.store_lanes: epilogue channels per cycle (at most pe)
+    dw_taps_fabric: int = 0           # dwconv.taps_in_fabric: the int8 taps' multipliers in LUTs
 
     @classmethod
     def from_config(cls, cfg):
@@ -105,7 +113,7 @@ class GemmParams:
                    v.get("dwconv.simd", 16), v.get("dwconv.max_channels", 1024), v.get("dwconv.max_row", 24576),
                    v.get("dwconv.line_buffer_uram", 1), v.get("conv2d.weight_buffer_words", 2048),
                    v.get("conv2d.fold_taps_max_channels", 4), v.get("gemm.float32", 1),
-                   v.get("conv2d.store_lanes", 16))
+                   v.get("conv2d.store_lanes", 16), v.get("dwconv.taps_in_fabric", 0))
 
     def check(self):
         """The rules of config.py and the static_asserts of gemm.hpp / conv2d.hpp, naming the key."""

@@ -10,7 +10,7 @@ from .connectivity import kernel_specs, replicated
 from .memory import board_config, load_platform
 from .params import (BRAM18_SHAPES, DSP_PER_MAC, ENGINE_DSP_OVERHEAD, FADD_DSPS, KERNEL_SETS, LUTRAM_MAX_BITS,
                      LUTRAM_MAX_DEPTH, LUTS_PER_CU, LUTS_PER_MAC, READ_OUTSTANDING, URAM_SHAPE, GemmParams, Options, cdiv,
-                     conv_epilogue_dsps, ebytes, mul_dsps, suffix)
+                     conv_epilogue_dsps, ebytes, fabric_mul_luts, mul_dsps, suffix)
 from .report import ResourceEstimate
 
 
@@ -87,10 +87,15 @@ def dwconv_resources(p, dtype):
     b18 = sum(c * bank_bram18(d, w) for c, d, w in banks)
     lutram = sum(c * _lutram_luts(d, w) for c, d, w in banks)
     macs = simd * k * k
-    dsps = macs * DSP_PER_MAC[dtype] + simd * (mul_dsps(32, 32) if dtype == "int8" else FADD_DSPS) + 4
+    # int8 taps are ap_int<9> x ap_int<8> (dw_tap): one DSP48E2 each, or with dwconv.taps_in_fabric
+    # (BIND_OP impl=fabric) none and fabric_mul_luts(9, 8) LUTs each
+    fabric = dtype == "int8" and p.dw_taps_fabric
+    dsps = (0 if fabric else macs * DSP_PER_MAC[dtype]) \
+        + simd * (mul_dsps(32, 32) if dtype == "int8" else FADD_DSPS) + 4
     # the window's multiplexers: per tap and lane an LB_ROWS:1 slot mux and an NB:1 bank rotation
     mux = macs * 8 * eb * (p.dw_line_buffer_rows + nb) // 4
-    return {"dsps": dsps, "b18": b18, "uram": uram, "luts": macs * LUTS_PER_MAC[dtype] + lutram + mux}
+    mul_luts = macs * fabric_mul_luts(9, 8) if fabric else 0
+    return {"dsps": dsps, "b18": b18, "uram": uram, "luts": macs * LUTS_PER_MAC[dtype] + lutram + mux + mul_luts}
 
 
 def _bundles_b18(spec, p):
@@ -122,10 +127,12 @@ def kernel_cu_resources(name, spec, p, cfg):
             run_words = cdiv(p.tile_n, g) + 1
             b18 += bank_bram18(p.line_buffer_rows * (cdiv(p.line_buffer_w, g) + 1), p.word_bits)
             b18 += 2 * bank_bram18(run_words, p.word_bits)
-            # the fetch_x -> load_tile FIFO of x words (conv2d.hpp XW_DEPTH): one fill of a tile
+            # the fetch_x / fetch_x_hi -> load_tile FIFOs of x words (conv2d.hpp XWH_DEPTH = XW_DEPTH
+            # / 2 + 1 each: together one fill of a tile)
             lb_ww = cdiv(p.line_buffer_w, g) + 1
-            b18 += bank_bram18(min(p.line_buffer_rows * lb_ww, 2 * cdiv(p.tile_n, g) + 2 * p.line_buffer_rows),
-                               p.word_bits)
+            xwh = min(p.line_buffer_rows * lb_ww, 2 * cdiv(p.tile_n, g) + 2 * p.line_buffer_rows) // 2 + 1
+            b18 += 2 * bank_bram18(xwh, p.word_bits)
+            luts += 2 * _lutram_luts(xwh, p.word_bits)
             b18 += p.pe * bank_bram18(cdiv(p.tile_m, p.pe), 96)
             luts += 2 * _lutram_luts(run_words, p.word_bits) + p.pe * _lutram_luts(cdiv(p.tile_m, p.pe), 96)
             b18 += bank_bram18(p.tile_m, 32)                                   # weight row sums

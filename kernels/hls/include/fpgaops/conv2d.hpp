@@ -57,8 +57,9 @@
 //
 // ---- processes (one DATAFLOW region per output tile) ------------------------------------------------
 //   fetch_x --xw_s--> load_tile (window generator) --b_s--> compute_tile --c_tile--> store_tile --> write_tile
-//           --job_s-->                             --desc_s->   (MAC)     --done-->            --out_s-->
-//           --wjob_s--> load_weights ---------------a_s, side_s--^   (weights through two ports: weight, weight_hi)
+//      |    --job_s-->    ^                        --desc_s->   (MAC)     --done-->            --out_s-->
+//      |    --wjob_s--> load_weights ---------------a_s, side_s--^   (weights through two ports: weight, weight_hi)
+//      +--xjob_s--> fetch_x_hi --xwh_s--+                             (x through two ports: x, x_hi)
 // The weights and the window generator are processes of their own, so the MAC array's fill takes a
 // word of each per cycle (compute_tile<..., SPLIT_FILL>) instead of the weight slice and then the P
 // slice in series: per K slice TM * TK / L weight words and TK / B * TN vectors run side by side.
@@ -262,6 +263,10 @@ struct ConvEngine {
   // overhang and the rotation, two words per row), so the fetch reads the next fill through the
   // narrow port while the generator emits the current one; capped by the line buffer itself.
   static const int XW_DEPTH = cmin(LB_ROWS * LB_WW, 2 * ceil_div(TN, G) + 2 * LB_ROWS);
+  // fetch_x / fetch_x_hi: the first ceil(n / 2) words of a row's burst through x, the rest through
+  // x_hi, each into a FIFO of its own (XW_DEPTH / 2 + 1 deep: half of every row)
+  static const int XWH_DEPTH = XW_DEPTH / 2 + 1;
+  static const int HALF_WW = LB_WW / 2 + 1;  // the longer half of a row's burst, at most
   static const int MAX_SLICES = Mac::MAX_SLICES;
   static const int MAX_TILES = Mac::MAX_TILES;
 
@@ -379,23 +384,24 @@ struct ConvEngine {
     return f;
   }
 
-  // ---- process 1: fetch_x (the x reads of the line-buffer fills) ------------------------------------
+  // ---- processes 1a, 1b: fetch_x, fetch_x_hi (the x reads of the line-buffer fills) -----------------
   // Every fill of the tile in load_tile's order -- each (channel block cb, filter row i) once, cb
-  // outermost, as the reduction order t = ((cb*R + i)*S + j)*B + c visits them -- row by row, one
-  // burst of in_words words per row, into xw_s. A process of its own so that x's bursts (through a
-  // port narrower than the bus word on Zynq) run ahead of the window generator by up to XW_DEPTH
-  // words instead of in series with it. It is the one reader of the launch's scalars; load_tile
-  // and load_weights get them (and the tile) through job_s and wjob_s.
-  static void fetch_x(const word_t* x, ConvArgs a, ConvGeom gm, int t, hls::stream<in_word_t>& xw_s,
-                      hls::stream<Job>& job_s, hls::stream<Job>& wjob_s) {
-    FPGAOPS_CYCLES_PROCESS("fetch", 1, Mac::LOAD_DEPTH);
-    Job job;
-    job.a = a, job.gm = gm, job.t = t;
-    job_s.write(job);
-    wjob_s.write(job);
+  // outermost, as the reduction order t = ((cb*R + i)*S + j)*B + c visits them -- row by row, each
+  // row's burst of in_words words cut in two: the first ceil(in_words / 2) through `x` (fetch_x,
+  // into xw_s), the rest through `x_hi` (fetch_x_hi, into xwh_s), the same buffer through a second
+  // m_axi port (on the Zynq a second PS port: each one is 128 bits, a quarter of the bus word), so
+  // the two halves of a row arrive at once. Processes of their own so that x's bursts run ahead of
+  // the window generator by up to a FIFO's depth instead of in series with it. fetch_x is the one
+  // reader of the launch's scalars; load_tile, load_weights and fetch_x_hi get them (and the tile)
+  // through job_s, wjob_s and xjob_s.
+  template <bool HI>
+  static void fetch_half(const word_t* x, const Job& job, hls::stream<in_word_t>& out_s) {
+#pragma HLS INLINE
+    const ConvArgs& a = job.a;
+    const ConvGeom& gm = job.gm;
     ConvTile tl;
     bool first_of_weights;
-    tile_coords(t, gm, tl, first_of_weights);
+    tile_coords(job.t, gm, tl, first_of_weights);
     const int plane0 = (tl.nn * a.groups + tl.g) * gm.cblocks;
   FETCH_BLOCKS:
     for (int cb = 0; cb < gm.cblocks; cb++) {
@@ -407,17 +413,37 @@ struct ConvEngine {
         for (int rr = 0; rr < gm.tile_rows; rr++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=LB_ROWS
           const RowFill f = fill_row(plane0 + cb, i, rr, a, gm, tl);
-          FPGAOPS_CYCLES_LOOP(f.in_words);
+          const int lo = f.in_words - (f.in_words >> 1);
+          const int first = HI ? f.first + lo : f.first;
+          const int n = HI ? f.in_words >> 1 : lo;
+          FPGAOPS_CYCLES_LOOP(n);
         FETCH_WORDS:
-          for (int r = 0; r < f.in_words; r++) {
+          for (int r = 0; r < n; r++) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=LB_WW
+#pragma HLS LOOP_TRIPCOUNT min=0 max=HALF_WW
             FPGAOPS_CYCLES_ITER();
-            xw_s.write(unpack<in_t>(x[f.first + r]));
+            out_s.write(unpack<in_t>(x[first + r]));
           }
         }
       }
     }
+  }
+
+  static void fetch_x(const word_t* x, ConvArgs a, ConvGeom gm, int t, hls::stream<in_word_t>& xw_s,
+                      hls::stream<Job>& job_s, hls::stream<Job>& wjob_s, hls::stream<Job>& xjob_s) {
+    FPGAOPS_CYCLES_PROCESS("fetch", 1, Mac::LOAD_DEPTH);
+    Job job;
+    job.a = a, job.gm = gm, job.t = t;
+    job_s.write(job);
+    wjob_s.write(job);
+    xjob_s.write(job);
+    fetch_half<false>(x, job, xw_s);
+  }
+
+  static void fetch_x_hi(const word_t* x_hi, hls::stream<Job>& xjob_s, hls::stream<in_word_t>& xwh_s) {
+    FPGAOPS_CYCLES_PROCESS("fetch_hi", 1, Mac::LOAD_DEPTH);
+    const Job job = xjob_s.read();
+    fetch_half<true>(x_hi, job, xwh_s);
   }
 
   // ---- process 2: load_weights ------------------------------------------------------------------------
@@ -557,10 +583,11 @@ struct ConvEngine {
 
   // ---- process 3: load (the window generator) --------------------------------------------------------
   // Fill the line buffer for vector row (cb, i) (geometry: fill_row), a bus word (G vectors) per
-  // cycle: the image part from xw_s (fetch_x's words, in the same order), written as read with its
-  // vectors outside the segment's image part replaced by the pad vector; pad words around it.
-  static void fill_lines(hls::stream<in_word_t>& xw_s, in_word_t lb[LB_ROWS][LB_WW], int rot[LB_ROWS], int plane,
-                         int i, ConvArgs a, ConvGeom gm, ConvTile tl) {
+  // cycle: the image part from xw_s then xwh_s (the row's two halves, fetch_x's and fetch_x_hi's
+  // words), written as read with its vectors outside the segment's image part replaced by the pad
+  // vector; pad words around it.
+  static void fill_lines(hls::stream<in_word_t>& xw_s, hls::stream<in_word_t>& xwh_s, in_word_t lb[LB_ROWS][LB_WW],
+                         int rot[LB_ROWS], int plane, int i, ConvArgs a, ConvGeom gm, ConvTile tl) {
     const in_t pad = P::pad_value(a);
     in_word_t pad_word;
   FILL_PAD_LANES:
@@ -581,13 +608,14 @@ struct ConvEngine {
         FPGAOPS_CYCLES_ITER();
         lb[rr][u] = pad_word;
       }
+      const int lo = f.in_words - (f.in_words >> 1);  // words through x; the rest came through x_hi
       FPGAOPS_CYCLES_LOOP(f.in_words);
     FILL_WORDS:
       for (int r = 0; r < f.in_words; r++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=LB_WW
         FPGAOPS_CYCLES_ITER();
-        const in_word_t word = xw_s.read();
+        const in_word_t word = r < lo ? xw_s.read() : xwh_s.read();
         in_word_t out;
       FILL_GROUPS:
         for (int g = 0; g < G; g++) {
@@ -657,8 +685,8 @@ struct ConvEngine {
 
   // Per K slice the P slice from the line buffer: TILE_K / B vector rows of TILE_N channel vectors,
   // in compute_tile's vector-major fill order.
-  static void load_tile(hls::stream<in_word_t>& xw_s, hls::stream<Job>& job_s, hls::stream<in_word_t>& b_s,
-                        hls::stream<Desc>& desc_s) {
+  static void load_tile(hls::stream<in_word_t>& xw_s, hls::stream<in_word_t>& xwh_s, hls::stream<Job>& job_s,
+                        hls::stream<in_word_t>& b_s, hls::stream<Desc>& desc_s) {
     FPGAOPS_CYCLES_PROCESS("load", 1, Mac::LOAD_DEPTH);
     const Job job = job_s.read();
     const ConvArgs& a = job.a;
@@ -708,7 +736,7 @@ struct ConvEngine {
 #pragma HLS LOOP_TRIPCOUNT min=VR max=VR
         const bool valid = kr * B < tk;
         if (valid && cb * a.r + i != lb_tag) {
-          fill_lines(xw_s, lb, rot, plane0 + cb, i, a, gm, tl);
+          fill_lines(xw_s, xwh_s, lb, rot, plane0 + cb, i, a, gm, tl);
           lb_tag = cb * a.r + i;
         }
         emit_row(lb, rot, j, valid, a, gm, b_s);
@@ -871,8 +899,9 @@ struct ConvEngine {
   }
 
   // ---- the tile loop: one DATAFLOW region per output tile (canonical, as GemmEngine::run) ---------------
-  static void run(const word_t* x, const word_t* wt, const word_t* wt_hi, const bias_t* bias, const int32_t* mult,
-                  const int32_t* shift, const word_t* residual, word_t* y, ConvArgs a, ConvGeom gm) {
+  static void run(const word_t* x, const word_t* x_hi, const word_t* wt, const word_t* wt_hi, const bias_t* bias,
+                  const int32_t* mult, const int32_t* shift, const word_t* residual, word_t* y, ConvArgs a,
+                  ConvGeom gm) {
     // The resident weight tile (load_weights): one memory of bus words, kept across the tile loop's
     // DATAFLOW iterations.
     in_word_t wbuf[WB_WORDS];
@@ -885,9 +914,11 @@ struct ConvEngine {
 #pragma HLS DATAFLOW
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX_TILES
       FPGAOPS_CYCLES_REGION("tiles");
-      hls::stream<in_word_t, XW_DEPTH> xw_s("conv2d.xw");
+      hls::stream<in_word_t, XWH_DEPTH> xw_s("conv2d.xw");
+      hls::stream<in_word_t, XWH_DEPTH> xwh_s("conv2d.xwh");
       hls::stream<Job, 2> job_s("conv2d.job");
       hls::stream<Job, 2> wjob_s("conv2d.wjob");
+      hls::stream<Job, 2> xjob_s("conv2d.xjob");
       hls::stream<in_word_t, Mac::IN_FIFO_DEPTH> a_s("conv2d.a");
       hls::stream<in_word_t, Mac::IN_FIFO_DEPTH> b_s("conv2d.b");
       hls::stream<Desc, 2> desc_s("conv2d.desc");
@@ -899,9 +930,10 @@ struct ConvEngine {
       hls::stream<in_word_t, RUN_WORDS> out_s("conv2d.out");
       acc_t c_tile[TM][TN];
 #pragma HLS ARRAY_PARTITION variable=c_tile type=cyclic factor=Mac::PE dim=1
-      FPGAOPS_DATAFLOW_PROCESS(fetch_x(x, a, gm, t, xw_s, job_s, wjob_s));
+      FPGAOPS_DATAFLOW_PROCESS(fetch_x(x, a, gm, t, xw_s, job_s, wjob_s, xjob_s));
+      FPGAOPS_DATAFLOW_PROCESS(fetch_x_hi(x_hi, xjob_s, xwh_s));
       FPGAOPS_DATAFLOW_PROCESS(load_weights(wjob_s, wt, wt_hi, wbuf, a_s, side_s));
-      FPGAOPS_DATAFLOW_PROCESS(load_tile(xw_s, job_s, b_s, desc_s));
+      FPGAOPS_DATAFLOW_PROCESS(load_tile(xw_s, xwh_s, job_s, b_s, desc_s));
       FPGAOPS_DATAFLOW_PROCESS(Mac::template compute_tile<Desc, Side, B, true>(a_s, b_s, desc_s, side_s, c_tile,
                                                                                   done_desc_s, done_side_s));
       FPGAOPS_DATAFLOW_PROCESS(store_tile(bias, mult, shift, residual, c_tile, ch, done_desc_s, done_side_s,
@@ -917,13 +949,13 @@ struct ConvEngine {
 // ConvCall's ranges, ceil(Cg/V)*V*R*S <= gemm.max_dim, (S - 1)*dil_w + 1 <= conv2d.line_buffer_w,
 // x and weight in the channel-blocked layouts above.
 template <class Cfg, class P>
-void conv2d(const word_t* x, const word_t* wt, const word_t* wt_hi, const typename P::bias_t* bias,
+void conv2d(const word_t* x, const word_t* x_hi, const word_t* wt, const word_t* wt_hi, const typename P::bias_t* bias,
             const int32_t* mult, const int32_t* shift, const word_t* residual, word_t* y, const ConvArgs& a) {
 #pragma HLS INLINE
   const ConvGeom gm = conv2d_geometry<Cfg, P>(a);
   FPGAOPS_SIM_ASSERT(gm.tile_w > 0, "conv2d: the line buffer (conv2d.line_buffer_w = "
                                         << Cfg::LB_W << ") holds no tile of whole output words for this filter");
-  ConvEngine<Cfg, P>::run(x, wt, wt_hi, bias, mult, shift, residual, y, a, gm);
+  ConvEngine<Cfg, P>::run(x, x_hi, wt, wt_hi, bias, mult, shift, residual, y, a, gm);
 }
 
 }  // namespace hw

@@ -72,9 +72,22 @@ struct DwconvConfig {
   static const int MAX_ROW = cfg::DWCONV_MAX_ROW;           // elements of one padded input row (columns x c)
 };
 
-// One filter tap: exact int32 for int8 (|x - zp| <= 255, |w| <= 128), float for float32.
+// One filter tap: float for float32; for int8 exact in the product's own width, ap_int<9> x
+// ap_int<8> -> ap_int<17> (|x - zp| <= 255: the tops assert zp in [-128, 127]; |(x - zp) * w| <=
+// 255 * 128 < 2^16). dwconv.taps_in_fabric = 1 binds that 9 x 8-bit multiply to LUTs (UG1399
+// BIND_OP op=mul impl=fabric) instead of a DSP48E2: SIMD * MAX_K^2 small multipliers a board short
+// of DSPs (the ZCU104, whose DSPs go to the conv2d MAC array) pays for in LUTs. Same arithmetic
+// either way, so C-simulation is bit-exact for both.
 inline float dw_tap(float x, float w, int) { return x * w; }
-inline int32_t dw_tap(int8_t x, int8_t w, int zp) { return (int32_t(x) - zp) * int32_t(w); }
+inline int32_t dw_tap(int8_t x, int8_t w, int zp) {
+#pragma HLS INLINE
+  const dsp_int<9> d = dsp_int<9>(int(x) - zp);  // dsp_int: ap_int under synthesis (sim_assert.hpp)
+  const dsp_int<17> prod = d * dsp_int<8>(int(w));
+#if FPGAOPS_DWCONV_TAPS_IN_FABRIC
+#pragma HLS BIND_OP variable=prod op=mul impl=fabric
+#endif
+  return prod.to_int();
+}
 
 // Pipeline depth of the compute loop (the unrolled window's adder tree): the cycle counters' D.
 template <typename T>

@@ -24,15 +24,16 @@ void fpgaops_gemm_i8(const fpgaops::hw::word_t* a, const fpgaops::hw::word_t* b,
 // Semantics of every argument: fpgaops.ops.conv2d.ConvCall (same names). x, weight and residual are
 // channel-blocked packed AXI words (x, residual, y: blocks of gemm.pe channels, rows padded to
 // whole words; weight the same blocks; fpgaops/conv2d.hpp "layouts"); bias (and int8 mult / shift)
-// per output channel. has_bias / has_residual: 0 or 1 (the pointer is not read when 0). weight_hi:
-// the weight buffer again, read through a second port (conv2d.hpp load_weights).
+// per output channel. has_bias / has_residual: 0 or 1 (the pointer is not read when 0). x_hi,
+// weight_hi: the x / weight buffer again, read through a second port (conv2d.hpp fetch_x_hi,
+// load_weights).
 // act (float): 0 none, 1 relu, 2 relu6; int8 folds the activation into [act_min, act_max].
-void fpgaops_conv2d_f32(const fpgaops::hw::word_t* x, const fpgaops::hw::word_t* weight,
+void fpgaops_conv2d_f32(const fpgaops::hw::word_t* x, const fpgaops::hw::word_t* x_hi, const fpgaops::hw::word_t* weight,
                         const fpgaops::hw::word_t* weight_hi, const float* bias,
                         const fpgaops::hw::word_t* residual, fpgaops::hw::word_t* y, int n, int c, int h, int w,
                         int k, int r, int s, int oh, int ow, int stride_h, int stride_w, int pad_top, int pad_left,
                         int dil_h, int dil_w, int groups, int has_bias, int has_residual, int act);
-void fpgaops_conv2d_i8(const fpgaops::hw::word_t* x, const fpgaops::hw::word_t* weight,
+void fpgaops_conv2d_i8(const fpgaops::hw::word_t* x, const fpgaops::hw::word_t* x_hi, const fpgaops::hw::word_t* weight,
                        const fpgaops::hw::word_t* weight_hi, const int32_t* bias,
                        const fpgaops::hw::word_t* residual, fpgaops::hw::word_t* y, int n, int c, int h, int w, int k, int r,
                        int s, int oh, int ow, int stride_h, int stride_w, int pad_top, int pad_left, int dil_h,

@@ -28,8 +28,10 @@ def run(backend, call):
     # x, weight, residual and y in the top's channel-blocked layouts (fpgaops/conv2d.hpp), converted
     # on the host around the launch
     def launch(x, wt, res, y, geo):
-        # weight_hi: the weights again, through the top's second read port (conv2d.hpp load_weights)
-        backend.launch_call(KERNELS[np.dtype(call.dtype)], call, x=x, weight=wt, weight_hi=wt, residual=res, y=y,
+        # x_hi, weight_hi: x and the weights again, through the top's second read ports (conv2d.hpp
+        # fetch_x_hi, load_weights)
+        backend.launch_call(KERNELS[np.dtype(call.dtype)], call, x=x, x_hi=x, weight=wt, weight_hi=wt, residual=res,
+                            y=y,
                             **geo, **extra)
 
     blocked_launch(backend, call, launch)
