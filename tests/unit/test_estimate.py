@@ -340,6 +340,31 @@ def test_bank_bram18_by_hand():
     assert E.bank_bram18(64, 32) == 0           # 64 deep: LUTRAM
     assert E.bank_bram18(16, 8) == 0
     assert E.bank_bram18(1024, 512) == 29       # 1024 x 18 x 29 columns
+
+
+def test_lutram_luts_by_hand():
+    from fpgaops.estimator.resources import _lutram_luts
+
+    assert _lutram_luts(64, 512) == 512         # 64 x 1 bits per LUT, 512 columns
+    assert _lutram_luts(2, 512) == 512
+    assert _lutram_luts(1, 512) == 0            # one element: a register (a_w at TM = PE)
+    assert _lutram_luts(1024, 512) == 0         # BRAM
+
+
+def test_dwconv_taps_in_fabric_move_the_taps_from_dsps_to_luts():
+    # dwconv.taps_in_fabric: the int8 taps' 9 x 8-bit multipliers bound to LUTs (BIND_OP impl=fabric)
+    from fpgaops.estimator.params import fabric_mul_luts
+    from fpgaops.estimator.resources import dwconv_resources
+
+    assert fabric_mul_luts(9, 8) == 4 * 11
+    dsp = dwconv_resources(DEFAULT, "int8")
+    lut = dwconv_resources(dataclasses.replace(DEFAULT, dw_taps_fabric=1), "int8")
+    taps = DEFAULT.dw_simd * DEFAULT.dw_max_kernel ** 2
+    assert dsp["dsps"] - lut["dsps"] == taps
+    assert lut["luts"] - dsp["luts"] == taps * 44
+    # float32 taps stay on DSPs
+    assert dwconv_resources(dataclasses.replace(DEFAULT, dw_taps_fabric=1), "float32") == \
+        dwconv_resources(DEFAULT, "float32")
     assert E.axi_bram18(512, 64) == 29          # 16 outstanding x 64 beats of 512 bits
 
 

@@ -22,7 +22,10 @@ def bank_bram18(depth, width_bits):
 
 
 def _lutram_luts(depth, width_bits):
-    return 0 if bank_bram18(depth, width_bits) else width_bits * cdiv(depth, 64)
+    """LUTs of a bank in LUTRAM (64 x 1 bits per LUT); none for a bank of one element, which is a
+    register (an array partitioned down to single elements is scalars, UG1399 ARRAY_PARTITION) or a
+    BRAM bank."""
+    return 0 if depth <= 1 or bank_bram18(depth, width_bits) else width_bits * cdiv(depth, 64)
 
 
 def uram_blocks(depth, width_bits):
