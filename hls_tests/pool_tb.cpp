@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <string>
 
+#include "fpgaops/pool.hpp"
 #include "ops_tb.hpp"
 
 namespace {
@@ -61,6 +62,21 @@ int main(int argc, char** argv) {
     return c.str("dtype") == "f32" ? run_case<float>(dir, c) : run_case<int8_t>(dir, c);
   });
   if (failed < 0) return 2;
+  // The channel-blocked path's bounded int8 divide (pool.hpp div_round_half_even_bounded) against the
+  // 32-bit one: every divisor a blocked window can have (1 .. max_kernel^2) with every numerator
+  // an average of at most that many int8 terms allows (|a| <= 255 * b).
+  {
+    const int max_div = fpgaops::cfg::POOL_MAX_KERNEL * fpgaops::cfg::POOL_MAX_KERNEL;
+    long long wrong = 0, checked = 0;
+    for (int b = 1; b <= max_div; b++)
+      for (int a = -255 * b; a <= 255 * b; a++, checked++)
+        if (fpgaops::hw::div_round_half_even_bounded<fpgaops::cfg::POOL_MAX_KERNEL * fpgaops::cfg::POOL_MAX_KERNEL>(a, b) !=
+            fpgaops::hw::div_round_half_even(a, b) && wrong++ < 5)
+          std::printf("  FAIL  bounded divide %d / %d\n", a, b);
+    std::printf("  %-5s bounded divide: %lld numerators, %lld wrong\n", wrong ? "FAIL" : "ok", checked, wrong);
+    cases++;
+    failed += wrong != 0;
+  }
   // Malformed calls: refused by the C-simulation checks, never an out-of-bounds access.
   DeviceBuffer dx(64 * 4), dy(64 * 4);
   const opstb::word_t* x = dx.words();
@@ -69,6 +85,8 @@ int main(int argc, char** argv) {
       {1, 4, 0, 0, 4, 2, 2, 2, 0, 1, 4, 2, 2, 2, 0, 1, 1},                          // kind 4
       {1, 2, 1, 0, 4, 2, 2, 2, 0, 1, 4, 2, 2, 2, 0, 1, 1},                          // blocked, adaptive
       {1, 3, 0, 0, 9, 3, 3, 3, 0, 1, 9, 3, 3, 3, 0, 1, 5},                          // blocked, 5 open rows
+      {1, 3, 0, 0, fpgaops::cfg::POOL_MAX_KERNEL + 1, 1, fpgaops::cfg::POOL_MAX_KERNEL + 1,
+       fpgaops::cfg::POOL_MAX_KERNEL + 1, 0, 1, 4, 2, 2, 2, 0, 1, 1},             // blocked, a window too tall
       {1, 2, 0, 0, 3, 2, 3, 2, 1, 1, 1024, 512, 3, 2, 1, 1, 2},                     // blocked, 512-word rows
       {1, 0, 0, 0, 4, 2, 2, 2, 0, 1, fpgaops::cfg::POOL_MAX_WIDTH + 1, 2, 2, 2, 0, 1, 1},  // w > max_width
       {1, 0, 0, 0, 4, 2, 2, 2, 0, 1, 4, 2, 2, 2, 0, 1, 0},                          // open_rows 0

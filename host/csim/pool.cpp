@@ -69,9 +69,10 @@ void check(const fpgaops::hw::PoolArgs& g, int kind, const py::array& x, const p
     const std::int64_t lanes = fpgaops::hw::lanes_per_word<Out>::value;
     const std::int64_t gv = lanes / C::BLOCK;
     if (g.adaptive || g.sw > fpgaops::cfg::POOL_MAX_KERNEL ||
-        std::int64_t(g.kw - 1) * g.dw + 1 > fpgaops::cfg::POOL_MAX_KERNEL || g.open_rows > C::BLOCKED_OPEN_ROWS ||
+        std::int64_t(g.kw - 1) * g.dw + 1 > fpgaops::cfg::POOL_MAX_KERNEL ||
+        std::int64_t(g.kh - 1) * g.dh + 1 > fpgaops::cfg::POOL_MAX_KERNEL || g.open_rows > C::BLOCKED_OPEN_ROWS ||
         (g.ow + gv - 1) / gv > C::BLOCKED_OUT_WORDS)
-      throw py::value_error("pool: the channel-blocked path takes regular windows with stride and extent <= "
+      throw py::value_error("pool: the channel-blocked path takes regular windows with stride and extents <= "
                             "pool.max_kernel, open_rows <= " + std::to_string(C::BLOCKED_OPEN_ROWS) +
                             " and output rows of <= " + std::to_string(C::BLOCKED_OUT_WORDS) + " words");
     ex = std::int64_t(g.planes) * g.h * ((g.w + gv - 1) / gv) * lanes;

@@ -93,15 +93,17 @@ def test_what_the_blocked_path_refuses_runs_planar(call):
 def test_blocked_fits_rule():
     cfg = config.current()
     k = cfg.pool.max_kernel
-    assert blocked_fits(False, 3, 2, 1, 2, 56, 1, cfg)
-    assert not blocked_fits(True, 3, 2, 1, 2, 56, 1, cfg)          # adaptive
-    assert not blocked_fits(False, 3, 2, 1, cfg.pool.blocked_open_rows + 1, 56, 1, cfg)  # open rows
-    assert not blocked_fits(False, 2, k + 1, 1, 1, 56, 1, cfg)     # stride beyond the register
+    assert blocked_fits(False, 3, 3, 2, 1, 1, 2, 56, 1, cfg)
+    assert not blocked_fits(True, 3, 3, 2, 1, 1, 2, 56, 1, cfg)          # adaptive
+    assert not blocked_fits(False, 3, 3, 2, 1, 1, cfg.pool.blocked_open_rows + 1, 56, 1, cfg)  # open rows
+    assert not blocked_fits(False, 2, 2, k + 1, 1, 1, 1, 56, 1, cfg)     # stride beyond the register
+    assert not blocked_fits(False, k + 1, 3, 2, 1, 1, 1, 56, 1, cfg)     # a window taller than max_kernel
+    assert not blocked_fits(False, 3, 3, 2, k, 1, 1, 56, 1, cfg)         # ... dilated
     wmax = cfg.pool.blocked_out_words
-    assert blocked_fits(False, 3, 2, 1, 2, wmax, 1, cfg)
-    assert not blocked_fits(False, 3, 2, 1, 2, wmax + 1, 1, cfg)   # an output row of one word too many
-    assert blocked_fits(False, 3, 2, 1, 2, wmax + 1, 2, cfg)
-    assert not blocked_fits(False, 3, 2, 1, 2, 8, 0, cfg)          # gemm.pe wider than a word
+    assert blocked_fits(False, 3, 3, 2, 1, 1, 2, wmax, 1, cfg)
+    assert not blocked_fits(False, 3, 3, 2, 1, 1, 2, wmax + 1, 1, cfg)   # an output row of one word too many
+    assert blocked_fits(False, 3, 3, 2, 1, 1, 2, wmax + 1, 2, cfg)
+    assert not blocked_fits(False, 3, 3, 2, 1, 1, 2, 8, 0, cfg)          # gemm.pe wider than a word
 
 
 def test_wide_rows_run_planar():

@@ -351,6 +351,26 @@ def test_lutram_luts_by_hand():
     assert _lutram_luts(1024, 512) == 0         # BRAM
 
 
+def test_pool_divides_are_counted_by_their_widths(monkeypatch):
+    # pool.hpp: the planar path's one 32-bit divide and, per lane of the blocked word, a bounded one
+    # (8 quotient steps on bits(255 * max_kernel^2) = 16 bits at max_kernel 16)
+    import importlib
+
+    from fpgaops import config
+    from fpgaops.estimator.params import divider_luts
+
+    # the module itself: the package exports a function of that name
+    resources = importlib.import_module("fpgaops.estimator.resources")
+
+    assert divider_luts(32, 32) == 1024
+    cfg = config.current()
+    assert (255 * cfg.values["pool.max_kernel"] ** 2).bit_length() == 16
+    with_divides = resources.kernel_cu_resources("fpgaops_pool_i8", None, DEFAULT, cfg)["luts"]
+    monkeypatch.setattr(resources, "divider_luts", lambda steps, bits: 0)
+    without = resources.kernel_cu_resources("fpgaops_pool_i8", None, DEFAULT, cfg)["luts"]
+    assert with_divides - without == DEFAULT.word_bits // 8 * 8 * 16 + 1024
+
+
 def test_dwconv_taps_in_fabric_move_the_taps_from_dsps_to_luts():
     # dwconv.taps_in_fabric: the int8 taps' 9 x 8-bit multipliers bound to LUTs (BIND_OP impl=fabric)
     from fpgaops.estimator.params import fabric_mul_luts

@@ -610,7 +610,7 @@ def pool_schedule(p, dtype, a):
 
         (kh, kw), (sh, sw), (ph, _), (dh, dw) = (a["kernel"], a["stride"], a["padding"],
                                                  a.get("dilation", (1, 1)))
-        if blocked_fits(False, kw, sw, dw, open_rows(Axis(h, oh, kh, sh, ph, dh)), ow, L // p.pe):
+        if blocked_fits(False, kh, kw, sw, dh, dw, open_rows(Axis(h, oh, kh, sh, ph, dh)), ow, L // p.pe):
             return pool_blocked_schedule(p, dtype, a)
     if a.get("kernel") is None and oh == ow == 1 and (dtype == "int8" or h * w <= L):
         # run_global: each plane one burst (read), a word of L lanes folded per cycle (reduce)

@@ -56,6 +56,13 @@ def fabric_mul_luts(a_bits, b_bits):
     return cdiv(b_bits, 2) * (a_bits + 2)
 
 
+def divider_luts(steps, bits):
+    """LUTs of a restoring divider of ``steps`` quotient bits on ``bits``-bit operands, pipelined:
+    per step one compare-subtract row, a LUT6 per bit on the CARRY8 (the previous step's select
+    folded into it, UG574). A 32-bit ``/`` and ``%`` is 32 steps of 32 bits."""
+    return steps * bits
+
+
 def conv_epilogue_dsps(dtype):
     """DSP48E2 of one conv2d.hpp epilogue lane (ConvI8 / ConvF32::epilogue): int8, requantize(acc +
     bias, mult), int32 x int32, and the residual's ap_int<9> difference x res_mult (int32); float32,

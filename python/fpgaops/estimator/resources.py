@@ -10,7 +10,7 @@ from .connectivity import kernel_specs, replicated
 from .memory import board_config, load_platform
 from .params import (BRAM18_SHAPES, DSP_PER_MAC, ENGINE_DSP_OVERHEAD, FADD_DSPS, KERNEL_SETS, LUTRAM_MAX_BITS,
                      LUTRAM_MAX_DEPTH, LUTS_PER_CU, LUTS_PER_MAC, READ_OUTSTANDING, URAM_SHAPE, GemmParams, Options, cdiv,
-                     conv_epilogue_dsps, ebytes, fabric_mul_luts, mul_dsps, suffix)
+                     conv_epilogue_dsps, divider_luts, ebytes, fabric_mul_luts, mul_dsps, suffix)
 from .report import ResourceEstimate
 
 
@@ -167,6 +167,11 @@ def kernel_cu_resources(name, spec, p, cfg):
             b18 += n_banks * bank_bram18(depth, bits)
             luts += n_banks * _lutram_luts(depth, bits)
         dsps = 12 if dtype == "float32" else 4
+        if dtype == "int8":
+            # the averages' divides (pool.hpp): per lane of the blocked path's word a bounded one, 8
+            # quotient steps on bits(255 * max_kernel^2)-bit magnitudes; the planar path's one 32-bit
+            k = v.get("pool.max_kernel", 16)
+            luts += lanes * divider_luts(8, (255 * k * k).bit_length()) + divider_luts(32, 32)
     elif "_act_" in name or "_eltwise_" in name:
         if dtype == "float32":  # the float table replicated per lane pair (dual port), interpolation per lane
             b18 += (lanes // 2) * bank_bram18(v.get("act_lut.max_segments", 4096) + 1, 32)

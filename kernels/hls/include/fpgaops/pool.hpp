@@ -122,7 +122,8 @@ struct PoolI8 {
   static const bool CHAIN_II1 = true;
 };
 
-// Exact round-half-to-even of a / b, b > 0.
+// Exact round-half-to-even of a / b, b > 0: a 32-bit divider, for the planar path's one lane per
+// cycle (its adaptive and global windows may span up to pool.max_width squared elements).
 inline int32_t div_round_half_even(int32_t a, int32_t b) {
 #pragma HLS INLINE
   int32_t q = a / b, r = a % b;
@@ -134,7 +135,42 @@ inline int32_t div_round_half_even(int32_t a, int32_t b) {
   return q + ((r2 > b || (r2 == b && (q & 1))) ? 1 : 0);
 }
 
+// The same for b in [1, MAX_DIV] and |a| <= 255 * b (an int8 average: a sum of at most b terms x - zp,
+// |x - zp| <= 255), so |a / b| < 256: the channel-blocked path's divide, in each of a word's lanes
+// every cycle. Not a 32-bit divider per lane (32 pipelined stages of 32-bit subtracts, 64 times
+// over) but a restoring division of the magnitudes with the eight quotient bits the bound leaves,
+// each step one compare-subtract on operands as wide as the window allows, NB = bits(255 * MAX_DIV)
+// (UG1399: an operator is as wide as its operands); then floor and round half to even as above.
+template <int MAX_DIV>
+inline int32_t div_round_half_even_bounded(int32_t a, int32_t b) {
+#pragma HLS INLINE
+  static const int NB = ilog2(255 * MAX_DIV) + 1;
+  typedef ap_uint<NB> mag_t;
+  FPGAOPS_SIM_ASSERT(b >= 1 && b <= MAX_DIV && a <= 255 * b && a >= -255 * b,
+                     "pool: average " << a << " / " << b << " outside the bounded divider's range");
+  const bool neg = a < 0;
+  mag_t r = mag_t(neg ? -a : a);
+  const mag_t d = mag_t(b);
+  int q = 0;
+DIV_STEPS:
+  for (int i = 7; i >= 0; i--) {
+#pragma HLS UNROLL
+    const mag_t t = d << i;  // <= 128 * MAX_DIV: fits NB bits
+    if (r >= t) {
+      r -= t;
+      q |= 1 << i;
+    }
+  }
+  // |a| = q * b + r, 0 <= r < b: a's floor quotient and remainder
+  const int rem = int(r);
+  const int fl = neg ? -q - (rem != 0 ? 1 : 0) : q;
+  const int r2 = 2 * (neg && rem != 0 ? b - rem : rem);
+  return fl + ((r2 > b || (r2 == b && (fl & 1))) ? 1 : 0);
+}
+
 // ---- kind policies: PoolOp<D, KIND> ---------------------------------------------------------------
+// finish<MAX_DIV>: MAX_DIV bounds the divisor (the channel-blocked path: a window of at most
+// pool.max_kernel squared elements), 0 when unbounded (the planar path).
 template <class D, int KIND>
 struct PoolOp;
 
@@ -144,6 +180,7 @@ struct PoolOp<PoolF32, POOL_MAX> {
   static float lift(float x, int) { return x; }
   // NaN wins: (v > m) is false for NaN, so test it explicitly; a NaN m is never replaced.
   static float combine(float m, float v) { return (v > m || v != v) ? v : m; }
+  template <int MAX_DIV>
   static float finish(float m, int, int) { return m; }
 };
 template <>
@@ -151,6 +188,7 @@ struct PoolOp<PoolF32, POOL_AVG> {
   static float init() { return 0.0f; }
   static float lift(float x, int) { return x; }
   static float combine(float s, float v) { return s + v; }
+  template <int MAX_DIV>
   static float finish(float s, int divisor, int) { return s / float(divisor); }
 };
 template <>
@@ -158,6 +196,7 @@ struct PoolOp<PoolI8, POOL_MAX> {
   static int32_t init() { return -128; }
   static int32_t lift(int8_t x, int) { return x; }
   static int32_t combine(int32_t m, int32_t v) { return v > m ? v : m; }
+  template <int MAX_DIV>
   static int8_t finish(int32_t m, int, int) { return int8_t(m); }
 };
 template <>
@@ -165,8 +204,10 @@ struct PoolOp<PoolI8, POOL_AVG> {
   static int32_t init() { return 0; }
   static int32_t lift(int8_t x, int zp) { return int32_t(x) - zp; }  // padding is the real 0 = zp
   static int32_t combine(int32_t s, int32_t v) { return s + v; }
+  template <int MAX_DIV>
   static int8_t finish(int32_t s, int divisor, int zp) {
-    const int32_t v = zp + div_round_half_even(s, divisor);
+    const int32_t v = zp + (MAX_DIV ? div_round_half_even_bounded<MAX_DIV ? MAX_DIV : 1>(s, divisor)
+                                    : div_round_half_even(s, divisor));
     return int8_t(v < -128 ? -128 : (v > 127 ? 127 : v));
   }
 };
@@ -344,7 +385,7 @@ struct PoolEngine {
   static void set_lane(out_t& o, int, out_t v) { o = v; }
   static void set_lane(out_lanes_t& o, int l, out_t v) { o.v[l] = v; }
 
-  template <int SLOTS, int MAXC, int NL, int NG, class V, class O>
+  template <int SLOTS, int MAXC, int NL, int NG, int MAX_DIV, class V, class O>
   static void vpool_bank(PoolArgs g, int nc, hls::stream<V>& h_s, hls::stream<O>& out_s) {
     FPGAOPS_CYCLES_PROCESS("vpool", 1, 4);
     acc_t bank[SLOTS][MAXC][NL];
@@ -450,7 +491,7 @@ struct PoolEngine {
             for (int l = 0; l < NL; l++) {
 #pragma HLS UNROLL
               const int cw = cnt_w[c][l / (NL / NG)];
-              set_lane(o, l, cw >= 0 ? Op::finish(bank[slot0][c][l], ch * cw, g.zero_point) : out_t(0));
+              set_lane(o, l, cw >= 0 ? Op::template finish<MAX_DIV>(bank[slot0][c][l], ch * cw, g.zero_point) : out_t(0));
               bank[slot0][c][l] = Op::init();
             }
             out_s.write(o);
@@ -532,7 +573,7 @@ struct PoolEngine {
       }
       acc = Op::combine(acc, part[0]);
       if (k + 1 == wpp) {
-        out_s.write(Op::finish(acc, hw, g.zero_point));
+        out_s.write(Op::template finish<0>(acc, hw, g.zero_point));
         acc = Op::init();
         k = 0;
       } else {
@@ -573,7 +614,8 @@ struct PoolEngine {
 
   static bool blocked_fits(const PoolArgs& g) {
 #pragma HLS INLINE
-    return g.adaptive == 0 && g.sw <= MAX_K && (g.kw - 1) * int64_t(g.dw) + 1 <= MAX_K && g.open_rows <= MAX_BROWS &&
+    return g.adaptive == 0 && g.sw <= MAX_K && (g.kw - 1) * int64_t(g.dw) + 1 <= MAX_K &&
+           (g.kh - 1) * int64_t(g.dh) + 1 <= MAX_K && g.open_rows <= MAX_BROWS &&
            ceil_div(g.ow, G) <= MAX_QW;
   }
 
@@ -726,7 +768,8 @@ struct PoolEngine {
     hls::stream<out_lanes_t, MAX_QW> out_s("pool.blocked_outputs");
     FPGAOPS_DATAFLOW_PROCESS(read_words(x, g, words_s));
     FPGAOPS_DATAFLOW_PROCESS(hpool_words(g, words_s, h_s));
-    FPGAOPS_DATAFLOW_PROCESS((vpool_bank<MAX_BROWS, MAX_QW, L, G>(g, ceil_div(g.ow, G), h_s, out_s)));
+    // a blocked window is at most MAX_K x MAX_K (blocked_fits): its divides are bounded
+    FPGAOPS_DATAFLOW_PROCESS((vpool_bank<MAX_BROWS, MAX_QW, L, G, MAX_K * MAX_K>(g, ceil_div(g.ow, G), h_s, out_s)));
     FPGAOPS_DATAFLOW_PROCESS(write_words(y, g, out_s));
     FPGAOPS_DATAFLOW_END();
   }
@@ -739,7 +782,7 @@ struct PoolEngine {
     hls::stream<out_t, MAX_W> out_s("pool.outputs");
     FPGAOPS_DATAFLOW_PROCESS(read_rows(x, g, words_s));
     FPGAOPS_DATAFLOW_PROCESS(hpool(g, words_s, h_s));
-    FPGAOPS_DATAFLOW_PROCESS((vpool_bank<MAX_ROWS, MAX_W, 1, 1>(g, g.ow, h_s, out_s)));
+    FPGAOPS_DATAFLOW_PROCESS((vpool_bank<MAX_ROWS, MAX_W, 1, 1, 0>(g, g.ow, h_s, out_s)));
     FPGAOPS_DATAFLOW_PROCESS(write_out(y, g, out_s));
     FPGAOPS_DATAFLOW_END();
   }

@@ -15,22 +15,24 @@ from .conv2d import block_of, blocked_act, unblocked_act
 POOL_BLOCKED = 2  # kind bit of the channel-blocked path (pool.hpp PoolKind)
 
 
-def blocked_fits(adaptive, kw, sw, dw, open_rows, ow, g, cfg=None):
-    """True when a pool runs on the channel-blocked path: a regular window whose stride and extent fit
-    pool.max_kernel, whose vertical pass keeps at most pool.blocked_open_rows output rows open
+def blocked_fits(adaptive, kh, kw, sw, dh, dw, open_rows, ow, g, cfg=None):
+    """True when a pool runs on the channel-blocked path: a regular window whose horizontal stride and
+    both extents fit pool.max_kernel (so its divisor is at most max_kernel squared: pool.hpp's bounded
+    int8 divide), whose vertical pass keeps at most pool.blocked_open_rows output rows open
     (``open_rows``: reference.pool.open_rows) and whose output row (``ow`` columns, ``g`` per bus word:
     block_of) is at most pool.blocked_out_words words. The one rule, used by the launchers and the
     estimator (fpgaops.estimator.cycles.pool_schedule); the binding and pool.hpp check it again."""
     cfg = cfg or config.current()
     k = cfg.pool.max_kernel
-    return (g >= 1 and not adaptive and sw <= k and (kw - 1) * dw + 1 <= k
+    return (g >= 1 and not adaptive and sw <= k and (kw - 1) * dw + 1 <= k and (kh - 1) * dh + 1 <= k
             and open_rows <= min(cfg.pool.blocked_open_rows, cfg.pool.max_open_rows)
             and -(-ow // g) <= cfg.pool.blocked_out_words)
 
 
 def fits(call):
     """blocked_fits for a PoolCall on the current config."""
-    return blocked_fits(call.adaptive, call.kw, call.sw, call.dw, call.open_rows, call.ow, block_of(call.dtype)[1])
+    return blocked_fits(call.adaptive, call.kh, call.kw, call.sw, call.dh, call.dw, call.open_rows, call.ow,
+                        block_of(call.dtype)[1])
 
 
 def blocked_launch(backend, call, launch, cfg=None):
