@@ -423,7 +423,7 @@ def conv2d_layer(p, o, mem, dtype, a):
     y_bytes = y_words * wb
     res = y_bytes if a["residual"] else 0
     total = w_bytes + x_bytes + y_bytes + res + a["k"] * 4
-    # x (fetch_x), the weights (load_weights, two bundles), the residual (store_tile) and y
+    # x (fetch_x, fetch_x_hi), the weights (load_weights), two bundles each, the residual (store_tile) and y
     # (write_tile) stream through bundles of their own: they overlap unless their ports share a bank
     streams = mem.concurrent({"weight": w_lo, "weight_hi": w_hi, "x": x_lo * wb, "x_hi": x_hi * wb, "residual": res,
                               "y": y_bytes}, p.word_bits)
