@@ -318,6 +318,7 @@ struct ConvEngine {
   // [lane_lo, lane_hi) counted from word u0 that hold image vectors.
   struct RowFill {
     int first, in_words, u0, n_words, rt, lane_lo, lane_hi;
+    int lo_words;  // the burst's first ceil(in_words / 2) words, read through x; the rest through x_hi
   };
 
   // Which output tile: the weight tile (group, channel tile) outermost, its pixel tiles inside
@@ -378,6 +379,7 @@ struct ConvEngine {
     f.rt = (sh - skip) & (G - 1);                          // segment column c -> line-buffer vector c + rt
     f.u0 = len > 0 ? (skip + f.rt - sh) >> LOG2_G : 0;     // line-buffer word of burst word 0
     f.in_words = len > 0 ? (sh + len + G - 1) >> LOG2_G : 0;
+    f.lo_words = f.in_words - (f.in_words >> 1);
     f.n_words = (f.rt + gm.seg_len + G - 1) >> LOG2_G;
     f.lane_lo = sh;                                        // first image vector's slot counted from word u0
     f.lane_hi = sh + len;                                  // one past the last
@@ -413,9 +415,8 @@ struct ConvEngine {
         for (int rr = 0; rr < gm.tile_rows; rr++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=LB_ROWS
           const RowFill f = fill_row(plane0 + cb, i, rr, a, gm, tl);
-          const int lo = f.in_words - (f.in_words >> 1);
-          const int first = HI ? f.first + lo : f.first;
-          const int n = HI ? f.in_words >> 1 : lo;
+          const int first = HI ? f.first + f.lo_words : f.first;
+          const int n = HI ? f.in_words - f.lo_words : f.lo_words;
           FPGAOPS_CYCLES_LOOP(n);
         FETCH_WORDS:
           for (int r = 0; r < n; r++) {
@@ -608,14 +609,13 @@ struct ConvEngine {
         FPGAOPS_CYCLES_ITER();
         lb[rr][u] = pad_word;
       }
-      const int lo = f.in_words - (f.in_words >> 1);  // words through x; the rest came through x_hi
       FPGAOPS_CYCLES_LOOP(f.in_words);
     FILL_WORDS:
       for (int r = 0; r < f.in_words; r++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=LB_WW
         FPGAOPS_CYCLES_ITER();
-        const in_word_t word = r < lo ? xw_s.read() : xwh_s.read();
+        const in_word_t word = r < f.lo_words ? xw_s.read() : xwh_s.read();
         in_word_t out;
       FILL_GROUPS:
         for (int g = 0; g < G; g++) {
