@@ -251,9 +251,7 @@ def search_config(board):
     text = re.sub(re.escape(CONFIG_BEGIN) + ".*?" + re.escape(CONFIG_END), "", path.read_text(), flags=re.S)
     fixed = tomllib.loads(text)
     fixed.pop("build", None)
-    data = tomllib.loads(config.default_path().read_text())
-    for sect, keys in fixed.items():
-        data[sect] = {**data[sect], **keys}
+    data = platforms.merge_overlay(tomllib.loads(config.default_path().read_text()), fixed, str(path))
     return config.KernelConfig(data, f"{config.default_path()} with {path}'s fixed keys")
 
 

@@ -328,7 +328,7 @@ class BoardConfig:
         return self.config.digest
 
 
-def _merge(base, overlay, where, prefix=""):
+def merge_overlay(base, overlay, where, prefix=""):
     """``overlay`` over ``base`` (nested dicts); a key the base does not have is an error naming it."""
     out = dict(base)
     for k, v in overlay.items():
@@ -337,7 +337,7 @@ def _merge(base, overlay, where, prefix=""):
             raise ConfigError(key, f"{where}: not a key of kernels/config/fpgaops.toml")
         if isinstance(base[k], dict) != isinstance(v, dict):
             raise ConfigError(key, f"{where}: a {'table' if isinstance(base[k], dict) else 'value'} in the base config")
-        out[k] = _merge(base[k], v, where, key + ".") if isinstance(v, dict) else v
+        out[k] = merge_overlay(base[k], v, where, key + ".") if isinstance(v, dict) else v
     return out
 
 
@@ -377,7 +377,7 @@ def kernel_config(board, base=None, platform=None):
     missing = [k for k in kernels if k not in plat.connectivity.nk]
     if missing:
         raise ConfigError("build.kernels", f"{path}: {missing[0]} has no nk= line in {plat.config_file}")
-    cfg = _config.KernelConfig(_merge(base_data, overlay, str(path)), path)
+    cfg = _config.KernelConfig(merge_overlay(base_data, overlay, str(path)), path)
     if not cfg.values["gemm.float32"]:  # an int8-only build has no float32 blocked top to link
         f32 = [k for k in kernels if k in FLOAT32_BLOCKED_KERNELS]
         if f32:

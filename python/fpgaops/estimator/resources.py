@@ -169,7 +169,8 @@ def kernel_cu_resources(name, spec, p, cfg):
         dsps = 12 if dtype == "float32" else 4
         if dtype == "int8":
             # the averages' divides (pool.hpp): per lane of the blocked path's word a bounded one, 8
-            # quotient steps on bits(255 * max_kernel^2)-bit magnitudes; the planar path's one 32-bit
+            # quotient steps (QUOTIENT_BITS) on bits(255 * max_kernel^2)-bit magnitudes; the planar
+            # path's one 32-bit
             k = v.get("pool.max_kernel", 16)
             luts += lanes * divider_luts(8, (255 * k * k).bit_length()) + divider_luts(32, 32)
     elif "_act_" in name or "_eltwise_" in name:

@@ -122,6 +122,13 @@ struct PoolI8 {
   static const bool CHAIN_II1 = true;
 };
 
+// a / b rounded half to even, from its floor division: q = floor(a / b), r = a - q * b in [0, b).
+inline int32_t round_floor_half_even(int32_t q, int32_t r, int32_t b) {
+#pragma HLS INLINE
+  const int32_t r2 = 2 * r;
+  return q + ((r2 > b || (r2 == b && (q & 1))) ? 1 : 0);
+}
+
 // Exact round-half-to-even of a / b, b > 0: a 32-bit divider, for the planar path's one lane per
 // cycle (its adaptive and global windows may span up to pool.max_width squared elements).
 inline int32_t div_round_half_even(int32_t a, int32_t b) {
@@ -131,8 +138,7 @@ inline int32_t div_round_half_even(int32_t a, int32_t b) {
     q -= 1;
     r += b;
   }
-  const int32_t r2 = 2 * r;
-  return q + ((r2 > b || (r2 == b && (q & 1))) ? 1 : 0);
+  return round_floor_half_even(q, r, b);
 }
 
 // The same for b in [1, MAX_DIV] and |a| <= 255 * b (an int8 average: a sum of at most b terms x - zp,
@@ -141,6 +147,8 @@ inline int32_t div_round_half_even(int32_t a, int32_t b) {
 // over) but a restoring division of the magnitudes with the eight quotient bits the bound leaves,
 // each step one compare-subtract on operands as wide as the window allows, NB = bits(255 * MAX_DIV)
 // (UG1399: an operator is as wide as its operands); then floor and round half to even as above.
+// (estimator resources.py counts QUOTIENT_BITS x NB LUTs a lane: params.divider_luts.)
+static const int QUOTIENT_BITS = 8;  // |a / b| < 2^8
 template <int MAX_DIV>
 inline int32_t div_round_half_even_bounded(int32_t a, int32_t b) {
 #pragma HLS INLINE
@@ -153,9 +161,9 @@ inline int32_t div_round_half_even_bounded(int32_t a, int32_t b) {
   const mag_t d = mag_t(b);
   int q = 0;
 DIV_STEPS:
-  for (int i = 7; i >= 0; i--) {
+  for (int i = QUOTIENT_BITS - 1; i >= 0; i--) {
 #pragma HLS UNROLL
-    const mag_t t = d << i;  // <= 128 * MAX_DIV: fits NB bits
+    const mag_t t = d << i;  // <= 2^(QUOTIENT_BITS - 1) * MAX_DIV < 255 * MAX_DIV: fits NB bits
     if (r >= t) {
       r -= t;
       q |= 1 << i;
@@ -163,9 +171,8 @@ DIV_STEPS:
   }
   // |a| = q * b + r, 0 <= r < b: a's floor quotient and remainder
   const int rem = int(r);
-  const int fl = neg ? -q - (rem != 0 ? 1 : 0) : q;
-  const int r2 = 2 * (neg && rem != 0 ? b - rem : rem);
-  return fl + ((r2 > b || (r2 == b && (fl & 1))) ? 1 : 0);
+  if (neg && rem != 0) return round_floor_half_even(-q - 1, b - rem, b);  // a = -(q + 1) b + (b - rem)
+  return round_floor_half_even(neg ? -q : q, rem, b);
 }
 
 // ---- kind policies: PoolOp<D, KIND> ---------------------------------------------------------------
